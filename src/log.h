@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One line per event on stderr: RFC 3339 UTC timestamp, program, worker,
+ * level, message; or the same as one JSON object per line.  The settings
+ * are private to log.c and set once by main through log_setup().
+ *
+ * Convention: a function that fails logs once, where the failure is
+ * known, and returns -errno; its callers only pass the code on.
+ */
+#ifndef BERTH_LOG_H
+#define BERTH_LOG_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
+
+/* worker may be NULL; the string is copied. */
+void log_setup(enum log_format fmt, enum log_level max, const char *worker);
+int log_parse_format(const char *s, enum log_format *out);
+
+/* event is a stable key for machine readers ("started", "exited", ...),
+ * or NULL for plain messages. */
+void log_msg(enum log_level lvl, const char *event, const char *fmt, ...) ATTR_PRINTF(3, 4);
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, NULL, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, NULL, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, NULL, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, NULL, __VA_ARGS__)
+
+/* Log "<message>: strerror(-err)" at error level and return err (< 0).
+ * Use as: return log_errno(-errno, "open %s", path); */
+int log_errno(int err, const char *fmt, ...) ATTR_PRINTF(2, 3);
+
+/* Format CLOCK_REALTIME as RFC 3339 UTC with milliseconds into buf (>= 32). */
+void log_timestamp(char *buf, unsigned long size);
+
+#endif
