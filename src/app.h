@@ -121,6 +121,9 @@ struct app_locator {
  * *app is freed.
  */
 int app_load(const struct app_locator *loc, struct app *app, struct diags *d);
+/* The same from memory, without services.yaml or !include (fuzzing, tests). */
+int app_load_buffer(const char *name, const char *buf, size_t len, struct app *app,
+		    struct diags *d);
 void app_free(struct app *app);
 
 /* Resolve one worker.  Returns 0, -ENOENT (unknown worker, in diags) or
