@@ -27,19 +27,37 @@ void diags_add(struct diags *d, const char *file, unsigned line, unsigned col,
 	dg->msg = msg;
 }
 
+/* Config text ends up on an operator's terminal: escape control bytes. */
+static void put_escaped(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\t')
+			strbuf_puts(sb, "\\t");
+		else if (c == '\n')
+			strbuf_puts(sb, "\\n");
+		else if (c < 0x20 || c == 0x7f)
+			strbuf_printf(sb, "\\x%02x", c);
+		else
+			strbuf_putc(sb, (char)c);
+	}
+}
+
 char *diag_format(const struct diag *dg)
 {
 	struct strbuf sb = {0};
 
 	if (dg->file) {
-		strbuf_puts(&sb, dg->file);
+		put_escaped(&sb, dg->file);
 		if (dg->line)
 			strbuf_printf(&sb, ":%u:%u", dg->line, dg->col);
 		strbuf_puts(&sb, ": ");
 	}
-	if (dg->path[0])
-		strbuf_printf(&sb, "%s: ", dg->path);
-	strbuf_puts(&sb, dg->msg);
+	if (dg->path[0]) {
+		put_escaped(&sb, dg->path);
+		strbuf_puts(&sb, ": ");
+	}
+	put_escaped(&sb, dg->msg);
 	return strbuf_detach(&sb);
 }
 

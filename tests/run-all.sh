@@ -1,0 +1,79 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The whole test suite, as CI runs it (.ci/run calls exactly this):
+#   1. install the Debian packages the build and the tests need;
+#   2. build in build/ and run `make check` (unit, privileged, integration)
+#      with skips counted as failures (BERTH_STRICT=1);
+#   3. build again with ASan + UBSan in build-asan/ and run the suite again;
+#   4. run the libFuzzer target over the config loader for FUZZ_SECONDS.
+# Must run as root on Debian 12 (the privileged and integration tiers need
+# the real kernel).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+: "${FUZZ_SECONDS:=60}"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tests/run-all.sh: must run as root (the privileged tests need it)" >&2
+	exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+xargs apt-get install -y -qq --no-install-recommends < .ci/packages > /dev/null
+
+./autogen.sh > /dev/null 2>&1
+export BERTH_STRICT=1
+summary=""
+status=0
+
+run_build() { # DIR CONFIGURE-ARGS...
+	dir=$1
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	if ! (cd "$dir" && "$top/configure" -q --enable-werror "$@" && make -s -j"$jobs"); then
+		total_bad=$((total_bad + 1))
+		summary="$summary$dir: build FAILED
+"
+		return 1
+	fi
+	make -C "$dir" -j"$jobs" check || true
+	log="$dir/test-suite.log"
+	if [ ! -f "$log" ]; then
+		echo "no test-suite.log in $dir" >&2
+		return 1
+	fi
+	pass=$(sed -n 's/^# PASS: *//p' "$log" | head -n 1)
+	fail=$(sed -n 's/^# FAIL: *//p' "$log" | head -n 1)
+	skip=$(sed -n 's/^# SKIP: *//p' "$log" | head -n 1)
+	err=$(sed -n 's/^# ERROR: *//p' "$log" | head -n 1)
+	xpass=$(sed -n 's/^# XPASS: *//p' "$log" | head -n 1)
+	bad=$((fail + skip + err + xpass))
+	summary="$summary$dir: $pass passed, $bad failed ($skip skipped, $err errors)
+"
+	total_bad=$((total_bad + bad))
+	if [ "$bad" -ne 0 ]; then
+		sed -n '/^\(FAIL\|ERROR\|SKIP\|XPASS\):/p' "$log" >&2
+		cat "$log" >&2
+		return 1
+	fi
+	total_pass=$((total_pass + pass))
+	return 0
+}
+
+total_pass=0
+total_bad=0
+run_build build || status=1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	run_build build-asan --enable-sanitizers CC=gcc || status=1
+
+fuzz_status=0
+"$top/tests/fuzz/run.sh" "$FUZZ_SECONDS" build || fuzz_status=1
+[ "$fuzz_status" -eq 0 ] || status=1
+
+printf '%s' "$summary"
+echo "fuzz (${FUZZ_SECONDS}s): $([ $fuzz_status -eq 0 ] && echo clean || echo FAILED)"
+[ "$fuzz_status" -eq 0 ] || total_bad=$((total_bad + 1))
+echo "$total_pass passed, $total_bad failed"
+exit $status
