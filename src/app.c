@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The app model: locating `.platform.app.yaml` (or an entry of
+ * `.platform/applications.yaml`) and `services.yaml`, loading them through
+ * yamltree, validating the top level, services and every worker, and
+ * handing single workers to resolve.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "resolve.h"
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static char *dir_of(const char *path)
+{
+	char *copy = xstrdup(path), *d = xstrdup(dirname(copy));
+	free(copy);
+	return d;
+}
+
+static char *abs_dir(const char *dir)
+{
+	char buf[PATH_MAX];
+	return realpath(dir, buf) ? xstrdup(buf) : xstrdup(dir);
+}
+
+static void add_file_diag(struct diags *d, const char *file, const char *fmt, const char *arg)
+{
+	diags_add(d, file, 0, 0, "", fmt, arg);
+}
+
+static const struct cnode *node_key(const struct cnode *map, const char *key)
+{
+	return map && map->kind == CNODE_MAP ? cnode_get(map, key) : NULL;
+}
+
+static int load_services(struct app *app, const char *file, struct diags *d)
+{
+	const struct cnode *root;
+	const char *why;
+	bool bad = false;
+
+	if (ytree_load_file(file, NULL, &app->services_doc, d) < 0)
+		return -EINVAL;
+	app->have_services = true;
+	app->services_file = xstrdup(file);
+	root = app->services_doc.root;
+	if (!root || cnode_is_null(root))
+		return 0;
+	if (root->kind != CNODE_MAP) {
+		diags_add(d, file, root->line, root->col, "", "services must be a mapping");
+		return -EINVAL;
+	}
+	app->services = xcalloc(root->n, sizeof(*app->services));
+	for (size_t i = 0; i < root->n; i++) {
+		const struct cnode_pair *p = &root->pairs[i];
+		const struct cnode *type = node_key(p->value, "type");
+		const struct cnode *conf = node_key(p->value, "configuration");
+
+		if (!resolve_name_ok(p->key->str, &why)) {
+			diags_add(d, file, p->key->line, p->key->col, p->key->str,
+				  "service name '%s' %s", p->key->str, why);
+			bad = true;
+			continue;
+		}
+		if (p->value->kind != CNODE_MAP) {
+			diags_add(d, file, p->value->line, p->value->col, p->key->str,
+				  "a service must be a mapping, not %s", cnode_type_name(p->value));
+			bad = true;
+			continue;
+		}
+		if (!type || type->kind != CNODE_SCALAR || type->type != SCALAR_STR ||
+		    !type->str[0]) {
+			const struct cnode *at = type ? type : p->value;
+			diags_add(d, file, at->line, at->col, p->key->str,
+				  "a service needs a 'type' such as 'mariadb:10.6'");
+			bad = true;
+			continue;
+		}
+		struct service *s = &app->services[app->n_services++];
+		s->name = xstrdup(p->key->str);
+		s->type = xstrdup(type->str);
+		s->configuration = conf && conf->kind == CNODE_MAP ? cnode_to_json(conf) : NULL;
+	}
+	return bad ? -EINVAL : 0;
+}
+
+/* Validate the app mapping and every worker; fill the model. */
+static int app_build(struct app *app, const struct cnode *node, const char *name_override,
+		     struct diags *d)
+{
+	const struct cnode *name = node_key(node, "name");
+	const struct cnode *type = node_key(node, "type");
+	const struct cnode *workers = node_key(node, "workers");
+	const char *why;
+	size_t before = d->n;
+
+	if (!node || node->kind != CNODE_MAP) {
+		diags_add(d, app->file, node ? node->line : 0, node ? node->col : 0, "",
+			  "the app config must be a mapping");
+		return -EINVAL;
+	}
+	app->app_node = node;
+	if (name_override) {
+		app->name = xstrdup(name_override);
+	} else if (name && !cnode_is_null(name)) {
+		if (name->kind != CNODE_SCALAR || name->type != SCALAR_STR)
+			diags_add(d, app->file, name->line, name->col, "name",
+				  "name must be a string, not %s", cnode_type_name(name));
+		else if (!resolve_name_ok(name->str, &why))
+			diags_add(d, app->file, name->line, name->col, "name",
+				  "app name '%s' %s", name->str, why);
+		else
+			app->name = xstrdup(name->str);
+	} else {
+		app->name = xstrdup("app"); /* as Platform.sh's linter defaults it */
+	}
+	if (!type || type->kind != CNODE_SCALAR || type->type != SCALAR_STR || !type->str[0]) {
+		const struct cnode *at = type ? type : node;
+		diags_add(d, app->file, at->line, at->col, "type",
+			  "type is required: the runtime and version, e.g. 'python:3.11'");
+	} else {
+		app->type = xstrdup(type->str);
+	}
+	app->json = cnode_to_json(node);
+	if (name_override)
+		json_object_set_new(app->json, "name", json_string(name_override));
+
+	resolve_check_top(app, d);
+
+	if (workers && !cnode_is_null(workers) && workers->kind != CNODE_MAP) {
+		diags_add(d, app->file, workers->line, workers->col, "workers",
+			  "workers must be a mapping of worker names, not %s",
+			  cnode_type_name(workers));
+		workers = NULL;
+	}
+	app->workers = xcalloc((workers ? workers->n : 0) + 1, sizeof(char *));
+	for (size_t i = 0; workers && i < workers->n; i++) {
+		const struct cnode_pair *p = &workers->pairs[i];
+		struct worker w;
+
+		app->workers[app->n_workers++] = xstrdup(p->key->str);
+		if (resolve_worker(app, p->value, p->key->str, &w, d, false) == 0)
+			worker_free(&w);
+	}
+	return d->n > before ? -EINVAL : 0;
+}
+
+/* Pick one app of .platform/applications.yaml (a list, or a map keyed by name). */
+static const struct cnode *pick_application(struct app *app, const struct cnode *root,
+					    const char *want, const char **name_override,
+					    struct diags *d)
+{
+	const struct cnode *found = NULL;
+	size_t count = root->n;
+
+	*name_override = NULL;
+	if (root->kind == CNODE_SEQ || root->kind == CNODE_MAP)
+		app->apps = xcalloc(count + 1, sizeof(char *));
+	if (root->kind != CNODE_SEQ && root->kind != CNODE_MAP) {
+		diags_add(d, app->file, root->line, root->col, "",
+			  "applications must be a list or a mapping of apps");
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const struct cnode *n = root->kind == CNODE_SEQ ? root->items[i]
+								: root->pairs[i].value;
+		const char *nm = NULL;
+		if (root->kind == CNODE_MAP) {
+			nm = root->pairs[i].key->str;
+			if (node_key(n, "name"))
+				diags_add(d, app->file, n->line, n->col, nm,
+					  "an app keyed by name must not set 'name'");
+		} else {
+			const struct cnode *nn = node_key(n, "name");
+			nm = nn && nn->kind == CNODE_SCALAR ? nn->str : "app";
+		}
+		app->apps[i] = xstrdup(nm);
+		if (!want && count == 1) {
+			found = n;
+		} else if (want && strcmp(want, nm) == 0) {
+			found = n;
+		}
+		if (found && !*name_override && root->kind == CNODE_MAP && found == n)
+			*name_override = nm;
+	}
+	if (!found) {
+		if (want)
+			diags_add(d, app->file, 0, 0, "", "no app named '%s'", want);
+		else
+			diags_add(d, app->file, 0, 0, "",
+				  "%zu apps are defined here: choose one with --app NAME", count);
+	}
+	return found;
+}
+
+int app_load(const struct app_locator *loc, struct app *app, struct diags *d)
+{
+	const char *cwd = loc->cwd ? loc->cwd : ".";
+	char *project_root = NULL, *services = NULL;
+	const char *name_override = NULL;
+	const struct cnode *node;
+	bool multi = false;
+	int r;
+
+	memset(app, 0, sizeof(*app));
+	if (loc->app_config) {
+		app->file = xstrdup(loc->app_config);
+		char *base = xstrdup(app->file);
+		multi = strcmp(basename(base), "applications.yaml") == 0;
+		free(base);
+	} else {
+		char *single = xasprintf("%s/.platform.app.yaml", cwd);
+		char *many = xasprintf("%s/.platform/applications.yaml", cwd);
+		if (file_exists(single)) {
+			app->file = single;
+			free(many);
+		} else if (file_exists(many)) {
+			app->file = many;
+			multi = true;
+			free(single);
+		} else {
+			diags_add(d, NULL, 0, 0, "",
+				  "no .platform.app.yaml or .platform/applications.yaml in %s "
+				  "(use -f FILE or run in the app directory)", cwd);
+			free(single);
+			free(many);
+			return -ENOENT;
+		}
+	}
+
+	char *file_dir = dir_of(app->file);
+	if (multi) {
+		/* FILE is PROJECT/.platform/applications.yaml */
+		project_root = dir_of(file_dir);
+		app->dir = abs_dir(project_root);
+	} else {
+		app->dir = abs_dir(file_dir);
+		project_root = xstrdup(app->dir);
+	}
+	free(file_dir);
+
+	r = ytree_load_file(app->file, app->dir, &app->doc, d);
+	if (r < 0)
+		goto fail;
+	node = app->doc.root;
+	if (multi) {
+		node = pick_application(app, node, loc->app_name, &name_override, d);
+		if (!node) {
+			r = -EINVAL;
+			goto fail;
+		}
+		const struct cnode *src = node_key(node_key(node, "source"), "root");
+		if (src && src->kind == CNODE_SCALAR && src->type == SCALAR_STR) {
+			char *sub = xasprintf("%s/%s", project_root, src->str);
+			free(app->dir);
+			app->dir = abs_dir(sub);
+			free(sub);
+		}
+	} else if (loc->app_name) {
+		add_file_diag(d, app->file, "--app %s needs .platform/applications.yaml",
+			      loc->app_name);
+		r = -EINVAL;
+		goto fail;
+	}
+
+	if (loc->services) {
+		services = xstrdup(loc->services);
+	} else {
+		/* .platform/services.yaml beside the project root: the app's own
+		 * directory, or its parent in a multi-app repository. */
+		services = xasprintf("%s/.platform/services.yaml", project_root);
+		if (!file_exists(services) && !multi) {
+			char *parent = dir_of(project_root);
+			free(services);
+			services = xasprintf("%s/.platform/services.yaml", parent);
+			free(parent);
+		}
+		if (!file_exists(services)) {
+			free(services);
+			services = NULL;
+		}
+	}
+	if (services && load_services(app, services, d) < 0) {
+		r = -EINVAL;
+		goto fail;
+	}
+	r = app_build(app, node, name_override, d);
+	if (r < 0)
+		goto fail;
+	free(project_root);
+	free(services);
+	return 0;
+fail:
+	free(project_root);
+	free(services);
+	app_free(app);
+	return r;
+}
+
+int app_load_buffer(const char *name, const char *buf, size_t len, struct app *app,
+		    struct diags *d)
+{
+	int r;
+
+	memset(app, 0, sizeof(*app));
+	app->file = xstrdup(name);
+	app->dir = xstrdup("/app");
+	r = ytree_load_buffer(name, buf, len, NULL, &app->doc, d);
+	if (r == 0)
+		r = app_build(app, app->doc.root, NULL, d);
+	if (r < 0)
+		app_free(app);
+	return r;
+}
+
+int app_resolve(const struct app *app, const char *worker, struct worker *out,
+		struct diags *d)
+{
+	const struct cnode *workers = node_key(app->app_node, "workers");
+	const struct cnode *wnode = node_key(workers, worker);
+
+	memset(out, 0, sizeof(*out));
+	if (!wnode) {
+		struct strbuf names = {0};
+		for (size_t i = 0; i < app->n_workers; i++)
+			strbuf_printf(&names, "%s%s", i ? ", " : "", app->workers[i]);
+		diags_add(d, app->file, 0, 0, "workers", "no worker named '%s' (%s%s)", worker,
+			  app->n_workers ? "workers: " : "the app has no workers",
+			  names.buf ? names.buf : "");
+		strbuf_release(&names);
+		return -ENOENT;
+	}
+	return resolve_worker(app, wnode, worker, out, d, true);
+}
+
+const struct service *app_find_service(const struct app *app, const char *name)
+{
+	for (size_t i = 0; i < app->n_services; i++)
+		if (strcmp(app->services[i].name, name) == 0)
+			return &app->services[i];
+	return NULL;
+}
+
+void app_free(struct app *app)
+{
+	if (!app)
+		return;
+	free(app->file);
+	free(app->dir);
+	free(app->name);
+	free(app->type);
+	json_decref(app->json);
+	strv_free(app->workers);
+	for (size_t i = 0; i < app->n_services; i++) {
+		free(app->services[i].name);
+		free(app->services[i].type);
+		json_decref(app->services[i].configuration);
+	}
+	free(app->services);
+	free(app->services_file);
+	strv_free(app->apps);
+	ytree_doc_free(&app->doc);
+	ytree_doc_free(&app->services_doc);
+	memset(app, 0, sizeof(*app));
+}

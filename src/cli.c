@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Global option parsing and the command table (see cli.h).  Each command
+ * parses its own options in commands.c; this file only knows their names,
+ * synopses and help texts.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "exitcodes.h"
+
+static const struct cli_command commands[] = {
+	{"check", "check", "validate the app config and every worker", cmd_check,
+	 "Prints 'configuration OK', or every error found, one per line, as\n"
+	 "FILE:LINE:COLUMN: KEY.PATH: message (exit status 2).\n"},
+	{"list", "list", "list the app's workers (name, size, start command)", cmd_list, ""},
+	{"show", "show WORKER", "print the resolved worker and its plan as JSON", cmd_show, ""},
+};
+
+static const char global_help[] =
+	"Global options:\n"
+	"  -f, --app-config FILE  the app config (default: .platform.app.yaml or\n"
+	"                         .platform/applications.yaml in the app directory)\n"
+	"                         [BERTH_APP_CONFIG]\n"
+	"      --app NAME         the app to use from .platform/applications.yaml\n"
+	"                         [BERTH_APP]\n"
+	"      --services FILE    services.yaml (default: .platform/services.yaml\n"
+	"                         beside the project root) [BERTH_SERVICES]\n"
+	"  -C, --app-dir DIR      the app directory to search (default:\n"
+	"                         $PLATFORM_APP_DIR, else the current directory)\n"
+	"                         [BERTH_APP_DIR]\n"
+	"      --context FILE     the platform's runtime facts, JSON (see berth(1))\n"
+	"                         [BERTH_CONTEXT]\n"
+	"      --state-dir DIR    berth's state directory (default: " BERTH_STATE_DIR ")\n"
+	"                         [BERTH_STATE_DIR]\n"
+	"      --log-format FMT   text or json [BERTH_LOG_FORMAT]\n"
+	"  -v, --verbose          log debug messages too\n"
+	"  -q, --quiet            log warnings and errors only [BERTH_LOG_LEVEL]\n"
+	"  -h, --help             show this help, or a command's with COMMAND --help\n"
+	"  -V, --version          show the version\n";
+
+static const char exit_help[] =
+	"Exit status:\n"
+	"  0        success; for run: the worker was stopped on request in time\n"
+	"  2        usage or configuration error\n"
+	"  125      a setup step failed (cgroup, mount, network, privileges)\n"
+	"  126/127  the shell could not be executed / was not found\n"
+	"  137      run: the stop escalated to SIGKILL at the deadline\n"
+	"  N, 128+S run: the worker's last status (or signal S) when berth gave up\n";
+
+const char *cli_env_default(const char *value, const char *env_name)
+{
+	const char *e;
+
+	if (value)
+		return value;
+	e = getenv(env_name);
+	return e && *e ? e : NULL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "berth%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'berth %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+	return BERTH_EXIT_USAGE;
+}
+
+void cli_usage(FILE *out)
+{
+	fprintf(out, "Usage: berth [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
+		     "Run one worker of a Platform.sh-style app in its own box.\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-22s %s\n", commands[i].synopsis, commands[i].summary);
+	fprintf(out, "\n%s\n%s", global_help, exit_help);
+}
+
+void cli_command_help(const struct cli_command *cmd, FILE *out)
+{
+	const char *help = cmd->help;
+
+	fprintf(out, "Usage: berth [GLOBAL OPTIONS] %s\n\n%s.\n", cmd->synopsis, cmd->summary);
+	if (help && *help)
+		fprintf(out, "\nOptions:\n%s", help);
+	fprintf(out, "  -h, --help                show this help\n\n%s", exit_help);
+}
+
+const struct cli_command *cli_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int cli_parse_global(int argc, char **argv, struct cli_global *g,
+		     const struct cli_command **cmd, int *argi)
+{
+	enum { OPT_APP = 256, OPT_SERVICES, OPT_CONTEXT, OPT_STATE_DIR, OPT_LOG_FORMAT };
+	static const struct option opts[] = {
+		{"app-config", required_argument, NULL, 'f'},
+		{"app", required_argument, NULL, OPT_APP},
+		{"services", required_argument, NULL, OPT_SERVICES},
+		{"app-dir", required_argument, NULL, 'C'},
+		{"context", required_argument, NULL, OPT_CONTEXT},
+		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	const char *log_format = NULL, *level;
+	int c;
+
+	*g = (struct cli_global){.log_format = LOG_FMT_TEXT, .log_level = LOG_LVL_INFO};
+	optind = 1;
+	opterr = 0;
+	/* '+': stop at the command name; its options are its own. */
+	while ((c = getopt_long(argc, argv, "+:f:C:vqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			g->app_config = optarg;
+			break;
+		case OPT_APP:
+			g->app_name = optarg;
+			break;
+		case OPT_SERVICES:
+			g->services = optarg;
+			break;
+		case 'C':
+			g->app_dir = optarg;
+			break;
+		case OPT_CONTEXT:
+			g->context = optarg;
+			break;
+		case OPT_STATE_DIR:
+			g->state_dir = optarg;
+			break;
+		case OPT_LOG_FORMAT:
+			log_format = optarg;
+			break;
+		case 'v':
+			g->log_level = LOG_LVL_DEBUG;
+			break;
+		case 'q':
+			g->log_level = LOG_LVL_WARN;
+			break;
+		case 'h':
+			cli_usage(stdout);
+			return BERTH_EXIT_OK;
+		case 'V':
+			printf("berth %s\n", PACKAGE_VERSION);
+			return BERTH_EXIT_OK;
+		case ':':
+			return cli_usage_error(NULL, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error(NULL, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	g->app_config = cli_env_default(g->app_config, "BERTH_APP_CONFIG");
+	g->app_name = cli_env_default(g->app_name, "BERTH_APP");
+	g->services = cli_env_default(g->services, "BERTH_SERVICES");
+	g->app_dir = cli_env_default(cli_env_default(g->app_dir, "BERTH_APP_DIR"),
+				     "PLATFORM_APP_DIR");
+	g->context = cli_env_default(g->context, "BERTH_CONTEXT");
+	g->state_dir = cli_env_default(g->state_dir, "BERTH_STATE_DIR");
+	if (!g->state_dir)
+		g->state_dir = BERTH_STATE_DIR;
+	log_format = cli_env_default(log_format, "BERTH_LOG_FORMAT");
+	if (log_format && log_parse_format(log_format, &g->log_format) < 0)
+		return cli_usage_error(NULL, "--log-format must be 'text' or 'json', not '%s'",
+				       log_format);
+	level = getenv("BERTH_LOG_LEVEL");
+	if (level && g->log_level == LOG_LVL_INFO) {
+		if (strcmp(level, "debug") == 0)
+			g->log_level = LOG_LVL_DEBUG;
+		else if (strcmp(level, "warning") == 0)
+			g->log_level = LOG_LVL_WARN;
+		else if (strcmp(level, "error") == 0)
+			g->log_level = LOG_LVL_ERROR;
+	}
+	if (optind >= argc) {
+		cli_usage(stderr);
+		return BERTH_EXIT_USAGE;
+	}
+	*cmd = cli_find(argv[optind]);
+	if (!*cmd)
+		return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
+	*argi = optind;
+	return -1;
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* check, list, show: the read-only debugging commands. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "exitcodes.h"
+
+int commands_load_app(const struct cli_global *g, struct app *app)
+{
+	struct app_locator loc = {
+		.app_config = g->app_config,
+		.app_name = g->app_name,
+		.services = g->services,
+		.cwd = g->app_dir,
+	};
+	struct diags d = {0};
+	int r = app_load(&loc, app, &d);
+
+	diags_print(&d, stderr);
+	diags_free(&d);
+	return r < 0 ? BERTH_EXIT_USAGE : 0;
+}
+
+int commands_load_worker(const struct cli_global *g, const char *worker, struct app *app,
+			 struct worker *w)
+{
+	struct diags d = {0};
+	int r = commands_load_app(g, app);
+
+	if (r)
+		return r;
+	r = app_resolve(app, worker, w, &d);
+	diags_print(&d, stderr);
+	diags_free(&d);
+	if (r < 0) {
+		app_free(app);
+		return BERTH_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int commands_parse_plain(int argc, char **argv, int nargs, int *first)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	const char *cmd = argv[0];
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return -2;
+		return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+	}
+	if (argc - optind != nargs)
+		return cli_usage_error(cmd, nargs ? "expected a worker name" : "takes no arguments");
+	*first = optind;
+	return -1;
+}
+
+/* Returns -1 to go on; otherwise the exit status (help printed). */
+static int plain_or_help(const struct cli_global *g, int argc, char **argv, int nargs,
+			 int *first)
+{
+	int r = commands_parse_plain(argc, argv, nargs, first);
+
+	if (r == -2) {
+		cli_command_help(cli_find(argv[0]), stdout);
+		return BERTH_EXIT_OK;
+	}
+	(void)g;
+	return r;
+}
+
+int cmd_check(const struct cli_global *g, int argc, char **argv)
+{
+	struct app app;
+	int first, r = plain_or_help(g, argc, argv, 0, &first);
+
+	if (r >= 0)
+		return r;
+	r = commands_load_app(g, &app);
+	if (r)
+		return r;
+	printf("configuration OK\n");
+	app_free(&app);
+	return BERTH_EXIT_OK;
+}
+
+/* The first line of a script, for one-line listings. */
+static char *first_line(const char *s)
+{
+	s += strspn(s, " \t\r\n");
+	return xstrndup(s, strcspn(s, "\r\n"));
+}
+
+int cmd_list(const struct cli_global *g, int argc, char **argv)
+{
+	struct app app;
+	int first, r = plain_or_help(g, argc, argv, 0, &first);
+	int width = 4;
+
+	if (r >= 0)
+		return r;
+	r = commands_load_app(g, &app);
+	if (r)
+		return r;
+	for (size_t i = 0; i < app.n_workers; i++)
+		if ((int)strlen(app.workers[i]) > width)
+			width = (int)strlen(app.workers[i]);
+	for (size_t i = 0; i < app.n_workers; i++) {
+		struct worker w;
+		struct diags d = {0};
+
+		if (app_resolve(&app, app.workers[i], &w, &d) < 0) {
+			diags_free(&d);
+			continue; /* cannot happen: app_load resolved every worker */
+		}
+		char *line = first_line(w.start);
+		printf("%-*s  %-4s  %s\n", width, w.name, size_to_string(w.size), line);
+		free(line);
+		worker_free(&w);
+	}
+	app_free(&app);
+	return BERTH_EXIT_OK;
+}
+
+int cmd_show(const struct cli_global *g, int argc, char **argv)
+{
+	struct app app;
+	struct worker w;
+	int first, r = plain_or_help(g, argc, argv, 1, &first);
+
+	if (r >= 0)
+		return r;
+	r = commands_load_worker(g, argv[first], &app, &w);
+	if (r)
+		return r;
+	json_t *j = worker_to_json(&w);
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("%s\n", s);
+	free(s);
+	json_decref(j);
+	worker_free(&w);
+	app_free(&app);
+	return BERTH_EXIT_OK;
+}

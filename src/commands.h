@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* The commands' entry points, called through the table in cli.c. */
+#ifndef BERTH_COMMANDS_H
+#define BERTH_COMMANDS_H
+
+#include "app.h"
+#include "cli.h"
+
+int cmd_check(const struct cli_global *g, int argc, char **argv);
+int cmd_list(const struct cli_global *g, int argc, char **argv);
+int cmd_show(const struct cli_global *g, int argc, char **argv);
+
+/* Shared by the commands: load the app named by the global options,
+ * printing every diagnostic to stderr.  Returns 0 or an exit status. */
+int commands_load_app(const struct cli_global *g, struct app *app);
+/* Load the app and resolve `worker`.  Returns 0 or an exit status. */
+int commands_load_worker(const struct cli_global *g, const char *worker, struct app *app,
+			 struct worker *w);
+/* Parse a command without options but -h/--help and `nargs` operands.
+ * Returns -1 to go on (operands at argv[*first]), or an exit status. */
+int commands_parse_plain(int argc, char **argv, int nargs, int *first);
+
+#endif

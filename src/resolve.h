@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal interface between app.c (loading) and resolve.c (inheritance). */
+#ifndef BERTH_RESOLVE_H
+#define BERTH_RESOLVE_H
+
+#include <stdbool.h>
+
+#include "app.h"
+#include "diag.h"
+
+/* App, worker and service names: ^[a-z0-9_-]+$, <= 32, no "--",
+ * alphanumeric at both ends.  *why says what is wrong. */
+bool resolve_name_ok(const char *s, const char **why);
+
+/* Validate the top-level values of the inheritable keys once. */
+void resolve_check_top(const struct app *app, struct diags *d);
+
+/* Resolve worker `name` (its mapping `wnode`).  Problems in inherited
+ * top-level values are reported only when report_inherited is true (they
+ * were reported by resolve_check_top otherwise).  0 or -EINVAL. */
+int resolve_worker(const struct app *app, const struct cnode *wnode, const char *name,
+		   struct worker *w, struct diags *d, bool report_inherited);
+
+#endif
