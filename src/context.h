@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The platform's facts about a worker's runtime: project, entropy, tree id,
+ * branch, environment, routes, SMTP host and the real addresses and
+ * credentials of services.  Only the orchestrator knows them; it writes a
+ * JSON context file (doc/context.md) that is merged over working defaults.
+ */
+#ifndef BERTH_CONTEXT_H
+#define BERTH_CONTEXT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define CONTEXT_PROJECT_FILE "project.json" /* under the state directory */
+#define CONTEXT_DEFAULT_TREE_ID "0000000000000000000000000000000000000000"
+#define CONTEXT_GIT "/usr/bin/git"
+
+struct context {
+	char *project;          /* PLATFORM_PROJECT */
+	char *entropy;          /* PLATFORM_PROJECT_ENTROPY */
+	char *tree_id;          /* PLATFORM_TREE_ID */
+	char *branch;           /* PLATFORM_BRANCH */
+	char *environment;      /* PLATFORM_ENVIRONMENT */
+	char *environment_type; /* "production", "staging" or "development" */
+	char *smtp_host;        /* PLATFORM_SMTP_HOST; NULL = no mail */
+	char *app_dir;          /* PLATFORM_APP_DIR as the worker sees it; NULL =
+				 * the app directory */
+	json_t *routes;         /* object; PLATFORM_ROUTES */
+	json_t *variables;      /* object "prefix:name" -> value (project and
+				 * environment level), or NULL */
+	json_t *services;       /* object: service -> endpoint fields, plus
+				 * "endpoints": {name: fields}; or NULL */
+	json_t *relationships;  /* object: relationship -> endpoint fields, or NULL */
+};
+
+struct context_options {
+	const char *file;      /* --context FILE, or NULL */
+	const char *state_dir; /* --state-dir, or NULL for BERTH_STATE_DIR */
+	const char *app_dir;   /* the app directory (for the git tree id) */
+	const char *git;       /* git binary, or NULL for CONTEXT_GIT */
+};
+
+/*
+ * Read the context file (if any), then fill every missing fact with its
+ * default: project and entropy from the state directory (created once),
+ * tree id from git, branch "main", environment "<branch>-<7 chars>",
+ * type "development", routes {}.  Returns 0 or -errno (logged).
+ */
+int context_load(const struct context_options *o, struct context *ctx);
+void context_free(struct context *ctx);
+
+/* Pure parts, exposed for the tests. */
+
+/* Take the facts of a parsed context file into ctx.  Strict: unknown keys
+ * and wrong types are refused, naming file and key.  Returns 0 or -EINVAL. */
+int context_parse(const json_t *root, const char *file, struct context *ctx);
+
+/* Check one endpoint-field object (a services/relationships entry); where
+ * names it in messages.  allow_endpoints: accept the "endpoints" key. */
+int context_check_endpoint(const json_t *o, const char *file, const char *where,
+			   bool allow_endpoints);
+
+/* Fill branch, environment, environment_type and routes when unset.
+ * Needs project and entropy set. */
+void context_defaults(struct context *ctx);
+
+/* "<slug of branch>-<7 characters derived from entropy and branch>". */
+char *context_environment_name(const char *branch, const char *entropy);
+
+/* State directory: read <dir>/project.json, or create it once (O_EXCL,
+ * atomically) with a fresh project id (13 [a-z0-9]) and entropy (56). */
+int context_state_project(const char *state_dir, char **project, char **entropy);
+
+/* The git tree id of dir at HEAD (`git -C dir rev-parse HEAD:./`, run by
+ * absolute path with an empty environment).  -ENOENT when there is none. */
+int context_git_tree(const char *git, const char *dir, char **tree_id);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PLATFORM_RELATIONSHIPS: each of a worker's relationships as an array of
+ * one endpoint object with the full key set, from the service type's
+ * defaults, services.yaml endpoints, and the context's real addresses and
+ * credentials.  Pure.
+ */
+#ifndef BERTH_RELATIONSHIPS_H
+#define BERTH_RELATIONSHIPS_H
+
+#include <jansson.h>
+
+#include "app.h"
+#include "context.h"
+
+/* Per service type: what a relationship endpoint looks like by default. */
+struct relationships_type {
+	const char *type;     /* base type, before ':' ("mariadb") */
+	const char *scheme;
+	const char *endpoint; /* the default endpoint (= "rel") */
+	int port;
+	const char *username; /* NULL = JSON null */
+	const char *password;
+	const char *path;
+	bool is_master;       /* query {"is_master": true} */
+};
+
+/* The table entry for a type ("mariadb:10.6" or "mariadb"), or NULL. */
+const struct relationships_type *relationships_type(const char *type);
+
+/*
+ * {relationship: [endpoint]} for the worker's relationships; {} when it
+ * has none.  Returns 0 and *out, or -EINVAL (logged: a relationship to an
+ * unknown service or endpoint).
+ */
+int relationships_build(const struct app *app, const struct worker *w,
+			const struct context *ctx, json_t **out);
+
+#endif
