@@ -27,7 +27,20 @@ struct cgroup_layout {
 	enum cgroup_mode mode;
 	char *unified_mnt;              /* cgroup2 mount point, or NULL */
 	char *v1_mnt[CG_V1_COUNT];      /* each v1 controller's mount, or NULL */
+	/* The cgroup each mount shows at its mount point (mountinfo field 4,
+	 * "/" unless a subtree was bind-mounted), to map /proc/self/cgroup
+	 * paths onto directories. */
+	char *unified_root;
+	char *v1_root[CG_V1_COUNT];
 };
+
+/* Controllers berth writes limits to (a mask for cgroup_create_ex). */
+enum cgroup_ctl {
+	CG_CTL_MEMORY = 1 << 0,
+	CG_CTL_CPU = 1 << 1,
+	CG_CTL_PIDS = 1 << 2,
+};
+#define CG_CTL_ALL (CG_CTL_MEMORY | CG_CTL_CPU | CG_CTL_PIDS)
 
 /* One instance's cgroup(s).  fds are O_PATH|O_DIRECTORY dirfds, -1 if unused. */
 struct cgroup {
@@ -37,10 +50,34 @@ struct cgroup {
 	int v1_fd[CG_V1_COUNT];
 	char *v1_path[CG_V1_COUNT];
 	int events_fd;                 /* cgroup.events (poll POLLPRI) or -1 */
+	/* Private to cgroup*.c (kept here so the struct can live on the stack). */
+	char *name;                    /* the instance directory's name */
+	int v2_parent_fd;              /* O_PATH dirfds of the parents, for rmdir */
+	int v1_parent_fd[CG_V1_COUNT];
+	int super_fd;                  /* v2: berth's own leaf <name>-supervisor, or -1 */
+	unsigned ctl_enabled;          /* v2: CG_CTL_* this instance enabled in the parent */
+	unsigned ctl_usable;           /* CG_CTL_* whose files exist for the instance */
+};
+
+/* A process found in the cgroup; comm is "?" when it vanished meanwhile. */
+struct cgroup_proc {
+	pid_t pid;
+	char comm[16];
 };
 
 /* Inspect /proc/self/mountinfo.  Returns 0 or -errno. */
 int cgroup_detect(struct cgroup_layout *out);
+/* The pure part of cgroup_detect: classify a mountinfo text.  0 or -EINVAL. */
+int cgroup_parse_mountinfo(const char *text, struct cgroup_layout *out);
+/* From a /proc/<pid>/cgroup text, the path of the hierarchy carrying
+ * `controller` (a v1 controller name such as "memory"), or of the unified
+ * hierarchy (the "0::" line) when controller is NULL.  0, -ENOENT, -EINVAL. */
+int cgroup_parse_proc_cgroup(const char *text, const char *controller, char **path);
+/* Narrow a detected layout to another mode, dropping the hierarchies that
+ * mode does not use (tests exercise the v2 path on a hybrid host's cgroup2
+ * mount, and the v1 path without it).  0, or -ENOENT when a hierarchy the
+ * mode needs is absent. */
+int cgroup_layout_force(struct cgroup_layout *l, enum cgroup_mode mode);
 void cgroup_layout_free(struct cgroup_layout *l);
 const char *cgroup_mode_to_string(enum cgroup_mode m);
 
@@ -52,23 +89,66 @@ const char *cgroup_mode_to_string(enum cgroup_mode m);
  */
 int cgroup_create(const struct cgroup_layout *l, const char *parent, const char *name,
 		  struct cgroup *cg);
+/* cgroup_create() is cgroup_create_ex(..., CG_CTL_ALL, cg).  On v2 the
+ * `controllers` offered by the parent are enabled in its
+ * cgroup.subtree_control (moving berth into <parent>/<name>-supervisor
+ * first if the parent holds processes); one that cannot be had is not an
+ * error here: cgroup_apply_limits() names it.  cg is initialised even on
+ * failure (cgroup_release() is then a no-op). */
+int cgroup_create_ex(const struct cgroup_layout *l, const char *parent, const char *name,
+		     unsigned controllers, struct cgroup *cg);
 /* The fd to pass to clone3(CLONE_INTO_CGROUP), or -1 when a handshake
- * (cgroup_attach before execve) is needed. */
+ * (cgroup_attach before execve) is needed: always on hybrid and v1, where
+ * v1 hierarchies must be joined by a write to cgroup.procs anyway.  The fd
+ * stays owned by cg. */
 int cgroup_clone_fd(const struct cgroup *cg);
-/* Move pid into every hierarchy of the instance.  Returns 0 or -errno. */
+/* Move pid into every hierarchy of the instance (v2 first).  0 or -errno. */
 int cgroup_attach(const struct cgroup *cg, pid_t pid);
-/* 1 when any process is in the cgroup, 0 when empty, or -errno. */
+/* 1 when any process is in the cgroup, 0 when empty, or -errno.  v2:
+ * "populated" of cgroup.events (read through events_fd, which re-arms its
+ * POLLPRI); v1: cgroup.procs of the tracking hierarchy (the freezer, else
+ * any), recursively.  A zombie counts until it is reaped. */
 int cgroup_populated(const struct cgroup *cg);
-/* The pids in the cgroup (freshly allocated array). Returns 0 or -errno. */
+/* The pids in the cgroup, recursively (freshly allocated array). */
 int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n);
+/* The same with each process's name (/proc/<pid>/comm). */
+int cgroup_procs(const struct cgroup *cg, struct cgroup_proc **procs, size_t *n);
 /* Send sig to every process of the cgroup, frozen while signalled so no
- * new process escapes.  *count receives how many were signalled. */
+ * new process escapes; thawed on every path.  *count receives how many
+ * were signalled. */
 int cgroup_signal_all(const struct cgroup *cg, int sig, size_t *count);
-/* SIGKILL everything: cgroup.kill where present, else freeze/kill/thaw. */
+/* SIGKILL everything: cgroup.kill where present, else freeze/kill/thaw
+ * until a pass finds no new process.  Does not wait for the cgroup to
+ * empty (the caller reaps, then watches cgroup_populated()). */
 int cgroup_kill_all(const struct cgroup *cg, size_t *count);
-/* Remove the instance cgroup(s); they must be empty.  Idempotent. */
+/* The same, returning the processes found just before the kill (for the
+ * "killed N processes at the deadline" log); *procs freshly allocated. */
+int cgroup_kill_all_procs(const struct cgroup *cg, struct cgroup_proc **procs, size_t *n);
+/* Remove the instance cgroup(s), leaves first, and berth's supervisor leaf
+ * if it made one.  Idempotent.  -EBUSY (logged, naming the pids) when
+ * processes remain. */
 int cgroup_destroy(struct cgroup *cg);
 /* Close fds and free paths (does not remove anything). */
 void cgroup_release(struct cgroup *cg);
+
+/* Limits (issue 5).  A zero field is "not set" and left alone. */
+struct cgroup_limits {
+	uint64_t memory_bytes;   /* memory.max / memory.limit_in_bytes; swap is then 0 */
+	uint64_t cpu_quota_us;   /* cpu.max / cpu.cfs_quota_us */
+	uint64_t cpu_period_us;  /* 0: 100000 (100 ms) */
+	uint64_t pids_max;       /* pids.max */
+	bool allow_missing;      /* missing controller: warning instead of error */
+};
+
+/*
+ * Write the limits, read each back and compare.  With a memory limit:
+ * swap 0 (memory.swap.max, or memory.memsw.limit_in_bytes where present)
+ * and memory.oom.group = 1 on v2.  A controller that is missing or not
+ * delegated is named; -ENOENT unless lim->allow_missing (then a warning).
+ */
+int cgroup_apply_limits(const struct cgroup *cg, const struct cgroup_limits *lim);
+/* OOM kills so far (memory.events "oom_kill" on v2, memory.oom_control
+ * "oom_kill" on v1).  -ENOENT when the memory controller is not in use. */
+int cgroup_oom_kills(const struct cgroup *cg, uint64_t *count);
 
 #endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared by cgroup.c, cgroup-kill.c and cgroup-limits.c only: cgroupfs file
+ * access relative to a cgroup dirfd, every fd checked to be on cgroupfs
+ * (security.md rule 10), and "key value" parsing of cgroup.events & co.
+ * These helpers do not log: their callers know the path and log once.
+ */
+#ifndef BERTH_CGROUP_INTERNAL_H
+#define BERTH_CGROUP_INTERNAL_H
+
+#include <stdint.h>
+
+#include "cgroup.h"
+
+/* Names of the v1 controllers, indexed by enum cgroup_v1_ctl. */
+extern const char *const cgfs_v1_name[CG_V1_COUNT];
+
+/* 0 when fd is on cgroup2 or cgroup v1, else -EXDEV. */
+int cgfs_check(int fd);
+/* openat(dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW), checked: fd or -errno. */
+int cgfs_open(int dirfd, const char *name, int flags);
+/* Write s to dirfd/name in one write(2): 0 or -errno. */
+int cgfs_write(int dirfd, const char *name, const char *s);
+/* The whole content of dirfd/name (NUL-terminated, freshly allocated). */
+int cgfs_read(int dirfd, const char *name, char **out);
+/* The whole content of an open cgroupfs file, read from offset 0. */
+int cgfs_read_fd(int fd, char **out);
+/* The whole of a (procfs) text file; logs on failure. */
+int cgfs_read_text(const char *path, char **out);
+/* From "key value\n" lines, the value of key: 0, -ENOENT or -EINVAL. */
+int cgfs_kv(const char *text, const char *key, uint64_t *val);
+/* The dirfd processes are listed from: cgroup2, else the v1 freezer, else
+ * any v1 hierarchy; -1 when there is none.  *path gets its path. */
+int cgfs_tracking_fd(const struct cgroup *cg, const char **path);
+
+#endif

@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker's cgroup: creation of the instance cgroup, placement of the
+ * worker, removal.  Detection is in cgroup-detect.c, signalling and killing
+ * in cgroup-kill.c, limits in cgroup-limits.c.
+ *
+ * Layout.  P is the cgroup berth runs in (per hierarchy, from
+ * /proc/self/cgroup) or the caller's `parent`.  The instance cgroup is
+ * P/<name> in every hierarchy used: the worker alone, a leaf, limits on
+ * it.  berth stays in P, outside the worker's limits and OOM group.  Only on
+ * pure v2, when controllers must be enabled in P's cgroup.subtree_control and
+ * P holds processes (the "no internal processes" rule), berth moves itself to
+ * the leaf P/<name>-supervisor; cgroup_destroy() moves it back and removes
+ * that leaf when nothing else needs the controllers it enabled.
+ *   pure v2  P/<name> on cgroup2, controllers memory/cpu/pids enabled in P.
+ *   hybrid   P/<name> on cgroup2 (tracking, freeze, cgroup.kill) and on
+ *            the v1 memory, cpu and pids hierarchies (limits).
+ *   v1 only  P/<name> on the v1 freezer (tracking, race-free kill) and on
+ *            memory, cpu and pids.
+ * Every directory is created with mkdirat on an O_PATH dirfd and every file
+ * is opened with openat on it and checked to be on cgroupfs.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroup-internal.h"
+#include "cgroup.h"
+#include "cleanup.h"
+#include "log.h"
+#include "util.h"
+
+static const char *const ctl_name[] = {"memory", "cpu", "pids"}; /* bit i of CG_CTL_* */
+
+/* ---- cgroupfs file helpers ----------------------------------------------- */
+
+int cgfs_check(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) < 0)
+		return -errno;
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC && sfs.f_type != CGROUP_SUPER_MAGIC)
+		return -EXDEV;
+	return 0;
+}
+
+int cgfs_open(int dirfd, const char *name, int flags)
+{
+	int fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = cgfs_check(fd);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int cgfs_write(int dirfd, const char *name, const char *s)
+{
+	_cleanup_close_ int fd = cgfs_open(dirfd, name, O_WRONLY);
+	size_t len = strlen(s);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = write(fd, s, len);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int cgfs_read_fd(int fd, char **out)
+{
+	struct strbuf sb = {0};
+	char buf[4096];
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof(buf), off);
+
+		if (n < 0) {
+			int r = -errno;
+
+			strbuf_release(&sb);
+			return r;
+		}
+		if (n == 0)
+			break;
+		strbuf_add(&sb, buf, (size_t)n);
+		off += n;
+	}
+	*out = strbuf_detach(&sb);
+	return 0;
+}
+
+int cgfs_read(int dirfd, const char *name, char **out)
+{
+	_cleanup_close_ int fd = cgfs_open(dirfd, name, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	return cgfs_read_fd(fd, out);
+}
+
+int cgfs_kv(const char *text, const char *key, uint64_t *val)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, key, klen) != 0 || p[klen] != ' ')
+			continue;
+		const char *v = p + klen + 1;
+		size_t vlen = strcspn(v, "\n");
+		_cleanup_free_ char *s = xstrndup(v, vlen);
+
+		return parse_u64(s, UINT64_MAX, val);
+	}
+	return -ENOENT;
+}
+
+int cgfs_tracking_fd(const struct cgroup *cg, const char **path)
+{
+	if (cg->v2_fd >= 0) {
+		*path = cg->v2_path;
+		return cg->v2_fd;
+	}
+	if (cg->v1_fd[CG_V1_FREEZER] >= 0) {
+		*path = cg->v1_path[CG_V1_FREEZER];
+		return cg->v1_fd[CG_V1_FREEZER];
+	}
+	for (int i = 0; i < CG_V1_COUNT; i++)
+		if (cg->v1_fd[i] >= 0) {
+			*path = cg->v1_path[i];
+			return cg->v1_fd[i];
+		}
+	*path = NULL;
+	return -1;
+}
+
+int cgfs_read_text(const char *path, char **out)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct strbuf sb = {0};
+	char buf[8192];
+	ssize_t n;
+
+	if (fd < 0)
+		return log_errno(-errno, "open %s", path);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		strbuf_add(&sb, buf, (size_t)n);
+	if (n < 0) {
+		strbuf_release(&sb);
+		return log_errno(-errno, "read %s", path);
+	}
+	*out = strbuf_detach(&sb);
+	return 0;
+}
+
+/* ---- creation ------------------------------------------------------------- */
+
+static void cg_init(struct cgroup *cg, enum cgroup_mode mode)
+{
+	memset(cg, 0, sizeof(*cg));
+	cg->mode = mode;
+	cg->v2_fd = cg->events_fd = cg->v2_parent_fd = cg->super_fd = -1;
+	for (int i = 0; i < CG_V1_COUNT; i++)
+		cg->v1_fd[i] = cg->v1_parent_fd[i] = -1;
+}
+
+static bool valid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 200 || name[0] == '.' || name[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+			    name[i]))
+			return false;
+	return true;
+}
+
+/* A relative path without empty, "." or ".." components ("" is fine). */
+static bool relpath_ok(const char *p)
+{
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		if (*p == '/' && *++p == '\0')
+			return false;
+	}
+	return true;
+}
+
+static int open_beneath(int dirfd, const char *rel)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+			   RESOLVE_NO_XDEV,
+	};
+	int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+
+	if (fd < 0 && errno == ENOSYS)
+		fd = openat(dirfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Open P in one hierarchy (mounted at mnt, showing cgroup `root` there):
+ * `parent` beneath the mount, or berth's own cgroup from /proc/self/cgroup
+ * (the line of v1 controller ctl, or the "0::" line when ctl is NULL).
+ */
+static int open_parent(const char *mnt, const char *root, const char *ctl, const char *parent,
+		       int *pfd, char **ppath)
+{
+	_cleanup_free_ char *own = NULL, *path = NULL;
+	_cleanup_close_ int mfd = -1, fd = -1;
+	const char *rel = parent;
+	int r;
+
+	if (!rel) {
+		_cleanup_free_ char *text = NULL;
+
+		r = cgfs_read_text("/proc/self/cgroup", &text);
+		if (r < 0)
+			return r;
+		r = cgroup_parse_proc_cgroup(text, ctl, &own);
+		if (r < 0)
+			return log_errno(r, "/proc/self/cgroup: no line for the %s hierarchy",
+					 ctl ? ctl : "unified");
+		rel = own;
+		if (root && strcmp(root, "/") != 0) {
+			size_t n = strlen(root);
+
+			if (strncmp(own, root, n) != 0 || (own[n] != '/' && own[n] != '\0')) {
+				log_error("berth's cgroup %s is not visible beneath %s (which shows %s)",
+					  own, mnt, root);
+				return -ENOENT;
+			}
+			rel = own + n;
+		}
+	}
+	rel += strspn(rel, "/");
+	if (!relpath_ok(rel)) {
+		log_error("cgroup parent '%s': not a plain relative path", rel);
+		return -EINVAL;
+	}
+	path = *rel ? xasprintf("%s/%s", mnt, rel) : xstrdup(mnt);
+	mfd = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return log_errno(-errno, "open %s", mnt);
+	if (cgfs_check(mfd) < 0) {
+		log_error("%s is not a cgroup filesystem", mnt);
+		return -EXDEV;
+	}
+	if (*rel) {
+		fd = open_beneath(mfd, rel);
+		if (fd < 0)
+			return log_errno(fd, "open cgroup %s", path);
+		if (cgfs_check(fd) < 0) {
+			log_error("%s is not on a cgroup filesystem", path);
+			return -EXDEV;
+		}
+	} else {
+		fd = TAKE_FD(mfd);
+	}
+	*pfd = TAKE_FD(fd);
+	*ppath = TAKE_PTR(path);
+	return 0;
+}
+
+/* mkdir ppath/name; an empty leftover of the same name is replaced. */
+static int make_dir(int pfd, const char *ppath, const char *name, int *fd_out, char **path_out)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", ppath, name);
+	int fd, r;
+
+	r = mkdirat(pfd, name, 0755) < 0 ? -errno : 0;
+	if (r == -EEXIST) {
+		if (unlinkat(pfd, name, AT_REMOVEDIR) < 0) {
+			log_error("cgroup %s already exists and is in use (%s): is another berth "
+				  "running under this name?",
+				  path, strerror(errno));
+			return -EEXIST;
+		}
+		log_warn("removed the empty leftover cgroup %s", path);
+		r = mkdirat(pfd, name, 0755) < 0 ? -errno : 0;
+	}
+	if (r == -EACCES || r == -EPERM || r == -EROFS) {
+		log_error("cannot create cgroup %s: %s; berth needs a cgroup it may create "
+			  "children in (root, or a delegated subtree), or --no-cgroup",
+			  path, strerror(-r));
+		return r;
+	}
+	if (r < 0)
+		return log_errno(r, "mkdir %s", path);
+	fd = cgfs_open(pfd, name, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return log_errno(fd, "create cgroup %s", path);
+	*fd_out = fd;
+	*path_out = TAKE_PTR(path);
+	return 0;
+}
+
+static unsigned ctl_mask(const char *list)
+{
+	unsigned m = 0;
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, " \n");
+
+		for (size_t i = 0; i < ARRAY_SIZE(ctl_name); i++)
+			if (strlen(ctl_name[i]) == n && strncmp(p, ctl_name[i], n) == 0)
+				m |= 1u << i;
+		p += n;
+		p += strspn(p, " \n");
+	}
+	return m;
+}
+
+static char *ctl_list(unsigned mask, const char *prefix)
+{
+	struct strbuf sb = {0};
+
+	strbuf_puts(&sb, "");
+	for (size_t i = 0; i < ARRAY_SIZE(ctl_name); i++)
+		if (mask & (1u << i))
+			strbuf_printf(&sb, "%s%s%s", sb.len ? " " : "", prefix, ctl_name[i]);
+	return strbuf_detach(&sb);
+}
+
+static int move_pid(int dirfd, pid_t pid)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	return cgfs_write(dirfd, "cgroup.procs", buf);
+}
+
+/* Child directories of dirfd other than `except`. */
+static int count_children(int dirfd, const char *except)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	int n = 0;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while ((e = readdir(d)))
+		if (e->d_type == DT_DIR && strcmp(e->d_name, ".") != 0 &&
+		    strcmp(e->d_name, "..") != 0 && strcmp(e->d_name, except) != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static char *super_name(const struct cgroup *cg)
+{
+	return xasprintf("%s-supervisor", cg->name);
+}
+
+/* Move berth back to P and remove its leaf; first disable the controllers it
+ * enabled in P if no other child of P uses them (else berth stays put). */
+static int leave_supervisor(struct cgroup *cg)
+{
+	_cleanup_free_ char *sname = super_name(cg);
+	int pfd = cg->v2_parent_fd, r;
+
+	if (cg->ctl_enabled) {
+		_cleanup_free_ char *off = ctl_list(cg->ctl_enabled, "-");
+
+		r = count_children(pfd, sname);
+		if (r != 0) {
+			log_debug("other cgroups beneath %s use %s; berth stays in %s-supervisor",
+				  cg->v2_path, off, cg->name);
+			return 0;
+		}
+		r = cgfs_write(pfd, "cgroup.subtree_control", off);
+		if (r < 0)
+			return log_errno(r, "write '%s' to cgroup.subtree_control above %s", off,
+					 cg->v2_path);
+		cg->ctl_enabled = 0;
+	}
+	r = move_pid(pfd, getpid());
+	if (r < 0)
+		return log_errno(r, "move berth back out of %s-supervisor", cg->name);
+	if (unlinkat(pfd, sname, AT_REMOVEDIR) < 0)
+		return log_errno(-errno, "rmdir %s-supervisor", cg->name);
+	close(cg->super_fd);
+	cg->super_fd = -1;
+	return 0;
+}
+
+/* berth moves itself into P/<name>-supervisor (P holds processes, so it
+ * cannot enable controllers for its children). */
+static int enter_supervisor(struct cgroup *cg, int pfd, const char *ppath)
+{
+	_cleanup_free_ char *sname = super_name(cg), *spath = NULL;
+	int fd = -1, r;
+
+	r = make_dir(pfd, ppath, sname, &fd, &spath);
+	if (r < 0)
+		return r;
+	r = move_pid(fd, getpid());
+	if (r < 0) {
+		close(fd);
+		unlinkat(pfd, sname, AT_REMOVEDIR);
+		return log_errno(r, "move berth into %s", spath);
+	}
+	log_debug("berth moved itself into %s", spath);
+	cg->super_fd = fd;
+	return 0;
+}
+
+/* Pure v2: enable the wanted controllers P offers in P's subtree_control. */
+static void enable_controllers(struct cgroup *cg, int pfd, const char *ppath, unsigned want)
+{
+	_cleanup_free_ char *avail = NULL, *on = NULL, *add = NULL;
+	unsigned need;
+	int r;
+
+	if (cgfs_read(pfd, "cgroup.controllers", &avail) < 0 ||
+	    cgfs_read(pfd, "cgroup.subtree_control", &on) < 0)
+		return;
+	need = want & ctl_mask(avail) & ~ctl_mask(on);
+	if (!need)
+		return;
+	add = ctl_list(need, "+");
+	r = cgfs_write(pfd, "cgroup.subtree_control", add);
+	if (r == -EBUSY && enter_supervisor(cg, pfd, ppath) == 0) {
+		r = cgfs_write(pfd, "cgroup.subtree_control", add);
+		if (r == -EBUSY) {
+			log_warn("cgroup %s holds processes other than berth, so '%s' cannot be "
+				 "enabled for its children",
+				 ppath, add);
+			leave_supervisor(cg);
+			return;
+		}
+	}
+	if (r < 0) {
+		log_warn("cannot write '%s' to %s/cgroup.subtree_control: %s", add, ppath,
+			 strerror(-r));
+		return;
+	}
+	log_debug("enabled '%s' in %s/cgroup.subtree_control", add, ppath);
+	cg->ctl_enabled = need;
+}
+
+/* The CG_CTL_* bit of a v1 hierarchy (0 for the freezer). */
+static unsigned v1_bit(int i)
+{
+	return i == CG_V1_MEMORY ? CG_CTL_MEMORY
+	       : i == CG_V1_CPU  ? CG_CTL_CPU
+	       : i == CG_V1_PIDS ? CG_CTL_PIDS
+				 : 0;
+}
+
+static int create_v2(struct cgroup *cg, const struct cgroup_layout *l, const char *parent,
+		     unsigned controllers)
+{
+	_cleanup_free_ char *ppath = NULL, *have = NULL;
+	int r;
+
+	r = open_parent(l->unified_mnt, l->unified_root, NULL, parent, &cg->v2_parent_fd, &ppath);
+	if (r < 0)
+		return r;
+	if (l->mode == CGROUP_MODE_V2 && controllers)
+		enable_controllers(cg, cg->v2_parent_fd, ppath, controllers);
+	r = make_dir(cg->v2_parent_fd, ppath, cg->name, &cg->v2_fd, &cg->v2_path);
+	if (r < 0)
+		return r;
+	cg->events_fd = cgfs_open(cg->v2_fd, "cgroup.events", O_RDONLY);
+	if (cg->events_fd < 0)
+		return log_errno(cg->events_fd, "open %s/cgroup.events", cg->v2_path);
+	if (l->mode == CGROUP_MODE_V2 && cgfs_read(cg->v2_fd, "cgroup.controllers", &have) == 0)
+		cg->ctl_usable |= ctl_mask(have) & controllers;
+	return 0;
+}
+
+int cgroup_create_ex(const struct cgroup_layout *l, const char *parent, const char *name,
+		     unsigned controllers, struct cgroup *cg)
+{
+	int r;
+
+	cg_init(cg, l->mode);
+	if (!valid_name(name)) {
+		log_error("invalid cgroup name '%s'", name);
+		return -EINVAL;
+	}
+	if (l->mode == CGROUP_MODE_NONE) {
+		log_error("no cgroup hierarchy is mounted; pass --no-cgroup to run without one");
+		return -EOPNOTSUPP;
+	}
+	cg->name = xstrdup(name);
+	if (l->unified_mnt) {
+		r = create_v2(cg, l, parent, controllers);
+		if (r < 0)
+			goto fail;
+	}
+	for (int i = 0; i < CG_V1_COUNT; i++) {
+		_cleanup_free_ char *ppath = NULL;
+		bool want = i == CG_V1_FREEZER ? l->mode == CGROUP_MODE_V1
+					       : (controllers & v1_bit(i)) != 0;
+
+		if (!want || !l->v1_mnt[i])
+			continue;
+		r = open_parent(l->v1_mnt[i], l->v1_root[i], cgfs_v1_name[i], parent,
+				&cg->v1_parent_fd[i], &ppath);
+		if (r < 0)
+			goto fail;
+		r = make_dir(cg->v1_parent_fd[i], ppath, name, &cg->v1_fd[i], &cg->v1_path[i]);
+		if (r < 0)
+			goto fail;
+		cg->ctl_usable |= v1_bit(i);
+	}
+	log_debug("created cgroup %s (%s)", name, cgroup_mode_to_string(l->mode));
+	return 0;
+fail:
+	cgroup_destroy(cg);
+	cgroup_release(cg);
+	return r;
+}
+
+int cgroup_create(const struct cgroup_layout *l, const char *parent, const char *name,
+		  struct cgroup *cg)
+{
+	return cgroup_create_ex(l, parent, name, CG_CTL_ALL, cg);
+}
+
+int cgroup_clone_fd(const struct cgroup *cg)
+{
+	return cg->mode == CGROUP_MODE_V2 ? cg->v2_fd : -1;
+}
+
+int cgroup_attach(const struct cgroup *cg, pid_t pid)
+{
+	int r;
+
+	if (cg->v2_fd >= 0) {
+		r = move_pid(cg->v2_fd, pid);
+		if (r < 0)
+			return log_errno(r, "move pid %d into %s", (int)pid, cg->v2_path);
+	}
+	for (int i = 0; i < CG_V1_COUNT; i++) {
+		if (cg->v1_fd[i] < 0)
+			continue;
+		r = move_pid(cg->v1_fd[i], pid);
+		if (r < 0)
+			return log_errno(r, "move pid %d into %s", (int)pid, cg->v1_path[i]);
+	}
+	return 0;
+}
+
+/* ---- removal -------------------------------------------------------------- */
+
+/* rmdir pfd/name after its descendants (leaves first).  ENOENT is success. */
+static int remove_tree(int pfd, const char *name, const char *path)
+{
+	int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	int r = 0;
+
+	if (!d) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		return r == -ENOENT ? 0 : log_errno(r, "open %s", path);
+	}
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0)
+			continue;
+		_cleanup_free_ char *sub = xasprintf("%s/%s", path, e->d_name);
+		int q = remove_tree(dirfd(d), e->d_name, sub);
+
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	if (r == 0 && unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+		r = -errno;
+		if (r == -EBUSY) {
+			_cleanup_free_ char *procs = NULL;
+
+			if (cgfs_read(dirfd(d), "cgroup.procs", &procs) == 0)
+				for (char *p = procs; *p; p++)
+					if (*p == '\n' && p[1])
+						*p = ' ';
+			log_error("cannot remove cgroup %s: processes remain in it (pids %s)", path,
+				  procs && *procs ? strtok(procs, "\n") : "none listed");
+		} else {
+			log_errno(r, "rmdir %s", path);
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+int cgroup_destroy(struct cgroup *cg)
+{
+	int r = 0, q;
+
+	if (cg->v2_fd >= 0) {
+		q = remove_tree(cg->v2_parent_fd, cg->name, cg->v2_path);
+		if (q == 0) {
+			close(cg->v2_fd);
+			cg->v2_fd = -1;
+			if (cg->events_fd >= 0)
+				close(cg->events_fd);
+			cg->events_fd = -1;
+		}
+		r = q;
+	}
+	for (int i = 0; i < CG_V1_COUNT; i++) {
+		if (cg->v1_fd[i] < 0)
+			continue;
+		q = remove_tree(cg->v1_parent_fd[i], cg->name, cg->v1_path[i]);
+		if (q == 0) {
+			close(cg->v1_fd[i]);
+			cg->v1_fd[i] = -1;
+		} else if (r == 0) {
+			r = q;
+		}
+	}
+	if (r == 0 && cg->super_fd >= 0)
+		r = leave_supervisor(cg);
+	return r;
+}
+
+void cgroup_release(struct cgroup *cg)
+{
+	int fds[] = {cg->v2_fd, cg->events_fd, cg->v2_parent_fd, cg->super_fd};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	for (int i = 0; i < CG_V1_COUNT; i++) {
+		if (cg->v1_fd[i] >= 0)
+			close(cg->v1_fd[i]);
+		if (cg->v1_parent_fd[i] >= 0)
+			close(cg->v1_parent_fd[i]);
+		free(cg->v1_path[i]);
+	}
+	free(cg->v2_path);
+	free(cg->name);
+	cg_init(cg, cg->mode);
+}
