@@ -63,6 +63,14 @@ static bool is_db(const struct relationships_type *t)
 	return strcmp(t->scheme, "mysql") == 0 || strcmp(t->scheme, "pgsql") == 0;
 }
 
+static const struct service *find_service(const struct app *app, const char *name)
+{
+	for (size_t i = 0; i < app->n_services; i++)
+		if (strcmp(app->services[i].name, name) == 0)
+			return &app->services[i];
+	return NULL;
+}
+
 static bool is_app(const struct app *app, const char *name)
 {
 	if (app->name && strcmp(app->name, name) == 0)
@@ -137,7 +145,7 @@ static void overlay(json_t *obj, const json_t *o, bool *set_ips, bool *set_hostn
 static int build_one(const struct app *app, const struct relationship *r,
 		     const struct context *ctx, json_t **out)
 {
-	const struct service *svc = app_find_service(app, r->service);
+	const struct service *svc = find_service(app, r->service);
 	json_t *csvc = ctx->services ? json_object_get(ctx->services, r->service) : NULL;
 	json_t *crel = ctx->relationships ? json_object_get(ctx->relationships, r->name) : NULL;
 	const struct relationships_type *t = NULL;
