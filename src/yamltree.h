@@ -23,6 +23,7 @@
 #define YTREE_MAX_DEPTH 64
 #define YTREE_MAX_NODES 100000    /* nodes in the tree, aliases expanded */
 #define YTREE_MAX_INCLUDES 32     /* !include files per load */
+#define YTREE_MAX_INCLUDE_DEPTH 8 /* files including files */
 
 enum cnode_kind { CNODE_SCALAR, CNODE_SEQ, CNODE_MAP };
 

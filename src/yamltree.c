@@ -1,0 +1,911 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * YAML → cnode tree (see yamltree.h).  libyaml's parser is driven event by
+ * event.  Every node is charged against one budget (an alias is a copy of its
+ * anchor), depth is counted on START events and through aliases, keys are
+ * checked for duplicates as they arrive, merge keys are applied when their
+ * mapping ends, and `!include` is opened beneath include_dir with openat2().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#ifdef HAVE_LINUX_OPENAT2_H
+#include <linux/openat2.h>
+#else
+#include <linux/types.h>
+struct open_how {
+	__u64 flags;
+	__u64 mode;
+	__u64 resolve;
+};
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_BENEATH 0x08
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+#include "base64.h"
+#include "cleanup.h"
+#include "yamlnode.h"
+#include "yamltree.h"
+
+#define YAML_TAG_PREFIX "tag:yaml.org,2002:"
+
+enum tag_kind {
+	TAG_NONE,
+	TAG_BANG, /* the non-specific "!" : a string */
+	TAG_STR,
+	TAG_INT,
+	TAG_BOOL,
+	TAG_NULL,
+	TAG_FLOAT,
+	TAG_MAP,
+	TAG_SEQ,
+	TAG_INCLUDE,
+};
+
+static const struct {
+	const char *name;
+	enum tag_kind kind;
+} std_tags[] = {
+	{"str", TAG_STR},     {"int", TAG_INT}, {"bool", TAG_BOOL}, {"null", TAG_NULL},
+	{"float", TAG_FLOAT}, {"map", TAG_MAP}, {"seq", TAG_SEQ},
+};
+
+struct anchor {
+	struct cnode *node;
+	size_t nodes;    /* nodes in the subtree */
+	unsigned height; /* its depth in collections */
+};
+
+/* State of one ytree_load_*() call, shared with the files it includes. */
+struct loader {
+	struct ytree_doc *doc;
+	struct diags *d;
+	const char *include_dir;
+	int dirfd;              /* O_PATH of include_dir, opened on first use */
+	size_t nodes;           /* nodes made so far, aliases expanded */
+	unsigned includes;      /* !include files opened */
+	struct strbuf path;     /* key path of the node being read */
+	struct cnode **retired; /* replaced nodes (anchors may point into them) */
+	size_t n_retired, cap_retired;
+};
+
+/* One file being parsed. */
+struct parser {
+	struct loader *ld;
+	yaml_parser_t yp;
+	const char *file; /* interned in ld->doc */
+	const char *buf;
+	size_t len;
+	json_t *anchors; /* name → index in av */
+	struct anchor *av;
+	size_t n_av, cap_av;
+	unsigned include_depth;
+};
+
+static int parse_node(struct parser *p, yaml_event_t *ev, unsigned depth, struct cnode **out);
+static int parse_document(struct loader *ld, const char *file, const char *buf, size_t len,
+			  unsigned depth, unsigned include_depth, bool top, struct cnode **out);
+
+/* --- diagnostics ----------------------------------------------------------- */
+
+static int ATTR_PRINTF(5, 6)
+	fail_at(struct parser *p, const char *file, unsigned line, unsigned col, const char *fmt, ...)
+{
+	const char *path = p->ld->path.buf ? p->ld->path.buf : "";
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	diags_add(p->ld->d, file, line, col, path, "%s", msg ? msg : "out of memory");
+	free(msg);
+	return -EINVAL;
+}
+
+#define fail_mark(p, m, ...) fail_at(p, (p)->file, (m).line + 1, (m).column + 1, __VA_ARGS__)
+#define fail_node(p, n, ...) fail_at(p, (n)->file, (n)->line, (n)->col, __VA_ARGS__)
+
+/* 1-based line and column (in characters) of a byte offset. */
+static void offset_pos(const char *buf, size_t len, size_t off, unsigned *line, unsigned *col)
+{
+	unsigned l = 1, c = 1;
+
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n')
+			l++, c = 1;
+		else if (((unsigned char)buf[i] & 0xC0) != 0x80)
+			c++;
+	}
+	*line = l;
+	*col = c;
+}
+
+static size_t path_push_key(struct loader *ld, const char *key)
+{
+	size_t mark = ld->path.len;
+
+	if (mark)
+		strbuf_putc(&ld->path, '.');
+	strbuf_puts(&ld->path, key);
+	return mark;
+}
+
+static size_t path_push_index(struct loader *ld, size_t i)
+{
+	size_t mark = ld->path.len;
+
+	strbuf_printf(&ld->path, "[%zu]", i);
+	return mark;
+}
+
+static void path_pop(struct loader *ld, size_t mark)
+{
+	ld->path.len = mark;
+	if (ld->path.buf)
+		ld->path.buf[mark] = '\0';
+}
+
+/* Keys are quoted in messages; keep them short. */
+static int key_width(const struct cnode *k)
+{
+	return k->len > 60 ? 60 : (int)k->len;
+}
+
+/* --- events and nodes -------------------------------------------------------- */
+
+static int next_event(struct parser *p, yaml_event_t *ev)
+{
+	yaml_parser_t *yp = &p->yp;
+	const char *problem;
+	unsigned line, col;
+
+	if (yaml_parser_parse(yp, ev))
+		return 0;
+	problem = yp->problem ? yp->problem : "syntax error";
+	switch (yp->error) {
+	case YAML_READER_ERROR:
+		offset_pos(p->buf, p->len, yp->problem_offset, &line, &col);
+		if (strstr(problem, "UTF-8"))
+			return fail_at(p, p->file, line, col, "invalid UTF-8: %s", problem);
+		return fail_at(p, p->file, line, col, "%s (#%X)", problem,
+			       (unsigned)yp->problem_value);
+	case YAML_MEMORY_ERROR:
+		return fail_at(p, p->file, 0, 0, "out of memory");
+	default:
+		break;
+	}
+	if (yp->context)
+		return fail_mark(p, yp->problem_mark, "%s (%s at line %zu, column %zu)", problem,
+				 yp->context, yp->context_mark.line + 1,
+				 yp->context_mark.column + 1);
+	return fail_mark(p, yp->problem_mark, "%s", problem);
+}
+
+static struct cnode *node_new(struct parser *p, enum cnode_kind kind, const yaml_mark_t *m)
+{
+	struct cnode *n;
+
+	if (p->ld->nodes >= YTREE_MAX_NODES) {
+		fail_mark(p, *m, "too many nodes: more than %d with aliases expanded",
+			  YTREE_MAX_NODES);
+		return NULL;
+	}
+	p->ld->nodes++;
+	n = xcalloc(1, sizeof(*n));
+	n->kind = kind;
+	n->file = p->file;
+	n->line = m->line + 1;
+	n->col = m->column + 1;
+	return n;
+}
+
+static void retire(struct loader *ld, struct cnode *n)
+{
+	xgrow(&ld->retired, &ld->cap_retired, ld->n_retired + 1, sizeof(*ld->retired));
+	ld->retired[ld->n_retired++] = n;
+}
+
+static void add_anchor(struct parser *p, const char *name, struct cnode *n)
+{
+	struct anchor *a;
+
+	xgrow(&p->av, &p->cap_av, p->n_av + 1, sizeof(*p->av));
+	a = &p->av[p->n_av];
+	a->node = n;
+	cnode_measure(n, &a->nodes, &a->height);
+	json_object_set_new(p->anchors, name, json_integer((json_int_t)p->n_av));
+	p->n_av++;
+}
+
+static int copy_alias(struct parser *p, yaml_event_t *ev, unsigned depth, struct cnode **out)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	json_t *ix = json_object_get(p->anchors, name);
+	const struct anchor *a;
+	struct cnode *c;
+
+	if (!ix)
+		return fail_mark(p, ev->start_mark, "alias '*%s' refers to an undefined anchor",
+				 name);
+	a = &p->av[json_integer_value(ix)];
+	if (p->ld->nodes + a->nodes > YTREE_MAX_NODES)
+		return fail_mark(p, ev->start_mark,
+				 "too many nodes: alias '*%s' expands the document beyond %d nodes",
+				 name, YTREE_MAX_NODES);
+	if (depth + a->height > YTREE_MAX_DEPTH)
+		return fail_mark(p, ev->start_mark,
+				 "nesting deeper than %d levels (through alias '*%s')",
+				 YTREE_MAX_DEPTH, name);
+	p->ld->nodes += a->nodes;
+	c = cnode_copy(a->node);
+	/* the copy is reported where it is used */
+	c->file = p->file;
+	c->line = ev->start_mark.line + 1;
+	c->col = ev->start_mark.column + 1;
+	*out = c;
+	return 0;
+}
+
+static const char *tag_display(const char *tag, char *buf, size_t size)
+{
+	if (strncmp(tag, YAML_TAG_PREFIX, strlen(YAML_TAG_PREFIX)) == 0) {
+		snprintf(buf, size, "!!%s", tag + strlen(YAML_TAG_PREFIX));
+		return buf;
+	}
+	return tag;
+}
+
+static int classify_tag(struct parser *p, const yaml_event_t *ev, const char *tag,
+			enum tag_kind *out)
+{
+	char shown[128];
+
+	*out = TAG_NONE;
+	if (!tag)
+		return 0;
+	if (strcmp(tag, "!") == 0) {
+		*out = TAG_BANG;
+		return 0;
+	}
+	if (strcmp(tag, "!include") == 0) {
+		*out = TAG_INCLUDE;
+		return ev->type == YAML_SEQUENCE_START_EVENT
+			       ? fail_mark(p, ev->start_mark, "!include needs a file name or a "
+							      "mapping {type, path}, not a sequence")
+			       : 0;
+	}
+	for (size_t i = 0; strncmp(tag, YAML_TAG_PREFIX, strlen(YAML_TAG_PREFIX)) == 0 &&
+			   i < ARRAY_SIZE(std_tags);
+	     i++) {
+		if (strcmp(tag + strlen(YAML_TAG_PREFIX), std_tags[i].name) != 0)
+			continue;
+		*out = std_tags[i].kind;
+		if ((*out == TAG_MAP) == (ev->type == YAML_MAPPING_START_EVENT) &&
+		    (*out == TAG_SEQ) == (ev->type == YAML_SEQUENCE_START_EVENT))
+			return 0;
+		return fail_mark(p, ev->start_mark, "tag '!!%s' cannot be used on a %s",
+				 std_tags[i].name,
+				 ev->type == YAML_SCALAR_EVENT		? "scalar"
+				 : ev->type == YAML_SEQUENCE_START_EVENT ? "sequence"
+									 : "mapping");
+	}
+	return fail_mark(p, ev->start_mark, "tag '%s' is not supported",
+			 tag_display(tag, shown, sizeof(shown)));
+}
+
+static int read_scalar(struct parser *p, yaml_event_t *ev, enum tag_kind tk, struct cnode **out)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	struct cnode *n;
+	int r = 0;
+
+	if (memchr(v, '\0', len))
+		return fail_mark(p, ev->start_mark, "NUL character in a string");
+	n = node_new(p, CNODE_SCALAR, &ev->start_mark);
+	if (!n)
+		return -EINVAL;
+	n->str = xstrndup(v, len);
+	n->len = len;
+	n->type = SCALAR_STR;
+	if ((tk == TAG_NONE && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) ||
+	    tk == TAG_INT || tk == TAG_BOOL || tk == TAG_NULL || tk == TAG_FLOAT)
+		r = cnode_resolve_scalar(n);
+	if (r == -ERANGE)
+		r = fail_node(p, n, "integer out of range: '%s'", n->str);
+	else if (r < 0)
+		r = fail_node(p, n, "invalid integer '%s'", n->str);
+	else if (tk == TAG_FLOAT && n->type == SCALAR_INT)
+		n->type = SCALAR_FLOAT, n->fval = (double)n->ival;
+	if (r == 0 && ((tk == TAG_INT && n->type != SCALAR_INT) ||
+		       (tk == TAG_BOOL && n->type != SCALAR_BOOL) ||
+		       (tk == TAG_NULL && n->type != SCALAR_NULL) ||
+		       (tk == TAG_FLOAT && n->type != SCALAR_FLOAT))) {
+		char shown[64];
+		r = fail_node(p, n, "'%.*s' is not a valid %s", key_width(n), n->str,
+			      tag_display((const char *)ev->data.scalar.tag, shown, sizeof(shown)));
+	}
+	if (r < 0) {
+		cnode_free(n);
+		return r;
+	}
+	*out = n;
+	return 0;
+}
+
+static int read_seq(struct parser *p, yaml_event_t *start, unsigned depth, struct cnode **out)
+{
+	struct cnode *n, *item;
+	size_t cap = 0, mark;
+	yaml_event_t ev;
+	int r;
+
+	if (depth > YTREE_MAX_DEPTH)
+		return fail_mark(p, start->start_mark, "nesting deeper than %d levels",
+				 YTREE_MAX_DEPTH);
+	n = node_new(p, CNODE_SEQ, &start->start_mark);
+	if (!n)
+		return -EINVAL;
+	for (;;) {
+		r = next_event(p, &ev);
+		if (r < 0)
+			goto fail;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		mark = path_push_index(p->ld, n->n);
+		r = parse_node(p, &ev, depth, &item);
+		path_pop(p->ld, mark);
+		yaml_event_delete(&ev);
+		if (r < 0)
+			goto fail;
+		xgrow(&n->items, &cap, n->n + 1, sizeof(*n->items));
+		n->items[n->n++] = item;
+	}
+	*out = n;
+	return 0;
+fail:
+	cnode_free(n);
+	return r;
+}
+
+static bool is_merge_key(const yaml_event_t *ev)
+{
+	return ev->type == YAML_SCALAR_EVENT && !ev->data.scalar.tag &&
+	       ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       ev->data.scalar.length == 2 && memcmp(ev->data.scalar.value, "<<", 2) == 0;
+}
+
+/* `<<: M` or `<<: [M1, M2]`: keys of M not set explicitly are copied in, first
+ * the merged ones (earlier maps win), then the map's own. */
+static int apply_merge(struct parser *p, struct cnode *map, json_t *keys, struct cnode *merge)
+{
+	struct cnode_pair *pairs = NULL;
+	size_t n = 0, cap = 0, count;
+	unsigned height;
+	struct cnode **src = merge->kind == CNODE_MAP ? &merge : merge->items;
+	size_t n_src = merge->kind == CNODE_MAP ? 1 : merge->n;
+
+	for (size_t s = 0; s < n_src; s++) {
+		for (size_t i = 0; i < src[s]->n; i++) {
+			const struct cnode_pair *pr = &src[s]->pairs[i];
+			if (json_object_get(keys, pr->key->str))
+				continue;
+			cnode_measure(pr->value, &count, &height);
+			if (p->ld->nodes + count + 1 > YTREE_MAX_NODES) {
+				for (size_t j = 0; j < n; j++) {
+					cnode_free(pairs[j].key);
+					cnode_free(pairs[j].value);
+				}
+				free(pairs);
+				return fail_node(p, merge,
+						 "too many nodes: merge key '<<' expands the "
+						 "document beyond %d nodes",
+						 YTREE_MAX_NODES);
+			}
+			p->ld->nodes += count + 1;
+			json_object_set_new(keys, pr->key->str, json_integer(pr->key->line));
+			xgrow(&pairs, &cap, n + 1, sizeof(*pairs));
+			pairs[n].key = cnode_copy(pr->key);
+			pairs[n++].value = cnode_copy(pr->value);
+		}
+	}
+	xgrow(&pairs, &cap, n + map->n + 1, sizeof(*pairs));
+	if (map->n)
+		memcpy(pairs + n, map->pairs, map->n * sizeof(*pairs));
+	free(map->pairs);
+	map->pairs = pairs;
+	map->n += n;
+	return 0;
+}
+
+static int check_merge_value(struct parser *p, const struct cnode *v)
+{
+	if (v->kind == CNODE_SCALAR || (v->kind == CNODE_SEQ && v->n == 0))
+		return fail_node(p, v, "merge key '<<' needs a mapping or a sequence of mappings "
+				 "(got %s%s)", v->kind == CNODE_SEQ ? "an empty " : "",
+				 cnode_type_name(v));
+	for (size_t i = 0; v->kind == CNODE_SEQ && i < v->n; i++)
+		if (v->items[i]->kind != CNODE_MAP)
+			return fail_node(p, v->items[i], "merge key '<<': item %zu is not a mapping "
+					 "(got %s)", i, cnode_type_name(v->items[i]));
+	return 0;
+}
+
+static int read_map(struct parser *p, yaml_event_t *start, unsigned depth, struct cnode **out)
+{
+	struct cnode *n, *key = NULL, *val = NULL, *merge = NULL;
+	json_t *keys = json_object(), *first;
+	size_t cap = 0, mark;
+	yaml_event_t ev;
+	bool is_merge;
+	int r;
+
+	if (depth > YTREE_MAX_DEPTH) {
+		json_decref(keys);
+		return fail_mark(p, start->start_mark, "nesting deeper than %d levels",
+				 YTREE_MAX_DEPTH);
+	}
+	n = node_new(p, CNODE_MAP, &start->start_mark);
+	if (!n) {
+		json_decref(keys);
+		return -EINVAL;
+	}
+	for (;;) {
+		r = next_event(p, &ev);
+		if (r < 0)
+			goto fail;
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		is_merge = is_merge_key(&ev);
+		r = parse_node(p, &ev, depth, &key);
+		yaml_event_delete(&ev);
+		if (r < 0)
+			goto fail;
+		if (key->kind != CNODE_SCALAR) {
+			r = fail_node(p, key, "non-scalar mapping key (a %s)", cnode_type_name(key));
+			goto fail;
+		}
+		first = json_object_get(keys, key->str);
+		if (first) {
+			r = fail_node(p, key, "duplicate key '%.*s' (first at line %lld)",
+				      key_width(key), key->str,
+				      (long long)json_integer_value(first));
+			goto fail;
+		}
+		json_object_set_new(keys, key->str, json_integer(key->line));
+		r = next_event(p, &ev);
+		if (r < 0)
+			goto fail;
+		mark = path_push_key(p->ld, key->str);
+		r = parse_node(p, &ev, depth, &val);
+		yaml_event_delete(&ev);
+		if (r == 0 && is_merge)
+			r = check_merge_value(p, val);
+		path_pop(p->ld, mark);
+		if (r < 0)
+			goto fail;
+		if (is_merge) {
+			cnode_free(key);
+			merge = val;
+			key = val = NULL;
+			continue;
+		}
+		xgrow(&n->pairs, &cap, n->n + 1, sizeof(*n->pairs));
+		n->pairs[n->n].key = key;
+		n->pairs[n->n++].value = val;
+		key = val = NULL;
+	}
+	if (merge) {
+		r = apply_merge(p, n, keys, merge);
+		retire(p->ld, merge);
+		merge = NULL;
+		if (r < 0)
+			goto fail;
+	}
+	json_decref(keys);
+	*out = n;
+	return 0;
+fail:
+	cnode_free(key);
+	cnode_free(val);
+	cnode_free(merge);
+	cnode_free(n);
+	json_decref(keys);
+	return r;
+}
+
+/* --- files and !include ------------------------------------------------------ */
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* Read a whole regular file of at most YTREE_MAX_BYTES.  On failure *why
+ * (xmalloc'd) says why. */
+static int read_regular(int fd, char **out, size_t *out_len, char **why)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+	ssize_t k;
+
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		*why = xasprintf("cannot stat: %s", strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = xasprintf("not a regular file (%s)", file_kind(st.st_mode));
+		return -EINVAL;
+	}
+	buf = xmalloc(YTREE_MAX_BYTES + 2);
+	while (st.st_size <= YTREE_MAX_BYTES && len <= YTREE_MAX_BYTES) {
+		k = read(fd, buf + len, YTREE_MAX_BYTES + 1 - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int e = errno;
+			*why = xasprintf("cannot read: %s", strerror(e));
+			return -e;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	if (st.st_size > YTREE_MAX_BYTES || len > YTREE_MAX_BYTES) {
+		*why = xasprintf("file is larger than %d bytes", YTREE_MAX_BYTES);
+		return -EINVAL;
+	}
+	buf[len] = '\0';
+	*out = TAKE_PTR(buf);
+	*out_len = len;
+	return 0;
+}
+
+static bool has_dotdot(const char *path)
+{
+	for (const char *c = path; *c; c += strcspn(c, "/"), c += *c == '/')
+		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
+			return true;
+	return false;
+}
+
+/* Open path beneath the include directory (no escape, not even by symlink). */
+static int open_beneath(struct parser *p, const struct cnode *site, const char *path)
+{
+	struct loader *ld = p->ld;
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	if (ld->dirfd < 0) {
+		ld->dirfd = open(ld->include_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (ld->dirfd < 0)
+			return fail_node(p, site, "!include: cannot open directory %s: %s",
+					 ld->include_dir, strerror(errno));
+	}
+	fd = (int)syscall(SYS_openat2, ld->dirfd, path, &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	if (errno == EXDEV)
+		return fail_node(p, site, "!include path '%s' resolves outside %s", path,
+				 ld->include_dir);
+	if (errno == ENOSYS)
+		return fail_node(p, site, "!include needs openat2() (Linux 5.6) to open '%s' safely",
+				 path);
+	return fail_node(p, site, "!include '%s': %s", path, strerror(errno));
+}
+
+/* The spec of an !include: a scalar path, or {type: string|yaml|binary, path: P}. */
+static int include_spec(struct parser *p, const struct cnode *spec, const char **path,
+			const char **type)
+{
+	*path = NULL;
+	*type = "yaml";
+	if (spec->kind == CNODE_SCALAR) {
+		*path = spec->str;
+		return 0;
+	}
+	for (size_t i = 0; i < spec->n; i++) {
+		const struct cnode *k = spec->pairs[i].key, *v = spec->pairs[i].value;
+		bool is_type = strcmp(k->str, "type") == 0;
+		if (!is_type && strcmp(k->str, "path") != 0)
+			return fail_node(p, k, "!include: unknown key '%.*s' (expected 'type', 'path')",
+					 key_width(k), k->str);
+		if (v->kind != CNODE_SCALAR || v->type != SCALAR_STR)
+			return fail_node(p, v, "!include: '%s' must be a string, not a %s", k->str,
+					 cnode_type_name(v));
+		*(is_type ? type : path) = v->str;
+	}
+	if (!*path)
+		return fail_node(p, spec, "!include: 'path' is missing");
+	if (strcmp(*type, "string") && strcmp(*type, "yaml") && strcmp(*type, "binary"))
+		return fail_node(p, spec, "!include type '%.*s' is not supported (string, yaml or binary)",
+				 60, *type);
+	return 0;
+}
+
+static int do_include(struct parser *p, const struct cnode *spec, unsigned depth,
+		      struct cnode **out)
+{
+	struct loader *ld = p->ld;
+	_cleanup_free_ char *buf = NULL, *why = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *path, *type, *file;
+	struct cnode *n;
+	size_t len;
+	int r;
+
+	if (!ld->include_dir)
+		return fail_node(p, spec, "!include is not allowed here (no app directory)");
+	r = include_spec(p, spec, &path, &type);
+	if (r < 0)
+		return r;
+	if (!*path)
+		return fail_node(p, spec, "!include: empty path");
+	if (path[0] == '/')
+		return fail_node(p, spec, "!include path '%s' is absolute: it must be relative to %s",
+				 path, ld->include_dir);
+	if (has_dotdot(path))
+		return fail_node(p, spec, "!include path '%s' must not contain '..'", path);
+	if (ld->includes >= YTREE_MAX_INCLUDES)
+		return fail_node(p, spec, "too many !include files (at most %d)", YTREE_MAX_INCLUDES);
+	if (p->include_depth >= YTREE_MAX_INCLUDE_DEPTH)
+		return fail_node(p, spec, "!include nested more than %d files deep (a loop?)",
+				 YTREE_MAX_INCLUDE_DEPTH);
+	ld->includes++;
+	fd = open_beneath(p, spec, path);
+	if (fd < 0)
+		return fd;
+	r = read_regular(fd, &buf, &len, &why);
+	if (r < 0)
+		return fail_node(p, spec, "!include '%s': %s", path, why);
+	if (strcmp(type, "yaml") == 0) {
+		_cleanup_free_ char *name = xasprintf("%s/%s", ld->include_dir, path);
+		xgrow(&ld->doc->files, &ld->doc->cap_files, ld->doc->n_files + 1, sizeof(char *));
+		file = ld->doc->files[ld->doc->n_files++] = TAKE_PTR(name);
+		return parse_document(ld, file, buf, len, depth, p->include_depth + 1, false, out);
+	}
+	if (strcmp(type, "string") == 0) {
+		json_t *check = json_stringn(buf, len);
+		if (memchr(buf, '\0', len))
+			return fail_node(p, spec, "!include '%s': file contains a NUL byte", path);
+		if (!check)
+			return fail_node(p, spec, "!include '%s': invalid UTF-8", path);
+		json_decref(check);
+	}
+	n = node_new(p, CNODE_SCALAR, &(yaml_mark_t){.line = spec->line - 1,
+						   .column = spec->col - 1});
+	if (!n)
+		return -EINVAL;
+	n->file = spec->file;
+	if (strcmp(type, "binary") == 0) {
+		n->str = base64_encode(buf, len);
+		n->len = strlen(n->str);
+	} else {
+		n->str = TAKE_PTR(buf);
+		n->len = len;
+	}
+	n->type = SCALAR_STR;
+	*out = n;
+	return 0;
+}
+
+/* --- the tree ------------------------------------------------------------- */
+
+static int parse_node(struct parser *p, yaml_event_t *ev, unsigned depth, struct cnode **out)
+{
+	const char *anchor, *tag;
+	struct cnode *n = NULL, *inc;
+	enum tag_kind tk;
+	int r;
+
+	*out = NULL;
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		return copy_alias(p, ev, depth, out);
+	case YAML_SCALAR_EVENT:
+		anchor = (const char *)ev->data.scalar.anchor;
+		tag = (const char *)ev->data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = (const char *)ev->data.sequence_start.anchor;
+		tag = (const char *)ev->data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = (const char *)ev->data.mapping_start.anchor;
+		tag = (const char *)ev->data.mapping_start.tag;
+		break;
+	default:
+		return fail_mark(p, ev->start_mark, "unexpected YAML event %d", (int)ev->type);
+	}
+	r = classify_tag(p, ev, tag, &tk);
+	if (r < 0)
+		return r;
+	if (ev->type == YAML_SCALAR_EVENT)
+		r = read_scalar(p, ev, tk, &n);
+	else if (ev->type == YAML_SEQUENCE_START_EVENT)
+		r = read_seq(p, ev, depth + 1, &n);
+	else
+		r = read_map(p, ev, depth + 1, &n);
+	if (r < 0)
+		return r;
+	if (tk == TAG_INCLUDE) {
+		r = do_include(p, n, depth, &inc);
+		retire(p->ld, n);
+		if (r < 0)
+			return r;
+		n = inc;
+	}
+	if (anchor)
+		add_anchor(p, anchor, n);
+	*out = n;
+	return 0;
+}
+
+/* Parse one file's single document into *out.  depth: collections around it
+ * (for includes); top: the root must be a mapping. */
+static int parse_document(struct loader *ld, const char *file, const char *buf, size_t len,
+			  unsigned depth, unsigned include_depth, bool top, struct cnode **out)
+{
+	struct parser p = {.ld = ld, .file = file, .buf = buf, .len = len,
+			   .include_depth = include_depth};
+	struct cnode *root = NULL;
+	yaml_event_t ev;
+	const char *nul;
+	unsigned line, col;
+	int r;
+
+	*out = NULL;
+	if (len > YTREE_MAX_BYTES)
+		return fail_at(&p, file, 0, 0, "file is larger than %d bytes", YTREE_MAX_BYTES);
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		offset_pos(buf, len, (size_t)(nul - buf), &line, &col);
+		return fail_at(&p, file, line, col, "NUL byte in the file");
+	}
+	if (!yaml_parser_initialize(&p.yp))
+		return fail_at(&p, file, 0, 0, "out of memory");
+	yaml_parser_set_input_string(&p.yp, (const unsigned char *)buf, len);
+	yaml_parser_set_encoding(&p.yp, YAML_UTF8_ENCODING);
+	p.anchors = json_object();
+
+	r = next_event(&p, &ev); /* STREAM-START */
+	if (r < 0)
+		goto out;
+	yaml_event_delete(&ev);
+	r = next_event(&p, &ev); /* DOCUMENT-START or STREAM-END */
+	if (r < 0)
+		goto out;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		r = fail_at(&p, file, 0, 0, "empty file");
+		goto out;
+	}
+	yaml_event_delete(&ev);
+	r = next_event(&p, &ev);
+	if (r < 0)
+		goto out;
+	r = parse_node(&p, &ev, depth, &root);
+	yaml_event_delete(&ev);
+	if (r < 0)
+		goto out;
+	r = next_event(&p, &ev); /* DOCUMENT-END */
+	if (r < 0)
+		goto out;
+	yaml_event_delete(&ev);
+	r = next_event(&p, &ev); /* STREAM-END, or a second document */
+	if (r < 0)
+		goto out;
+	if (ev.type != YAML_STREAM_END_EVENT)
+		r = fail_mark(&p, ev.start_mark, "a second document is not allowed (one '---' per file)");
+	yaml_event_delete(&ev);
+	if (r == 0 && top && root->kind != CNODE_MAP)
+		r = fail_node(&p, root, "the top level must be a mapping, not a %s",
+			      cnode_type_name(root));
+out:
+	if (r < 0)
+		cnode_free(root);
+	else
+		*out = root;
+	yaml_parser_delete(&p.yp);
+	json_decref(p.anchors);
+	free(p.av);
+	return r;
+}
+
+static int load(const char *name, const char *buf, size_t len, const char *include_dir,
+		struct ytree_doc *doc, struct diags *d)
+{
+	struct loader ld = {.doc = doc, .d = d, .include_dir = include_dir, .dirfd = -1};
+	const char *file;
+	int r;
+
+	xgrow(&doc->files, &doc->cap_files, doc->n_files + 1, sizeof(char *));
+	file = doc->files[doc->n_files++] = xstrdup(name);
+	r = parse_document(&ld, file, buf, len, 0, 0, true, &doc->root);
+	for (size_t i = 0; i < ld.n_retired; i++)
+		cnode_free(ld.retired[i]);
+	free(ld.retired);
+	if (ld.dirfd >= 0)
+		close(ld.dirfd);
+	strbuf_release(&ld.path);
+	if (r < 0)
+		ytree_doc_free(doc);
+	return r;
+}
+
+int ytree_load_buffer(const char *name, const char *buf, size_t len, const char *include_dir,
+		      struct ytree_doc *doc, struct diags *d)
+{
+	*doc = (struct ytree_doc){0};
+	return load(name, buf ? buf : "", buf ? len : 0, include_dir, doc, d);
+}
+
+int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc *doc,
+		    struct diags *d)
+{
+	_cleanup_free_ char *buf = NULL, *why = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len;
+	int r;
+
+	*doc = (struct ytree_doc){0};
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ELOOP) {
+		diags_add(d, path, 0, 0, "", "is a symbolic link (not followed)");
+		return -EINVAL;
+	}
+	if (fd < 0) {
+		r = -errno;
+		diags_add(d, path, 0, 0, "", "cannot open: %s", strerror(-r));
+		return r;
+	}
+	r = read_regular(fd, &buf, &len, &why);
+	if (r < 0) {
+		diags_add(d, path, 0, 0, "", "%s", why);
+		return r;
+	}
+	return load(path, buf, len, include_dir, doc, d);
+}
+
+void ytree_doc_free(struct ytree_doc *doc)
+{
+	cnode_free(doc->root);
+	for (size_t i = 0; i < doc->n_files; i++)
+		free(doc->files[i]);
+	free(doc->files);
+	*doc = (struct ytree_doc){0};
+}
