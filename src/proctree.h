@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The process tree from /proc: a process's descendants (for --no-cgroup,
+ * where berth, as subreaper or PID 1, is the root of everything the worker
+ * left), and process names for the lifecycle log.
+ */
+#ifndef BERTH_PROCTREE_H
+#define BERTH_PROCTREE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Every live descendant of root (root excluded), freshly allocated.
+ * Returns 0 or -errno. */
+int proctree_descendants(pid_t root, pid_t **pids, size_t *n);
+
+/* The process's name (/proc/PID/comm) into buf, "?" when gone. */
+const char *proctree_comm(pid_t pid, char *buf, size_t size);
+
+/* "123 (sleep), 456 (sh)" for at most max pids, "..." after.  Allocated. */
+char *proctree_describe(const pid_t *pids, size_t n, size_t max);
+
+#endif

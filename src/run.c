@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver of `berth run`: set up (signals, subreaper, app root, cgroup),
+ * then one epoll loop that turns signals, the worker's exit, cgroup.events
+ * and the machine's deadline into supervise_step() events and carries out
+ * the actions.  It never sleeps and has no timer: idle means no wakeup.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "proctree.h"
+#include "run.h"
+#include "signals.h"
+#include "util.h"
+
+enum { TAG_SIGNAL = 1, TAG_PIDFD, TAG_EVENTS };
+
+#define LOG_MAX_PIDS 20
+
+struct run_ctx {
+	const struct run_opts *o;
+	struct supervise sup;
+	struct cgroup_layout layout;
+	struct cgroup cg;
+	bool have_cg;
+	int sfd, epfd, cwd_fd;
+	pid_t main_pid;        /* 0 when no main process (reaped) */
+	int pidfd;
+	uint64_t main_started; /* ms */
+	uint64_t stop_started; /* ms, 0 when no stop was requested */
+	char *script;
+	sigset_t blocked, oldmask;
+	bool done;
+	int exit_code;
+};
+
+void run_opts_init(struct run_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	supervise_policy_default(&o->policy);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *sig_str(int sig, char *buf, size_t size)
+{
+	return signals_fullname(sig, buf, size);
+}
+
+/* Is anything of the worker left?  The cgroup when there is one; else any
+ * child of berth (as PID 1 or subreaper, every orphan comes back to us). */
+static bool populated_now(struct run_ctx *c)
+{
+	if (c->have_cg) {
+		int r = cgroup_populated(&c->cg);
+		if (r < 0) {
+			log_warn("cannot tell whether the cgroup is empty; assuming it is");
+			return false;
+		}
+		return r > 0;
+	}
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return false; /* ECHILD */
+	return true;
+}
+
+/* The processes that a cgroup-wide action reaches, for the log. */
+static void list_pids(struct run_ctx *c, pid_t **pids, size_t *n)
+{
+	*pids = NULL;
+	*n = 0;
+	if (c->have_cg)
+		cgroup_pids(&c->cg, pids, n);
+	else
+		proctree_descendants(getpid(), pids, n);
+}
+
+/* Without a cgroup: the main process group, then every descendant. */
+static size_t signal_tree(struct run_ctx *c, int sig)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0, count = 0;
+
+	if (c->main_pid > 0 && kill(-c->main_pid, sig) == 0)
+		count++;
+	proctree_descendants(getpid(), &pids, &n);
+	for (size_t i = 0; i < n; i++)
+		if (kill(pids[i], sig) == 0)
+			count++;
+	return count;
+}
+
+static void signal_all(struct run_ctx *c, int sig)
+{
+	char sb[24];
+	size_t count = 0;
+
+	if (c->have_cg) {
+		if (cgroup_signal_all(&c->cg, sig, &count) < 0)
+			return; /* logged */
+	} else {
+		count = signal_tree(c, sig);
+	}
+	log_debug("sent %s to %zu processes", sig_str(sig, sb, sizeof(sb)), count);
+}
+
+static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
+{
+	_cleanup_free_ char *who = NULL;
+	size_t n = 0;
+
+	if (c->have_cg) {
+		_cleanup_free_ struct cgroup_proc *procs = NULL;
+		struct strbuf sb = {0};
+		cgroup_kill_all_procs(&c->cg, &procs, &n);
+		for (size_t i = 0; i < n && i < LOG_MAX_PIDS; i++)
+			strbuf_printf(&sb, "%s%ld (%s)", i ? ", " : "", (long)procs[i].pid,
+				      procs[i].comm);
+		if (n > LOG_MAX_PIDS)
+			strbuf_puts(&sb, ", ...");
+		who = strbuf_detach(&sb);
+	} else {
+		_cleanup_free_ pid_t *pids = NULL;
+		proctree_descendants(getpid(), &pids, &n);
+		who = proctree_describe(pids, n, LOG_MAX_PIDS);
+		signal_tree(c, SIGKILL);
+	}
+	if (reason == SUP_KILL_DEADLINE)
+		log_msg(LOG_LVL_WARN, "killed",
+			"stop timeout (%llu ms) reached: killed %zu processes: %s",
+			(unsigned long long)c->o->policy.stop_timeout_ms, n, who);
+	else if (reason == SUP_KILL_LEFTOVER)
+		log_msg(LOG_LVL_WARN, "killed", "killed %zu leftover processes: %s", n, who);
+	else
+		log_msg(LOG_LVL_INFO, "killed",
+			"main process gone (kill mode mixed): killed %zu processes: %s", n, who);
+}
+
+static void feed(struct run_ctx *c, const struct supervise_event *ev);
+
+static void do_spawn(struct run_ctx *c)
+{
+	struct spawn_opts so = {
+		.script = c->script,
+		.envp = c->o->envp,
+		.cwd_fd = c->cwd_fd,
+		.stdin_fd = -1,
+		.cg = c->have_cg ? &c->cg : NULL,
+		.steps = c->o->steps,
+		.n_steps = c->o->n_steps,
+	};
+	struct spawn_result res;
+	struct supervise_event ev = {.type = SUP_EV_SPAWN_FAILED};
+
+	if (spawn_worker(&so, &res) == 0) {
+		struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_PIDFD};
+		c->main_pid = res.pid;
+		c->pidfd = res.pidfd;
+		c->main_started = now_ms();
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->pidfd, &ee) < 0)
+			log_errno(-errno, "epoll_ctl(pidfd)"); /* SIGCHLD still reaps */
+		log_msg(LOG_LVL_INFO, "started", "started worker process %ld (%s)", (long)res.pid,
+			res.method);
+		ev.type = SUP_EV_SPAWNED;
+	}
+	feed(c, &ev);
+}
+
+static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
+{
+	char sb[24];
+
+	for (size_t i = 0; i < acts->n; i++) {
+		const struct supervise_action *a = &acts->a[i];
+		switch (a->type) {
+		case SUP_ACT_SPAWN:
+			do_spawn(c);
+			break;
+		case SUP_ACT_SIGNAL_MAIN:
+			if (c->pidfd >= 0 && spawn_pidfd_send_signal(c->pidfd, a->sig) < 0 &&
+			    errno != ESRCH)
+				log_errno(-errno, "pidfd_send_signal");
+			break;
+		case SUP_ACT_SIGNAL_GROUP:
+			/* The main process is not reaped yet, so its pid, which is
+			 * its process group (setsid), cannot have been reused. */
+			if (c->main_pid > 0 && kill(-c->main_pid, a->sig) < 0 && errno != ESRCH)
+				log_errno(-errno, "kill(-%ld)", (long)c->main_pid);
+			log_debug("relayed %s to process group %ld", sig_str(a->sig, sb, sizeof(sb)),
+				  (long)c->main_pid);
+			break;
+		case SUP_ACT_SIGNAL_ALL:
+			signal_all(c, a->sig);
+			break;
+		case SUP_ACT_KILL_ALL:
+			kill_all(c, a->reason);
+			break;
+		case SUP_ACT_EXIT:
+			c->done = true;
+			c->exit_code = a->code;
+			break;
+		case SUP_ACT_LOG_RESTART:
+			log_msg(LOG_LVL_INFO, "restarting", "restarting in %llu ms",
+				(unsigned long long)a->ms);
+			break;
+		case SUP_ACT_LOG_STOPPING:
+			c->stop_started = now_ms();
+			log_msg(LOG_LVL_INFO, "stopping",
+				"%s received: stopping (%s, kill mode %s, SIGKILL after %llu ms)",
+				sig_str(a->sig, sb, sizeof(sb)),
+				signals_name(c->o->policy.stop_signal),
+				supervise_kill_mode_name(c->o->policy.kill_mode),
+				(unsigned long long)c->o->policy.stop_timeout_ms);
+			break;
+		case SUP_ACT_LOG_STOP_AGAIN: {
+			uint64_t dl = supervise_deadline(&c->sup), now = now_ms();
+			log_msg(LOG_LVL_INFO, "stopping",
+				"%s received while stopping; deadline unchanged (%llu ms left)",
+				sig_str(a->sig, sb, sizeof(sb)),
+				dl == SUPERVISE_NO_DEADLINE || dl < now
+					? 0ULL
+					: (unsigned long long)(dl - now));
+			break;
+		}
+		case SUP_ACT_LOG_LEFTOVER: {
+			_cleanup_free_ pid_t *pids = NULL;
+			_cleanup_free_ char *who = NULL;
+			size_t n;
+			list_pids(c, &pids, &n);
+			who = proctree_describe(pids, n, LOG_MAX_PIDS);
+			log_msg(LOG_LVL_WARN, "leftover",
+				"%zu processes left behind by the start command (policy %s): %s", n,
+				supervise_leftover_name(c->o->policy.leftover), who);
+			break;
+		}
+		case SUP_ACT_LOG_GIVE_UP:
+			if (c->o->policy.restart_window_ms)
+				log_msg(LOG_LVL_ERROR, "gave-up",
+					"crash budget spent (%d restarts within %llu ms): giving up "
+					"with status %d",
+					c->o->policy.max_restarts,
+					(unsigned long long)c->o->policy.restart_window_ms, a->code);
+			else
+				log_msg(LOG_LVL_ERROR, "gave-up",
+					"crash budget spent (%d restarts): giving up with status %d",
+					c->o->policy.max_restarts, a->code);
+			break;
+		case SUP_ACT_LOG_STUCK: {
+			_cleanup_free_ pid_t *pids = NULL;
+			_cleanup_free_ char *who = NULL;
+			size_t n;
+			list_pids(c, &pids, &n);
+			who = proctree_describe(pids, n, LOG_MAX_PIDS);
+			log_msg(LOG_LVL_ERROR, "stuck",
+				"%zu processes survive SIGKILL after %llu ms: %s", n,
+				(unsigned long long)c->o->policy.kill_grace_ms, who);
+			break;
+		}
+		case SUP_ACT_LOG_DROPPED:
+			log_msg(LOG_LVL_INFO, "dropped", "%s not relayed: the worker is not running",
+				sig_str(a->sig, sb, sizeof(sb)));
+			break;
+		}
+	}
+}
+
+static void feed(struct run_ctx *c, const struct supervise_event *ev)
+{
+	struct supervise_actions acts;
+
+	memset(&acts, 0, sizeof(acts));
+	supervise_step(&c->sup, ev, now_ms(), &acts);
+	do_actions(c, &acts);
+}
+
+static void log_exit(struct run_ctx *c, int status)
+{
+	uint64_t up = now_ms() - c->main_started;
+	char sb[24];
+
+	if (WIFEXITED(status))
+		log_msg(LOG_LVL_INFO, "exited",
+			"worker process %ld exited with status %d after %llu ms", (long)c->main_pid,
+			WEXITSTATUS(status), (unsigned long long)up);
+	else
+		log_msg(LOG_LVL_INFO, "exited",
+			"worker process %ld killed by %s%s after %llu ms", (long)c->main_pid,
+			sig_str(WTERMSIG(status), sb, sizeof(sb)),
+			WCOREDUMP(status) ? " (core dumped)" : "", (unsigned long long)up);
+}
+
+/* Reap every child that has exited: the worker's main process, and the
+ * orphans that came to us as PID 1 or subreaper. */
+static void reap_all(struct run_ctx *c)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0)
+			break; /* 0: none exited; ECHILD: no children */
+		if (pid != c->main_pid || c->main_pid <= 0) {
+			log_debug("reaped process %ld", (long)pid);
+			continue;
+		}
+		log_exit(c, status);
+		epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+		close(c->pidfd);
+		c->pidfd = -1;
+		c->main_pid = 0;
+		struct supervise_event ev = {
+			.type = SUP_EV_MAIN_EXITED,
+			.code = WIFEXITED(status) ? WEXITSTATUS(status)
+						  : BERTH_EXIT_SIGBASE + WTERMSIG(status),
+			.populated = populated_now(c),
+		};
+		feed(c, &ev);
+	}
+}
+
+/* Read every queued signal; SIGCHLD only means "reap". */
+static void read_signals(struct run_ctx *c, int *sigs, size_t *n, size_t max)
+{
+	struct signalfd_siginfo si;
+
+	while (*n < max && read(c->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo != SIGCHLD)
+			sigs[(*n)++] = (int)si.ssi_signo;
+	}
+}
+
+static int setup(struct run_ctx *c)
+{
+	const struct run_opts *o = c->o;
+	static const int sync_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+	struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_SIGNAL};
+	const char *why;
+	int r;
+
+	if (supervise_policy_check(&o->policy, &why) < 0) {
+		log_error("%s", why);
+		return -EINVAL;
+	}
+	/* Every catchable signal but the synchronous faults goes through
+	 * the signalfd; nothing is ever handled asynchronously. */
+	sigfillset(&c->blocked);
+	for (size_t i = 0; i < ARRAY_SIZE(sync_sigs); i++)
+		sigdelset(&c->blocked, sync_sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &c->blocked, &c->oldmask) < 0)
+		return log_errno(-errno, "sigprocmask");
+	c->sfd = signalfd(-1, &c->blocked, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (c->sfd < 0)
+		return log_errno(-errno, "signalfd");
+
+	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_warn("cannot become a child subreaper (%s): orphans of the worker will not "
+			 "be reaped by berth", strerror(errno));
+
+	c->cwd_fd = open(o->app_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->cwd_fd < 0)
+		return log_errno(-errno, "cannot open the app root %s", o->app_dir);
+
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0)
+		return log_errno(-errno, "epoll_create1");
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->sfd, &ee) < 0)
+		return log_errno(-errno, "epoll_ctl");
+
+	if (!o->no_cgroup) {
+		_cleanup_free_ char *name = NULL;
+		r = cgroup_detect(&c->layout);
+		if (r < 0)
+			return r;
+		if (c->layout.mode == CGROUP_MODE_NONE) {
+			log_error("no usable cgroup hierarchy: berth cannot track and stop the "
+				  "worker's processes; use --no-cgroup to run without one");
+			return -ENOTSUP;
+		}
+		name = o->instance ? xstrdup(o->instance)
+				   : xasprintf("berth-%s-%ld", o->worker ? o->worker : "worker",
+					       (long)getpid());
+		r = cgroup_create(&c->layout, o->cgroup_parent, name, &c->cg);
+		if (r < 0) {
+			log_error("berth may not create the worker's cgroup here; run it where it "
+				  "may (root, a delegated subtree, --cgroup-parent), or pass "
+				  "--no-cgroup");
+			return r;
+		}
+		c->have_cg = true;
+		if (c->cg.events_fd >= 0) {
+			struct epoll_event ce = {.events = EPOLLPRI, .data.u32 = TAG_EVENTS};
+			if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->cg.events_fd, &ce) < 0)
+				return log_errno(-errno, "epoll_ctl(cgroup.events)");
+		}
+		log_debug("cgroup %s (%s)", c->cg.v2_path ? c->cg.v2_path : "v1",
+			  cgroup_mode_to_string(c->cg.mode));
+	} else {
+		log_info("running without a cgroup (--no-cgroup): processes that leave the "
+			 "worker's process tree cannot be stopped");
+	}
+	c->script = spawn_script(o->start);
+	return 0;
+}
+
+static void teardown(struct run_ctx *c)
+{
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	if (c->have_cg) {
+		/* Empty unless processes survived SIGKILL (logged). */
+		cgroup_destroy(&c->cg);
+		cgroup_release(&c->cg);
+		cgroup_layout_free(&c->layout);
+	}
+	if (c->epfd >= 0)
+		close(c->epfd);
+	if (c->sfd >= 0)
+		close(c->sfd);
+	if (c->cwd_fd >= 0)
+		close(c->cwd_fd);
+	free(c->script);
+	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
+}
+
+/* The loop: one epoll_wait per batch of events, its timeout the machine's
+ * deadline (infinite when there is none). */
+static int loop(struct run_ctx *c)
+{
+	struct supervise_event start = {.type = SUP_EV_START};
+
+	feed(c, &start);
+	while (!c->done) {
+		struct epoll_event evs[4];
+		uint64_t dl = supervise_deadline(&c->sup), now = now_ms();
+		int timeout = -1, nev, sigs[64];
+		size_t nsig = 0;
+		bool check = false;
+
+		if (dl != SUPERVISE_NO_DEADLINE)
+			timeout = dl <= now ? 0 : dl - now > INT32_MAX ? INT32_MAX : (int)(dl - now);
+		nev = epoll_wait(c->epfd, evs, ARRAY_SIZE(evs), timeout);
+		if (nev < 0) {
+			if (errno == EINTR)
+				continue;
+			return log_errno(-errno, "epoll_wait");
+		}
+		for (int i = 0; i < nev; i++) {
+			if (evs[i].data.u32 == TAG_SIGNAL) {
+				read_signals(c, sigs, &nsig, ARRAY_SIZE(sigs));
+			} else if (evs[i].data.u32 == TAG_EVENTS) {
+				/* Re-read so kernfs stops reporting the change. */
+				char buf[128];
+				if (pread(c->cg.events_fd, buf, sizeof(buf), 0) < 0)
+					log_debug("read cgroup.events: %s", strerror(errno));
+				check = true;
+			}
+		}
+		/* The worker's state first, then what people asked for, then
+		 * the clock: a stop signal that arrives with the end of a
+		 * backoff wins over the restart. */
+		reap_all(c);
+		for (size_t i = 0; i < nsig && !c->done; i++) {
+			struct supervise_event ev = {.type = SUP_EV_SIGNAL, .sig = sigs[i]};
+			feed(c, &ev);
+		}
+		if (!c->done && c->sup.populated && !c->sup.main_alive && (check || !c->have_cg ||
+									c->cg.events_fd < 0)) {
+			if (!populated_now(c)) {
+				struct supervise_event ev = {.type = SUP_EV_EMPTY};
+				feed(c, &ev);
+			}
+		}
+		dl = supervise_deadline(&c->sup);
+		if (!c->done && dl != SUPERVISE_NO_DEADLINE && now_ms() >= dl) {
+			struct supervise_event ev = {.type = SUP_EV_DEADLINE};
+			feed(c, &ev);
+		}
+	}
+	return 0;
+}
+
+int run_worker(const struct run_opts *o)
+{
+	struct run_ctx c = {.o = o, .sfd = -1, .epfd = -1, .cwd_fd = -1, .pidfd = -1};
+	int r;
+
+	sigemptyset(&c.oldmask);
+	supervise_init(&c.sup, &o->policy);
+	r = setup(&c);
+	if (r < 0) {
+		teardown(&c);
+		return r == -EINVAL ? BERTH_EXIT_USAGE : BERTH_EXIT_SETUP;
+	}
+	r = loop(&c);
+	if (r < 0) {
+		/* Cannot supervise any more: leave nothing behind. */
+		if (c.have_cg) {
+			size_t n;
+			cgroup_kill_all(&c.cg, &n);
+		} else {
+			signal_tree(&c, SIGKILL);
+		}
+		c.exit_code = BERTH_EXIT_SETUP;
+	}
+	reap_all(&c);
+	if (c.stop_started)
+		log_msg(LOG_LVL_INFO, "stopped", "stopped in %llu ms, exit status %d",
+			(unsigned long long)(now_ms() - c.stop_started), c.exit_code);
+	else
+		log_msg(LOG_LVL_INFO, "stopped", "exiting with status %d", c.exit_code);
+	teardown(&c);
+	return c.exit_code;
+}
+
+json_t *run_describe(const struct run_opts *o)
+{
+	const struct supervise_policy *p = &o->policy;
+	_cleanup_free_ char *script = spawn_script(o->start ? o->start : "");
+	json_t *budget = p->max_restarts == SUPERVISE_UNLIMITED
+				 ? json_null()
+				 : json_pack("{s:i, s:I}", "max_restarts", p->max_restarts,
+					     "window_ms", (json_int_t)p->restart_window_ms);
+
+	return json_pack("{s:[s,s,s], s:{s:s, s:I, s:s, s:I, s:b}, s:{s:I, s:i, s:I, s:I, s:s, s:o}}",
+			 "argv", SPAWN_SHELL, "-c", script,
+			 "stop", "signal", signals_name(p->stop_signal), "timeout_ms",
+			 (json_int_t)p->stop_timeout_ms, "kill_mode",
+			 supervise_kill_mode_name(p->kill_mode), "kill_grace_ms",
+			 (json_int_t)p->kill_grace_ms, "quit_stops", p->quit_stops,
+			 "restart", "min_ms", (json_int_t)p->restart_min_ms, "factor",
+			 (int)p->restart_factor, "max_ms", (json_int_t)p->restart_max_ms, "reset_ms",
+			 (json_int_t)p->restart_reset_ms, "leftover",
+			 supervise_leftover_name(p->leftover), "budget", budget);
+}

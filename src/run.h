@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `berth run`: the supervision loop.  Creates the instance's cgroup, starts
+ * the worker, and drives the state machine of supervise.c from one epoll
+ * over a signalfd, the worker's pidfd and cgroup.events, with a timeout
+ * taken from the machine's single deadline (none while idle).  Reaps every
+ * zombie (PID 1 or child subreaper), relays signals, removes the cgroup.
+ */
+#ifndef BERTH_RUN_H
+#define BERTH_RUN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "spawn.h"
+#include "supervise.h"
+
+struct run_opts {
+	const char *worker;          /* worker name: logs, default cgroup name */
+	const char *app_dir;         /* the app root, the worker's cwd */
+	const char *start;           /* commands.start */
+	char *const *envp;           /* the worker's environment (not owned) */
+	struct supervise_policy policy;
+	bool no_cgroup;              /* run without a cgroup (--no-cgroup) */
+	const char *cgroup_parent;   /* NULL: beneath berth's own cgroup */
+	const char *instance;        /* cgroup name; NULL: "berth-WORKER-PID" */
+	const struct spawn_step *steps; /* pre-exec steps (later issues) */
+	size_t n_steps;
+};
+
+/* Fill o with the defaults (policy included); the caller sets the rest. */
+void run_opts_init(struct run_opts *o);
+
+/*
+ * Supervise the worker until it is told to stop (SIGTERM, SIGINT) or the
+ * crash budget is spent.  Returns berth's exit status: 0 after a requested
+ * stop that finished before the deadline, 137 after the SIGKILL
+ * escalation, the worker's last status (128 + signal when killed) when
+ * berth gave up, 125 when setup failed (nothing was started then).
+ */
+int run_worker(const struct run_opts *o);
+
+/* The argv and the stop/restart policy, for `berth show`:
+ * {"argv": [...], "stop": {...}, "restart": {...}}.  New reference. */
+json_t *run_describe(const struct run_opts *o);
+
+#endif

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Creating the worker process: clone3(CLONE_PIDFD [| CLONE_INTO_CGROUP]),
+ * falling back to clone3 + a cgroup handshake, then to fork + pidfd_open;
+ * the child's setup up to execve("/bin/sh", {"sh", "-c", script}).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "spawn.h"
+#include "util.h"
+
+/* What the child reports over the error pipe when it cannot go on. */
+enum child_step {
+	STEP_HANDSHAKE,
+	STEP_SETSID,
+	STEP_PDEATHSIG,
+	STEP_STDIN,
+	STEP_CHDIR,
+	STEP_HOOK, /* one of o->steps, index in child_error.index */
+	STEP_CLOSE_FDS,
+	STEP_EXEC,
+};
+
+struct child_error {
+	int step;
+	int index;
+	int err;
+};
+
+static const char *const step_names[] = {
+	[STEP_HANDSHAKE] = "wait for its cgroup",
+	[STEP_SETSID] = "create a new session",
+	[STEP_PDEATHSIG] = "set the parent-death signal",
+	[STEP_STDIN] = "open /dev/null as stdin",
+	[STEP_CHDIR] = "enter the app root",
+	[STEP_HOOK] = "set up",
+	[STEP_CLOSE_FDS] = "close inherited file descriptors",
+	[STEP_EXEC] = "execute " SPAWN_SHELL,
+};
+
+int spawn_pidfd_send_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+int spawn_pidfd_open(pid_t pid)
+{
+	long fd = syscall(SYS_pidfd_open, pid, 0);
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+char *spawn_script(const char *start)
+{
+	/* Platform.sh sources .environment with dash in the app root when the
+	 * container starts, after every variable is set, so it may override
+	 * them; the start command then runs in the same shell. */
+	return xasprintf("if [ -r ./.environment ]; then . ./.environment; fi\n%s", start);
+}
+
+static _Noreturn void child_fail(int errfd, enum child_step step, int index, int err)
+{
+	struct child_error ce = {.step = step, .index = index, .err = err};
+	ssize_t n;
+
+	do
+		n = write(errfd, &ce, sizeof(ce));
+	while (n < 0 && errno == EINTR);
+	if (step == STEP_EXEC)
+		_exit(err == ENOENT ? BERTH_EXIT_NOTFOUND : BERTH_EXIT_NOEXEC);
+	_exit(BERTH_EXIT_SETUP);
+}
+
+/* Mark every fd >= 3 close-on-exec: those berth was started with too
+ * (CVE-2024-21626), and the error pipe closes itself at execve. */
+static int cloexec_from_3(void)
+{
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			int fd = (int)strtol(e->d_name, NULL, 10);
+			if (fd >= 3 && fd != dirfd(d))
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+		}
+		closedir(d);
+		return 0;
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	for (rlim_t fd = 3; fd < rl.rlim_cur && fd < (1U << 20); fd++)
+		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/* The child, between clone and execve.  Only async-signal-safe calls (the
+ * /proc fallback of cloexec_from_3 aside: berth is single-threaded). */
+static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd, pid_t parent)
+{
+	char sh[] = "sh", dash_c[] = "-c";
+	char *const argv[] = {sh, dash_c, (char *)o->script, NULL};
+	struct sigaction dfl;
+	sigset_t empty;
+	int r;
+
+	/* Not a single instruction of the worker before it is in its cgroup. */
+	if (hsfd >= 0) {
+		char c;
+		ssize_t n;
+		do
+			n = read(hsfd, &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(BERTH_EXIT_SETUP);
+	}
+	if (setsid() < 0)
+		child_fail(errfd, STEP_SETSID, 0, errno);
+
+	/* Default dispositions for everything; the mask is emptied last so a
+	 * signal sent meanwhile reaches the worker only after execve. */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL); /* EINVAL for glibc's own: fine */
+
+	/* If berth dies, its direct child goes too (the cgroup holds the rest). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail(errfd, STEP_PDEATHSIG, 0, errno);
+	if (getppid() != parent)
+		_exit(BERTH_EXIT_SETUP);
+
+	if (o->stdin_fd >= 0) {
+		if (o->stdin_fd != STDIN_FILENO && dup2(o->stdin_fd, STDIN_FILENO) < 0)
+			child_fail(errfd, STEP_STDIN, 0, errno);
+	} else {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			child_fail(errfd, STEP_STDIN, 0, errno);
+		if (fd != STDIN_FILENO) {
+			if (dup2(fd, STDIN_FILENO) < 0)
+				child_fail(errfd, STEP_STDIN, 0, errno);
+			close(fd);
+		} else if (fcntl(fd, F_SETFD, 0) < 0) {
+			child_fail(errfd, STEP_STDIN, 0, errno);
+		}
+	}
+
+	if (o->cwd_fd >= 0 && fchdir(o->cwd_fd) < 0)
+		child_fail(errfd, STEP_CHDIR, 0, errno);
+
+	for (size_t i = 0; i < o->n_steps; i++) {
+		r = o->steps[i].run(o->steps[i].data);
+		if (r < 0)
+			child_fail(errfd, STEP_HOOK, (int)i, -r);
+	}
+
+	r = cloexec_from_3();
+	if (r < 0)
+		child_fail(errfd, STEP_CLOSE_FDS, 0, -r);
+
+	sigemptyset(&empty);
+	sigprocmask(SIG_SETMASK, &empty, NULL);
+	execve(SPAWN_SHELL, argv, o->envp);
+	child_fail(errfd, STEP_EXEC, 0, errno);
+}
+
+static pid_t do_clone3(uint64_t flags, int cgroup_fd, int *pidfd)
+{
+	struct clone_args args;
+
+	memset(&args, 0, sizeof(args));
+	args.flags = flags;
+	args.pidfd = (uint64_t)(uintptr_t)pidfd;
+	args.exit_signal = SIGCHLD;
+	if (flags & CLONE_INTO_CGROUP)
+		args.cgroup = (uint64_t)cgroup_fd;
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* Read the child's report: 0 bytes = execve succeeded. */
+static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
+{
+	struct child_error ce;
+	ssize_t n;
+
+	do
+		n = read(errfd, &ce, sizeof(ce));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(ce))
+		return;
+	if (ce.step == STEP_HOOK && ce.index >= 0 && (size_t)ce.index < o->n_steps)
+		log_msg(LOG_LVL_ERROR, "spawn-failed", "worker process %ld could not set up %s: %s",
+			(long)pid, o->steps[ce.index].name, strerror(ce.err));
+	else if (ce.step >= 0 && (size_t)ce.step < ARRAY_SIZE(step_names))
+		log_msg(LOG_LVL_ERROR, "spawn-failed", "worker process %ld could not %s: %s",
+			(long)pid, step_names[ce.step], strerror(ce.err));
+}
+
+int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
+{
+	_cleanup_close_ int err_rd = -1, err_wr = -1, hs_rd = -1, hs_wr = -1, pidfd = -1;
+	int p[2], clone_fd = -1, r;
+	bool handshake = false;
+	pid_t parent = getpid(), pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_errno(-errno, "pipe2");
+	err_rd = p[0];
+	err_wr = p[1];
+	if (o->cg) {
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return log_errno(-errno, "pipe2");
+		hs_rd = p[0];
+		hs_wr = p[1];
+		clone_fd = cgroup_clone_fd(o->cg);
+		handshake = clone_fd < 0;
+	}
+
+	out->method = handshake ? "clone3+handshake" : o->cg ? "clone3+cgroup" : "clone3";
+	pid = do_clone3(CLONE_PIDFD | (handshake || !o->cg ? 0 : CLONE_INTO_CGROUP), clone_fd,
+			&pidfd);
+	if (pid < 0 && o->cg && !handshake && errno != ENOSYS && errno != EAGAIN &&
+	    errno != ENOMEM) {
+		/* CLONE_INTO_CGROUP unsupported (< 5.7) or refused for this
+		 * hierarchy: place the child by hand before it runs anything. */
+		log_debug("clone3(CLONE_INTO_CGROUP): %s; using a handshake", strerror(errno));
+		handshake = true;
+		out->method = "clone3+handshake";
+		pid = do_clone3(CLONE_PIDFD, -1, &pidfd);
+	}
+	if (pid < 0 && errno == ENOSYS) {
+		/* clone3 is 5.3+ and may be filtered by an outer seccomp profile. */
+		handshake = o->cg != NULL;
+		out->method = "fork";
+		pid = fork();
+		if (pid > 0) {
+			pidfd = spawn_pidfd_open(pid);
+			if (pidfd < 0) {
+				r = pidfd;
+				kill(pid, SIGKILL); /* not reaped yet: the pid is ours */
+				waitpid(pid, NULL, 0);
+				return log_errno(r, "pidfd_open");
+			}
+		}
+	}
+	if (pid < 0)
+		return log_errno(-errno, "cannot create the worker process");
+	if (pid == 0)
+		child_main(o, err_wr, handshake ? hs_rd : -1, parent);
+
+	close(TAKE_FD(err_wr));
+	close(TAKE_FD(hs_rd));
+	if (handshake) {
+		r = cgroup_attach(o->cg, pid);
+		if (r < 0) {
+			spawn_pidfd_send_signal(pidfd, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return r;
+		}
+		if (write(hs_wr, "", 1) != 1) {
+			r = -errno;
+			spawn_pidfd_send_signal(pidfd, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return log_errno(r, "cannot release the worker process");
+		}
+	}
+	close(TAKE_FD(hs_wr));
+	report_child(err_rd, o, pid);
+
+	out->pid = pid;
+	out->pidfd = TAKE_FD(pidfd);
+	return 0;
+}

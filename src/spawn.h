@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Starting the worker: clone3 with a pidfd, straight into its cgroup
+ * (CLONE_INTO_CGROUP) or held on a handshake until the parent has moved it
+ * there; then, in the child, a clean process (new session, default signal
+ * dispositions, empty mask, stdin from /dev/null, cwd the app root, the
+ * pre-exec steps of later issues, every fd above 2 closed) that execs
+ * /bin/sh -c SCRIPT.  Exec failures reach the parent over a CLOEXEC pipe.
+ */
+#ifndef BERTH_SPAWN_H
+#define BERTH_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct cgroup;
+
+#define SPAWN_SHELL "/bin/sh"
+
+/*
+ * A step run in the child after its own setup (session, signals, stdin,
+ * cwd) and before the fds are closed and the shell is executed, in array
+ * order.  This is where later issues plug in mounts, network, the user
+ * switch, capabilities and (last) seccomp; a seccomp filter must still
+ * allow close_range and execve.  run() returns 0 or -errno and may only use
+ * async-signal-safe calls (it runs in a copy of berth's address space).
+ */
+struct spawn_step {
+	const char *name;          /* for the error message: "mounts" */
+	int (*run)(void *data);
+	void *data;
+};
+
+struct spawn_opts {
+	const char *script;        /* the sh -c script, see spawn_script() */
+	char *const *envp;         /* the worker's whole environment */
+	int cwd_fd;                /* dirfd of the app root (not owned) */
+	int stdin_fd;              /* -1: /dev/null */
+	const struct cgroup *cg;   /* NULL: no cgroup (--no-cgroup) */
+	const struct spawn_step *steps;
+	size_t n_steps;
+};
+
+struct spawn_result {
+	pid_t pid;
+	int pidfd;                 /* owned by the caller, O_CLOEXEC */
+	const char *method;        /* "clone3+cgroup", "clone3+handshake", "fork" */
+};
+
+/*
+ * Start the worker.  Returns 0 with *out filled, or -errno when no process
+ * could be created (or it could not be placed in its cgroup; it was then
+ * killed and reaped).  A child that fails after it was created (chdir,
+ * a step, execve) is reported here with its real reason and exits 125,
+ * 126 or 127; it is still returned as started: the caller reaps it like any
+ * other run.
+ */
+int spawn_worker(const struct spawn_opts *o, struct spawn_result *out);
+
+/*
+ * The script given to /bin/sh -c: source ./.environment when it is
+ * readable (as Platform.sh does, with dash, in the app root, before the
+ * start command), then the start command verbatim.  Freshly allocated.
+ */
+char *spawn_script(const char *start);
+
+/* pidfd_send_signal(2) and pidfd_open(2), which glibc 2.36 lacks. */
+int spawn_pidfd_send_signal(int pidfd, int sig);
+int spawn_pidfd_open(pid_t pid);
+
+#endif

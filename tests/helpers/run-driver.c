@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A test driver for run_worker() without the YAML layer: the integration
+ * tests use it where `berth run` is not wired yet, and to test the
+ * supervisor with any start command.
+ *   run-driver [options] APP_DIR START_COMMAND
+ * Options mirror `berth run`'s: --stop-timeout MS, --stop-signal SIG,
+ * --kill-mode MODE, --restart-min MS, --restart-max MS, --restart-reset MS,
+ * --max-restarts N, --restart-window MS, --leftover-policy P, --no-cgroup,
+ * --cgroup-parent PATH, --quit-stops, --log-format text|json, --debug.
+ * The worker's environment is the driver's own (tests only).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "run.h"
+#include "signals.h"
+#include "util.h"
+
+extern char **environ;
+
+static uint64_t ms_arg(const char *opt, const char *v)
+{
+	uint64_t ms;
+
+	if (!v || parse_duration_ms(v, &ms) < 0) {
+		fprintf(stderr, "run-driver: bad %s\n", opt);
+		exit(2);
+	}
+	return ms;
+}
+
+int main(int argc, char **argv)
+{
+	struct run_opts o;
+	enum log_format fmt = LOG_FMT_TEXT;
+	enum log_level lvl = LOG_LVL_INFO;
+	int i;
+
+	run_opts_init(&o);
+	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--no-cgroup") == 0) {
+			o.no_cgroup = true;
+			continue;
+		}
+		if (strcmp(a, "--quit-stops") == 0) {
+			o.policy.quit_stops = true;
+			continue;
+		}
+		if (strcmp(a, "--debug") == 0) {
+			lvl = LOG_LVL_DEBUG;
+			continue;
+		}
+		if (!v) {
+			fprintf(stderr, "run-driver: %s needs a value\n", a);
+			return 2;
+		}
+		i++;
+		if (strcmp(a, "--stop-timeout") == 0)
+			o.policy.stop_timeout_ms = ms_arg(a, v);
+		else if (strcmp(a, "--restart-min") == 0)
+			o.policy.restart_min_ms = ms_arg(a, v);
+		else if (strcmp(a, "--restart-max") == 0)
+			o.policy.restart_max_ms = ms_arg(a, v);
+		else if (strcmp(a, "--restart-reset") == 0)
+			o.policy.restart_reset_ms = ms_arg(a, v);
+		else if (strcmp(a, "--restart-window") == 0)
+			o.policy.restart_window_ms = ms_arg(a, v);
+		else if (strcmp(a, "--max-restarts") == 0)
+			o.policy.max_restarts = atoi(v);
+		else if (strcmp(a, "--stop-signal") == 0) {
+			if (signals_parse(v, &o.policy.stop_signal) < 0)
+				return 2;
+		} else if (strcmp(a, "--kill-mode") == 0) {
+			if (supervise_kill_mode_parse(v, &o.policy.kill_mode) < 0)
+				return 2;
+		} else if (strcmp(a, "--leftover-policy") == 0) {
+			if (supervise_leftover_parse(v, &o.policy.leftover) < 0)
+				return 2;
+		} else if (strcmp(a, "--cgroup-parent") == 0) {
+			o.cgroup_parent = v;
+		} else if (strcmp(a, "--log-format") == 0) {
+			if (log_parse_format(v, &fmt) < 0)
+				return 2;
+		} else {
+			fprintf(stderr, "run-driver: unknown option %s\n", a);
+			return 2;
+		}
+	}
+	if (argc - i != 2) {
+		fprintf(stderr, "usage: run-driver [options] APP_DIR START_COMMAND\n");
+		return 2;
+	}
+	log_setup(fmt, lvl, "test");
+	o.worker = "test";
+	o.app_dir = argv[i];
+	o.start = argv[i + 1];
+	o.envp = environ;
+	return run_worker(&o);
+}
