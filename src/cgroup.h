@@ -107,7 +107,8 @@ int cgroup_attach(const struct cgroup *cg, pid_t pid);
 /* 1 when any process is in the cgroup, 0 when empty, or -errno.  v2:
  * "populated" of cgroup.events (read through events_fd, which re-arms its
  * POLLPRI); v1: cgroup.procs of the tracking hierarchy (the freezer, else
- * any), recursively.  A zombie counts until it is reaped. */
+ * any), recursively.  A zombie does not count: the kernel unlinks a task
+ * from its cgroups as it exits, before it is reaped. */
 int cgroup_populated(const struct cgroup *cg);
 /* The pids in the cgroup, recursively (freshly allocated array). */
 int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n);
