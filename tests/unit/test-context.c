@@ -195,6 +195,8 @@ START_TEST(test_state_project)
 	ck_assert_int_eq(context_state_project(state, &p2, &e2), 0);
 	ck_assert_str_eq(p1, p2);
 	ck_assert_str_eq(e1, e2);
+	free(p2);
+	free(e2);
 
 	char *file = xasprintf("%s/%s", state, CONTEXT_PROJECT_FILE);
 	struct stat st;
