@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared by cgroup.c, cgroup-kill.c and cgroup-limits.c only: cgroupfs file
+ * Shared by the cgroup*.c files only (implemented in cgroup-fs.c): cgroupfs file
  * access relative to a cgroup dirfd, every fd checked to be on cgroupfs
  * (security.md rule 10), and "key value" parsing of cgroup.events & co.
  * These helpers do not log: their callers know the path and log once.

@@ -599,6 +599,40 @@ START_TEST(test_clone_into_cgroup)
 }
 END_TEST
 
+/* An explicit parent; destroy removes nested cgroups leaves first. */
+START_TEST(test_parent_v2)
+{
+	_cleanup_free_ char *outer = tname("outer");
+	_cleanup_free_ char *inner = tname("inner");
+	_cleanup_free_ char *nested = NULL, *deep = NULL;
+	struct cgroup_layout l;
+	struct cgroup a, b;
+
+	setup();
+	layout(&l, CGROUP_MODE_V2);
+	ck_assert_int_eq(cgroup_create(&l, NULL, outer, &a), 0);
+	_cleanup_free_ char *own = proc_cgroup(getpid(), NULL);
+	_cleanup_free_ char *parent = xasprintf("%s/%s", own, outer);
+	ck_assert_int_eq(cgroup_create(&l, parent, inner, &b), 0);
+	nested = xasprintf("%s/%s", a.v2_path, inner);
+	ck_assert_str_eq(b.v2_path, nested);
+	ck_assert(exists(nested));
+	/* Something created beneath the worker's cgroup goes too. */
+	deep = xasprintf("%s/sub", nested);
+	ck_assert_int_eq(mkdir(deep, 0755), 0);
+	spawn(&b, B_PAUSE);
+	ck_assert_int_eq(cgroup_populated(&a), 1); /* recursive */
+	ck_assert_int_eq(cgroup_destroy(&a), -EBUSY);
+	ck_assert_int_eq(cgroup_kill_all(&a, &(size_t){0}), 0);
+	ck_assert(reap_until_empty(&a, 5000));
+	cgroup_release(&b); /* forget b: destroying a removes it */
+	ck_assert_int_eq(cgroup_destroy(&a), 0);
+	ck_assert(!exists(deep) && !exists(nested) && !exists(a.v2_path));
+	cgroup_release(&a);
+	cgroup_layout_free(&l);
+}
+END_TEST
+
 static bool has_ctl(const struct cgroup *cg, enum cgroup_v1_ctl i)
 {
 	return cg->mode == CGROUP_MODE_V2 ? false : cg->v1_fd[i] >= 0;
@@ -800,6 +834,7 @@ int main(void)
 		tcase_add_test(v2, test_kill_tree_v2);
 		tcase_add_test(v2, test_clone_into_cgroup);
 		tcase_add_test(v2, test_limits_missing);
+		tcase_add_test(v2, test_parent_v2);
 		suite_add_tcase(s, v2);
 	}
 	cgroup_layout_free(&l);
