@@ -53,6 +53,15 @@ const struct relationships_type *relationships_type(const char *type)
 	return NULL;
 }
 
+/* The type whose default endpoint is ep ("mysql" -> mariadb), or NULL. */
+static const struct relationships_type *type_by_endpoint(const char *ep)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+		if (strcmp(types[i].endpoint, ep) == 0 && strcmp(types[i].endpoint, "http") != 0)
+			return &types[i];
+	return NULL;
+}
+
 static json_t *str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
@@ -152,34 +161,43 @@ static int build_one(const struct app *app, const struct relationship *r,
 	const char *type = NULL;
 	bool app_rel = false;
 
-	if (svc) {
+	if (svc)
 		type = svc->type;
+	else if (json_is_string(json_object_get(crel, "type")))
+		type = json_string_value(json_object_get(crel, "type"));
+	else if (json_is_string(json_object_get(csvc, "type")))
+		type = json_string_value(json_object_get(csvc, "type"));
+
+	if (type) {
 		t = relationships_type(type);
-	} else if (is_app(app, r->service)) {
+		if (!t)
+			log_warn("relationship %s: service type %s is not known to berth; its port "
+				 "and credentials must come from the context", r->name, type);
+	} else if (is_app(app, r->service) || (r->endpoint && strcmp(r->endpoint, "http") == 0)) {
+		/* Another app of the project: app-to-app relationships name the
+		 * endpoint http. */
 		app_rel = true;
 		t = &app_type;
-		if (strcmp(r->service, app->name) == 0)
+		if (app->name && strcmp(r->service, app->name) == 0)
 			type = app->type;
+	} else if (r->endpoint && (t = type_by_endpoint(r->endpoint))) {
+		/* No services.yaml entry: the endpoint says what it is. */
+		log_warn("relationship %s: service %s is not in services.yaml; assuming %s", r->name,
+			 r->service, t->type);
+		type = t->type;
 	} else if (!csvc && !crel) {
 		log_error("relationship %s: no service or app named \"%s\"%s", r->name, r->service,
 			  app->have_services ? "" : " (no services.yaml was found)");
 		return -EINVAL;
 	}
-	const char *ep = r->endpoint ? r->endpoint : t ? t->endpoint : NULL;
-
 	if (app_rel && !r->endpoint) {
 		log_error("relationship %s: a relationship to the app %s needs an endpoint "
 			  "(\"%s:http\")", r->name, r->service, r->service);
 		return -EINVAL;
 	}
-	if (!t && svc)
-		log_warn("relationship %s: service type %s is not known to berth; its port and "
-			 "credentials must come from the context", r->name, svc->type);
-	if (!ep) {
-		/* Unknown type without an endpoint: name it after the type. */
-		ep = type ? type : r->service;
-	}
 	_cleanup_free_ char *base = type ? xstrndup(type, strcspn(type, ":")) : NULL;
+	/* An unknown type without an endpoint: name the endpoint after the type. */
+	const char *ep = r->endpoint ? r->endpoint : t ? t->endpoint : base ? base : r->service;
 	_cleanup_free_ char *host = xasprintf("%s.internal", r->name);
 	json_t *obj = json_object();
 

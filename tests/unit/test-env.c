@@ -480,12 +480,49 @@ END_TEST
 START_TEST(test_relationship_unknown_service)
 {
 	struct fx f;
-	json_t *rels;
+	json_t *rels, *o;
 
 	fx_init(&f);
+	/* Not in services.yaml, an endpoint nobody knows: refused. */
 	free(f.w.rels[0].service);
 	f.w.rels[0].service = xstrdup("nosuch");
+	free(f.w.rels[0].endpoint);
+	f.w.rels[0].endpoint = xstrdup("custom");
 	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, &rels), -EINVAL);
+
+	/* A well-known endpoint says what the service is. */
+	free(f.w.rels[0].endpoint);
+	f.w.rels[0].endpoint = xstrdup("mysql");
+	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, &rels), 0);
+	o = json_array_get(json_object_get(rels, "database"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "type")), "mariadb");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "service")), "nosuch");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "port")), 3306);
+	json_decref(rels);
+
+	/* endpoint http: another app of the project. */
+	free(f.w.rels[0].endpoint);
+	f.w.rels[0].endpoint = xstrdup("http");
+	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, &rels), 0);
+	o = json_array_get(json_object_get(rels, "database"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "scheme")), "http");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "rel")), "http");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "port")), 80);
+	ck_assert_uint_eq(json_object_size(o), 18);
+	json_decref(rels);
+
+	/* The context can describe a service services.yaml does not have. */
+	free(f.w.rels[0].endpoint);
+	f.w.rels[0].endpoint = xstrdup("custom");
+	f.ctx.services = json_loads("{\"nosuch\": {\"type\": \"redis:7.2\", \"ip\": \"10.1.1.1\"}}",
+				    0, NULL);
+	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, &rels), 0);
+	o = json_array_get(json_object_get(rels, "database"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "scheme")), "redis");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "rel")), "custom");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "ip")), "10.1.1.1");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "port")), 6379);
+	json_decref(rels);
 	fx_free(&f);
 }
 END_TEST
