@@ -14,29 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <yaml.h>
 
-#ifdef HAVE_LINUX_OPENAT2_H
-#include <linux/openat2.h>
-#else
-#include <linux/types.h>
-struct open_how {
-	__u64 flags;
-	__u64 mode;
-	__u64 resolve;
-};
-#define RESOLVE_NO_MAGICLINKS 0x02
-#define RESOLVE_BENEATH 0x08
-#endif
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
-
-#include "base64.h"
 #include "cleanup.h"
+#include "yamlload.h"
 #include "yamlnode.h"
 #include "yamltree.h"
 
@@ -63,46 +45,12 @@ static const struct {
 	{"float", TAG_FLOAT}, {"map", TAG_MAP}, {"seq", TAG_SEQ},
 };
 
-struct anchor {
-	struct cnode *node;
-	size_t nodes;    /* nodes in the subtree */
-	unsigned height; /* its depth in collections */
-};
-
-/* State of one ytree_load_*() call, shared with the files it includes. */
-struct loader {
-	struct ytree_doc *doc;
-	struct diags *d;
-	const char *include_dir;
-	int dirfd;              /* O_PATH of include_dir, opened on first use */
-	size_t nodes;           /* nodes made so far, aliases expanded */
-	unsigned includes;      /* !include files opened */
-	struct strbuf path;     /* key path of the node being read */
-	struct cnode **retired; /* replaced nodes (anchors may point into them) */
-	size_t n_retired, cap_retired;
-};
-
-/* One file being parsed. */
-struct parser {
-	struct loader *ld;
-	yaml_parser_t yp;
-	const char *file; /* interned in ld->doc */
-	const char *buf;
-	size_t len;
-	json_t *anchors; /* name → index in av */
-	struct anchor *av;
-	size_t n_av, cap_av;
-	unsigned include_depth;
-};
-
-static int parse_node(struct parser *p, yaml_event_t *ev, unsigned depth, struct cnode **out);
-static int parse_document(struct loader *ld, const char *file, const char *buf, size_t len,
-			  unsigned depth, unsigned include_depth, bool top, struct cnode **out);
+static int parse_node(struct yparser *p, yaml_event_t *ev, unsigned depth, struct cnode **out);
 
 /* --- diagnostics ----------------------------------------------------------- */
 
-static int ATTR_PRINTF(5, 6)
-	fail_at(struct parser *p, const char *file, unsigned line, unsigned col, const char *fmt, ...)
+int ytree_fail(struct yparser *p, const char *file, unsigned line, unsigned col, const char *fmt,
+	       ...)
 {
 	const char *path = p->ld->path.buf ? p->ld->path.buf : "";
 	va_list ap;
@@ -117,8 +65,8 @@ static int ATTR_PRINTF(5, 6)
 	return -EINVAL;
 }
 
-#define fail_mark(p, m, ...) fail_at(p, (p)->file, (m).line + 1, (m).column + 1, __VA_ARGS__)
-#define fail_node(p, n, ...) fail_at(p, (n)->file, (n)->line, (n)->col, __VA_ARGS__)
+#define fail_mark(p, m, ...) ytree_fail(p, (p)->file, (m).line + 1, (m).column + 1, __VA_ARGS__)
+#define fail_node ytree_fail_node
 
 /* 1-based line and column (in characters) of a byte offset. */
 static void offset_pos(const char *buf, size_t len, size_t off, unsigned *line, unsigned *col)
@@ -135,7 +83,7 @@ static void offset_pos(const char *buf, size_t len, size_t off, unsigned *line, 
 	*col = c;
 }
 
-static size_t path_push_key(struct loader *ld, const char *key)
+static size_t path_push_key(struct yloader *ld, const char *key)
 {
 	size_t mark = ld->path.len;
 
@@ -145,7 +93,7 @@ static size_t path_push_key(struct loader *ld, const char *key)
 	return mark;
 }
 
-static size_t path_push_index(struct loader *ld, size_t i)
+static size_t path_push_index(struct yloader *ld, size_t i)
 {
 	size_t mark = ld->path.len;
 
@@ -153,7 +101,7 @@ static size_t path_push_index(struct loader *ld, size_t i)
 	return mark;
 }
 
-static void path_pop(struct loader *ld, size_t mark)
+static void path_pop(struct yloader *ld, size_t mark)
 {
 	ld->path.len = mark;
 	if (ld->path.buf)
@@ -168,7 +116,7 @@ static int key_width(const struct cnode *k)
 
 /* --- events and nodes -------------------------------------------------------- */
 
-static int next_event(struct parser *p, yaml_event_t *ev)
+static int next_event(struct yparser *p, yaml_event_t *ev)
 {
 	yaml_parser_t *yp = &p->yp;
 	const char *problem;
@@ -181,11 +129,11 @@ static int next_event(struct parser *p, yaml_event_t *ev)
 	case YAML_READER_ERROR:
 		offset_pos(p->buf, p->len, yp->problem_offset, &line, &col);
 		if (strstr(problem, "UTF-8"))
-			return fail_at(p, p->file, line, col, "invalid UTF-8: %s", problem);
-		return fail_at(p, p->file, line, col, "%s (#%X)", problem,
+			return ytree_fail(p, p->file, line, col, "invalid UTF-8: %s", problem);
+		return ytree_fail(p, p->file, line, col, "%s (#%X)", problem,
 			       (unsigned)yp->problem_value);
 	case YAML_MEMORY_ERROR:
-		return fail_at(p, p->file, 0, 0, "out of memory");
+		return ytree_fail(p, p->file, 0, 0, "out of memory");
 	default:
 		break;
 	}
@@ -196,31 +144,31 @@ static int next_event(struct parser *p, yaml_event_t *ev)
 	return fail_mark(p, yp->problem_mark, "%s", problem);
 }
 
-static struct cnode *node_new(struct parser *p, enum cnode_kind kind, const yaml_mark_t *m)
+struct cnode *ytree_node_new(struct yparser *p, enum cnode_kind kind, unsigned line, unsigned col)
 {
 	struct cnode *n;
 
 	if (p->ld->nodes >= YTREE_MAX_NODES) {
-		fail_mark(p, *m, "too many nodes: more than %d with aliases expanded",
-			  YTREE_MAX_NODES);
+		ytree_fail(p, p->file, line, col, "too many nodes: more than %d with aliases expanded",
+			   YTREE_MAX_NODES);
 		return NULL;
 	}
 	p->ld->nodes++;
 	n = xcalloc(1, sizeof(*n));
 	n->kind = kind;
 	n->file = p->file;
-	n->line = m->line + 1;
-	n->col = m->column + 1;
+	n->line = line;
+	n->col = col;
 	return n;
 }
 
-static void retire(struct loader *ld, struct cnode *n)
+static void retire(struct yloader *ld, struct cnode *n)
 {
 	xgrow(&ld->retired, &ld->cap_retired, ld->n_retired + 1, sizeof(*ld->retired));
 	ld->retired[ld->n_retired++] = n;
 }
 
-static void add_anchor(struct parser *p, const char *name, struct cnode *n)
+static void add_anchor(struct yparser *p, const char *name, struct cnode *n)
 {
 	struct anchor *a;
 
@@ -232,7 +180,7 @@ static void add_anchor(struct parser *p, const char *name, struct cnode *n)
 	p->n_av++;
 }
 
-static int copy_alias(struct parser *p, yaml_event_t *ev, unsigned depth, struct cnode **out)
+static int copy_alias(struct yparser *p, yaml_event_t *ev, unsigned depth, struct cnode **out)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
 	json_t *ix = json_object_get(p->anchors, name);
@@ -270,7 +218,7 @@ static const char *tag_display(const char *tag, char *buf, size_t size)
 	return tag;
 }
 
-static int classify_tag(struct parser *p, const yaml_event_t *ev, const char *tag,
+static int classify_tag(struct yparser *p, const yaml_event_t *ev, const char *tag,
 			enum tag_kind *out)
 {
 	char shown[128];
@@ -308,7 +256,7 @@ static int classify_tag(struct parser *p, const yaml_event_t *ev, const char *ta
 			 tag_display(tag, shown, sizeof(shown)));
 }
 
-static int read_scalar(struct parser *p, yaml_event_t *ev, enum tag_kind tk, struct cnode **out)
+static int read_scalar(struct yparser *p, yaml_event_t *ev, enum tag_kind tk, struct cnode **out)
 {
 	const char *v = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
@@ -317,7 +265,7 @@ static int read_scalar(struct parser *p, yaml_event_t *ev, enum tag_kind tk, str
 
 	if (memchr(v, '\0', len))
 		return fail_mark(p, ev->start_mark, "NUL character in a string");
-	n = node_new(p, CNODE_SCALAR, &ev->start_mark);
+	n = ytree_node_new(p, CNODE_SCALAR, ev->start_mark.line + 1, ev->start_mark.column + 1);
 	if (!n)
 		return -EINVAL;
 	n->str = xstrndup(v, len);
@@ -348,7 +296,7 @@ static int read_scalar(struct parser *p, yaml_event_t *ev, enum tag_kind tk, str
 	return 0;
 }
 
-static int read_seq(struct parser *p, yaml_event_t *start, unsigned depth, struct cnode **out)
+static int read_seq(struct yparser *p, yaml_event_t *start, unsigned depth, struct cnode **out)
 {
 	struct cnode *n, *item;
 	size_t cap = 0, mark;
@@ -358,7 +306,7 @@ static int read_seq(struct parser *p, yaml_event_t *start, unsigned depth, struc
 	if (depth > YTREE_MAX_DEPTH)
 		return fail_mark(p, start->start_mark, "nesting deeper than %d levels",
 				 YTREE_MAX_DEPTH);
-	n = node_new(p, CNODE_SEQ, &start->start_mark);
+	n = ytree_node_new(p, CNODE_SEQ, start->start_mark.line + 1, start->start_mark.column + 1);
 	if (!n)
 		return -EINVAL;
 	for (;;) {
@@ -394,7 +342,7 @@ static bool is_merge_key(const yaml_event_t *ev)
 
 /* `<<: M` or `<<: [M1, M2]`: keys of M not set explicitly are copied in, first
  * the merged ones (earlier maps win), then the map's own. */
-static int apply_merge(struct parser *p, struct cnode *map, json_t *keys, struct cnode *merge)
+static int apply_merge(struct yparser *p, struct cnode *map, json_t *keys, struct cnode *merge)
 {
 	struct cnode_pair *pairs = NULL;
 	size_t n = 0, cap = 0, count;
@@ -435,7 +383,7 @@ static int apply_merge(struct parser *p, struct cnode *map, json_t *keys, struct
 	return 0;
 }
 
-static int check_merge_value(struct parser *p, const struct cnode *v)
+static int check_merge_value(struct yparser *p, const struct cnode *v)
 {
 	if (v->kind == CNODE_SCALAR || (v->kind == CNODE_SEQ && v->n == 0))
 		return fail_node(p, v, "merge key '<<' needs a mapping or a sequence of mappings "
@@ -448,7 +396,7 @@ static int check_merge_value(struct parser *p, const struct cnode *v)
 	return 0;
 }
 
-static int read_map(struct parser *p, yaml_event_t *start, unsigned depth, struct cnode **out)
+static int read_map(struct yparser *p, yaml_event_t *start, unsigned depth, struct cnode **out)
 {
 	struct cnode *n, *key = NULL, *val = NULL, *merge = NULL;
 	json_t *keys = json_object(), *first;
@@ -462,7 +410,7 @@ static int read_map(struct parser *p, yaml_event_t *start, unsigned depth, struc
 		return fail_mark(p, start->start_mark, "nesting deeper than %d levels",
 				 YTREE_MAX_DEPTH);
 	}
-	n = node_new(p, CNODE_MAP, &start->start_mark);
+	n = ytree_node_new(p, CNODE_MAP, start->start_mark.line + 1, start->start_mark.column + 1);
 	if (!n) {
 		json_decref(keys);
 		return -EINVAL;
@@ -533,199 +481,9 @@ fail:
 	return r;
 }
 
-/* --- files and !include ------------------------------------------------------ */
-
-static const char *file_kind(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "not a regular file";
-}
-
-/* Read a whole regular file of at most YTREE_MAX_BYTES.  On failure *why
- * (xmalloc'd) says why. */
-static int read_regular(int fd, char **out, size_t *out_len, char **why)
-{
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t len = 0;
-	ssize_t k;
-
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		*why = xasprintf("cannot stat: %s", strerror(e));
-		return -e;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		*why = xasprintf("not a regular file (%s)", file_kind(st.st_mode));
-		return -EINVAL;
-	}
-	buf = xmalloc(YTREE_MAX_BYTES + 2);
-	while (st.st_size <= YTREE_MAX_BYTES && len <= YTREE_MAX_BYTES) {
-		k = read(fd, buf + len, YTREE_MAX_BYTES + 1 - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			int e = errno;
-			*why = xasprintf("cannot read: %s", strerror(e));
-			return -e;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	if (st.st_size > YTREE_MAX_BYTES || len > YTREE_MAX_BYTES) {
-		*why = xasprintf("file is larger than %d bytes", YTREE_MAX_BYTES);
-		return -EINVAL;
-	}
-	buf[len] = '\0';
-	*out = TAKE_PTR(buf);
-	*out_len = len;
-	return 0;
-}
-
-static bool has_dotdot(const char *path)
-{
-	for (const char *c = path; *c; c += strcspn(c, "/"), c += *c == '/')
-		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
-			return true;
-	return false;
-}
-
-/* Open path beneath the include directory (no escape, not even by symlink). */
-static int open_beneath(struct parser *p, const struct cnode *site, const char *path)
-{
-	struct loader *ld = p->ld;
-	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-
-	if (ld->dirfd < 0) {
-		ld->dirfd = open(ld->include_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (ld->dirfd < 0)
-			return fail_node(p, site, "!include: cannot open directory %s: %s",
-					 ld->include_dir, strerror(errno));
-	}
-	fd = (int)syscall(SYS_openat2, ld->dirfd, path, &how, sizeof(how));
-	if (fd >= 0)
-		return fd;
-	if (errno == EXDEV)
-		return fail_node(p, site, "!include path '%s' resolves outside %s", path,
-				 ld->include_dir);
-	if (errno == ENOSYS)
-		return fail_node(p, site, "!include needs openat2() (Linux 5.6) to open '%s' safely",
-				 path);
-	return fail_node(p, site, "!include '%s': %s", path, strerror(errno));
-}
-
-/* The spec of an !include: a scalar path, or {type: string|yaml|binary, path: P}. */
-static int include_spec(struct parser *p, const struct cnode *spec, const char **path,
-			const char **type)
-{
-	*path = NULL;
-	*type = "yaml";
-	if (spec->kind == CNODE_SCALAR) {
-		*path = spec->str;
-		return 0;
-	}
-	for (size_t i = 0; i < spec->n; i++) {
-		const struct cnode *k = spec->pairs[i].key, *v = spec->pairs[i].value;
-		bool is_type = strcmp(k->str, "type") == 0;
-		if (!is_type && strcmp(k->str, "path") != 0)
-			return fail_node(p, k, "!include: unknown key '%.*s' (expected 'type', 'path')",
-					 key_width(k), k->str);
-		if (v->kind != CNODE_SCALAR || v->type != SCALAR_STR)
-			return fail_node(p, v, "!include: '%s' must be a string, not a %s", k->str,
-					 cnode_type_name(v));
-		*(is_type ? type : path) = v->str;
-	}
-	if (!*path)
-		return fail_node(p, spec, "!include: 'path' is missing");
-	if (strcmp(*type, "string") && strcmp(*type, "yaml") && strcmp(*type, "binary"))
-		return fail_node(p, spec, "!include type '%.*s' is not supported (string, yaml or binary)",
-				 60, *type);
-	return 0;
-}
-
-static int do_include(struct parser *p, const struct cnode *spec, unsigned depth,
-		      struct cnode **out)
-{
-	struct loader *ld = p->ld;
-	_cleanup_free_ char *buf = NULL, *why = NULL;
-	_cleanup_close_ int fd = -1;
-	const char *path, *type, *file;
-	struct cnode *n;
-	size_t len;
-	int r;
-
-	if (!ld->include_dir)
-		return fail_node(p, spec, "!include is not allowed here (no app directory)");
-	r = include_spec(p, spec, &path, &type);
-	if (r < 0)
-		return r;
-	if (!*path)
-		return fail_node(p, spec, "!include: empty path");
-	if (path[0] == '/')
-		return fail_node(p, spec, "!include path '%s' is absolute: it must be relative to %s",
-				 path, ld->include_dir);
-	if (has_dotdot(path))
-		return fail_node(p, spec, "!include path '%s' must not contain '..'", path);
-	if (ld->includes >= YTREE_MAX_INCLUDES)
-		return fail_node(p, spec, "too many !include files (at most %d)", YTREE_MAX_INCLUDES);
-	if (p->include_depth >= YTREE_MAX_INCLUDE_DEPTH)
-		return fail_node(p, spec, "!include nested more than %d files deep (a loop?)",
-				 YTREE_MAX_INCLUDE_DEPTH);
-	ld->includes++;
-	fd = open_beneath(p, spec, path);
-	if (fd < 0)
-		return fd;
-	r = read_regular(fd, &buf, &len, &why);
-	if (r < 0)
-		return fail_node(p, spec, "!include '%s': %s", path, why);
-	if (strcmp(type, "yaml") == 0) {
-		_cleanup_free_ char *name = xasprintf("%s/%s", ld->include_dir, path);
-		xgrow(&ld->doc->files, &ld->doc->cap_files, ld->doc->n_files + 1, sizeof(char *));
-		file = ld->doc->files[ld->doc->n_files++] = TAKE_PTR(name);
-		return parse_document(ld, file, buf, len, depth, p->include_depth + 1, false, out);
-	}
-	if (strcmp(type, "string") == 0) {
-		json_t *check = json_stringn(buf, len);
-		if (memchr(buf, '\0', len))
-			return fail_node(p, spec, "!include '%s': file contains a NUL byte", path);
-		if (!check)
-			return fail_node(p, spec, "!include '%s': invalid UTF-8", path);
-		json_decref(check);
-	}
-	n = node_new(p, CNODE_SCALAR, &(yaml_mark_t){.line = spec->line - 1,
-						   .column = spec->col - 1});
-	if (!n)
-		return -EINVAL;
-	n->file = spec->file;
-	if (strcmp(type, "binary") == 0) {
-		n->str = base64_encode(buf, len);
-		n->len = strlen(n->str);
-	} else {
-		n->str = TAKE_PTR(buf);
-		n->len = len;
-	}
-	n->type = SCALAR_STR;
-	*out = n;
-	return 0;
-}
-
 /* --- the tree ------------------------------------------------------------- */
 
-static int parse_node(struct parser *p, yaml_event_t *ev, unsigned depth, struct cnode **out)
+static int parse_node(struct yparser *p, yaml_event_t *ev, unsigned depth, struct cnode **out)
 {
 	const char *anchor, *tag;
 	struct cnode *n = NULL, *inc;
@@ -763,7 +521,7 @@ static int parse_node(struct parser *p, yaml_event_t *ev, unsigned depth, struct
 	if (r < 0)
 		return r;
 	if (tk == TAG_INCLUDE) {
-		r = do_include(p, n, depth, &inc);
+		r = yamlinclude_resolve(p, n, depth, &inc);
 		retire(p->ld, n);
 		if (r < 0)
 			return r;
@@ -775,12 +533,10 @@ static int parse_node(struct parser *p, yaml_event_t *ev, unsigned depth, struct
 	return 0;
 }
 
-/* Parse one file's single document into *out.  depth: collections around it
- * (for includes); top: the root must be a mapping. */
-static int parse_document(struct loader *ld, const char *file, const char *buf, size_t len,
-			  unsigned depth, unsigned include_depth, bool top, struct cnode **out)
+int ytree_parse_document(struct yloader *ld, const char *file, const char *buf, size_t len,
+			 unsigned depth, unsigned include_depth, bool top, struct cnode **out)
 {
-	struct parser p = {.ld = ld, .file = file, .buf = buf, .len = len,
+	struct yparser p = {.ld = ld, .file = file, .buf = buf, .len = len,
 			   .include_depth = include_depth};
 	struct cnode *root = NULL;
 	yaml_event_t ev;
@@ -790,14 +546,14 @@ static int parse_document(struct loader *ld, const char *file, const char *buf, 
 
 	*out = NULL;
 	if (len > YTREE_MAX_BYTES)
-		return fail_at(&p, file, 0, 0, "file is larger than %d bytes", YTREE_MAX_BYTES);
+		return ytree_fail(&p, file, 0, 0, "file is larger than %d bytes", YTREE_MAX_BYTES);
 	nul = memchr(buf, '\0', len);
 	if (nul) {
 		offset_pos(buf, len, (size_t)(nul - buf), &line, &col);
-		return fail_at(&p, file, line, col, "NUL byte in the file");
+		return ytree_fail(&p, file, line, col, "NUL byte in the file");
 	}
 	if (!yaml_parser_initialize(&p.yp))
-		return fail_at(&p, file, 0, 0, "out of memory");
+		return ytree_fail(&p, file, 0, 0, "out of memory");
 	yaml_parser_set_input_string(&p.yp, (const unsigned char *)buf, len);
 	yaml_parser_set_encoding(&p.yp, YAML_UTF8_ENCODING);
 	p.anchors = json_object();
@@ -811,7 +567,7 @@ static int parse_document(struct loader *ld, const char *file, const char *buf, 
 		goto out;
 	if (ev.type == YAML_STREAM_END_EVENT) {
 		yaml_event_delete(&ev);
-		r = fail_at(&p, file, 0, 0, "empty file");
+		r = ytree_fail(&p, file, 0, 0, "empty file");
 		goto out;
 	}
 	yaml_event_delete(&ev);
@@ -849,13 +605,13 @@ out:
 static int load(const char *name, const char *buf, size_t len, const char *include_dir,
 		struct ytree_doc *doc, struct diags *d)
 {
-	struct loader ld = {.doc = doc, .d = d, .include_dir = include_dir, .dirfd = -1};
+	struct yloader ld = {.doc = doc, .d = d, .include_dir = include_dir, .dirfd = -1};
 	const char *file;
 	int r;
 
 	xgrow(&doc->files, &doc->cap_files, doc->n_files + 1, sizeof(char *));
 	file = doc->files[doc->n_files++] = xstrdup(name);
-	r = parse_document(&ld, file, buf, len, 0, 0, true, &doc->root);
+	r = ytree_parse_document(&ld, file, buf, len, 0, 0, true, &doc->root);
 	for (size_t i = 0; i < ld.n_retired; i++)
 		cnode_free(ld.retired[i]);
 	free(ld.retired);
@@ -893,7 +649,7 @@ int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc 
 		diags_add(d, path, 0, 0, "", "cannot open: %s", strerror(-r));
 		return r;
 	}
-	r = read_regular(fd, &buf, &len, &why);
+	r = yamlinclude_read_file(fd, &buf, &len, &why);
 	if (r < 0) {
 		diags_add(d, path, 0, 0, "", "%s", why);
 		return r;

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Files for the YAML loader: reading a regular file under the size cap, and
+ * resolving `!include` (string, yaml, binary) beneath the include directory
+ * with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), counted and
+ * depth-limited.  Part of yamltree (see yamlload.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifdef HAVE_LINUX_OPENAT2_H
+#include <linux/openat2.h>
+#else
+#include <linux/types.h>
+struct open_how {
+	__u64 flags;
+	__u64 mode;
+	__u64 resolve;
+};
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_BENEATH 0x08
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+#include "base64.h"
+#include "cleanup.h"
+#include "yamlload.h"
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+int yamlinclude_read_file(int fd, char **out, size_t *out_len, char **why)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+	ssize_t k;
+
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		*why = xasprintf("cannot stat: %s", strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = xasprintf("not a regular file (%s)", file_kind(st.st_mode));
+		return -EINVAL;
+	}
+	buf = xmalloc(YTREE_MAX_BYTES + 2);
+	while (st.st_size <= YTREE_MAX_BYTES && len <= YTREE_MAX_BYTES) {
+		k = read(fd, buf + len, YTREE_MAX_BYTES + 1 - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int e = errno;
+			*why = xasprintf("cannot read: %s", strerror(e));
+			return -e;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	if (st.st_size > YTREE_MAX_BYTES || len > YTREE_MAX_BYTES) {
+		*why = xasprintf("file is larger than %d bytes", YTREE_MAX_BYTES);
+		return -EINVAL;
+	}
+	buf[len] = '\0';
+	*out = TAKE_PTR(buf);
+	*out_len = len;
+	return 0;
+}
+
+static bool has_dotdot(const char *path)
+{
+	for (const char *c = path; *c; c += strcspn(c, "/"), c += *c == '/')
+		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
+			return true;
+	return false;
+}
+
+/* Open path beneath the include directory (no escape, not even by symlink). */
+static int open_beneath(struct yparser *p, const struct cnode *site, const char *path)
+{
+	struct yloader *ld = p->ld;
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	if (ld->dirfd < 0) {
+		ld->dirfd = open(ld->include_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (ld->dirfd < 0)
+			return ytree_fail_node(p, site, "!include: cannot open directory %s: %s",
+					 ld->include_dir, strerror(errno));
+	}
+	fd = (int)syscall(SYS_openat2, ld->dirfd, path, &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	if (errno == EXDEV)
+		return ytree_fail_node(p, site, "!include path '%s' resolves outside %s", path,
+				 ld->include_dir);
+	if (errno == ENOSYS)
+		return ytree_fail_node(p, site, "!include needs openat2() (Linux 5.6) to open '%s' safely",
+				 path);
+	return ytree_fail_node(p, site, "!include '%s': %s", path, strerror(errno));
+}
+
+/* The spec of an !include: a scalar path, or {type: string|yaml|binary, path: P}. */
+static int include_spec(struct yparser *p, const struct cnode *spec, const char **path,
+			const char **type)
+{
+	*path = NULL;
+	*type = "yaml";
+	if (spec->kind == CNODE_SCALAR) {
+		*path = spec->str;
+		return 0;
+	}
+	for (size_t i = 0; i < spec->n; i++) {
+		const struct cnode *k = spec->pairs[i].key, *v = spec->pairs[i].value;
+		bool is_type = strcmp(k->str, "type") == 0;
+		if (!is_type && strcmp(k->str, "path") != 0)
+			return ytree_fail_node(p, k, "!include: unknown key '%.*s' (expected 'type', 'path')",
+					 k->len > 60 ? 60 : (int)k->len, k->str);
+		if (v->kind != CNODE_SCALAR || v->type != SCALAR_STR)
+			return ytree_fail_node(p, v, "!include: '%s' must be a string, not a %s", k->str,
+					 cnode_type_name(v));
+		*(is_type ? type : path) = v->str;
+	}
+	if (!*path)
+		return ytree_fail_node(p, spec, "!include: 'path' is missing");
+	if (strcmp(*type, "string") && strcmp(*type, "yaml") && strcmp(*type, "binary"))
+		return ytree_fail_node(p, spec, "!include type '%.*s' is not supported (string, yaml or binary)",
+				 60, *type);
+	return 0;
+}
+
+int yamlinclude_resolve(struct yparser *p, const struct cnode *spec, unsigned depth,
+			struct cnode **out)
+{
+	struct yloader *ld = p->ld;
+	_cleanup_free_ char *buf = NULL, *why = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *path, *type, *file;
+	struct cnode *n;
+	size_t len;
+	int r;
+
+	if (!ld->include_dir)
+		return ytree_fail_node(p, spec, "!include is not allowed here (no app directory)");
+	r = include_spec(p, spec, &path, &type);
+	if (r < 0)
+		return r;
+	if (!*path)
+		return ytree_fail_node(p, spec, "!include: empty path");
+	if (path[0] == '/')
+		return ytree_fail_node(p, spec, "!include path '%s' is absolute: it must be relative to %s",
+				 path, ld->include_dir);
+	if (has_dotdot(path))
+		return ytree_fail_node(p, spec, "!include path '%s' must not contain '..'", path);
+	if (ld->includes >= YTREE_MAX_INCLUDES)
+		return ytree_fail_node(p, spec, "too many !include files (at most %d)", YTREE_MAX_INCLUDES);
+	if (p->include_depth >= YTREE_MAX_INCLUDE_DEPTH)
+		return ytree_fail_node(p, spec, "!include nested more than %d files deep (a loop?)",
+				 YTREE_MAX_INCLUDE_DEPTH);
+	ld->includes++;
+	fd = open_beneath(p, spec, path);
+	if (fd < 0)
+		return fd;
+	r = yamlinclude_read_file(fd, &buf, &len, &why);
+	if (r < 0)
+		return ytree_fail_node(p, spec, "!include '%s': %s", path, why);
+	if (strcmp(type, "yaml") == 0) {
+		_cleanup_free_ char *name = xasprintf("%s/%s", ld->include_dir, path);
+		xgrow(&ld->doc->files, &ld->doc->cap_files, ld->doc->n_files + 1, sizeof(char *));
+		file = ld->doc->files[ld->doc->n_files++] = TAKE_PTR(name);
+		return ytree_parse_document(ld, file, buf, len, depth, p->include_depth + 1, false, out);
+	}
+	if (strcmp(type, "string") == 0) {
+		json_t *check = json_stringn(buf, len);
+		if (memchr(buf, '\0', len))
+			return ytree_fail_node(p, spec, "!include '%s': file contains a NUL byte", path);
+		if (!check)
+			return ytree_fail_node(p, spec, "!include '%s': invalid UTF-8", path);
+		json_decref(check);
+	}
+	n = ytree_node_new(p, CNODE_SCALAR, spec->line, spec->col);
+	if (!n)
+		return -EINVAL;
+	n->file = spec->file;
+	if (strcmp(type, "binary") == 0) {
+		n->str = base64_encode(buf, len);
+		n->len = strlen(n->str);
+	} else {
+		n->str = TAKE_PTR(buf);
+		n->len = len;
+	}
+	n->type = SCALAR_STR;
+	*out = n;
+	return 0;
+}
