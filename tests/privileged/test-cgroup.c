@@ -99,6 +99,18 @@ static char *slurp_at(const char *dir, const char *file)
 	return slurp(p);
 }
 
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
 static size_t count_pids(const struct cgroup *cg)
 {
 	pid_t *pids = NULL;
@@ -290,6 +302,7 @@ START_TEST(test_create_destroy)
 
 	setup();
 	layout(&l, CGROUP_MODE_NONE);
+	int fds = count_fds();
 	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
 	ck_assert_int_eq(cg.mode, l.mode);
 	paths[0] = xstrdup(cg.v2_path ? cg.v2_path : "");
@@ -322,6 +335,7 @@ START_TEST(test_create_destroy)
 	ck_assert_int_eq(cgroup_destroy(&cg), 0); /* idempotent */
 	cgroup_release(&cg);
 	cgroup_release(&cg); /* a no-op */
+	ck_assert_int_eq(count_fds(), fds);
 
 	ck_assert_int_eq(mkdir(paths[0], 0755), 0); /* a leftover */
 	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
@@ -383,6 +397,45 @@ START_TEST(test_not_allowed)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), EACCES);
+	cgroup_layout_free(&l);
+}
+END_TEST
+
+/* The worker (another uid) cannot write its cgroup's files (rule 20). */
+START_TEST(test_worker_cannot_touch)
+{
+	_cleanup_free_ char *name = tname("touch");
+	struct cgroup_layout l;
+	struct cgroup cg;
+	int status;
+	pid_t pid;
+
+	setup();
+	layout(&l, CGROUP_MODE_NONE);
+	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *dir[] = {cg.v2_path, cg.v1_path[CG_V1_MEMORY], cg.v1_path[CG_V1_PIDS]};
+		const char *file[] = {"cgroup.procs", "memory.limit_in_bytes", "pids.max"};
+		int opened = 0;
+
+		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(100);
+		for (size_t i = 0; i < ARRAY_SIZE(dir); i++) {
+			_cleanup_free_ char *p = dir[i] ? xasprintf("%s/%s", dir[i], file[i]) : NULL;
+			_cleanup_free_ char *sub = dir[i] ? xasprintf("%s/escape", dir[i]) : NULL;
+
+			opened += p && open(p, O_WRONLY | O_CLOEXEC) >= 0;
+			opened += sub && mkdir(sub, 0755) == 0;
+		}
+		_exit(opened);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(cgroup_destroy(&cg), 0);
+	cgroup_release(&cg);
 	cgroup_layout_free(&l);
 }
 END_TEST
@@ -818,6 +871,7 @@ int main(void)
 	tcase_add_test(host, test_create_destroy);
 	tcase_add_test(host, test_bad_input);
 	tcase_add_test(host, test_not_allowed);
+	tcase_add_test(host, test_worker_cannot_touch);
 	tcase_add_test(host, test_attach_host);
 	tcase_add_test(host, test_signal_setsid_host);
 	tcase_add_test(host, test_kill_tree_host);
