@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker environment from the real YAML: the seed example of
+ * contrib/examples and the two seed configurations of tests/data/seed,
+ * loaded through app_load() and app_resolve(), with a fixed context.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "base64.h"
+#include "context.h"
+#include "env.h"
+#include "pyjson.h"
+#include "util.h"
+
+#define EXAMPLE TEST_DATA_DIR "/../../contrib/examples/.platform.app.yaml"
+#define SEED TEST_DATA_DIR "/seed"
+
+static void fixed_context(struct context *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->project = xstrdup("abcdefgh12345");
+	c->entropy = xstrdup("0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghij");
+	c->tree_id = xstrdup("9851a01081f3c2f943f75f62c38b67f8bc0ec15c");
+	c->environment = xstrdup("main-abcd123");
+	c->app_dir = xstrdup("/app");
+	context_defaults(c);
+}
+
+/* The environment of worker in file, with the fixed context. */
+static char **env_of(const char *file, const char *worker)
+{
+	struct app_locator loc = {.app_config = file};
+	struct app app;
+	struct worker w;
+	struct diags d = {0};
+	struct context c;
+	struct env_options o = {0};
+	char **envp = NULL;
+
+	ck_assert_int_eq(app_load(&loc, &app, &d), 0);
+	ck_assert_int_eq(app_resolve(&app, worker, &w, &d), 0);
+	fixed_context(&c);
+	ck_assert_int_eq(env_build(&app, &w, &c, &o, &envp), 0);
+	context_free(&c);
+	worker_free(&w);
+	app_free(&app);
+	diags_free(&d);
+	return envp;
+}
+
+static const char *get(char **envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (char **p = envp; *p; p++)
+		if (strncmp(*p, name, n) == 0 && (*p)[n] == '=')
+			return *p + n + 1;
+	return NULL;
+}
+
+static json_t *get_json(char **envp, const char *name)
+{
+	const char *v = get(envp, name);
+	unsigned char *raw;
+	size_t len;
+
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(base64_decode(v, strlen(v), &raw, &len), 0);
+	json_t *j = json_loadb((const char *)raw, len, 0, NULL);
+
+	ck_assert_ptr_nonnull(j);
+	/* The text is exactly Python's json.dumps(sort_keys=True) of itself. */
+	char *again;
+
+	ck_assert_int_eq(pyjson_dumps(j, &again), 0);
+	ck_assert_str_eq(again, (const char *)raw);
+	free(again);
+	free(raw);
+	return j;
+}
+
+START_TEST(test_example_queue)
+{
+	char **envp = env_of(EXAMPLE, "queue");
+	json_t *rels = get_json(envp, "PLATFORM_RELATIONSHIPS");
+	char *s;
+
+	ck_assert_str_eq(get(envp, "TYPE"), "worker");
+	ck_assert_str_eq(get(envp, "type"), "worker");
+	ck_assert_str_eq(get(envp, "PLATFORM_APPLICATION_NAME"), "app");
+	ck_assert_str_eq(get(envp, "PLATFORM_APP_DIR"), "/app");
+	ck_assert_str_eq(get(envp, "PLATFORM_DOCUMENT_ROOT"), "/app");
+	ck_assert_str_eq(get(envp, "PLATFORM_VARIABLES"), "e30=");
+	ck_assert_ptr_null(get(envp, "PLATFORM_SMTP_HOST"));
+	ck_assert_ptr_null(get(envp, "PORT"));
+	ck_assert_int_eq(pyjson_dumps(rels, &s), 0);
+	ck_assert_str_eq(
+		s,
+		"{\"database\": [{\"cluster\": \"abcdefgh12345-main-abcd123\", \"epoch\": 0, "
+		"\"fragment\": null, \"host\": \"database.internal\", \"host_mapped\": false, "
+		"\"hostname\": \"database.internal\", \"instance_ips\": [\"127.0.0.1\"], "
+		"\"ip\": \"127.0.0.1\", \"password\": \"\", \"path\": \"main\", \"port\": 3306, "
+		"\"public\": false, \"query\": {\"is_master\": true}, \"rel\": \"mysql\", "
+		"\"scheme\": \"mysql\", \"service\": \"mysqldb\", \"type\": \"mariadb:10.6\", "
+		"\"username\": \"user\"}], "
+		"\"messages\": [{\"cluster\": \"abcdefgh12345-main-abcd123\", \"epoch\": 0, "
+		"\"fragment\": null, \"host\": \"messages.internal\", \"host_mapped\": false, "
+		"\"hostname\": \"messages.internal\", \"instance_ips\": [\"127.0.0.1\"], "
+		"\"ip\": \"127.0.0.1\", \"password\": \"guest\", \"path\": null, \"port\": 5672, "
+		"\"public\": false, \"query\": {}, \"rel\": \"rabbitmq\", \"scheme\": \"amqp\", "
+		"\"service\": \"rabbitqueue\", \"type\": \"rabbitmq:3.13\", \"username\": \"guest\"}]}");
+	free(s);
+	json_decref(rels);
+
+	/* The whole app config, workers included, mount keys with '/'. */
+	json_t *app = get_json(envp, "PLATFORM_APPLICATION");
+	json_t *workers = json_object_get(app, "workers");
+
+	ck_assert_str_eq(json_string_value(json_object_get(app, "name")), "app");
+	ck_assert_ptr_nonnull(json_object_get(workers, "mail"));
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(json_object_get(workers, "queue"),
+							      "mounts"), "/scratch"));
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(json_object_get(app, "web"),
+							      "mounts"), "/uploads"));
+	json_decref(app);
+	strv_free(envp);
+}
+END_TEST
+
+START_TEST(test_example_mail)
+{
+	char **envp = env_of(EXAMPLE, "mail");
+	json_t *rels = get_json(envp, "PLATFORM_RELATIONSHIPS");
+
+	ck_assert_uint_eq(json_object_size(rels), 1);
+	ck_assert_ptr_null(json_object_get(rels, "database"));
+	json_t *e = json_array_get(json_object_get(rels, "emails"), 0);
+
+	ck_assert_str_eq(json_string_value(json_object_get(e, "host")), "emails.internal");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "service")), "rabbitqueue");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "port")), 5672);
+	ck_assert_str_eq(get(envp, "TYPE"), "worker");
+	json_decref(rels);
+	strv_free(envp);
+}
+END_TEST
+
+START_TEST(test_seed_identical)
+{
+	/* The two seed configurations give identical workers, so identical
+	 * environments but for PLATFORM_APPLICATION (the config as written). */
+	static const char *const workers[] = {"queue", "mail"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(workers); i++) {
+		char **a = env_of(SEED "/inherit/.platform.app.yaml", workers[i]);
+		char **b = env_of(SEED "/explicit/.platform.app.yaml", workers[i]);
+		size_t n = 0;
+
+		for (; a[n] && b[n]; n++)
+			if (!str_has_prefix(a[n], "PLATFORM_APPLICATION="))
+				ck_assert_str_eq(a[n], b[n]);
+		ck_assert_ptr_null(a[n]);
+		ck_assert_ptr_null(b[n]);
+		ck_assert_ptr_nonnull(get(a, "PLATFORM_RELATIONSHIPS"));
+		strv_free(a);
+		strv_free(b);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("env-app");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_example_queue);
+	tcase_add_test(tc, test_example_mail);
+	tcase_add_test(tc, test_seed_identical);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
