@@ -9,9 +9,11 @@
  * P/<name> in every hierarchy used: the worker alone, a leaf, limits on
  * it.  berth stays in P, outside the worker's limits and OOM group.  Only on
  * pure v2, when controllers must be enabled in P's cgroup.subtree_control and
- * P holds processes (the "no internal processes" rule), berth moves itself to
- * the leaf P/<name>-supervisor; cgroup_destroy() moves it back and removes
- * that leaf when nothing else needs the controllers it enabled.
+ * berth itself is in P (the "no internal processes" rule), berth moves itself
+ * to the leaf P/<name>-supervisor; cgroup_destroy() moves it back and removes
+ * that leaf when nothing else needs the controllers it enabled.  If other
+ * processes share P, the controllers stay off (cgroup_apply_limits() then
+ * names them): berth never moves processes that are not its own.
  *   pure v2  P/<name> on cgroup2, controllers memory/cpu/pids enabled in P.
  *   hybrid   P/<name> on cgroup2 (tracking, freeze, cgroup.kill) and on
  *            the v1 memory, cpu and pids hierarchies (limits).
@@ -246,6 +248,21 @@ static int count_children(int dirfd, const char *except)
 	return n;
 }
 
+static bool holds_pid(int dirfd, pid_t pid)
+{
+	_cleanup_free_ char *procs = NULL;
+	char want[24];
+	size_t n;
+
+	if (cgfs_read(dirfd, "cgroup.procs", &procs) < 0)
+		return false;
+	n = (size_t)snprintf(want, sizeof(want), "%d", (int)pid);
+	for (const char *p = procs; *p; p += strcspn(p, "\n"), p += *p == '\n')
+		if (strncmp(p, want, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 static char *super_name(const struct cgroup *cg)
 {
 	return xasprintf("%s-supervisor", cg->name);
@@ -319,7 +336,7 @@ static void enable_controllers(struct cgroup *cg, int pfd, const char *ppath, un
 		return;
 	add = ctl_list(need, "+");
 	r = cgfs_write(pfd, "cgroup.subtree_control", add);
-	if (r == -EBUSY && enter_supervisor(cg, pfd, ppath) == 0) {
+	if (r == -EBUSY && holds_pid(pfd, getpid()) && enter_supervisor(cg, pfd, ppath) == 0) {
 		r = cgfs_write(pfd, "cgroup.subtree_control", add);
 		if (r == -EBUSY) {
 			log_warn("cgroup %s holds processes other than berth, so '%s' cannot be "
@@ -328,6 +345,11 @@ static void enable_controllers(struct cgroup *cg, int pfd, const char *ppath, un
 			leave_supervisor(cg);
 			return;
 		}
+	}
+	if (r == -EBUSY) {
+		log_warn("cgroup %s holds processes, so '%s' cannot be enabled for its children",
+			 ppath, add);
+		return;
 	}
 	if (r < 0) {
 		log_warn("cannot write '%s' to %s/cgroup.subtree_control: %s", add, ppath,
