@@ -143,7 +143,7 @@ static int include_spec(struct yparser *p, const struct cnode *spec, const char 
 			return ytree_fail_node(p, k, "!include: unknown key '%.*s' (expected 'type', 'path')",
 					 k->len > 60 ? 60 : (int)k->len, k->str);
 		if (v->kind != CNODE_SCALAR || v->type != SCALAR_STR)
-			return ytree_fail_node(p, v, "!include: '%s' must be a string, not a %s", k->str,
+			return ytree_fail_node(p, v, "!include: '%s' must be a string (got %s)", k->str,
 					 cnode_type_name(v));
 		*(is_type ? type : path) = v->str;
 	}

@@ -589,7 +589,7 @@ int ytree_parse_document(struct yloader *ld, const char *file, const char *buf, 
 		r = fail_mark(&p, ev.start_mark, "a second document is not allowed (one '---' per file)");
 	yaml_event_delete(&ev);
 	if (r == 0 && top && root->kind != CNODE_MAP)
-		r = fail_node(&p, root, "the top level must be a mapping, not a %s",
+		r = fail_node(&p, root, "the top level must be a mapping (got %s)",
 			      cnode_type_name(root));
 out:
 	if (r < 0)
@@ -627,7 +627,7 @@ int ytree_load_buffer(const char *name, const char *buf, size_t len, const char 
 		      struct ytree_doc *doc, struct diags *d)
 {
 	*doc = (struct ytree_doc){0};
-	return load(name, buf ? buf : "", buf ? len : 0, include_dir, doc, d);
+	return load(name ? name : "<memory>", buf ? buf : "", buf ? len : 0, include_dir, doc, d);
 }
 
 int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc *doc,

@@ -266,9 +266,9 @@ START_TEST(test_structure_errors)
 		       "t.yaml:2:1: a second document is not allowed (one '---' per file)");
 	assert_rejects("---\na: 1\n...\n---\nb: 2\n",
 		       "t.yaml:4:1: a second document is not allowed (one '---' per file)");
-	assert_rejects("- a\n- b\n", "t.yaml:1:1: the top level must be a mapping, not a sequence");
-	assert_rejects("just text\n", "t.yaml:1:1: the top level must be a mapping, not a string");
-	assert_rejects("---\n", "t.yaml:2:1: the top level must be a mapping, not a null");
+	assert_rejects("- a\n- b\n", "t.yaml:1:1: the top level must be a mapping (got sequence)");
+	assert_rejects("just text\n", "t.yaml:1:1: the top level must be a mapping (got string)");
+	assert_rejects("---\n", "t.yaml:2:1: the top level must be a mapping (got null)");
 	assert_rejects("? [a, b]\n: 1\n", "t.yaml:1:3: non-scalar mapping key (a sequence)");
 	assert_rejects("a:\n  {x: 1}: 2\n", "t.yaml:2:3: a: non-scalar mapping key (a mapping)");
 	assert_rejects("a: \"unterminated\n",
@@ -357,6 +357,7 @@ START_TEST(test_limits)
 	ck_assert_str_eq(only_diag(), "t.yaml:1:5: invalid UTF-8: invalid trailing UTF-8 octet");
 	ck_assert_int_eq(loadn("\xff\xfe" "a\0:\0", 6), -EINVAL);
 	ck_assert_str_eq(only_diag(), "t.yaml:1:4: NUL byte in the file");
+	ck_assert_int_eq(load("\xef\xbb\xbf" "a: 1\n"), 0); /* a UTF-8 BOM is fine */
 	ck_assert_int_eq(load("a: \x01\n"), -EINVAL);
 	ck_assert_str_eq(only_diag(), "t.yaml:1:4: control characters are not allowed (#1)");
 }
@@ -533,7 +534,7 @@ START_TEST(test_include)
 		       "t.yaml:1:37: a: !include: unknown key 'mode' (expected 'type', 'path')");
 	assert_rejects("a: !include {type: string}\n", "t.yaml:1:4: a: !include: 'path' is missing");
 	assert_rejects("a: !include {path: [x]}\n",
-		       "t.yaml:1:20: a: !include: 'path' must be a string, not a sequence");
+		       "t.yaml:1:20: a: !include: 'path' must be a string (got sequence)");
 	assert_rejects("a: !include [x]\n",
 		       "t.yaml:1:4: a: !include needs a file name or a mapping {type, path}, not a "
 		       "sequence");
