@@ -60,6 +60,8 @@ int ytree_fail(struct yparser *p, const char *file, unsigned line, unsigned col,
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
+	if (msg && strlen(msg) > 400) /* quoted input can be long */
+		strcpy(msg + 396, "...");
 	diags_add(p->ld->d, file, line, col, path, "%s", msg ? msg : "out of memory");
 	free(msg);
 	return -EINVAL;

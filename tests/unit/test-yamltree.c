@@ -218,6 +218,16 @@ START_TEST(test_scalar_errors)
 	assert_rejects("a: [1, 999999999999999999:00]\n",
 		       "t.yaml:1:8: a[1]: integer out of range: '999999999999999999:00'");
 	assert_rejects("a: 0x_\n", "t.yaml:1:4: a: invalid integer '0x_'");
+	{
+		/* long input is cut short in messages */
+		char text[1100] = "a: ";
+		memset(text + 3, '7', 1000);
+		ck_assert_int_eq(load(text), -EINVAL);
+		ck_assert_uint_eq(diags.n, 1);
+		ck_assert_uint_eq(strlen(diags.v[0].msg), 399);
+		ck_assert(str_has_prefix(diags.v[0].msg, "integer out of range: '777"));
+		ck_assert_str_eq(diags.v[0].msg + 396, "...");
+	}
 	assert_rejects("a: \"x\\0y\"\n", "t.yaml:1:4: a: NUL character in a string");
 }
 END_TEST
