@@ -37,11 +37,6 @@ static char *abs_dir(const char *dir)
 	return realpath(dir, buf) ? xstrdup(buf) : xstrdup(dir);
 }
 
-static void add_file_diag(struct diags *d, const char *file, const char *fmt, const char *arg)
-{
-	diags_add(d, file, 0, 0, "", fmt, arg);
-}
-
 static const struct cnode *node_key(const struct cnode *map, const char *key)
 {
 	return map && map->kind == CNODE_MAP ? cnode_get(map, key) : NULL;
@@ -153,7 +148,7 @@ static int app_build(struct app *app, const struct cnode *node, const char *name
 		struct worker w;
 
 		app->workers[app->n_workers++] = xstrdup(p->key->str);
-		if (resolve_worker(app, p->value, p->key->str, &w, d, false) == 0)
+		if (resolve_worker(app, p, &w, d, false) == 0)
 			worker_free(&w);
 	}
 	return d->n > before ? -EINVAL : 0;
@@ -271,8 +266,8 @@ int app_load(const struct app_locator *loc, struct app *app, struct diags *d)
 			free(sub);
 		}
 	} else if (loc->app_name) {
-		add_file_diag(d, app->file, "--app %s needs .platform/applications.yaml",
-			      loc->app_name);
+		diags_add(d, app->file, 0, 0, "", "--app %s needs .platform/applications.yaml",
+			  loc->app_name);
 		r = -EINVAL;
 		goto fail;
 	}
@@ -331,10 +326,13 @@ int app_resolve(const struct app *app, const char *worker, struct worker *out,
 		struct diags *d)
 {
 	const struct cnode *workers = node_key(app->app_node, "workers");
-	const struct cnode *wnode = node_key(workers, worker);
+	const struct cnode_pair *wpair = NULL;
 
 	memset(out, 0, sizeof(*out));
-	if (!wnode) {
+	for (size_t i = 0; workers && workers->kind == CNODE_MAP && i < workers->n; i++)
+		if (strcmp(workers->pairs[i].key->str, worker) == 0)
+			wpair = &workers->pairs[i];
+	if (!wpair) {
 		struct strbuf names = {0};
 		for (size_t i = 0; i < app->n_workers; i++)
 			strbuf_printf(&names, "%s%s", i ? ", " : "", app->workers[i]);
@@ -344,7 +342,7 @@ int app_resolve(const struct app *app, const char *worker, struct worker *out,
 		strbuf_release(&names);
 		return -ENOENT;
 	}
-	return resolve_worker(app, wnode, worker, out, d, true);
+	return resolve_worker(app, wpair, out, d, true);
 }
 
 const struct service *app_find_service(const struct app *app, const char *name)

@@ -21,6 +21,12 @@ static const struct cli_command commands[] = {
 	 "FILE:LINE:COLUMN: KEY.PATH: message (exit status 2).\n"},
 	{"list", "list", "list the app's workers (name, size, start command)", cmd_list, ""},
 	{"show", "show WORKER", "print the resolved worker and its plan as JSON", cmd_show, ""},
+	{"env", "env [OPTIONS] WORKER", "print the environment the worker would get", cmd_env,
+	 "  --format=shell|json|null  output format (default: shell, 'export NAME=...'\n"
+	 "                            lines that eval safely; null: NUL-separated)\n"
+	 "  --decode                  show the base64 PLATFORM_* values decoded\n"
+	 "  --pass-env NAME           also pass NAME from berth's environment\n"
+	 "                            (repeatable) [BERTH_PASS_ENV=NAME,NAME]\n"},
 };
 
 static const char global_help[] =

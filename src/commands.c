@@ -141,7 +141,7 @@ int cmd_show(const struct cli_global *g, int argc, char **argv)
 	if (r)
 		return r;
 	json_t *j = worker_to_json(&w);
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	printf("%s\n", s);
 	free(s);
 	json_decref(j);

@@ -9,6 +9,7 @@
 int cmd_check(const struct cli_global *g, int argc, char **argv);
 int cmd_list(const struct cli_global *g, int argc, char **argv);
 int cmd_show(const struct cli_global *g, int argc, char **argv);
+int cmd_env(const struct cli_global *g, int argc, char **argv);
 
 /* Shared by the commands: load the app named by the global options,
  * printing every diagnostic to stderr.  Returns 0 or an exit status. */
@@ -19,5 +20,12 @@ int commands_load_worker(const struct cli_global *g, const char *worker, struct 
 /* Parse a command without options but -h/--help and `nargs` operands.
  * Returns -1 to go on (operands at argv[*first]), or an exit status. */
 int commands_parse_plain(int argc, char **argv, int nargs, int *first);
+
+/* Append the names of a comma-separated list to a NULL-terminated array. */
+void commands_pass_env_add(char ***names, size_t *n, const char *list);
+/* The worker's environment (context file, state dir, --pass-env names).
+ * Returns 0 or an exit status (the reason is logged). */
+int commands_worker_env(const struct cli_global *g, const struct app *app,
+			const struct worker *w, char *const *pass_env, char ***envp);
 
 #endif

@@ -1,14 +1,28 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * berth: run one worker of a Platform.sh-style app in its own box.
+ * main() parses the global options, sets up logging and runs the command;
+ * it is the only place that exits.
+ */
 #include "config.h"
 
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
+
+#include "cli.h"
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("berth %s\n", PACKAGE_VERSION);
-		return 0;
-	}
-	return 2;
+	struct cli_global g;
+	const struct cli_command *cmd;
+	int argi, status;
+
+	status = cli_parse_global(argc, argv, &g, &cmd, &argi);
+	if (status >= 0)
+		return status;
+	log_setup(g.log_format, g.log_level, NULL);
+	status = cmd->run(&g, argc - argi, argv + argi);
+	if (fflush(stdout) != 0 && status == 0)
+		status = 1;
+	return status;
 }

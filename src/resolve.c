@@ -316,7 +316,8 @@ static int resolve_mounts(struct rctx *r, const struct cnode *n, struct mount **
 		struct mount m = {0};
 
 		rctx_path(r, base, p->key->str);
-		if (p->key->str[0] == '.') {
+		if (p->key->str[0] == '.' && p->key->str[1] && p->key->str[1] != '/' &&
+		    strcmp(p->key->str, "..") != 0 && !str_has_prefix(p->key->str, "../")) {
 			fail(r, p->key, "mount path starts with '.', which Platform.sh ignores; "
 					"write '/%s'", p->key->str);
 			continue;
@@ -642,17 +643,17 @@ void resolve_check_top(const struct app *app, struct diags *d)
 	worker_free(&scratch);
 }
 
-int resolve_worker(const struct app *app, const struct cnode *wnode, const char *name,
-		   struct worker *w, struct diags *d, bool report_inherited)
+int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct worker *w,
+		   struct diags *d, bool report_inherited)
 {
 	struct rctx r = {.d = d};
-	const struct cnode *n, *mounts_node, *rels_node;
-	const char *why;
+	const struct cnode *n, *mounts_node, *rels_node, *wnode = wpair->value;
+	const char *why, *name = wpair->key->str;
 
 	memset(w, 0, sizeof(*w));
 	snprintf(r.path, sizeof(r.path), "workers.%s", name);
 	if (!resolve_name_ok(name, &why))
-		fail(&r, wnode, "worker name '%s' %s", name, why);
+		fail(&r, wpair->key, "worker name '%s' %s", name, why);
 	if (!expect_map(&r, wnode, "a worker")) {
 		return -EINVAL;
 	}
@@ -673,9 +674,10 @@ int resolve_worker(const struct app *app, const struct cnode *wnode, const char 
 	w->app_dir = xstrdup(app->dir ? app->dir : ".");
 	w->config_file = xstrdup(app->file ? app->file : "");
 
-	snprintf(r.path, sizeof(r.path), "workers.%s.commands", name);
+	n = cnode_get(wnode, "commands");
+	snprintf(r.path, sizeof(r.path), n ? "workers.%s.commands" : "workers.%s", name);
 	r.d = d;
-	resolve_commands(&r, cnode_get(wnode, "commands"), wnode, &w->start, &w->pre_start);
+	resolve_commands(&r, n, wpair->key, &w->start, &w->pre_start);
 
 	n = pick(app, wnode, name, "size", report_inherited, d, &r, &w->overridden.size);
 	resolve_size(&r, n, &w->size);

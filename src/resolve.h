@@ -15,10 +15,11 @@ bool resolve_name_ok(const char *s, const char **why);
 /* Validate the top-level values of the inheritable keys once. */
 void resolve_check_top(const struct app *app, struct diags *d);
 
-/* Resolve worker `name` (its mapping `wnode`).  Problems in inherited
- * top-level values are reported only when report_inherited is true (they
- * were reported by resolve_check_top otherwise).  0 or -EINVAL. */
-int resolve_worker(const struct app *app, const struct cnode *wnode, const char *name,
-		   struct worker *w, struct diags *d, bool report_inherited);
+/* Resolve the worker of `wpair` (its name and mapping under `workers`).
+ * Problems in inherited top-level values are reported only when
+ * report_inherited is true (they were reported by resolve_check_top
+ * otherwise).  0 or -EINVAL. */
+int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct worker *w,
+		   struct diags *d, bool report_inherited);
 
 #endif

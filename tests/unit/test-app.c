@@ -284,7 +284,7 @@ START_TEST(test_reject_commands)
 	assert_rejects(HEAD "workers:\n  q:\n    size: S\n",
 		       "test.yaml:4:3: workers.q: commands.start is required");
 	assert_rejects(HEAD "workers:\n  q:\n    commands: {pre_start: x}\n",
-		       "workers.q.commands: commands.start is required");
+		       "test.yaml:5:15: workers.q.commands: commands.start is required");
 	assert_rejects(HEAD "workers:\n  q:\n    commands:\n      start: yes\n",
 		       "test.yaml:6:14: workers.q.commands.start: commands.start must be a "
 		       "string, not boolean");
@@ -420,7 +420,7 @@ static char *show(const char *dir, const char *worker)
 	ck_assert_int_eq(app_load(&loc, &app, &d), 0);
 	ck_assert_int_eq(app_resolve(&app, worker, &w, &d), 0);
 	json_t *j = worker_to_json(&w);
-	s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	json_decref(j);
 	worker_free(&w);
 	app_free(&app);
@@ -501,7 +501,8 @@ START_TEST(test_applications_yaml)
 {
 	static const char *const files[][2] = {
 		{".platform/applications.yaml",
-		 "api:\n  type: nodejs:20\n  source: {root: api}\n" WORKER
+		 "api:\n  type: nodejs:20\n  source: {root: api}\n"
+		 "  workers:\n    q:\n      commands: {start: x}\n"
 		 "web:\n  type: php:8.3\n  workers:\n    w:\n      commands: {start: y}\n"},
 		{"api/README", "x"},
 	};

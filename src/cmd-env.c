@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* `berth env`: the environment the worker would get, and the helper that
+ * builds it for the other commands. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "env.h"
+#include "exitcodes.h"
+
+extern char **environ;
+
+void commands_pass_env_add(char ***names, size_t *n, const char *list)
+{
+	/* "A,B" (from BERTH_PASS_ENV) or a single name (from --pass-env). */
+	const char *p = list;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		if (len) {
+			*names = xrealloc(*names, (*n + 2) * sizeof(char *));
+			(*names)[(*n)++] = xstrndup(p, len);
+			(*names)[*n] = NULL;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+}
+
+int commands_worker_env(const struct cli_global *g, const struct app *app,
+			const struct worker *w, char *const *pass_env, char ***envp)
+{
+	struct env_options eo = {.pass_env = pass_env, .environ = environ};
+
+	if (env_for_worker(app, w, g->context, g->state_dir, &eo, envp) < 0)
+		return BERTH_EXIT_USAGE;
+	return 0;
+}
+
+int cmd_env(const struct cli_global *g, int argc, char **argv)
+{
+	enum { OPT_FORMAT = 256, OPT_DECODE, OPT_PASS_ENV };
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"decode", no_argument, NULL, OPT_DECODE},
+		{"pass-env", required_argument, NULL, OPT_PASS_ENV},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	enum env_format fmt = ENV_FORMAT_SHELL;
+	char **pass = NULL, **envp = NULL;
+	size_t npass = 0;
+	bool decode = false;
+	struct app app;
+	struct worker w;
+	int c, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORMAT:
+			if (env_parse_format(optarg, &fmt) < 0) {
+				r = cli_usage_error(argv[0], "--format must be shell, json or null, "
+							     "not '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_DECODE:
+			decode = true;
+			break;
+		case OPT_PASS_ENV:
+			commands_pass_env_add(&pass, &npass, optarg);
+			break;
+		case 'h':
+			cli_command_help(cli_find(argv[0]), stdout);
+			r = BERTH_EXIT_OK;
+			goto out;
+		case ':':
+			r = cli_usage_error(argv[0], "option '%s' needs a value", argv[optind - 1]);
+			goto out;
+		default:
+			r = cli_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		r = cli_usage_error(argv[0], "expected a worker name");
+		goto out;
+	}
+	if (!npass && getenv("BERTH_PASS_ENV"))
+		commands_pass_env_add(&pass, &npass, getenv("BERTH_PASS_ENV"));
+	r = commands_load_worker(g, argv[optind], &app, &w);
+	if (r)
+		goto out;
+	r = commands_worker_env(g, &app, &w, pass, &envp);
+	if (r == 0 && env_print(stdout, envp, fmt, decode) < 0)
+		r = BERTH_EXIT_FAILURE;
+	strv_free(envp);
+	worker_free(&w);
+	app_free(&app);
+out:
+	strv_free(pass);
+	return r;
+}
