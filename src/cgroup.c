@@ -411,6 +411,9 @@ int cgroup_create_ex(const struct cgroup_layout *l, const char *parent, const ch
 		if (r < 0)
 			goto fail;
 	}
+	/* v1 without a freezer: track in whichever hierarchy there is. */
+	if (l->mode == CGROUP_MODE_V1 && !l->v1_mnt[CG_V1_FREEZER])
+		controllers |= CG_CTL_ALL;
 	for (int i = 0; i < CG_V1_COUNT; i++) {
 		_cleanup_free_ char *ppath = NULL;
 		bool want = i == CG_V1_FREEZER ? l->mode == CGROUP_MODE_V1

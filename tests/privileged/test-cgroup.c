@@ -304,7 +304,8 @@ START_TEST(test_signal_setsid_v1)
 }
 END_TEST
 
-static void kill_tree(enum cgroup_mode mode)
+/* no_freezer: a v1 host without the freezer (kill pass after pass). */
+static void kill_tree(enum cgroup_mode mode, bool no_freezer)
 {
 	_cleanup_free_ char *name = tname("kill");
 	struct cgroup_layout l;
@@ -316,6 +317,11 @@ static void kill_tree(enum cgroup_mode mode)
 
 	setup();
 	layout(&l, mode);
+	if (no_freezer) {
+		free(l.v1_mnt[CG_V1_FREEZER]);
+		free(l.v1_root[CG_V1_FREEZER]);
+		l.v1_mnt[CG_V1_FREEZER] = l.v1_root[CG_V1_FREEZER] = NULL;
+	}
 	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
 	pid = spawn(&cg, B_TREE);
 	ck_assert(wait_pids(&cg, 20, 5000));
@@ -339,19 +345,25 @@ static void kill_tree(enum cgroup_mode mode)
 
 START_TEST(test_kill_tree_host)
 {
-	kill_tree(CGROUP_MODE_NONE);
+	kill_tree(CGROUP_MODE_NONE, false);
 }
 END_TEST
 
 START_TEST(test_kill_tree_v1)
 {
-	kill_tree(CGROUP_MODE_V1);
+	kill_tree(CGROUP_MODE_V1, false);
+}
+END_TEST
+
+START_TEST(test_kill_tree_v1_no_freezer)
+{
+	kill_tree(CGROUP_MODE_V1, true);
 }
 END_TEST
 
 START_TEST(test_kill_tree_v2)
 {
-	kill_tree(CGROUP_MODE_V2);
+	kill_tree(CGROUP_MODE_V2, false);
 }
 END_TEST
 
@@ -454,6 +466,7 @@ int main(void)
 		tcase_add_test(v1, test_attach_v1);
 		tcase_add_test(v1, test_signal_setsid_v1);
 		tcase_add_test(v1, test_kill_tree_v1);
+		tcase_add_test(v1, test_kill_tree_v1_no_freezer);
 		suite_add_tcase(s, v1);
 	}
 	if (l.unified_mnt) {
