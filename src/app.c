@@ -248,7 +248,8 @@ int app_load(const struct app_locator *loc, struct app *app, struct diags *d)
 	}
 	free(file_dir);
 
-	r = ytree_load_file(app->file, app->dir, &app->doc, d);
+	r = multi ? ytree_load_file_list(app->file, app->dir, &app->doc, d)
+		  : ytree_load_file(app->file, app->dir, &app->doc, d);
 	if (r < 0)
 		goto fail;
 	node = app->doc.root;

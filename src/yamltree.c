@@ -605,7 +605,7 @@ out:
 }
 
 static int load(const char *name, const char *buf, size_t len, const char *include_dir,
-		struct ytree_doc *doc, struct diags *d)
+		bool list_ok, struct ytree_doc *doc, struct diags *d)
 {
 	struct yloader ld = {.doc = doc, .d = d, .include_dir = include_dir, .dirfd = -1};
 	const char *file;
@@ -613,7 +613,13 @@ static int load(const char *name, const char *buf, size_t len, const char *inclu
 
 	xgrow(&doc->files, &doc->cap_files, doc->n_files + 1, sizeof(char *));
 	file = doc->files[doc->n_files++] = xstrdup(name);
-	r = ytree_parse_document(&ld, file, buf, len, 0, 0, true, &doc->root);
+	r = ytree_parse_document(&ld, file, buf, len, 0, 0, !list_ok, &doc->root);
+	if (r == 0 && list_ok && doc->root->kind == CNODE_SCALAR) {
+		diags_add(d, file, doc->root->line, doc->root->col, "",
+			  "the top level must be a mapping or a list (got %s)",
+			  cnode_type_name(doc->root));
+		r = -EINVAL;
+	}
 	for (size_t i = 0; i < ld.n_retired; i++)
 		cnode_free(ld.retired[i]);
 	free(ld.retired);
@@ -629,11 +635,12 @@ int ytree_load_buffer(const char *name, const char *buf, size_t len, const char 
 		      struct ytree_doc *doc, struct diags *d)
 {
 	*doc = (struct ytree_doc){0};
-	return load(name ? name : "<memory>", buf ? buf : "", buf ? len : 0, include_dir, doc, d);
+	return load(name ? name : "<memory>", buf ? buf : "", buf ? len : 0, include_dir, false,
+		    doc, d);
 }
 
-int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc *doc,
-		    struct diags *d)
+static int load_file(const char *path, const char *include_dir, bool list_ok,
+		     struct ytree_doc *doc, struct diags *d)
 {
 	_cleanup_free_ char *buf = NULL, *why = NULL;
 	_cleanup_close_ int fd = -1;
@@ -656,7 +663,19 @@ int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc 
 		diags_add(d, path, 0, 0, "", "%s", why);
 		return r;
 	}
-	return load(path, buf, len, include_dir, doc, d);
+	return load(path, buf, len, include_dir, list_ok, doc, d);
+}
+
+int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc *doc,
+		    struct diags *d)
+{
+	return load_file(path, include_dir, false, doc, d);
+}
+
+int ytree_load_file_list(const char *path, const char *include_dir, struct ytree_doc *doc,
+			 struct diags *d)
+{
+	return load_file(path, include_dir, true, doc, d);
 }
 
 void ytree_doc_free(struct ytree_doc *doc)

@@ -70,6 +70,10 @@ struct ytree_doc {
  */
 int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc *doc,
 		     struct diags *d);
+/* The same for files whose top level may also be a list
+ * (.platform/applications.yaml). */
+int ytree_load_file_list(const char *path, const char *include_dir, struct ytree_doc *doc,
+			 struct diags *d);
 /* The same from memory; name is used in diagnostics. */
 int ytree_load_buffer(const char *name, const char *buf, size_t len, const char *include_dir,
 		       struct ytree_doc *doc, struct diags *d);

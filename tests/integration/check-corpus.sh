@@ -7,8 +7,9 @@ set -u
 dir="$TOP_SRCDIR/tests/data/check"
 n=0
 fail=0
+realdir=$(cd "$dir" && pwd -P)
 total=$(ls "$dir"/*.expect | wc -l)
-echo "1..$total"
+echo "1..$((total + 4))"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for expect in "$dir"/*.expect; do
@@ -16,7 +17,7 @@ for expect in "$dir"/*.expect; do
 	file="$dir/$name.yaml"
 	n=$((n + 1))
 	want_status=$(head -n 1 "$expect")
-	tail -n +2 "$expect" | sed "s|FILE|$file|g" > "$tmp/want"
+	tail -n +2 "$expect" | sed "s|FILE|$file|g; s|DIR|$realdir|g" > "$tmp/want"
 	"$BERTH" -f "$file" check > "$tmp/out" 2> "$tmp/err" < /dev/null
 	status=$?
 	if [ "$status" -ne "$want_status" ]; then
@@ -34,4 +35,27 @@ for expect in "$dir"/*.expect; do
 		echo "ok $n - $name"
 	fi
 done
+# Files that cannot live in git: made here.
+check_made() { # NAME FILE EXPECTED-LINE
+	n=$((n + 1))
+	out=$("$BERTH" -f "$2" check 2>&1 < /dev/null)
+	status=$?
+	if [ "$status" -eq 2 ] && [ "$out" = "$3" ]; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1: status $status"
+		echo "$out" | sed 's/^/# /'
+		fail=1
+	fi
+}
+printf 'name: app\ntype: python:3.11\nx: "' > "$tmp/big.yaml"
+head -c 1100000 /dev/zero | tr '\0' a >> "$tmp/big.yaml"
+echo '"' >> "$tmp/big.yaml"
+check_made too-big "$tmp/big.yaml" "$tmp/big.yaml: file is larger than 1048576 bytes"
+mkfifo "$tmp/fifo.yaml"
+check_made fifo "$tmp/fifo.yaml" "$tmp/fifo.yaml: not a regular file (a FIFO)"
+ln -s /dev/zero "$tmp/link.yaml"
+check_made symlink "$tmp/link.yaml" "$tmp/link.yaml: is a symbolic link (not followed)"
+check_made missing "$tmp/none.yaml" "$tmp/none.yaml: cannot open: No such file or directory"
+
 exit $fail

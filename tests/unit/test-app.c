@@ -529,6 +529,27 @@ START_TEST(test_applications_yaml)
 }
 END_TEST
 
+START_TEST(test_applications_yaml_list)
+{
+	static const char *const files[][2] = {
+		{".platform/applications.yaml",
+		 "- name: api\n  type: nodejs:20\n  workers:\n    q:\n      commands: {start: x}\n"},
+	};
+	char *dir = tmpdir_with(files, ARRAY_SIZE(files));
+	struct app_locator loc = {.cwd = dir};
+	struct app app;
+	struct diags d = {0};
+
+	ck_assert_int_eq(app_load(&loc, &app, &d), 0);
+	ck_assert_str_eq(app.name, "api");
+	ck_assert_str_eq(app.workers[0], "q");
+	ck_assert_str_eq(app.apps[0], "api");
+	app_free(&app);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("app");
@@ -552,6 +573,7 @@ int main(void)
 	tcase_add_test(tc, test_seed_identical);
 	tcase_add_test(tc, test_services_checked);
 	tcase_add_test(tc, test_applications_yaml);
+	tcase_add_test(tc, test_applications_yaml_list);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
