@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -352,6 +353,22 @@ static void read_signals(struct run_ctx *c, int *sigs, size_t *n, size_t max)
 	}
 }
 
+/* "berth-WORKER-PID"; as PID 1, where every container's berth has the
+ * same pid and may share a cgroup parent, "berth-WORKER-<random>". */
+static char *instance_name(const struct run_opts *o)
+{
+	const char *w = o->worker ? o->worker : "worker";
+	uint32_t rnd;
+
+	if (o->instance)
+		return xstrdup(o->instance);
+	if (getpid() != 1)
+		return xasprintf("berth-%s-%ld", w, (long)getpid());
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		rnd = (uint32_t)now_ms() ^ (uint32_t)getppid();
+	return xasprintf("berth-%s-%08x", w, rnd);
+}
+
 static int setup(struct run_ctx *c)
 {
 	const struct run_opts *o = c->o;
@@ -399,9 +416,7 @@ static int setup(struct run_ctx *c)
 				  "worker's processes; use --no-cgroup to run without one");
 			return -ENOTSUP;
 		}
-		name = o->instance ? xstrdup(o->instance)
-				   : xasprintf("berth-%s-%ld", o->worker ? o->worker : "worker",
-					       (long)getpid());
+		name = instance_name(o);
 		r = cgroup_create(&c->layout, o->cgroup_parent, name, &c->cg);
 		if (r < 0) {
 			log_error("berth may not create the worker's cgroup here; run it where it "
@@ -421,7 +436,7 @@ static int setup(struct run_ctx *c)
 		log_info("running without a cgroup (--no-cgroup): processes that leave the "
 			 "worker's process tree cannot be stopped");
 	}
-	c->script = spawn_script(o->start);
+	c->script = spawn_script(o->start, o->policy.stop_signal);
 	return 0;
 }
 
@@ -538,7 +553,7 @@ int run_worker(const struct run_opts *o)
 json_t *run_describe(const struct run_opts *o)
 {
 	const struct supervise_policy *p = &o->policy;
-	_cleanup_free_ char *script = spawn_script(o->start ? o->start : "");
+	_cleanup_free_ char *script = spawn_script(o->start ? o->start : "", p->stop_signal);
 	json_t *budget = p->max_restarts == SUPERVISE_UNLIMITED
 				 ? json_null()
 				 : json_pack("{s:i, s:I}", "max_restarts", p->max_restarts,

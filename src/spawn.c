@@ -26,6 +26,7 @@
 #include "cleanup.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "signals.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -70,12 +71,25 @@ int spawn_pidfd_open(pid_t pid)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-char *spawn_script(const char *start)
+char *spawn_script(const char *start, int stop_signal)
 {
+	static const int relayed[] = {SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGQUIT};
+	struct strbuf sb = {0};
+
+	/* berth relays these to the worker's process group, which includes
+	 * this shell: dash does not exec the last command, and would die of
+	 * them (default action), making it look as if the start command had
+	 * terminated.  A no-op trap keeps it alive; caught signals are reset
+	 * by execve, so the programs it runs still get the default action. */
+	strbuf_puts(&sb, "trap :");
+	for (size_t i = 0; i < ARRAY_SIZE(relayed); i++)
+		if (relayed[i] != stop_signal)
+			strbuf_printf(&sb, " %s", signals_name(relayed[i]));
 	/* Platform.sh sources .environment with dash in the app root when the
 	 * container starts, after every variable is set, so it may override
 	 * them; the start command then runs in the same shell. */
-	return xasprintf("if [ -r ./.environment ]; then . ./.environment; fi\n%s", start);
+	strbuf_printf(&sb, "\nif [ -r ./.environment ]; then . ./.environment; fi\n%s", start);
+	return strbuf_detach(&sb);
 }
 
 static _Noreturn void child_fail(int errfd, enum child_step step, int index, int err)
@@ -116,6 +130,21 @@ static int cloexec_from_3(void)
 	return 0;
 }
 
+/* glibc refuses to touch the signals it reserves (32, 33), but an ignored
+ * one is inherited through execve all the same: reset it with the raw
+ * syscall (the kernel's struct sigaction; SIG_DFL needs no restorer). */
+static void reset_reserved_signal(int sig)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} ksa = {SIG_DFL, 0, NULL, 0};
+
+	syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+}
+
 /* The child, between clone and execve.  Only async-signal-safe calls (the
  * /proc fallback of cloexec_from_3 aside: berth is single-threaded). */
 static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd, pid_t parent)
@@ -144,8 +173,8 @@ static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL); /* EINVAL for glibc's own: fine */
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &dfl, NULL) < 0)
+			reset_reserved_signal(sig);
 
 	/* If berth dies, its direct child goes too (the cgroup holds the rest). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)

@@ -58,11 +58,13 @@ struct spawn_result {
 int spawn_worker(const struct spawn_opts *o, struct spawn_result *out);
 
 /*
- * The script given to /bin/sh -c: source ./.environment when it is
- * readable (as Platform.sh does, with dash, in the app root, before the
- * start command), then the start command verbatim.  Freshly allocated.
+ * The script given to /bin/sh -c: a no-op trap for the signals berth
+ * relays (but stop_signal), so that they reach the program without killing
+ * the shell in between; then ./.environment sourced when readable (as
+ * Platform.sh does, with dash, in the app root, before the start command);
+ * then the start command verbatim.  Freshly allocated.
  */
-char *spawn_script(const char *start);
+char *spawn_script(const char *start, int stop_signal);
 
 /* pidfd_send_signal(2) and pidfd_open(2), which glibc 2.36 lacks. */
 int spawn_pidfd_send_signal(int pidfd, int sig);

@@ -7,7 +7,7 @@
  * zombies, and exit with a code or a signal.  No dependency on libberth.
  *
  * Usage: test-child [--log FILE] CMD [ARG] ...
- *   start            log "START pid ppid pgid sid"
+ *   start            log "START pid ppid pgid sid monotonic-ns"
  *   ignore-term      SIGTERM is logged and otherwise ignored
  *   drain MS         on SIGTERM/SIGINT: log "DRAIN", wait MS ms, exit 0
  *   escape           fork a grandchild that setsid()s away, ignores SIGTERM
@@ -196,7 +196,9 @@ static void print_fds(void)
 	}
 	len += (size_t)snprintf(line, sizeof(line), "FDS");
 	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+		/* Not the listing's own fd, nor our --log file. */
+		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d) ||
+		    (log_fd > 2 && atoi(e->d_name) == log_fd))
 			continue;
 		if (len < sizeof(line) - 16)
 			len += (size_t)snprintf(line + len, sizeof(line) - len, " %s", e->d_name);
@@ -316,8 +318,8 @@ int main(int argc, char **argv)
 	for (; i < argc; i++) {
 		const char *c = argv[i];
 		if (strcmp(c, "start") == 0) {
-			logf_("START %d %d %d %d", (int)getpid(), (int)getppid(), (int)getpgid(0),
-			      (int)getsid(0));
+			logf_("START %d %d %d %d %llu", (int)getpid(), (int)getppid(),
+			      (int)getpgid(0), (int)getsid(0), mono_ns());
 		} else if (strcmp(c, "ignore-term") == 0) {
 			ignore_term = true;
 		} else if (strcmp(c, "drain") == 0) {

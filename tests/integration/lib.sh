@@ -1,0 +1,243 @@
+# SPDX-License-Identifier: MIT
+# Helpers for the `berth run` integration tests (TAP).  Source it, call
+# plan N (or let done_testing count), then use the helpers below.
+#
+#   TMP              a fresh directory, removed at exit
+#   APP              an app root in it, with .platform.app.yaml written by
+#                    write_app START_COMMAND (worker "test")
+#   start_run MODE [OPTIONS...]   start berth (MODE "host" or "pid1") on
+#                    the worker in the background; BERTH_PID is the berth
+#                    process to signal, RUN_PID what to wait for
+#   wait_run [SECONDS]  wait for it (SIGKILL + failure past SECONDS) and
+#                    set RUN_RC; RUN_MS is how long it took since start_run
+#   ok / not_ok / check DESC CMD... / is GOT WANT DESC / skip_all REASON
+#
+# Cleanup kills only processes this script started (by pid) and any
+# process left in a cgroup named after this test run.
+set -u
+
+: "${BERTH:?BERTH not set (run through make check)}"
+: "${TEST_CHILD:?TEST_CHILD not set}"
+: "${RUN_DRIVER:=}"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/berth-it.XXXXXX")
+APP=$TMP/app
+CLOG=$TMP/child.log
+BLOG=$TMP/berth.log
+mkdir -p "$APP"
+: >"$CLOG"
+T_N=0
+T_FAILED=0
+T_PLANNED=
+BERTH_PID=
+RUN_PID=
+RUN_RC=
+RUN_MS=
+STARTED_PIDS=
+
+cleanup() {
+	for p in $STARTED_PIDS; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	# Anything a failed test left in its worker's process tree (pids the
+	# child logged by hand; as PID 1 the namespace took care of them).
+	if [ "$T_FAILED" -gt 0 ] && [ -s "$CLOG" ]; then
+		for p in $(awk '$1 == "START" || $1 == "ESCAPE" { print $2 }' "$CLOG"); do
+			if [ -r "/proc/$p/cmdline" ] && tr '\0' ' ' <"/proc/$p/cmdline" |
+				grep -q "test-child"; then
+				kill -KILL "$p" 2>/dev/null
+			fi
+		done
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+plan() { T_PLANNED=$1; echo "1..$1"; }
+ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+not_ok() {
+	T_N=$((T_N + 1))
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_N - $*"
+}
+diag() { echo "$*" | sed 's/^/# /'; }
+check() {
+	_d=$1
+	shift
+	if "$@"; then ok "$_d"; else
+		not_ok "$_d"
+		dump_logs
+	fi
+}
+is() {
+	if [ "$1" = "$2" ]; then ok "$3"; else
+		not_ok "$3 (got '$1', want '$2')"
+		dump_logs
+	fi
+}
+dump_logs() {
+	diag "--- berth log:"
+	[ -f "$BLOG" ] && diag "$(tail -n 30 "$BLOG")"
+	diag "--- child log:"
+	[ -f "$CLOG" ] && diag "$(tail -n 30 "$CLOG")"
+}
+done_testing() {
+	[ -n "$T_PLANNED" ] || echo "1..$T_N"
+	[ "$T_FAILED" -eq 0 ]
+	exit $?
+}
+skip_all() {
+	if [ "${BERTH_STRICT:-0}" = 1 ]; then
+		echo "1..1"
+		echo "not ok 1 - cannot run: $1 (BERTH_STRICT=1 forbids skipping)"
+		exit 1
+	fi
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+require_root() {
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root (cgroups, pid namespaces)"
+}
+
+# signal numbers (dash's kill -l only maps numbers to names)
+signum() {
+	case $1 in
+	HUP) echo 1 ;; INT) echo 2 ;; QUIT) echo 3 ;; KILL) echo 9 ;; USR1) echo 10 ;;
+	SEGV) echo 11 ;; USR2) echo 12 ;; TERM) echo 15 ;; CONT) echo 18 ;; WINCH) echo 28 ;;
+	*) echo 0 ;;
+	esac
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# write_app START_COMMAND: the app config with worker "test".
+write_app() {
+	{
+		printf 'name: app\ntype: "python:3.11"\nworkers:\n  test:\n'
+		printf '    commands:\n      start: |\n'
+		printf '%s\n' "$1" | sed 's/^/        /'
+	} >"$APP/.platform.app.yaml"
+	START_CMD=$1
+}
+
+# Does the real binary have `run`?  Otherwise (until the CLI is wired)
+# drive run_worker() through tests/helpers/run-driver, which takes the
+# same options; strict mode insists on the real binary.
+have_berth_run() {
+	"$BERTH" run --help >/dev/null 2>&1
+}
+
+# run_cmd OPTIONS...: the command line that runs worker "test".
+run_cmd() {
+	if have_berth_run; then
+		echo "$BERTH" -f "$APP/.platform.app.yaml" run "$@" test
+	elif [ "${BERTH_STRICT:-0}" != 1 ] && [ -x "$RUN_DRIVER" ]; then
+		echo "$RUN_DRIVER" "$@" "$APP" "\"\$START_CMD\""
+	else
+		echo false
+	fi
+}
+
+# start_run MODE OPTIONS...
+start_run() {
+	_mode=$1
+	shift
+	: >"$BLOG"
+	_cmd=$(run_cmd "$@")
+	RUN_T0=$(now_ms)
+	export START_CMD
+	case $_mode in
+	host)
+		eval "exec $_cmd" 2>>"$BLOG" >>"$BLOG" </dev/null &
+		RUN_PID=$!
+		BERTH_PID=$RUN_PID
+		;;
+	pid1)
+		eval "exec unshare --pid --fork --mount --mount-proc $_cmd" 2>>"$BLOG" >>"$BLOG" \
+			</dev/null &
+		RUN_PID=$!
+		BERTH_PID=
+		for _i in $(seq 100); do
+			BERTH_PID=$(cat "/proc/$RUN_PID/task/$RUN_PID/children" 2>/dev/null |
+				awk '{print $1}')
+			[ -n "$BERTH_PID" ] && break
+			sleep 0.02
+		done
+		;;
+	esac
+	STARTED_PIDS="$STARTED_PIDS $RUN_PID $BERTH_PID"
+}
+
+# wait_run [TIMEOUT_SECONDS]
+wait_run() {
+	_limit=${1:-30}
+	_i=0
+	while kill -0 "$RUN_PID" 2>/dev/null; do
+		_state=$(awk '{print $3}' "/proc/$RUN_PID/stat" 2>/dev/null)
+		[ "$_state" = Z ] && break
+		_i=$((_i + 1))
+		if [ $_i -gt $((_limit * 50)) ]; then
+			diag "berth still running after ${_limit}s: killing it"
+			kill -KILL "$RUN_PID" "$BERTH_PID" 2>/dev/null
+			break
+		fi
+		sleep 0.02
+	done
+	wait "$RUN_PID"
+	RUN_RC=$?
+	# Reaped: its pid may be reused, never signal it again.
+	_left=
+	for _p in $STARTED_PIDS; do
+		[ "$_p" = "$RUN_PID" ] || [ "$_p" = "$BERTH_PID" ] || _left="$_left $_p"
+	done
+	STARTED_PIDS=$_left
+	RUN_MS=$(($(now_ms) - RUN_T0))
+}
+
+# wait_for FILE PATTERN [SECONDS]: until a line matches (grep -E).
+wait_for() {
+	_i=0
+	while ! grep -Eq "$2" "$1" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -gt $((${3:-10} * 50)) ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+count_lines() { grep -Ec "$2" "$1" 2>/dev/null || true; }
+
+# pids the child logged with TAG ("START", "ESCAPE").
+logged_pids() { awk -v t="$1" '$1 == t { print $2 }' "$CLOG"; }
+
+# all_gone PID...: none of them is alive (zombies count as gone).
+all_gone() {
+	for p in "$@"; do
+		if [ -r "/proc/$p/stat" ]; then
+			_s=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
+			[ -n "$_s" ] && [ "$_s" != Z ] && return 1
+		fi
+	done
+	return 0
+}
+
+# The worker's cgroup directories, from the child's "cgroup" report
+# ("CGROUP n:ctl:/path"), one per line: /sys/fs/cgroup/<ctl or unified>/path.
+child_cgroup_dirs() {
+	awk '$1 == "CGROUP" { print $2 }' "$CLOG" | while IFS=: read -r _n _ctl _path; do
+		case $_path in */berth-*) ;; *) continue ;; esac
+		_ctl=${_ctl#name=}
+		[ -z "$_ctl" ] && _ctl=unified
+		echo "/sys/fs/cgroup/$_ctl$_path"
+	done | sort -u
+}
+
+# cgroup_gone DIR...: none of the worker's cgroup directories exists.
+cgroup_gone() {
+	for _cg in "$@"; do
+		[ -e "$_cg" ] && return 1
+	done
+	return 0
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `berth run` with the default stop timeout: a worker that ignores SIGTERM
+# and its setsid() grandchild are SIGKILLed 15 s after the stop began, not
+# earlier and not much later; berth exits 137 (by hand and as PID 1, in
+# parallel to save time).
+. "${TOP_SRCDIR:-.}/tests/integration/lib.sh"
+require_root
+command -v unshare >/dev/null || skip_all "unshare(1) missing"
+
+write_app "$TEST_CHILD --log $CLOG start cgroup ignore-term escape wait"
+start_run host
+h_run=$RUN_PID h_berth=$BERTH_PID
+wait_for "$CLOG" '^ESCAPE ' 10
+pids="$(logged_pids START) $(logged_pids ESCAPE)"
+cgs=$(child_cgroup_dirs)
+BLOG_HOST=$BLOG
+BLOG=$TMP/berth-pid1.log
+CLOG_HOST=$CLOG
+CLOG=$TMP/child-pid1.log
+: >"$CLOG"
+write_app "$TEST_CHILD --log $CLOG start cgroup ignore-term escape wait"
+start_run pid1
+wait_for "$CLOG" '^ESCAPE ' 10
+cgs="$cgs $(child_cgroup_dirs)"
+
+t0=$(now_ms)
+kill -TERM "$h_berth" "$BERTH_PID"
+p_run=$RUN_PID
+RUN_PID=$h_run
+wait_run 25
+h_rc=$RUN_RC h_el=$(($(now_ms) - t0))
+RUN_PID=$p_run
+wait_run 25
+p_rc=$RUN_RC p_el=$(($(now_ms) - t0))
+
+is "$h_rc" 137 "host: exit status 137"
+check "host: SIGKILL at 15 s (${h_el} ms in [15000, 16000))" test "$h_el" -ge 15000 -a "$h_el" -lt 16000
+is "$p_rc" 137 "pid1: exit status 137"
+check "pid1: SIGKILL at 15 s (${p_el} ms in [15000, 16000))" test "$p_el" -ge 15000 -a "$p_el" -lt 16000
+check "host: worker and escaped grandchild gone" all_gone $pids
+check "host: the kill was logged" grep -q 'stop timeout (15000 ms) reached: killed' "$BLOG_HOST"
+check "pid1: the kill was logged" grep -q 'stop timeout (15000 ms) reached: killed' "$BLOG"
+check "both: the cgroups were removed" cgroup_gone $cgs
+done_testing
