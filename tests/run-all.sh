@@ -69,7 +69,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 	run_build build-asan --enable-sanitizers CC=gcc || status=1
 
 fuzz_status=0
-"$top/tests/fuzz/run.sh" "$FUZZ_SECONDS" build || fuzz_status=1
+BUILD_DIR="$top/build" "$top/tests/fuzz/run.sh" "$FUZZ_SECONDS" || fuzz_status=1
 [ "$fuzz_status" -eq 0 ] || status=1
 
 printf '%s' "$summary"
