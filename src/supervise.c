@@ -38,7 +38,9 @@ int supervise_policy_check(const struct supervise_policy *p, const char **why)
 {
 	const char *w = NULL;
 
-	if (p->restart_factor == 0)
+	if (p->restart_min_ms == 0)
+		w = "the minimum restart delay must be at least 1 ms";
+	else if (p->restart_factor == 0)
 		w = "the restart factor must be at least 1";
 	else if (p->restart_min_ms > p->restart_max_ms)
 		w = "the minimum restart delay exceeds the maximum";

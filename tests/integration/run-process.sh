@@ -77,6 +77,19 @@ $TEST_CHILD --log $CLOG start wait"
 		sh -c "! kill -0 $RUN_PID 2>/dev/null"
 done
 
+# --- idle means no wakeup ------------------------------------------------
+: >"$CLOG"
+write_app "exec $TEST_CHILD --log $CLOG start wait"
+start_run host
+wait_for "$CLOG" '^START ' 10
+sleep 0.3
+switches() { awk '/ctxt_switches/ { n += $2 } END { print n }' "/proc/$BERTH_PID/status"; }
+before=$(switches)
+sleep 2
+is "$(switches)" "$before" "an idle berth does not wake up (no context switch in 2 s)"
+kill -TERM "$BERTH_PID"
+wait_run 10
+
 # --- under a terminal: the worker gets none -----------------------------
 if command -v script >/dev/null; then
 	: >"$CLOG"

@@ -101,6 +101,9 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(supervise_policy_check(&p, &why), -EINVAL);
 	ck_assert_ptr_nonnull(why);
 	supervise_policy_default(&p);
+	p.restart_min_ms = 0;
+	ck_assert_int_eq(supervise_policy_check(&p, NULL), -EINVAL);
+	supervise_policy_default(&p);
 	p.restart_min_ms = 40000;
 	ck_assert_int_eq(supervise_policy_check(&p, NULL), -EINVAL);
 	supervise_policy_default(&p);
