@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spawn_worker() on the real kernel, as root: each placement method
+ * (clone3 CLONE_INTO_CGROUP on the v2 path forced, clone3 + handshake on
+ * the host's layout, plain clone3 without a cgroup), the child's setup
+ * (cwd from the dirfd, exact environment, .environment sourced, stdin,
+ * session), and the exit statuses of a failing pre-exec step.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cgtest.h"
+#include "cleanup.h"
+#include "spawn.h"
+#include "util.h"
+
+static char dir[] = "/tmp/berth-spawn.XXXXXX";
+
+static void mkapp(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void rmapp(void)
+{
+	_cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Run script in the app dir with env, placed in cg; return the wait status. */
+static int run(const struct cgroup *cg, const char *script, char *const *env,
+	       const struct spawn_step *steps, size_t n_steps, const char **method)
+{
+	_cleanup_close_ int cwd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *s = spawn_script(script, SIGTERM);
+	struct spawn_opts o = {
+		.script = s,
+		.envp = env,
+		.cwd_fd = cwd,
+		.stdin_fd = -1,
+		.cg = cg,
+		.steps = steps,
+		.n_steps = n_steps,
+	};
+	struct spawn_result res;
+	int status;
+
+	ck_assert_int_ge(cwd, 0);
+	ck_assert_int_eq(spawn_worker(&o, &res), 0);
+	ck_assert_int_gt(res.pid, 0);
+	ck_assert_int_ge(res.pidfd, 0);
+	if (method)
+		*method = res.method;
+	ck_assert_int_eq(waitpid(res.pid, &status, 0), res.pid);
+	close(res.pidfd);
+	return status;
+}
+
+static char *out(const char *name)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
+	return slurp_whole(p, true);
+}
+
+static char env_foo[] = "FOO=bar baz", env_path[] = "PATH=/usr/bin:/bin";
+static char *const env[] = {env_foo, env_path, NULL};
+
+static void placement(enum cgroup_mode force, const char *want_method)
+{
+	_cleanup_free_ char *name = tname("spawn");
+	struct cgroup_layout l;
+	struct cgroup cg;
+	const char *method = NULL;
+
+	setup();
+	mkapp();
+	layout(&l, force);
+	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
+	int st = run(&cg, "cat /proc/self/cgroup > cgroup", env, NULL, 0, &method);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_str_eq(method, want_method);
+	_cleanup_free_ char *text = out("cgroup");
+	ck_assert_ptr_nonnull(text);
+	/* The unified line names the instance (and, hybrid, pids too). */
+	_cleanup_free_ char *line = xasprintf("0::/");
+	ck_assert_ptr_nonnull(strstr(text, line));
+	ck_assert_ptr_nonnull(strstr(text, name));
+	ck_assert(reap_until_empty(&cg, 2000));
+	ck_assert_int_eq(cgroup_destroy(&cg), 0);
+	cgroup_release(&cg);
+	cgroup_layout_free(&l);
+	rmapp();
+}
+
+START_TEST(test_clone_into_cgroup)
+{
+	placement(CGROUP_MODE_V2, "clone3+cgroup");
+}
+END_TEST
+
+START_TEST(test_handshake)
+{
+	struct cgroup_layout l;
+
+	layout(&l, CGROUP_MODE_NONE);
+	enum cgroup_mode m = l.mode;
+	cgroup_layout_free(&l);
+	placement(CGROUP_MODE_NONE, m == CGROUP_MODE_V2 ? "clone3+cgroup" : "clone3+handshake");
+}
+END_TEST
+
+START_TEST(test_child_setup)
+{
+	const char *method = NULL;
+
+	mkapp();
+	_cleanup_free_ char *envfile = xasprintf("%s/.environment", dir);
+	FILE *f = fopen(envfile, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("export FROM_ENVIRONMENT=yes\n", f);
+	fclose(f);
+	int st = run(NULL,
+		     "pwd -P > cwd\n"
+		     "env | grep -v '^PWD=' | sort > env\n"
+		     "readlink /proc/self/fd/0 > stdin\n"
+		     "ps -o sid= -p $$ | tr -d ' ' > sid; echo $$ > pid\n"
+		     "exit 7",
+		     env, NULL, 0, &method);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 7);
+	ck_assert_str_eq(method, "clone3");
+	_cleanup_free_ char *cwd = out("cwd"), *e = out("env"), *in = out("stdin");
+	_cleanup_free_ char *sid = out("sid"), *pid = out("pid");
+	_cleanup_free_ char *want_cwd = xasprintf("%s\n", dir);
+	ck_assert_str_eq(cwd, want_cwd);
+	ck_assert_str_eq(e, "FOO=bar baz\nFROM_ENVIRONMENT=yes\nPATH=/usr/bin:/bin\n");
+	ck_assert_str_eq(in, "/dev/null\n");
+	ck_assert_str_eq(sid, pid); /* session leader */
+	ck_assert_str_ne(sid, "");
+	rmapp();
+}
+END_TEST
+
+static int fail_step(void *data)
+{
+	return -*(int *)data;
+}
+
+START_TEST(test_failures)
+{
+	int err = EPERM;
+	struct spawn_step steps[] = {{"a test step", fail_step, &err}};
+
+	mkapp();
+	/* A pre-exec step fails: 125, nothing of the script runs. */
+	int st = run(NULL, "touch ran", env, steps, 1, NULL);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 125);
+	_cleanup_free_ char *p = xasprintf("%s/ran", dir);
+	ck_assert(!exists(p));
+	/* Command not found / not executable: the shell's 127 / 126. */
+	st = run(NULL, "./nonexistent", env, NULL, 0, NULL);
+	ck_assert_int_eq(WEXITSTATUS(st), 127);
+	_cleanup_free_ char *x = xasprintf("%s/noexec", dir);
+	close(open(x, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+	st = run(NULL, "./noexec", env, NULL, 0, NULL);
+	ck_assert_int_eq(WEXITSTATUS(st), 126);
+	rmapp();
+}
+END_TEST
+
+START_TEST(test_script)
+{
+	_cleanup_free_ char *s = spawn_script("exec x", SIGHUP);
+
+	ck_assert_str_eq(s, "trap : USR1 USR2 WINCH QUIT\n"
+			    "if [ -r ./.environment ]; then . ./.environment; fi\n"
+			    "exec x");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("spawn");
+	TCase *tc = tcase_create("spawn");
+
+	tcase_add_test(tc, test_script);
+	tcase_add_test(tc, test_clone_into_cgroup);
+	tcase_add_test(tc, test_handshake);
+	tcase_add_test(tc, test_child_setup);
+	tcase_add_test(tc, test_failures);
+	suite_add_tcase(s, tc);
+	return cgtest_main(s);
+}
