@@ -83,8 +83,8 @@ const char *cgroup_mode_to_string(enum cgroup_mode m);
 
 /*
  * Create the instance cgroup `name` (a single path component) beneath the
- * cgroup berth runs in (or beneath `parent`, a path relative to each
- * hierarchy's root, when not NULL).  Fails with a clear message naming the
+ * cgroup berth runs in (or beneath `parent`, a path below each hierarchy's
+ * mount point, when not NULL).  Fails with a clear message naming the
  * path when berth may not create cgroups.  Returns 0 or -errno.
  */
 int cgroup_create(const struct cgroup_layout *l, const char *parent, const char *name,
@@ -92,7 +92,7 @@ int cgroup_create(const struct cgroup_layout *l, const char *parent, const char 
 /* cgroup_create() is cgroup_create_ex(..., CG_CTL_ALL, cg).  On v2 the
  * `controllers` offered by the parent are enabled in its
  * cgroup.subtree_control (moving berth into <parent>/<name>-supervisor
- * first if the parent holds processes); one that cannot be had is not an
+ * first if berth itself is in the parent); one that cannot be had is not an
  * error here: cgroup_apply_limits() names it.  cg is initialised even on
  * failure (cgroup_release() is then a no-op). */
 int cgroup_create_ex(const struct cgroup_layout *l, const char *parent, const char *name,
