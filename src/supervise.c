@@ -9,10 +9,12 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exitcodes.h"
+#include "signals.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -53,6 +55,80 @@ int supervise_policy_check(const struct supervise_policy *p, const char **why)
 	if (why)
 		*why = w;
 	return w ? -EINVAL : 0;
+}
+
+int supervise_policy_set(struct supervise_policy *p, const char *key, const char *value,
+			 const char **why)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} durations[] = {
+		{"stop-timeout", offsetof(struct supervise_policy, stop_timeout_ms)},
+		{"restart-min", offsetof(struct supervise_policy, restart_min_ms)},
+		{"restart-max", offsetof(struct supervise_policy, restart_max_ms)},
+		{"restart-reset", offsetof(struct supervise_policy, restart_reset_ms)},
+		{"restart-window", offsetof(struct supervise_policy, restart_window_ms)},
+		{"kill-grace", offsetof(struct supervise_policy, kill_grace_ms)},
+	};
+	uint64_t n;
+
+	*why = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(durations); i++)
+		if (strcmp(key, durations[i].key) == 0) {
+			if (parse_duration_ms(value, &n) < 0) {
+				*why = "expected a duration: 15, 15s, 300ms, 2m";
+				return -EINVAL;
+			}
+			*(uint64_t *)((char *)p + durations[i].off) = n;
+			return 0;
+		}
+	if (strcmp(key, "stop-signal") == 0) {
+		int sig;
+		if (signals_parse(value, &sig) < 0 || sig == SIGKILL || sig == SIGSTOP) {
+			*why = "expected a signal that can be caught: TERM, SIGINT, 3";
+			return -EINVAL;
+		}
+		p->stop_signal = sig;
+	} else if (strcmp(key, "kill-mode") == 0) {
+		if (supervise_kill_mode_parse(value, &p->kill_mode) < 0) {
+			*why = "expected control-group, mixed or process";
+			return -EINVAL;
+		}
+	} else if (strcmp(key, "leftover-policy") == 0) {
+		if (supervise_leftover_parse(value, &p->leftover) < 0) {
+			*why = "expected kill or restart";
+			return -EINVAL;
+		}
+	} else if (strcmp(key, "restart-factor") == 0) {
+		if (parse_u64(value, 1000, &n) < 0 || n == 0) {
+			*why = "expected a whole number from 1 to 1000";
+			return -EINVAL;
+		}
+		p->restart_factor = (unsigned)n;
+	} else if (strcmp(key, "max-restarts") == 0) {
+		if (strcmp(value, "unlimited") == 0) {
+			p->max_restarts = SUPERVISE_UNLIMITED;
+		} else if (parse_u64(value, SUPERVISE_MAX_BUDGET, &n) == 0) {
+			p->max_restarts = (int)n;
+		} else {
+			*why = "expected a whole number from 0 to 1000, or unlimited";
+			return -EINVAL;
+		}
+	} else if (strcmp(key, "quit-stops") == 0) {
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+			p->quit_stops = true;
+		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+			p->quit_stops = false;
+		else {
+			*why = "expected yes or no";
+			return -EINVAL;
+		}
+	} else {
+		*why = "unknown setting";
+		return -ENOENT;
+	}
+	return 0;
 }
 
 void supervise_init(struct supervise *s, const struct supervise_policy *p)

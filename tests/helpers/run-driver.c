@@ -24,17 +24,6 @@
 
 extern char **environ;
 
-static uint64_t ms_arg(const char *opt, const char *v)
-{
-	uint64_t ms;
-
-	if (!v || parse_duration_ms(v, &ms) < 0) {
-		fprintf(stderr, "run-driver: bad %s\n", opt);
-		exit(2);
-	}
-	return ms;
-}
-
 int main(int argc, char **argv)
 {
 	struct run_opts o;
@@ -62,35 +51,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		i++;
-		if (strcmp(a, "--stop-timeout") == 0)
-			o.policy.stop_timeout_ms = ms_arg(a, v);
-		else if (strcmp(a, "--restart-min") == 0)
-			o.policy.restart_min_ms = ms_arg(a, v);
-		else if (strcmp(a, "--restart-max") == 0)
-			o.policy.restart_max_ms = ms_arg(a, v);
-		else if (strcmp(a, "--restart-reset") == 0)
-			o.policy.restart_reset_ms = ms_arg(a, v);
-		else if (strcmp(a, "--restart-window") == 0)
-			o.policy.restart_window_ms = ms_arg(a, v);
-		else if (strcmp(a, "--max-restarts") == 0)
-			o.policy.max_restarts = atoi(v);
-		else if (strcmp(a, "--stop-signal") == 0) {
-			if (signals_parse(v, &o.policy.stop_signal) < 0)
-				return 2;
-		} else if (strcmp(a, "--kill-mode") == 0) {
-			if (supervise_kill_mode_parse(v, &o.policy.kill_mode) < 0)
-				return 2;
-		} else if (strcmp(a, "--leftover-policy") == 0) {
-			if (supervise_leftover_parse(v, &o.policy.leftover) < 0)
-				return 2;
-		} else if (strcmp(a, "--cgroup-parent") == 0) {
+		if (strcmp(a, "--cgroup-parent") == 0) {
 			o.cgroup_parent = v;
 		} else if (strcmp(a, "--log-format") == 0) {
 			if (log_parse_format(v, &fmt) < 0)
 				return 2;
 		} else {
-			fprintf(stderr, "run-driver: unknown option %s\n", a);
-			return 2;
+			const char *why;
+			if (supervise_policy_set(&o.policy, a + 2, v, &why) < 0) {
+				fprintf(stderr, "run-driver: %s %s: %s\n", a, v, why);
+				return 2;
+			}
 		}
 	}
 	if (argc - i != 2) {
