@@ -227,7 +227,11 @@ static pid_t do_clone3(uint64_t flags, int cgroup_fd, int *pidfd)
 	args.exit_signal = SIGCHLD;
 	if (flags & CLONE_INTO_CGROUP)
 		args.cgroup = (uint64_t)cgroup_fd;
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	/* The smallest size that carries the fields in use, so kernels from
+	 * before CLONE_INTO_CGROUP (5.3 to 5.6) accept the plain call. */
+	return (pid_t)syscall(SYS_clone3, &args,
+			      flags & CLONE_INTO_CGROUP ? CLONE_ARGS_SIZE_VER2
+							: CLONE_ARGS_SIZE_VER0);
 }
 
 /* Read the child's report: 0 bytes = execve succeeded. */
@@ -281,7 +285,7 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 		out->method = "clone3+handshake";
 		pid = do_clone3(CLONE_PIDFD, -1, &pidfd);
 	}
-	if (pid < 0 && errno == ENOSYS) {
+	if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
 		/* clone3 is 5.3+ and may be filtered by an outer seccomp profile. */
 		handshake = o->cg != NULL;
 		out->method = "fork";

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <seccomp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -120,6 +121,37 @@ START_TEST(test_handshake)
 }
 END_TEST
 
+/* clone3 filtered out (as Docker's default seccomp profile does, with
+ * ENOSYS): fork + pidfd_open, placed by the handshake. */
+START_TEST(test_fork_fallback)
+{
+	_cleanup_free_ char *name = tname("fork");
+	struct cgroup_layout l;
+	struct cgroup cg;
+	const char *method = NULL;
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), 0);
+	ck_assert_int_eq(seccomp_load(ctx), 0); /* this forked test process only */
+	seccomp_release(ctx);
+	setup();
+	mkapp();
+	layout(&l, CGROUP_MODE_NONE);
+	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
+	int st = run(&cg, "cat /proc/self/cgroup > cgroup", env, NULL, 0, &method);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_str_eq(method, "fork");
+	_cleanup_free_ char *text = out("cgroup");
+	ck_assert_ptr_nonnull(strstr(text, name));
+	ck_assert(reap_until_empty(&cg, 2000));
+	ck_assert_int_eq(cgroup_destroy(&cg), 0);
+	cgroup_release(&cg);
+	cgroup_layout_free(&l);
+	rmapp();
+}
+END_TEST
+
 START_TEST(test_child_setup)
 {
 	const char *method = NULL;
@@ -198,6 +230,7 @@ int main(void)
 	tcase_add_test(tc, test_script);
 	tcase_add_test(tc, test_clone_into_cgroup);
 	tcase_add_test(tc, test_handshake);
+	tcase_add_test(tc, test_fork_fallback);
 	tcase_add_test(tc, test_child_setup);
 	tcase_add_test(tc, test_failures);
 	suite_add_tcase(s, tc);
