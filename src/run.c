@@ -40,6 +40,7 @@ struct run_ctx {
 	struct cgroup_layout layout;
 	struct cgroup cg;
 	bool have_cg;
+	bool cg_killed;        /* cgroup.kill was used on the instance */
 	int sfd, epfd, cwd_fd;
 	pid_t main_pid;        /* 0 when no main process (reaped) */
 	int pidfd;
@@ -138,6 +139,7 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		_cleanup_free_ struct cgroup_proc *procs = NULL;
 		struct strbuf sb = {0};
 		cgroup_kill_all_procs(&c->cg, &procs, &n);
+		c->cg_killed = true;
 		for (size_t i = 0; i < n && i < LOG_MAX_PIDS; i++)
 			strbuf_printf(&sb, "%s%ld (%s)", i ? ", " : "", (long)procs[i].pid,
 				      procs[i].comm);
@@ -171,6 +173,12 @@ static void do_spawn(struct run_ctx *c)
 		.cwd_fd = c->cwd_fd,
 		.stdin_fd = -1,
 		.cg = c->have_cg ? &c->cg : NULL,
+		/* Once cgroup.kill was written, the kernel (6.18 here) SIGKILLs
+		 * every child later cloned straight into that cgroup
+		 * (CLONE_INTO_CGROUP compares the kill sequence of berth's own
+		 * cgroup with the target's); a migration by cgroup.procs is
+		 * not affected. */
+		.no_clone_into = c->cg_killed,
 		.steps = c->o->steps,
 		.n_steps = c->o->n_steps,
 	};
@@ -411,6 +419,10 @@ static int setup(struct run_ctx *c)
 		r = cgroup_detect(&c->layout);
 		if (r < 0)
 			return r;
+		if (o->force_mode && cgroup_layout_force(&c->layout, o->mode) < 0) {
+			log_error("no %s cgroup layout here", cgroup_mode_to_string(o->mode));
+			return -ENOENT;
+		}
 		if (c->layout.mode == CGROUP_MODE_NONE) {
 			log_error("no usable cgroup hierarchy: berth cannot track and stop the "
 				  "worker's processes; use --no-cgroup to run without one");

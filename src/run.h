@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cgroup.h"
 #include "spawn.h"
 #include "supervise.h"
 
@@ -25,6 +26,8 @@ struct run_opts {
 	bool no_cgroup;              /* run without a cgroup (--no-cgroup) */
 	const char *cgroup_parent;   /* NULL: beneath berth's own cgroup */
 	const char *instance;        /* cgroup name; NULL: "berth-WORKER-PID" */
+	bool force_mode;             /* tests: use only the hierarchies of... */
+	enum cgroup_mode mode;       /* ...this mode (cgroup_layout_force) */
 	const struct spawn_step *steps; /* pre-exec steps (later issues) */
 	size_t n_steps;
 };

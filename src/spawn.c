@@ -269,7 +269,7 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 			return log_errno(-errno, "pipe2");
 		hs_rd = p[0];
 		hs_wr = p[1];
-		clone_fd = cgroup_clone_fd(o->cg);
+		clone_fd = o->no_clone_into ? -1 : cgroup_clone_fd(o->cg);
 		handshake = clone_fd < 0;
 	}
 

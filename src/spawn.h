@@ -10,6 +10,7 @@
 #ifndef BERTH_SPAWN_H
 #define BERTH_SPAWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -37,6 +38,8 @@ struct spawn_opts {
 	int cwd_fd;                /* dirfd of the app root (not owned) */
 	int stdin_fd;              /* -1: /dev/null */
 	const struct cgroup *cg;   /* NULL: no cgroup (--no-cgroup) */
+	bool no_clone_into;        /* place by handshake even where clone3
+				    * CLONE_INTO_CGROUP works (see run.c) */
 	const struct spawn_step *steps;
 	size_t n_steps;
 };

@@ -7,7 +7,8 @@
  * Options mirror `berth run`'s: --stop-timeout MS, --stop-signal SIG,
  * --kill-mode MODE, --restart-min MS, --restart-max MS, --restart-reset MS,
  * --max-restarts N, --restart-window MS, --leftover-policy P, --no-cgroup,
- * --cgroup-parent PATH, --quit-stops, --log-format text|json, --debug.
+ * --cgroup-parent PATH, --log-format text|json, --debug, and, for tests of
+ * the other cgroup layouts, --cgroup-mode v2|hybrid|v1.
  * The worker's environment is the driver's own (tests only).
  */
 #include "config.h"
@@ -53,6 +54,16 @@ int main(int argc, char **argv)
 		i++;
 		if (strcmp(a, "--cgroup-parent") == 0) {
 			o.cgroup_parent = v;
+		} else if (strcmp(a, "--cgroup-mode") == 0) {
+			static const enum cgroup_mode modes[] = {CGROUP_MODE_V2, CGROUP_MODE_HYBRID,
+								 CGROUP_MODE_V1};
+			o.force_mode = true;
+			o.mode = CGROUP_MODE_NONE;
+			for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++)
+				if (strcmp(v, cgroup_mode_to_string(modes[k])) == 0)
+					o.mode = modes[k];
+			if (o.mode == CGROUP_MODE_NONE)
+				return 2;
 		} else if (strcmp(a, "--log-format") == 0) {
 			if (log_parse_format(v, &fmt) < 0)
 				return 2;

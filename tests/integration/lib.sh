@@ -36,7 +36,24 @@ RUN_MS=
 STARTED_PIDS=
 
 cleanup() {
+	# A berth still running (a failed or interrupted test): ask it to stop,
+	# so that it empties and removes its cgroup; SIGKILL after 20 s.
+	_alive=
 	for p in $STARTED_PIDS; do
+		kill -TERM "$p" 2>/dev/null && _alive="$_alive $p"
+	done
+	_i=0
+	while [ -n "$_alive" ] && [ $_i -lt 1000 ]; do
+		_still=
+		for p in $_alive; do
+			_st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
+			[ -n "$_st" ] && [ "$_st" != Z ] && _still="$_still $p"
+		done
+		_alive=$_still
+		[ -n "$_alive" ] && sleep 0.02
+		_i=$((_i + 1))
+	done
+	for p in $_alive; do
 		kill -KILL "$p" 2>/dev/null
 	done
 	# Anything a failed test left in its worker's process tree (pids the

@@ -121,6 +121,52 @@ START_TEST(test_handshake)
 }
 END_TEST
 
+/* After cgroup.kill, a child cloned straight into the cgroup is SIGKILLed
+ * by this kernel; berth then places restarts by handshake, which works. */
+START_TEST(test_after_cgroup_kill)
+{
+	_cleanup_free_ char *name = tname("killed");
+	_cleanup_close_ int cwd = -1;
+	struct cgroup_layout l;
+	struct cgroup cg;
+	size_t n;
+	int st;
+
+	setup();
+	mkapp();
+	cwd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	layout(&l, CGROUP_MODE_V2);
+	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
+	st = run(&cg, "true", env, NULL, 0, NULL);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(cgroup_kill_all(&cg, &n), 0);
+
+	_cleanup_free_ char *s = spawn_script("exit 3", SIGTERM);
+	struct spawn_opts o = {.script = s, .envp = env, .cwd_fd = cwd, .stdin_fd = -1,
+			       .cg = &cg, .no_clone_into = true};
+	struct spawn_result res;
+	ck_assert_int_eq(spawn_worker(&o, &res), 0);
+	ck_assert_str_eq(res.method, "clone3+handshake");
+	ck_assert_int_eq(waitpid(res.pid, &st, 0), res.pid);
+	close(res.pidfd);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 3);
+
+	o.no_clone_into = false;
+	ck_assert_int_eq(spawn_worker(&o, &res), 0);
+	ck_assert_int_eq(waitpid(res.pid, &st, 0), res.pid);
+	close(res.pidfd);
+	if (WIFSIGNALED(st))
+		fprintf(stderr, "note: CLONE_INTO_CGROUP after cgroup.kill: child killed by %d\n",
+			WTERMSIG(st));
+	ck_assert(reap_until_empty(&cg, 2000));
+	ck_assert_int_eq(cgroup_destroy(&cg), 0);
+	cgroup_release(&cg);
+	cgroup_layout_free(&l);
+	rmapp();
+}
+END_TEST
+
 /* clone3 filtered out (as Docker's default seccomp profile does, with
  * ENOSYS): fork + pidfd_open, placed by the handshake. */
 START_TEST(test_fork_fallback)
@@ -231,6 +277,7 @@ int main(void)
 	tcase_add_test(tc, test_clone_into_cgroup);
 	tcase_add_test(tc, test_handshake);
 	tcase_add_test(tc, test_fork_fallback);
+	tcase_add_test(tc, test_after_cgroup_kill);
 	tcase_add_test(tc, test_child_setup);
 	tcase_add_test(tc, test_failures);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# run_worker() on the cgroup layouts this host does not have as such: the
+# hybrid VM's hierarchies narrowed to pure v2 (clone3 CLONE_INTO_CGROUP,
+# cgroup.events, cgroup.kill) and to v1 only (handshake, emptiness
+# re-checked on SIGCHLD, freezer kill).  A test hook, not a CLI feature, so
+# this drives tests/helpers/run-driver (--cgroup-mode) directly.
+. "${TOP_SRCDIR:-.}/tests/integration/lib.sh"
+require_root
+[ -x "$RUN_DRIVER" ] || skip_all "RUN_DRIVER not built"
+
+layout_ok() { "$RUN_DRIVER" --cgroup-mode "$1" --max-restarts 0 "$APP" true 2>/dev/null; }
+
+for m in v2 v1 hybrid; do
+	if ! layout_ok "$m"; then
+		diag "no $m layout on this host"
+		continue
+	fi
+	# A TERM-ignoring worker and an escaped grandchild: all SIGKILLed.
+	: >"$CLOG"
+	: >"$BLOG"
+	START_CMD="$TEST_CHILD --log $CLOG start cgroup ignore-term escape wait"
+	export START_CMD
+	"$RUN_DRIVER" --cgroup-mode "$m" --stop-timeout 500ms "$APP" "$START_CMD" \
+		>>"$BLOG" 2>&1 </dev/null &
+	RUN_PID=$! BERTH_PID=$!
+	STARTED_PIDS="$STARTED_PIDS $RUN_PID"
+	RUN_T0=$(now_ms)
+	wait_for "$CLOG" '^ESCAPE ' 10
+	pids="$(logged_pids START) $(logged_pids ESCAPE)"
+	cgs=$(child_cgroup_dirs)
+	case $m in
+	v2) want="clone3+cgroup" ;;
+	*) want="clone3+handshake" ;;
+	esac
+	check "$m: placed by $want" grep -q "($want)" "$BLOG"
+	check "$m: in its cgroup" test -n "$cgs"
+	t0=$(now_ms)
+	kill -TERM "$BERTH_PID"
+	wait_run 10
+	el=$(($(now_ms) - t0))
+	is "$RUN_RC" 137 "$m: SIGKILL escalation: 137"
+	check "$m: at the deadline (${el} ms)" test "$el" -ge 500 -a "$el" -lt 2000
+	check "$m: worker and escaped grandchild gone" all_gone $pids
+	check "$m: cgroups removed" cgroup_gone $cgs
+
+	# Leftovers after the start command: stopped before the restart.
+	: >"$CLOG"
+	: >"$BLOG"
+	"$RUN_DRIVER" --cgroup-mode "$m" --stop-timeout 300ms --restart-min 10ms --max-restarts 1 \
+		"$APP" "$TEST_CHILD --log $CLOG start escape exit 5" >>"$BLOG" 2>&1 </dev/null &
+	RUN_PID=$! BERTH_PID=$!
+	STARTED_PIDS="$STARTED_PIDS $RUN_PID"
+	wait_run 10
+	is "$RUN_RC" 5 "$m: crash budget: the last status"
+	check "$m: leftovers killed before each restart" \
+		test "$(count_lines "$BLOG" 'killed 1 leftover processes')" -eq 2
+	check "$m: no leftover survives" all_gone $(logged_pids ESCAPE)
+done
+[ "$T_N" -gt 0 ] || skip_all "no usable cgroup layout"
+done_testing
