@@ -460,8 +460,8 @@ static void teardown(struct run_ctx *c)
 		/* Empty unless processes survived SIGKILL (logged). */
 		cgroup_destroy(&c->cg);
 		cgroup_release(&c->cg);
-		cgroup_layout_free(&c->layout);
 	}
+	cgroup_layout_free(&c->layout); /* zeroed when never detected */
 	if (c->epfd >= 0)
 		close(c->epfd);
 	if (c->sfd >= 0)
