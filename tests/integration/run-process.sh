@@ -110,6 +110,28 @@ is "$RUN_RC" 125 "a cgroup that cannot be created: setup failure (125)"
 check "it says so and names --no-cgroup" grep -q -- '--no-cgroup' "$BLOG"
 is "$(count_lines "$CLOG" '^START ')" 0 "nothing was started"
 
+# Not allowed to create cgroups (an unprivileged user): refused unless
+# --no-cgroup, which then works.
+if command -v setpriv >/dev/null; then
+	chmod 755 "$TMP" "$APP"
+	chmod 644 "$APP/.platform.app.yaml"
+	: >"$CLOG"
+	chmod 666 "$CLOG"
+	asuser="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	write_app "$TEST_CHILD --log $CLOG start exit 0"
+	chmod 644 "$APP/.platform.app.yaml"
+	cmd=$(run_cmd --max-restarts 0)
+	export START_CMD
+	eval "$asuser $cmd" >"$BLOG" 2>&1 </dev/null
+	is "$?" 125 "unprivileged: refused (125)"
+	check "unprivileged: says so and names --no-cgroup" grep -q -- '--no-cgroup' "$BLOG"
+	is "$(count_lines "$CLOG" '^START ')" 0 "unprivileged: nothing was started"
+	cmd=$(run_cmd --max-restarts 0 --no-cgroup)
+	eval "$asuser $cmd" >"$BLOG" 2>&1 </dev/null
+	is "$?" 0 "unprivileged with --no-cgroup: runs (status of the single run)"
+	is "$(count_lines "$CLOG" '^START ')" 1 "unprivileged with --no-cgroup: started"
+fi
+
 : >"$CLOG"
 write_app "$TEST_CHILD --log $CLOG start ignore-term escape wait"
 start_run host --no-cgroup --stop-timeout 500ms
