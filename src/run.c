@@ -430,12 +430,8 @@ static int setup(struct run_ctx *c)
 		}
 		name = instance_name(o);
 		r = cgroup_create(&c->layout, o->cgroup_parent, name, &c->cg);
-		if (r < 0) {
-			log_error("berth may not create the worker's cgroup here; run it where it "
-				  "may (root, a delegated subtree, --cgroup-parent), or pass "
-				  "--no-cgroup");
-			return r;
-		}
+		if (r < 0)
+			return r; /* logged, naming the path and --no-cgroup */
 		c->have_cg = true;
 		if (c->cg.events_fd >= 0) {
 			struct epoll_event ce = {.events = EPOLLPRI, .data.u32 = TAG_EVENTS};
