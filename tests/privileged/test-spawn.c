@@ -212,7 +212,7 @@ START_TEST(test_child_setup)
 		     "pwd -P > cwd\n"
 		     "env | grep -v '^PWD=' | sort > env\n"
 		     "readlink /proc/self/fd/0 > stdin\n"
-		     "ps -o sid= -p $$ | tr -d ' ' > sid; echo $$ > pid\n"
+		     "cut -d' ' -f6 /proc/$$/stat > sid; echo $$ > pid\n"
 		     "exit 7",
 		     env, NULL, 0, &method);
 	ck_assert(WIFEXITED(st));
