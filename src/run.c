@@ -473,8 +473,17 @@ static void teardown(struct run_ctx *c)
 static int loop(struct run_ctx *c)
 {
 	struct supervise_event start = {.type = SUP_EV_START};
+	int early[64];
+	size_t n_early = 0;
 
-	feed(c, &start);
+	/* A stop that arrived during the setup is served before any start. */
+	read_signals(c, early, &n_early, ARRAY_SIZE(early));
+	for (size_t i = 0; i < n_early && !c->done; i++) {
+		struct supervise_event ev = {.type = SUP_EV_SIGNAL, .sig = early[i]};
+		feed(c, &ev);
+	}
+	if (!c->done)
+		feed(c, &start);
 	while (!c->done) {
 		struct epoll_event evs[4];
 		uint64_t dl = supervise_deadline(&c->sup), now = now_ms();
