@@ -24,7 +24,10 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/berth-it.XXXXXX")
 APP=$TMP/app
 CLOG=$TMP/child.log
 BLOG=$TMP/berth.log
-mkdir -p "$APP"
+mkdir -p "$APP" "$TMP/state"
+# berth keeps per-project state (generated secrets): never the machine's.
+BERTH_STATE_DIR=$TMP/state
+export BERTH_STATE_DIR
 : >"$CLOG"
 T_N=0
 T_FAILED=0

@@ -118,6 +118,9 @@ if command -v setpriv >/dev/null; then
 	: >"$CLOG"
 	chmod 666 "$CLOG"
 	asuser="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	mkdir -p "$TMP/state-nobody"
+	chown 65534:65534 "$TMP/state-nobody"
+	asuser="env BERTH_STATE_DIR=$TMP/state-nobody $asuser"
 	write_app "$TEST_CHILD --log $CLOG start exit 0"
 	chmod 644 "$APP/.platform.app.yaml"
 	cmd=$(run_cmd --max-restarts 0)
