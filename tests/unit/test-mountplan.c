@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the mount plan (mountplan.c) and the lexical path checks
+ * of safepath.c. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "mountplan.h"
+#include "safepath.h"
+#include "util.h"
+
+#define S(x) ((char *)(x))
+
+static struct mount mounts[4];
+static struct worker w;
+static struct mountplan_opts o;
+
+static void setup(void)
+{
+	memset(&w, 0, sizeof(w));
+	memset(mounts, 0, sizeof(mounts));
+	/* sorted by path, as app_resolve leaves them */
+	mounts[0] =
+	    (struct mount){.path = S("cache"), .source = MOUNT_TMP, .source_path = S("cache")};
+	mounts[1] = (struct mount){.path = S("shared"),
+				   .source = MOUNT_SERVICE,
+				   .source_path = S(""),
+				   .service = S("files")};
+	mounts[2] = (struct mount){
+	    .path = S("web/uploads"), .source = MOUNT_LOCAL, .source_path = S("uploads")};
+	mounts[3] = (struct mount){.path = S("web/uploads/thumbs"),
+				   .source = MOUNT_LOCAL,
+				   .source_path = S("uploads/thumbs")};
+	w.name = S("queue");
+	w.app_name = S("app");
+	w.app_dir = S("/srv/app");
+	w.has_disk = true;
+	w.disk_mb = 512;
+	w.mounts = mounts;
+	w.n_mounts = 4;
+	memset(&o, 0, sizeof(o));
+	o.storage_root = "/var/lib/berth/storage/";
+	o.project = "proj1";
+	o.environment = "main-abc1234";
+}
+
+static int build(struct mountplan *p, char **err)
+{
+	return mountplan_build(&w, &o, p, err);
+}
+
+START_TEST(test_order)
+{
+	struct mountplan p;
+	char *err = NULL;
+
+	ck_assert_int_eq(build(&p, &err), 0);
+	ck_assert_ptr_null(err);
+	ck_assert_str_eq(p.storage_root, "/var/lib/berth/storage");
+	ck_assert_str_eq(p.instance_dir, "proj1/main-abc1234/app/queue");
+	const enum mountplan_kind want[] = {MP_PRIVATE, MP_DISK, MP_SCRATCH, MP_READONLY_ROOT,
+					    MP_APP_RO,	MP_BIND, MP_BIND,    MP_BIND,
+					    MP_BIND,	MP_MASK, MP_TMP,     MP_SHM};
+	ck_assert_uint_eq(p.n_ops, ARRAY_SIZE(want));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		ck_assert_int_eq(p.ops[i].kind, want[i]);
+
+	const struct mountplan_op *b = &p.ops[5];
+	ck_assert_str_eq(b->src_dir, "proj1/main-abc1234/app/queue/tmp");
+	ck_assert_str_eq(b->source, "cache");
+	ck_assert_str_eq(b->target, "cache");
+	b = &p.ops[6];
+	ck_assert_str_eq(b->src_dir, "proj1/main-abc1234/.services/files");
+	ck_assert_str_eq(b->source, "");
+	ck_assert_str_eq(b->service, "files");
+	b = &p.ops[7];
+	ck_assert_str_eq(b->src_dir, "proj1/main-abc1234/app/queue/local");
+	ck_assert_str_eq(b->source, "uploads");
+	ck_assert_int_eq(b->dst_base, MPB_APP);
+	ck_assert_uint_eq(b->attr_set, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	ck_assert_uint_eq(b->attr_clr, MOUNT_ATTR_RDONLY);
+	ck_assert(!b->recursive);
+	ck_assert_str_eq(p.ops[8].target, "web/uploads/thumbs");
+	ck_assert_uint_eq(p.ops[4].attr_set,
+			  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	ck_assert(p.ops[4].recursive);
+	ck_assert_str_eq(p.ops[1].target, "proj1/main-abc1234/app/queue/local");
+	ck_assert_str_eq(p.ops[1].source, "disk.img");
+	ck_assert_str_eq(p.service_dirs[0], "proj1/main-abc1234/.services/files");
+	ck_assert_ptr_null(p.service_dirs[1]);
+	mountplan_free(&p);
+}
+END_TEST
+
+START_TEST(test_web_is_another_instance)
+{
+	struct mountplan p, q;
+	char *err = NULL;
+
+	ck_assert_int_eq(build(&p, &err), 0);
+	o.instance = "web";
+	ck_assert_int_eq(build(&q, &err), 0);
+	ck_assert_str_ne(p.instance_dir, q.instance_dir);
+	ck_assert_str_eq(q.instance_dir, "proj1/main-abc1234/app/web");
+	/* the service directory is shared */
+	ck_assert_str_eq(p.service_dirs[0], q.service_dirs[0]);
+	mountplan_free(&p);
+	mountplan_free(&q);
+}
+END_TEST
+
+START_TEST(test_options)
+{
+	struct mountplan p;
+	char *err = NULL;
+
+	w.has_disk = false;
+	w.n_mounts = 1;
+	o.writable_root = true;
+	o.no_shm = true;
+	ck_assert_int_eq(build(&p, &err), 0);
+	const enum mountplan_kind want[] = {MP_PRIVATE, MP_SCRATCH, MP_APP_RO,
+					    MP_BIND,	MP_MASK,    MP_TMP};
+	ck_assert_uint_eq(p.n_ops, ARRAY_SIZE(want));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		ck_assert_int_eq(p.ops[i].kind, want[i]);
+	mountplan_free(&p);
+}
+END_TEST
+
+static void expect_fail(const char *needle)
+{
+	struct mountplan p;
+	char *err = NULL;
+
+	ck_assert_int_eq(build(&p, &err), -EINVAL);
+	ck_assert_ptr_nonnull(err);
+	if (!strstr(err, needle))
+		ck_abort_msg("message '%s' lacks '%s'", err, needle);
+	free(err);
+}
+
+START_TEST(test_bad_keys)
+{
+	const char *bad[] = {"", ".", "..", "a/b", "x\ny"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		setup();
+		o.project = bad[i];
+		expect_fail("project");
+		setup();
+		o.environment = bad[i];
+		expect_fail("environment");
+		setup();
+		o.instance = bad[i];
+		expect_fail("instance");
+	}
+	setup();
+	o.project = NULL;
+	expect_fail("project");
+	setup();
+	o.instance = ".services";
+	expect_fail("starts with a dot");
+}
+END_TEST
+
+START_TEST(test_bad_paths)
+{
+	const char *bad[] = {"../etc", "a/../../b", "/abs", "a//b", "a/./b", "a/", ""};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		setup();
+		mounts[2].path = (char *)bad[i];
+		w.n_mounts = 3;
+		expect_fail("not a clean relative path");
+		setup();
+		if (!*bad[i])
+			continue; /* "" is the volume root: allowed as source_path */
+		mounts[2].source_path = (char *)bad[i];
+		expect_fail("not a clean relative path");
+	}
+	setup();
+	mounts[1].service = S("../x");
+	expect_fail("service name");
+}
+END_TEST
+
+START_TEST(test_conflicts)
+{
+	mounts[3].path = S("web/uploads");
+	expect_fail("two mounts on 'web/uploads'");
+	setup();
+	mounts[3].source = MOUNT_TMP;
+	expect_fail("nested in mount 'web/uploads' of another kind");
+	setup();
+	o.storage_root = "/srv/app/storage";
+	expect_fail("must not contain each other");
+	setup();
+	o.storage_root = "/srv";
+	expect_fail("must not contain each other");
+	setup();
+	o.storage_root = "/";
+	expect_fail("must not contain each other");
+	setup();
+	o.storage_root = "relative/dir";
+	expect_fail("must be absolute");
+	setup();
+	o.app_root = "/srv/../etc";
+	expect_fail("must be absolute");
+	setup();
+	o.app_root = "/tmp/x/app";
+	expect_fail("beneath /tmp");
+	setup();
+	o.app_root = "/tmpfoo/app";
+	struct mountplan p;
+	char *err = NULL;
+	ck_assert_int_eq(build(&p, &err), 0);
+	mountplan_free(&p);
+}
+END_TEST
+
+START_TEST(test_json)
+{
+	struct mountplan p;
+	char *err = NULL;
+
+	ck_assert_int_eq(build(&p, &err), 0);
+	json_t *j = mountplan_to_json(&p);
+	json_t *st = json_object_get(j, "storage");
+	ck_assert_str_eq(json_string_value(json_object_get(st, "instance")),
+			 "/var/lib/berth/storage/proj1/main-abc1234/app/queue");
+	ck_assert_int_eq(json_integer_value(json_object_get(st, "disk_mb")), 512);
+	json_t *ops = json_object_get(j, "operations");
+	ck_assert_uint_eq(json_array_size(ops), p.n_ops);
+	json_t *b = json_array_get(ops, 7);
+	ck_assert_str_eq(json_string_value(json_object_get(b, "op")), "bind");
+	ck_assert_str_eq(json_string_value(json_object_get(b, "kind")), "local");
+	ck_assert_str_eq(json_string_value(json_object_get(b, "source")),
+			 "/var/lib/berth/storage/proj1/main-abc1234/app/queue/local/uploads");
+	ck_assert_str_eq(json_string_value(json_object_get(b, "beneath")),
+			 "/var/lib/berth/storage/proj1/main-abc1234/app/queue/local");
+	ck_assert_str_eq(json_string_value(json_object_get(b, "target")), "/srv/app/web/uploads");
+	char *flags = json_dumps(json_object_get(b, "flags"), JSON_COMPACT);
+	ck_assert_str_eq(flags, "[\"rw\",\"nosuid\",\"nodev\"]");
+	free(flags);
+	b = json_array_get(ops, 4);
+	ck_assert_str_eq(json_string_value(json_object_get(b, "target")), "/srv/app");
+	flags = json_dumps(json_object_get(b, "flags"), JSON_COMPACT);
+	ck_assert_str_eq(flags, "[\"ro\",\"nosuid\",\"nodev\",\"recursive\"]");
+	free(flags);
+	b = json_array_get(ops, 10);
+	ck_assert_str_eq(json_string_value(json_object_get(b, "target")), "/tmp");
+	ck_assert_str_eq(json_string_value(json_object_get(b, "source")),
+			 "/var/lib/berth/storage/proj1/main-abc1234/app/queue/tmp");
+	json_decref(j);
+	mountplan_free(&p);
+}
+END_TEST
+
+START_TEST(test_rel_ok)
+{
+	ck_assert(safepath_rel_ok("a", false));
+	ck_assert(safepath_rel_ok("a/b.c/..d", false));
+	ck_assert(safepath_rel_ok("", true));
+	ck_assert(!safepath_rel_ok("", false));
+	const char *bad[] = {"/a", "a/", "a//b", ".", "..", "a/..", "./a", "a\x01", "a\x7f"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(!safepath_rel_ok(bad[i], true), "%s", bad[i]);
+	char *longname = xmalloc(300);
+	memset(longname, 'x', 299);
+	longname[299] = '\0';
+	ck_assert(!safepath_rel_ok(longname, false));
+	free(longname);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("mountplan");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_order);
+	tcase_add_test(tc, test_web_is_another_instance);
+	tcase_add_test(tc, test_options);
+	tcase_add_test(tc, test_bad_keys);
+	tcase_add_test(tc, test_bad_paths);
+	tcase_add_test(tc, test_conflicts);
+	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_rel_ok);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
