@@ -55,6 +55,7 @@ struct run_ctx {
 void run_opts_init(struct run_opts *o)
 {
 	memset(o, 0, sizeof(*o));
+	o->stdin_fd = -1;
 	supervise_policy_default(&o->policy);
 }
 
@@ -171,7 +172,7 @@ static void do_spawn(struct run_ctx *c)
 		.script = c->script,
 		.envp = c->o->envp,
 		.cwd_fd = c->cwd_fd,
-		.stdin_fd = -1,
+		.stdin_fd = c->o->stdin_fd,
 		.cg = c->have_cg ? &c->cg : NULL,
 		/* Once cgroup.kill was written, the kernel (6.18 here) SIGKILLs
 		 * every child later cloned straight into that cgroup

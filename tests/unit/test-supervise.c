@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run.h"
 #include "signals.h"
 #include "supervise.h"
 
@@ -643,6 +644,33 @@ START_TEST(test_policy_set)
 }
 END_TEST
 
+START_TEST(test_run_describe)
+{
+	struct run_opts o;
+
+	run_opts_init(&o);
+	ck_assert_int_eq(o.stdin_fd, -1);
+	o.start = "python worker.py";
+	json_t *j = run_describe(&o);
+	ck_assert_ptr_nonnull(j);
+	json_t *argv = json_object_get(j, "argv");
+	ck_assert_uint_eq(json_array_size(argv), 3);
+	ck_assert_str_eq(json_string_value(json_array_get(argv, 0)), "/bin/sh");
+	ck_assert_str_eq(json_string_value(json_array_get(argv, 1)), "-c");
+	const char *script = json_string_value(json_array_get(argv, 2));
+	ck_assert_ptr_nonnull(strstr(script, ". ./.environment"));
+	ck_assert_ptr_nonnull(strstr(script, "\npython worker.py"));
+	json_t *stop = json_object_get(j, "stop");
+	ck_assert_str_eq(json_string_value(json_object_get(stop, "signal")), "TERM");
+	ck_assert_int_eq(json_integer_value(json_object_get(stop, "timeout_ms")), 15000);
+	ck_assert_str_eq(json_string_value(json_object_get(stop, "kill_mode")), "control-group");
+	json_t *restart = json_object_get(j, "restart");
+	ck_assert_int_eq(json_integer_value(json_object_get(restart, "min_ms")), 100);
+	ck_assert(json_is_null(json_object_get(restart, "budget")));
+	json_decref(j);
+}
+END_TEST
+
 START_TEST(test_signals)
 {
 	int sig;
@@ -709,6 +737,7 @@ static Suite *supervise_suite(void)
 	tcase_add_test(tc, test_relay);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_policy_set);
+	tcase_add_test(tc, test_run_describe);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("signals");
 	tcase_add_test(tc, test_signals);
