@@ -268,7 +268,12 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			break;
 		}
 		case SUP_ACT_LOG_GIVE_UP:
-			if (c->o->policy.restart_window_ms)
+			if (c->o->policy.max_restarts == 0)
+				log_msg(LOG_LVL_INFO, "gave-up",
+					"the start command ended and --max-restarts is 0: exiting "
+					"with its status %d",
+					a->code);
+			else if (c->o->policy.restart_window_ms)
 				log_msg(LOG_LVL_ERROR, "gave-up",
 					"crash budget spent (%d restarts within %llu ms): giving up "
 					"with status %d",
@@ -390,6 +395,12 @@ static int setup(struct run_ctx *c)
 		log_error("%s", why);
 		return -EINVAL;
 	}
+	/* Started with 0, 1 or 2 closed: fill the gap with /dev/null, or the
+	 * signalfd would become the worker's stdin or stdout. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) < 0) /* lands on fd, kept open */
+			return log_errno(-errno, "open /dev/null");
 	/* Every catchable signal but the synchronous faults goes through
 	 * the signalfd; nothing is ever handled asynchronously. */
 	sigfillset(&c->blocked);
