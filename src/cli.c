@@ -27,6 +27,8 @@ static const struct cli_command commands[] = {
 	 "  --decode                  show the base64 PLATFORM_* values decoded\n"
 	 "  --pass-env NAME           also pass NAME from berth's environment\n"
 	 "                            (repeatable) [BERTH_PASS_ENV=NAME,NAME]\n"},
+	{"run", "run [OPTIONS] WORKER", "run the worker in its box and supervise it", cmd_run,
+	 cmd_run_help_text},
 };
 
 static const char global_help[] =

@@ -10,6 +10,8 @@ int cmd_check(const struct cli_global *g, int argc, char **argv);
 int cmd_list(const struct cli_global *g, int argc, char **argv);
 int cmd_show(const struct cli_global *g, int argc, char **argv);
 int cmd_env(const struct cli_global *g, int argc, char **argv);
+int cmd_run(const struct cli_global *g, int argc, char **argv);
+extern const char cmd_run_help_text[];
 
 /* Shared by the commands: load the app named by the global options,
  * printing every diagnostic to stderr.  Returns 0 or an exit status. */
