@@ -48,6 +48,7 @@ struct run_ctx {
 	uint64_t stop_started; /* ms, 0 when no stop was requested */
 	char *script;
 	sigset_t blocked, oldmask;
+	bool masked;           /* oldmask is to be restored */
 	bool done;
 	int exit_code;
 };
@@ -408,6 +409,7 @@ static int setup(struct run_ctx *c)
 		sigdelset(&c->blocked, sync_sigs[i]);
 	if (sigprocmask(SIG_BLOCK, &c->blocked, &c->oldmask) < 0)
 		return log_errno(-errno, "sigprocmask");
+	c->masked = true;
 	c->sfd = signalfd(-1, &c->blocked, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (c->sfd < 0)
 		return log_errno(-errno, "signalfd");
@@ -477,7 +479,8 @@ static void teardown(struct run_ctx *c)
 	if (c->cwd_fd >= 0)
 		close(c->cwd_fd);
 	free(c->script);
-	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
+	if (c->masked)
+		sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 }
 
 /* The loop: one epoll_wait per batch of events, its timeout the machine's
@@ -551,7 +554,6 @@ int run_worker(const struct run_opts *o)
 	struct run_ctx c = {.o = o, .sfd = -1, .epfd = -1, .cwd_fd = -1, .pidfd = -1};
 	int r;
 
-	sigemptyset(&c.oldmask);
 	supervise_init(&c.sup, &o->policy);
 	r = setup(&c);
 	if (r < 0) {
