@@ -172,6 +172,42 @@ static int run_apply(struct run_opts *o, int opt, const char *v)
 	}
 }
 
+/* Environment twins fill what the command line left unset (seen[opt]).
+ * Returns -1 to go on, or an exit status. */
+static int run_env_twins_apply(struct run_opts *o, const bool *seen)
+{
+	const char *e;
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(run_env_twins); i++) {
+		if ((seen && seen[run_env_twins[i].opt]) || !(e = getenv(run_env_twins[i].env)) ||
+		    !*e)
+			continue;
+		r = run_apply(o, run_env_twins[i].opt, e);
+		if (r >= 0)
+			return r;
+	}
+	if ((e = getenv("BERTH_NO_CGROUP")) && strcmp(e, "1") == 0)
+		o->no_cgroup = true;
+	return -1;
+}
+
+int cmd_run_plan(const struct worker *w, json_t **out)
+{
+	struct run_opts o;
+	int r;
+
+	run_opts_init(&o);
+	r = run_env_twins_apply(&o, NULL);
+	if (r >= 0)
+		return r;
+	o.worker = w->name;
+	o.app_dir = w->app_dir;
+	o.start = w->start;
+	*out = run_describe(&o);
+	return 0;
+}
+
 /*
  * Parse `run`'s options into o (which run_opts_init() prepared) and the
  * --pass-env names.  *worker_arg is the index of the worker name.
@@ -211,16 +247,9 @@ static int cmd_run_parse(int argc, char **argv, struct run_opts *o, char ***pass
 				return r;
 		}
 	}
-	/* Environment twins fill what the command line left unset. */
-	for (size_t i = 0; i < ARRAY_SIZE(run_env_twins); i++) {
-		if (seen[run_env_twins[i].opt] || !(e = getenv(run_env_twins[i].env)) || !*e)
-			continue;
-		r = run_apply(o, run_env_twins[i].opt, e);
-		if (r >= 0)
-			return r;
-	}
-	if ((e = getenv("BERTH_NO_CGROUP")) && strcmp(e, "1") == 0)
-		o->no_cgroup = true;
+	r = run_env_twins_apply(o, seen);
+	if (r >= 0)
+		return r;
 	if (!*npass && (e = getenv("BERTH_PASS_ENV")))
 		commands_pass_env_add(pass, npass, e);
 	if (o->policy.restart_max_ms < o->policy.restart_min_ms)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "env.h"
 #include "exitcodes.h"
 
 int commands_load_app(const struct cli_global *g, struct app *app)
@@ -140,7 +141,22 @@ int cmd_show(const struct cli_global *g, int argc, char **argv)
 	r = commands_load_worker(g, argv[first], &app, &w);
 	if (r)
 		return r;
-	json_t *j = worker_to_json(&w);
+	json_t *j = worker_to_json(&w), *plan = NULL;
+	char **envp = NULL;
+
+	r = cmd_run_plan(&w, &plan);
+	if (r == 0)
+		r = commands_worker_env(g, &app, &w, NULL, &envp);
+	if (r) {
+		json_decref(j);
+		json_decref(plan);
+		worker_free(&w);
+		app_free(&app);
+		return r;
+	}
+	json_object_set_new(plan, "environment", env_names_json(envp));
+	strv_free(envp);
+	json_object_set_new(j, "plan", plan);
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	printf("%s\n", s);
 	free(s);

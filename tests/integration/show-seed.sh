@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The two configurations of Platform.sh's "Work with workers" page (one
+# relying on inheritance, one spelling every key out per worker) give
+# byte-identical `berth show` output for both workers; `list` and `show`
+# of the bundled example; usage errors exit 2.
+set -u
+seed="$TOP_SRCDIR/tests/data/seed"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+BERTH_STATE_DIR="$tmp/state"
+export BERTH_STATE_DIR
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; fail=1; }
+echo "1..8"
+
+for w in queue mail; do
+	"$BERTH" -C "$seed/inherit" show "$w" > "$tmp/a" 2> "$tmp/err" &&
+		"$BERTH" -C "$seed/explicit" show "$w" > "$tmp/b" 2>> "$tmp/err"
+	if [ $? -eq 0 ] && cmp -s "$tmp/a" "$tmp/b" && [ -s "$tmp/a" ]; then
+		ok "seed configurations give identical berth show for $w"
+	else
+		not_ok "seed configurations differ for $w"
+		diff "$tmp/a" "$tmp/b" | sed 's/^/# /'
+		sed 's/^/# /' "$tmp/err"
+	fi
+done
+
+ex="$TOP_SRCDIR/contrib/examples"
+out=$("$BERTH" -C "$ex" list)
+want="queue  M     python3 queue-worker.py
+mail   S     python3 mail-worker.py"
+[ "$out" = "$want" ] && ok "berth list" || { not_ok "berth list"; echo "$out" | sed 's/^/# /'; }
+
+"$BERTH" -C "$ex" show mail > "$tmp/mail.json"
+if python3 - "$tmp/mail.json" <<'PY'
+import json, sys
+w = json.load(open(sys.argv[1]))
+assert w["name"] == "mail" and w["size"]["name"] == "S"
+assert w["mounts"] == [] and w["disk"] == 256
+assert [r["name"] for r in w["relationships"]] == ["emails"]
+assert w["variables"] == {"env": {"type": "worker"}}
+assert w["plan"]["stop"]["timeout_ms"] == 15000
+assert "TYPE" in w["plan"]["environment"]
+assert w["plan"]["argv"][:2] == ["/bin/sh", "-c"]
+PY
+then ok "berth show mail: inherited and overridden keys, plan"; else not_ok "berth show mail"; fi
+
+BERTH_STOP_TIMEOUT=3s "$BERTH" -C "$ex" show mail | grep -q '"timeout_ms": 3000' &&
+	ok "show follows BERTH_STOP_TIMEOUT" || not_ok "show ignores BERTH_STOP_TIMEOUT"
+
+"$BERTH" -C "$ex" show nosuch > /dev/null 2> "$tmp/err"
+[ $? -eq 2 ] && grep -q "no worker named 'nosuch' (workers: queue, mail)" "$tmp/err" &&
+	ok "unknown worker: exit 2 and the list of workers" || not_ok "unknown worker"
+
+"$BERTH" --bogus > /dev/null 2>&1
+[ $? -eq 2 ] && ok "unknown option: exit 2" || not_ok "unknown option"
+
+"$BERTH" -C "$ex" run > /dev/null 2>&1
+[ $? -eq 2 ] && ok "run without a worker: exit 2" || not_ok "run without a worker"
+exit $fail
