@@ -95,7 +95,7 @@ int supervise_policy_set(struct supervise_policy *p, const char *key, const char
 			*why = "expected control-group, mixed or process";
 			return -EINVAL;
 		}
-	} else if (strcmp(key, "leftover-policy") == 0) {
+	} else if (strcmp(key, "leftover-policy") == 0 || strcmp(key, "leftover") == 0) {
 		if (supervise_leftover_parse(value, &p->leftover) < 0) {
 			*why = "expected kill or restart";
 			return -EINVAL;

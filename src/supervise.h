@@ -145,7 +145,7 @@ int supervise_policy_check(const struct supervise_policy *p, const char **why);
  *   kill-grace      durations ("15", "15s", "300ms", "2m")
  *   stop-signal     "TERM", "SIGINT", "3" (not KILL or STOP)
  *   kill-mode       control-group | mixed | process
- *   leftover-policy kill | restart
+ *   leftover-policy (or leftover) kill | restart
  *   restart-factor  1..1000
  *   max-restarts    0..1000 | unlimited
  *   quit-stops      yes | no

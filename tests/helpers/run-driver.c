@@ -6,7 +6,7 @@
  *   run-driver [options] APP_DIR START_COMMAND
  * Options mirror `berth run`'s: --stop-timeout MS, --stop-signal SIG,
  * --kill-mode MODE, --restart-min MS, --restart-max MS, --restart-reset MS,
- * --max-restarts N, --restart-window MS, --leftover-policy P, --no-cgroup,
+ * --max-restarts N, --restart-window MS, --leftover P (or --leftover-policy), --no-cgroup,
  * --cgroup-parent PATH, --log-format text|json, --debug, and, for tests of
  * the other cgroup layouts, --cgroup-mode v2|hybrid|v1.
  * The worker's environment is the driver's own (tests only).

@@ -104,7 +104,7 @@ for mode in host pid1; do
 	# --- leftover policy restart (Platform.sh) ---------------------------
 	: >"$CLOG"
 	write_app "$TEST_CHILD --log $CLOG start cgroup escape exit 0"
-	start_run "$mode" --leftover-policy restart --stop-timeout 500ms --restart-min 10ms \
+	start_run "$mode" --leftover restart --stop-timeout 500ms --restart-min 10ms \
 		--max-restarts 2 --restart-window 60s
 	wait_run 20
 	is "$RUN_RC" 0 "$mode: leftover policy restart: status of the last run"
