@@ -41,6 +41,7 @@ struct run_ctx {
 	struct cgroup cg;
 	bool have_cg;
 	bool cg_killed;        /* cgroup.kill was used on the instance */
+	uint64_t oom_kills;    /* the cgroup's OOM kill counter, last seen */
 	int sfd, epfd, cwd_fd;
 	pid_t main_pid;        /* 0 when no main process (reaped) */
 	int pidfd;
@@ -329,6 +330,19 @@ static void log_exit(struct run_ctx *c, int status)
 			WCOREDUMP(status) ? " (core dumped)" : "", (unsigned long long)up);
 }
 
+/* Say so when the OOM killer struck the worker (memory limit reached). */
+static void check_oom(struct run_ctx *c)
+{
+	uint64_t n;
+
+	if (!c->have_cg || cgroup_oom_kills(&c->cg, &n) < 0 || n <= c->oom_kills)
+		return;
+	log_msg(LOG_LVL_WARN, "oom", "the kernel's OOM killer killed %llu process%s of the worker "
+		"(memory limit reached)", (unsigned long long)(n - c->oom_kills),
+		n - c->oom_kills == 1 ? "" : "es");
+	c->oom_kills = n;
+}
+
 /* Reap every child that has exited: the worker's main process, and the
  * orphans that came to us as PID 1 or subreaper. */
 static void reap_all(struct run_ctx *c)
@@ -343,6 +357,7 @@ static void reap_all(struct run_ctx *c)
 			continue;
 		}
 		log_exit(c, status);
+		check_oom(c);
 		epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 		close(c->pidfd);
 		c->pidfd = -1;
@@ -447,6 +462,14 @@ static int setup(struct run_ctx *c)
 		if (r < 0)
 			return r; /* logged, naming the path and --no-cgroup */
 		c->have_cg = true;
+		if (o->limits) {
+			/* Fail closed: a worker never runs without its limits. */
+			r = cgroup_apply_limits(&c->cg, o->limits);
+			if (r < 0)
+				return r; /* logged */
+		}
+		if (cgroup_oom_kills(&c->cg, &c->oom_kills) < 0)
+			c->oom_kills = 0;
 		if (c->cg.events_fd >= 0) {
 			struct epoll_event ce = {.events = EPOLLPRI, .data.u32 = TAG_EVENTS};
 			if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->cg.events_fd, &ce) < 0)

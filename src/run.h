@@ -28,6 +28,7 @@ struct run_opts {
 	const char *instance;        /* cgroup name; NULL: "berth-WORKER-PID" */
 	bool force_mode;             /* tests: use only the hierarchies of... */
 	enum cgroup_mode mode;       /* ...this mode (cgroup_layout_force) */
+	const struct cgroup_limits *limits; /* written to the cgroup; NULL: none */
 	int stdin_fd;                /* the worker's stdin; -1 (default): /dev/null */
 	const struct spawn_step *steps; /* pre-exec steps (later issues) */
 	size_t n_steps;

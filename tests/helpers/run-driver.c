@@ -7,7 +7,8 @@
  * Options mirror `berth run`'s: --stop-timeout MS, --stop-signal SIG,
  * --kill-mode MODE, --restart-min MS, --restart-max MS, --restart-reset MS,
  * --max-restarts N, --restart-window MS, --leftover P (or --leftover-policy), --no-cgroup,
- * --cgroup-parent PATH, --log-format text|json, --debug, and, for tests of
+ * --cgroup-parent PATH, --log-format text|json, --debug, --memory BYTES
+ * (cgroup limits, with pids.max 512), and, for tests of
  * the other cgroup layouts, --cgroup-mode v2|hybrid|v1.
  * The worker's environment is the driver's own (tests only).
  */
@@ -28,6 +29,7 @@ extern char **environ;
 int main(int argc, char **argv)
 {
 	struct run_opts o;
+	struct cgroup_limits limits = {0};
 	enum log_format fmt = LOG_FMT_TEXT;
 	enum log_level lvl = LOG_LVL_INFO;
 	int i;
@@ -54,6 +56,11 @@ int main(int argc, char **argv)
 		i++;
 		if (strcmp(a, "--cgroup-parent") == 0) {
 			o.cgroup_parent = v;
+		} else if (strcmp(a, "--memory") == 0) {
+			if (parse_bytes(v, &limits.memory_bytes) < 0)
+				return 2;
+			limits.pids_max = 512;
+			o.limits = &limits;
 		} else if (strcmp(a, "--cgroup-mode") == 0) {
 			static const enum cgroup_mode modes[] = {CGROUP_MODE_V2, CGROUP_MODE_HYBRID,
 								 CGROUP_MODE_V1};

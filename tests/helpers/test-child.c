@@ -14,6 +14,7 @@
  *                    and runs until killed (logs "ESCAPE pid")
  *   orphans N        leave N orphans that exit after 100 ms (parent gone)
  *   zombies N        fork N children that exit at once and are never reaped
+ *   hog MB           allocate and touch MB MiB of memory
  *   fds | sigmask | cwd | env | cgroup | tty    print facts about itself
  *                    (sigmask: SigBlk/SigIgn as inherited, printed first)
  *   sleep MS         sleep (signals are logged meanwhile)
@@ -330,6 +331,16 @@ int main(int argc, char **argv)
 			orphans((int)need_num(argc, argv, ++i));
 		} else if (strcmp(c, "zombies") == 0) {
 			zombies((int)need_num(argc, argv, ++i));
+		} else if (strcmp(c, "hog") == 0) {
+			long mb = need_num(argc, argv, ++i);
+			logf_("HOG %ld %d", mb, (int)getpid());
+			for (long k = 0; k < mb; k++) {
+				char *m = malloc(1 << 20);
+				if (!m)
+					break;
+				memset(m, 1, 1 << 20); /* touched: resident */
+			}
+			logf_("HOGGED %ld %d", mb, (int)getpid());
 		} else if (strcmp(c, "fds") == 0) {
 			print_fds();
 		} else if (strcmp(c, "sigmask") == 0) {

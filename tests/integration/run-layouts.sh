@@ -58,4 +58,20 @@ for m in v2 v1 hybrid; do
 	check "$m: no leftover survives" all_gone $(logged_pids ESCAPE)
 done
 [ "$T_N" -gt 0 ] || skip_all "no usable cgroup layout"
+
+# Limits (run_opts.limits) and the OOM report: a worker that touches more
+# than its memory limit is killed by the kernel, berth says so, restarts.
+: >"$CLOG"
+: >"$BLOG"
+"$RUN_DRIVER" --memory 64M --max-restarts 1 "$APP" \
+	"$TEST_CHILD --log $CLOG start hog 256 exit 0" >>"$BLOG" 2>&1 </dev/null &
+RUN_PID=$! BERTH_PID=$!
+STARTED_PIDS="$STARTED_PIDS $RUN_PID"
+RUN_T0=$(now_ms)
+wait_run 30
+is "$RUN_RC" 137 "memory limit: the OOM-killed run's status (128 + SIGKILL)"
+is "$(count_lines "$CLOG" '^HOGGED ')" 0 "memory limit: the worker never got its 256 MiB"
+is "$(count_lines "$BLOG" 'OOM killer killed')" 2 "memory limit: each OOM kill reported"
+is "$(count_lines "$CLOG" '^START ')" 2 "memory limit: restarted after the OOM kill"
+
 done_testing
