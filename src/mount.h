@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Applying the mount plan in the worker's child: a private mount namespace
+ * (propagation cut before the first mount), the disk image, a fresh scratch
+ * directory, the host tree and the app root read-only, each storage source
+ * resolved once by fd without symlinks and moved onto its target fd
+ * (open_tree + mount_setattr + move_mount), re-checked by device and inode,
+ * the storage root masked, a private /tmp and /dev/shm, and the cwd moved
+ * onto the read-only app root.  mount_ctx_init() runs in berth (the parent)
+ * first: it checks the app root and creates missing mount points there,
+ * with clear messages.
+ */
+#ifndef BERTH_MOUNT_H
+#define BERTH_MOUNT_H
+
+#include <sys/types.h>
+
+#include "mountplan.h"
+#include "spawn.h"
+#include "storage.h"
+
+#define MOUNT_ERRBUF_SIZE 512
+
+struct mount_ctx {
+	const struct mountplan *plan; /* borrowed */
+	const struct storage *st;     /* borrowed */
+	dev_t app_dev;		      /* identity of the app root */
+	ino_t app_ino;
+	unsigned safepath_flags; /* tests: SAFEPATH_FALLBACK */
+	int *fds;		 /* per op: its source, opened in the child */
+	char *errbuf;		 /* shared with the child: "mounts (what failed)" */
+};
+
+/*
+ * Parent side, once before the first start: open the app root, record its
+ * identity, resolve every mount target beneath it without symlinks, and
+ * create the missing ones that are not inside another mount (mkdirat, root,
+ * 0755).  A target whose path has a symlink or a non-directory, or that is
+ * missing from a read-only app tree, is refused with a message naming the
+ * mount.  Returns 0 or -errno (logged).
+ */
+int mount_ctx_init(struct mount_ctx *m, const struct mountplan *p, const struct storage *st);
+void mount_ctx_free(struct mount_ctx *m);
+
+/*
+ * Child side (a struct spawn_step's run): apply the plan to the calling
+ * process, which must be root and single-threaded.  Only system calls, no
+ * allocation.  On failure returns -errno and leaves a description in
+ * m->errbuf; the process must then exit (its namespace dies with it, so
+ * nothing it mounted outlives it).
+ */
+int mount_apply(void *m);
+
+/* The step for spawn_opts.steps; its name is the shared error buffer, so
+ * spawn's message names what failed. */
+struct spawn_step mount_step(struct mount_ctx *m);
+
+#endif

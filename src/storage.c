@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The instance's storage on the host (see storage.h): key directories by
+ * fd, the instance lock, service directories, the ext4 image and its loop
+ * device, the helpers (mkfs.ext4, e2fsck, resize2fs) run by absolute path
+ * with an empty environment, and removal of scratch trees by fd.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/loop.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "safepath.h"
+#include "storage.h"
+#include "util.h"
+
+#define TREE_MAX_DEPTH 32
+
+uint64_t storage_image_bytes(uint64_t disk_mb)
+{
+	return disk_mb * 1000000ULL / 4096 * 4096;
+}
+
+/* --- removing trees by fd ------------------------------------------------ */
+
+/* Empty the directory dfd.  Deeper than TREE_MAX_DEPTH, subdirectories are
+ * moved up to topfd as "<base>.d<k>" and removed later by the caller. */
+static int empty_dir(int dfd, int depth, int topfd, const char *base, unsigned *moved)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	int r = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		if (unlinkat(fd, n, 0) == 0 || errno == ENOENT)
+			continue;
+		if (errno != EISDIR && errno != EPERM) {
+			r = -errno;
+			continue;
+		}
+		if (depth >= TREE_MAX_DEPTH) {
+			char to[300];
+			snprintf(to, sizeof(to), "%s.d%u", base, (*moved)++);
+			if (renameat(fd, n, topfd, to) < 0)
+				r = -errno;
+			continue;
+		}
+		int sub = openat(fd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			r = -errno;
+			continue;
+		}
+		int q = empty_dir(sub, depth + 1, topfd, base, moved);
+		close(sub);
+		if (q < 0)
+			r = q;
+		else if (unlinkat(fd, n, AT_REMOVEDIR) < 0 && errno != ENOENT)
+			r = -errno;
+	}
+	closedir(d);
+	return r;
+}
+
+static int remove_one(int dirfd, const char *name, const char *base, unsigned *moved)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ENOTDIR || errno == ELOOP)
+			return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
+		return -errno;
+	}
+	int r = empty_dir(fd, 1, dirfd, base, moved);
+	close(fd);
+	if (r < 0)
+		return r;
+	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int storage_remove_tree(int dirfd, const char *name)
+{
+	unsigned moved = 0;
+	int r = remove_one(dirfd, name, name, &moved);
+
+	for (unsigned k = 0; r == 0 && k < moved; k++) {
+		char n[300];
+		snprintf(n, sizeof(n), "%s.d%u", name, k);
+		r = remove_one(dirfd, n, name, &moved);
+	}
+	return r;
+}
+
+int storage_sweep(struct storage *s)
+{
+	int r = 0;
+
+	for (int pass = 0; pass < 8; pass++) {
+		int fd = openat(s->inst_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return log_errno(-errno, "open the instance directory");
+		DIR *d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			return log_errno(-errno, "read the instance directory");
+		}
+		bool found = false;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (!str_has_prefix(e->d_name, STORAGE_SCRATCH_OLD))
+				continue;
+			found = true;
+			int q = storage_remove_tree(s->inst_fd, e->d_name);
+			if (q < 0)
+				r = log_errno(q, "remove the old scratch directory %s", e->d_name);
+		}
+		closedir(d);
+		if (!found || r < 0)
+			break;
+	}
+	return r;
+}
+
+/* --- helpers and the image ------------------------------------------------ */
+
+/* Run path argv with an empty environment, stdin/stdout on /dev/null,
+ * stderr into out and the image as fd 3 (argv names it /proc/self/fd/3).
+ * Returns the exit status (0-255), or -errno when it could not be run. */
+static int run_helper(const char *path, const char *const argv[], int imgfd, struct strbuf *out)
+{
+	char *envp[] = {NULL}, buf[1024];
+	int status, p[2];
+	ssize_t n;
+
+	if (access(path, X_OK) < 0)
+		return -errno;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(p[1], 2) < 0 ||
+		    dup2(imgfd, 3) < 0)
+			_exit(127);
+		syscall(SYS_close_range, 4U, ~0U, 0U);
+		execve(path, (char *const *)argv, envp);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (out->len < 4096)
+			strbuf_add(out, buf, (size_t)n);
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int helper(const char *path, const char *const argv[], int imgfd, int ok_max)
+{
+	struct strbuf out = {0};
+	int r = run_helper(path, argv, imgfd, &out);
+
+	if (r < 0) {
+		strbuf_release(&out);
+		return log_errno(r, "cannot run %s", path);
+	}
+	if (r > ok_max) {
+		while (out.len && (out.buf[out.len - 1] == '\n'))
+			out.buf[--out.len] = '\0';
+		log_error("%s failed (exit status %d): %s", path, r, out.len ? out.buf : "");
+		strbuf_release(&out);
+		return -EIO;
+	}
+	strbuf_release(&out);
+	return 0;
+}
+
+static int mkfs_image(const struct storage_opts *o, int imgfd)
+{
+	char owner[64];
+	const char *mkfs = o->mkfs ? o->mkfs : STORAGE_MKFS;
+	snprintf(owner, sizeof(owner), "root_owner=%u:%u,nodiscard",
+		 o->uid == (uid_t)-1 ? 0U : (unsigned)o->uid,
+		 o->uid == (uid_t)-1 ? 0U : (unsigned)o->gid);
+	const char *argv[] = {
+	    mkfs, "-q", "-F", "-m", "0", "-L", "berth", "-E", owner, "/proc/self/fd/3", NULL};
+	return helper(mkfs, argv, imgfd, 0);
+}
+
+static int resize_image(const struct storage_opts *o, int imgfd, uint64_t have, uint64_t want)
+{
+	const char *fsck = o->e2fsck ? o->e2fsck : STORAGE_E2FSCK;
+	const char *rs = o->resize2fs ? o->resize2fs : STORAGE_RESIZE2FS;
+	char size[32];
+	const char *fsck_argv[] = {fsck, "-f", "-p", "/proc/self/fd/3", NULL};
+	const char *rs_argv[] = {rs, "/proc/self/fd/3", size, NULL};
+	int r;
+
+	snprintf(size, sizeof(size), "%" PRIu64 "K", want / 1024);
+	r = helper(fsck, fsck_argv, imgfd, 1); /* 1: errors corrected */
+	if (r < 0)
+		return r;
+	if (want > have && fallocate(imgfd, 0, 0, (off_t)want) < 0)
+		return log_errno(-errno, "grow the disk image to %" PRIu64 " bytes", want);
+	r = helper(rs, rs_argv, imgfd, 0);
+	if (r < 0) {
+		if (want < have)
+			log_error("cannot shrink the disk to %" PRIu64 " bytes: does the data fit?",
+				  want);
+		return r;
+	}
+	if (want < have && ftruncate(imgfd, (off_t)want) < 0)
+		return log_errno(-errno, "shrink the disk image");
+	log_info("disk image resized from %" PRIu64 " to %" PRIu64 " bytes", have, want);
+	return 0;
+}
+
+static int loop_attach(int imgfd, const char *label, struct storage *s)
+{
+	_cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return -errno;
+	for (int tries = 0; tries < 16; tries++) {
+		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (n < 0)
+			return -errno;
+		snprintf(s->loop_dev, sizeof(s->loop_dev), "/dev/loop%d", n);
+		_cleanup_close_ int fd = open(s->loop_dev, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		struct loop_config cfg;
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.fd = (unsigned)imgfd;
+		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+		snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "berth:%s", label);
+		int r = ioctl(fd, LOOP_CONFIGURE, &cfg);
+		if (r < 0 && (errno == EINVAL || errno == ENOTTY)) {
+			/* before 5.8: set the file, then the flags */
+			r = ioctl(fd, LOOP_SET_FD, imgfd);
+			if (r == 0 && ioctl(fd, LOOP_SET_STATUS64, &cfg.info) < 0) {
+				int err = errno;
+				ioctl(fd, LOOP_CLR_FD, 0);
+				return -err;
+			}
+		}
+		if (r < 0 && errno == EBUSY)
+			continue; /* taken meanwhile */
+		if (r < 0)
+			return -errno;
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		s->loop_rdev = st.st_rdev;
+		s->loop_fd = TAKE_FD(fd);
+		return 0;
+	}
+	return -EBUSY;
+}
+
+/* Mount the image detached (never attached to any tree: invisible on the
+ * host), set the root's owner and create the local sources in it. */
+static int check_and_fill(const struct mountplan *p, struct storage *s)
+{
+	_cleanup_close_ int fsfd = fsopen("ext4", FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return -errno;
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", s->loop_dev, 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	_cleanup_close_ int mfd =
+	    fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (mfd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(mfd, &st) < 0)
+		return -errno;
+	if (st.st_dev != s->loop_rdev)
+		return -EXDEV;
+	if (s->uid != (uid_t)-1 && fchownat(mfd, "", s->uid, s->gid, AT_EMPTY_PATH) < 0)
+		return -errno;
+	for (size_t i = 0; i < p->n_ops; i++) {
+		const struct mountplan_op *op = &p->ops[i];
+		if (op->kind != MP_BIND || op->msource != MOUNT_LOCAL)
+			continue;
+		int fd =
+		    safepath_mkdir(mfd, op->source, 0755, s->uid, s->gid, SAFEPATH_NO_XDEV, NULL);
+		if (fd < 0)
+			return log_errno(fd, "mount '%s': its source '%s' in local storage",
+					 op->target, op->source);
+		close(fd);
+	}
+	return 0;
+}
+
+/* 0: bounded; 1: no mechanism (reason logged by the caller); < 0: error. */
+static int open_disk(const struct mountplan *p, const struct storage_opts *o, struct storage *s,
+		     const char **why)
+{
+	uint64_t want = storage_image_bytes(p->disk_mb);
+	bool fresh = true;
+	int r;
+
+	*why = NULL;
+	if (o->no_disk_bound) {
+		*why = "disabled";
+		return 1;
+	}
+	if (access(o->mkfs ? o->mkfs : STORAGE_MKFS, X_OK) < 0) {
+		*why = "mkfs.ext4 is not installed (e2fsprogs)";
+		return 1;
+	}
+	if (access("/dev/loop-control", W_OK) < 0) {
+		*why = "no loop devices (/dev/loop-control)";
+		return 1;
+	}
+	_cleanup_close_ int img = openat(s->inst_fd, MOUNTPLAN_DISK_IMAGE,
+					 O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (img < 0 && errno == EEXIST) {
+		fresh = false;
+		img = openat(s->inst_fd, MOUNTPLAN_DISK_IMAGE, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (img < 0)
+		return log_errno(-errno, "open the disk image");
+	struct stat st;
+	if (fstat(img, &st) < 0)
+		return log_errno(-errno, "stat the disk image");
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		log_error("the disk image is not a plain file");
+		return -EINVAL;
+	}
+	if (fresh) {
+		if (fallocate(img, 0, 0, (off_t)want) < 0)
+			r = log_errno(-errno, "allocate the %" PRIu64 " MB disk image", p->disk_mb);
+		else
+			r = mkfs_image(o, img);
+		if (r < 0) {
+			unlinkat(s->inst_fd, MOUNTPLAN_DISK_IMAGE, 0);
+			return r;
+		}
+		log_info("created the %" PRIu64 " MB disk image", p->disk_mb);
+	} else if ((uint64_t)st.st_size != want) {
+		r = resize_image(o, img, (uint64_t)st.st_size, want);
+		if (r < 0)
+			return r;
+	}
+	s->image_bytes = want;
+	r = loop_attach(img, p->instance_dir, s);
+	if (r == -ENOENT || r == -EPERM || r == -EACCES || r == -ENXIO) {
+		*why = "no usable loop device";
+		return 1;
+	}
+	if (r < 0)
+		return log_errno(r, "attach the disk image to a loop device");
+	r = check_and_fill(p, s);
+	if (r == -ENODEV || r == -ENOSYS) {
+		*why = "the kernel cannot mount ext4 here";
+		close(s->loop_fd);
+		s->loop_fd = -1;
+		return 1;
+	}
+	if (r < 0)
+		return log_errno(r, "mount the disk image %s", s->loop_dev);
+	return 0;
+}
+
+/* --- the directories ------------------------------------------------------ */
+
+static int mkdir_root(const char *path)
+{
+	char *buf = xstrdup(path);
+
+	for (char *q = buf + 1;; q++) {
+		if (*q == '/' || !*q) {
+			char c = *q;
+			*q = '\0';
+			if (mkdir(buf, c ? 0755 : 0700) < 0 && errno != EEXIST) {
+				int r = log_errno(-errno, "create the storage root %s", buf);
+				free(buf);
+				return r;
+			}
+			*q = c;
+			if (!c)
+				break;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+static int mkdir_in(struct storage *s, int dirfd, const char *rel, mode_t mode, bool worker,
+		    const char *what)
+{
+	int fd =
+	    safepath_mkdir(dirfd, rel, mode, worker ? s->uid : 0, worker ? s->gid : 0, 0, NULL);
+	if (fd < 0)
+		return log_errno(fd, "%s %s (a symlink or a non-directory on its path is refused)",
+				 what, rel);
+	return fd;
+}
+
+int storage_open(const struct mountplan *p, const struct storage_opts *o, struct storage *s)
+{
+	struct stat st;
+	int r, fd;
+
+	memset(s, 0, sizeof(*s));
+	s->root_fd = s->inst_fd = s->loop_fd = -1;
+	s->uid = o->uid;
+	s->gid = o->uid == (uid_t)-1 ? (gid_t)-1 : o->gid;
+
+	r = mkdir_root(p->storage_root);
+	if (r < 0)
+		return r;
+	s->root_fd = open(p->storage_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->root_fd < 0 || fstat(s->root_fd, &st) < 0) {
+		r = log_errno(-errno, "open the storage root %s", p->storage_root);
+		goto fail;
+	}
+	if (st.st_uid != 0 || (st.st_mode & 022)) {
+		log_error("the storage root %s must belong to root and be writable only by it",
+			  p->storage_root);
+		r = -EPERM;
+		goto fail;
+	}
+	s->root_dev = st.st_dev;
+	s->root_ino = st.st_ino;
+
+	r = mkdir_in(s, s->root_fd, p->instance_dir, 0700, false, "the instance directory");
+	if (r < 0)
+		goto fail;
+	s->inst_fd = r;
+	if (flock(s->inst_fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		if (r == -EWOULDBLOCK)
+			log_error("the storage of %s is in use by another berth", p->instance_dir);
+		else
+			log_errno(r, "lock the instance directory");
+		goto fail;
+	}
+	for (size_t i = 0; p->service_dirs[i]; i++) {
+		char *parent = xstrdup(p->service_dirs[i]);
+		*strrchr(parent, '/') = '\0';
+		fd = mkdir_in(s, s->root_fd, parent, 0700, false, "the service directory");
+		free(parent);
+		if (fd >= 0) {
+			close(fd);
+			fd = mkdir_in(s, s->root_fd, p->service_dirs[i], 0755, true,
+				      "the service directory");
+		}
+		if (fd < 0) {
+			r = fd;
+			goto fail;
+		}
+		close(fd);
+	}
+
+	r = storage_sweep(s);
+	if (r < 0)
+		goto fail;
+
+	const char *why = NULL;
+	if (p->has_disk) {
+		r = open_disk(p, o, s, &why);
+		if (r < 0)
+			goto fail;
+		s->bounded = r == 0;
+		if (r == 1) {
+			if (o->require_quota) {
+				log_error("disk: cannot bound local storage to %" PRIu64
+					  " MB (%s) and --require-disk-quota is set",
+					  p->disk_mb, why);
+				r = -EOPNOTSUPP;
+				goto fail;
+			}
+			log_msg(LOG_LVL_WARN, "disk-unbounded",
+				"disk: cannot bound local storage to %" PRIu64
+				" MB (%s); running without the bound",
+				p->disk_mb, why);
+		}
+	}
+	/* The local directory: the image's mount point, or the storage itself. */
+	fd = mkdir_in(s, s->inst_fd, MOUNTPLAN_LOCAL_DIR, s->bounded ? 0700 : 0755, !s->bounded,
+		      "the local storage directory");
+	if (fd < 0) {
+		r = fd;
+		goto fail;
+	}
+	for (size_t i = 0; !s->bounded && i < p->n_ops; i++) {
+		const struct mountplan_op *op = &p->ops[i];
+		if (op->kind != MP_BIND || op->msource != MOUNT_LOCAL)
+			continue;
+		int q =
+		    safepath_mkdir(fd, op->source, 0755, s->uid, s->gid, SAFEPATH_NO_XDEV, NULL);
+		if (q < 0) {
+			close(fd);
+			r = log_errno(q, "mount '%s': its source '%s' in local storage", op->target,
+				      op->source);
+			goto fail;
+		}
+		close(q);
+	}
+	close(fd);
+	return 0;
+fail:
+	storage_close(s);
+	return r;
+}
+
+void storage_close(struct storage *s)
+{
+	if (s->inst_fd >= 0)
+		storage_sweep(s);
+	if (s->loop_fd >= 0)
+		close(s->loop_fd);
+	if (s->inst_fd >= 0)
+		close(s->inst_fd); /* releases the lock */
+	if (s->root_fd >= 0)
+		close(s->root_fd);
+	s->loop_fd = s->inst_fd = s->root_fd = -1;
+}

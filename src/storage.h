@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The instance's storage on the host, prepared by berth (the parent) before
+ * any worker starts: the directories keyed <root>/<project>/<environment>/
+ * <app>/<instance>/ (created step by step beneath an O_PATH fd of the root,
+ * never following links), the shared service directories, and the disk
+ * bound: an ext4 image of `disk` MB attached to a loop device
+ * (LOOP_CONFIGURE, autoclear).  The image is never mounted in berth's
+ * namespace: mount.c mounts it in each worker's private namespace, so
+ * nothing stays mounted on the host once the worker and berth are gone.
+ */
+#ifndef BERTH_STORAGE_H
+#define BERTH_STORAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mountplan.h"
+
+#define STORAGE_MKFS	    "/sbin/mkfs.ext4"
+#define STORAGE_E2FSCK	    "/sbin/e2fsck"
+#define STORAGE_RESIZE2FS   "/sbin/resize2fs"
+#define STORAGE_SCRATCH_OLD "tmp.old." /* scratch directories being removed */
+
+struct storage_opts {
+	uid_t uid; /* owner of what the worker writes; (uid_t)-1: root */
+	gid_t gid;
+	bool require_quota; /* --require-disk-quota: no disk bound is an error */
+	bool no_disk_bound; /* tests: act as if no mechanism were available */
+	const char *mkfs;   /* NULL: STORAGE_MKFS, and so on */
+	const char *e2fsck;
+	const char *resize2fs;
+};
+
+struct storage {
+	int root_fd;	/* the storage root, O_PATH */
+	int inst_fd;	/* the instance directory, O_RDONLY, flock()ed */
+	dev_t root_dev; /* identity of the root, re-checked by the worker's child */
+	ino_t root_ino;
+	bool bounded;	   /* the disk bound is in force */
+	int loop_fd;	   /* the loop device, or -1 */
+	char loop_dev[32]; /* "/dev/loopN" */
+	dev_t loop_rdev;
+	uint64_t image_bytes; /* the image's size */
+	uid_t uid;
+	gid_t gid;
+};
+
+/*
+ * Prepare the plan's storage: create the storage root (0700) and the key
+ * directories (0700, root), lock the instance (a second berth for the same
+ * instance is refused), create the service directories and, when the plan
+ * has a disk, the image (mkfs.ext4 on first use, e2fsck + resize2fs when
+ * `disk` changed) and its loop device; check that it mounts and create the
+ * local mounts' source directories in it.  Local mount sources are created
+ * in the plain local directory when there is no bound.  Leftover scratch
+ * directories of earlier runs are removed.  Without a disk mechanism: one
+ * warning, no bound, unless require_quota (then -EOPNOTSUPP).  Returns 0 or
+ * -errno (logged).
+ */
+int storage_open(const struct mountplan *p, const struct storage_opts *o, struct storage *s);
+
+/* Remove the scratch directories earlier starts left behind (by fd, never
+ * following links).  Safe to call between starts. */
+int storage_sweep(struct storage *s);
+
+/* Sweep, release the loop device (autoclear detaches it once no worker
+ * namespace mounts it any more), unlock, close. */
+void storage_close(struct storage *s);
+
+/* Remove the tree `name` beneath dirfd without following links (unlinkat by
+ * fd; very deep trees are flattened, not recursed into without bound). */
+int storage_remove_tree(int dirfd, const char *name);
+
+/* Image size in bytes for disk MB (10^6 bytes), rounded down to 4 KiB. */
+uint64_t storage_image_bytes(uint64_t disk_mb);
+
+#endif
