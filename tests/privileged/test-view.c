@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker's view through the real start path: view_open() in the test
+ * (berth's side), view_step() as a spawn_worker() step, /bin/sh -c in the
+ * child; and a failing step reported with what failed.  As root, under
+ * /var/tmp, everything removed afterwards.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "spawn.h"
+#include "util.h"
+#include "view.h"
+
+#define S(x) ((char *)(x))
+
+static char base[64];
+static char *app, *sroot;
+static struct mount mounts[2];
+static struct worker w;
+static struct view_opts vo;
+
+static void setup(void)
+{
+	log_setup(LOG_FMT_TEXT, LOG_LVL_ERROR, "test");
+	strcpy(base, "/var/tmp/berth-view-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	app = xasprintf("%s/app", base);
+	sroot = xasprintf("%s/state/storage", base);
+	ck_assert_int_eq(mkdir(app, 0755), 0);
+	memset(&w, 0, sizeof(w));
+	mounts[0] = (struct mount){.path = S("data"), .source = MOUNT_LOCAL, .source_path = S("d")};
+	mounts[1] =
+	    (struct mount){.path = S("var/cache"), .source = MOUNT_TMP, .source_path = S("c")};
+	w.name = S("queue");
+	w.app_name = S("app");
+	w.app_dir = app;
+	w.has_disk = true;
+	w.disk_mb = 16;
+	w.mounts = mounts;
+	w.n_mounts = 2;
+	memset(&vo, 0, sizeof(vo));
+	vo.state_dir = xasprintf("%s/state", base); /* storage root: <state>/storage */
+	vo.project = "p";
+	vo.environment = "e";
+	vo.uid = (uid_t)-1;
+	vo.gid = (gid_t)-1;
+}
+
+static void teardown(void)
+{
+	_cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", base);
+	ck_assert_int_eq(system(cmd), 0);
+	free(app);
+	free(sroot);
+	free((char *)vo.state_dir);
+}
+
+static int start(struct view *v, const char *script)
+{
+	_cleanup_close_ int cwd = open(app, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *s = spawn_script(script, SIGTERM);
+	char path[] = "PATH=/usr/bin:/bin";
+	char *const env[] = {path, NULL};
+	struct spawn_step step = view_step(v);
+	struct spawn_opts o = {
+	    .script = s,
+	    .envp = env,
+	    .cwd_fd = cwd,
+	    .stdin_fd = -1,
+	    .steps = &step,
+	    .n_steps = 1,
+	};
+	struct spawn_result res;
+	int status;
+
+	ck_assert_int_eq(spawn_worker(&o, &res), 0);
+	ck_assert_int_eq(waitpid(res.pid, &status, 0), res.pid);
+	close(res.pidfd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+START_TEST(test_through_spawn)
+{
+	struct view v;
+
+	ck_assert_int_eq(view_open(&w, &vo, &v), 0);
+	ck_assert(v.st.bounded);
+	/* the missing mount point var/cache was made in the app tree */
+	_cleanup_free_ char *vc = xasprintf("%s/var/cache", app);
+	ck_assert_int_eq(access(vc, F_OK), 0);
+	_cleanup_free_ char *script =
+	    xasprintf("set -e; test \"$(pwd)\" = '%s'; echo 1 > data/f; echo 2 > var/cache/f; "
+		      "echo 3 > /tmp/f; if (echo x > x) 2>/dev/null; then exit 3; fi; "
+		      "grep -q ' %s/data rw,nosuid,nodev' /proc/self/mountinfo",
+		      app, app);
+	ck_assert_int_eq(start(&v, script), 0);
+	ck_assert_int_eq(start(&v, "set -e; test \"$(cat data/f)\" = 1; test ! -e var/cache/f; "
+				   "test ! -e /tmp/f"),
+			 0);
+	view_sweep(&v);
+	view_close(&v);
+}
+END_TEST
+
+START_TEST(test_step_failure)
+{
+	struct view v;
+
+	ck_assert_int_eq(view_open(&w, &vo, &v), 0);
+	/* the app's mount point replaced by a symlink after berth checked it */
+	_cleanup_free_ char *d = xasprintf("%s/data", app);
+	ck_assert_int_eq(rmdir(d), 0);
+	ck_assert_int_eq(symlink("/etc", d), 0);
+	ck_assert_int_eq(start(&v, "exit 0"), BERTH_EXIT_SETUP);
+	ck_assert_str_eq(v.m.errbuf, "mounts (open the target 'data')");
+	view_close(&v);
+}
+END_TEST
+
+START_TEST(test_describe)
+{
+	json_t *j = view_describe(&w, &vo);
+	ck_assert_ptr_nonnull(j);
+	json_t *st = json_object_get(j, "storage");
+	ck_assert_str_eq(json_string_value(json_object_get(st, "root")), sroot);
+	json_decref(j);
+	vo.project = "..";
+	ck_assert_ptr_null(view_describe(&w, &vo));
+}
+END_TEST
+
+int main(void)
+{
+	bool strict = getenv("BERTH_STRICT") && strcmp(getenv("BERTH_STRICT"), "1") == 0;
+
+	if (geteuid() != 0 || access("/dev/loop-control", W_OK) < 0 ||
+	    access(STORAGE_MKFS, X_OK) < 0) {
+		fprintf(stderr, "test-view: needs root, loop devices and e2fsprogs%s\n",
+			strict ? " (BERTH_STRICT=1: failing)" : "; skipped");
+		return strict ? EXIT_FAILURE : 77;
+	}
+	Suite *s = suite_create("view");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_through_spawn);
+	tcase_add_test(tc, test_step_failure);
+	tcase_add_test(tc, test_describe);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
