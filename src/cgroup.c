@@ -42,13 +42,50 @@
 
 static const char *const ctl_name[] = {"memory", "cpu", "pids"}; /* bit i of CG_CTL_* */
 
+/*
+ * berth's own leaf on pure v2.  A process is in one cgroup, so the leaf is
+ * per process, not per instance: an instance created beneath P while berth
+ * sits in P/<name>-supervisor is created beside the first (P is still where
+ * berth came from), and the removal of the last instance beneath P turns off
+ * the controllers berth enabled there, moves berth back and removes the
+ * leaf.  The one piece of state that is unavoidably per process.
+ */
+static struct {
+	char *home;       /* P, relative to the cgroup2 mount ("" for its root) */
+	char *home_path;  /* P's absolute path */
+	char *name;       /* "<name>-supervisor" */
+	unsigned enabled; /* CG_CTL_* berth enabled in P's cgroup.subtree_control */
+} leaf;
+
+static void leaf_forget(void)
+{
+	free(leaf.home);
+	free(leaf.home_path);
+	free(leaf.name);
+	memset(&leaf, 0, sizeof(leaf));
+}
+
+/* Is rel (relative to the cgroup2 mount) berth's own leaf? */
+static bool is_leaf(const char *rel)
+{
+	size_t n;
+
+	if (!leaf.name)
+		return false;
+	n = strlen(leaf.home);
+	if (n == 0)
+		return strcmp(rel, leaf.name) == 0;
+	return strncmp(rel, leaf.home, n) == 0 && rel[n] == '/' &&
+	       strcmp(rel + n + 1, leaf.name) == 0;
+}
+
 /* ---- creation ------------------------------------------------------------- */
 
 static void cg_init(struct cgroup *cg, enum cgroup_mode mode)
 {
 	memset(cg, 0, sizeof(*cg));
 	cg->mode = mode;
-	cg->v2_fd = cg->events_fd = cg->v2_parent_fd = cg->super_fd = -1;
+	cg->v2_fd = cg->events_fd = cg->v2_parent_fd = -1;
 	for (int i = 0; i < CG_V1_COUNT; i++)
 		cg->v1_fd[i] = cg->v1_parent_fd[i] = -1;
 }
@@ -131,6 +168,8 @@ static int open_parent(const char *mnt, const char *root, const char *ctl, const
 		}
 	}
 	rel += strspn(rel, "/");
+	if (!parent && !ctl && is_leaf(rel))
+		rel = leaf.home; /* berth sits in its own leaf: P is where it came from */
 	if (!relpath_ok(rel)) {
 		log_error("cgroup parent '%s': not a plain relative path", rel);
 		return -EINVAL;
@@ -263,66 +302,68 @@ static bool holds_pid(int dirfd, pid_t pid)
 	return false;
 }
 
-static char *super_name(const struct cgroup *cg)
+/* Is P (at ppath) the cgroup berth left for its leaf? */
+static bool is_leaf_home(const char *ppath)
 {
-	return xasprintf("%s-supervisor", cg->name);
+	return leaf.name && strcmp(ppath, leaf.home_path) == 0;
 }
 
-/* Move berth back to P and remove its leaf; first disable the controllers it
- * enabled in P if no other child of P uses them (else berth stays put). */
-static int leave_supervisor(struct cgroup *cg)
+/* Move berth back to P (pfd) and remove its leaf, first turning off the
+ * controllers it enabled in P, once no other child of P is left. */
+static int leave_supervisor(int pfd)
 {
-	_cleanup_free_ char *sname = super_name(cg);
-	int pfd = cg->v2_parent_fd, r;
+	int r = count_children(pfd, leaf.name);
 
-	if (cg->ctl_enabled) {
-		_cleanup_free_ char *off = ctl_list(cg->ctl_enabled, "-");
+	if (r != 0) {
+		log_debug("cgroups remain beneath %s: berth stays in %s", leaf.home_path, leaf.name);
+		return 0;
+	}
+	if (leaf.enabled) {
+		_cleanup_free_ char *off = ctl_list(leaf.enabled, "-");
 
-		r = count_children(pfd, sname);
-		if (r != 0) {
-			log_debug("other cgroups beneath %s use %s; berth stays in %s-supervisor",
-				  cg->v2_path, off, cg->name);
-			return 0;
-		}
 		r = cgfs_write(pfd, "cgroup.subtree_control", off);
 		if (r < 0)
-			return log_errno(r, "write '%s' to cgroup.subtree_control above %s", off,
-					 cg->v2_path);
-		cg->ctl_enabled = 0;
+			return log_errno(r, "write '%s' to %s/cgroup.subtree_control", off,
+					 leaf.home_path);
+		leaf.enabled = 0;
 	}
 	r = move_pid(pfd, getpid());
 	if (r < 0)
-		return log_errno(r, "move berth back out of %s-supervisor", cg->name);
-	if (unlinkat(pfd, sname, AT_REMOVEDIR) < 0)
-		return log_errno(-errno, "rmdir %s-supervisor", cg->name);
-	close(cg->super_fd);
-	cg->super_fd = -1;
+		return log_errno(r, "move berth back from %s to %s", leaf.name, leaf.home_path);
+	if (unlinkat(pfd, leaf.name, AT_REMOVEDIR) < 0)
+		return log_errno(-errno, "rmdir %s/%s", leaf.home_path, leaf.name);
+	log_debug("berth moved itself back to %s", leaf.home_path);
+	leaf_forget();
 	return 0;
 }
 
 /* berth moves itself into P/<name>-supervisor (P holds processes, so it
  * cannot enable controllers for its children). */
-static int enter_supervisor(struct cgroup *cg, int pfd, const char *ppath)
+static int enter_supervisor(struct cgroup *cg, int pfd, const char *ppath, const char *mnt)
 {
-	_cleanup_free_ char *sname = super_name(cg), *spath = NULL;
-	int fd = -1, r;
+	_cleanup_free_ char *sname = xasprintf("%s-supervisor", cg->name), *spath = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *home = ppath + strlen(mnt);
+	int r;
 
 	r = make_dir(pfd, ppath, sname, &fd, &spath);
 	if (r < 0)
 		return r;
 	r = move_pid(fd, getpid());
 	if (r < 0) {
-		close(fd);
 		unlinkat(pfd, sname, AT_REMOVEDIR);
 		return log_errno(r, "move berth into %s", spath);
 	}
 	log_debug("berth moved itself into %s", spath);
-	cg->super_fd = fd;
+	leaf.home = xstrdup(home + strspn(home, "/"));
+	leaf.home_path = xstrdup(ppath);
+	leaf.name = TAKE_PTR(sname);
 	return 0;
 }
 
 /* Pure v2: enable the wanted controllers P offers in P's subtree_control. */
-static void enable_controllers(struct cgroup *cg, int pfd, const char *ppath, unsigned want)
+static void enable_controllers(struct cgroup *cg, int pfd, const char *ppath, const char *mnt,
+			       unsigned want)
 {
 	_cleanup_free_ char *avail = NULL, *on = NULL, *add = NULL;
 	unsigned need;
@@ -336,13 +377,14 @@ static void enable_controllers(struct cgroup *cg, int pfd, const char *ppath, un
 		return;
 	add = ctl_list(need, "+");
 	r = cgfs_write(pfd, "cgroup.subtree_control", add);
-	if (r == -EBUSY && holds_pid(pfd, getpid()) && enter_supervisor(cg, pfd, ppath) == 0) {
+	if (r == -EBUSY && !leaf.name && holds_pid(pfd, getpid()) &&
+	    enter_supervisor(cg, pfd, ppath, mnt) == 0) {
 		r = cgfs_write(pfd, "cgroup.subtree_control", add);
 		if (r == -EBUSY) {
 			log_warn("cgroup %s holds processes other than berth, so '%s' cannot be "
 				 "enabled for its children",
 				 ppath, add);
-			leave_supervisor(cg);
+			leave_supervisor(pfd);
 			return;
 		}
 	}
@@ -358,6 +400,8 @@ static void enable_controllers(struct cgroup *cg, int pfd, const char *ppath, un
 	}
 	log_debug("enabled '%s' in %s/cgroup.subtree_control", add, ppath);
 	cg->ctl_enabled = need;
+	if (is_leaf_home(ppath))
+		leaf.enabled |= need;
 }
 
 /* The CG_CTL_* bit of a v1 hierarchy (0 for the freezer). */
@@ -379,10 +423,13 @@ static int create_v2(struct cgroup *cg, const struct cgroup_layout *l, const cha
 	if (r < 0)
 		return r;
 	if (l->mode == CGROUP_MODE_V2 && controllers)
-		enable_controllers(cg, cg->v2_parent_fd, ppath, controllers);
+		enable_controllers(cg, cg->v2_parent_fd, ppath, l->unified_mnt, controllers);
 	r = make_dir(cg->v2_parent_fd, ppath, cg->name, &cg->v2_fd, &cg->v2_path);
-	if (r < 0)
+	if (r < 0) {
+		if (is_leaf_home(ppath))
+			leave_supervisor(cg->v2_parent_fd);
 		return r;
+	}
 	cg->events_fd = cgfs_open(cg->v2_fd, "cgroup.events", O_RDONLY);
 	if (cg->events_fd < 0)
 		return log_errno(cg->events_fd, "open %s/cgroup.events", cg->v2_path);
@@ -515,11 +562,16 @@ static int remove_tree(int pfd, const char *name, const char *path)
 
 int cgroup_destroy(struct cgroup *cg)
 {
+	bool left_home = false;
 	int r = 0, q;
 
 	if (cg->v2_fd >= 0) {
 		q = remove_tree(cg->v2_parent_fd, cg->name, cg->v2_path);
 		if (q == 0) {
+			size_t n = strlen(cg->v2_path) - strlen(cg->name) - 1;
+
+			left_home = leaf.name && strlen(leaf.home_path) == n &&
+				    strncmp(cg->v2_path, leaf.home_path, n) == 0;
 			close(cg->v2_fd);
 			cg->v2_fd = -1;
 			if (cg->events_fd >= 0)
@@ -539,14 +591,14 @@ int cgroup_destroy(struct cgroup *cg)
 			r = q;
 		}
 	}
-	if (r == 0 && cg->super_fd >= 0)
-		r = leave_supervisor(cg);
+	if (r == 0 && left_home)
+		r = leave_supervisor(cg->v2_parent_fd);
 	return r;
 }
 
 void cgroup_release(struct cgroup *cg)
 {
-	int fds[] = {cg->v2_fd, cg->events_fd, cg->v2_parent_fd, cg->super_fd};
+	int fds[] = {cg->v2_fd, cg->events_fd, cg->v2_parent_fd};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)

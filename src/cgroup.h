@@ -54,7 +54,6 @@ struct cgroup {
 	char *name;                    /* the instance directory's name */
 	int v2_parent_fd;              /* O_PATH dirfds of the parents, for rmdir */
 	int v1_parent_fd[CG_V1_COUNT];
-	int super_fd;                  /* v2: berth's own leaf <name>-supervisor, or -1 */
 	unsigned ctl_enabled;          /* v2: CG_CTL_* this instance enabled in the parent */
 	unsigned ctl_usable;           /* CG_CTL_* whose files exist for the instance */
 };
@@ -93,8 +92,10 @@ int cgroup_create(const struct cgroup_layout *l, const char *parent, const char 
  * `controllers` offered by the parent are enabled in its
  * cgroup.subtree_control (moving berth into <parent>/<name>-supervisor
  * first if berth itself is in the parent); one that cannot be had is not an
- * error here: cgroup_apply_limits() names it.  cg is initialised even on
- * failure (cgroup_release() is then a no-op). */
+ * error here: cgroup_apply_limits() names it.  The leaf is berth's, not the
+ * instance's: while berth sits in it, the parent is still the cgroup berth
+ * came from.  cg is initialised even on failure (cgroup_release() is then
+ * a no-op). */
 int cgroup_create_ex(const struct cgroup_layout *l, const char *parent, const char *name,
 		     unsigned controllers, struct cgroup *cg);
 /* The fd to pass to clone3(CLONE_INTO_CGROUP), or -1 when a handshake
@@ -125,9 +126,9 @@ int cgroup_kill_all(const struct cgroup *cg, size_t *count);
 /* The same, returning the processes found just before the kill (for the
  * "killed N processes at the deadline" log); *procs freshly allocated. */
 int cgroup_kill_all_procs(const struct cgroup *cg, struct cgroup_proc **procs, size_t *n);
-/* Remove the instance cgroup(s), leaves first, and berth's supervisor leaf
- * if it made one.  Idempotent.  -EBUSY (logged, naming the pids) when
- * processes remain. */
+/* Remove the instance cgroup(s), leaves first; once no other instance is
+ * left beneath the parent, also berth's supervisor leaf (berth moves back).
+ * Idempotent.  -EBUSY (logged, naming the pids) when processes remain. */
 int cgroup_destroy(struct cgroup *cg);
 /* Close fds and free paths (does not remove anything). */
 void cgroup_release(struct cgroup *cg);

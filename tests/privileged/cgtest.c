@@ -203,6 +203,10 @@ static void run(enum behaviour b)
 			m[i] = 1;
 		_exit(0);
 	}
+	case B_SPIN:
+		fork();
+		for (volatile unsigned long i = 0;; i++)
+			;
 	}
 	_exit(1);
 }

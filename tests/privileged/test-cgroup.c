@@ -425,9 +425,10 @@ START_TEST(test_parent_v2)
 
 	setup();
 	layout(&l, CGROUP_MODE_V2);
-	ck_assert_int_eq(cgroup_create(&l, NULL, outer, &a), 0);
+	/* Before the create: on a pure v2 host berth then moves into a leaf. */
 	_cleanup_free_ char *own = proc_cgroup(getpid(), NULL);
 	_cleanup_free_ char *parent = xasprintf("%s/%s", own, outer);
+	ck_assert_int_eq(cgroup_create(&l, NULL, outer, &a), 0);
 	ck_assert_int_eq(cgroup_create(&l, parent, inner, &b), 0);
 	nested = xasprintf("%s/%s", a.v2_path, inner);
 	ck_assert_str_eq(b.v2_path, nested);
@@ -444,6 +445,61 @@ START_TEST(test_parent_v2)
 	ck_assert_int_eq(cgroup_destroy(&a), 0);
 	ck_assert(!exists(deep) && !exists(nested) && !exists(a.v2_path));
 	cgroup_release(&a);
+	cgroup_layout_free(&l);
+}
+END_TEST
+
+/*
+ * A pure v2 host (tests/vm/): berth, alone in its cgroup P, moves into the
+ * leaf P/<first>-supervisor to enable the controllers for its children; a
+ * second instance goes beside the first, not beneath the leaf; the removal
+ * of the last one moves berth back and leaves P as it was.  Where berth
+ * shares P (Check's forking runner), nothing is moved and nothing enabled.
+ */
+START_TEST(test_supervisor_leaf)
+{
+	_cleanup_free_ char *first = tname("first"), *second = tname("second");
+	_cleanup_free_ char *own = proc_cgroup(getpid(), NULL);
+	_cleanup_free_ char *leafsuffix = xasprintf("/%s-supervisor", first);
+	struct cgroup_layout l;
+	struct cgroup a, b;
+
+	setup();
+	layout(&l, CGROUP_MODE_NONE);
+	_cleanup_free_ char *pdir = xasprintf("%s%s", l.unified_mnt, own);
+	_cleanup_free_ char *before = slurp_at(pdir, "cgroup.subtree_control");
+	ck_assert_int_eq(cgroup_create(&l, NULL, first, &a), 0);
+	_cleanup_free_ char *now = proc_cgroup(getpid(), NULL);
+	if (a.ctl_usable != CG_CTL_ALL) {
+		ck_assert_msg(!getenv("BERTH_VM"), "controllers not enabled (%#x)", a.ctl_usable);
+		ck_assert_str_eq(now, own);
+	} else {
+		_cleanup_free_ char *ctls = slurp_at(a.v2_path, "cgroup.controllers");
+		ck_assert_msg(strstr(ctls, "memory") && strstr(ctls, "cpu") && strstr(ctls, "pids"),
+			      "%s", ctls);
+		ck_assert_msg(ends_with(now, leafsuffix), "berth is in %s", now);
+	}
+	ck_assert_int_eq(cgroup_create(&l, NULL, second, &b), 0);
+	_cleanup_free_ char *beside = xasprintf("%s/%s", pdir, second);
+	ck_assert_str_eq(b.v2_path, beside);
+	ck_assert_uint_eq(b.ctl_usable, a.ctl_usable);
+	spawn(&b, B_PAUSE);
+	ck_assert_int_eq(cgroup_destroy(&a), 0); /* b remains: berth stays */
+	free(now);
+	now = proc_cgroup(getpid(), NULL);
+	ck_assert(a.ctl_usable != CG_CTL_ALL || ends_with(now, leafsuffix));
+	ck_assert_int_eq(cgroup_kill_all(&b, &(size_t){0}), 0);
+	ck_assert(reap_until_empty(&b, 5000));
+	ck_assert_int_eq(cgroup_destroy(&b), 0);
+	free(now);
+	now = proc_cgroup(getpid(), NULL);
+	ck_assert_str_eq(now, own);
+	_cleanup_free_ char *after = slurp_at(pdir, "cgroup.subtree_control");
+	ck_assert_str_eq(after, before);
+	_cleanup_free_ char *leafdir = xasprintf("%s%s", pdir, leafsuffix);
+	ck_assert(!exists(leafdir));
+	cgroup_release(&a);
+	cgroup_release(&b);
 	cgroup_layout_free(&l);
 }
 END_TEST
@@ -476,6 +532,8 @@ int main(void)
 		tcase_add_test(v2, test_kill_tree_v2);
 		tcase_add_test(v2, test_clone_into_cgroup);
 		tcase_add_test(v2, test_parent_v2);
+		if (l.mode == CGROUP_MODE_V2)
+			tcase_add_test(v2, test_supervisor_leaf);
 		suite_add_tcase(s, v2);
 	}
 	cgroup_layout_free(&l);
