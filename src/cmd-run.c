@@ -23,9 +23,11 @@ const char cmd_run_help_text[] =
 	"  --kill-mode MODE         who gets the stop signal: control-group (default,\n"
 	"                           every process of the worker), mixed (the main\n"
 	"                           process; the rest is SIGKILLed once it is gone),\n"
-	"                           process (the main process only) [BERTH_KILL_MODE]\n"
+	"                           process (the main process only); whatever is\n"
+	"                           left is SIGKILLed at the deadline in every mode\n"
+	"                           [BERTH_KILL_MODE]\n"
 	"  --stop-on-quit           SIGQUIT stops the worker instead of being relayed\n"
-	"  --restart-min DUR        first delay before a restart (100ms)\n"
+	"  --restart-min DUR        first delay before a restart (100ms, above 0)\n"
 	"                           [BERTH_RESTART_MIN]\n"
 	"  --restart-max DUR        the delay doubles per quick exit up to this (30s)\n"
 	"                           [BERTH_RESTART_MAX]\n"
@@ -125,7 +127,7 @@ static int run_apply(struct run_opts *o, int opt, const char *v)
 	case OPT_STOP_TIMEOUT:
 		return set_duration(opt, v, &p->stop_timeout_ms, true);
 	case OPT_RESTART_MIN:
-		return set_duration(opt, v, &p->restart_min_ms, true);
+		return set_duration(opt, v, &p->restart_min_ms, false);
 	case OPT_RESTART_MAX:
 		return set_duration(opt, v, &p->restart_max_ms, true);
 	case OPT_RESTART_RESET:
