@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: MIT
+# Sourced by tests/vm/init: the stop of a worker on pure cgroup v2.  berth
+# runs alone in a delegated service cgroup, as under systemd; the worker
+# ignores SIGTERM and has a setsid() grandchild.  On SIGTERM to berth both
+# are SIGKILLed at the 1 s deadline (exit status 137), and the worker's
+# cgroup, berth's supervisor leaf and the controllers berth enabled are gone.
+#
+# `berth -f APP run --stop-timeout 1s test` is the command under test.
+# Until the CLI has `run`, the same run_worker() is driven by
+# tests/helpers/run-driver, and a TODO line marks the missing CLI.
+
+uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+wait_for() { # FILE PATTERN SECONDS
+	_i=0
+	while ! grep -Eq "$2" "$1" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -gt $(($3 * 20)) ] && return 1
+		sleep 0.05
+	done
+}
+all_gone() {
+	for _p in "$@"; do
+		[ -r /proc/$_p/stat ] && [ "$(awk '{ print $3 }' /proc/$_p/stat)" != Z ] && return 1
+	done
+	return 0
+}
+
+stop_test() {
+	_app=/tmp/app _clog=/tmp/child.log
+	mkdir -p $_app
+	: >$_clog
+	_start="$TEST_CHILD --log $_clog start cgroup ignore-term escape wait"
+	printf 'name: app\ntype: "python:3.11"\nworkers:\n  test:\n    commands:\n      start: |\n        %s\n' \
+		"$_start" >$_app/.platform.app.yaml
+	if $BERTH run --help >/dev/null 2>&1; then
+		_how="berth run"
+		set -- $BERTH -f $_app/.platform.app.yaml --state-dir /run/berth run --stop-timeout 1s test
+	else
+		_how="run-driver"
+		set -- $RUN_DRIVER --stop-timeout 1s $_app "$_start"
+	fi
+	_svc=$(service berth-stop) || {
+		not_ok "stop: service cgroup"
+		return
+	}
+	run_alone "$_svc" 30 "$@" >/tmp/berth-stop.log 2>&1
+	if ! wait_for $_clog '^ESCAPE ' 10; then
+		not_ok "stop ($_how): the worker started"
+		diag </tmp/berth-stop.log
+		kill -KILL $RUN_PID
+		wait_alone
+		return
+	fi
+	_cg=$(awk '$1 == "CGROUP" { sub(/^0::/, "", $2); print $2 }' $_clog)
+	_pids="$(awk '$1 == "START" || $1 == "ESCAPE" { print $2 }' $_clog)"
+	case $_cg in
+	/system.slice/berth-stop.service/?*) ok "stop ($_how): the worker runs in $_cg" ;;
+	*) not_ok "stop ($_how): the worker runs in '$_cg', not beneath its service" ;;
+	esac
+	check "stop ($_how): memory, cpu and pids enabled for the worker's cgroup" \
+		test -f $CG$_cg/memory.max -a -f $CG$_cg/cpu.max -a -f $CG$_cg/pids.max
+	check "stop ($_how): berth moved itself into $_cg-supervisor" \
+		grep -qx $RUN_PID $CG$_cg-supervisor/cgroup.procs
+	_t0=$(uptime_ms)
+	kill -TERM $RUN_PID
+	wait_alone
+	_el=$(($(uptime_ms) - _t0))
+	if [ "$RUN_RC" = 137 ]; then ok "stop ($_how): exit status 137 after the SIGKILL"; else
+		not_ok "stop ($_how): exit status $RUN_RC, want 137"
+		diag </tmp/berth-stop.log
+	fi
+	check "stop ($_how): killed at the 1 s deadline (${_el} ms)" \
+		test "$_el" -ge 950 -a "$_el" -lt 2000
+	check "stop ($_how): the TERM-ignoring worker and its setsid() grandchild are gone" \
+		all_gone $_pids
+	check "stop ($_how): the worker's cgroup and the supervisor leaf are removed" \
+		test ! -e $CG$_cg -a ! -e $CG$_cg-supervisor
+	check "stop ($_how): the service cgroup is left as it was" service_clean $_svc
+	rmdir $_svc
+	if [ "$_how" != "berth run" ]; then
+		N=$((N + 1)) # a TODO line, not a failure
+		echo "not ok $N - stop: berth -f APP run --stop-timeout 1s test # TODO the CLI has no 'run' yet"
+	fi
+}
+stop_test
