@@ -277,6 +277,8 @@ static int do_scratch(struct mount_ctx *m, int sroot, const struct mountplan_op 
 	size_t n = strlen(STORAGE_SCRATCH_OLD);
 	int r = 0;
 
+	if (m->st->attached)
+		return 0; /* berth exec: the running worker's /tmp */
 	int inst = safepath_open(sroot, p->instance_dir, O_PATH, m->safepath_flags);
 	if (inst < 0)
 		return fail(m, inst, "open the instance directory", p->instance_dir);
@@ -359,8 +361,8 @@ static int tmpfs_on(struct mount_ctx *m, int host, const struct mountplan_op *op
 {
 	int dst = safepath_open(host, op->target, O_PATH, m->safepath_flags);
 
-	if (dst == -ENOENT)
-		return 0;
+	if (dst == -ENOENT || dst == -ELOOP || dst == -ENOTDIR)
+		return 0; /* no /dev/shm, or a link elsewhere: leave it read-only */
 	if (dst < 0)
 		return fail(m, dst, "open", op->target);
 	int r = tmpfs_at(dst, mode, NULL, op->attr_set);

@@ -30,6 +30,8 @@
 
 #define TREE_MAX_DEPTH 32
 
+static int record_loop(struct storage *s);
+
 uint64_t storage_image_bytes(uint64_t disk_mb)
 {
 	return disk_mb * 1000000ULL / 4096 * 4096;
@@ -118,6 +120,8 @@ int storage_sweep(struct storage *s)
 {
 	int r = 0;
 
+	if (s->attached)
+		return 0;
 	for (int pass = 0; pass < 8; pass++) {
 		int fd = openat(s->inst_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
@@ -395,6 +399,59 @@ static int open_disk(const struct mountplan *p, const struct storage_opts *o, st
 	}
 	if (r < 0)
 		return log_errno(r, "mount the disk image %s", s->loop_dev);
+	return record_loop(s);
+}
+
+/* Write the loop device's name for berth exec (attach_running). */
+static int record_loop(struct storage *s)
+{
+	_cleanup_close_ int fd =
+	    openat(s->inst_fd, STORAGE_LOOP_RECORD,
+		   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	char line[40];
+	int n = snprintf(line, sizeof(line), "%s\n", s->loop_dev);
+
+	if (fd < 0 || write(fd, line, (size_t)n) != n)
+		return log_errno(-errno, "record the loop device");
+	return 0;
+}
+
+/* Join the disk of the berth holding the instance: the loop device it
+ * recorded, if that is still backed by this instance's image. */
+static int attach_running(struct storage *s)
+{
+	char buf[40] = "";
+	struct stat img, st;
+	struct loop_info64 li;
+
+	_cleanup_close_ int rec =
+	    openat(s->inst_fd, STORAGE_LOOP_RECORD, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (rec < 0)
+		return errno == ENOENT ? 0 : log_errno(-errno, "read the loop device record");
+	ssize_t n = read(rec, buf, sizeof(buf) - 1);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	if (n <= 0 || !str_has_prefix(buf, "/dev/loop") ||
+	    strspn(buf + 9, "0123456789") != strlen(buf + 9) || !buf[9]) {
+		log_error("the loop device record of the running berth is invalid");
+		return -EINVAL;
+	}
+	_cleanup_close_ int im =
+	    openat(s->inst_fd, MOUNTPLAN_DISK_IMAGE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (im < 0 || fstat(im, &img) < 0)
+		return log_errno(-errno, "open the disk image");
+	_cleanup_close_ int fd = open(buf, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, LOOP_GET_STATUS64, &li) < 0 || fstat(fd, &st) < 0)
+		return log_errno(-errno, "open the running berth's disk %s", buf);
+	if (li.lo_device != img.st_dev || li.lo_inode != img.st_ino) {
+		log_error("%s is no longer this instance's disk", buf);
+		return -ESTALE;
+	}
+	snprintf(s->loop_dev, sizeof(s->loop_dev), "%s", buf);
+	s->loop_rdev = st.st_rdev;
+	s->loop_fd = TAKE_FD(fd);
+	s->bounded = true;
+	s->image_bytes = (uint64_t)img.st_size;
 	return 0;
 }
 
@@ -466,6 +523,13 @@ int storage_open(const struct mountplan *p, const struct storage_opts *o, struct
 	s->inst_fd = r;
 	if (flock(s->inst_fd, LOCK_EX | LOCK_NB) < 0) {
 		r = -errno;
+		if (r == -EWOULDBLOCK && o->attach) {
+			s->attached = true;
+			r = attach_running(s);
+			if (r < 0)
+				goto fail;
+			return 0;
+		}
 		if (r == -EWOULDBLOCK)
 			log_error("the storage of %s is in use by another berth", p->instance_dir);
 		else
@@ -543,8 +607,10 @@ fail:
 
 void storage_close(struct storage *s)
 {
-	if (s->inst_fd >= 0)
+	if (s->inst_fd >= 0 && !s->attached)
 		storage_sweep(s);
+	if (s->inst_fd >= 0 && !s->attached && s->loop_fd >= 0)
+		unlinkat(s->inst_fd, STORAGE_LOOP_RECORD, 0);
 	if (s->loop_fd >= 0)
 		close(s->loop_fd);
 	if (s->inst_fd >= 0)

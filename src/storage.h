@@ -22,12 +22,14 @@
 #define STORAGE_E2FSCK	    "/sbin/e2fsck"
 #define STORAGE_RESIZE2FS   "/sbin/resize2fs"
 #define STORAGE_SCRATCH_OLD "tmp.old." /* scratch directories being removed */
+#define STORAGE_LOOP_RECORD "loop"     /* the loop device of the running berth */
 
 struct storage_opts {
 	uid_t uid; /* owner of what the worker writes; (uid_t)-1: root */
 	gid_t gid;
 	bool require_quota; /* --require-disk-quota: no disk bound is an error */
 	bool no_disk_bound; /* tests: act as if no mechanism were available */
+	bool attach;	    /* berth exec: join the storage of a running berth */
 	const char *mkfs;   /* NULL: STORAGE_MKFS, and so on */
 	const char *e2fsck;
 	const char *resize2fs;
@@ -39,6 +41,8 @@ struct storage {
 	dev_t root_dev; /* identity of the root, re-checked by the worker's child */
 	ino_t root_ino;
 	bool bounded;	   /* the disk bound is in force */
+	bool attached;	   /* joined a running berth's storage (no scratch renewal,
+			    * no sweep, its loop device) */
 	int loop_fd;	   /* the loop device, or -1 */
 	char loop_dev[32]; /* "/dev/loopN" */
 	dev_t loop_rdev;
@@ -57,7 +61,10 @@ struct storage {
  * in the plain local directory when there is no bound.  Leftover scratch
  * directories of earlier runs are removed.  Without a disk mechanism: one
  * warning, no bound, unless require_quota (then -EOPNOTSUPP).  Returns 0 or
- * -errno (logged).
+ * -errno (logged).  With o->attach, an instance another berth holds is
+ * joined instead of refused: its loop device (recorded in the instance
+ * directory, checked against the image's inode) and its scratch are used,
+ * nothing is created, resized or swept.
  */
 int storage_open(const struct mountplan *p, const struct storage_opts *o, struct storage *s);
 

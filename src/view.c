@@ -57,6 +57,7 @@ int view_open(const struct worker *w, const struct view_opts *o, struct view *v)
 	    .uid = o->uid,
 	    .gid = o->gid,
 	    .require_quota = o->require_quota,
+	    .attach = o->attach,
 	};
 	int r;
 

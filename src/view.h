@@ -32,6 +32,7 @@ struct view_opts {
 	const char *environment;
 	const char *instance; /* NULL: the worker's name ("web" for web) */
 	bool require_quota;   /* --require-disk-quota */
+	bool attach;	      /* berth exec: join a running berth's storage */
 	uid_t uid;	      /* the worker's user; (uid_t)-1: root */
 	gid_t gid;
 };

@@ -131,6 +131,32 @@ START_TEST(test_step_failure)
 }
 END_TEST
 
+START_TEST(test_attach)
+{
+	struct view run, ex;
+
+	ck_assert_int_eq(view_open(&w, &vo, &run), 0);
+	ck_assert_int_eq(start(&run, "set -e; echo 1 > data/f; echo 2 > /tmp/f"), 0);
+	/* berth exec while berth run holds the instance: its disk and its /tmp */
+	vo.attach = true;
+	ck_assert_int_eq(view_open(&w, &vo, &ex), 0);
+	ck_assert(ex.st.attached);
+	ck_assert(ex.st.bounded);
+	ck_assert_str_eq(ex.st.loop_dev, run.st.loop_dev);
+	ck_assert_int_eq(start(&ex, "set -e; test \"$(cat data/f)\" = 1; test -e /tmp/f; "
+				    "echo 3 > data/g"),
+			 0);
+	view_close(&ex);
+	ck_assert_int_eq(start(&run, "set -e; test \"$(cat data/g)\" = 3; test ! -e /tmp/f"), 0);
+	view_close(&run);
+	/* with nobody running, exec opens the storage itself */
+	ck_assert_int_eq(view_open(&w, &vo, &ex), 0);
+	ck_assert(!ex.st.attached);
+	ck_assert_int_eq(start(&ex, "set -e; test \"$(cat data/g)\" = 3"), 0);
+	view_close(&ex);
+}
+END_TEST
+
 START_TEST(test_describe)
 {
 	json_t *j = view_describe(&w, &vo);
@@ -159,6 +185,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_through_spawn);
 	tcase_add_test(tc, test_step_failure);
+	tcase_add_test(tc, test_attach);
 	tcase_add_test(tc, test_describe);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
