@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "exitcodes.h"
+#include "sizelimit.h"
 #include "run.h"
 #include "signals.h"
 
@@ -40,6 +41,16 @@ const char cmd_run_help_text[] =
 	"                           kill (default: stop them, then restart) or\n"
 	"                           restart (Platform.sh: report, restart anyway)\n"
 	"                           [BERTH_LEFTOVER]\n"
+	"  --memory SIZE            memory limit instead of size's (256M, 1G)\n"
+	"                           [BERTH_MEMORY]\n"
+	"  --cpus N                 CPU limit instead of size's (0.4, 2) [BERTH_CPUS]\n"
+	"  --pids-max N|max         process limit (default 4096) [BERTH_PIDS_MAX]\n"
+	"  --auto-size SIZE         what size AUTO means here (default: no limit)\n"
+	"                           [BERTH_AUTO_SIZE]\n"
+	"  --allow-missing-controllers\n"
+	"                           a cgroup controller that is missing or not\n"
+	"                           delegated is a warning, not an error\n"
+	"                           [BERTH_ALLOW_MISSING_CONTROLLERS=1]\n"
 	"  --no-cgroup              run without a cgroup of its own (no cgroup-wide\n"
 	"                           stop: only for hosts where berth may not create\n"
 	"                           one) [BERTH_NO_CGROUP=1]\n"
@@ -62,6 +73,21 @@ enum {
 	OPT_NO_CGROUP,
 	OPT_CGROUP_PARENT,
 	OPT_PASS_ENV,
+	OPT_MEMORY,
+	OPT_CPUS,
+	OPT_PIDS_MAX,
+	OPT_AUTO_SIZE,
+	OPT_ALLOW_MISSING,
+	OPT_COUNT,
+};
+
+/* Everything `run` takes from its command line and environment. */
+struct run_cli {
+	struct run_opts o;
+	struct sizelimit_overrides lo;
+	struct cgroup_limits limits;
+	char **pass;
+	size_t npass;
 };
 
 static const struct option run_options[] = {
@@ -78,6 +104,11 @@ static const struct option run_options[] = {
 	{"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
 	{"cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT},
 	{"pass-env", required_argument, NULL, OPT_PASS_ENV},
+	{"memory", required_argument, NULL, OPT_MEMORY},
+	{"cpus", required_argument, NULL, OPT_CPUS},
+	{"pids-max", required_argument, NULL, OPT_PIDS_MAX},
+	{"auto-size", required_argument, NULL, OPT_AUTO_SIZE},
+	{"allow-missing-controllers", no_argument, NULL, OPT_ALLOW_MISSING},
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
@@ -92,6 +123,8 @@ static const struct {
 	{OPT_RESTART_MAX, "BERTH_RESTART_MAX"},     {OPT_RESTART_RESET, "BERTH_RESTART_RESET"},
 	{OPT_MAX_RESTARTS, "BERTH_MAX_RESTARTS"},   {OPT_RESTART_WINDOW, "BERTH_RESTART_WINDOW"},
 	{OPT_LEFTOVER, "BERTH_LEFTOVER"},           {OPT_CGROUP_PARENT, "BERTH_CGROUP_PARENT"},
+	{OPT_MEMORY, "BERTH_MEMORY"},               {OPT_CPUS, "BERTH_CPUS"},
+	{OPT_PIDS_MAX, "BERTH_PIDS_MAX"},           {OPT_AUTO_SIZE, "BERTH_AUTO_SIZE"},
 };
 
 static const char *opt_name(int opt)
@@ -117,13 +150,39 @@ static int set_duration(int opt, const char *v, uint64_t *out, bool zero_ok)
 	return -1;
 }
 
-/* Apply one option value to o.  Returns -1 to go on, or an exit status. */
-static int run_apply(struct run_opts *o, int opt, const char *v)
+/* Apply one option value.  Returns -1 to go on, or an exit status. */
+static int run_apply(struct run_cli *rc, int opt, const char *v)
 {
+	struct run_opts *o = &rc->o;
 	struct supervise_policy *p = &o->policy;
 	uint64_t n;
 
 	switch (opt) {
+	case OPT_MEMORY:
+		if (parse_bytes(v, &rc->lo.memory_bytes) < 0 || rc->lo.memory_bytes < (4 << 20))
+			return cli_usage_error("run", "--memory: '%s' is not a size of at least 4M "
+						      "(e.g. 256M, 1G)", v);
+		return -1;
+	case OPT_CPUS:
+		if (sizelimit_parse_cpus(v, &rc->lo.cpu_milli) < 0)
+			return cli_usage_error("run", "--cpus: '%s' is not a number of CPUs from "
+						      "0.001 to 1024", v);
+		return -1;
+	case OPT_PIDS_MAX:
+		if (strcmp(v, "max") == 0) {
+			rc->lo.no_pids_max = true;
+			return -1;
+		}
+		if (parse_u64(v, 4194304, &rc->lo.pids_max) < 0 || rc->lo.pids_max == 0)
+			return cli_usage_error("run", "--pids-max: '%s' is not 'max' or a number "
+						      "from 1 to 4194304", v);
+		return -1;
+	case OPT_AUTO_SIZE:
+		if (size_parse(v, &rc->lo.auto_size) < 0 || rc->lo.auto_size == SIZE_AUTO)
+			return cli_usage_error("run", "--auto-size: '%s' is not one of S, M, L, XL, "
+						      "2XL, 4XL", v);
+		rc->lo.have_auto_size = true;
+		return -1;
 	case OPT_STOP_TIMEOUT:
 		return set_duration(opt, v, &p->stop_timeout_ms, true);
 	case OPT_RESTART_MIN:
@@ -176,7 +235,7 @@ static int run_apply(struct run_opts *o, int opt, const char *v)
 
 /* Environment twins fill what the command line left unset (seen[opt]).
  * Returns -1 to go on, or an exit status. */
-static int run_env_twins_apply(struct run_opts *o, const bool *seen)
+static int run_env_twins_apply(struct run_cli *rc, const bool *seen)
 {
 	const char *e;
 	int r;
@@ -185,28 +244,33 @@ static int run_env_twins_apply(struct run_opts *o, const bool *seen)
 		if ((seen && seen[run_env_twins[i].opt]) || !(e = getenv(run_env_twins[i].env)) ||
 		    !*e)
 			continue;
-		r = run_apply(o, run_env_twins[i].opt, e);
+		r = run_apply(rc, run_env_twins[i].opt, e);
 		if (r >= 0)
 			return r;
 	}
 	if ((e = getenv("BERTH_NO_CGROUP")) && strcmp(e, "1") == 0)
-		o->no_cgroup = true;
+		rc->o.no_cgroup = true;
+	if ((e = getenv("BERTH_ALLOW_MISSING_CONTROLLERS")) && strcmp(e, "1") == 0)
+		rc->lo.allow_missing = true;
 	return -1;
 }
 
 int cmd_run_plan(const struct worker *w, json_t **out)
 {
-	struct run_opts o;
+	struct run_cli rc = {0};
 	int r;
 
-	run_opts_init(&o);
-	r = run_env_twins_apply(&o, NULL);
+	run_opts_init(&rc.o);
+	r = run_env_twins_apply(&rc, NULL);
 	if (r >= 0)
 		return r;
-	o.worker = w->name;
-	o.app_dir = w->app_dir;
-	o.start = w->start;
-	*out = run_describe(&o);
+	rc.o.worker = w->name;
+	rc.o.app_dir = w->app_dir;
+	rc.o.start = w->start;
+	*out = run_describe(&rc.o);
+	sizelimit_for_worker(w, &rc.lo, &rc.limits);
+	json_object_set_new(*out, "cgroup", rc.o.no_cgroup ? json_null()
+							   : sizelimit_describe(&rc.limits));
 	return 0;
 }
 
@@ -215,10 +279,10 @@ int cmd_run_plan(const struct worker *w, json_t **out)
  * --pass-env names.  *worker_arg is the index of the worker name.
  * Returns -1 to go on, or an exit status.
  */
-static int cmd_run_parse(int argc, char **argv, struct run_opts *o, char ***pass, size_t *npass,
-		  int *worker_arg)
+static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_arg)
 {
-	bool seen[OPT_PASS_ENV + 1] = {false};
+	struct run_opts *o = &rc->o;
+	bool seen[OPT_COUNT] = {false};
 	const char *e;
 	int c, r;
 
@@ -240,20 +304,23 @@ static int cmd_run_parse(int argc, char **argv, struct run_opts *o, char ***pass
 			o->no_cgroup = true;
 			break;
 		case OPT_PASS_ENV:
-			commands_pass_env_add(pass, npass, optarg);
+			commands_pass_env_add(&rc->pass, &rc->npass, optarg);
+			break;
+		case OPT_ALLOW_MISSING:
+			rc->lo.allow_missing = true;
 			break;
 		default:
 			seen[c] = true;
-			r = run_apply(o, c, optarg);
+			r = run_apply(rc, c, optarg);
 			if (r >= 0)
 				return r;
 		}
 	}
-	r = run_env_twins_apply(o, seen);
+	r = run_env_twins_apply(rc, seen);
 	if (r >= 0)
 		return r;
-	if (!*npass && (e = getenv("BERTH_PASS_ENV")))
-		commands_pass_env_add(pass, npass, e);
+	if (!rc->npass && (e = getenv("BERTH_PASS_ENV")))
+		commands_pass_env_add(&rc->pass, &rc->npass, e);
 	if (o->policy.restart_max_ms < o->policy.restart_min_ms)
 		return cli_usage_error(argv[0], "--restart-max must not be below --restart-min");
 	if (argc - optind != 1)
@@ -264,33 +331,38 @@ static int cmd_run_parse(int argc, char **argv, struct run_opts *o, char ***pass
 
 int cmd_run(const struct cli_global *g, int argc, char **argv)
 {
-	struct run_opts o;
-	char **pass = NULL, **envp = NULL;
-	size_t npass = 0;
+	struct run_cli rc = {0};
+	char **envp = NULL;
 	struct app app;
 	struct worker w;
 	int wi = 0, r;
 
-	run_opts_init(&o);
-	r = cmd_run_parse(argc, argv, &o, &pass, &npass, &wi);
+	run_opts_init(&rc.o);
+	r = cmd_run_parse(argc, argv, &rc, &wi);
 	if (r >= 0)
 		goto out;
 	log_setup(g->log_format, g->log_level, argv[wi]);
 	r = commands_load_worker(g, argv[wi], &app, &w);
 	if (r)
 		goto out;
-	r = commands_worker_env(g, &app, &w, pass, &envp);
+	r = commands_worker_env(g, &app, &w, rc.pass, &envp);
 	if (r == 0) {
-		o.worker = w.name;
-		o.app_dir = w.app_dir;
-		o.start = w.start;
-		o.envp = envp;
-		r = run_worker(&o);
+		rc.o.worker = w.name;
+		rc.o.app_dir = w.app_dir;
+		rc.o.start = w.start;
+		rc.o.envp = envp;
+		sizelimit_for_worker(&w, &rc.lo, &rc.limits);
+		if (rc.o.no_cgroup)
+			log_warn("--no-cgroup: no limits (size %s), and processes that leave "
+				 "berth's process tree cannot be stopped", size_to_string(w.size));
+		else
+			rc.o.limits = &rc.limits;
+		r = run_worker(&rc.o);
 	}
 	strv_free(envp);
 	worker_free(&w);
 	app_free(&app);
 out:
-	strv_free(pass);
+	strv_free(rc.pass);
 	return r;
 }

@@ -314,33 +314,54 @@ static void feed(struct run_ctx *c, const struct supervise_event *ev)
 	do_actions(c, &acts);
 }
 
-static void log_exit(struct run_ctx *c, int status)
+/* New OOM kills in the worker's cgroup since the last look (0 if none or
+ * unknown); *total gets the counter. */
+static uint64_t oom_new(struct run_ctx *c, uint64_t *total)
 {
-	uint64_t up = now_ms() - c->main_started;
-	char sb[24];
+	uint64_t n, fresh;
 
-	if (WIFEXITED(status))
-		log_msg(LOG_LVL_INFO, "exited",
-			"worker process %ld exited with status %d after %llu ms", (long)c->main_pid,
-			WEXITSTATUS(status), (unsigned long long)up);
-	else
-		log_msg(LOG_LVL_INFO, "exited",
-			"worker process %ld killed by %s%s after %llu ms", (long)c->main_pid,
-			sig_str(WTERMSIG(status), sb, sizeof(sb)),
-			WCOREDUMP(status) ? " (core dumped)" : "", (unsigned long long)up);
+	*total = c->oom_kills;
+	if (!c->have_cg || cgroup_oom_kills(&c->cg, &n) < 0 || n <= c->oom_kills)
+		return 0;
+	fresh = n - c->oom_kills;
+	c->oom_kills = *total = n;
+	return fresh;
 }
 
-/* Say so when the OOM killer struck the worker (memory limit reached). */
-static void check_oom(struct run_ctx *c)
+/* The exit line; when the OOM killer struck since the last run it says so,
+ * with the memory limit and the cgroup's oom_kill count. */
+static void log_exit(struct run_ctx *c, int status)
 {
-	uint64_t n;
+	uint64_t up = now_ms() - c->main_started, total;
+	uint64_t fresh = oom_new(c, &total);
+	char sb[24], oom[160] = "";
+	const char *what = sb;
 
-	if (!c->have_cg || cgroup_oom_kills(&c->cg, &n) < 0 || n <= c->oom_kills)
+	if (fresh) {
+		uint64_t mem = c->o->limits ? c->o->limits->memory_bytes : 0;
+		char limit[48];
+		if (mem)
+			snprintf(limit, sizeof(limit), "memory limit %llu MiB",
+				 (unsigned long long)(mem >> 20));
+		else
+			snprintf(limit, sizeof(limit), "no memory limit set by berth");
+		snprintf(oom, sizeof(oom), "the OOM killer (%s, oom_kill count %llu)", limit,
+			 (unsigned long long)total);
+	}
+	if (WIFEXITED(status)) {
+		log_msg(fresh ? LOG_LVL_WARN : LOG_LVL_INFO, fresh ? "oom" : "exited",
+			"worker process %ld exited with status %d after %llu ms%s%s%s",
+			(long)c->main_pid, WEXITSTATUS(status), (unsigned long long)up,
+			fresh ? " (a process of it was killed by " : "", oom, fresh ? ")" : "");
 		return;
-	log_msg(LOG_LVL_WARN, "oom", "the kernel's OOM killer killed %llu process%s of the worker "
-		"(memory limit reached)", (unsigned long long)(n - c->oom_kills),
-		n - c->oom_kills == 1 ? "" : "es");
-	c->oom_kills = n;
+	}
+	if (fresh && WTERMSIG(status) == SIGKILL)
+		what = oom;
+	else
+		sig_str(WTERMSIG(status), sb, sizeof(sb));
+	log_msg(fresh ? LOG_LVL_WARN : LOG_LVL_INFO, fresh ? "oom" : "exited",
+		"worker process %ld killed by %s%s after %llu ms", (long)c->main_pid, what,
+		WCOREDUMP(status) ? " (core dumped)" : "", (unsigned long long)up);
 }
 
 /* Reap every child that has exited: the worker's main process, and the
@@ -357,7 +378,6 @@ static void reap_all(struct run_ctx *c)
 			continue;
 		}
 		log_exit(c, status);
-		check_oom(c);
 		epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 		close(c->pidfd);
 		c->pidfd = -1;
