@@ -15,6 +15,9 @@ extern const char cmd_run_help_text[];
 /* The run part of `berth show` (argv, stop and restart policy, from the
  * defaults and the BERTH_* environment twins).  0 or an exit status. */
 int cmd_run_plan(const struct worker *w, json_t **out);
+/* `berth exec WORKER -- COMMAND...` (cmd-exec.c). */
+int cmd_exec(const struct cli_global *g, int argc, char **argv);
+extern const char cmd_exec_help_text[];
 
 /* Shared by the commands: load the app named by the global options,
  * printing every diagnostic to stderr.  Returns 0 or an exit status. */

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `berth exec WORKER -- COMMAND...`: run a command in the worker's view for
+ * debugging, like `platform ssh --worker`: the same mounts (joining the
+ * storage of a running `berth run` of the instance), environment, user and
+ * working directory, under the same stop rules as the worker, once.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "commands.h"
+#include "context.h"
+#include "exitcodes.h"
+#include "filter.h"
+#include "run.h"
+#include "util.h"
+#include "view.h"
+
+const char cmd_exec_help_text[] =
+    "  --storage-root DIR       where instance storage lives (default: <state\n"
+    "                           dir>/storage) [BERTH_STORAGE_ROOT]\n"
+    "  --require-disk-quota     refuse to run when `disk` cannot be enforced\n"
+    "                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
+    "  --user USER[:GROUP]      the worker's user (default web, else nobody)\n"
+    "                           [BERTH_USER]\n"
+    "  --stop-timeout DUR       stop signal -> SIGKILL (default 15s)\n"
+    "                           [BERTH_STOP_TIMEOUT]\n"
+    "  --no-cgroup              no cgroup of its own [BERTH_NO_CGROUP=1]\n"
+    "  --pass-env NAME          also pass NAME from berth's environment\n"
+    "The command runs once, with berth's stdin, in the worker's mount view\n"
+    "(while `berth run` holds the instance: its disk and its /tmp), as its\n"
+    "user, in the app root, after ./.environment; berth exits with its\n"
+    "status.  It does not join the running worker's network namespace.\n";
+
+enum {
+	OPT_STORAGE_ROOT = 256,
+	OPT_REQUIRE_QUOTA,
+	OPT_USER,
+	OPT_STOP_TIMEOUT,
+	OPT_NO_CGROUP,
+	OPT_PASS_ENV
+};
+
+static const struct option exec_options[] = {
+    {"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
+    {"require-disk-quota", no_argument, NULL, OPT_REQUIRE_QUOTA},
+    {"user", required_argument, NULL, OPT_USER},
+    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
+    {"pass-env", required_argument, NULL, OPT_PASS_ENV},
+    {"help", no_argument, NULL, 'h'},
+    {0},
+};
+
+/* "exec 'a' 'b'\''c'": the command as one sh script, every word quoted. */
+static char *exec_script(char **argv)
+{
+	struct strbuf sb = {0};
+
+	strbuf_puts(&sb, "exec");
+	for (; *argv; argv++) {
+		strbuf_puts(&sb, " '");
+		for (const char *p = *argv; *p; p++)
+			if (*p == '\'')
+				strbuf_puts(&sb, "'\\''");
+			else
+				strbuf_putc(&sb, *p);
+		strbuf_putc(&sb, '\'');
+	}
+	return strbuf_detach(&sb);
+}
+
+struct exec_cli {
+	struct view_opts vo;
+	const char *user;
+	struct run_opts o;
+	char **pass;
+	size_t npass;
+	int worker_arg;
+};
+
+static int exec_parse(int argc, char **argv, struct exec_cli *c)
+{
+	const char *e;
+	uint64_t ms;
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:h", exec_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			cli_command_help(cli_find(argv[0]), stdout);
+			return BERTH_EXIT_OK;
+		case ':':
+			return cli_usage_error(argv[0], "option '%s' needs a value",
+					       argv[optind - 1]);
+		case '?':
+			return cli_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+		case OPT_STORAGE_ROOT:
+			if (optarg[0] != '/')
+				return cli_usage_error(argv[0], "--storage-root must be absolute");
+			c->vo.storage_root = optarg;
+			break;
+		case OPT_REQUIRE_QUOTA:
+			c->vo.require_quota = true;
+			break;
+		case OPT_USER:
+			c->user = optarg;
+			break;
+		case OPT_STOP_TIMEOUT:
+			if (parse_duration_ms(optarg, &ms) < 0 || ms > 24ULL * 3600 * 1000)
+				return cli_usage_error(
+				    argv[0], "--stop-timeout: '%s' is not a duration", optarg);
+			c->o.policy.stop_timeout_ms = ms;
+			break;
+		case OPT_NO_CGROUP:
+			c->o.no_cgroup = true;
+			break;
+		case OPT_PASS_ENV:
+			commands_pass_env_add(&c->pass, &c->npass, optarg);
+			break;
+		}
+	}
+	if (!c->vo.storage_root && (e = getenv("BERTH_STORAGE_ROOT")) && *e)
+		c->vo.storage_root = e;
+	if ((e = getenv("BERTH_REQUIRE_DISK_QUOTA")) && strcmp(e, "1") == 0)
+		c->vo.require_quota = true;
+	if (!c->user && (e = getenv("BERTH_USER")) && *e)
+		c->user = e;
+	if ((e = getenv("BERTH_NO_CGROUP")) && strcmp(e, "1") == 0)
+		c->o.no_cgroup = true;
+	if (!c->npass && (e = getenv("BERTH_PASS_ENV")))
+		commands_pass_env_add(&c->pass, &c->npass, e);
+	if (optind >= argc)
+		return cli_usage_error(argv[0], "expected a worker name and a command");
+	c->worker_arg = optind++;
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+	if (optind >= argc)
+		return cli_usage_error(argv[0], "expected a command after the worker name");
+	return -1;
+}
+
+/* Everything between loading the worker and running the command. */
+static int exec_worker(const struct cli_global *g, struct exec_cli *c, const struct app *app,
+		       const struct worker *w, char **cmd)
+{
+	struct context_options co = {
+	    .file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+	struct context ctx = {0};
+	struct caps_user u = {0};
+	struct caps_plan cp = {0};
+	struct filter_prog fp = {0};
+	struct filter_opts fo = {0};
+	struct view v;
+	char **envp = NULL, *script = NULL;
+	const char *msg = NULL;
+	int r = BERTH_EXIT_SETUP;
+
+	if (c->user ? caps_user_parse(c->user, &u, &msg) < 0 : caps_user_default(&u) < 0) {
+		if (msg)
+			return cli_usage_error("exec", "--user: %s", msg);
+		return BERTH_EXIT_SETUP;
+	}
+	if (context_load(&co, &ctx) < 0)
+		goto out;
+	if (commands_worker_env(g, app, w, c->pass, &envp) != 0)
+		goto out;
+	c->vo.state_dir = g->state_dir;
+	c->vo.project = ctx.project;
+	c->vo.environment = ctx.environment;
+	c->vo.uid = u.uid;
+	c->vo.gid = u.gid;
+	c->vo.attach = true;
+	if (caps_plan_init(&u, &cp) < 0 || filter_compile(&fo, &fp) < 0)
+		goto out;
+	if (view_open(w, &c->vo, &v) < 0)
+		goto out;
+	/* mounts first (root, own namespace), then the user, seccomp last */
+	struct spawn_step steps[] = {
+	    view_step(&v),
+	    {.name = "user", .run = caps_step, .data = &cp},
+	    {.name = "seccomp", .run = filter_step, .data = &fp},
+	};
+	script = exec_script(cmd);
+	c->o.worker = w->name;
+	c->o.app_dir = w->app_dir;
+	c->o.start = script;
+	c->o.envp = envp;
+	c->o.stdin_fd = STDIN_FILENO;
+	c->o.policy.max_restarts = 0;
+	c->o.steps = steps;
+	c->o.n_steps = ARRAY_SIZE(steps);
+	r = run_worker(&c->o);
+	view_close(&v);
+out:
+	free(script);
+	filter_prog_free(&fp);
+	caps_plan_free(&cp);
+	caps_user_free(&u);
+	strv_free(envp);
+	context_free(&ctx);
+	return r;
+}
+
+int cmd_exec(const struct cli_global *g, int argc, char **argv)
+{
+	struct exec_cli c = {0};
+	struct app app;
+	struct worker w;
+	int r;
+
+	run_opts_init(&c.o);
+	r = exec_parse(argc, argv, &c);
+	if (r >= 0)
+		goto out;
+	log_setup(g->log_format, g->log_level, argv[c.worker_arg]);
+	r = commands_load_worker(g, argv[c.worker_arg], &app, &w);
+	if (r)
+		goto out;
+	r = exec_worker(g, &c, &app, &w, argv + optind);
+	worker_free(&w);
+	app_free(&app);
+out:
+	strv_free(c.pass);
+	return r;
+}
