@@ -367,6 +367,14 @@ static int open_disk(const struct mountplan *p, const struct storage_opts *o, st
 		log_error("the disk image is not a plain file");
 		return -EINVAL;
 	}
+	/* Whoever mounts the image holds it shared (a berth exec may outlive
+	 * the berth run it joined): no mkfs, resize or second loop meanwhile. */
+	if (flock(img, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			log_error("the disk of %s is still in use (by a berth exec?)",
+				  p->instance_dir);
+		return errno == EWOULDBLOCK ? -EBUSY : log_errno(-errno, "lock the disk image");
+	}
 	if (fresh) {
 		if (fallocate(img, 0, 0, (off_t)want) < 0)
 			r = log_errno(-errno, "allocate the %" PRIu64 " MB disk image", p->disk_mb);
@@ -383,6 +391,12 @@ static int open_disk(const struct mountplan *p, const struct storage_opts *o, st
 			return r;
 	}
 	s->image_bytes = want;
+	if (flock(img, LOCK_SH) < 0)
+		return log_errno(-errno, "lock the disk image");
+	s->img_fd = TAKE_FD(img);
+	img = dup(s->img_fd);
+	if (img < 0)
+		return log_errno(-errno, "dup");
 	r = loop_attach(img, p->instance_dir, s);
 	if (r == -ENOENT || r == -EPERM || r == -EACCES || r == -ENXIO) {
 		*why = "no usable loop device";
@@ -440,6 +454,8 @@ static int attach_running(struct storage *s)
 	    openat(s->inst_fd, MOUNTPLAN_DISK_IMAGE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (im < 0 || fstat(im, &img) < 0)
 		return log_errno(-errno, "open the disk image");
+	if (flock(im, LOCK_SH | LOCK_NB) < 0)
+		return log_errno(-errno, "lock the disk image (is berth run still setting up?)");
 	_cleanup_close_ int fd = open(buf, O_RDWR | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, LOOP_GET_STATUS64, &li) < 0 || fstat(fd, &st) < 0)
 		return log_errno(-errno, "open the running berth's disk %s", buf);
@@ -452,6 +468,7 @@ static int attach_running(struct storage *s)
 	s->loop_fd = TAKE_FD(fd);
 	s->bounded = true;
 	s->image_bytes = (uint64_t)img.st_size;
+	s->img_fd = TAKE_FD(im);
 	return 0;
 }
 
@@ -496,7 +513,7 @@ int storage_open(const struct mountplan *p, const struct storage_opts *o, struct
 	int r, fd;
 
 	memset(s, 0, sizeof(*s));
-	s->root_fd = s->inst_fd = s->loop_fd = -1;
+	s->root_fd = s->inst_fd = s->loop_fd = s->img_fd = -1;
 	s->uid = o->uid;
 	s->gid = o->uid == (uid_t)-1 ? (gid_t)-1 : o->gid;
 
@@ -613,9 +630,11 @@ void storage_close(struct storage *s)
 		unlinkat(s->inst_fd, STORAGE_LOOP_RECORD, 0);
 	if (s->loop_fd >= 0)
 		close(s->loop_fd);
+	if (s->img_fd >= 0)
+		close(s->img_fd); /* releases the image's lock */
 	if (s->inst_fd >= 0)
-		close(s->inst_fd); /* releases the lock */
+		close(s->inst_fd); /* releases the instance's lock */
 	if (s->root_fd >= 0)
 		close(s->root_fd);
-	s->loop_fd = s->inst_fd = s->root_fd = -1;
+	s->loop_fd = s->img_fd = s->inst_fd = s->root_fd = -1;
 }

@@ -44,6 +44,7 @@ struct storage {
 	bool attached;	   /* joined a running berth's storage (no scratch renewal,
 			    * no sweep, its loop device) */
 	int loop_fd;	   /* the loop device, or -1 */
+	int img_fd;	   /* the image, flock()ed shared while in use, or -1 */
 	char loop_dev[32]; /* "/dev/loopN" */
 	dev_t loop_rdev;
 	uint64_t image_bytes; /* the image's size */

@@ -149,6 +149,17 @@ START_TEST(test_attach)
 	view_close(&ex);
 	ck_assert_int_eq(start(&run, "set -e; test \"$(cat data/g)\" = 3; test ! -e /tmp/f"), 0);
 	view_close(&run);
+	/* an exec that outlives the run it joined keeps the next run away from the disk */
+	ck_assert_int_eq(view_open(&w, &vo, &run), 0);
+	ck_assert_int_eq(view_open(&w, &vo, &ex), 0);
+	ck_assert(ex.st.attached);
+	view_close(&run);
+	vo.attach = false;
+	ck_assert_int_eq(view_open(&w, &vo, &run), -EBUSY);
+	view_close(&ex);
+	ck_assert_int_eq(view_open(&w, &vo, &run), 0);
+	view_close(&run);
+	vo.attach = true;
 	/* with nobody running, exec opens the storage itself */
 	ck_assert_int_eq(view_open(&w, &vo, &ex), 0);
 	ck_assert(!ex.st.attached);
