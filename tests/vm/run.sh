@@ -6,7 +6,8 @@
 # and test programs with the libraries they link, and tests/vm/init; boots
 # it under KVM with cgroup_no_v1=all; prints the TAP the VM writes on its
 # serial console.  Exit status: 0 all passed, 1 a failure (reported as
-# TAP), 77 cannot run here (no KVM, no qemu, ...: the reason on stdout).
+# TAP), 77 cannot run here (no qemu, no kernel package, ...: the reason on
+# stdout).
 #   TOP_BUILDDIR     the build directory (default: the source tree)
 #   BERTH_VM_CACHE   the kernel cache (default: $TOP_BUILDDIR/tests/.cache/vm)
 #   BERTH_VM_TIMEOUT seconds the VM may run (default: 240)
@@ -36,18 +37,18 @@ broken() {
 for t in qemu-system-x86_64 apt-get apt-cache dpkg-deb python3 ldd timeout; do
 	command -v $t >/dev/null 2>&1 || cannot "$t is missing (Debian packages: qemu-system-x86, busybox-static)"
 done
-[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] || cannot "/dev/kvm is missing or not usable"
-# KVM needs hardware virtualisation.  A /dev/kvm backed by PVM (kvm_pvm, as
-# in some cloud sandboxes) only runs kernels built as PVM guests: Debian's
-# hangs at boot.  There qemu's TCG emulator runs the same kernel, about as
-# fast for these tests.  BERTH_VM_ACCEL=kvm|tcg overrides.
+# KVM needs /dev/kvm and hardware virtualisation.  A /dev/kvm backed by PVM
+# (kvm_pvm, as in some cloud sandboxes) only runs kernels built as PVM
+# guests: Debian's hangs at boot.  Without KVM, qemu's TCG emulator runs the
+# same kernel, fast enough for these tests.  BERTH_VM_ACCEL=kvm|tcg overrides.
 accel=${BERTH_VM_ACCEL:-}
 if [ -z "$accel" ]; then
-	if grep -qwE 'vmx|svm' /proc/cpuinfo && [ ! -d /sys/module/kvm_pvm ]; then
+	if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
+		grep -qwE 'vmx|svm' /proc/cpuinfo && [ ! -d /sys/module/kvm_pvm ]; then
 		accel=kvm
 	else
 		accel=tcg
-		say "no hardware virtualisation behind /dev/kvm: using TCG"
+		say "no usable /dev/kvm with hardware virtualisation: using TCG"
 	fi
 fi
 # TCG runs a host thread per CPU: one, not to slow the tests running beside.
@@ -79,8 +80,14 @@ kernel=$cache/vmlinuz-$pkg-$ver
 if [ ! -s "$kernel" ]; then
 	say "fetching $pkg $ver"
 	rm -rf "$cache/dl" && mkdir -p "$cache/dl/x" || broken "cannot create $cache/dl"
-	(cd "$cache/dl" && apt-get download -q "$pkg=$ver" >&2) ||
-		cannot "apt-get download $pkg=$ver failed"
+	if ! (cd "$cache/dl" && apt-get download -q "$pkg=$ver" >&2); then
+		say "download failed: apt-get update, then once more"
+		apt-get update -qq >&2
+		resolve
+		kernel=$cache/vmlinuz-$pkg-$ver
+		(cd "$cache/dl" && apt-get download -q "$pkg=$ver" >&2) ||
+			cannot "apt-get download $pkg=$ver failed"
+	fi
 	dpkg-deb --fsys-tarfile "$cache/dl/${pkg}_"*.deb |
 		tar -x -C "$cache/dl/x" --wildcards './boot/vmlinuz-*' './boot/config-*' ||
 		broken "cannot unpack ${pkg}.deb"
