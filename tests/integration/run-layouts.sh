@@ -71,7 +71,7 @@ RUN_T0=$(now_ms)
 wait_run 30
 is "$RUN_RC" 137 "memory limit: the OOM-killed run's status (128 + SIGKILL)"
 is "$(count_lines "$CLOG" '^HOGGED ')" 0 "memory limit: the worker never got its 256 MiB"
-is "$(count_lines "$BLOG" 'OOM killer killed')" 2 "memory limit: each OOM kill reported"
+is "$(count_lines "$BLOG" 'killed by the OOM killer \(memory limit 64 MiB, oom_kill count [12]\)')" 2 "memory limit: each OOM kill reported"
 is "$(count_lines "$CLOG" '^START ')" 2 "memory limit: restarted after the OOM kill"
 
 done_testing
