@@ -196,7 +196,7 @@ static int bind_fd(int src, int dst, uint64_t set, uint64_t clr, bool recursive)
 	if (t < 0)
 		return -errno;
 	int r = 0;
-	if (mount_setattr(t, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0 ||
+	if (((set | clr) && mount_setattr(t, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0) ||
 	    move_mount(t, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		r = -errno;
 	close(t);
@@ -420,6 +420,21 @@ static int apply_op(struct mount_ctx *m, size_t i, int *host, int *sroot, int *a
 		return r < 0 ? fail(m, r, "mask the storage root", p->storage_root) : 0;
 	case MP_TMP:
 		return do_bind(m, *host, i);
+	case MP_APP_AGAIN: {
+		int dst = safepath_mkdir(*host, op->target, 0755, 0, 0, m->safepath_flags, NULL);
+		if (dst < 0)
+			return fail(m, dst, "make the app root's path in /tmp", op->target);
+		/* the clone keeps each mount's attributes: the app ro, its storage rw */
+		r = bind_fd(*app, dst, 0, 0, true);
+		close(dst);
+		if (r < 0)
+			return fail(m, r, "bind the app root again", p->app_root);
+		close(*app);
+		*app = open_verified(p->app_root, m->app_dev, m->app_ino);
+		if (*app < 0)
+			return fail(m, *app, "reopen the app root", p->app_root);
+		return 0;
+	}
 	case MP_SHM:
 		return tmpfs_on(m, *host, op, "1777");
 	}

@@ -188,9 +188,8 @@ int mountplan_build(const struct worker *w, const struct mountplan_opts *o, stru
 			 p->storage_root, p->app_root);
 		goto fail;
 	}
-	if (beneath_or_same("/tmp", p->app_root)) {
-		r = fail(err, "the app root %s is beneath /tmp, which the worker gets privately",
-			 p->app_root);
+	if (strcmp(p->app_root, "/tmp") == 0 || strcmp(p->app_root, "/") == 0) {
+		r = fail(err, "the app root cannot be %s", p->app_root);
 		goto fail;
 	}
 	p->instance_dir =
@@ -281,6 +280,16 @@ int mountplan_build(const struct worker *w, const struct mountplan_opts *o, stru
 	op->attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	op->attr_clr = MOUNT_ATTR_RDONLY;
 
+	/* An app root beneath /tmp is hidden by the private /tmp: bind it again
+	 * at the same path inside it. */
+	if (beneath_or_same("/tmp", p->app_root)) {
+		op = add(p, &cap, MP_APP_AGAIN);
+		op->src_base = MPB_APP;
+		op->dst_base = MPB_HOST;
+		set_str(&op->target, xstrdup(p->app_root + 1));
+		op->attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+		op->recursive = true;
+	}
 	if (!o->no_shm) {
 		op = add(p, &cap, MP_SHM);
 		op->dst_base = MPB_HOST;
@@ -381,7 +390,7 @@ json_t *mountplan_to_json(const struct mountplan *p)
 				json_object_set_new(o, "service", json_string(op->service));
 		}
 		if (op->kind == MP_BIND || op->kind == MP_DISK || op->kind == MP_TMP ||
-		    op->kind == MP_APP_RO) {
+		    op->kind == MP_APP_RO || op->kind == MP_APP_AGAIN) {
 			char *s = abs_path(p, op->src_base, op->src_dir, op->source);
 			json_object_set_new(o, "source", json_string(s));
 			free(s);

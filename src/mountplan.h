@@ -31,6 +31,7 @@ enum mountplan_kind {
 	MP_BIND,	  /* a storage directory bound onto a target in the app tree */
 	MP_MASK,	  /* an empty read-only tmpfs over the storage root */
 	MP_TMP,		  /* the scratch directory bound onto /tmp */
+	MP_APP_AGAIN,	  /* an app root beneath /tmp bound again inside the private /tmp */
 	MP_SHM,		  /* a fresh tmpfs on /dev/shm */
 };
 
@@ -83,8 +84,7 @@ struct mountplan_opts {
  * (freshly allocated): a name that cannot key storage, a mount path or
  * source_path that is not clean and relative, two mounts on one path,
  * mounts of different kinds nested, a storage root inside the app root
- * (or the reverse), or an app root beneath /tmp (which the worker gets
- * privately).
+ * (or the reverse), or an app root that is / or /tmp.
  */
 int mountplan_build(const struct worker *w, const struct mountplan_opts *o, struct mountplan *p,
 		    char **err);

@@ -168,6 +168,36 @@ START_TEST(test_attach)
 }
 END_TEST
 
+START_TEST(test_app_beneath_tmp)
+{
+	char tbase[] = "/tmp/berth-view-XXXXXX";
+	struct view v;
+
+	ck_assert_ptr_nonnull(mkdtemp(tbase));
+	_cleanup_free_ char *tapp = xasprintf("%s/app", tbase);
+	_cleanup_free_ char *marker = xasprintf("%s/marker", tbase);
+	ck_assert_int_eq(mkdir(tapp, 0755), 0);
+	ck_assert_int_eq(mkdir(marker, 0755), 0);
+	free(app);
+	app = xstrdup(tapp);
+	w.app_dir = app;
+	ck_assert_int_eq(view_open(&w, &vo, &v), 0);
+	/* the app is there at its path, read-only, with its mounts; the rest of
+	 * the host's /tmp is not: /tmp holds the app's path, the tmp mount's
+	 * source (c) and what the worker wrote */
+	_cleanup_free_ char *script =
+	    xasprintf("set -e; test \"$(pwd)\" = '%s'; echo 1 > data/f; echo 2 > /tmp/f; "
+		      "if (echo x > x) 2>/dev/null; then exit 3; fi; test ! -e '%s'; "
+		      "test \"$(ls /tmp | sort | tr '\\n' ' ')\" = '%s c f '",
+		      tapp, marker, tbase + 5);
+	ck_assert_int_eq(start(&v, script), 0);
+	ck_assert_int_eq(start(&v, "set -e; test \"$(cat data/f)\" = 1; test ! -e /tmp/f"), 0);
+	view_close(&v);
+	_cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", tbase);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_describe)
 {
 	json_t *j = view_describe(&w, &vo);
@@ -197,6 +227,7 @@ int main(void)
 	tcase_add_test(tc, test_through_spawn);
 	tcase_add_test(tc, test_step_failure);
 	tcase_add_test(tc, test_attach);
+	tcase_add_test(tc, test_app_beneath_tmp);
 	tcase_add_test(tc, test_describe);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -210,13 +210,21 @@ START_TEST(test_conflicts)
 	o.app_root = "/srv/../etc";
 	expect_fail("must be absolute");
 	setup();
-	o.app_root = "/tmp/x/app";
-	expect_fail("beneath /tmp");
+	o.app_root = "/tmp";
+	expect_fail("cannot be /tmp");
 	setup();
 	o.app_root = "/tmpfoo/app";
 	struct mountplan p;
 	char *err = NULL;
 	ck_assert_int_eq(build(&p, &err), 0);
+	ck_assert_int_eq(p.ops[p.n_ops - 2].kind, MP_TMP);
+	mountplan_free(&p);
+	/* beneath /tmp: bound again inside the private /tmp, after it */
+	o.app_root = "/tmp/x/app";
+	ck_assert_int_eq(build(&p, &err), 0);
+	ck_assert_int_eq(p.ops[p.n_ops - 2].kind, MP_APP_AGAIN);
+	ck_assert_str_eq(p.ops[p.n_ops - 2].target, "tmp/x/app");
+	ck_assert_int_eq(p.ops[p.n_ops - 3].kind, MP_TMP);
 	mountplan_free(&p);
 }
 END_TEST
