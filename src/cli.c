@@ -29,6 +29,9 @@ static const struct cli_command commands[] = {
 	 "                            (repeatable) [BERTH_PASS_ENV=NAME,NAME]\n"},
 	{"run", "run [OPTIONS] WORKER", "run the worker in its box and supervise it", cmd_run,
 	 cmd_run_help_text},
+	{"exec", "exec [OPTIONS] WORKER -- COMMAND...",
+	 "run a command once inside the worker's box, for debugging", cmd_exec,
+	 cmd_exec_help_text},
 };
 
 static const char global_help[] =
