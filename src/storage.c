@@ -3,7 +3,7 @@
  * The instance's storage on the host (see storage.h): key directories by
  * fd, the instance lock, service directories, the ext4 image and its loop
  * device, the helpers (mkfs.ext4, e2fsck, resize2fs) run by absolute path
- * with an empty environment, and removal of scratch trees by fd.
+ * with an empty environment.  Removing scratch trees is in storage-tree.c.
  */
 #include "config.h"
 
@@ -28,124 +28,11 @@
 #include "storage.h"
 #include "util.h"
 
-#define TREE_MAX_DEPTH 32
-
 static int record_loop(struct storage *s);
 
 uint64_t storage_image_bytes(uint64_t disk_mb)
 {
 	return disk_mb * 1000000ULL / 4096 * 4096;
-}
-
-/* --- removing trees by fd ------------------------------------------------ */
-
-/* Empty the directory dfd.  Deeper than TREE_MAX_DEPTH, subdirectories are
- * moved up to topfd as "<base>.d<k>" and removed later by the caller. */
-static int empty_dir(int dfd, int depth, int topfd, const char *base, unsigned *moved)
-{
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	int r = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		const char *n = e->d_name;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
-			continue;
-		if (unlinkat(fd, n, 0) == 0 || errno == ENOENT)
-			continue;
-		if (errno != EISDIR && errno != EPERM) {
-			r = -errno;
-			continue;
-		}
-		if (depth >= TREE_MAX_DEPTH) {
-			char to[300];
-			snprintf(to, sizeof(to), "%s.d%u", base, (*moved)++);
-			if (renameat(fd, n, topfd, to) < 0)
-				r = -errno;
-			continue;
-		}
-		int sub = openat(fd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0) {
-			r = -errno;
-			continue;
-		}
-		int q = empty_dir(sub, depth + 1, topfd, base, moved);
-		close(sub);
-		if (q < 0)
-			r = q;
-		else if (unlinkat(fd, n, AT_REMOVEDIR) < 0 && errno != ENOENT)
-			r = -errno;
-	}
-	closedir(d);
-	return r;
-}
-
-static int remove_one(int dirfd, const char *name, const char *base, unsigned *moved)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno == ENOTDIR || errno == ELOOP)
-			return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
-		return -errno;
-	}
-	int r = empty_dir(fd, 1, dirfd, base, moved);
-	close(fd);
-	if (r < 0)
-		return r;
-	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
-}
-
-int storage_remove_tree(int dirfd, const char *name)
-{
-	unsigned moved = 0;
-	int r = remove_one(dirfd, name, name, &moved);
-
-	for (unsigned k = 0; r == 0 && k < moved; k++) {
-		char n[300];
-		snprintf(n, sizeof(n), "%s.d%u", name, k);
-		r = remove_one(dirfd, n, name, &moved);
-	}
-	return r;
-}
-
-int storage_sweep(struct storage *s)
-{
-	int r = 0;
-
-	if (s->attached)
-		return 0;
-	for (int pass = 0; pass < 8; pass++) {
-		int fd = openat(s->inst_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			return log_errno(-errno, "open the instance directory");
-		DIR *d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-			return log_errno(-errno, "read the instance directory");
-		}
-		bool found = false;
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (!str_has_prefix(e->d_name, STORAGE_SCRATCH_OLD))
-				continue;
-			found = true;
-			int q = storage_remove_tree(s->inst_fd, e->d_name);
-			if (q < 0)
-				r = log_errno(q, "remove the old scratch directory %s", e->d_name);
-		}
-		closedir(d);
-		if (!found || r < 0)
-			break;
-	}
-	return r;
 }
 
 /* --- helpers and the image ------------------------------------------------ */

@@ -198,6 +198,28 @@ START_TEST(test_app_beneath_tmp)
 }
 END_TEST
 
+START_TEST(test_remove_tree)
+{
+	/* 300 levels, links to outside at several depths, a FIFO: all removed,
+	 * nothing followed */
+	_cleanup_free_ char *cmd = xasprintf(
+	    "set -e; cd '%s'; mkdir keep; touch keep/file; mkdir t; cd t; "
+	    "for i in $(seq 300); do mkdir d; ln -s ../../../keep l; mkfifo p; cd d; done",
+	    base);
+	ck_assert_int_eq(system(cmd), 0);
+	int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(storage_remove_tree(fd, "t"), 0);
+	ck_assert_int_eq(faccessat(fd, "t", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	ck_assert_int_eq(faccessat(fd, "keep/file", F_OK, 0), 0);
+	ck_assert_int_eq(storage_remove_tree(fd, "absent"), 0);
+	close(fd);
+	free(cmd);
+	cmd = xasprintf("test \"$(ls -A '%s')\" = 'app\nkeep'", base);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_describe)
 {
 	json_t *j = view_describe(&w, &vo);
@@ -228,6 +250,7 @@ int main(void)
 	tcase_add_test(tc, test_step_failure);
 	tcase_add_test(tc, test_attach);
 	tcase_add_test(tc, test_app_beneath_tmp);
+	tcase_add_test(tc, test_remove_tree);
 	tcase_add_test(tc, test_describe);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
