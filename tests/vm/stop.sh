@@ -9,22 +9,6 @@
 # Until the CLI has `run`, the same run_worker() is driven by
 # tests/helpers/run-driver, and a TODO line marks the missing CLI.
 
-uptime_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
-wait_for() { # FILE PATTERN SECONDS
-	_i=0
-	while ! grep -Eq "$2" "$1" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ $_i -gt $(($3 * 20)) ] && return 1
-		sleep 0.05
-	done
-}
-all_gone() {
-	for _p in "$@"; do
-		[ -r /proc/$_p/stat ] && [ "$(awk '{ print $3 }' /proc/$_p/stat)" != Z ] && return 1
-	done
-	return 0
-}
-
 stop_test() {
 	_app=/tmp/app _clog=/tmp/child.log
 	mkdir -p $_app
