@@ -22,6 +22,7 @@
 static char S_EXEC[] = "exec", S_SR[] = "--storage-root", S_USER[] = "--user",
 	    S_NOBODY[] = "nobody", S_WORKER[] = "queue", S_DASHES[] = "--", S_SH[] = "sh",
 	    S_C[] = "-c";
+static pid_t main_pid;
 static char base[64];
 static char *cfg, *sroot, *state;
 
@@ -36,7 +37,7 @@ static const char app_yaml[] = "name: app\n"
 
 static void setup(void)
 {
-	strcpy(base, "/var/tmp/berth-exec-XXXXXX");
+	snprintf(base, sizeof(base), "/var/tmp/berth-exec-%d-XXXXXX", (int)main_pid);
 	ck_assert_ptr_nonnull(mkdtemp(base));
 	ck_assert_int_eq(chmod(base, 0755), 0);
 	_cleanup_free_ char *app = xasprintf("%s/app", base);
@@ -97,6 +98,7 @@ int main(void)
 			strict ? " (BERTH_STRICT=1: failing)" : "; skipped");
 		return strict ? EXIT_FAILURE : 77;
 	}
+	main_pid = getpid();
 	Suite *s = suite_create("exec");
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -107,5 +109,10 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	/* what a failed test could not clean up (teardown does not run then) */
+	char sweep[128];
+	snprintf(sweep, sizeof(sweep), "rm -rf /var/tmp/berth-exec-%d-*", (int)main_pid);
+	if (system(sweep) != 0)
+		failed++;
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -38,6 +38,7 @@
 #define NOBODY 65534
 #define S(x)   ((char *)(x))
 
+static pid_t main_pid;
 static char base[64], app[128], sroot[128], outside[128];
 static char *mountinfo_before;
 static struct mount mounts[4];
@@ -99,7 +100,7 @@ static void mkdirs(const char *path)
 static void setup(void)
 {
 	log_setup(LOG_FMT_TEXT, LOG_LVL_ERROR, "test");
-	strcpy(base, "/var/tmp/berth-mnt-XXXXXX");
+	snprintf(base, sizeof(base), "/var/tmp/berth-mnt-%d-XXXXXX", (int)main_pid);
 	ck_assert_ptr_nonnull(mkdtemp(base));
 	ck_assert_int_eq(chmod(base, 0755), 0);
 	snprintf(app, sizeof(app), "%s/app", base);
@@ -696,6 +697,7 @@ int main(void)
 			strict ? " (BERTH_STRICT=1: failing)" : "; skipped");
 		return strict ? EXIT_FAILURE : 77;
 	}
+	main_pid = getpid();
 	Suite *s = suite_create("mount");
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -716,5 +718,10 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	/* what a failed test could not clean up (teardown does not run then) */
+	char sweep[128];
+	snprintf(sweep, sizeof(sweep), "rm -rf /var/tmp/berth-mnt-%d-*", (int)main_pid);
+	if (system(sweep) != 0)
+		failed++;
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -27,6 +27,7 @@
 
 #define S(x) ((char *)(x))
 
+static pid_t main_pid;
 static char base[64];
 static char *app, *sroot;
 static struct mount mounts[2];
@@ -36,7 +37,7 @@ static struct view_opts vo;
 static void setup(void)
 {
 	log_setup(LOG_FMT_TEXT, LOG_LVL_ERROR, "test");
-	strcpy(base, "/var/tmp/berth-view-XXXXXX");
+	snprintf(base, sizeof(base), "/var/tmp/berth-view-%d-XXXXXX", (int)main_pid);
 	ck_assert_ptr_nonnull(mkdtemp(base));
 	app = xasprintf("%s/app", base);
 	sroot = xasprintf("%s/state/storage", base);
@@ -170,7 +171,8 @@ END_TEST
 
 START_TEST(test_app_beneath_tmp)
 {
-	char tbase[] = "/tmp/berth-view-XXXXXX";
+	char tbase[64];
+	snprintf(tbase, sizeof(tbase), "/tmp/berth-view-%d-XXXXXX", (int)main_pid);
 	struct view v;
 
 	ck_assert_ptr_nonnull(mkdtemp(tbase));
@@ -242,6 +244,7 @@ int main(void)
 			strict ? " (BERTH_STRICT=1: failing)" : "; skipped");
 		return strict ? EXIT_FAILURE : 77;
 	}
+	main_pid = getpid();
 	Suite *s = suite_create("view");
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -257,5 +260,11 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	/* what a failed test could not clean up (teardown does not run then) */
+	char sweep[128];
+	snprintf(sweep, sizeof(sweep), "rm -rf /var/tmp/berth-view-%d-* /tmp/berth-view-%d-*",
+		 (int)main_pid, (int)main_pid);
+	if (system(sweep) != 0)
+		failed++;
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
