@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ingress ruleset (security.md §4.2): table inet berth, input policy
+ * drop with loopback, established/related and the ICMP/ICMPv6 messages
+ * IPv4 and IPv6 need; forward dropped; output accepted.  Installed with
+ * libnftables as one transaction, then listed as JSON and compared, rule
+ * by rule, in a canonical form that does not depend on nft's spelling.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <nftables/libnftables.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "net.h"
+#include "util.h"
+
+/* "table; delete table; table {...}" replaces any older copy atomically:
+ * the whole buffer is one netlink batch. */
+static const char ruleset[] =
+	"table inet berth\n"
+	"delete table inet berth\n"
+	"table inet berth {\n"
+	"	chain input {\n"
+	"		type filter hook input priority filter; policy drop;\n"
+	"		iif \"lo\" accept\n"
+	"		ct state established,related accept\n"
+	"		ct state invalid drop\n"
+	"		icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, "
+	"parameter-problem, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept\n"
+	"		icmp type { destination-unreachable, time-exceeded, parameter-problem } accept\n"
+	"	}\n"
+	"	chain forward {\n"
+	"		type filter hook forward priority filter; policy drop;\n"
+	"	}\n"
+	"	chain output {\n"
+	"		type filter hook output priority filter; policy accept;\n"
+	"	}\n"
+	"}\n";
+
+/* What the read-back must say, in canonical form (see canon_rule()). */
+static const char *const want_chains[] = {
+	"chain input: filter hook input prio 0 policy drop",
+	"chain forward: filter hook forward prio 0 policy drop",
+	"chain output: filter hook output prio 0 policy accept",
+};
+static const char *const want_rules[] = {
+	"input: meta iif in {lo} accept",
+	"input: ct state in {established,related} accept",
+	"input: ct state in {invalid} drop",
+	"input: icmpv6 type in {destination-unreachable,nd-neighbor-advert,nd-neighbor-solicit,"
+	"nd-router-advert,packet-too-big,parameter-problem,time-exceeded} accept",
+	"input: icmp type in {destination-unreachable,parameter-problem,time-exceeded} accept",
+};
+
+const char *net_rules_text(void)
+{
+	return ruleset;
+}
+
+json_t *net_rules_describe(void)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < ARRAY_SIZE(want_chains); i++)
+		json_array_append_new(a, json_string(want_chains[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(want_rules); i++)
+		json_array_append_new(a, json_string(want_rules[i]));
+	return a;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void canon_dump(struct strbuf *sb, const json_t *v)
+{
+	_cleanup_free_ char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	strbuf_puts(sb, s ? s : "?");
+}
+
+/* A value as a sorted set: "lo" -> {lo}, ["b","a"] -> {a,b}, {"set": [...]}. */
+static void canon_set(struct strbuf *sb, const json_t *v)
+{
+	const json_t *arr = json_is_object(v) ? json_object_get(v, "set") : v;
+	size_t n = json_is_array(arr) ? json_array_size(arr) : 1, i;
+	char **items = xcalloc(n, sizeof(char *));
+
+	for (i = 0; i < n; i++) {
+		const json_t *e = json_is_array(arr) ? json_array_get(arr, i) : v;
+		struct strbuf one = {0};
+		if (json_is_string(e))
+			strbuf_puts(&one, json_string_value(e));
+		else
+			canon_dump(&one, e);
+		items[i] = strbuf_detach(&one);
+	}
+	qsort(items, n, sizeof(char *), cmp_str);
+	strbuf_putc(sb, '{');
+	for (i = 0; i < n; i++) {
+		strbuf_printf(sb, "%s%s", i ? "," : "", items[i]);
+		free(items[i]);
+	}
+	strbuf_putc(sb, '}');
+	free(items);
+}
+
+static void canon_left(struct strbuf *sb, const json_t *l)
+{
+	const json_t *m;
+
+	if ((m = json_object_get(l, "meta")) && json_object_size(m) == 1)
+		strbuf_printf(sb, "meta %s", json_string_value(json_object_get(m, "key")));
+	else if ((m = json_object_get(l, "ct")) && json_object_size(m) == 1)
+		strbuf_printf(sb, "ct %s", json_string_value(json_object_get(m, "key")));
+	else if ((m = json_object_get(l, "payload")) && json_object_size(m) == 2)
+		strbuf_printf(sb, "%s %s", json_string_value(json_object_get(m, "protocol")),
+			      json_string_value(json_object_get(m, "field")));
+	else
+		canon_dump(sb, l);
+}
+
+/* One statement: a match ("LEFT in {SET}" for == and in), a verdict, or
+ * (anything else) its JSON, which then matches nothing expected. */
+static void canon_stmt(struct strbuf *sb, const json_t *st)
+{
+	const json_t *m = json_object_get(st, "match");
+	const char *op;
+
+	if (json_object_size(st) == 1 && json_object_get(st, "accept")) {
+		strbuf_puts(sb, "accept");
+	} else if (json_object_size(st) == 1 && json_object_get(st, "drop")) {
+		strbuf_puts(sb, "drop");
+	} else if (m && json_object_size(st) == 1 && json_object_size(m) == 3 &&
+		   (op = json_string_value(json_object_get(m, "op"))) &&
+		   (strcmp(op, "==") == 0 || strcmp(op, "in") == 0)) {
+		canon_left(sb, json_object_get(m, "left"));
+		strbuf_puts(sb, " in ");
+		canon_set(sb, json_object_get(m, "right"));
+	} else {
+		canon_dump(sb, st);
+	}
+}
+
+static char *canon_rule(const json_t *rule)
+{
+	struct strbuf sb = {0};
+	const json_t *st;
+	size_t i;
+
+	strbuf_printf(&sb, "%s:", json_string_value(json_object_get(rule, "chain")));
+	json_array_foreach(json_object_get(rule, "expr"), i, st) {
+		strbuf_putc(&sb, ' ');
+		canon_stmt(&sb, st);
+	}
+	return strbuf_detach(&sb);
+}
+
+static char *canon_chain(const json_t *c)
+{
+	const json_t *prio = json_object_get(c, "prio");
+
+	return xasprintf("chain %s: %s hook %s prio %lld policy %s",
+			 json_string_value(json_object_get(c, "name")),
+			 json_string_value(json_object_get(c, "type")),
+			 json_string_value(json_object_get(c, "hook")),
+			 json_is_integer(prio) ? (long long)json_integer_value(prio) : -999999LL,
+			 json_string_value(json_object_get(c, "policy")));
+}
+
+static struct nft_ctx *nft_open(void)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (!nft)
+		return NULL;
+	if (nft_ctx_buffer_output(nft) < 0 || nft_ctx_buffer_error(nft) < 0) {
+		nft_ctx_free(nft);
+		return NULL;
+	}
+	return nft;
+}
+
+static int nft_error(struct nft_ctx *nft, const char *what)
+{
+	const char *e = nft_ctx_get_error_buffer(nft);
+	size_t n = e ? strlen(e) : 0;
+
+	while (n && e[n - 1] == '\n')
+		n--;
+	log_error("nftables: %s failed: %.*s", what, (int)n, e ? e : "");
+	return -EIO;
+}
+
+int net_rules_install(void)
+{
+	struct nft_ctx *nft = nft_open();
+	int r;
+
+	if (!nft)
+		return log_errno(-ENOMEM, "nft_ctx_new");
+	r = nft_run_cmd_from_buffer(nft, ruleset) == 0 ? 0 : nft_error(nft, "installing the ruleset");
+	nft_ctx_free(nft);
+	return r < 0 ? r : net_rules_verify();
+}
+
+/* The table as JSON, or NULL with *err (-ENOENT: no such table). */
+static json_t *list_table(int *err)
+{
+	struct nft_ctx *nft = nft_open();
+	json_t *root = NULL;
+	json_error_t je;
+
+	*err = -ENOMEM;
+	if (!nft)
+		return NULL;
+	nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
+	if (nft_run_cmd_from_buffer(nft, "list table inet " NET_TABLE) != 0) {
+		const char *e = nft_ctx_get_error_buffer(nft);
+		*err = e && strstr(e, "No such file or directory") ? -ENOENT : -EIO;
+		if (*err == -EIO)
+			nft_error(nft, "listing table inet " NET_TABLE);
+	} else {
+		root = json_loads(nft_ctx_get_output_buffer(nft), 0, &je);
+		if (!root)
+			log_error("nftables: cannot parse the JSON listing: %s", je.text);
+		*err = root ? 0 : -EBADMSG;
+	}
+	nft_ctx_free(nft);
+	return root;
+}
+
+int net_rules_present(void)
+{
+	int err;
+	json_t *root = list_table(&err);
+
+	json_decref(root);
+	return err == 0 ? 1 : err == -ENOENT ? 0 : err;
+}
+
+/* Compare got (n_got canonical strings) with want, logging the first
+ * difference. */
+static int compare(const char *what, char **got, size_t n_got, const char *const *want,
+		   size_t n_want)
+{
+	for (size_t i = 0; i < n_got || i < n_want; i++) {
+		const char *g = i < n_got ? got[i] : "(nothing)";
+		const char *w = i < n_want ? want[i] : "(nothing)";
+		if (strcmp(g, w) != 0) {
+			log_error("nftables: the %s read back differ from what was installed: "
+				  "got '%s', expected '%s'",
+				  what, g, w);
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+int net_rules_verify(void)
+{
+	char *chains[16], *rules[32];
+	size_t n_chains = 0, n_rules = 0, i;
+	const json_t *item;
+	int err, r = 0;
+	json_t *root = list_table(&err);
+
+	if (!root)
+		return err == -ENOENT ? log_errno(-EBADMSG, "nftables: table inet " NET_TABLE
+							    " is missing after the installation")
+				      : err;
+	json_array_foreach(json_object_get(root, "nftables"), i, item) {
+		const json_t *v;
+		if (json_object_get(item, "metainfo") || json_object_get(item, "table"))
+			continue;
+		if ((v = json_object_get(item, "chain")) && n_chains < ARRAY_SIZE(chains)) {
+			chains[n_chains++] = canon_chain(v);
+		} else if ((v = json_object_get(item, "rule")) && n_rules < ARRAY_SIZE(rules)) {
+			rules[n_rules++] = canon_rule(v);
+		} else {
+			_cleanup_free_ char *s = json_dumps(item, JSON_COMPACT);
+			log_error("nftables: unexpected object in table inet " NET_TABLE ": %.200s",
+				  s ? s : "?");
+			r = -EBADMSG;
+			break;
+		}
+	}
+	if (r == 0)
+		r = compare("chains", chains, n_chains, want_chains, ARRAY_SIZE(want_chains));
+	if (r == 0)
+		r = compare("rules", rules, n_rules, want_rules, ARRAY_SIZE(want_rules));
+	for (i = 0; i < n_chains; i++)
+		free(chains[i]);
+	for (i = 0; i < n_rules; i++)
+		free(rules[i]);
+	json_decref(root);
+	return r;
+}

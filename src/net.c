@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker's network namespace: which one (--network), refusing the
+ * host's initial namespace, preparing it from a forked helper (new or
+ * joined, loopback up, ruleset installed and verified), pasta for private
+ * mode, and the child's setns().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "net.h"
+#include "spawn.h"
+#include "util.h"
+
+/* Inode numbers of the initial namespaces (include/linux/proc_ns.h). */
+#define NET_INIT_INO 0xEFFFFFF9U /* kernels that number the initial netns (6.18+) */
+#define PID_INIT_INO 0xEFFFFFFCU /* since 3.8 */
+
+static const char *const mode_names[] = {
+	[NET_AUTO] = "auto", [NET_CURRENT] = "current", [NET_PRIVATE] = "private",
+	[NET_NONE] = "none", [NET_NETNS] = "netns",
+};
+
+const char *net_mode_name(enum net_mode m)
+{
+	return (size_t)m < ARRAY_SIZE(mode_names) ? mode_names[m] : "?";
+}
+
+int net_parse_mode(const char *s, struct net_opts *o, const char **msg)
+{
+	memset(o, 0, sizeof(*o));
+	*msg = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
+		if (i != NET_NETNS && strcmp(s, mode_names[i]) == 0) {
+			o->mode = (enum net_mode)i;
+			return 0;
+		}
+	if (str_has_prefix(s, "netns:")) {
+		const char *p = s + 6;
+		if (p[0] != '/' || strstr(p, "/../") || strlen(p) >= 4096) {
+			*msg = "netns:PATH needs an absolute path";
+			return -EINVAL;
+		}
+		o->mode = NET_NETNS;
+		o->netns_path = xstrdup(p);
+		return 0;
+	}
+	*msg = "expected auto, current, private, none or netns:PATH";
+	return -EINVAL;
+}
+
+void net_opts_free(struct net_opts *o)
+{
+	free(o->netns_path);
+	o->netns_path = NULL;
+}
+
+enum net_mode net_mode_effective(const struct net_opts *o, bool pid1)
+{
+	if (o->mode != NET_AUTO)
+		return o->mode;
+	return pid1 ? NET_CURRENT : NET_PRIVATE;
+}
+
+/* Since 6.18 the initial network namespace has a fixed inode number, so
+ * any other number is another namespace. */
+static bool kernel_numbers_init_netns(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 18);
+}
+
+int net_netns_is_initial(int nsfd)
+{
+	struct stat ns, self_pid, init_net;
+
+	if (fstat(nsfd, &ns) < 0)
+		return log_errno(-errno, "fstat network namespace");
+	if (ns.st_ino == NET_INIT_INO)
+		return 1;
+	if (kernel_numbers_init_netns())
+		return 0;
+	if (stat("/proc/self/ns/pid", &self_pid) < 0)
+		return log_errno(-errno, "stat /proc/self/ns/pid");
+	if (self_pid.st_ino != PID_INIT_INO) {
+		/* a container's PID namespace on a kernel without fixed
+		 * numbers: the host's init is out of sight */
+		log_debug("network namespace %lu: not known to be the host's (berth is in a "
+			  "PID namespace of its own)",
+			  (unsigned long)ns.st_ino);
+		return 0;
+	}
+	/* pid 1 here is the host's init: compare with its namespace */
+	if (stat("/proc/1/ns/net", &init_net) < 0) {
+		log_debug("stat /proc/1/ns/net: %s; taking the namespace as the host's",
+			  strerror(errno));
+		return 1;
+	}
+	return ns.st_dev == init_net.st_dev && ns.st_ino == init_net.st_ino;
+}
+
+static int refuse_initial(int nsfd, const char *what, const char *hint)
+{
+	int r = net_netns_is_initial(nsfd);
+
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		log_error("%s is the host's initial network namespace: berth never installs "
+			  "firewall rules there; use %s",
+			  what, hint);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Bring lo up: a new namespace starts with it down. */
+static int loopback_up(void)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr;
+
+	if (s < 0)
+		return log_errno(-errno, "socket");
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return log_errno(-errno, "SIOCGIFFLAGS lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return log_errno(-errno, "SIOCSIFFLAGS lo");
+	return 0;
+}
+
+/*
+ * Fork a helper that enters nsfd (or a new namespace when nsfd < 0),
+ * brings lo up and installs the ruleset; berth's own namespace is never
+ * changed.  For a new namespace, *new_fd receives it (opened from the
+ * helper's /proc entry while the helper waits).
+ */
+static int setup_in_helper(int nsfd, int *new_fd)
+{
+	_cleanup_close_ int rd = -1, wr = -1, go_rd = -1, go_wr = -1;
+	int p[2], status, r;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_errno(-errno, "pipe2");
+	rd = p[0];
+	wr = p[1];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_errno(-errno, "pipe2");
+	go_rd = p[0];
+	go_wr = p[1];
+	pid = fork();
+	if (pid < 0)
+		return log_errno(-errno, "fork");
+	if (pid == 0) {
+		char c;
+		close(go_wr);
+		close(rd);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (nsfd >= 0)
+			r = setns(nsfd, CLONE_NEWNET) < 0 ? log_errno(-errno, "setns") : 0;
+		else
+			r = unshare(CLONE_NEWNET) < 0 ? log_errno(-errno, "unshare(CLONE_NEWNET)")
+						      : 0;
+		if (r == 0)
+			r = loopback_up();
+		if (r == 0)
+			r = net_rules_install();
+		n = write(wr, &r, sizeof(r));
+		(void)!read(go_rd, &c, 1); /* until the parent has the namespace */
+		_exit(r == 0 && n == sizeof(r) ? 0 : 1);
+	}
+	close(TAKE_FD(wr));
+	close(TAKE_FD(go_rd));
+	n = read(rd, &r, sizeof(r));
+	if (n != sizeof(r))
+		r = -EIO;
+	if (r == 0 && new_fd) {
+		_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)pid);
+		*new_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*new_fd < 0)
+			r = log_errno(-errno, "open %s", path);
+	}
+	close(TAKE_FD(go_wr));
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		r = -EIO;
+	if (r < 0 && new_fd && *new_fd >= 0)
+		close(TAKE_FD(*new_fd));
+	return r;
+}
+
+/* pasta: user-mode egress for the new namespace; no port forwarded in
+ * either direction (-t/-u/-T/-U none).  It daemonizes once set up, so its
+ * first process exiting says the namespace is ready.  As root it would
+ * switch to nobody before joining the namespace, and fail: --runas 0:0
+ * (it keeps only CAP_NET_BIND_SERVICE and CAP_SYS_ADMIN and sandboxes
+ * itself).  The gateway address maps to the host's loopback (pasta's
+ * default), so a worker on a workstation reaches services there. */
+static int start_pasta(const struct net_opts *o, struct net_handle *h)
+{
+	const char *pasta = o->pasta ? o->pasta : NET_PASTA;
+	char dir[] = "/tmp/berth-pasta.XXXXXX";
+	_cleanup_free_ char *pidfile = NULL;
+	char buf[32];
+	int status, fd;
+	ssize_t n;
+	pid_t pid;
+
+	if (access(pasta, X_OK) < 0)
+		return log_errno(-errno, "--network=private needs %s (Debian package passt); "
+					 "or use --network=none",
+				 pasta);
+	/* pasta cannot write its pid to an inherited fd: a private directory */
+	if (!mkdtemp(dir))
+		return log_errno(-errno, "mkdtemp %s", dir);
+	pidfile = xasprintf("%s/pid", dir);
+	pid = fork();
+	if (pid < 0) {
+		rmdir(dir);
+		return log_errno(-errno, "fork");
+	}
+	if (pid == 0) {
+		static const char *const args[] = {
+			"--quiet", "--runas", "0:0", "--config-net", "--tcp-ports", "none",
+			"--udp-ports", "none", "--tcp-ns", "none", "--udp-ns", "none",
+			"--netns", "/proc/self/fd/3", "--pid",
+		};
+		char *argv[ARRAY_SIZE(args) + 3];
+		char *const envp[] = {NULL};
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		argv[0] = (char *)pasta;
+		for (size_t i = 0; i < ARRAY_SIZE(args); i++)
+			argv[i + 1] = (char *)args[i];
+		argv[ARRAY_SIZE(args) + 1] = pidfile;
+		argv[ARRAY_SIZE(args) + 2] = NULL;
+		/* the namespace as fd 3; 0 and 1 /dev/null; stderr stays */
+		if (dup2(h->nsfd, 3) < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0)
+			_exit(125);
+		execve(pasta, argv, envp);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	fd = open(pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	unlink(pidfile);
+	rmdir(dir);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return log_errno(-EIO, "%s failed (status %#x)", pasta, (unsigned)status);
+	h->pasta_pid = (pid_t)strtol(buf, NULL, 10);
+	if (h->pasta_pid <= 0)
+		return log_errno(-EIO, "%s wrote no pid", pasta);
+	h->pasta_pidfd = spawn_pidfd_open(h->pasta_pid);
+	if (h->pasta_pidfd < 0)
+		return log_errno(h->pasta_pidfd, "pidfd_open pasta %d", (int)h->pasta_pid);
+	log_debug("pasta %d serves the worker's network namespace", (int)h->pasta_pid);
+	return 0;
+}
+
+int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
+{
+	_cleanup_close_ int self = -1;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	h->nsfd = -1;
+	h->pasta_pidfd = -1;
+	h->mode = net_mode_effective(o, pid1);
+	switch (h->mode) {
+	case NET_CURRENT:
+		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0)
+			return log_errno(-errno, "open /proc/self/ns/net");
+		r = refuse_initial(self, "--network=current: berth's namespace",
+				   "--network=private (or none, or netns:PATH)");
+		if (r == 0)
+			r = setup_in_helper(self, NULL);
+		break;
+	case NET_NETNS:
+		h->nsfd = open(o->netns_path, O_RDONLY | O_CLOEXEC);
+		if (h->nsfd < 0)
+			return log_errno(-errno, "open %s", o->netns_path);
+		r = ioctl(h->nsfd, NS_GET_NSTYPE);
+		if (r != CLONE_NEWNET) {
+			r = log_errno(r < 0 ? -errno : -EINVAL, "%s is not a network namespace",
+				      o->netns_path);
+			break;
+		}
+		r = refuse_initial(h->nsfd, o->netns_path,
+				   "another namespace, or --network=private or none");
+		if (r == 0)
+			r = setup_in_helper(h->nsfd, NULL);
+		break;
+	case NET_NONE:
+	case NET_PRIVATE:
+		r = setup_in_helper(-1, &h->nsfd);
+		if (r == 0 && h->mode == NET_PRIVATE)
+			r = start_pasta(o, h);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	if (r < 0) {
+		net_release(h);
+		return r;
+	}
+	log_msg(LOG_LVL_INFO, "network", "network: %s, ingress dropped (table inet " NET_TABLE
+		", read back and verified)", net_mode_name(h->mode));
+	return 0;
+}
+
+void net_release(struct net_handle *h)
+{
+	if (h->pasta_pidfd >= 0) {
+		spawn_pidfd_send_signal(h->pasta_pidfd, SIGKILL);
+		/* pasta daemonized: it is not our child unless berth is its
+		 * reaper (PID 1, subreaper); then reap it */
+		waitpid(h->pasta_pid, NULL, 0);
+		close(h->pasta_pidfd);
+	}
+	if (h->nsfd >= 0)
+		close(h->nsfd);
+	h->nsfd = h->pasta_pidfd = -1;
+	h->pasta_pid = 0;
+}
+
+int net_join_step(void *data)
+{
+	const struct net_handle *h = data;
+
+	if (h->nsfd < 0)
+		return 0;
+	return setns(h->nsfd, CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
+json_t *net_describe(const struct net_opts *o, bool pid1)
+{
+	enum net_mode m = net_mode_effective(o, pid1);
+
+	return json_pack("{s:s, s:s?, s:s, s:o}", "mode", net_mode_name(m), "netns",
+			 m == NET_NETNS ? o->netns_path : NULL, "table", "inet " NET_TABLE,
+			 "rules", net_rules_describe());
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * No ingress, egress kept: the worker's network namespace (--network=
+ * current, private, none or netns:PATH), the nftables ruleset installed
+ * there as one libnftables transaction, read back and compared, and the
+ * hosts file that resolves each relationship's host (database.internal).
+ * berth never installs rules in the host's initial network namespace.
+ */
+#ifndef BERTH_NET_H
+#define BERTH_NET_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define NET_PASTA "/usr/bin/pasta" /* Debian's passt package */
+#define NET_TABLE "berth"          /* table inet berth */
+
+enum net_mode {
+	NET_AUTO,    /* current when berth is PID 1, else private */
+	NET_CURRENT, /* the namespace berth runs in (a container's own) */
+	NET_PRIVATE, /* a new namespace, egress through pasta */
+	NET_NONE,    /* a new namespace with loopback only */
+	NET_NETNS,   /* a namespace prepared by CNI or ip netns */
+};
+
+struct net_opts {
+	enum net_mode mode;
+	char *netns_path;  /* NET_NETNS */
+	const char *pasta; /* NULL: NET_PASTA (tests may point elsewhere) */
+};
+
+/* "auto", "current", "private", "none", "netns:PATH" (PATH absolute).
+ * 0, or -EINVAL with *msg. */
+int net_parse_mode(const char *s, struct net_opts *o, const char **msg);
+void net_opts_free(struct net_opts *o);
+enum net_mode net_mode_effective(const struct net_opts *o, bool pid1);
+const char *net_mode_name(enum net_mode m);
+
+/* ---- the ruleset (net-rules.c) ---- */
+
+/* The nft transaction: (re)creates table inet berth atomically. */
+const char *net_rules_text(void);
+
+/* The rules in the canonical form net_rules_verify() compares, for berth
+ * show: ["chain input: policy drop", "input: meta iif in {lo} accept", ...].
+ * New reference. */
+json_t *net_rules_describe(void);
+
+/* In the calling process's current network namespace: one transaction,
+ * then the read-back comparison.  0, or -errno / -EBADMSG (the ruleset read
+ * back differs; logged with the difference). */
+int net_rules_install(void);
+int net_rules_verify(void);
+
+/* Whether table inet berth exists in the current namespace (tests). */
+int net_rules_present(void);
+
+/* ---- the namespace (net.c) ---- */
+
+/*
+ * 1 if the network namespace nsfd refers to is the host's initial one,
+ * 0 if not, -errno.  Detection: on kernels that number the initial
+ * namespaces (6.18+: the initial netns inode is 0xEFFFFFF9) by inode alone;
+ * on older ones, when berth is in the initial PID namespace (inode 0xEFFFFFFC),
+ * by comparing with /proc/1/ns/net (init's), and when that cannot be read,
+ * assumed initial (fail closed).  In a container's own PID namespace on an
+ * older kernel the host's init is invisible: the namespace is taken as the
+ * container's (logged at debug level).
+ */
+int net_netns_is_initial(int nsfd);
+
+struct net_handle {
+	enum net_mode mode; /* effective */
+	int nsfd;           /* the namespace the child joins; -1: stay (current) */
+	pid_t pasta_pid;    /* NET_PRIVATE */
+	int pasta_pidfd;
+};
+
+/*
+ * In the parent, before the worker is spawned: find or create the
+ * worker's namespace, install and verify the ruleset in it (from a forked
+ * helper, so that berth's own namespace is never touched), start pasta
+ * for private.  Refuses the host's initial namespace, naming the option to
+ * use.  0 with *h filled (net_release() it), or -errno (logged).
+ */
+int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h);
+void net_release(struct net_handle *h);
+
+/* A spawn_step run() (data: const struct net_handle *): join h->nsfd.
+ * Needs CAP_SYS_ADMIN: before the privilege drop. */
+int net_join_step(void *data);
+
+/* What berth show prints: {"mode": ..., "rules": [...]} (new reference). */
+json_t *net_describe(const struct net_opts *o, bool pid1);
+
+/* ---- the hosts file (net-hosts.c) ---- */
+
+/* The worker's /etc/hosts: localhost lines, then "IP<TAB>HOST" for each
+ * relationship endpoint ({"rel": [{"host": ..., "ip": ...}]}, as built by
+ * relationships_build()); endpoints without both are skipped.  Hosts and
+ * addresses are validated (no whitespace, no control characters, an IPv4
+ * or IPv6 literal).  Returns 0 and *out (free it), or -EINVAL (logged). */
+int net_hosts_render(const json_t *relationships, char **out);
+
+struct net_hosts {
+	char *dir;       /* a private directory berth made (0700) */
+	char *path;      /* dir/hosts, read-only; NULL: no hosts file */
+	dev_t mntns_dev; /* berth's mount namespace: the step refuses it */
+	ino_t mntns_ino;
+};
+
+/* Render and write the file (parent).  0 or -errno (logged).  Release it
+ * once the worker is spawned (the bind mount keeps the file alive). */
+int net_hosts_prepare(const json_t *relationships, struct net_hosts *h);
+void net_hosts_release(struct net_hosts *h);
+
+/* A spawn_step run() (data: const struct net_hosts *): bind the file over
+ * /etc/hosts, read-only, in the child's own mount namespace (refused in
+ * berth's: it would change the host's /etc/hosts).  After the mount
+ * namespace is private, before the privilege drop. */
+int net_hosts_step(void *data);
+
+#endif

@@ -1,0 +1,315 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# No ingress, egress kept (issue 7), as root, in network namespaces and a
+# veth pair made here (worker W, peer P), driven by tests/helpers/net-driver
+# (net_prepare + spawn_worker with the child's steps).  The worker binds TCP
+# and UDP on 0.0.0.0 and [::] (filter off) and receives nothing from P,
+# while its own TCP connections and UDP requests to P work over IPv4 and
+# IPv6 (neighbour discovery included); with the filter on listen() fails
+# with EPERM; the ruleset read back matches and a tampered one does not;
+# private reaches a server outside, none reaches nothing; the hosts file
+# resolves database.internal; the worker's ids and capabilities; no rules
+# are ever left in this test's own namespace.
+set -u
+
+D=${TOP_BUILDDIR:?run through make check}/tests/helpers/net-driver
+PY=/usr/bin/python3
+STRICT=${BERTH_STRICT:-0}
+N=0
+FAILED=0
+ok() { N=$((N + 1)); echo "ok $N - $*"; }
+not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
+check() { _d=$1; shift; if "$@"; then ok "$_d"; else not_ok "$_d"; fi; }
+skip() {
+	N=$((N + 1))
+	if [ "$STRICT" = 1 ]; then
+		FAILED=$((FAILED + 1))
+		echo "not ok $N - $1 (cannot run: $2; BERTH_STRICT=1)"
+	else
+		echo "ok $N - $1 # SKIP $2"
+	fi
+}
+skip_all() {
+	if [ "$STRICT" = 1 ]; then echo "Bail out! $1 (BERTH_STRICT=1)"; exit 1; fi
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+command -v ip >/dev/null || skip_all "needs ip (iproute2)"
+[ -x "$PY" ] || skip_all "needs $PY"
+[ -x "$D" ] || skip_all "needs $D"
+
+ID=$$
+W=berth-t$ID-w
+P=berth-t$ID-p
+TMP=$(mktemp -d /tmp/berth-net.XXXXXX)
+chmod 755 "$TMP"
+PORT=$((20000 + ID % 20000))
+PIDS=
+
+cleanup() {
+	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	ip netns del "$W" 2>/dev/null
+	ip netns del "$P" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Before anything: this namespace holds no berth table.
+before=$("$D" --present 2>/dev/null)
+
+ip netns add "$W" && ip netns add "$P" || skip_all "cannot create network namespaces"
+ip -n "$W" link add bw0 type veth peer name bp0 netns "$P" || skip_all "no veth"
+ip -n "$W" addr add 10.231.0.1/24 dev bw0
+ip -n "$W" addr add fd42:231::1/64 dev bw0 nodad
+ip -n "$P" addr add 10.231.0.2/24 dev bp0
+ip -n "$P" addr add fd42:231::2/64 dev bp0 nodad
+for ns in "$W" "$P"; do
+	ip -n "$ns" link set lo up
+done
+ip -n "$W" link set bw0 up
+ip -n "$P" link set bp0 up
+
+cat >"$TMP/listen.py" <<'EOF'
+# Bind TCP and UDP on 0.0.0.0 and [::]; count what arrives until $1/done.
+import os, select, socket, sys
+d, port = sys.argv[1], int(sys.argv[2])
+socks = []
+for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+    for typ in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        s = socket.socket(fam, typ)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((addr, port))
+        if typ == socket.SOCK_STREAM:
+            s.listen(8)
+        socks.append(s)
+open(d + "/ready", "w").close()
+got = 0
+while not os.path.exists(d + "/done"):
+    r, _, _ = select.select(socks, [], [], 0.05)
+    for s in r:
+        if s.type == socket.SOCK_STREAM:
+            s.accept()[0].close()
+        else:
+            s.recvfrom(100)
+        got += 1
+print("received", got)
+EOF
+
+cat >"$TMP/peer-send.py" <<'EOF'
+# From the peer: TCP connects and UDP datagrams to the worker; none may land.
+import socket, sys
+port, landed = int(sys.argv[1]), 0
+for fam, addr in ((socket.AF_INET, "10.231.0.1"), (socket.AF_INET6, "fd42:231::1")):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(1.5)
+    try:
+        s.connect((addr, port))
+        landed += 1
+        print("tcp connect landed on", addr)
+    except OSError as e:
+        print("tcp", addr, e)
+    s.close()
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    for _ in range(3):
+        u.sendto(b"x", (addr, port))
+    u.close()
+print("landed", landed)
+sys.exit(1 if landed else 0)
+EOF
+
+cat >"$TMP/echo-server.py" <<'EOF'
+# The peer's TCP and UDP echo server on v4 and v6 (and 127.0.0.1 for private).
+import os, select, socket, sys
+port, addrs = int(sys.argv[1]), sys.argv[2:]
+socks = []
+for a in addrs:
+    fam = socket.AF_INET6 if ":" in a else socket.AF_INET
+    for typ in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        s = socket.socket(fam, typ)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((a, port))
+        if typ == socket.SOCK_STREAM:
+            s.listen(8)
+        socks.append(s)
+print("ready", flush=True)
+while True:
+    for s in select.select(socks, [], [])[0]:
+        if s.type == socket.SOCK_STREAM:
+            c = s.accept()[0]
+            c.settimeout(2)
+            try:
+                c.sendall(b"echo:" + c.recv(100))
+            except OSError:
+                pass
+            c.close()
+        else:
+            data, peer = s.recvfrom(100)
+            s.sendto(b"echo:" + data, peer)
+EOF
+
+cat >"$TMP/client.py" <<'EOF'
+# The worker's outbound TCP connection and UDP request/response.
+import socket, sys
+port, failed = int(sys.argv[1]), 0
+for a in sys.argv[2:]:
+    fam = socket.AF_INET6 if ":" in a else socket.AF_INET
+    try:
+        s = socket.create_connection((a, port), timeout=3)
+        s.sendall(b"tcp")
+        ok = s.recv(100) == b"echo:tcp"
+        s.close()
+    except OSError as e:
+        print("tcp", a, e); ok = False
+    print("tcp", a, "ok" if ok else "FAILED"); failed += not ok
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    u.settimeout(3)
+    try:
+        u.sendto(b"udp", (a, port))
+        ok = u.recvfrom(100)[0] == b"echo:udp"
+    except OSError as e:
+        print("udp", a, e); ok = False
+    print("udp", a, "ok" if ok else "FAILED"); failed += not ok
+sys.exit(1 if failed else 0)
+EOF
+
+cat >"$TMP/listen-errno.py" <<'EOF'
+import errno, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("0.0.0.0", 0))
+try:
+    s.listen(1)
+    print("listen succeeded")
+except OSError as e:
+    print("listen errno", errno.errorcode[e.errno])
+EOF
+
+wait_file() {
+	_i=0
+	while [ ! -e "$1" ] && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
+	[ -e "$1" ]
+}
+
+# --- 1. ingress dropped, TCP and UDP, v4 and v6 (filter layer off) --------
+"$D" --network "netns:/run/netns/$W" --seccomp off \
+	"$PY $TMP/listen.py $TMP $PORT" >"$TMP/listen.out" 2>"$TMP/listen.err" &
+LPID=$!
+PIDS="$PIDS $LPID"
+if wait_file "$TMP/ready"; then
+	ip netns exec "$P" "$PY" "$TMP/peer-send.py" "$PORT" >"$TMP/peer.out" 2>&1
+	prc=$?
+	sleep 0.3 # datagrams in flight
+	touch "$TMP/done"
+	wait "$LPID"
+	lrc=$?
+	check "ingress: no TCP connection from the peer completes (v4, v6)" [ "$prc" = 0 ]
+	check "ingress: the worker's sockets received nothing (TCP and UDP, v4 and v6)" \
+		grep -qx "received 0" "$TMP/listen.out"
+	check "ingress: the worker ran (rules installed and verified first)" [ "$lrc" = 0 ]
+else
+	wait "$LPID"
+	not_ok "ingress: the listener never became ready: $(cat "$TMP/listen.err")"
+	not_ok "ingress: (not run)"
+	not_ok "ingress: (not run)"
+fi
+
+# --- 2. egress kept ---------------------------------------------------------
+ip netns exec "$P" "$PY" -u "$TMP/echo-server.py" "$PORT" 10.231.0.2 fd42:231::2 \
+	>"$TMP/echo.out" 2>&1 &
+EPID=$!
+PIDS="$PIDS $EPID"
+wait_file "$TMP/echo.out" && sleep 0.2
+"$D" --network "netns:/run/netns/$W" --user nobody \
+	"$PY $TMP/client.py $PORT 10.231.0.2 fd42:231::2" >"$TMP/client.out" 2>&1
+check "egress: outbound TCP and UDP request/response, v4 and v6 (filter on, as nobody)" [ $? = 0 ]
+check "egress: IPv6 neighbour discovery resolved the peer" \
+	sh -c "ip -n '$W' -6 neigh show fd42:231::2 | grep -q lladdr"
+
+# --- 3. the filter layer ----------------------------------------------------
+out=$("$D" --network "netns:/run/netns/$W" "$PY $TMP/listen-errno.py" 2>/dev/null)
+check "filter: listen() fails with EPERM ($out)" [ "$out" = "listen errno EPERM" ]
+out=$("$D" --network "netns:/run/netns/$W" --allow-local-listen "$PY $TMP/listen-errno.py" \
+	2>/dev/null)
+check "filter: --allow-local-listen lets listen() through ($out)" [ "$out" = "listen succeeded" ]
+
+# --- 4. the ruleset read back -----------------------------------------------
+check "rules: the read-back matches" "$D" --verify "/run/netns/$W"
+ip netns exec "$W" nft list table inet berth >"$TMP/rules.txt" 2>&1
+check "rules: input policy drop, forward policy drop" \
+	sh -c "grep -q 'hook input priority filter; policy drop;' '$TMP/rules.txt' &&
+	       grep -q 'hook forward priority filter; policy drop;' '$TMP/rules.txt'"
+ip netns exec "$W" nft add rule inet berth input tcp dport 22 accept
+check "rules: an extra rule is a difference" sh -c "! '$D' --verify /run/netns/$W 2>/dev/null"
+ip netns exec "$W" nft add chain inet berth sneaky
+check "rules: a tampered table is replaced whole at the next start" \
+	"$D" --network "netns:/run/netns/$W" true
+check "rules: the replacement is exact again" "$D" --verify "/run/netns/$W"
+
+# --- 5. none: loopback only -------------------------------------------------
+out=$("$D" --network none "ip -o link show | wc -l; $PY $TMP/client.py $PORT 10.231.0.2" \
+	2>/dev/null)
+rc=$?
+check "none: only loopback, the peer unreachable" \
+	sh -c "[ '$rc' != 0 ] && [ \"\$(echo '$out' | head -1)\" = 1 ]"
+
+# --- 6. private: egress through pasta -----------------------------------------
+if [ ! -x /usr/bin/pasta ]; then
+	skip "private: reaches a server outside the worker's namespace" "no /usr/bin/pasta (passt)"
+elif ! ip route show default | grep -q .; then
+	skip "private: reaches a server outside the worker's namespace" "no default route here"
+else
+	"$PY" -u "$TMP/echo-server.py" "$((PORT + 1))" 127.0.0.1 >"$TMP/host-echo.out" 2>&1 &
+	HPID=$!
+	PIDS="$PIDS $HPID"
+	wait_file "$TMP/host-echo.out" && sleep 0.2
+	"$D" --network private --user nobody \
+		"gw=\$(ip route show default | awk '{print \$3; exit}'); $PY $TMP/client.py $((PORT + 1)) \$gw" \
+		>"$TMP/private.out" 2>&1
+	check "private: reaches a server outside the worker's namespace" [ $? = 0 ]
+	kill "$HPID"
+fi
+check "private: pasta ended with the driver" \
+	sh -c "! ps -eo comm | grep -qx pasta.avx2 && ! ps -eo comm | grep -qx pasta"
+
+# --- 7. hosts file ----------------------------------------------------------
+cat >"$TMP/rels.json" <<'EOF'
+{"database": [{"host": "database.internal", "ip": "10.231.0.2", "port": 3306}]}
+EOF
+out=$("$D" --network "netns:/run/netns/$W" --hosts "$TMP/rels.json" --user nobody \
+	"getent hosts database.internal; $PY $TMP/client.py $PORT database.internal >/dev/null && echo reached" \
+	2>/dev/null)
+check "hosts: database.internal resolves to the context's address ($(echo $out))" \
+	sh -c "echo '$out' | grep -q '^10.231.0.2 *database.internal' && echo '$out' | grep -qx reached"
+check "hosts: the test's own /etc/hosts is untouched" sh -c "! grep -q database.internal /etc/hosts"
+
+# --- 8. the worker's process --------------------------------------------------
+"$D" --network "netns:/run/netns/$W" --user nobody "cat /proc/self/status" >"$TMP/status" 2>/dev/null
+check "worker: ids, empty capability sets, NoNewPrivs 1, Seccomp 2" \
+	sh -c "grep -q '^Uid:.65534.65534.65534.65534' '$TMP/status' &&
+	       ! grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' '$TMP/status' | grep -vq ':.0000000000000000$' &&
+	       grep -q '^NoNewPrivs:.1' '$TMP/status' && grep -q '^Seccomp:.2' '$TMP/status'"
+
+# --- 9. the host's namespace --------------------------------------------------
+if [ "$("$D" --is-initial 2>/dev/null)" = 1 ]; then
+	"$D" --network current true 2>"$TMP/current.err"
+	rc=$?
+	check "current: refused in the host's initial namespace (rc $rc), naming the option" \
+		sh -c "[ '$rc' = 125 ] && grep -q -- '--network=private' '$TMP/current.err'"
+	"$D" --network "netns:/proc/1/ns/net" true 2>/dev/null
+	check "netns:PATH: the host's namespace refused too" [ $? = 125 ]
+else
+	skip "current: refused in the host's initial namespace" "this test is not in it"
+	skip "netns:PATH: the host's namespace refused too" "this test is not in it"
+fi
+out=$(ip netns exec "$W" "$D" --network current "echo in-w" 2>/dev/null)
+check "current: in a namespace of its own, installs there" [ "$out" = in-w ]
+check "no rules in the test's own namespace, before or after" \
+	sh -c "[ '$before' = 0 ] && [ \"\$('$D' --present 2>/dev/null)\" = 0 ]"
+
+echo "1..$N"
+[ "$FAILED" = 0 ]

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pure parts of net: --network parsing and the auto default, the
+ * ruleset text and its canonical description, the hosts file (addresses
+ * and names validated), and the initial-namespace detection on this
+ * host's own namespace.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "net.h"
+#include "util.h"
+
+START_TEST(test_parse_mode)
+{
+	static const char *const bad[] = {"", "Private", "netns:", "netns:relative",
+					  "netns", "host", "none "};
+	struct net_opts o;
+	const char *msg;
+
+	ck_assert_int_eq(net_parse_mode("auto", &o, &msg), 0);
+	ck_assert_int_eq(o.mode, NET_AUTO);
+	ck_assert_int_eq(net_mode_effective(&o, true), NET_CURRENT);
+	ck_assert_int_eq(net_mode_effective(&o, false), NET_PRIVATE);
+	ck_assert_int_eq(net_parse_mode("none", &o, &msg), 0);
+	ck_assert_int_eq(net_mode_effective(&o, true), NET_NONE);
+	ck_assert_int_eq(net_parse_mode("current", &o, &msg), 0);
+	ck_assert_int_eq(o.mode, NET_CURRENT);
+	ck_assert_int_eq(net_parse_mode("private", &o, &msg), 0);
+	ck_assert_int_eq(o.mode, NET_PRIVATE);
+	ck_assert_int_eq(net_parse_mode("netns:/run/netns/x", &o, &msg), 0);
+	ck_assert_int_eq(o.mode, NET_NETNS);
+	ck_assert_str_eq(o.netns_path, "/run/netns/x");
+	net_opts_free(&o);
+	net_opts_free(&o);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		ck_assert_msg(net_parse_mode(bad[i], &o, &msg) == -EINVAL, "'%s' accepted", bad[i]);
+		ck_assert_ptr_nonnull(msg);
+	}
+}
+END_TEST
+
+START_TEST(test_rules_text)
+{
+	const char *t = net_rules_text();
+	json_t *d;
+
+	ck_assert_ptr_nonnull(strstr(t, "table inet berth {"));
+	ck_assert_ptr_nonnull(strstr(t, "hook input priority filter; policy drop;"));
+	ck_assert_ptr_nonnull(strstr(t, "hook forward priority filter; policy drop;"));
+	ck_assert_ptr_nonnull(strstr(t, "hook output priority filter; policy accept;"));
+	ck_assert_ptr_nonnull(strstr(t, "iif \"lo\" accept"));
+	ck_assert_ptr_nonnull(strstr(t, "ct state established,related accept"));
+	ck_assert_ptr_nonnull(strstr(t, "ct state invalid drop"));
+	ck_assert_ptr_nonnull(strstr(t, "nd-neighbor-solicit"));
+	ck_assert_ptr_nonnull(strstr(t, "packet-too-big"));
+	/* the replacement is atomic: add, delete and re-create in one batch */
+	ck_assert_ptr_eq(strstr(t, "table inet berth\ndelete table inet berth\n"), t);
+	d = net_rules_describe();
+	ck_assert_uint_eq(json_array_size(d), 8);
+	json_decref(d);
+}
+END_TEST
+
+static json_t *rels(const char *host, const char *ip)
+{
+	return json_pack("{s:[{s:s, s:s, s:i}], s:[{s:s}]}", "database", "host", host, "ip", ip,
+			 "port", 3306, "nohost", "scheme", "http");
+}
+
+START_TEST(test_hosts_render)
+{
+	json_t *r = rels("database.internal", "10.1.2.3");
+	char *out = NULL;
+
+	ck_assert_int_eq(net_hosts_render(r, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "127.0.0.1\tlocalhost\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n10.1.2.3\tdatabase.internal\n"));
+	free(out);
+	json_decref(r);
+
+	r = rels("cache.internal", "fd00::5");
+	ck_assert_int_eq(net_hosts_render(r, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\nfd00::5\tcache.internal\n"));
+	free(out);
+	json_decref(r);
+
+	static const char *const bad[][2] = {
+		{"db internal", "10.0.0.1"}, {"db\n10.6.6.6 evil", "10.0.0.1"},
+		{"", "10.0.0.1"},             {"db.internal", "10.0.0"},
+		{"db.internal", "10.0.0.1 x"}, {"db.internal", "localhost"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = rels(bad[i][0], bad[i][1]);
+		ck_assert_msg(net_hosts_render(r, &out) == -EINVAL, "%s %s accepted", bad[i][0],
+			      bad[i][1]);
+		json_decref(r);
+	}
+}
+END_TEST
+
+START_TEST(test_hosts_file)
+{
+	json_t *r = rels("database.internal", "10.1.2.3");
+	struct net_hosts h;
+	struct stat st;
+	char buf[512];
+	ssize_t n;
+	int fd;
+
+	ck_assert_int_eq(net_hosts_prepare(r, &h), 0);
+	fd = open(h.path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_ptr_nonnull(strstr(buf, "10.1.2.3\tdatabase.internal"));
+	ck_assert_int_eq(stat(h.path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0444);
+	ck_assert_int_eq(stat(h.dir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	/* in berth's own mount namespace the step refuses */
+	ck_assert_int_eq(net_hosts_step(&h), -EPERM);
+	_cleanup_free_ char *dir = xstrdup(h.dir);
+	net_hosts_release(&h);
+	net_hosts_release(&h);
+	ck_assert_int_lt(stat(dir, &st), 0);
+	json_decref(r);
+}
+END_TEST
+
+START_TEST(test_initial_detection)
+{
+	_cleanup_close_ int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	/* this test runs in the host's namespace when it is the numbered one */
+	if (st.st_ino == 0xEFFFFFF9U)
+		ck_assert_int_eq(net_netns_is_initial(fd), 1);
+	else
+		ck_assert_int_ge(net_netns_is_initial(fd), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("net");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_parse_mode);
+	tcase_add_test(tc, test_rules_text);
+	tcase_add_test(tc, test_hosts_render);
+	tcase_add_test(tc, test_hosts_file);
+	tcase_add_test(tc, test_initial_detection);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
