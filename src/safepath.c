@@ -156,6 +156,16 @@ int safepath_open(int dirfd, const char *rel, int oflags, unsigned flags)
 					 ((flags & SAFEPATH_NO_XDEV) ? RESOLVE_NO_XDEV : 0);
 		int fd = sys_openat2(dirfd, *rel ? rel : ".",
 				     oflags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, res);
+		if (fd == -ENOTDIR) {
+			/* a symlink as the last component says ENOTDIR here: let the
+			 * walk (which never follows one either) name it */
+			int w =
+			    walk(dirfd, rel, oflags, flags, false, 0, (uid_t)-1, (gid_t)-1, NULL);
+			if (w < 0)
+				return w;
+			close(w); /* changed meanwhile: keep the first answer */
+			return fd;
+		}
 		if (fd != -ENOSYS && fd != -EPERM)
 			return fd; /* EPERM: openat2 filtered by an outer seccomp profile */
 	}
