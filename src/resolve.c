@@ -31,12 +31,17 @@ struct rctx {
 	bool failed;
 };
 
+/* Key paths longer than the buffer are cut: they only label messages. */
 static void rctx_path(struct rctx *r, const char *base, const char *key)
 {
+	int n;
+
 	if (base && *base)
-		snprintf(r->path, sizeof(r->path), "%s.%s", base, key);
+		n = snprintf(r->path, sizeof(r->path), "%s.%s", base, key);
 	else
-		snprintf(r->path, sizeof(r->path), "%s", key);
+		n = snprintf(r->path, sizeof(r->path), "%s", key);
+	if (n >= (int)sizeof(r->path))
+		memcpy(r->path + sizeof(r->path) - 4, "...", 4);
 }
 
 #define fail(r, node, ...)                                                             \

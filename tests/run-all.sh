@@ -50,6 +50,7 @@ run_build() { # DIR CONFIGURE-ARGS...
 	err=$(sed -n 's/^# ERROR: *//p' "$log" | head -n 1)
 	xpass=$(sed -n 's/^# XPASS: *//p' "$log" | head -n 1)
 	bad=$((fail + skip + err + xpass))
+	total_pass=$((total_pass + pass))
 	summary="$summary$dir: $pass passed, $bad failed ($skip skipped, $err errors)
 "
 	total_bad=$((total_bad + bad))
@@ -58,7 +59,6 @@ run_build() { # DIR CONFIGURE-ARGS...
 		cat "$log" >&2
 		return 1
 	fi
-	total_pass=$((total_pass + pass))
 	return 0
 }
 
