@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Test driver for issue 7's modules, through the real spawn sequence:
- * net_prepare() in the parent, then spawn_worker() with the child's steps
- * in the order berth uses (join the netns, private mount namespace and
- * hosts file, privilege drop, syscall filter last), running SCRIPT with
- * /bin/sh -c.  Exits with the script's status (128+N for a signal).
+ * sandbox_prepare() in the parent, then spawn_worker() with sb.steps (join
+ * the netns, private mount namespace and hosts file, privilege drop,
+ * syscall filter last), running SCRIPT with /bin/sh -c.  Exits with the script's status (128+N for a signal).
  *
  *   net-driver [--network MODE] [--hosts FILE.json] [--user SPEC]
  *              [--seccomp on|off] [--allow-local-listen] SCRIPT
@@ -25,20 +24,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "caps.h"
 #include "cleanup.h"
-#include "filter.h"
 #include "log.h"
-#include "net.h"
-#include "spawn.h"
+#include "sandbox.h"
 #include "util.h"
-
-/* Stands in for the mount module's first step: a private mount namespace. */
-static int private_mounts(void *data)
-{
-	(void)data;
-	return unshare(CLONE_NEWNS) < 0 ? -errno : 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -55,16 +44,11 @@ int main(int argc, char **argv)
 	};
 	struct net_opts no = {.mode = NET_NONE};
 	struct filter_opts fo = {0};
-	struct net_handle nh;
-	struct net_hosts hosts = {0};
-	struct filter_prog prog = {0};
-	struct caps_user user;
-	struct caps_plan plan;
-	struct spawn_step steps[5];
+	struct sandbox sb;
 	struct spawn_result res;
 	const char *hosts_file = NULL, *user_spec = NULL, *msg;
 	char *env[] = {(char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-	size_t n = 0;
+	json_t *rels = NULL;
 	int c, status, cwd;
 
 	log_setup(LOG_FMT_TEXT, LOG_LVL_DEBUG, "net-driver");
@@ -113,36 +97,24 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (net_prepare(&no, getpid() == 1, &nh) < 0)
-		return 125;
-	steps[n++] = (struct spawn_step){"network namespace", net_join_step, &nh};
 	if (hosts_file) {
 		json_error_t je;
-		json_t *rels = json_load_file(hosts_file, 0, &je);
-		if (!rels || net_hosts_prepare(rels, &hosts) < 0)
-			return 125;
-		json_decref(rels);
-		steps[n++] = (struct spawn_step){"mount namespace", private_mounts, NULL};
-		steps[n++] = (struct spawn_step){"hosts file", net_hosts_step, &hosts};
-	}
-	if (user_spec) {
-		if (caps_user_parse(user_spec, &user, &msg) < 0) {
-			fprintf(stderr, "--user %s: %s\n", user_spec, msg);
+		rels = json_load_file(hosts_file, 0, &je);
+		if (!rels) {
+			fprintf(stderr, "%s: %s\n", hosts_file, je.text);
 			return 2;
 		}
-		if (caps_plan_init(&user, &plan) < 0)
-			return 125;
-		steps[n++] = (struct spawn_step){"user and capabilities", caps_step, &plan};
 	}
-	if (filter_compile(&fo, &prog) < 0)
+	struct sandbox_opts sbo = {
+		.net = no, .user = user_spec, .filter = fo, .relationships = rels,
+	};
+	if (sandbox_prepare(&sbo, getpid() == 1, NULL, 0, &sb) < 0)
 		return 125;
-	steps[n++] = (struct spawn_step){"syscall filter", filter_step, &prog};
-
 	_cleanup_free_ char *script = spawn_script(argv[optind], SIGTERM);
 	cwd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct spawn_opts so = {
 		.script = script, .envp = env, .cwd_fd = cwd, .stdin_fd = -1,
-		.cg = NULL, .steps = steps, .n_steps = n,
+		.cg = NULL, .steps = sb.steps, .n_steps = sb.n_steps,
 	};
 	/* keep the driver's output for the test: stdin of the worker is /dev/null */
 	if (spawn_worker(&so, &res) < 0)
@@ -150,8 +122,7 @@ int main(int argc, char **argv)
 	while (waitpid(res.pid, &status, 0) < 0 && errno == EINTR)
 		;
 	close(res.pidfd);
-	net_release(&nh);
-	net_hosts_release(&hosts);
-	filter_prog_free(&prog);
+	sandbox_release(&sb);
+	json_decref(rels);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -45,6 +45,9 @@ W=berth-t$ID-w
 P=berth-t$ID-p
 TMP=$(mktemp -d /tmp/berth-net.XXXXXX)
 chmod 755 "$TMP"
+# the worker runs as nobody (the default): its files go here
+RW=$TMP/rw
+mkdir "$RW" && chmod 1777 "$RW"
 PORT=$((20000 + ID % 20000))
 PIDS=
 
@@ -197,14 +200,14 @@ wait_file() {
 
 # --- 1. ingress dropped, TCP and UDP, v4 and v6 (filter layer off) --------
 "$D" --network "netns:/run/netns/$W" --seccomp off \
-	"$PY $TMP/listen.py $TMP $PORT" >"$TMP/listen.out" 2>"$TMP/listen.err" &
+	"$PY $TMP/listen.py $RW $PORT" >"$TMP/listen.out" 2>"$TMP/listen.err" &
 LPID=$!
 PIDS="$PIDS $LPID"
-if wait_file "$TMP/ready"; then
+if wait_file "$RW/ready"; then
 	ip netns exec "$P" "$PY" "$TMP/peer-send.py" "$PORT" >"$TMP/peer.out" 2>&1
 	prc=$?
 	sleep 0.3 # datagrams in flight
-	touch "$TMP/done"
+	touch "$RW/done"
 	wait "$LPID"
 	lrc=$?
 	check "ingress: no TCP connection from the peer completes (v4, v6)" [ "$prc" = 0 ]

@@ -17,6 +17,7 @@
 
 #include "cleanup.h"
 #include "net.h"
+#include "sandbox.h"
 #include "util.h"
 
 START_TEST(test_parse_mode)
@@ -153,6 +154,34 @@ START_TEST(test_initial_detection)
 }
 END_TEST
 
+START_TEST(test_sandbox_describe)
+{
+	struct sandbox_opts o = {.user = "65534:100", .filter = {.allow_local_listen = true}};
+	json_t *d = sandbox_describe(&o, false), *v;
+
+	ck_assert_ptr_nonnull(d);
+	v = json_object_get(d, "network");
+	ck_assert_str_eq(json_string_value(json_object_get(v, "mode")), "private");
+	ck_assert_uint_eq(json_array_size(json_object_get(v, "rules")), 8);
+	v = json_object_get(d, "user");
+	ck_assert_int_eq(json_integer_value(json_object_get(v, "uid")), 65534);
+	ck_assert_int_eq(json_integer_value(json_object_get(v, "gid")), 100);
+	ck_assert_str_eq(json_string_value(json_object_get(v, "capabilities")), "none");
+	v = json_object_get(d, "seccomp");
+	ck_assert(json_is_true(json_object_get(v, "enabled")));
+	ck_assert_ptr_nonnull(json_object_get(v, "note"));
+	json_decref(d);
+
+	o.user = "0x10";
+	ck_assert_ptr_null(sandbox_describe(&o, true));
+	o.user = NULL;
+	d = sandbox_describe(&o, true);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(d, "network"), "mode")),
+			 "current");
+	json_decref(d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("net");
@@ -165,6 +194,7 @@ int main(void)
 	tcase_add_test(tc, test_hosts_render);
 	tcase_add_test(tc, test_hosts_file);
 	tcase_add_test(tc, test_initial_detection);
+	tcase_add_test(tc, test_sandbox_describe);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

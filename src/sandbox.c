@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The order of issue 7's pre-exec steps (network, hosts, privileges,
+ * filter) around the mount module's, and everything they need prepared
+ * in the parent, so that run_worker() only passes sb->steps to spawn.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include "log.h"
+#include "sandbox.h"
+#include "util.h"
+
+static int private_mount_ns(void *data)
+{
+	(void)data;
+	return unshare(CLONE_NEWNS) < 0 ? -errno : 0;
+}
+
+static int resolve_user(const char *spec, struct caps_user *u)
+{
+	const char *msg;
+	int r;
+
+	if (!spec)
+		return caps_user_default(u);
+	r = caps_user_parse(spec, u, &msg);
+	if (r < 0)
+		log_error("--user %s: %s", spec, msg);
+	return r;
+}
+
+int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_step *mount_steps,
+		    size_t n_mount_steps, struct sandbox *sb)
+{
+	int r;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->net.nsfd = sb->net.pasta_pidfd = -1;
+	if (n_mount_steps + 5 > SANDBOX_MAX_STEPS)
+		return log_errno(-E2BIG, "too many pre-exec steps");
+	/* before any namespace is joined or child made (CVE-2016-9962) */
+	r = caps_set_undumpable();
+	if (r < 0)
+		return r;
+	r = net_prepare(&o->net, pid1, &sb->net);
+	if (r < 0)
+		goto fail;
+	if (o->relationships) {
+		r = net_hosts_prepare(o->relationships, &sb->hosts);
+		if (r < 0)
+			goto fail;
+	}
+	r = resolve_user(o->user, &sb->user);
+	if (r < 0)
+		goto fail;
+	r = caps_plan_init(&sb->user, &sb->caps);
+	if (r < 0)
+		goto fail;
+	if (o->filter.off)
+		log_warn("--seccomp=off: the worker runs WITHOUT its syscall filter (no listen/"
+			 "accept/io_uring/namespace/mount denies); for debugging only");
+	else if (o->filter.allow_local_listen)
+		log_info("--allow-local-listen: listen, accept and accept4 are allowed; ingress "
+			 "is still dropped by the ruleset");
+	r = filter_compile(&o->filter, &sb->filter);
+	if (r < 0)
+		goto fail;
+
+	sb->steps[sb->n_steps++] = (struct spawn_step){"the network namespace", net_join_step,
+						       &sb->net};
+	for (size_t i = 0; i < n_mount_steps; i++)
+		sb->steps[sb->n_steps++] = mount_steps[i];
+	if (sb->hosts.path) {
+		if (n_mount_steps == 0)
+			sb->steps[sb->n_steps++] =
+				(struct spawn_step){"a private mount namespace", private_mount_ns, NULL};
+		sb->steps[sb->n_steps++] =
+			(struct spawn_step){"the hosts file", net_hosts_step, &sb->hosts};
+	}
+	sb->steps[sb->n_steps++] = (struct spawn_step){"the user and capabilities", caps_step,
+						       &sb->caps};
+	sb->steps[sb->n_steps++] = (struct spawn_step){"the syscall filter", filter_step,
+						       &sb->filter};
+	log_msg(LOG_LVL_INFO, "privileges", "the worker runs as %s (uid %u, gid %u), no "
+		"capabilities, syscall filter %s",
+		sb->user.name ? sb->user.name : "(no passwd entry)", (unsigned)sb->user.uid,
+		(unsigned)sb->user.gid, o->filter.off ? "OFF" : "on");
+	return 0;
+fail:
+	sandbox_release(sb);
+	return r;
+}
+
+void sandbox_release(struct sandbox *sb)
+{
+	filter_prog_free(&sb->filter);
+	caps_plan_free(&sb->caps);
+	caps_user_free(&sb->user);
+	net_hosts_release(&sb->hosts);
+	net_release(&sb->net);
+	sb->n_steps = 0;
+}
+
+json_t *sandbox_describe(const struct sandbox_opts *o, bool pid1)
+{
+	struct caps_user u;
+	json_t *groups, *root;
+
+	if (resolve_user(o->user, &u) < 0)
+		return NULL;
+	groups = json_array();
+	for (size_t i = 0; i < u.n_groups; i++)
+		json_array_append_new(groups, json_integer(u.groups[i]));
+	root = json_pack("{s:o, s:{s:s?, s:I, s:I, s:o, s:b, s:s}, s:o}", "network",
+			 net_describe(&o->net, pid1), "user", "name", u.name, "uid",
+			 (json_int_t)u.uid, "gid", (json_int_t)u.gid, "groups", groups,
+			 "no_new_privs", 1, "capabilities", "none", "seccomp",
+			 filter_describe(&o->filter));
+	caps_user_free(&u);
+	return root;
+}

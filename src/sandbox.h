@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Issue 7's parts of the spawn sequence in one place: berth made
+ * non-dumpable, the worker's network namespace and ruleset, its hosts
+ * file, user, capabilities and syscall filter prepared in the parent, and
+ * the child's steps in their fixed order, ready for run_opts.steps.
+ */
+#ifndef BERTH_SANDBOX_H
+#define BERTH_SANDBOX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "caps.h"
+#include "filter.h"
+#include "net.h"
+#include "spawn.h"
+
+#define SANDBOX_MAX_STEPS 16
+
+struct sandbox_opts {
+	struct net_opts net;         /* --network (mode NET_AUTO by default) */
+	const char *user;            /* --user; NULL: web, else nobody */
+	struct filter_opts filter;   /* --seccomp=off, --allow-local-listen */
+	const json_t *relationships; /* relationships_build(); NULL: no hosts file */
+};
+
+struct sandbox {
+	struct net_handle net;
+	struct net_hosts hosts;
+	struct caps_user user;
+	struct caps_plan caps;
+	struct filter_prog filter;
+	struct spawn_step steps[SANDBOX_MAX_STEPS];
+	size_t n_steps;
+};
+
+/*
+ * In the parent, once, before the first spawn (and after the cgroup is
+ * made): prctl(PR_SET_DUMPABLE, 0); net_prepare (namespace, ruleset read
+ * back, pasta); the hosts file; the user; the capability plan; the
+ * filter, compiled.  Then sb->steps, in this order:
+ *
+ *   1. network namespace  setns() into the worker's (not for current)
+ *   2. mount_steps...     the caller's (the mount module: private mount
+ *                         namespace first); when there are none and a
+ *                         hosts file is wanted, a private mount namespace
+ *   3. hosts file         bound over /etc/hosts (needs 2)
+ *   4. user, capabilities caps_drop(): bounding/ambient, groups, gid, uid,
+ *                         no_new_privs, verified
+ *   5. syscall filter     last; spawn then closes fds >= 3 and execs
+ *
+ * mount_steps is copied (its data pointers are not owned).  pid1: whether
+ * berth is PID 1 (--network=auto).  0, or -errno (logged; everything made
+ * so far undone).  Keep sb until berth exits: every restart reuses it.
+ */
+int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_step *mount_steps,
+		    size_t n_mount_steps, struct sandbox *sb);
+void sandbox_release(struct sandbox *sb);
+
+/* For berth show: {"network": {...}, "user": {...}, "seccomp": {...}}.
+ * Resolves the user (passwd lookup); new reference, NULL on a bad --user
+ * (logged). */
+json_t *sandbox_describe(const struct sandbox_opts *o, bool pid1);
+
+#endif
