@@ -20,6 +20,12 @@ static int private_mount_ns(void *data)
 	return unshare(CLONE_NEWNS) < 0 ? -errno : 0;
 }
 
+/* Landlock's TCP bind denial goes with the listen denies of the filter. */
+static bool landlock_wanted(const struct sandbox_opts *o)
+{
+	return !o->filter.off && !o->filter.allow_local_listen;
+}
+
 static int resolve_user(const char *spec, struct caps_user *u)
 {
 	const char *msg;
@@ -40,7 +46,8 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_
 
 	memset(sb, 0, sizeof(*sb));
 	sb->net.nsfd = sb->net.pasta_pidfd = -1;
-	if (n_mount_steps + 5 > SANDBOX_MAX_STEPS)
+	sb->landlock.fd = -1;
+	if (n_mount_steps + 6 > SANDBOX_MAX_STEPS)
 		return log_errno(-E2BIG, "too many pre-exec steps");
 	/* before any namespace is joined or child made (CVE-2016-9962) */
 	r = caps_set_undumpable();
@@ -69,6 +76,11 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_
 	r = filter_compile(&o->filter, &sb->filter);
 	if (r < 0)
 		goto fail;
+	if (landlock_wanted(o)) {
+		r = landlock_prepare(&sb->landlock);
+		if (r < 0)
+			goto fail;
+	}
 
 	sb->steps[sb->n_steps++] = (struct spawn_step){"the network namespace", net_join_step,
 						       &sb->net};
@@ -83,6 +95,9 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_
 	}
 	sb->steps[sb->n_steps++] = (struct spawn_step){"the user and capabilities", caps_step,
 						       &sb->caps};
+	if (sb->landlock.fd >= 0)
+		sb->steps[sb->n_steps++] =
+			(struct spawn_step){"the Landlock ruleset", landlock_step, &sb->landlock};
 	sb->steps[sb->n_steps++] = (struct spawn_step){"the syscall filter", filter_step,
 						       &sb->filter};
 	log_msg(LOG_LVL_INFO, "privileges", "the worker runs as %s (uid %u, gid %u), no "
@@ -98,6 +113,7 @@ fail:
 void sandbox_release(struct sandbox *sb)
 {
 	filter_prog_free(&sb->filter);
+	landlock_release(&sb->landlock);
 	caps_plan_free(&sb->caps);
 	caps_user_free(&sb->user);
 	net_hosts_release(&sb->hosts);
@@ -109,17 +125,23 @@ json_t *sandbox_describe(const struct sandbox_opts *o, bool pid1)
 {
 	struct caps_user u;
 	json_t *groups, *root;
+	int abi;
 
 	if (resolve_user(o->user, &u) < 0)
 		return NULL;
 	groups = json_array();
 	for (size_t i = 0; i < u.n_groups; i++)
 		json_array_append_new(groups, json_integer(u.groups[i]));
-	root = json_pack("{s:o, s:{s:s?, s:I, s:I, s:o, s:b, s:s}, s:o}", "network",
-			 net_describe(&o->net, pid1), "user", "name", u.name, "uid",
+	abi = landlock_abi();
+	root = json_pack("{s:o, s:{s:s?, s:I, s:I, s:o, s:b, s:s}, s:o, s:{s:i, s:s}}",
+			 "network", net_describe(&o->net, pid1), "user", "name", u.name, "uid",
 			 (json_int_t)u.uid, "gid", (json_int_t)u.gid, "groups", groups,
 			 "no_new_privs", 1, "capabilities", "none", "seccomp",
-			 filter_describe(&o->filter));
+			 filter_describe(&o->filter), "landlock", "abi", abi < 0 ? 0 : abi,
+			 "tcp_bind",
+			 !landlock_wanted(o)		    ? "allowed"
+			 : abi >= LANDLOCK_NET_MIN_ABI ? "denied (EACCES)"
+						       : "allowed (kernel without Landlock ABI 4)");
 	caps_user_free(&u);
 	return root;
 }

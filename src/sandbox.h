@@ -14,6 +14,7 @@
 
 #include "caps.h"
 #include "filter.h"
+#include "landlock.h"
 #include "net.h"
 #include "spawn.h"
 
@@ -32,6 +33,7 @@ struct sandbox {
 	struct caps_user user;
 	struct caps_plan caps;
 	struct filter_prog filter;
+	struct landlock_plan landlock;
 	struct spawn_step steps[SANDBOX_MAX_STEPS];
 	size_t n_steps;
 };
@@ -40,7 +42,7 @@ struct sandbox {
  * In the parent, once, before the first spawn (and after the cgroup is
  * made): prctl(PR_SET_DUMPABLE, 0); net_prepare (namespace, ruleset read
  * back, pasta); the hosts file; the user; the capability plan; the
- * filter, compiled.  Then sb->steps, in this order:
+ * Landlock ruleset; the filter, compiled.  Then sb->steps, in this order:
  *
  *   1. network namespace  setns() into the worker's (not for current)
  *   2. mount_steps...     the caller's (the mount module: private mount
@@ -49,7 +51,10 @@ struct sandbox {
  *   3. hosts file         bound over /etc/hosts (needs 2)
  *   4. user, capabilities caps_drop(): bounding/ambient, groups, gid, uid,
  *                         no_new_privs, verified
- *   5. syscall filter     last; spawn then closes fds >= 3 and execs
+ *   5. Landlock           no explicit TCP bind (ABI >= 4; skipped, logged,
+ *                         elsewhere; off with --allow-local-listen or
+ *                         --seccomp=off, like the listen denies)
+ *   6. syscall filter     last; spawn then closes fds >= 3 and execs
  *
  * mount_steps is copied (its data pointers are not owned).  pid1: whether
  * berth is PID 1 (--network=auto).  0, or -errno (logged; everything made
@@ -59,7 +64,8 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_
 		    size_t n_mount_steps, struct sandbox *sb);
 void sandbox_release(struct sandbox *sb);
 
-/* For berth show: {"network": {...}, "user": {...}, "seccomp": {...}}.
+/* For berth show: {"network": {...}, "user": {...}, "seccomp": {...},
+ * "landlock": {...}}.
  * Resolves the user (passwd lookup); new reference, NULL on a bad --user
  * (logged). */
 json_t *sandbox_describe(const struct sandbox_opts *o, bool pid1);

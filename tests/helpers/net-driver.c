@@ -9,6 +9,7 @@
  *              [--seccomp on|off] [--allow-local-listen] SCRIPT
  *   net-driver --present     1 if table inet berth is in this namespace
  *   net-driver --is-initial  1 if this is the host's initial namespace
+ *   net-driver --landlock-abi  the kernel's Landlock ABI (< 0: none)
  *   net-driver --verify NS   compare the ruleset in namespace file NS
  */
 #include "config.h"
@@ -39,6 +40,7 @@ int main(int argc, char **argv)
 		{"allow-local-listen", no_argument, NULL, 'l'},
 		{"present", no_argument, NULL, 'p'},
 		{"is-initial", no_argument, NULL, 'i'},
+		{"landlock-abi", no_argument, NULL, 'L'},
 		{"verify", required_argument, NULL, 'v'},
 		{0},
 	};
@@ -76,6 +78,9 @@ int main(int argc, char **argv)
 			c = net_rules_present();
 			printf("%d\n", c);
 			return c < 0 ? 1 : 0;
+		case 'L':
+			printf("%d\n", landlock_abi());
+			return 0;
 		case 'i':
 			cwd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 			printf("%d\n", net_netns_is_initial(cwd));

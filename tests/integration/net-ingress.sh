@@ -182,14 +182,24 @@ sys.exit(1 if failed else 0)
 EOF
 
 cat >"$TMP/listen-errno.py" <<'EOF'
+# listen() on an unbound socket (autobind: Landlock does not see it)
 import errno, socket
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("0.0.0.0", 0))
 try:
     s.listen(1)
     print("listen succeeded")
 except OSError as e:
     print("listen errno", errno.errorcode[e.errno])
+EOF
+
+cat >"$TMP/bind-errno.py" <<'EOF'
+import errno, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+try:
+    s.bind(("0.0.0.0", 0))
+    print("bind succeeded")
+except OSError as e:
+    print("bind errno", errno.errorcode[e.errno])
 EOF
 
 wait_file() {
@@ -239,6 +249,16 @@ check "filter: listen() fails with EPERM ($out)" [ "$out" = "listen errno EPERM"
 out=$("$D" --network "netns:/run/netns/$W" --allow-local-listen "$PY $TMP/listen-errno.py" \
 	2>/dev/null)
 check "filter: --allow-local-listen lets listen() through ($out)" [ "$out" = "listen succeeded" ]
+if [ "$("$D" --landlock-abi 2>/dev/null)" -ge 4 ]; then
+	out=$("$D" --network "netns:/run/netns/$W" "$PY $TMP/bind-errno.py" 2>/dev/null)
+	check "landlock: an explicit TCP bind fails with EACCES ($out)" [ "$out" = "bind errno EACCES" ]
+	out=$("$D" --network "netns:/run/netns/$W" --allow-local-listen "$PY $TMP/bind-errno.py" \
+		2>/dev/null)
+	check "landlock: not with --allow-local-listen ($out)" [ "$out" = "bind succeeded" ]
+else
+	skip "landlock: an explicit TCP bind fails with EACCES" "no Landlock ABI 4 here"
+	skip "landlock: not with --allow-local-listen" "no Landlock ABI 4 here"
+fi
 
 # --- 4. the ruleset read back -----------------------------------------------
 check "rules: the read-back matches" "$D" --verify "/run/netns/$W"
