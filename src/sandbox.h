@@ -38,6 +38,24 @@ struct sandbox {
 	size_t n_steps;
 };
 
+/* `berth run`'s options for this part, one line each, for --help. */
+extern const char sandbox_help[];
+
+/*
+ * Apply one of them: name "network", "user", "seccomp" (on|off) or
+ * "allow-local-listen" (value ignored).  Values are borrowed (argv or
+ * environment).  0; -EINVAL with *msg; -ENOENT when name is not one of
+ * these.  Environment twins: sandbox_opts_from_env().
+ */
+int sandbox_opts_set(struct sandbox_opts *o, const char *name, const char *value, const char **msg);
+
+/* BERTH_NETWORK, BERTH_USER, BERTH_SECCOMP, BERTH_ALLOW_LOCAL_LISTEN=1 for
+ * the options not given on the command line (set[i]: option i of
+ * "network", "user", "seccomp", "allow-local-listen" was).  As above. */
+int sandbox_opts_from_env(struct sandbox_opts *o, const bool set[4], const char **bad,
+			  const char **msg);
+void sandbox_opts_free(struct sandbox_opts *o);
+
 /*
  * In the parent, once, before the first spawn (and after the cgroup is
  * made): prctl(PR_SET_DUMPABLE, 0); net_prepare (namespace, ruleset read
