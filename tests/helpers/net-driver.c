@@ -44,13 +44,13 @@ int main(int argc, char **argv)
 		{"verify", required_argument, NULL, 'v'},
 		{0},
 	};
-	struct net_opts no = {.mode = NET_NONE};
+	_cleanup_(net_opts_free) struct net_opts no = {.mode = NET_NONE};
 	struct filter_opts fo = {0};
 	struct sandbox sb;
 	struct spawn_result res;
 	const char *hosts_file = NULL, *user_spec = NULL, *msg;
 	char *env[] = {(char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-	json_t *rels = NULL;
+	_cleanup_(json_decrefp) json_t *rels = NULL;
 	int c, status, cwd;
 
 	log_setup(LOG_FMT_TEXT, LOG_LVL_DEBUG, "net-driver");
@@ -128,6 +128,5 @@ int main(int argc, char **argv)
 		;
 	close(res.pidfd);
 	sandbox_release(&sb);
-	json_decref(rels);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
