@@ -317,6 +317,45 @@ check "worker: ids, empty capability sets, NoNewPrivs 1, Seccomp 2" \
 	       ! grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' '$TMP/status' | grep -vq ':.0000000000000000$' &&
 	       grep -q '^NoNewPrivs:.1' '$TMP/status' && grep -q '^Seccomp:.2' '$TMP/status'"
 
+cat >"$TMP/poke.py" <<'EOF'
+# From the worker: berth (the driver, our parent's parent is not needed:
+# the shell's parent is berth) must be out of reach.
+import ctypes, os, sys
+berth = int(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+reached = []
+if libc.ptrace(16, berth, None, None) == 0:  # PTRACE_ATTACH
+    reached.append("ptrace")
+for f in ("environ", "mem", "maps", "fd", "cwd", "exe", "root"):
+    try:
+        p = "/proc/%d/%s" % (berth, f)
+        if f == "fd":
+            # a uid-0 worker may list the numbers (the directory is
+            # root's); what they point to stays out of reach
+            for n in os.listdir(p):
+                try:
+                    os.readlink(p + "/" + n)
+                    reached.append("fd/" + n)
+                except OSError:
+                    pass
+            continue
+        if f in ("cwd", "root"):
+            os.listdir(p)
+        elif f == "exe":
+            os.readlink(p)
+        else:
+            open(p, "rb").read(1)
+        reached.append(f)
+    except OSError:
+        pass
+print("reached:", " ".join(reached) or "nothing")
+EOF
+for u in nobody 0; do
+	out=$("$D" --network none --user $u "$PY $TMP/poke.py \$PPID" 2>/dev/null)
+	check "worker (--user $u) cannot ptrace berth or open its /proc files ($out)" \
+		[ "$out" = "reached: nothing" ]
+done
+
 # --- 9. the host's namespace --------------------------------------------------
 if [ "$("$D" --is-initial 2>/dev/null)" = 1 ]; then
 	"$D" --network current true 2>"$TMP/current.err"
