@@ -15,18 +15,7 @@
 #include "sandbox.h"
 #include "util.h"
 
-const char sandbox_help[] =
-	"  --network=MODE           the worker's network namespace: auto (current as PID 1,\n"
-	"                           else private), current, private (pasta), none,\n"
-	"                           netns:PATH; inbound traffic is always dropped\n"
-	"                           [BERTH_NETWORK]\n"
-	"  --user=NAME|UID[:GID]    the worker's user (default web, else nobody; uid 0\n"
-	"                           only when given, still without capabilities)\n"
-	"                           [BERTH_USER]\n"
-	"  --allow-local-listen     allow listen/accept and TCP bind (UNIX-socket or\n"
-	"                           loopback servers); ingress stays dropped\n"
-	"                           [BERTH_ALLOW_LOCAL_LISTEN=1]\n"
-	"  --seccomp=on|off         off: no syscall filter (debugging only) [BERTH_SECCOMP]\n";
+const char sandbox_help[] = SANDBOX_HELP;
 
 static const char *const opt_names[] = {"network", "user", "seccomp", "allow-local-listen"};
 static const char *const env_names[] = {"BERTH_NETWORK", "BERTH_USER", "BERTH_SECCOMP",

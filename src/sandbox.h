@@ -38,7 +38,20 @@ struct sandbox {
 	size_t n_steps;
 };
 
-/* `berth run`'s options for this part, one line each, for --help. */
+/* `berth run`'s options for this part, for --help (a literal, so that a
+ * command's help text can end with it). */
+#define SANDBOX_HELP                                                                       \
+	"  --network MODE           the worker's network namespace: auto (current as PID 1,\n" \
+	"                           else private), current, private (pasta), none,\n" \
+	"                           netns:PATH; inbound traffic is always dropped\n" \
+	"                           [BERTH_NETWORK]\n" \
+	"  --user NAME|UID[:GID]    the worker's user (default web, else nobody; uid 0\n" \
+	"                           only when given, still without capabilities)\n" \
+	"                           [BERTH_USER]\n" \
+	"  --allow-local-listen     allow listen/accept and TCP bind (UNIX-socket or\n" \
+	"                           loopback servers); ingress stays dropped\n" \
+	"                           [BERTH_ALLOW_LOCAL_LISTEN=1]\n" \
+	"  --seccomp on|off         off: no syscall filter (debugging only) [BERTH_SECCOMP]\n"
 extern const char sandbox_help[];
 
 /*
