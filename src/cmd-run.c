@@ -8,11 +8,16 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "context.h"
 #include "exitcodes.h"
+#include "relationships.h"
+#include "sandbox.h"
+#include "view.h"
 #include "sizelimit.h"
 #include "run.h"
 #include "signals.h"
@@ -57,7 +62,15 @@ const char cmd_run_help_text[] =
 	"  --cgroup-parent PATH     create the instance's cgroup beneath PATH (relative\n"
 	"                           to each hierarchy's root) [BERTH_CGROUP_PARENT]\n"
 	"  --pass-env NAME          also pass NAME from berth's environment\n"
-	"                           (repeatable) [BERTH_PASS_ENV=NAME,NAME]\n";
+	"                           (repeatable) [BERTH_PASS_ENV=NAME,NAME]\n"
+	"  --storage-root DIR       where instance storage lives (default: <state\n"
+	"                           dir>/storage) [BERTH_STORAGE_ROOT]\n"
+	"  --require-disk-quota     refuse to run when `disk` cannot be enforced\n"
+	"                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
+	"  --unconfined             no box: no mount view, network namespace, user\n"
+	"                           switch or syscall filter (debugging only; what\n"
+	"                           an unprivileged berth needs) [BERTH_UNCONFINED=1]\n"
+	SANDBOX_HELP;
 
 enum {
 	OPT_STOP_TIMEOUT = 256,
@@ -78,8 +91,18 @@ enum {
 	OPT_PIDS_MAX,
 	OPT_AUTO_SIZE,
 	OPT_ALLOW_MISSING,
+	OPT_STORAGE_ROOT,
+	OPT_REQUIRE_QUOTA,
+	OPT_UNCONFINED,
+	OPT_NETWORK,
+	OPT_USER,
+	OPT_SECCOMP,
+	OPT_ALLOW_LOCAL_LISTEN,
 	OPT_COUNT,
 };
+
+/* sandbox_opts_set()'s names, in sandbox_opts_from_env()'s order. */
+static const char *const sandbox_names[4] = {"network", "user", "seccomp", "allow-local-listen"};
 
 /* Everything `run` takes from its command line and environment. */
 struct run_cli {
@@ -88,6 +111,10 @@ struct run_cli {
 	struct cgroup_limits limits;
 	char **pass;
 	size_t npass;
+	struct sandbox_opts so;
+	bool so_set[4];
+	struct view_opts vo;
+	bool unconfined;
 };
 
 static const struct option run_options[] = {
@@ -109,6 +136,13 @@ static const struct option run_options[] = {
 	{"pids-max", required_argument, NULL, OPT_PIDS_MAX},
 	{"auto-size", required_argument, NULL, OPT_AUTO_SIZE},
 	{"allow-missing-controllers", no_argument, NULL, OPT_ALLOW_MISSING},
+	{"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
+	{"require-disk-quota", no_argument, NULL, OPT_REQUIRE_QUOTA},
+	{"unconfined", no_argument, NULL, OPT_UNCONFINED},
+	{"network", required_argument, NULL, OPT_NETWORK},
+	{"user", required_argument, NULL, OPT_USER},
+	{"seccomp", required_argument, NULL, OPT_SECCOMP},
+	{"allow-local-listen", no_argument, NULL, OPT_ALLOW_LOCAL_LISTEN},
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
@@ -125,6 +159,7 @@ static const struct {
 	{OPT_LEFTOVER, "BERTH_LEFTOVER"},           {OPT_CGROUP_PARENT, "BERTH_CGROUP_PARENT"},
 	{OPT_MEMORY, "BERTH_MEMORY"},               {OPT_CPUS, "BERTH_CPUS"},
 	{OPT_PIDS_MAX, "BERTH_PIDS_MAX"},           {OPT_AUTO_SIZE, "BERTH_AUTO_SIZE"},
+	{OPT_STORAGE_ROOT, "BERTH_STORAGE_ROOT"},
 };
 
 static const char *opt_name(int opt)
@@ -228,6 +263,22 @@ static int run_apply(struct run_cli *rc, int opt, const char *v)
 	case OPT_CGROUP_PARENT:
 		o->cgroup_parent = v;
 		return -1;
+	case OPT_STORAGE_ROOT:
+		if (v[0] != '/')
+			return cli_usage_error("run", "--storage-root must be an absolute path, not '%s'",
+					       v);
+		rc->vo.storage_root = v;
+		return -1;
+	case OPT_NETWORK:
+	case OPT_USER:
+	case OPT_SECCOMP:
+	case OPT_ALLOW_LOCAL_LISTEN: {
+		const char *name = sandbox_names[opt - OPT_NETWORK], *msg = NULL;
+		rc->so_set[opt - OPT_NETWORK] = true;
+		if (sandbox_opts_set(&rc->so, name, v ? v : "", &msg) < 0)
+			return cli_usage_error("run", "--%s: %s", name, msg ? msg : "invalid value");
+		return -1;
+	}
 	default:
 		return -1;
 	}
@@ -252,18 +303,43 @@ static int run_env_twins_apply(struct run_cli *rc, const bool *seen)
 		rc->o.no_cgroup = true;
 	if ((e = getenv("BERTH_ALLOW_MISSING_CONTROLLERS")) && strcmp(e, "1") == 0)
 		rc->lo.allow_missing = true;
+	if ((e = getenv("BERTH_REQUIRE_DISK_QUOTA")) && strcmp(e, "1") == 0)
+		rc->vo.require_quota = true;
+	if ((e = getenv("BERTH_UNCONFINED")) && strcmp(e, "1") == 0)
+		rc->unconfined = true;
+	const char *bad = NULL, *msg = NULL;
+	if (sandbox_opts_from_env(&rc->so, rc->so_set, &bad, &msg) < 0)
+		return cli_usage_error("run", "%s: %s", bad ? bad : "environment",
+				       msg ? msg : "invalid value");
 	return -1;
 }
 
-int cmd_run_plan(const struct worker *w, json_t **out)
+int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **out)
 {
+	struct context_options co = {
+		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+	struct context ctx = {0};
 	struct run_cli rc = {0};
+	json_t *mounts = NULL, *box = NULL;
 	int r;
 
 	run_opts_init(&rc.o);
 	r = run_env_twins_apply(&rc, NULL);
 	if (r >= 0)
-		return r;
+		goto out;
+	r = BERTH_EXIT_SETUP;
+	if (context_load(&co, &ctx) < 0)
+		goto out;
+	rc.vo.state_dir = g->state_dir;
+	rc.vo.project = ctx.project;
+	rc.vo.environment = ctx.environment;
+	rc.vo.uid = (uid_t)-1;
+	if (!rc.unconfined) {
+		mounts = view_describe(w, &rc.vo);
+		box = sandbox_describe(&rc.so, getpid() == 1);
+		if (!mounts || !box)
+			goto out;
+	}
 	rc.o.worker = w->name;
 	rc.o.app_dir = w->app_dir;
 	rc.o.start = w->start;
@@ -271,7 +347,15 @@ int cmd_run_plan(const struct worker *w, json_t **out)
 	sizelimit_for_worker(w, &rc.lo, &rc.limits);
 	json_object_set_new(*out, "cgroup", rc.o.no_cgroup ? json_null()
 							   : sizelimit_describe(&rc.limits));
-	return 0;
+	json_object_set(*out, "mounts", mounts ? mounts : json_null());
+	json_object_set(*out, "sandbox", box ? box : json_null());
+	r = 0;
+out:
+	json_decref(mounts);
+	json_decref(box);
+	context_free(&ctx);
+	sandbox_opts_free(&rc.so);
+	return r;
 }
 
 /*
@@ -309,6 +393,17 @@ static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_
 		case OPT_ALLOW_MISSING:
 			rc->lo.allow_missing = true;
 			break;
+		case OPT_REQUIRE_QUOTA:
+			rc->vo.require_quota = true;
+			break;
+		case OPT_UNCONFINED:
+			rc->unconfined = true;
+			break;
+		case OPT_ALLOW_LOCAL_LISTEN:
+			r = run_apply(rc, c, NULL);
+			if (r >= 0)
+				return r;
+			break;
 		default:
 			seen[c] = true;
 			r = run_apply(rc, c, optarg);
@@ -329,9 +424,86 @@ static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_
 	return -1;
 }
 
+/* The worker's box: the mount view (storage, disk, read-only app) and the
+ * sandbox (network namespace and ingress rules, hosts file, user,
+ * capabilities, Landlock, syscall filter), prepared once in berth; their
+ * steps run in the child before execve, in sandbox.h's order. */
+struct run_box {
+	struct context ctx;
+	struct caps_user user;
+	struct view view;
+	struct sandbox sb;
+	json_t *rels;
+	bool have_ctx, have_user, have_view, have_sb;
+};
+
+static void box_close(struct run_box *b)
+{
+	if (b->have_sb)
+		sandbox_release(&b->sb);
+	if (b->have_view)
+		view_close(&b->view);
+	if (b->have_user)
+		caps_user_free(&b->user);
+	if (b->have_ctx)
+		context_free(&b->ctx);
+	json_decref(b->rels);
+	memset(b, 0, sizeof(*b));
+}
+
+static int box_open(const struct cli_global *g, struct run_cli *rc, const struct app *app,
+		    const struct worker *w, struct run_box *b)
+{
+	struct context_options co = {
+		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+	const char *msg = NULL;
+	struct spawn_step ms;
+
+	memset(b, 0, sizeof(*b));
+	if (geteuid() != 0) {
+		log_error("berth run builds the worker's box as root (mounts, network namespace, "
+			  "user switch); run it as root, or with --unconfined to run the worker "
+			  "without a box (debugging only)");
+		return BERTH_EXIT_SETUP;
+	}
+	if (rc->so.user ? caps_user_parse(rc->so.user, &b->user, &msg) < 0
+			: caps_user_default(&b->user) < 0) {
+		if (msg)
+			log_error("--user %s: %s", rc->so.user, msg);
+		return BERTH_EXIT_SETUP;
+	}
+	b->have_user = true;
+	/* sandbox_prepare resolves the user again: give it the one found here
+	 * (the default is looked up, and logged, once). */
+	if (!rc->so.user && b->user.name)
+		rc->so.user = b->user.name;
+	if (context_load(&co, &b->ctx) < 0)
+		return BERTH_EXIT_SETUP;
+	b->have_ctx = true;
+	if (relationships_build(app, w, &b->ctx, &b->rels) < 0)
+		return BERTH_EXIT_SETUP;
+	rc->vo.state_dir = g->state_dir;
+	rc->vo.project = b->ctx.project;
+	rc->vo.environment = b->ctx.environment;
+	rc->vo.uid = b->user.uid;
+	rc->vo.gid = b->user.gid;
+	if (view_open(w, &rc->vo, &b->view) < 0)
+		return BERTH_EXIT_SETUP;
+	b->have_view = true;
+	ms = view_step(&b->view);
+	rc->so.relationships = b->rels;
+	if (sandbox_prepare(&rc->so, getpid() == 1, &ms, 1, &b->sb) < 0)
+		return BERTH_EXIT_SETUP;
+	b->have_sb = true;
+	rc->o.steps = b->sb.steps;
+	rc->o.n_steps = b->sb.n_steps;
+	return 0;
+}
+
 int cmd_run(const struct cli_global *g, int argc, char **argv)
 {
 	struct run_cli rc = {0};
+	struct run_box box = {0};
 	char **envp = NULL;
 	struct app app;
 	struct worker w;
@@ -357,12 +529,20 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 				 "berth's process tree cannot be stopped", size_to_string(w.size));
 		else
 			rc.o.limits = &rc.limits;
-		r = run_worker(&rc.o);
+		if (rc.unconfined)
+			log_warn("--unconfined: the worker runs without its box: no mount view, "
+				 "network namespace, user switch or syscall filter");
+		else
+			r = box_open(g, &rc, &app, &w, &box);
+		if (r == 0)
+			r = run_worker(&rc.o);
+		box_close(&box);
 	}
 	strv_free(envp);
 	worker_free(&w);
 	app_free(&app);
 out:
 	strv_free(rc.pass);
+	sandbox_opts_free(&rc.so);
 	return r;
 }

@@ -146,15 +146,18 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_
 
 	sb->steps[sb->n_steps++] = (struct spawn_step){"the network namespace", net_join_step,
 						       &sb->net};
-	for (size_t i = 0; i < n_mount_steps; i++)
-		sb->steps[sb->n_steps++] = mount_steps[i];
+	/* The hosts file lives in berth's /tmp, which the mount view replaces:
+	 * bind it first, in a mount namespace of its own; the view's steps then
+	 * start from that namespace (their unshare copies the bind) and make
+	 * it read-only with the rest of the host tree. */
 	if (sb->hosts.path) {
-		if (n_mount_steps == 0)
-			sb->steps[sb->n_steps++] =
-				(struct spawn_step){"a private mount namespace", private_mount_ns, NULL};
+		sb->steps[sb->n_steps++] =
+			(struct spawn_step){"a private mount namespace", private_mount_ns, NULL};
 		sb->steps[sb->n_steps++] =
 			(struct spawn_step){"the hosts file", net_hosts_step, &sb->hosts};
 	}
+	for (size_t i = 0; i < n_mount_steps; i++)
+		sb->steps[sb->n_steps++] = mount_steps[i];
 	sb->steps[sb->n_steps++] = (struct spawn_step){"the user and capabilities", caps_step,
 						       &sb->caps};
 	if (sb->landlock.fd >= 0)

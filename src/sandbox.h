@@ -76,10 +76,11 @@ void sandbox_opts_free(struct sandbox_opts *o);
  * Landlock ruleset; the filter, compiled.  Then sb->steps, in this order:
  *
  *   1. network namespace  setns() into the worker's (not for current)
- *   2. mount_steps...     the caller's (the mount module: private mount
- *                         namespace first); when there are none and a
- *                         hosts file is wanted, a private mount namespace
- *   3. hosts file         bound over /etc/hosts (needs 2)
+ *   2. hosts file         a private mount namespace, /etc/hosts bound
+ *                         over (the file is in berth's /tmp, which 3
+ *                         replaces)
+ *   3. mount_steps...     the caller's (the mount module: its own private
+ *                         mount namespace first, copying the bind)
  *   4. user, capabilities caps_drop(): bounding/ambient, groups, gid, uid,
  *                         no_new_privs, verified
  *   5. Landlock           no explicit TCP bind (ABI >= 4; skipped, logged,

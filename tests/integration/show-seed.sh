@@ -17,8 +17,9 @@ not_ok() { n=$((n + 1)); echo "not ok $n - $1"; fail=1; }
 echo "1..8"
 
 for w in queue mail; do
-	"$BERTH" -C "$seed/inherit" show "$w" > "$tmp/a" 2> "$tmp/err" &&
-		"$BERTH" -C "$seed/explicit" show "$w" > "$tmp/b" 2>> "$tmp/err"
+	# Both files in one directory: the app root (in the mount plan) is the same.
+	"$BERTH" -f "$seed/inherit.app.yaml" show "$w" > "$tmp/a" 2> "$tmp/err" &&
+		"$BERTH" -f "$seed/explicit.app.yaml" show "$w" > "$tmp/b" 2>> "$tmp/err"
 	if [ $? -eq 0 ] && cmp -s "$tmp/a" "$tmp/b" && [ -s "$tmp/a" ]; then
 		ok "seed configurations give identical berth show for $w"
 	else

@@ -409,9 +409,9 @@ END_TEST
 
 /* --- files: services.yaml, applications.yaml, the seed configurations ---- */
 
-static char *show(const char *dir, const char *worker)
+static char *show(const char *file, const char *worker)
 {
-	struct app_locator loc = {.cwd = dir};
+	struct app_locator loc = {.app_config = file};
 	struct app app;
 	struct worker w;
 	struct diags d = {0};
@@ -433,8 +433,8 @@ START_TEST(test_seed_identical)
 	const char *workers[] = {"queue", "mail"};
 
 	for (size_t i = 0; i < 2; i++) {
-		char *a = show(TEST_DATA_DIR "/seed/inherit", workers[i]);
-		char *b = show(TEST_DATA_DIR "/seed/explicit", workers[i]);
+		char *a = show(TEST_DATA_DIR "/seed/inherit.app.yaml", workers[i]);
+		char *b = show(TEST_DATA_DIR "/seed/explicit.app.yaml", workers[i]);
 		ck_assert_str_eq(a, b);
 		ck_assert_ptr_nonnull(strstr(a, "\"source_path\": \"test\""));
 		ck_assert_ptr_nonnull(strstr(a, "\"disk\": 256"));

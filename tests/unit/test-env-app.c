@@ -157,8 +157,8 @@ START_TEST(test_seed_identical)
 	static const char *const workers[] = {"queue", "mail"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(workers); i++) {
-		char **a = env_of(SEED "/inherit/.platform.app.yaml", workers[i]);
-		char **b = env_of(SEED "/explicit/.platform.app.yaml", workers[i]);
+		char **a = env_of(SEED "/inherit.app.yaml", workers[i]);
+		char **b = env_of(SEED "/explicit.app.yaml", workers[i]);
 		size_t n = 0;
 
 		for (; a[n] && b[n]; n++)
