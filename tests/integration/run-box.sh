@@ -1,0 +1,87 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `berth run` with the whole box, as root, by hand and as PID 1: the worker
+# runs as nobody with no capabilities, no_new_privs and the syscall filter,
+# in its own network namespace, sees the app read-only and its storage
+# writable (persistent across restarts), resolves database.internal to the
+# context's address, and nothing is left on the host afterwards: mounts,
+# cgroups, firewall tables.
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+require_root
+RUN_BOXED=1
+
+# The app: a local mount, a relationship, and a start command that reports
+# what the worker sees on stdout (berth's log) and then waits.
+mkdir -p "$APP/.platform"
+printf 'mysqldb:\n  type: mariadb:10.6\n' >"$APP/.platform/services.yaml"
+cat >"$TMP/context.json" <<'JSON'
+{"services": {"mysqldb": {"ip": "10.11.12.13"}}}
+JSON
+{
+	printf 'name: app\ntype: "python:3.11"\ndisk: 64\n'
+	printf 'relationships:\n  database: "mysqldb:mysql"\n'
+	printf 'mounts:\n  data: {source: local, source_path: data}\n'
+	printf 'workers:\n  test:\n    size: S\n    commands:\n      start: |\n'
+	cat <<'SH' | sed 's/^/        /'
+grep -E '^(Uid|Gid|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status | tr '\t' ' ' | sed 's/^/STATUS /'
+touch ./app-file 2>/dev/null && echo WRITE app yes || echo WRITE app no
+touch /tmp/x 2>/dev/null && echo WRITE tmp yes || echo WRITE tmp no
+touch /etc/x 2>/dev/null && echo WRITE etc yes || echo WRITE etc no
+[ -f data/persist ] && echo PERSIST found || echo PERSIST none
+date > data/persist && echo WRITE data yes || echo WRITE data no
+echo "HOSTS $(grep database.internal /etc/hosts | tr -s ' \t' ' ')"
+echo "IFACES $(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/self/net/dev | tr '\n' ' ')"
+echo READY
+exec sleep 1000
+SH
+} >"$APP/.platform.app.yaml"
+
+mounts_of_test() { grep -F -e "$TMP" -e /berth /proc/self/mountinfo | grep -v -e '^$' || true; }
+before=$(mounts_of_test)
+tables_before=$(nft list tables 2>/dev/null | grep -c berth)
+
+for mode in host pid1; do
+	: >"$BLOG"
+	BERTH_CONTEXT=$TMP/context.json start_run "$mode" --network none
+	if ! wait_for "$BLOG" '^READY' 20; then
+		not_ok "$mode: the worker did not start"
+		dump_logs
+	fi
+	check "$mode: runs as nobody" grep -q '^STATUS Uid: 65534 65534 65534 65534' "$BLOG"
+	check "$mode: no capabilities" sh -c "grep '^STATUS Cap' '$BLOG' | grep -vq ' 0000000000000000\$' && exit 1 || exit 0"
+	check "$mode: no_new_privs and seccomp" sh -c "grep -q '^STATUS NoNewPrivs: 1' '$BLOG' && grep -q '^STATUS Seccomp: 2' '$BLOG'"
+	check "$mode: the app root is read-only" grep -q '^WRITE app no' "$BLOG"
+	check "$mode: /etc is read-only" grep -q '^WRITE etc no' "$BLOG"
+	check "$mode: /tmp and the storage mount are writable" sh -c "grep -q '^WRITE tmp yes' '$BLOG' && grep -q '^WRITE data yes' '$BLOG'"
+	check "$mode: database.internal is the context's address" grep -q '^HOSTS 10.11.12.13 database.internal' "$BLOG"
+	check "$mode: only loopback (--network none)" grep -q '^IFACES lo $' "$BLOG"
+	if [ "$mode" = host ]; then
+		check "host: first run finds no file in storage" grep -q '^PERSIST none' "$BLOG"
+	else
+		check "pid1: the file of the earlier run is in storage" grep -q '^PERSIST found' "$BLOG"
+	fi
+	[ "$mode" = pid1 ] || {
+		[ -e "$APP/app-file" ] && not_ok "a file appeared in the app root" ||
+			ok "host: nothing written to the app root"
+	}
+	kill -TERM "$BERTH_PID"
+	wait_run 30
+	is "$RUN_RC" 0 "$mode: stopped on request, exit 0"
+	is "$(mounts_of_test)" "$before" "$mode: the host's mount table is as before"
+	is "$(nft list tables 2>/dev/null | grep -c berth)" "$tables_before" \
+		"$mode: no berth table in the host's network namespace"
+done
+check "storage stays on the host, outside the app" test -f "$(find "$TMP/state/storage" -name persist -path '*/local/*' 2>/dev/null | head -n 1)" -o -n "$(find "$TMP/state/storage" -name 'disk.img' | head -n 1)"
+ls /sys/fs/cgroup/unified | grep -q "berth-test-$BERTH_PID" && not_ok "cgroup left" || ok "no cgroup left"
+
+# unprivileged: refused with a message naming --unconfined
+chmod 755 "$TMP" "$APP"
+mkdir -p "$TMP/state-nobody"
+chown 65534:65534 "$TMP/state-nobody"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env BERTH_STATE_DIR="$TMP/state-nobody" \
+	"$BERTH" -f "$APP/.platform.app.yaml" run --no-cgroup test 2>&1 </dev/null)
+rc=$?
+is "$rc" 125 "unprivileged run without --unconfined: refused (125)"
+echo "$out" | grep -q -- '--unconfined' && ok "and the message names --unconfined" ||
+	{ not_ok "message: $out"; }
+done_testing
