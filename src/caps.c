@@ -162,15 +162,21 @@ int caps_user_default(struct caps_user *out)
 
 	if (getpwnam(CAPS_DEFAULT_USER)) {
 		r = caps_user_parse(CAPS_DEFAULT_USER, out, &msg);
-	} else {
+	} else if (getpwnam(CAPS_FALLBACK_USER)) {
 		log_info("no user '" CAPS_DEFAULT_USER "' here: the worker runs as "
 			 "'" CAPS_FALLBACK_USER "' (--user to choose)");
 		r = caps_user_parse(CAPS_FALLBACK_USER, out, &msg);
+	} else {
+		/* a minimal system (an initramfs, a scratch image): the
+		 * kernel's overflow id, which owns nothing */
+		log_info("neither '" CAPS_DEFAULT_USER "' nor '" CAPS_FALLBACK_USER "' here: the "
+			 "worker runs as uid and gid " CAPS_FALLBACK_ID " (--user to choose)");
+		r = caps_user_parse(CAPS_FALLBACK_ID, out, &msg);
 	}
 	if (r < 0)
 		return log_errno(r, "default worker user: %s", msg);
-	log_debug("the worker runs as %s (uid %u, gid %u)", out->name, (unsigned)out->uid,
-		  (unsigned)out->gid);
+	log_debug("the worker runs as %s (uid %u, gid %u)", out->name ? out->name : "(no name)",
+		  (unsigned)out->uid, (unsigned)out->gid);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 
 #define CAPS_DEFAULT_USER "web"
 #define CAPS_FALLBACK_USER "nobody"
+#define CAPS_FALLBACK_ID "65534" /* without either: the overflow uid/gid */
 #define CAPS_MAX_GROUPS 64
 
 struct caps_user {
@@ -37,7 +38,8 @@ struct caps_user {
  */
 int caps_user_parse(const char *spec, struct caps_user *out, const char **msg);
 
-/* The default: "web" where it exists, else "nobody" (logged).  0 or -ENOENT. */
+/* The default: "web" where it exists, else "nobody", else uid and gid 65534
+ * (logged).  0 or -errno. */
 int caps_user_default(struct caps_user *out);
 void caps_user_free(struct caps_user *u);
 

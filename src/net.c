@@ -201,7 +201,7 @@ static int setup_in_helper(int nsfd, int *new_fd)
 	close(TAKE_FD(go_rd));
 	n = read(rd, &r, sizeof(r));
 	if (n != sizeof(r))
-		r = -EIO;
+		r = -EIO; /* it died: libnftables exit()s without nf_tables netlink */
 	if (r == 0 && new_fd) {
 		_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)pid);
 		*new_fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -213,6 +213,10 @@ static int setup_in_helper(int nsfd, int *new_fd)
 		;
 	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		r = -EIO;
+	if (r == -EIO)
+		log_error("the network setup helper failed (status %#x): is nf_tables available "
+			  "in this kernel (modules nf_tables, nft_ct, nf_conntrack)?",
+			  (unsigned)status);
 	if (r < 0 && new_fd && *new_fd >= 0)
 		close(TAKE_FD(*new_fd));
 	return r;

@@ -36,6 +36,13 @@ skip_all() {
 }
 
 [ "$(id -u)" = 0 ] || skip_all "needs root"
+# In a mount namespace of its own: the namespaces `ip netns add` pins under
+# /run/netns then never appear in the host's mount table (other tests,
+# running in parallel, compare it).
+if [ -z "${BERTH_NET_INGRESS_INNER:-}" ]; then
+	command -v unshare >/dev/null || skip_all "needs unshare (util-linux)"
+	BERTH_NET_INGRESS_INNER=1 exec unshare --mount --propagation private sh "$0" "$@"
+fi
 command -v ip >/dev/null || skip_all "needs ip (iproute2)"
 [ -x "$PY" ] || skip_all "needs $PY"
 [ -x "$D" ] || skip_all "needs $D"

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -272,6 +274,41 @@ START_TEST(test_berth_not_inspectable)
 }
 END_TEST
 
+/* A system without web or nobody (an initramfs): uid and gid 65534. */
+START_TEST(test_default_without_nobody)
+{
+	char passwd[] = "/tmp/berth-test-passwd.XXXXXX", nss[] = "/tmp/berth-test-nss.XXXXXX";
+	int fd = mkstemp(passwd), status;
+	pid_t pid;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(write(fd, "root:x:0:0:root:/root:/bin/sh\n", 30), 0);
+	close(fd);
+	/* files only: nss-systemd would make up a nobody */
+	fd = mkstemp(nss);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(write(fd, "passwd: files\ngroup: files\n", 27), 0);
+	close(fd);
+	pid = fork();
+	if (pid == 0) {
+		struct caps_user u;
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount(passwd, "/etc/passwd", NULL, MS_BIND, NULL) < 0 ||
+		    mount(nss, "/etc/nsswitch.conf", NULL, MS_BIND, NULL) < 0)
+			_exit(1);
+		if (caps_user_default(&u) < 0)
+			_exit(2);
+		_exit(u.uid == 65534 && u.gid == 65534 && !u.name && !u.root &&
+				      u.n_groups == 1 ? 0 : 3);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	unlink(passwd);
+	unlink(nss);
+	ck_assert_int_eq(status, 0);
+}
+END_TEST
+
 int main(void)
 {
 	bool strict = getenv("BERTH_STRICT") && strcmp(getenv("BERTH_STRICT"), "1") == 0;
@@ -291,6 +328,7 @@ int main(void)
 	tcase_add_test(tc, test_drop_root_explicit);
 	tcase_add_test(tc, test_verify_fails_closed);
 	tcase_add_test(tc, test_berth_not_inspectable);
+	tcase_add_test(tc, test_default_without_nobody);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
