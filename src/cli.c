@@ -32,6 +32,10 @@ static const struct cli_command commands[] = {
 	{"exec", "exec [OPTIONS] WORKER -- COMMAND...",
 	 "run a command once inside the worker's box, for debugging", cmd_exec,
 	 cmd_exec_help_text},
+	{"spec", "spec [OPTIONS] WORKER", "write an OCI runtime config.json for the worker",
+	 cmd_spec, cmd_spec_help_text},
+	{"hook", "hook STAGE", "OCI hook: apply the worker's box to a container (state on stdin)",
+	 cmd_hook, cmd_hook_help_text},
 };
 
 static const char global_help[] =

@@ -18,6 +18,11 @@ int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **ou
 /* `berth exec WORKER -- COMMAND...` (cmd-exec.c). */
 int cmd_exec(const struct cli_global *g, int argc, char **argv);
 extern const char cmd_exec_help_text[];
+/* `berth spec WORKER` (cmd-spec.c) and `berth hook STAGE` (cmd-hook.c). */
+int cmd_spec(const struct cli_global *g, int argc, char **argv);
+extern const char cmd_spec_help_text[];
+int cmd_hook(const struct cli_global *g, int argc, char **argv);
+extern const char cmd_hook_help_text[];
 
 /* Shared by the commands: load the app named by the global options,
  * printing every diagnostic to stderr.  Returns 0 or an exit status. */

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `berth hook STAGE`: called by an OCI runtime with the container's state
+ * on stdin.  createRuntime gives the container the worker's box parts a
+ * runtime leaves to hooks: limits in its cgroup, the ingress rules in its
+ * network namespace (joined through a verified pidfd), the instance's
+ * storage directories.  poststop and the other stages have nothing to undo.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "commands.h"
+#include "context.h"
+#include "exitcodes.h"
+#include "hook.h"
+#include "log.h"
+#include "ocispec.h"
+#include "sizelimit.h"
+#include "storage.h"
+#include "util.h"
+#include "view.h"
+
+const char cmd_hook_help_text[] =
+	"  STAGE is createRuntime, createContainer, startContainer, poststart,\n"
+	"  poststop or prestart; the OCI state JSON is read from standard input and\n"
+	"  <bundle>/config.json for the annotations: berth.worker (required),\n"
+	"  berth.app-config, berth.context, berth.state-dir, berth.storage-root.\n"
+	"  Errors go to standard error and to " HOOK_LOG_FILE ".\n";
+
+/* Read all of fd 0, at most HOOK_STATE_MAX bytes, within the time limit. */
+static int read_state(char **out, size_t *len)
+{
+	struct timespec t0, now;
+	size_t cap = 4096, n = 0;
+	char *buf = xmalloc(cap);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = {.fd = 0, .events = POLLIN};
+		long left;
+		ssize_t k;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = HOOK_STDIN_TIMEOUT_MS - ((now.tv_sec - t0.tv_sec) * 1000 +
+						(now.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			free(buf);
+			log_error("no complete state JSON on standard input within %d ms",
+				  HOOK_STDIN_TIMEOUT_MS);
+			return -ETIMEDOUT;
+		}
+		if (n == cap) {
+			if (cap >= HOOK_STATE_MAX) {
+				free(buf);
+				log_error("state JSON larger than %d bytes", HOOK_STATE_MAX);
+				return -E2BIG;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		k = read(0, buf + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int e = -errno;
+			free(buf);
+			return log_errno(e, "read the state JSON");
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* Errors also go to a log the operator can find; when stderr goes nowhere
+ * (crun's default) the log becomes stderr.  Returns the log's fd or -1. */
+static int open_log(void)
+{
+	struct stat st, nul;
+	int fd;
+
+	(void)mkdir(HOOK_LOG_DIR, 0700);
+	fd = open(HOOK_LOG_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (fstat(2, &st) < 0 || (stat("/dev/null", &nul) == 0 && S_ISCHR(st.st_mode) &&
+				  st.st_rdev == nul.st_rdev)) {
+		dup2(fd, 2);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* fds 0 and 1 point nowhere once the state is read: nothing berth starts
+ * keeps the runtime's pipes open. */
+static void null_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	close(fd);
+}
+
+static char *read_config(const char *bundle)
+{
+	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 65536, n = 0;
+	char *buf;
+
+	if (fd < 0) {
+		log_errno(-errno, "open %s", path);
+		return NULL;
+	}
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t k = read(fd, buf + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k < 0) {
+				log_errno(-errno, "read %s", path);
+				free(buf);
+				return NULL;
+			}
+			break;
+		}
+		n += (size_t)k;
+		if (n == cap) {
+			if (cap >= (16 << 20)) {
+				log_error("%s: larger than 16 MiB", path);
+				free(buf);
+				return NULL;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The instance's storage directories (no disk bound: the directories are
+ * bound into the container by config.json, the image is not). */
+static int hook_storage(const struct cli_global *g, const struct worker *w,
+			const struct hook_state *st, const struct hook_bundle *b)
+{
+	struct context_options co = {
+		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+	struct context ctx = {0};
+	struct view_opts vo = {0};
+	struct mountplan plan;
+	struct storage s;
+	struct storage_opts so = {.uid = b->uid, .gid = b->gid, .no_disk_bound = true};
+	int r;
+
+	if ((r = context_load(&co, &ctx)) < 0)
+		return r;
+	vo.storage_root = hook_annotation(st, b, OCISPEC_ANN_STORAGE_ROOT);
+	vo.state_dir = g->state_dir;
+	vo.project = ctx.project;
+	vo.environment = ctx.environment;
+	r = view_plan(w, &vo, &plan);
+	if (r == 0) {
+		r = storage_open(&plan, &so, &s);
+		if (r == 0)
+			storage_close(&s);
+		mountplan_free(&plan);
+	}
+	context_free(&ctx);
+	return r;
+}
+
+static int create_runtime(const struct cli_global *g0, const struct hook_state *st,
+			  const struct hook_bundle *b)
+{
+	struct cli_global g = *g0;
+	struct sizelimit_overrides lo = {0};
+	struct cgroup_limits lim = {0};
+	_cleanup_close_ int pidfd = -1;
+	const char *worker = hook_annotation(st, b, OCISPEC_ANN_WORKER), *v;
+	struct app app;
+	struct worker w;
+	int r;
+
+	if (!worker) {
+		log_error("container %s: no %s annotation: which worker is it?", st->id,
+			  OCISPEC_ANN_WORKER);
+		return BERTH_EXIT_USAGE;
+	}
+	if ((v = hook_annotation(st, b, OCISPEC_ANN_APP_CONFIG)))
+		g.app_config = v;
+	if ((v = hook_annotation(st, b, OCISPEC_ANN_CONTEXT)))
+		g.context = v;
+	if ((v = hook_annotation(st, b, OCISPEC_ANN_STATE_DIR)))
+		g.state_dir = v;
+	log_setup(g.log_format, g.log_level, worker);
+	/* Verify the pid first: nothing is touched for a wrong one. */
+	if (hook_pid_verify(st->pid, b, &pidfd) < 0)
+		return BERTH_EXIT_SETUP;
+	r = commands_load_worker(&g, worker, &app, &w);
+	if (r)
+		return r;
+	sizelimit_for_worker(&w, &lo, &lim);
+	if (hook_apply_limits(st->pid, &lim) < 0 || hook_ingress(pidfd) < 0 ||
+	    hook_storage(&g, &w, st, b) < 0)
+		r = BERTH_EXIT_SETUP;
+	else
+		log_info("container %s (pid %d): limits, ingress rules and storage in place",
+			 st->id, (int)st->pid);
+	worker_free(&w);
+	app_free(&app);
+	return r;
+}
+
+static int hook_run(const struct cli_global *g, enum hook_stage stage, const char **id)
+{
+	_cleanup_free_ char *text = NULL, *cfg = NULL, *err = NULL;
+	struct hook_state st = {0};
+	struct hook_bundle b = {0};
+	size_t len = 0;
+	int r;
+
+	if (read_state(&text, &len) < 0)
+		return BERTH_EXIT_USAGE;
+	null_stdio();
+	if (hook_state_parse(text, len, stage, &st, &err) < 0) {
+		log_error("%s", err);
+		return BERTH_EXIT_USAGE;
+	}
+	*id = xstrdup(st.id);
+	if (stage == HOOK_POSTSTOP) {
+		/* Nothing outlives the container: the rules died with its network
+		 * namespace, the runtime removes its cgroup, storage persists.
+		 * Idempotent by having nothing to undo. */
+		log_info("container %s: poststop, nothing to clean up", st.id);
+		hook_state_free(&st);
+		return 0;
+	}
+	if (!(cfg = read_config(st.bundle))) {
+		hook_state_free(&st);
+		return BERTH_EXIT_SETUP;
+	}
+	if (hook_bundle_parse(cfg, st.bundle, &b, &err) < 0) {
+		log_error("%s", err);
+		hook_state_free(&st);
+		return BERTH_EXIT_USAGE;
+	}
+	r = stage == HOOK_CREATE_RUNTIME ? create_runtime(g, &st, &b) : 0;
+	hook_bundle_free(&b);
+	hook_state_free(&st);
+	return r;
+}
+
+int cmd_hook(const struct cli_global *g, int argc, char **argv)
+{
+	enum hook_stage stage;
+	const char *id = NULL;
+	char ts[64];
+	int first, r, logfd;
+
+	r = commands_parse_plain(argc, argv, 1, &first);
+	if (r == -2) {
+		cli_command_help(cli_find(argv[0]), stdout);
+		return BERTH_EXIT_OK;
+	}
+	if (r >= 0)
+		return r;
+	if (hook_stage_parse(argv[first], &stage) < 0)
+		return cli_usage_error(argv[0], "unknown stage '%s' (createRuntime, "
+						"createContainer, startContainer, poststart, "
+						"poststop, prestart)", argv[first]);
+	logfd = open_log();
+	r = hook_run(g, stage, &id);
+	if (logfd >= 0) {
+		log_timestamp(ts, sizeof(ts));
+		dprintf(logfd, "%s berth hook %s container=%s: %s (exit %d)%s\n", ts, argv[first],
+			id ? id : "?", r ? "failed" : "ok", r,
+			r ? "; the reason is in the runtime's hook output" : "");
+		close(logfd);
+	}
+	free((char *)id);
+	return r;
+}

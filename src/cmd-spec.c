@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `berth spec WORKER`: write a complete OCI runtime config.json for the
+ * worker (ocispec.c), built from the same parts as `berth run`: the
+ * environment, the limits from size, the user, the storage plan and the
+ * syscall filter, with createRuntime/poststop hooks calling `berth hook`.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cleanup.h"
+#include "commands.h"
+#include "context.h"
+#include "exitcodes.h"
+#include "filter.h"
+#include "log.h"
+#include "ocispec.h"
+#include "sizelimit.h"
+#include "spawn.h"
+#include "storage.h"
+#include "util.h"
+#include "view.h"
+
+const char cmd_spec_help_text[] =
+	"  --rootfs PATH            root.path of the bundle (default: rootfs)\n"
+	"  --hook PATH              the berth binary the runtime calls as a hook\n"
+	"                           (default: this berth)\n"
+	"  --no-hooks               no createRuntime/poststop hooks (the instance's\n"
+	"                           storage directories must then exist)\n"
+	"  --no-prepare             do not create the instance's storage directories\n"
+	"                           (they must exist when the runtime starts)\n"
+	"  --output FILE, -o FILE   write there instead of standard output\n"
+	"  --storage-root DIR       where instance storage lives [BERTH_STORAGE_ROOT]\n"
+	"  --user NAME|UID[:GID]    the worker's user (default: web, else nobody)\n"
+	"  --pass-env NAME          also pass NAME from berth's environment\n"
+	"  --seccomp=off            no linux.seccomp\n"
+	"  --allow-local-listen     listen/accept allowed by the filter\n";
+
+enum { OPT_ROOTFS = 256, OPT_HOOK, OPT_NO_HOOKS, OPT_STORAGE_ROOT, OPT_USER, OPT_PASS_ENV,
+       OPT_SECCOMP, OPT_LISTEN, OPT_NO_PREPARE };
+
+static const struct option spec_options[] = {
+	{"rootfs", required_argument, NULL, OPT_ROOTFS},
+	{"hook", required_argument, NULL, OPT_HOOK},
+	{"no-hooks", no_argument, NULL, OPT_NO_HOOKS},
+	{"no-prepare", no_argument, NULL, OPT_NO_PREPARE},
+	{"output", required_argument, NULL, 'o'},
+	{"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
+	{"user", required_argument, NULL, OPT_USER},
+	{"pass-env", required_argument, NULL, OPT_PASS_ENV},
+	{"seccomp", required_argument, NULL, OPT_SECCOMP},
+	{"allow-local-listen", no_argument, NULL, OPT_LISTEN},
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+
+struct spec_cli {
+	const char *rootfs, *hook, *output, *storage_root, *user;
+	bool no_hooks, no_prepare;
+	char **pass;
+	size_t npass;
+	struct filter_opts fo;
+};
+
+static int spec_parse(int argc, char **argv, struct spec_cli *sc, int *wi)
+{
+	int c;
+
+	optind = 0; /* full re-initialisation: options may follow WORKER */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ho:", spec_options, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			cli_command_help(cli_find(argv[0]), stdout);
+			return BERTH_EXIT_OK;
+		case ':':
+			return cli_usage_error(argv[0], "option '%s' needs a value", argv[optind - 1]);
+		case '?':
+			return cli_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+		case OPT_ROOTFS:
+			sc->rootfs = optarg;
+			break;
+		case OPT_HOOK:
+			if (optarg[0] != '/')
+				return cli_usage_error(argv[0], "--hook must be an absolute path");
+			sc->hook = optarg;
+			break;
+		case OPT_NO_PREPARE:
+			sc->no_prepare = true;
+			break;
+		case OPT_NO_HOOKS:
+			sc->no_hooks = true;
+			break;
+		case 'o':
+			sc->output = optarg;
+			break;
+		case OPT_STORAGE_ROOT:
+			if (optarg[0] != '/')
+				return cli_usage_error(argv[0], "--storage-root must be absolute");
+			sc->storage_root = optarg;
+			break;
+		case OPT_USER:
+			sc->user = optarg;
+			break;
+		case OPT_PASS_ENV:
+			commands_pass_env_add(&sc->pass, &sc->npass, optarg);
+			break;
+		case OPT_SECCOMP:
+			if (strcmp(optarg, "off") != 0 && strcmp(optarg, "on") != 0)
+				return cli_usage_error(argv[0], "--seccomp must be on or off");
+			sc->fo.off = strcmp(optarg, "off") == 0;
+			break;
+		case OPT_LISTEN:
+			sc->fo.allow_local_listen = true;
+			break;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(argv[0], "expected one WORKER");
+	*wi = optind;
+	return -1;
+}
+
+static int write_out(const char *path, const json_t *spec)
+{
+	_cleanup_free_ char *text = json_dumps(spec, JSON_INDENT(2) | JSON_SORT_KEYS);
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(text), off = 0;
+
+	if (!path) {
+		if (fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout))
+			return log_errno(-EIO, "write the spec to standard output");
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return log_errno(-errno, "open %s", path);
+	text[len++] = '\n'; /* json_dumps leaves no newline: overwrite the NUL */
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0)
+			return log_errno(-errno, "write %s", path);
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static int spec_build(const struct cli_global *g, struct spec_cli *sc, const struct app *app,
+		      const struct worker *w, char **envp, json_t **out)
+{
+	struct context_options co = {
+		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+	struct sizelimit_overrides lo = {0};
+	struct cgroup_limits limits = {0};
+	struct caps_user user = {0};
+	struct context ctx = {0};
+	struct view_opts vo = {0};
+	struct mountplan plan = {0};
+	char hook[PATH_MAX];
+	const char *msg = NULL;
+	_cleanup_free_ char *script = NULL, *err = NULL;
+	bool have_plan = false;
+	int r = BERTH_EXIT_SETUP;
+
+	if (sc->user ? caps_user_parse(sc->user, &user, &msg) < 0 : caps_user_default(&user) < 0) {
+		if (msg)
+			log_error("--user %s: %s", sc->user, msg);
+		return BERTH_EXIT_USAGE;
+	}
+	if (context_load(&co, &ctx) < 0)
+		goto out;
+	vo.storage_root = sc->storage_root ? sc->storage_root : getenv("BERTH_STORAGE_ROOT");
+	if (vo.storage_root && !*vo.storage_root)
+		vo.storage_root = NULL;
+	vo.state_dir = g->state_dir;
+	vo.project = ctx.project;
+	vo.environment = ctx.environment;
+	vo.uid = user.uid;
+	vo.gid = user.gid;
+	if (view_plan(w, &vo, &plan) < 0)
+		goto out;
+	have_plan = true;
+	/* The runtime stats bind sources before any hook runs: the instance's
+	 * directories are made here (no disk bound: config.json binds
+	 * directories, not the image). */
+	if (!sc->no_prepare) {
+		struct storage_opts so = {.uid = user.uid, .gid = user.gid, .no_disk_bound = true};
+		struct storage s;
+		if (storage_open(&plan, &so, &s) < 0)
+			goto out;
+		storage_close(&s);
+	}
+	if (!sc->no_hooks && !sc->hook) {
+		ssize_t n = readlink("/proc/self/exe", hook, sizeof(hook) - 1);
+		if (n < 0) {
+			log_errno(-errno, "readlink /proc/self/exe (give --hook PATH)");
+			goto out;
+		}
+		hook[n] = '\0';
+		sc->hook = hook;
+	}
+	sizelimit_for_worker(w, &lo, &limits);
+	script = spawn_script(w->start ? w->start : "", SIGTERM);
+	struct ocispec_input in = {
+		.w = w,
+		.envp = envp,
+		.script = script,
+		.uid = user.uid,
+		.gid = user.gid,
+		.limits = &limits,
+		.filter = &sc->fo,
+		.plan = &plan,
+		.rootfs = sc->rootfs ? sc->rootfs : "rootfs",
+		.hook_path = sc->no_hooks ? NULL : sc->hook,
+		.app_config = app->file,
+		.context_file = g->context,
+		.state_dir = g->state_dir,
+		.storage_root = plan.storage_root,
+		.stop_timeout_s = 15,
+	};
+	*out = ocispec_build(&in);
+	if (ocispec_check(*out, &err) < 0) {
+		log_error("the generated config.json is not valid: %s", err);
+		json_decref(*out);
+		*out = NULL;
+		goto out;
+	}
+	r = 0;
+out:
+	if (have_plan)
+		mountplan_free(&plan);
+	context_free(&ctx);
+	caps_user_free(&user);
+	return r;
+}
+
+int cmd_spec(const struct cli_global *g, int argc, char **argv)
+{
+	struct spec_cli sc = {0};
+	char **envp = NULL;
+	json_t *spec = NULL;
+	struct app app;
+	struct worker w;
+	int wi = 0, r;
+
+	r = spec_parse(argc, argv, &sc, &wi);
+	if (r >= 0)
+		goto out;
+	log_setup(g->log_format, g->log_level, argv[wi]);
+	r = commands_load_worker(g, argv[wi], &app, &w);
+	if (r)
+		goto out;
+	r = commands_worker_env(g, &app, &w, sc.pass, &envp);
+	if (r == 0)
+		r = spec_build(g, &sc, &app, &w, envp, &spec);
+	if (r == 0 && write_out(sc.output, spec) < 0)
+		r = BERTH_EXIT_SETUP;
+	json_decref(spec);
+	strv_free(envp);
+	worker_free(&w);
+	app_free(&app);
+out:
+	strv_free(sc.pass);
+	return r;
+}

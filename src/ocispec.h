@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker as an OCI runtime config.json (`berth spec`): process (argv,
+ * environment, cwd, user, no capabilities, no_new_privs, rlimits), a
+ * read-only root, the mounts (proc, dev, tmp, the app read-only, the
+ * instance's storage), linux.resources from size, linux.seccomp from
+ * berth's deny table, namespaces and the berth hooks.  Pure; plus a checker
+ * of the fields and types the runtime-spec schema and crun require.
+ */
+#ifndef BERTH_OCISPEC_H
+#define BERTH_OCISPEC_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "app.h"
+#include "cgroup.h"
+#include "filter.h"
+#include "mountplan.h"
+
+#define OCISPEC_VERSION "1.0.2"
+/* The hook's time limit in config.json and in hooks.d (seconds). */
+#define OCISPEC_HOOK_TIMEOUT 10
+/* Annotations naming the worker (read back by `berth hook`). */
+#define OCISPEC_ANN_WORKER "berth.worker"
+#define OCISPEC_ANN_APP_CONFIG "berth.app-config"
+#define OCISPEC_ANN_CONTEXT "berth.context"
+#define OCISPEC_ANN_STATE_DIR "berth.state-dir"
+#define OCISPEC_ANN_STORAGE_ROOT "berth.storage-root"
+#define OCISPEC_ANN_STOP_TIMEOUT "berth.stop-timeout"
+
+struct ocispec_input {
+	const struct worker *w;
+	char *const *envp;                 /* the worker's environment */
+	const char *script;                /* the sh -c script (spawn_script) */
+	uid_t uid;                         /* the worker's user */
+	gid_t gid;
+	const struct cgroup_limits *limits; /* NULL: no linux.resources */
+	const struct filter_opts *filter;  /* NULL or ->off: no linux.seccomp */
+	const struct mountplan *plan;      /* storage binds (MP_BIND), or NULL */
+	const char *rootfs;                /* root.path */
+	const char *hook_path;             /* absolute berth binary, or NULL: no hooks */
+	/* Annotations (NULL: left out). */
+	const char *app_config;
+	const char *context_file;
+	const char *state_dir;
+	const char *storage_root;
+	unsigned stop_timeout_s;
+};
+
+/* The config.json for in.  New reference. */
+json_t *ocispec_build(const struct ocispec_input *in);
+
+/* The deny table as linux.seccomp (native architecture only).  New
+ * reference. */
+json_t *ocispec_seccomp(const struct filter_opts *o);
+
+/* Check a config.json against the runtime-spec schema's required fields
+ * and types (those crun rejects).  0, or -EINVAL with a one-line reason in
+ * *err (freshly allocated), naming the field. */
+int ocispec_check(const json_t *spec, char **err);
+
+#endif
