@@ -53,6 +53,10 @@ json_t *net_rules_describe(void);
 int net_rules_install(void);
 int net_rules_verify(void);
 
+/* The comparison alone: a `list table inet berth` JSON listing against
+ * the plan.  0 or -EBADMSG (logged).  Pure. */
+int net_rules_check(const json_t *listing);
+
 /* Whether table inet berth exists in the current namespace (tests). */
 int net_rules_present(void);
 

@@ -222,6 +222,87 @@ START_TEST(test_sandbox_opts)
 }
 END_TEST
 
+static json_t *golden(void)
+{
+	json_error_t je;
+	json_t *j = json_load_file(TEST_DATA_DIR "/nft/berth-table-1.0.6.json", 0, &je);
+
+	ck_assert_msg(j != NULL, "%s", je.text);
+	return j;
+}
+
+/* The n-th object of kind ("chain", "rule") in the listing. */
+static json_t *nth(json_t *root, const char *kind, size_t n)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(root, "nftables"), i, v)
+		if (json_object_get(v, kind) && n-- == 0)
+			return json_object_get(v, kind);
+	return NULL;
+}
+
+START_TEST(test_rules_check)
+{
+	json_t *j = golden(), *r, *expr;
+
+	/* what nft 1.0.6 lists after the installation */
+	ck_assert_int_eq(net_rules_check(j), 0);
+
+	/* spelled differently, same rules: explicit dependency, == for a set */
+	expr = json_object_get(nth(j, "rule", 3), "expr");
+	json_array_insert_new(expr, 0,
+			      json_pack("{s:{s:s, s:{s:{s:s}}, s:s}}", "match", "op", "==", "left",
+					"meta", "key", "l4proto", "right", "ipv6-icmp"));
+	json_object_set_new(json_object_get(json_array_get(expr, 1), "match"), "op",
+			    json_string("in"));
+	ck_assert_int_eq(net_rules_check(j), 0);
+	json_decref(j);
+
+	/* an extra rule */
+	j = golden();
+	r = json_deep_copy(json_array_get(json_object_get(j, "nftables"), 5));
+	json_object_set_new(json_object_get(r, "rule"), "expr",
+			    json_pack("[{s:n}]", "accept"));
+	json_array_append_new(json_object_get(j, "nftables"), r);
+	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	json_decref(j);
+
+	/* a policy changed */
+	j = golden();
+	json_object_set_new(nth(j, "chain", 0), "policy", json_string("accept"));
+	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	json_decref(j);
+
+	/* a rule missing, rules reordered, one ICMPv6 type fewer */
+	j = golden();
+	json_array_remove(json_object_get(j, "nftables"), 6);
+	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	json_decref(j);
+	j = golden();
+	expr = json_object_get(nth(j, "rule", 3), "expr");
+	json_array_remove(json_object_get(json_object_get(json_object_get(
+				  json_array_get(expr, 0), "match"), "right"), "set"), 0);
+	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	json_decref(j);
+
+	/* an object of another kind in the table (a set, a chain) */
+	j = golden();
+	json_array_append_new(json_object_get(j, "nftables"),
+			      json_pack("{s:{s:s, s:s, s:s}}", "set", "family", "inet", "table",
+					"berth", "name", "x"));
+	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	json_decref(j);
+	j = golden();
+	r = json_deep_copy(json_array_get(json_object_get(j, "nftables"), 2));
+	json_object_set_new(json_object_get(r, "chain"), "name", json_string("sneaky"));
+	json_array_append_new(json_object_get(j, "nftables"), r);
+	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	json_decref(j);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("net");
@@ -231,6 +312,7 @@ int main(void)
 
 	tcase_add_test(tc, test_parse_mode);
 	tcase_add_test(tc, test_rules_text);
+	tcase_add_test(tc, test_rules_check);
 	tcase_add_test(tc, test_hosts_render);
 	tcase_add_test(tc, test_hosts_file);
 	tcase_add_test(tc, test_initial_detection);
