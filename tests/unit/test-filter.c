@@ -25,6 +25,18 @@
 #include "filter.h"
 #include "util.h"
 
+static char *slurp_stream(FILE *f)
+{
+	struct strbuf sb = {0};
+	char buf[4096];
+	size_t n;
+
+	rewind(f);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(&sb, buf, n);
+	return sb.buf ? strbuf_detach(&sb) : xstrdup("");
+}
+
 static char *probe_path(void)
 {
 	const char *top = getenv("TOP_BUILDDIR");
@@ -277,6 +289,41 @@ START_TEST(test_i386_killed)
 }
 END_TEST
 
+/* The filter as libseccomp's pseudo filter code, against the golden file
+ * (x86_64, libseccomp 2.5: other versions print differently). */
+START_TEST(test_golden_pfc)
+{
+	const struct scmp_version *v = seccomp_version();
+	struct filter_opts o = {0};
+	scmp_filter_ctx ctx;
+	char *got, *want;
+	FILE *f;
+
+	if (v->major != 2 || v->minor != 5) {
+		fprintf(stderr, "libseccomp %u.%u: golden PFC not compared\n", v->major, v->minor);
+		return;
+	}
+	ck_assert_int_eq(filter_build(&o, &ctx), 0);
+	/* libseccomp writes to an fd */
+	f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(seccomp_export_pfc(ctx, fileno(f)), 0);
+	seccomp_release(ctx);
+	got = slurp_stream(f);
+	fclose(f);
+	f = fopen(TEST_DATA_DIR "/seccomp/filter-x86_64.pfc", "re");
+	ck_assert_ptr_nonnull(f);
+	want = slurp_stream(f);
+	fclose(f);
+	ck_assert_msg(strcmp(got, want) == 0,
+		      "the filter changed: update tests/data/seccomp/filter-x86_64.pfc "
+		      "knowingly:\n%s",
+		      got);
+	free(got);
+	free(want);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("filter");
@@ -290,6 +337,7 @@ int main(void)
 	tcase_add_test(tc, test_probe_denied);
 	tcase_add_test(tc, test_probe_allowed);
 #if defined(__x86_64__)
+	tcase_add_test(tc, test_golden_pfc);
 	tcase_add_test(tc, test_x32_killed);
 	tcase_add_test(tc, test_i386_killed);
 #endif
