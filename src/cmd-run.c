@@ -314,6 +314,17 @@ static int run_env_twins_apply(struct run_cli *rc, const bool *seen)
 	return -1;
 }
 
+/* The context's auto_size, unless --auto-size was given.  -1 or an exit status. */
+static int auto_size_from(struct run_cli *rc, const struct context *ctx)
+{
+	if (rc->lo.have_auto_size || !ctx->auto_size)
+		return -1;
+	if (size_parse(ctx->auto_size, &rc->lo.auto_size) < 0)
+		return BERTH_EXIT_USAGE; /* context_parse checked it */
+	rc->lo.have_auto_size = true;
+	return -1;
+}
+
 int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **out)
 {
 	struct context_options co = {
@@ -330,6 +341,10 @@ int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **ou
 	r = BERTH_EXIT_SETUP;
 	if (context_load(&co, &ctx) < 0)
 		goto out;
+	r = auto_size_from(&rc, &ctx);
+	if (r >= 0)
+		goto out;
+	r = BERTH_EXIT_SETUP;
 	rc.vo.state_dir = g->state_dir;
 	rc.vo.project = ctx.project;
 	rc.vo.environment = ctx.environment;
@@ -429,12 +444,11 @@ static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_
  * capabilities, Landlock, syscall filter), prepared once in berth; their
  * steps run in the child before execve, in sandbox.h's order. */
 struct run_box {
-	struct context ctx;
 	struct caps_user user;
 	struct view view;
 	struct sandbox sb;
 	json_t *rels;
-	bool have_ctx, have_user, have_view, have_sb;
+	bool have_user, have_view, have_sb;
 };
 
 static void box_close(struct run_box *b)
@@ -445,17 +459,13 @@ static void box_close(struct run_box *b)
 		view_close(&b->view);
 	if (b->have_user)
 		caps_user_free(&b->user);
-	if (b->have_ctx)
-		context_free(&b->ctx);
 	json_decref(b->rels);
 	memset(b, 0, sizeof(*b));
 }
 
 static int box_open(const struct cli_global *g, struct run_cli *rc, const struct app *app,
-		    const struct worker *w, struct run_box *b)
+		    const struct worker *w, const struct context *ctx, struct run_box *b)
 {
-	struct context_options co = {
-		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
 	const char *msg = NULL;
 	struct spawn_step ms;
 
@@ -477,14 +487,11 @@ static int box_open(const struct cli_global *g, struct run_cli *rc, const struct
 	 * (the default is looked up, and logged, once). */
 	if (!rc->so.user && b->user.name)
 		rc->so.user = b->user.name;
-	if (context_load(&co, &b->ctx) < 0)
-		return BERTH_EXIT_SETUP;
-	b->have_ctx = true;
-	if (relationships_build(app, w, &b->ctx, &b->rels) < 0)
+	if (relationships_build(app, w, ctx, &b->rels) < 0)
 		return BERTH_EXIT_SETUP;
 	rc->vo.state_dir = g->state_dir;
-	rc->vo.project = b->ctx.project;
-	rc->vo.environment = b->ctx.environment;
+	rc->vo.project = ctx->project;
+	rc->vo.environment = ctx->environment;
 	rc->vo.uid = b->user.uid;
 	rc->vo.gid = b->user.gid;
 	if (view_open(w, &rc->vo, &b->view) < 0)
@@ -504,6 +511,7 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 {
 	struct run_cli rc = {0};
 	struct run_box box = {0};
+	struct context ctx = {0};
 	char **envp = NULL;
 	struct app app;
 	struct worker w;
@@ -519,6 +527,17 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 		goto out;
 	r = commands_worker_env(g, &app, &w, rc.pass, &envp);
 	if (r == 0) {
+		struct context_options co = {
+			.file = g->context, .state_dir = g->state_dir, .app_dir = w.app_dir};
+		if (context_load(&co, &ctx) < 0)
+			r = BERTH_EXIT_SETUP;
+	}
+	if (r == 0) {
+		int a = auto_size_from(&rc, &ctx);
+		if (a >= 0)
+			r = a;
+	}
+	if (r == 0) {
 		rc.o.worker = w.name;
 		rc.o.app_dir = w.app_dir;
 		rc.o.start = w.start;
@@ -533,11 +552,12 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 			log_warn("--unconfined: the worker runs without its box: no mount view, "
 				 "network namespace, user switch or syscall filter");
 		else
-			r = box_open(g, &rc, &app, &w, &box);
+			r = box_open(g, &rc, &app, &w, &ctx, &box);
 		if (r == 0)
 			r = run_worker(&rc.o);
 		box_close(&box);
 	}
+	context_free(&ctx);
 	strv_free(envp);
 	worker_free(&w);
 	app_free(&app);

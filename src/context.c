@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "context.h"
+#include "size.h"
 #include "log.h"
 #include "util.h"
 
@@ -232,6 +233,17 @@ static int parse_key(const char *key, const json_t *v, const char *file, struct 
 		if (json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0))
 			return 0; /* mail disabled */
 		return take_string(v, file, key, &ctx->smtp_host);
+	}
+	if (strcmp(key, "auto_size") == 0) {
+		enum size_name sz;
+
+		r = take_string(v, file, key, &ctx->auto_size);
+		if (r == 0 && (size_parse(ctx->auto_size, &sz) < 0 || sz == SIZE_AUTO)) {
+			log_error("context %s: auto_size: \"%s\" must be S, M, L, XL, 2XL or 4XL",
+				  file, ctx->auto_size);
+			r = -EINVAL;
+		}
+		return r;
 	}
 	if (strcmp(key, "app_dir") == 0) {
 		r = take_string(v, file, key, &ctx->app_dir);
@@ -610,6 +622,7 @@ void context_free(struct context *ctx)
 	free(ctx->environment_type);
 	free(ctx->smtp_host);
 	free(ctx->app_dir);
+	free(ctx->auto_size);
 	json_decref(ctx->routes);
 	json_decref(ctx->variables);
 	json_decref(ctx->services);

@@ -25,6 +25,8 @@ struct context {
 	char *smtp_host;        /* PLATFORM_SMTP_HOST; NULL = no mail */
 	char *app_dir;          /* PLATFORM_APP_DIR as the worker sees it; NULL =
 				 * the app directory */
+	char *auto_size;        /* what size AUTO means on this host ("M"), or
+				 * NULL (no limit); --auto-size wins */
 	json_t *routes;         /* object; PLATFORM_ROUTES */
 	json_t *variables;      /* object "prefix:name" -> value (project and
 				 * environment level), or NULL */

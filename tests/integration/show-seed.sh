@@ -14,7 +14,7 @@ n=0
 fail=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; fail=1; }
-echo "1..8"
+echo "1..10"
 
 for w in queue mail; do
 	# Both files in one directory: the app root (in the mount plan) is the same.
@@ -55,6 +55,17 @@ BERTH_STOP_TIMEOUT=3s "$BERTH" -C "$ex" show mail | grep -q '"timeout_ms": 3000'
 "$BERTH" -C "$ex" show nosuch > /dev/null 2> "$tmp/err"
 [ $? -eq 2 ] && grep -q "no worker named 'nosuch' (workers: queue, mail)" "$tmp/err" &&
 	ok "unknown worker: exit 2 and the list of workers" || not_ok "unknown worker"
+
+# AUTO: no limit, unless the context (or --auto-size / BERTH_AUTO_SIZE) says
+mkdir -p "$tmp/app"
+printf 'name: app\ntype: php:8.3\nworkers:\n  w:\n    commands: {start: x}\n' > "$tmp/app/auto.yaml"
+echo '{"auto_size": "L"}' > "$tmp/ctx.json"
+mem() { python3 -c "import json,sys; print(json.load(sys.stdin)['plan']['cgroup']['v2']['memory.max'])"; }
+[ "$("$BERTH" -f "$tmp/app/auto.yaml" show w 2>/dev/null | mem)" = max ] &&
+	[ "$("$BERTH" -f "$tmp/app/auto.yaml" --context "$tmp/ctx.json" show w 2>/dev/null | mem)" = 268435456 ] &&
+	ok "AUTO: no memory limit; the context's auto_size L gives 256 MiB" || not_ok "context auto_size"
+[ "$(BERTH_AUTO_SIZE=S "$BERTH" -f "$tmp/app/auto.yaml" --context "$tmp/ctx.json" show w 2>/dev/null | mem)" = 134217728 ] &&
+	ok "BERTH_AUTO_SIZE wins over the context" || not_ok "BERTH_AUTO_SIZE"
 
 "$BERTH" --bogus > /dev/null 2>&1
 [ $? -eq 2 ] && ok "unknown option: exit 2" || not_ok "unknown option"
