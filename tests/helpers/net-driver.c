@@ -11,6 +11,7 @@
  *   net-driver --is-initial  1 if this is the host's initial namespace
  *   net-driver --landlock-abi  the kernel's Landlock ABI (< 0: none)
  *   net-driver --verify NS   compare the ruleset in namespace file NS
+ *   net-driver --nft NS CMD  run an nft command in namespace file NS
  */
 #include "config.h"
 
@@ -28,6 +29,8 @@
 #include "cleanup.h"
 #include "log.h"
 #include "sandbox.h"
+
+#include <nftables/libnftables.h>
 #include "util.h"
 
 int main(int argc, char **argv)
@@ -42,6 +45,7 @@ int main(int argc, char **argv)
 		{"is-initial", no_argument, NULL, 'i'},
 		{"landlock-abi", no_argument, NULL, 'L'},
 		{"verify", required_argument, NULL, 'v'},
+		{"nft", required_argument, NULL, 'N'},
 		{0},
 	};
 	_cleanup_(net_opts_free) struct net_opts no = {.mode = NET_NONE};
@@ -85,6 +89,20 @@ int main(int argc, char **argv)
 			cwd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 			printf("%d\n", net_netns_is_initial(cwd));
 			return 0;
+		case 'N':
+			/* --nft NS CMD: an nft command through libnftables in NS
+			 * (so that the test needs no nft binary) */
+			cwd = open(optarg, O_RDONLY | O_CLOEXEC);
+			if (cwd < 0 || setns(cwd, CLONE_NEWNET) < 0 || optind >= argc) {
+				perror(optarg);
+				return 2;
+			} else {
+				struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+				c = nft && nft_run_cmd_from_buffer(nft, argv[optind]) == 0 ? 0 : 1;
+				if (nft)
+					nft_ctx_free(nft);
+				return c;
+			}
 		case 'v':
 			/* the read-back comparison alone, in the namespace at optarg */
 			cwd = open(optarg, O_RDONLY | O_CLOEXEC);

@@ -269,13 +269,13 @@ fi
 
 # --- 4. the ruleset read back -----------------------------------------------
 check "rules: the read-back matches" "$D" --verify "/run/netns/$W"
-ip netns exec "$W" nft list table inet berth >"$TMP/rules.txt" 2>&1
+"$D" --nft "/run/netns/$W" "list table inet berth" >"$TMP/rules.txt" 2>&1
 check "rules: input policy drop, forward policy drop" \
 	sh -c "grep -q 'hook input priority filter; policy drop;' '$TMP/rules.txt' &&
 	       grep -q 'hook forward priority filter; policy drop;' '$TMP/rules.txt'"
-ip netns exec "$W" nft add rule inet berth input tcp dport 22 accept
+"$D" --nft "/run/netns/$W" "add rule inet berth input tcp dport 22 accept"
 check "rules: an extra rule is a difference" sh -c "! '$D' --verify /run/netns/$W 2>/dev/null"
-ip netns exec "$W" nft add chain inet berth sneaky
+"$D" --nft "/run/netns/$W" "add chain inet berth sneaky"
 check "rules: a tampered table is replaced whole at the next start" \
 	"$D" --network "netns:/run/netns/$W" true
 check "rules: the replacement is exact again" "$D" --verify "/run/netns/$W"
