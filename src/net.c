@@ -31,6 +31,10 @@
 #include "spawn.h"
 #include "util.h"
 
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
 /* Inode numbers of the initial namespaces (include/linux/proc_ns.h). */
 #define NET_INIT_INO 0xEFFFFFF9U /* kernels that number the initial netns (6.18+) */
 #define PID_INIT_INO 0xEFFFFFFCU /* since 3.8 */
@@ -260,6 +264,8 @@ static int start_pasta(const struct net_opts *o, struct net_handle *h)
 		};
 		char *argv[ARRAY_SIZE(args) + 3];
 		char *const envp[] = {NULL};
+		/* above 3 first, so that neither fd is lost to the other */
+		int ns = fcntl(h->nsfd, F_DUPFD_CLOEXEC, 10);
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 		argv[0] = (char *)pasta;
@@ -268,7 +274,7 @@ static int start_pasta(const struct net_opts *o, struct net_handle *h)
 		argv[ARRAY_SIZE(args) + 1] = pidfile;
 		argv[ARRAY_SIZE(args) + 2] = NULL;
 		/* the namespace as fd 3; 0 and 1 /dev/null; stderr stays */
-		if (dup2(h->nsfd, 3) < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0)
+		if (ns < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(ns, 3) < 0)
 			_exit(125);
 		execve(pasta, argv, envp);
 		_exit(127);
@@ -349,10 +355,12 @@ int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
 void net_release(struct net_handle *h)
 {
 	if (h->pasta_pidfd >= 0) {
+		siginfo_t si;
 		spawn_pidfd_send_signal(h->pasta_pidfd, SIGKILL);
 		/* pasta daemonized: it is not our child unless berth is its
-		 * reaper (PID 1, subreaper); then reap it */
-		waitpid(h->pasta_pid, NULL, 0);
+		 * reaper (PID 1, subreaper); then reap it, through the pidfd so
+		 * that a recycled pid is never waited for (ECHILD otherwise) */
+		(void)waitid(P_PIDFD, (id_t)h->pasta_pidfd, &si, WEXITED);
 		close(h->pasta_pidfd);
 	}
 	if (h->nsfd >= 0)
