@@ -212,6 +212,12 @@ static int nft_error(struct nft_ctx *nft, const char *what)
 
 	while (n && e[n - 1] == '\n')
 		n--;
+	if (e && strstr(e, "Operation not permitted")) {
+		log_error("nftables: %s failed: %.*s (berth needs CAP_NET_ADMIN in the worker's "
+			  "network namespace: in a container, e.g. docker run --cap-add NET_ADMIN)",
+			  what, (int)n, e);
+		return -EPERM;
+	}
 	log_error("nftables: %s failed: %.*s", what, (int)n, e ? e : "");
 	return -EIO;
 }

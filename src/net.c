@@ -153,6 +153,8 @@ static int loopback_up(void)
 	strcpy(ifr.ifr_name, "lo");
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		return log_errno(-errno, "SIOCGIFFLAGS lo");
+	if (ifr.ifr_flags & IFF_UP)
+		return 0;
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
 		return log_errno(-errno, "SIOCSIFFLAGS lo");
