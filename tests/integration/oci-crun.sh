@@ -1,0 +1,206 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# berth with a real OCI runtime (crun) and a busybox root filesystem:
+# `berth spec` + `crun run` gives the worker its box (user, no capabilities,
+# no_new_privs, seccomp, environment, limits in the container's cgroup,
+# storage bound and persistent, ingress rules in its network namespace,
+# listen refused), SIGTERM through `crun kill` stops it; a plain bundle with
+# `berth hook` in config.json gets the limits and rules from the hook; the
+# hook refuses bad state JSON with a clear error and leaves nothing behind.
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+require_root
+command -v crun >/dev/null || skip_all "crun is not installed (apt-get install crun)"
+BUSYBOX=$(command -v busybox || true)
+if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q static; then
+	[ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' && BUSYBOX=/bin/busybox ||
+		skip_all "no static busybox (apt-get install busybox-static)"
+fi
+command -v python3 >/dev/null || skip_all "python3 is needed to read config.json"
+
+CRUNROOT=$TMP/crun
+BUNDLE=$TMP/bundle
+STORAGE=$TMP/storage
+OUT=$TMP/out.log
+IDS=
+mkdir -p "$CRUNROOT" "$BUNDLE/rootfs/bin" "$BUNDLE/rootfs/proc" "$BUNDLE/rootfs/dev" \
+	"$BUNDLE/rootfs/sys" "$BUNDLE/rootfs/tmp" "$APP/data"
+cp "$BUSYBOX" "$BUNDLE/rootfs/bin/busybox"
+for c in sh env sort cat grep touch sleep echo nc date; do
+	ln -sf busybox "$BUNDLE/rootfs/bin/$c"
+done
+
+# crun 1.8 refuses a hybrid host whose cgroup2 mount carries controllers:
+# each crun command runs in a private mount namespace with that mount hidden.
+crunx() {
+	unshare -m sh -c '
+		mount --make-rprivate /
+		if mountpoint -q /sys/fs/cgroup/unified; then
+			mount -t tmpfs none /sys/fs/cgroup/unified
+		fi
+		r=$1; shift; exec crun --root "$r" "$@"' sh "$CRUNROOT" "$@"
+}
+crun_cleanup() {
+	for id in $IDS; do
+		crunx kill "$id" KILL >/dev/null 2>&1
+		crunx delete -f "$id" >/dev/null 2>&1
+	done
+	cleanup
+}
+trap crun_cleanup EXIT
+
+cat >"$APP/.platform.app.yaml" <<'YAML'
+name: app
+type: "python:3.11"
+disk: 64
+mounts:
+  data: {source: local, source_path: data}
+workers:
+  test:
+    size: S
+    variables:
+      env:
+        GREETING: hello
+    commands:
+      start: |
+        grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr '\t' ' ' | sed 's/^/STATUS /'
+        env | sort | sed 's/^/ENV /'
+        [ -f data/persist ] && echo PERSIST found || echo PERSIST none
+        date > data/persist && echo WRITE data yes || echo WRITE data no
+        touch ./app-file 2>/dev/null && echo WRITE app yes || echo WRITE app no
+        nc -l -p 8080 2>&1 | head -1 | sed 's/^/LISTEN /' &
+        trap 'echo GOT TERM; exit 0' TERM
+        echo READY
+        while :; do sleep 0.1; done
+YAML
+sed -i 's/^        trap/        trap/' "$APP/.platform.app.yaml"
+
+state_pid() { crunx state "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])'; }
+cg_file() { # PID CONTROLLER FILE: the value in its v1 hierarchy, else v2
+	_p=$(grep -E "^[0-9]+:([^:]*,)?$2(,[^:]*)?:" "/proc/$1/cgroup" | cut -d: -f3)
+	if [ -n "$_p" ] && [ -r "/sys/fs/cgroup/$2$_p/$3" ]; then
+		cat "/sys/fs/cgroup/$2$_p/$3"
+	else
+		cat "/sys/fs/cgroup$(grep '^0::' "/proc/$1/cgroup" | cut -d: -f3)/$4"
+	fi
+}
+tables_before=$(nft list tables 2>/dev/null | grep -c berth)
+
+# ---- berth spec + crun run ----
+cd "$BUNDLE" || exit 1
+if "$BERTH" -q -C "$APP" spec test --rootfs "$BUNDLE/rootfs" --storage-root "$STORAGE" \
+	-o "$BUNDLE/config.json" 2>"$BLOG"; then
+	ok "berth spec writes config.json"
+else
+	not_ok "berth spec writes config.json"
+	dump_logs
+fi
+check "config.json is JSON with the hooks" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["hooks"]["createRuntime"][0]["args"] == ["berth", "hook", "createRuntime"]
+assert d["root"]["readonly"] and d["process"]["noNewPrivileges"]' "$BUNDLE/config.json"
+
+for round in 1 2; do
+	: >"$OUT"
+	IDS="$IDS berth-it-$round"
+	if ! crunx run -d -b "$BUNDLE" "berth-it-$round" >"$OUT" 2>"$BLOG" ||
+		! wait_for "$OUT" '^READY' 20; then
+		not_ok "round $round: crun run starts the worker"
+		diag "$(cat "$OUT" "$BLOG")"
+		continue
+	fi
+	ok "round $round: crun run starts the worker"
+	pid=$(state_pid "berth-it-$round")
+	if [ "$round" = 1 ]; then
+		check "runs as nobody" grep -q '^STATUS Uid: 65534 65534 65534 65534' "$OUT"
+		check "no capabilities, no_new_privs, seccomp" sh -c "grep -q '^STATUS CapEff: 0000000000000000' '$OUT' && grep -q '^STATUS NoNewPrivs: 1' '$OUT' && grep -q '^STATUS Seccomp: 2' '$OUT'"
+		check "the app root is read-only" grep -q '^WRITE app no' "$OUT"
+		check "the worker's environment" sh -c "grep -q '^ENV PLATFORM_APP_DIR=$APP\$' '$OUT' && grep -q '^ENV GREETING=hello\$' '$OUT' && grep -q '^ENV PLATFORM_APPLICATION_NAME=app\$' '$OUT' && grep -q '^ENV PLATFORM_PROJECT=' '$OUT'"
+		want=$("$BERTH" -C "$APP" env test 2>"$TMP/env.err" | sed -n 's/^export \([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' | sort | tr '\n' ' ')
+		got=$(sed -n 's/^ENV \([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' "$OUT" | grep -vx -e PWD -e SHLVL | sort | tr '\n' ' ')
+		is "$got" "$want" "the same variable names as berth env"
+		[ -s "$TMP/env.err" ] && diag "$(cat "$TMP/env.err")"
+		is "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)" 134217728 "memory limit of size S"
+		is "$(cg_file "$pid" pids pids.max pids.max)" 4096 "pids limit"
+		is "$(cg_file "$pid" cpu cpu.cfs_quota_us cpu.max | cut -d' ' -f1)" 40000 "CPU quota of size S"
+		check "ingress rules in the container's network namespace" sh -c "nsenter -t $pid -n nft list table inet berth | grep -q 'policy drop'"
+		check "listen is refused" sh -c "sleep 0.3; grep -q '^LISTEN .*ermission denied\\|^LISTEN .*not permitted' '$OUT'"
+		check "first run finds no file in storage" grep -q '^PERSIST none' "$OUT"
+		check "the storage mount is writable" grep -q '^WRITE data yes' "$OUT"
+	else
+		check "storage persists across containers" grep -q '^PERSIST found' "$OUT"
+	fi
+	t0=$(now_ms)
+	crunx kill "berth-it-$round" TERM
+	i=0
+	while [ -d "/proc/$pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	if [ ! -d "/proc/$pid" ] && grep -q '^GOT TERM' "$OUT"; then
+		ok "round $round: crun kill TERM stops the worker ($(($(now_ms) - t0)) ms)"
+	else
+		not_ok "round $round: crun kill TERM stops the worker"
+	fi
+	crunx delete -f "berth-it-$round" 2>/dev/null
+done
+check "poststop ran and logged" grep -q 'container berth-it-2: poststop' /run/berth/hook.log
+
+# ---- a plain bundle with berth hook registered in config.json ----
+python3 - "$BUNDLE/config.json" "$TMP/plain.json" "$BERTH" "$APP" "$STORAGE" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d.pop("linux", None)
+d["linux"] = {"namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")]}
+d["mounts"] = [m for m in d["mounts"] if m["type"] != "bind"]
+d["process"]["args"] = ["/bin/sh", "-c", "echo READY; exec sleep 1000"]
+d["process"]["cwd"] = "/"
+d["annotations"] = {"berth.worker": "test", "berth.app-config": sys.argv[4] + "/.platform.app.yaml",
+                    "berth.storage-root": sys.argv[5]}
+d["hooks"] = {"createRuntime": [{"path": sys.argv[3], "args": ["berth", "hook", "createRuntime"], "timeout": 10}]}
+json.dump(d, open(sys.argv[2], "w"))
+PY
+mkdir -p "$TMP/plain"
+cp "$TMP/plain.json" "$TMP/plain/config.json"
+ln -s "$BUNDLE/rootfs" "$TMP/plain/rootfs"
+sed -i "s|\"$BUNDLE/rootfs\"|\"rootfs\"|" "$TMP/plain/config.json"
+: >"$OUT"
+IDS="$IDS berth-it-plain"
+if crunx run -d -b "$TMP/plain" berth-it-plain >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
+	pid=$(state_pid berth-it-plain)
+	is "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)" 134217728 "hook: the memory limit written by the hook"
+	is "$(cg_file "$pid" pids pids.max pids.max)" 4096 "hook: the pids limit written by the hook"
+	check "hook: ingress rules in the container's namespace" sh -c "nsenter -t $pid -n nft list table inet berth | grep -q 'policy drop'"
+	crunx kill berth-it-plain KILL
+	crunx delete -f berth-it-plain
+else
+	not_ok "hook: the plain bundle runs"
+	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
+fi
+
+# ---- the hook refuses bad state JSON ----
+hook_rejects() { # DESC EXPECTED-MESSAGE STATE
+	printf '%s' "$3" | "$BERTH" -C "$APP" hook createRuntime >"$TMP/hook.out" 2>&1
+	_rc=$?
+	if [ $_rc -ne 0 ] && grep -q "$2" "$TMP/hook.out"; then ok "hook rejects $1 (exit $_rc)"; else
+		not_ok "hook rejects $1 (exit $_rc)"
+		diag "$(cat "$TMP/hook.out")"
+	fi
+}
+st() { printf '{"ociVersion":"1.0.0","id":"bad","status":"creating","bundle":"%s/plain"%s}' "$TMP" "$1"; }
+sh -c 'exit 0' &
+dead=$!
+wait $dead
+unshare -p -f sleep 100 &
+foreign_launcher=$!
+STARTED_PIDS="$STARTED_PIDS $foreign_launcher"
+sleep 0.2
+foreign=$(pgrep -P "$foreign_launcher" | head -1)
+hook_rejects "malformed JSON" "malformed" '{"ociVersion": "1.0.0", "id":'
+hook_rejects "a missing pid" "needs the container's pid" "$(st '')"
+hook_rejects "a pid of the wrong type" "pid is not an integer" "$(st ',"pid":"12"')"
+hook_rejects "a dead pid" "cannot open it" "$(st ",\"pid\":$dead")"
+hook_rejects "a host process" "not the container's init" "$(st ",\"pid\":$$")"
+hook_rejects "PID 1 of another pid namespace" "not the container's init" "$(st ",\"pid\":${foreign:-1}")"
+kill "$foreign_launcher" 2>/dev/null
+is "$(nft list tables 2>/dev/null | grep -c berth)" "$tables_before" "no firewall table left in the host's namespace"
+check "the rejections are logged for the operator" grep -q 'container=bad: failed' /run/berth/hook.log
+check "no container left" sh -c "[ -z \"\$(crunx list -q 2>/dev/null | grep berth-it)\" ]"
+done_testing
