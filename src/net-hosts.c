@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,7 +41,17 @@ static bool valid_host(const char *s)
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") == n;
 }
 
-int net_hosts_render(const json_t *rels, char **out)
+static bool is_loopback(const char *ip)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, ip, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, ip, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int net_hosts_render(const json_t *rels, const char *loopback_as, char **out)
 {
 	struct strbuf sb = {0};
 	const char *rel;
@@ -65,6 +76,12 @@ int net_hosts_render(const json_t *rels, char **out)
 					  rel, host, ip);
 				return -EINVAL;
 			}
+			if (loopback_as && *loopback_as && is_loopback(ip)) {
+				log_info("relationship %s: %s is this host's loopback, %s in the "
+					 "worker's namespace",
+					 rel, ip, loopback_as);
+				ip = loopback_as;
+			}
 			strbuf_printf(&sb, "%s\t%s\n", ip, host);
 		}
 	}
@@ -72,7 +89,7 @@ int net_hosts_render(const json_t *rels, char **out)
 	return 0;
 }
 
-int net_hosts_prepare(const json_t *rels, struct net_hosts *h)
+int net_hosts_prepare(const json_t *rels, const char *loopback_as, struct net_hosts *h)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int fd = -1;
@@ -82,7 +99,7 @@ int net_hosts_prepare(const json_t *rels, struct net_hosts *h)
 	int r;
 
 	memset(h, 0, sizeof(*h));
-	r = net_hosts_render(rels, &text);
+	r = net_hosts_render(rels, loopback_as, &text);
 	if (r < 0)
 		return r;
 	if (stat("/proc/self/ns/mnt", &st) < 0)

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
@@ -302,6 +303,26 @@ static int start_pasta(const struct net_opts *o, struct net_handle *h)
 	return 0;
 }
 
+/* The IPv4 default gateway of berth's namespace (the one pasta copies and
+ * maps to this host's loopback), from /proc/net/route; "" if none. */
+static void default_gateway(char out[16])
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/net/route", "re");
+	char line[256], ifname[64];
+	unsigned dest, gw, flags;
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %x %x %x", ifname, &dest, &gw, &flags) == 4 && dest == 0 &&
+		    (flags & 0x2) /* RTF_GATEWAY */) {
+			struct in_addr a = {.s_addr = gw}; /* printed as the raw __be32 */
+			inet_ntop(AF_INET, &a, out, 16);
+			return;
+		}
+}
+
 int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
 {
 	_cleanup_close_ int self = -1;
@@ -339,8 +360,10 @@ int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
 	case NET_NONE:
 	case NET_PRIVATE:
 		r = setup_in_helper(-1, &h->nsfd);
-		if (r == 0 && h->mode == NET_PRIVATE)
+		if (r == 0 && h->mode == NET_PRIVATE) {
 			r = start_pasta(o, h);
+			default_gateway(h->gateway);
+		}
 		break;
 	default:
 		r = -EINVAL;

@@ -79,6 +79,8 @@ struct net_handle {
 	int nsfd;           /* the namespace the child joins; -1: stay (current) */
 	pid_t pasta_pid;    /* NET_PRIVATE */
 	int pasta_pidfd;
+	char gateway[16];   /* NET_PRIVATE: the IPv4 gateway pasta maps to this
+			     * host's loopback; "" when unknown */
 };
 
 /*
@@ -104,8 +106,12 @@ json_t *net_describe(const struct net_opts *o, bool pid1);
  * relationship endpoint ({"rel": [{"host": ..., "ip": ...}]}, as built by
  * relationships_build()); endpoints without both are skipped.  Hosts and
  * addresses are validated (no whitespace, no control characters, an IPv4
- * or IPv6 literal).  Returns 0 and *out (free it), or -EINVAL (logged). */
-int net_hosts_render(const json_t *relationships, char **out);
+ * or IPv6 literal).  loopback_as (or NULL): the address that stands for
+ * this host's loopback in the worker's namespace (private mode: pasta's
+ * gateway), put in place of a loopback address (127.0.0.0/8, ::1), which
+ * would otherwise be the worker's own.  Returns 0 and *out (free it), or
+ * -EINVAL (logged). */
+int net_hosts_render(const json_t *relationships, const char *loopback_as, char **out);
 
 struct net_hosts {
 	char *dir;       /* a private directory berth made (0700) */
@@ -116,7 +122,7 @@ struct net_hosts {
 
 /* Render and write the file (parent).  0 or -errno (logged).  Release it
  * once the worker is spawned (the bind mount keeps the file alive). */
-int net_hosts_prepare(const json_t *relationships, struct net_hosts *h);
+int net_hosts_prepare(const json_t *relationships, const char *loopback_as, struct net_hosts *h);
 void net_hosts_release(struct net_hosts *h);
 
 /* A spawn_step run() (data: const struct net_hosts *): bind the file over

@@ -119,7 +119,8 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_
 	if (r < 0)
 		goto fail;
 	if (o->relationships) {
-		r = net_hosts_prepare(o->relationships, &sb->hosts);
+		r = net_hosts_prepare(o->relationships,
+				      sb->net.mode == NET_PRIVATE ? sb->net.gateway : NULL, &sb->hosts);
 		if (r < 0)
 			goto fail;
 	}

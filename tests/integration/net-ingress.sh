@@ -290,8 +290,10 @@ check "none: only loopback, the peer unreachable" \
 # --- 6. private: egress through pasta -----------------------------------------
 if [ ! -x /usr/bin/pasta ]; then
 	skip "private: reaches a server outside the worker's namespace" "no /usr/bin/pasta (passt)"
+	skip "private: a relationship at 127.0.0.1 reaches this host's loopback" "no pasta"
 elif ! ip route show default | grep -q .; then
 	skip "private: reaches a server outside the worker's namespace" "no default route here"
+	skip "private: a relationship at 127.0.0.1 reaches this host's loopback" "no route"
 else
 	"$PY" -u "$TMP/echo-server.py" "$((PORT + 1))" 127.0.0.1 >"$TMP/host-echo.out" 2>&1 &
 	HPID=$!
@@ -301,6 +303,12 @@ else
 		"gw=\$(ip route show default | awk '{print \$3; exit}'); $PY $TMP/client.py $((PORT + 1)) \$gw" \
 		>"$TMP/private.out" 2>&1
 	check "private: reaches a server outside the worker's namespace" [ $? = 0 ]
+	printf '{"database": [{"host": "database.internal", "ip": "127.0.0.1"}]}\n' \
+		>"$TMP/rels-lo.json"
+	"$D" --network private --hosts "$TMP/rels-lo.json" \
+		"$PY $TMP/client.py $((PORT + 1)) database.internal" >"$TMP/private-hosts.out" 2>&1
+	check "private: a relationship at 127.0.0.1 reaches this host's loopback by its name" \
+		[ $? = 0 ]
 	kill "$HPID"
 fi
 check "private: pasta ended with the driver" \

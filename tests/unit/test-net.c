@@ -82,14 +82,30 @@ START_TEST(test_hosts_render)
 	json_t *r = rels("database.internal", "10.1.2.3");
 	char *out = NULL;
 
-	ck_assert_int_eq(net_hosts_render(r, &out), 0);
+	ck_assert_int_eq(net_hosts_render(r, NULL, &out), 0);
 	ck_assert_ptr_nonnull(strstr(out, "127.0.0.1\tlocalhost\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\n10.1.2.3\tdatabase.internal\n"));
 	free(out);
 	json_decref(r);
 
+	/* private mode: this host's loopback is pasta's gateway in there */
+	r = rels("database.internal", "127.0.0.1");
+	ck_assert_int_eq(net_hosts_render(r, "192.0.2.1", &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\n192.0.2.1\tdatabase.internal\n"));
+	ck_assert_ptr_nonnull(strstr(out, "127.0.0.1\tlocalhost\n"));
+	free(out);
+	ck_assert_int_eq(net_hosts_render(r, NULL, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\n127.0.0.1\tdatabase.internal\n"));
+	free(out);
+	json_decref(r);
+	r = rels("database.internal", "10.0.0.9");
+	ck_assert_int_eq(net_hosts_render(r, "192.0.2.1", &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\n10.0.0.9\tdatabase.internal\n"));
+	free(out);
+	json_decref(r);
+
 	r = rels("cache.internal", "fd00::5");
-	ck_assert_int_eq(net_hosts_render(r, &out), 0);
+	ck_assert_int_eq(net_hosts_render(r, NULL, &out), 0);
 	ck_assert_ptr_nonnull(strstr(out, "\nfd00::5\tcache.internal\n"));
 	free(out);
 	json_decref(r);
@@ -101,7 +117,7 @@ START_TEST(test_hosts_render)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		r = rels(bad[i][0], bad[i][1]);
-		ck_assert_msg(net_hosts_render(r, &out) == -EINVAL, "%s %s accepted", bad[i][0],
+		ck_assert_msg(net_hosts_render(r, NULL, &out) == -EINVAL, "%s %s accepted", bad[i][0],
 			      bad[i][1]);
 		json_decref(r);
 	}
@@ -117,7 +133,7 @@ START_TEST(test_hosts_file)
 	ssize_t n;
 	int fd;
 
-	ck_assert_int_eq(net_hosts_prepare(r, &h), 0);
+	ck_assert_int_eq(net_hosts_prepare(r, NULL, &h), 0);
 	fd = open(h.path, O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(fd, 0);
 	n = read(fd, buf, sizeof(buf) - 1);
