@@ -18,7 +18,7 @@ stop_test() {
 		"$_start" >$_app/.platform.app.yaml
 	if $BERTH run --help >/dev/null 2>&1; then
 		_how="berth run"
-		set -- $BERTH -f $_app/.platform.app.yaml --state-dir /run/berth run --stop-timeout 1s test
+		set -- $BERTH -f $_app/.platform.app.yaml --state-dir /run/berth run --unconfined --stop-timeout 1s test
 	else
 		_how="run-driver"
 		set -- $RUN_DRIVER --stop-timeout 1s $_app "$_start"
