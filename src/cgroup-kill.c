@@ -267,7 +267,8 @@ static void thaw(const struct cgroup *cg)
 
 /* ---- signalling ----------------------------------------------------------- */
 
-int cgroup_signal_all(const struct cgroup *cg, int sig, size_t *count)
+int cgroup_signal_all_except(const struct cgroup *cg, const int *sigs, size_t nsigs, pid_t pgid,
+			     size_t *count)
 {
 	struct pidv p = {0};
 	bool frozen = freeze(cg);
@@ -278,16 +279,30 @@ int cgroup_signal_all(const struct cgroup *cg, int sig, size_t *count)
 	if (r < 0)
 		goto thaw;
 	for (size_t i = 0; i < p.n; i++) {
-		if (kill(p.v[i], sig) == 0)
-			(*count)++;
-		else if (errno != ESRCH)
-			r = log_errno(-errno, "kill(%d, %d)", (int)p.v[i], sig);
+		/* Frozen: nobody changes its process group meanwhile. */
+		if (pgid > 0 && getpgid(p.v[i]) == pgid)
+			continue;
+		for (size_t j = 0; j < nsigs; j++) {
+			if (kill(p.v[i], sigs[j]) == 0) {
+				if (j == 0)
+					(*count)++;
+			} else if (errno == ESRCH) {
+				break;
+			} else {
+				r = log_errno(-errno, "kill(%d, %d)", (int)p.v[i], sigs[j]);
+			}
+		}
 	}
 thaw:
 	if (frozen)
 		thaw(cg);
 	free(p.v);
 	return r;
+}
+
+int cgroup_signal_all(const struct cgroup *cg, int sig, size_t *count)
+{
+	return cgroup_signal_all_except(cg, &sig, 1, 0, count);
 }
 
 /* freeze, SIGKILL each pid not yet killed, thaw; until nothing new shows. */

@@ -119,6 +119,12 @@ int cgroup_procs(const struct cgroup *cg, struct cgroup_proc **procs, size_t *n)
  * new process escapes; thawed on every path.  *count receives how many
  * were signalled. */
 int cgroup_signal_all(const struct cgroup *cg, int sig, size_t *count);
+/* The same with sigs[0..nsigs) sent in that order to each process (the
+ * stop signal and SIGCONT in one sweep), skipping the members of process
+ * group pgid when pgid > 0 (the caller signalled that group already, so
+ * none gets a signal twice).  *count: the processes signalled here. */
+int cgroup_signal_all_except(const struct cgroup *cg, const int *sigs, size_t nsigs, pid_t pgid,
+			     size_t *count);
 /* SIGKILL everything: cgroup.kill where present, else freeze/kill/thaw
  * until a pass finds no new process.  Does not wait for the cgroup to
  * empty (the caller reaps, then watches cgroup_populated()). */

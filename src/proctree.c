@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Walking /proc: descendants of a process, process names. */
+/*
+ * Walking /proc: children and descendants of a process (through the
+ * per-thread "children" files, a whole-/proc scan where the kernel lacks
+ * them), process names.
+ */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,15 +46,124 @@ static pid_t read_ppid(pid_t pid)
 	return (pid_t)ppid;
 }
 
+/* Append the pids listed in /proc/PID/task/TID/children ("1 2 3 "). */
+static int read_children(int taskfd, const char *tid, pid_t **pids, size_t *n, size_t *cap)
+{
+	char path[64], buf[4096];
+	struct strbuf text = {0};
+	_cleanup_close_ int fd = -1;
+	ssize_t k;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s/children", tid);
+	fd = openat(taskfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno; /* ENOENT: the thread is gone, or no CONFIG_PROC_CHILDREN */
+	while ((k = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[k] = '\0';
+		strbuf_puts(&text, buf);
+	}
+	if (k < 0)
+		r = -errno;
+	for (char *p = text.buf, *end; r == 0 && p && *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0) {
+			xgrow(pids, cap, *n + 1, sizeof(**pids));
+			(*pids)[(*n)++] = (pid_t)pid;
+		}
+	}
+	free(text.buf);
+	return r;
+}
+
+/* The children of every thread of pid, appended to *pids. */
+static int append_children(pid_t pid, pid_t **pids, size_t *n, size_t *cap)
+{
+	char path[64];
+	struct dirent *e;
+	bool any = false;
+	int fd, r = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		int q = read_children(dirfd(d), e->d_name, pids, n, cap);
+		if (q == 0)
+			any = true;
+		else if (q != -ENOENT && q != -ESRCH)
+			r = q;
+	}
+	closedir(d);
+	/* Not one thread with a children file: the process is gone (ESRCH),
+	 * or the kernel has no CONFIG_PROC_CHILDREN (ENOENT). */
+	if (r == 0 && !any)
+		r = access(path, F_OK) == 0 ? -ENOENT : -ESRCH;
+	return r;
+}
+
+/* Does /proc show our own pid namespace (/proc/self is getpid())? */
+static bool proc_is_ours(void)
+{
+	char buf[32];
+	ssize_t k = readlink("/proc/self", buf, sizeof(buf) - 1);
+
+	if (k <= 0)
+		return false;
+	buf[k] = '\0';
+	return strtol(buf, NULL, 10) == (long)getpid();
+}
+
+/* Breadth-first through the children files; *pids doubles as the queue. */
+static int descendants_fast(pid_t root, pid_t **pids, size_t *n)
+{
+	size_t cap = 0;
+	int r = append_children(root, pids, n, &cap);
+
+	if (r < 0)
+		return r;
+	for (size_t head = 0; head < *n; head++) {
+		r = append_children((*pids)[head], pids, n, &cap);
+		if (r == -ENOENT)
+			return r; /* no children files after all */
+		/* ESRCH: it exited meanwhile; its children come back to the
+		 * subreaper, possibly after we read its list: racy by nature. */
+	}
+	return 0;
+}
+
 int proctree_descendants(pid_t root, pid_t **pids, size_t *n)
 {
-	DIR *d = opendir("/proc");
+	DIR *d;
 	struct pp *all = NULL;
 	size_t n_all = 0, cap = 0, out_cap = 0;
 	struct dirent *e;
 
 	*pids = NULL;
 	*n = 0;
+	/* A /proc of another pid namespace (PID 1 without its own /proc)
+	 * would name other processes: refuse it. */
+	if (!proc_is_ours())
+		return -EXDEV;
+	if (descendants_fast(root, pids, n) == 0)
+		return 0;
+	free(*pids);
+	*pids = NULL;
+	*n = 0;
+	/* Fallback: every process's parent from /proc/PID/stat. */
+	d = opendir("/proc");
 	if (!d)
 		return -errno;
 	while ((e = readdir(d))) {

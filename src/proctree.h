@@ -10,8 +10,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Every live descendant of root (root excluded), freshly allocated.
- * Returns 0 or -errno. */
+/* Every live descendant of root (root excluded), freshly allocated, from
+ * the per-thread children files (cost grows with the tree, not with the
+ * machine), else from a scan of all of /proc.  Returns 0 or -errno
+ * (-EXDEV: /proc belongs to another pid namespace). */
 int proctree_descendants(pid_t root, pid_t **pids, size_t *n);
 
 /* The process's name (/proc/PID/comm) into buf, "?" when gone. */

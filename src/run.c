@@ -3,7 +3,8 @@
  * The driver of `berth run`: set up (signals, subreaper, app root, cgroup),
  * then one epoll loop that turns signals, the worker's exit, cgroup.events
  * and the machine's deadline into supervise_step() events and carries out
- * the actions.  It never sleeps and has no timer: idle means no wakeup.
+ * the actions.  It never sleeps; its one timer (an absolute timerfd) is
+ * armed only while the machine has a deadline: idle means no wakeup.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,11 +28,12 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "proctree.h"
+#include "run-signal.h"
 #include "run.h"
 #include "signals.h"
 #include "util.h"
 
-enum { TAG_SIGNAL = 1, TAG_PIDFD, TAG_EVENTS };
+enum { TAG_SIGNAL = 1, TAG_PIDFD, TAG_EVENTS, TAG_TIMER };
 
 #define LOG_MAX_PIDS 20
 
@@ -43,10 +46,13 @@ struct run_ctx {
 	bool cg_killed;        /* cgroup.kill was used on the instance */
 	uint64_t oom_kills;    /* the cgroup's OOM kill counter, last seen */
 	int sfd, epfd, cwd_fd;
+	int tfd;               /* timerfd at the machine's deadline */
+	uint64_t armed;        /* the deadline tfd is set to, or SUPERVISE_NO_DEADLINE */
 	pid_t main_pid;        /* 0 when no main process (reaped) */
 	int pidfd;
 	uint64_t main_started; /* ms */
 	uint64_t stop_started; /* ms, 0 when no stop was requested */
+	int stop_log_sig;      /* the "stopping" line is owed for this signal */
 	char *script;
 	sigset_t blocked, oldmask;
 	bool masked;           /* oldmask is to be restored */
@@ -61,12 +67,14 @@ void run_opts_init(struct run_opts *o)
 	supervise_policy_default(&o->policy);
 }
 
+/* Rounded up, so that a deadline now_ms() + T never comes before T has
+ * fully elapsed (the timerfd fires at the deadline's exact ms). */
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000 + ((uint64_t)ts.tv_nsec + 999999) / 1000000;
 }
 
 static const char *sig_str(int sig, char *buf, size_t size)
@@ -104,33 +112,14 @@ static void list_pids(struct run_ctx *c, pid_t **pids, size_t *n)
 		proctree_descendants(getpid(), pids, n);
 }
 
-/* Without a cgroup: the main process group, then every descendant. */
-static size_t signal_tree(struct run_ctx *c, int sig)
-{
-	_cleanup_free_ pid_t *pids = NULL;
-	size_t n = 0, count = 0;
-
-	if (c->main_pid > 0 && kill(-c->main_pid, sig) == 0)
-		count++;
-	proctree_descendants(getpid(), &pids, &n);
-	for (size_t i = 0; i < n; i++)
-		if (kill(pids[i], sig) == 0)
-			count++;
-	return count;
-}
-
-static void signal_all(struct run_ctx *c, int sig)
+/* sigs in order to every process of the worker (run-signal.c). */
+static void signal_all(struct run_ctx *c, const int *sigs, size_t nsigs)
 {
 	char sb[24];
-	size_t count = 0;
+	size_t count = run_signal_all(c->have_cg ? &c->cg : NULL, c->main_pid, sigs, nsigs);
 
-	if (c->have_cg) {
-		if (cgroup_signal_all(&c->cg, sig, &count) < 0)
-			return; /* logged */
-	} else {
-		count = signal_tree(c, sig);
-	}
-	log_debug("sent %s to %zu processes", sig_str(sig, sb, sizeof(sb)), count);
+	log_debug("sent %s%s to %zu processes", sig_str(sigs[0], sb, sizeof(sb)),
+		  nsigs > 1 ? " and SIGCONT" : "", count);
 }
 
 static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
@@ -153,7 +142,7 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		_cleanup_free_ pid_t *pids = NULL;
 		proctree_descendants(getpid(), &pids, &n);
 		who = proctree_describe(pids, n, LOG_MAX_PIDS);
-		signal_tree(c, SIGKILL);
+		run_signal_all(NULL, c->main_pid, (const int[]){SIGKILL}, 1);
 	}
 	if (reason == SUP_KILL_DEADLINE)
 		log_msg(LOG_LVL_WARN, "killed",
@@ -202,12 +191,31 @@ static void do_spawn(struct run_ctx *c)
 	feed(c, &ev);
 }
 
+static void log_stopping(struct run_ctx *c)
+{
+	char sb[24];
+
+	if (!c->stop_log_sig)
+		return;
+	log_msg(LOG_LVL_INFO, "stopping",
+		"%s received: stopping (%s, kill mode %s, SIGKILL after %llu ms)",
+		sig_str(c->stop_log_sig, sb, sizeof(sb)), signals_name(c->o->policy.stop_signal),
+		supervise_kill_mode_name(c->o->policy.kill_mode),
+		(unsigned long long)c->o->policy.stop_timeout_ms);
+	c->stop_log_sig = 0;
+}
+
 static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 {
 	char sb[24];
 
 	for (size_t i = 0; i < acts->n; i++) {
 		const struct supervise_action *a = &acts->a[i];
+		/* The "stopping" line waits until the stop signal went out:
+		 * the worker's stop does not wait for berth's log. */
+		if (a->type != SUP_ACT_SIGNAL_ALL && a->type != SUP_ACT_SIGNAL_MAIN &&
+		    a->type != SUP_ACT_LOG_STOPPING)
+			log_stopping(c);
 		switch (a->type) {
 		case SUP_ACT_SPAWN:
 			do_spawn(c);
@@ -225,9 +233,16 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			log_debug("relayed %s to process group %ld", sig_str(a->sig, sb, sizeof(sb)),
 				  (long)c->main_pid);
 			break;
-		case SUP_ACT_SIGNAL_ALL:
-			signal_all(c, a->sig);
+		case SUP_ACT_SIGNAL_ALL: {
+			/* The stop signal and its SIGCONT in one sweep. */
+			int sigs[SUPERVISE_MAX_ACTIONS];
+			size_t ns = 0;
+			sigs[ns++] = a->sig;
+			while (i + 1 < acts->n && acts->a[i + 1].type == SUP_ACT_SIGNAL_ALL)
+				sigs[ns++] = acts->a[++i].sig;
+			signal_all(c, sigs, ns);
 			break;
+		}
 		case SUP_ACT_KILL_ALL:
 			kill_all(c, a->reason);
 			break;
@@ -241,12 +256,7 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			break;
 		case SUP_ACT_LOG_STOPPING:
 			c->stop_started = now_ms();
-			log_msg(LOG_LVL_INFO, "stopping",
-				"%s received: stopping (%s, kill mode %s, SIGKILL after %llu ms)",
-				sig_str(a->sig, sb, sizeof(sb)),
-				signals_name(c->o->policy.stop_signal),
-				supervise_kill_mode_name(c->o->policy.kill_mode),
-				(unsigned long long)c->o->policy.stop_timeout_ms);
+			c->stop_log_sig = a->sig;
 			break;
 		case SUP_ACT_LOG_STOP_AGAIN: {
 			uint64_t dl = supervise_deadline(&c->sup), now = now_ms();
@@ -303,6 +313,7 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			break;
 		}
 	}
+	log_stopping(c);
 }
 
 static void feed(struct run_ctx *c, const struct supervise_event *ev)
@@ -462,6 +473,14 @@ static int setup(struct run_ctx *c)
 		return log_errno(-errno, "epoll_create1");
 	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->sfd, &ee) < 0)
 		return log_errno(-errno, "epoll_ctl");
+	/* An absolute CLOCK_MONOTONIC timer: no slack, where an epoll_wait
+	 * timeout gets 0.1 % of itself (15 ms at the 15 s stop timeout). */
+	c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (c->tfd < 0)
+		return log_errno(-errno, "timerfd_create");
+	ee.data.u32 = TAG_TIMER;
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->tfd, &ee) < 0)
+		return log_errno(-errno, "epoll_ctl(timerfd)");
 
 	if (!o->no_cgroup) {
 		_cleanup_free_ char *name = NULL;
@@ -517,6 +536,8 @@ static void teardown(struct run_ctx *c)
 	cgroup_layout_free(&c->layout); /* zeroed when never detected */
 	if (c->epfd >= 0)
 		close(c->epfd);
+	if (c->tfd >= 0)
+		close(c->tfd);
 	if (c->sfd >= 0)
 		close(c->sfd);
 	if (c->cwd_fd >= 0)
@@ -526,8 +547,29 @@ static void teardown(struct run_ctx *c)
 		sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 }
 
-/* The loop: one epoll_wait per batch of events, its timeout the machine's
- * deadline (infinite when there is none). */
+/* Set the timerfd to the machine's deadline, or disarm it when there is
+ * none (no wakeup while idle).  A deadline already past fires at once. */
+static int arm_timer(struct run_ctx *c)
+{
+	uint64_t dl = supervise_deadline(&c->sup);
+	struct itimerspec its = {0};
+
+	if (dl == c->armed)
+		return 0;
+	if (dl != SUPERVISE_NO_DEADLINE) {
+		its.it_value.tv_sec = (time_t)(dl / 1000);
+		its.it_value.tv_nsec = (long)(dl % 1000) * 1000000;
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1; /* 0 would disarm */
+	}
+	if (timerfd_settime(c->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		return log_errno(-errno, "timerfd_settime");
+	c->armed = dl;
+	return 0;
+}
+
+/* The loop: one epoll_wait per batch of events, without a timeout; the
+ * machine's deadline is the timerfd's. */
 static int loop(struct run_ctx *c)
 {
 	struct supervise_event start = {.type = SUP_EV_START};
@@ -543,15 +585,15 @@ static int loop(struct run_ctx *c)
 	if (!c->done)
 		feed(c, &start);
 	while (!c->done) {
-		struct epoll_event evs[4];
-		uint64_t dl = supervise_deadline(&c->sup), now = now_ms();
-		int timeout = -1, nev, sigs[64];
+		struct epoll_event evs[5];
+		uint64_t dl;
+		int nev, sigs[64];
 		size_t nsig = 0;
 		bool check = false;
 
-		if (dl != SUPERVISE_NO_DEADLINE)
-			timeout = dl <= now ? 0 : dl - now > INT32_MAX ? INT32_MAX : (int)(dl - now);
-		nev = epoll_wait(c->epfd, evs, ARRAY_SIZE(evs), timeout);
+		if (arm_timer(c) < 0)
+			return -EIO;
+		nev = epoll_wait(c->epfd, evs, ARRAY_SIZE(evs), -1);
 		if (nev < 0) {
 			if (errno == EINTR)
 				continue;
@@ -560,6 +602,10 @@ static int loop(struct run_ctx *c)
 		for (int i = 0; i < nev; i++) {
 			if (evs[i].data.u32 == TAG_SIGNAL) {
 				read_signals(c, sigs, &nsig, ARRAY_SIZE(sigs));
+			} else if (evs[i].data.u32 == TAG_TIMER) {
+				uint64_t ticks; /* clears the readiness; the clock decides */
+				if (read(c->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					log_debug("read timerfd: %s", strerror(errno));
 			} else if (evs[i].data.u32 == TAG_EVENTS) {
 				/* Re-read so kernfs stops reporting the change. */
 				char buf[128];
@@ -594,7 +640,8 @@ static int loop(struct run_ctx *c)
 
 int run_worker(const struct run_opts *o)
 {
-	struct run_ctx c = {.o = o, .sfd = -1, .epfd = -1, .cwd_fd = -1, .pidfd = -1};
+	struct run_ctx c = {.o = o, .sfd = -1, .epfd = -1, .cwd_fd = -1, .pidfd = -1,
+			    .tfd = -1, .armed = SUPERVISE_NO_DEADLINE};
 	int r;
 
 	supervise_init(&c.sup, &o->policy);
@@ -610,7 +657,7 @@ int run_worker(const struct run_opts *o)
 			size_t n;
 			cgroup_kill_all(&c.cg, &n);
 		} else {
-			signal_tree(&c, SIGKILL);
+			run_signal_all(NULL, c.main_pid, (const int[]){SIGKILL}, 1);
 		}
 		c.exit_code = BERTH_EXIT_SETUP;
 	}
