@@ -3,7 +3,8 @@
  * Worker resolution: each inheritable key is taken from the worker when it
  * sets it (a set key replaces the top-level value whole, `{}` and null
  * clear it) and from the top level otherwise; every accepted form is
- * validated and normalised here.  Pure: works on the loaded tree only.
+ * validated and normalised here (mounts in resolve-mounts.c).  Pure: works
+ * on the loaded tree only.
  */
 #include "config.h"
 
@@ -13,26 +14,11 @@
 #include <string.h>
 
 #include "app.h"
+#include "resolve-internal.h"
 #include "resolve.h"
 
-#define START_MAX_BYTES (64 * 1024)
-
-/* Report through r->d unless r->d is NULL (value already reported). */
-#define report(r, node, fmt, ...)                                                      \
-	do {                                                                           \
-		if ((r)->d)                                                            \
-			diags_add((r)->d, (node)->file, (node)->line, (node)->col,     \
-				  (r)->path, fmt, ##__VA_ARGS__);                      \
-	} while (0)
-
-struct rctx {
-	struct diags *d; /* NULL: parse silently */
-	char path[512];  /* key path of the node being parsed */
-	bool failed;
-};
-
 /* Key paths longer than the buffer are cut: they only label messages. */
-static void rctx_path(struct rctx *r, const char *base, const char *key)
+void rctx_path(struct rctx *r, const char *base, const char *key)
 {
 	int n;
 
@@ -43,12 +29,6 @@ static void rctx_path(struct rctx *r, const char *base, const char *key)
 	if (n >= (int)sizeof(r->path))
 		memcpy(r->path + sizeof(r->path) - 4, "...", 4);
 }
-
-#define fail(r, node, ...)                                                             \
-	do {                                                                           \
-		report(r, node, __VA_ARGS__);                                          \
-		(r)->failed = true;                                                    \
-	} while (0)
 
 bool resolve_name_ok(const char *s, const char **why)
 {
@@ -90,7 +70,7 @@ static bool is_env_name(const char *s)
 	return true;
 }
 
-static bool has_control(const char *s)
+bool resolve_has_control(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -98,53 +78,7 @@ static bool has_control(const char *s)
 	return false;
 }
 
-/*
- * Normalise a path relative to the app root or to a storage volume:
- * strip leading and trailing '/', squeeze "//", drop "." components.
- * Returns NULL (with *why) for "..", control characters, or overlong paths.
- */
-static char *normalise_relpath(const char *in, bool allow_empty, const char **why)
-{
-	struct strbuf sb = {0};
-	const char *p = in;
-
-	if (strlen(in) >= 4096) {
-		*why = "is too long";
-		return NULL;
-	}
-	if (has_control(in)) {
-		*why = "contains a control character";
-		return NULL;
-	}
-	while (*p) {
-		size_t n;
-		while (*p == '/')
-			p++;
-		n = strcspn(p, "/");
-		if (n == 0)
-			break;
-		if (n == 1 && p[0] == '.') {
-			p += n;
-			continue;
-		}
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			*why = "contains a '..' component";
-			strbuf_release(&sb);
-			return NULL;
-		}
-		if (sb.len)
-			strbuf_putc(&sb, '/');
-		strbuf_add(&sb, p, n);
-		p += n;
-	}
-	if (!sb.len && !allow_empty) {
-		*why = "names the app root itself";
-		return NULL;
-	}
-	return strbuf_detach(&sb);
-}
-
-static bool expect_string(struct rctx *r, const struct cnode *n, const char *what)
+bool resolve_expect_string(struct rctx *r, const struct cnode *n, const char *what)
 {
 	if (n->kind == CNODE_SCALAR && n->type == SCALAR_STR)
 		return true;
@@ -152,7 +86,7 @@ static bool expect_string(struct rctx *r, const struct cnode *n, const char *wha
 	return false;
 }
 
-static bool expect_map(struct rctx *r, const struct cnode *n, const char *what)
+bool resolve_expect_map(struct rctx *r, const struct cnode *n, const char *what)
 {
 	if (n->kind == CNODE_MAP)
 		return true;
@@ -165,7 +99,7 @@ static int resolve_size(struct rctx *r, const struct cnode *n, enum size_name *o
 	*out = SIZE_AUTO;
 	if (!n || cnode_is_null(n))
 		return 0;
-	if (!expect_string(r, n, "size"))
+	if (!resolve_expect_string(r, n, "size"))
 		return -EINVAL;
 	if (size_parse(n->str, out) < 0) {
 		fail(r, n, "unknown size '%s' (expected AUTO, S, M, L, XL, 2XL or 4XL)", n->str);
@@ -193,175 +127,6 @@ static int resolve_disk(struct rctx *r, const struct cnode *n, bool *has, uint64
 	return 0;
 }
 
-static void mount_clear(struct mount *m)
-{
-	free(m->path);
-	free(m->source_path);
-	free(m->service);
-}
-
-static int parse_mount_value(struct rctx *r, const struct cnode *v, const char *path,
-			     struct mount *m)
-{
-	const char *why;
-
-	if (v->kind == CNODE_SCALAR && v->type == SCALAR_STR) {
-		/* Legacy form, before 2017.11: 'shared:files/SUBPATH'. */
-		if (strcmp(v->str, "shared:files") != 0 && !str_has_prefix(v->str, "shared:files/")) {
-			fail(r, v, "mount must be a mapping {source: local|tmp|service, ...} or "
-				   "the legacy 'shared:files/PATH', not '%s'", v->str);
-			return -EINVAL;
-		}
-		m->source = MOUNT_LOCAL;
-		m->legacy = true;
-		m->source_path = normalise_relpath(v->str + strlen("shared:files"), true, &why);
-		if (!m->source_path) {
-			fail(r, v, "legacy mount path %s", why);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (!expect_map(r, v, "mount"))
-		return -EINVAL;
-
-	const struct cnode *src = NULL, *sp = NULL, *svc = NULL;
-	for (size_t i = 0; i < v->n; i++) {
-		const struct cnode_pair *p = &v->pairs[i];
-		if (strcmp(p->key->str, "source") == 0)
-			src = p->value;
-		else if (strcmp(p->key->str, "source_path") == 0)
-			sp = p->value;
-		else if (strcmp(p->key->str, "service") == 0)
-			svc = p->value;
-		else
-			fail(r, p->key, "unknown mount key '%s' (expected source, source_path, "
-					"service)", p->key->str);
-	}
-	if (!src) {
-		fail(r, v, "mount has no 'source' (local, tmp or service)");
-		return -EINVAL;
-	}
-	if (!expect_string(r, src, "source"))
-		return -EINVAL;
-	if (strcmp(src->str, "local") == 0)
-		m->source = MOUNT_LOCAL;
-	else if (strcmp(src->str, "tmp") == 0)
-		m->source = MOUNT_TMP;
-	else if (strcmp(src->str, "service") == 0)
-		m->source = MOUNT_SERVICE;
-	else {
-		fail(r, src, "unknown mount source '%s' (expected local, tmp or service)",
-		     src->str);
-		return -EINVAL;
-	}
-	if (sp && !cnode_is_null(sp)) {
-		if (!expect_string(r, sp, "source_path"))
-			return -EINVAL;
-		if (sp->str[0] == '/') {
-			fail(r, sp, "source_path '%s' must be relative", sp->str);
-			return -EINVAL;
-		}
-		m->source_path = normalise_relpath(sp->str, true, &why);
-		if (!m->source_path) {
-			fail(r, sp, "source_path '%s' %s", sp->str, why);
-			return -EINVAL;
-		}
-	} else {
-		/* Defaults to the mount path without leading or trailing slashes. */
-		m->source_path = xstrdup(path);
-	}
-	if (m->source == MOUNT_SERVICE) {
-		if (!svc || cnode_is_null(svc)) {
-			fail(r, v, "a 'service' mount needs the name of its network-storage service");
-			return -EINVAL;
-		}
-		if (!expect_string(r, svc, "service"))
-			return -EINVAL;
-		if (!resolve_name_ok(svc->str, &why)) {
-			fail(r, svc, "service name '%s' %s", svc->str, why);
-			return -EINVAL;
-		}
-		m->service = xstrdup(svc->str);
-	} else if (svc && !cnode_is_null(svc)) {
-		fail(r, svc, "'service' is only valid with source: service");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int mount_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct mount *)a)->path, ((const struct mount *)b)->path);
-}
-
-/* True when b lies beneath a ("var" and "var/cache"). */
-static bool path_contains(const char *a, const char *b)
-{
-	size_t n = strlen(a);
-	return strncmp(a, b, n) == 0 && b[n] == '/';
-}
-
-static int resolve_mounts(struct rctx *r, const struct cnode *n, struct mount **out, size_t *nout)
-{
-	struct mount *v = NULL;
-	size_t cnt = 0;
-	const char *why;
-	char base[sizeof(r->path)];
-
-	*out = NULL;
-	*nout = 0;
-	if (!n || cnode_is_null(n))
-		return 0;
-	if (!expect_map(r, n, "mounts"))
-		return -EINVAL;
-	snprintf(base, sizeof(base), "%s", r->path);
-	v = xcalloc(n->n, sizeof(*v));
-	for (size_t i = 0; i < n->n; i++) {
-		const struct cnode_pair *p = &n->pairs[i];
-		struct mount m = {0};
-
-		rctx_path(r, base, p->key->str);
-		if (p->key->str[0] == '.' && p->key->str[1] && p->key->str[1] != '/' &&
-		    strcmp(p->key->str, "..") != 0 && !str_has_prefix(p->key->str, "../")) {
-			fail(r, p->key, "mount path starts with '.', which Platform.sh ignores; "
-					"write '/%s'", p->key->str);
-			continue;
-		}
-		m.path = normalise_relpath(p->key->str, false, &why);
-		if (!m.path) {
-			fail(r, p->key, "mount path '%s' %s", p->key->str, why);
-			continue;
-		}
-		for (size_t j = 0; j < cnt; j++) {
-			if (strcmp(v[j].path, m.path) == 0) {
-				fail(r, p->key, "mount path '%s' is the same as '%s' after "
-						"normalisation", p->key->str, v[j].path);
-				mount_clear(&m);
-				goto next;
-			}
-		}
-		if (parse_mount_value(r, p->value, m.path, &m) < 0) {
-			mount_clear(&m);
-			continue;
-		}
-		v[cnt++] = m;
-next:;
-	}
-	snprintf(r->path, sizeof(r->path), "%s", base);
-	qsort(v, cnt, sizeof(*v), mount_cmp);
-	/* Mounts of different types may not nest (platform.md §4). */
-	for (size_t i = 0; i < cnt; i++)
-		for (size_t j = 0; j < cnt; j++)
-			if (i != j && path_contains(v[i].path, v[j].path) &&
-			    v[i].source != v[j].source)
-				fail(r, n, "mount '%s' (%s) is nested in mount '%s' (%s) of another "
-					   "type", v[j].path, mount_source_to_string(v[j].source),
-				     v[i].path, mount_source_to_string(v[i].source));
-	*out = v;
-	*nout = cnt;
-	return 0;
-}
-
 static int resolve_relationships(struct rctx *r, const struct cnode *n,
 				 struct relationship **out, size_t *nout)
 {
@@ -374,7 +139,7 @@ static int resolve_relationships(struct rctx *r, const struct cnode *n,
 	*nout = 0;
 	if (!n || cnode_is_null(n))
 		return 0;
-	if (!expect_map(r, n, "relationships"))
+	if (!resolve_expect_map(r, n, "relationships"))
 		return -EINVAL;
 	snprintf(base, sizeof(base), "%s", r->path);
 	v = xcalloc(n->n, sizeof(*v));
@@ -409,7 +174,7 @@ static int resolve_relationships(struct rctx *r, const struct cnode *n,
 				}
 				if (cnode_is_null(q->value))
 					continue;
-				if (expect_string(r, q->value, q->key->str))
+				if (resolve_expect_string(r, q->value, q->key->str))
 					*slot = xstrdup(q->value->str);
 			}
 			if (!service)
@@ -423,7 +188,7 @@ static int resolve_relationships(struct rctx *r, const struct cnode *n,
 			free(service);
 			service = NULL;
 		}
-		if (endpoint && (!*endpoint || has_control(endpoint) || strchr(endpoint, '/'))) {
+		if (endpoint && (!*endpoint || resolve_has_control(endpoint) || strchr(endpoint, '/'))) {
 			fail(r, val, "endpoint '%s' is not valid", endpoint);
 			free(endpoint);
 			endpoint = NULL;
@@ -464,7 +229,7 @@ static int resolve_variables(struct rctx *r, const struct cnode *n, struct varia
 	*nout = 0;
 	if (!n || cnode_is_null(n))
 		return 0;
-	if (!expect_map(r, n, "variables"))
+	if (!resolve_expect_map(r, n, "variables"))
 		return -EINVAL;
 	snprintf(base, sizeof(base), "%s", r->path);
 	for (size_t i = 0; i < n->n; i++) {
@@ -478,7 +243,7 @@ static int resolve_variables(struct rctx *r, const struct cnode *n, struct varia
 		}
 		if (cnode_is_null(p->value))
 			continue;
-		if (!expect_map(r, p->value, "a variables prefix block"))
+		if (!resolve_expect_map(r, p->value, "a variables prefix block"))
 			continue;
 		for (size_t k = 0; k < p->value->n; k++) {
 			const struct cnode_pair *q = &p->value->pairs[k];
@@ -490,7 +255,7 @@ static int resolve_variables(struct rctx *r, const struct cnode *n, struct varia
 				fail(r, q->key, "'%s' cannot be an environment variable name "
 						"(letters, digits and '_', not starting with a digit)",
 				     q->key->str);
-			} else if (!q->key->str[0] || has_control(q->key->str)) {
+			} else if (!q->key->str[0] || resolve_has_control(q->key->str)) {
 				fail(r, q->key, "variable name '%s' is not valid", q->key->str);
 			} else {
 				xgrow(&v, &cap, cnt + 1, sizeof(*v));
@@ -520,7 +285,7 @@ static int resolve_commands(struct rctx *r, const struct cnode *n, const struct 
 		fail(r, owner, "commands.start is required");
 		return -EINVAL;
 	}
-	if (!expect_map(r, n, "commands"))
+	if (!resolve_expect_map(r, n, "commands"))
 		return -EINVAL;
 	snprintf(base, sizeof(base), "%s", r->path);
 	for (size_t i = 0; i < n->n; i++) {
@@ -528,7 +293,7 @@ static int resolve_commands(struct rctx *r, const struct cnode *n, const struct 
 		rctx_path(r, base, p->key->str);
 		if (strcmp(p->key->str, "start") == 0) {
 			s = p->value;
-			if (!expect_string(r, s, "commands.start"))
+			if (!resolve_expect_string(r, s, "commands.start"))
 				continue;
 			if (s->len > START_MAX_BYTES)
 				fail(r, s, "commands.start is longer than %d bytes", START_MAX_BYTES);
@@ -538,7 +303,7 @@ static int resolve_commands(struct rctx *r, const struct cnode *n, const struct 
 				*start = xstrdup(s->str);
 		} else if (strcmp(p->key->str, "pre_start") == 0) {
 			if (!cnode_is_null(p->value) &&
-			    expect_string(r, p->value, "commands.pre_start"))
+			    resolve_expect_string(r, p->value, "commands.pre_start"))
 				*pre = xstrdup(p->value->str);
 		} else {
 			fail(r, p->key, "unknown command '%s' (workers have start and pre_start)",
@@ -580,7 +345,7 @@ static json_t *opaque(struct rctx *r, const struct cnode *n, const char *what, b
 {
 	if (!n || cnode_is_null(n))
 		return NULL;
-	if (want_map && !expect_map(r, n, what))
+	if (want_map && !resolve_expect_map(r, n, what))
 		return NULL;
 	return cnode_to_json(n);
 }
@@ -639,7 +404,7 @@ void resolve_check_top(const struct app *app, struct diags *d)
 	snprintf(r.path, sizeof(r.path), "timezone");
 	const struct cnode *tz = cnode_get(top, "timezone");
 	if (tz && !cnode_is_null(tz))
-		expect_string(&r, tz, "timezone");
+		resolve_expect_string(&r, tz, "timezone");
 	static const char *const maps[] = {"access", "firewall", "resources"};
 	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
 		snprintf(r.path, sizeof(r.path), "%s", maps[i]);
@@ -659,7 +424,7 @@ int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct
 	snprintf(r.path, sizeof(r.path), "workers.%s", name);
 	if (!resolve_name_ok(name, &why))
 		fail(&r, wpair->key, "worker name '%s' %s", name, why);
-	if (!expect_map(&r, wnode, "a worker")) {
+	if (!resolve_expect_map(&r, wnode, "a worker")) {
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < wnode->n; i++) {
@@ -704,7 +469,7 @@ int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct
 	resolve_variables(&r, n, &w->vars, &w->n_vars);
 
 	n = pick(app, wnode, name, "timezone", report_inherited, d, &r, &w->overridden.timezone);
-	if (n && !cnode_is_null(n) && expect_string(&r, n, "timezone"))
+	if (n && !cnode_is_null(n) && resolve_expect_string(&r, n, "timezone"))
 		w->timezone = xstrdup(n->str);
 
 	n = pick(app, wnode, name, "access", report_inherited, d, &r, &w->overridden.access);
@@ -722,113 +487,4 @@ int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct
 		return -EINVAL;
 	}
 	return 0;
-}
-
-void worker_free(struct worker *w)
-{
-	if (!w)
-		return;
-	free(w->name);
-	free(w->app_name);
-	free(w->app_type);
-	free(w->app_dir);
-	free(w->config_file);
-	for (size_t i = 0; i < w->n_mounts; i++)
-		mount_clear(&w->mounts[i]);
-	free(w->mounts);
-	for (size_t i = 0; i < w->n_rels; i++) {
-		free(w->rels[i].name);
-		free(w->rels[i].service);
-		free(w->rels[i].endpoint);
-	}
-	free(w->rels);
-	for (size_t i = 0; i < w->n_vars; i++) {
-		free(w->vars[i].prefix);
-		free(w->vars[i].name);
-		json_decref(w->vars[i].value);
-	}
-	free(w->vars);
-	free(w->start);
-	free(w->pre_start);
-	free(w->timezone);
-	json_decref(w->access);
-	json_decref(w->firewall);
-	json_decref(w->resources);
-	memset(w, 0, sizeof(*w));
-}
-
-const char *mount_source_to_string(enum mount_source s)
-{
-	switch (s) {
-	case MOUNT_LOCAL:
-		return "local";
-	case MOUNT_TMP:
-		return "tmp";
-	case MOUNT_SERVICE:
-		return "service";
-	}
-	return "?";
-}
-
-static json_t *json_string_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *json_or_null(json_t *j)
-{
-	return j ? json_incref(j) : json_null();
-}
-
-json_t *worker_to_json(const struct worker *w)
-{
-	json_t *o = json_object(), *mounts = json_array(), *rels = json_array();
-	json_t *vars = json_object(), *size;
-
-	json_object_set_new(o, "name", json_string(w->name));
-	json_object_set_new(o, "app", json_pack("{s:s, s:o}", "name", w->app_name, "type",
-						json_string_or_null(w->app_type)));
-	size = json_pack("{s:s, s:s}", "name", size_to_string(w->size), "profile",
-			 size_profile_to_string(w->profile));
-	json_object_set_new(size, "cpu", w->limits.cpu_milli
-						  ? json_real(w->limits.cpu_milli / 1000.0)
-						  : json_null());
-	json_object_set_new(size, "memory_mib", w->limits.memory_mib
-							? json_integer((json_int_t)w->limits.memory_mib)
-							: json_null());
-	json_object_set_new(o, "size", size);
-	json_object_set_new(o, "disk", w->has_disk ? json_integer((json_int_t)w->disk_mb)
-						   : json_null());
-	for (size_t i = 0; i < w->n_mounts; i++) {
-		const struct mount *m = &w->mounts[i];
-		json_array_append_new(
-			mounts, json_pack("{s:s, s:s, s:s, s:o}", "path", m->path, "source",
-					  mount_source_to_string(m->source), "source_path",
-					  m->source_path, "service", json_string_or_null(m->service)));
-	}
-	json_object_set_new(o, "mounts", mounts);
-	for (size_t i = 0; i < w->n_rels; i++) {
-		const struct relationship *rl = &w->rels[i];
-		json_array_append_new(rels, json_pack("{s:s, s:s, s:o}", "name", rl->name,
-						      "service", rl->service, "endpoint",
-						      json_string_or_null(rl->endpoint)));
-	}
-	json_object_set_new(o, "relationships", rels);
-	for (size_t i = 0; i < w->n_vars; i++) {
-		const struct variable *v = &w->vars[i];
-		json_t *block = json_object_get(vars, v->prefix);
-		if (!block) {
-			block = json_object();
-			json_object_set_new(vars, v->prefix, block);
-		}
-		json_object_set(block, v->name, v->value);
-	}
-	json_object_set_new(o, "variables", vars);
-	json_object_set_new(o, "commands", json_pack("{s:s, s:o}", "start", w->start, "pre_start",
-						     json_string_or_null(w->pre_start)));
-	json_object_set_new(o, "timezone", json_string_or_null(w->timezone));
-	json_object_set_new(o, "access", json_or_null(w->access));
-	json_object_set_new(o, "firewall", json_or_null(w->firewall));
-	json_object_set_new(o, "resources", json_or_null(w->resources));
-	return o;
 }

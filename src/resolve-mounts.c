@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `mounts` key: paths relative to the app root normalised and checked
+ * (no "..", no control characters, no collisions after normalisation, no
+ * hidden names Platform.sh would ignore), the {source, source_path,
+ * service} form and the legacy 'shared:files/PATH', no nesting of mounts
+ * of different sources.  Pure.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resolve-internal.h"
+#include "resolve.h"
+
+
+/*
+ * Normalise a path relative to the app root or to a storage volume:
+ * strip leading and trailing '/', squeeze "//", drop "." components.
+ * Returns NULL (with *why) for "..", control characters, or overlong paths.
+ */
+static char *normalise_relpath(const char *in, bool allow_empty, const char **why)
+{
+	struct strbuf sb = {0};
+	const char *p = in;
+
+	if (strlen(in) >= 4096) {
+		*why = "is too long";
+		return NULL;
+	}
+	if (resolve_has_control(in)) {
+		*why = "contains a control character";
+		return NULL;
+	}
+	while (*p) {
+		size_t n;
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (n == 0)
+			break;
+		if (n == 1 && p[0] == '.') {
+			p += n;
+			continue;
+		}
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			*why = "contains a '..' component";
+			strbuf_release(&sb);
+			return NULL;
+		}
+		if (sb.len)
+			strbuf_putc(&sb, '/');
+		strbuf_add(&sb, p, n);
+		p += n;
+	}
+	if (!sb.len && !allow_empty) {
+		*why = "names the app root itself";
+		return NULL;
+	}
+	return strbuf_detach(&sb);
+}
+
+void resolve_mount_clear(struct mount *m)
+{
+	free(m->path);
+	free(m->source_path);
+	free(m->service);
+}
+
+static int parse_mount_value(struct rctx *r, const struct cnode *v, const char *path,
+			     struct mount *m)
+{
+	const char *why;
+
+	if (v->kind == CNODE_SCALAR && v->type == SCALAR_STR) {
+		/* Legacy form, before 2017.11: 'shared:files/SUBPATH'. */
+		if (strcmp(v->str, "shared:files") != 0 && !str_has_prefix(v->str, "shared:files/")) {
+			fail(r, v, "mount must be a mapping {source: local|tmp|service, ...} or "
+				   "the legacy 'shared:files/PATH', not '%s'", v->str);
+			return -EINVAL;
+		}
+		m->source = MOUNT_LOCAL;
+		m->legacy = true;
+		m->source_path = normalise_relpath(v->str + strlen("shared:files"), true, &why);
+		if (!m->source_path) {
+			fail(r, v, "legacy mount path %s", why);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!resolve_expect_map(r, v, "mount"))
+		return -EINVAL;
+
+	const struct cnode *src = NULL, *sp = NULL, *svc = NULL;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct cnode_pair *p = &v->pairs[i];
+		if (strcmp(p->key->str, "source") == 0)
+			src = p->value;
+		else if (strcmp(p->key->str, "source_path") == 0)
+			sp = p->value;
+		else if (strcmp(p->key->str, "service") == 0)
+			svc = p->value;
+		else
+			fail(r, p->key, "unknown mount key '%s' (expected source, source_path, "
+					"service)", p->key->str);
+	}
+	if (!src) {
+		fail(r, v, "mount has no 'source' (local, tmp or service)");
+		return -EINVAL;
+	}
+	if (!resolve_expect_string(r, src, "source"))
+		return -EINVAL;
+	if (strcmp(src->str, "local") == 0)
+		m->source = MOUNT_LOCAL;
+	else if (strcmp(src->str, "tmp") == 0)
+		m->source = MOUNT_TMP;
+	else if (strcmp(src->str, "service") == 0)
+		m->source = MOUNT_SERVICE;
+	else {
+		fail(r, src, "unknown mount source '%s' (expected local, tmp or service)",
+		     src->str);
+		return -EINVAL;
+	}
+	if (sp && !cnode_is_null(sp)) {
+		if (!resolve_expect_string(r, sp, "source_path"))
+			return -EINVAL;
+		if (sp->str[0] == '/') {
+			fail(r, sp, "source_path '%s' must be relative", sp->str);
+			return -EINVAL;
+		}
+		m->source_path = normalise_relpath(sp->str, true, &why);
+		if (!m->source_path) {
+			fail(r, sp, "source_path '%s' %s", sp->str, why);
+			return -EINVAL;
+		}
+	} else {
+		/* Defaults to the mount path without leading or trailing slashes. */
+		m->source_path = xstrdup(path);
+	}
+	if (m->source == MOUNT_SERVICE) {
+		if (!svc || cnode_is_null(svc)) {
+			fail(r, v, "a 'service' mount needs the name of its network-storage service");
+			return -EINVAL;
+		}
+		if (!resolve_expect_string(r, svc, "service"))
+			return -EINVAL;
+		if (!resolve_name_ok(svc->str, &why)) {
+			fail(r, svc, "service name '%s' %s", svc->str, why);
+			return -EINVAL;
+		}
+		m->service = xstrdup(svc->str);
+	} else if (svc && !cnode_is_null(svc)) {
+		fail(r, svc, "'service' is only valid with source: service");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mount_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct mount *)a)->path, ((const struct mount *)b)->path);
+}
+
+/* True when b lies beneath a ("var" and "var/cache"). */
+static bool path_contains(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	return strncmp(a, b, n) == 0 && b[n] == '/';
+}
+
+int resolve_mounts(struct rctx *r, const struct cnode *n, struct mount **out, size_t *nout)
+{
+	struct mount *v = NULL;
+	size_t cnt = 0;
+	const char *why;
+	char base[sizeof(r->path)];
+
+	*out = NULL;
+	*nout = 0;
+	if (!n || cnode_is_null(n))
+		return 0;
+	if (!resolve_expect_map(r, n, "mounts"))
+		return -EINVAL;
+	snprintf(base, sizeof(base), "%s", r->path);
+	v = xcalloc(n->n, sizeof(*v));
+	for (size_t i = 0; i < n->n; i++) {
+		const struct cnode_pair *p = &n->pairs[i];
+		struct mount m = {0};
+
+		rctx_path(r, base, p->key->str);
+		if (p->key->str[0] == '.' && p->key->str[1] && p->key->str[1] != '/' &&
+		    strcmp(p->key->str, "..") != 0 && !str_has_prefix(p->key->str, "../")) {
+			fail(r, p->key, "mount path starts with '.', which Platform.sh ignores; "
+					"write '/%s'", p->key->str);
+			continue;
+		}
+		m.path = normalise_relpath(p->key->str, false, &why);
+		if (!m.path) {
+			fail(r, p->key, "mount path '%s' %s", p->key->str, why);
+			continue;
+		}
+		for (size_t j = 0; j < cnt; j++) {
+			if (strcmp(v[j].path, m.path) == 0) {
+				fail(r, p->key, "mount path '%s' is the same as '%s' after "
+						"normalisation", p->key->str, v[j].path);
+				resolve_mount_clear(&m);
+				goto next;
+			}
+		}
+		if (parse_mount_value(r, p->value, m.path, &m) < 0) {
+			resolve_mount_clear(&m);
+			continue;
+		}
+		v[cnt++] = m;
+next:;
+	}
+	snprintf(r->path, sizeof(r->path), "%s", base);
+	qsort(v, cnt, sizeof(*v), mount_cmp);
+	/* Mounts of different types may not nest (platform.md §4). */
+	for (size_t i = 0; i < cnt; i++)
+		for (size_t j = 0; j < cnt; j++)
+			if (i != j && path_contains(v[i].path, v[j].path) &&
+			    v[i].source != v[j].source)
+				fail(r, n, "mount '%s' (%s) is nested in mount '%s' (%s) of another "
+					   "type", v[j].path, mount_source_to_string(v[j].source),
+				     v[i].path, mount_source_to_string(v[i].source));
+	*out = v;
+	*nout = cnt;
+	return 0;
+}
