@@ -310,9 +310,12 @@ else
 	check "private: a relationship at 127.0.0.1 reaches this host's loopback by its name" \
 		[ $? = 0 ]
 	kill "$HPID"
+	pasta=$(sed -n 's/.*pasta \([0-9][0-9]*\) serves.*/\1/p' "$TMP/private.out" | head -n 1)
+	# dead, if not yet reaped (it daemonized: init is its parent)
+	check "private: pasta ($pasta) ended with the driver" \
+		sh -c "[ -n '$pasta' ] && { [ ! -e /proc/$pasta ] ||
+			[ \"\$(awk '{print \$3}' /proc/$pasta/stat 2>/dev/null)\" = Z ]; }"
 fi
-check "private: pasta ended with the driver" \
-	sh -c "! ps -eo comm | grep -qx pasta.avx2 && ! ps -eo comm | grep -qx pasta"
 
 # --- 7. hosts file ----------------------------------------------------------
 cat >"$TMP/rels.json" <<'EOF'
