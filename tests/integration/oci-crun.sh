@@ -202,5 +202,16 @@ hook_rejects "PID 1 of another pid namespace" "not the container's init" "$(st "
 kill "$foreign_launcher" 2>/dev/null
 is "$(nft list tables 2>/dev/null | grep -c berth)" "$tables_before" "no firewall table left in the host's namespace"
 check "the rejections are logged for the operator" grep -q 'container=bad: failed' /run/berth/hook.log
+check "contrib/oci-hooks.d registers createRuntime and poststop for berth.worker" python3 -c '
+import json, re, sys
+for f, stage in ((sys.argv[1], "createRuntime"), (sys.argv[2], "poststop")):
+    d = json.load(open(f))
+    assert d["version"] == "1.0.0" and d["stages"] == [stage], f
+    assert d["hook"]["args"] == ["berth", "hook", stage] and d["hook"]["path"].startswith("/")
+    assert d["hook"]["timeout"] > 0
+    [(k, v)] = d["when"]["annotations"].items()
+    assert re.search(k, "berth.worker") and not re.search(k, "xberth.worker")
+    assert re.search(v, "queue") and not re.search(v, "")' \
+	"$TOP_SRCDIR/contrib/oci-hooks.d/berth.json" "$TOP_SRCDIR/contrib/oci-hooks.d/berth-poststop.json"
 check "no container left" sh -c "[ -z \"\$(crunx list -q 2>/dev/null | grep berth-it)\" ]"
 done_testing
