@@ -305,6 +305,48 @@ START_TEST(test_signal_setsid_v1)
 }
 END_TEST
 
+/* cgroup_signal_all_except: the members of a process group are skipped
+ * (berth run signals the main process group first), several signals go
+ * out in one sweep. */
+START_TEST(test_signal_except_host)
+{
+	_cleanup_free_ char *name = tname("sigx");
+	_cleanup_free_ pid_t *pids = NULL;
+	static const int term_cont[] = {SIGTERM, SIGCONT};
+	struct cgroup_layout l;
+	struct cgroup cg;
+	size_t count = 0, n = 0;
+	pid_t pid;
+
+	setup();
+	layout(&l, CGROUP_MODE_NONE);
+	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
+	pid = spawn(&cg, B_SETSID);
+	ck_assert(wait_pids(&cg, 2, 5000));
+	/* The setsid grandchild only: it dies of SIGTERM, pid stays. */
+	ck_assert_int_eq(cgroup_signal_all_except(&cg, term_cont, 2, getpgid(pid), &count), 0);
+	ck_assert_uint_eq(count, 1);
+	for (int i = 0; i < 500; i++) {
+		free(pids);
+		pids = NULL;
+		ck_assert_int_eq(cgroup_pids(&cg, &pids, &n), 0);
+		if (n == 1)
+			break;
+		msleep(10);
+	}
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(pids[0], pid);
+	/* pgid 0: nobody is skipped. */
+	ck_assert_int_eq(cgroup_signal_all_except(&cg, term_cont, 2, 0, &count), 0);
+	ck_assert_uint_eq(count, 1);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	ck_assert(reap_until_empty(&cg, 5000));
+	ck_assert_int_eq(cgroup_destroy(&cg), 0);
+	cgroup_release(&cg);
+	cgroup_layout_free(&l);
+}
+END_TEST
+
 /* no_freezer: a v1 host without the freezer (kill pass after pass). */
 static void kill_tree(enum cgroup_mode mode, bool no_freezer)
 {
@@ -518,6 +560,7 @@ int main(void)
 	tcase_add_test(host, test_worker_cannot_touch);
 	tcase_add_test(host, test_attach_host);
 	tcase_add_test(host, test_signal_setsid_host);
+	tcase_add_test(host, test_signal_except_host);
 	tcase_add_test(host, test_kill_tree_host);
 	suite_add_tcase(s, host);
 	if (l.v1_mnt[CG_V1_FREEZER]) {
