@@ -24,10 +24,11 @@
 /* sigs in order to the main process group (the main process leads it, by
  * setsid() in spawn): one kill(2) each, which reaches every member and, as
  * the kernel guarantees for a process-group signal, a child that a member
- * is forking meanwhile.  Then a sched_yield(): a worker woken on berth's
- * CPU handles its signal now rather than after berth's checks and sweep of
- * the rest (SIGTERM relay about 2x faster on the 2-CPU VM).  True when the
- * group got them. */
+ * is forking meanwhile.  A sched_yield() after the first (the stop signal):
+ * a worker woken on berth's CPU handles it now rather than after berth's
+ * checks and sweep of the rest, and before SIGCONT, whose handler would
+ * otherwise run first (SIGTERM relay about 2x faster on the 2-CPU VM).
+ * True when the group got them. */
 static bool group_first(pid_t main_pid, const int *sigs, size_t nsigs)
 {
 	int r = 0;
@@ -35,14 +36,16 @@ static bool group_first(pid_t main_pid, const int *sigs, size_t nsigs)
 	if (main_pid <= 0)
 		return false;
 	/* Not reaped yet, so its pid, the group's id, is not reused. */
-	for (size_t j = 0; j < nsigs && r == 0; j++)
+	for (size_t j = 0; j < nsigs && r == 0; j++) {
 		r = kill(-main_pid, sigs[j]) < 0 ? -errno : 0;
+		if (j == 0 && r == 0)
+			sched_yield();
+	}
 	if (r < 0) {
 		if (r != -ESRCH)
 			log_errno(r, "kill(-%ld)", (long)main_pid);
 		return false;
 	}
-	sched_yield();
 	return true;
 }
 
