@@ -163,8 +163,29 @@ static void ann_set(json_t *ann, const char *key, const char *v)
 		json_object_set_new(ann, key, json_string(v));
 }
 
+/*
+ * The container's PID 1: a /bin/sh that runs the start script as its child
+ * and keeps berth's stop rule, as `berth run` does: the stop signal (TERM)
+ * goes to every process of the container, SIGKILL to whatever is left at
+ * the deadline; HUP, USR1 and USR2 are relayed to the start command; the
+ * exit status is the start command's.  (The shell starts its child with
+ * SIGINT and SIGQUIT ignored, as any non-interactive sh does for `&`.)
+ */
+char *ocispec_init_script(unsigned stop_timeout_s)
+{
+	return xasprintf(
+		"trap 'kill -TERM -1 2>/dev/null; (sleep %u; kill -KILL -1 2>/dev/null) &' TERM\n"
+		"for s in HUP USR1 USR2; do trap \"kill -s $s \\$child 2>/dev/null\" $s; done\n"
+		"/bin/sh -c \"$1\" &\n"
+		"child=$!\n"
+		"while :; do wait \"$child\"; rc=$?; kill -0 \"$child\" 2>/dev/null || break; done\n"
+		"exit $rc\n",
+		stop_timeout_s);
+}
+
 json_t *ocispec_build(const struct ocispec_input *in)
 {
+	_cleanup_free_ char *init = ocispec_init_script(in->stop_timeout_s);
 	static const char *const masked[] = {
 		"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
 		"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
@@ -182,10 +203,11 @@ json_t *ocispec_build(const struct ocispec_input *in)
 							   "permitted", "ambient", NULL};
 	     *s; s++)
 		json_object_set_new(caps, *s, json_array());
-	process = json_pack("{s:b, s:{s:I, s:I}, s:[s,s,s], s:o, s:s, s:o, s:[{s:s, s:I, s:I}, "
+	process = json_pack("{s:b, s:{s:I, s:I}, s:[s,s,s,s,s], s:o, s:s, s:o, s:[{s:s, s:I, s:I}, "
 			    "{s:s, s:I, s:I}], s:b}",
 			    "terminal", 0, "user", "uid", (json_int_t)in->uid, "gid",
-			    (json_int_t)in->gid, "args", "/bin/sh", "-c", in->script, "env", env,
+			    (json_int_t)in->gid, "args", "/bin/sh", "-c", init, "berth-init", in->script,
+			    "env", env,
 			    "cwd", in->w->app_dir, "capabilities", caps, "rlimits", "type",
 			    "RLIMIT_NOFILE", "hard", (json_int_t)1024, "soft", (json_int_t)1024,
 			    "type", "RLIMIT_CORE", "hard", (json_int_t)0, "soft", (json_int_t)0,

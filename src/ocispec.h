@@ -48,6 +48,10 @@ struct ocispec_input {
 	unsigned stop_timeout_s;
 };
 
+/* The container's PID 1 script (sh -c SCRIPT berth-init START_SCRIPT):
+ * the stop signal to every process, SIGKILL at the deadline.  Allocated. */
+char *ocispec_init_script(unsigned stop_timeout_s);
+
 /* The config.json for in.  New reference. */
 json_t *ocispec_build(const struct ocispec_input *in);
 

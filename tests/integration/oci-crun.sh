@@ -4,7 +4,8 @@
 # `berth spec` + `crun run` gives the worker its box (user, no capabilities,
 # no_new_privs, seccomp, environment, limits in the container's cgroup,
 # storage bound and persistent, ingress rules in its network namespace,
-# listen refused), SIGTERM through `crun kill` stops it; a plain bundle with
+# listen refused), SIGTERM through `crun kill` stops it and a TERM-ignoring
+# worker is SIGKILLed at the 15-second deadline; a plain bundle with
 # `berth hook` in config.json gets the limits and rules from the hook; the
 # hook refuses bad state JSON with a clear error and leaves nothing behind.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
@@ -71,9 +72,18 @@ workers:
         trap 'echo GOT TERM; exit 0' TERM
         echo READY
         while :; do sleep 0.1; done
+  stubborn:
+    size: S
+    commands:
+      start: |
+        trap '' TERM
+        echo READY
+        while :; do sleep 0.1; done
 YAML
 sed -i 's/^        trap/        trap/' "$APP/.platform.app.yaml"
 
+# Running (a zombie is gone: the host's init reaps the container's init late).
+alive() { _s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null); [ -n "$_s" ] && [ "$_s" != Z ]; }
 state_pid() { crunx state "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])'; }
 cg_file() { # PID CONTROLLER FILE: the value in its v1 hierarchy, else v2
 	_p=$(grep -E "^[0-9]+:([^:]*,)?$2(,[^:]*)?:" "/proc/$1/cgroup" | cut -d: -f3)
@@ -102,15 +112,15 @@ assert d["root"]["readonly"] and d["process"]["noNewPrivileges"]' "$BUNDLE/confi
 
 for round in 1 2; do
 	: >"$OUT"
-	IDS="$IDS berth-it-$round"
-	if ! crunx run -d -b "$BUNDLE" "berth-it-$round" >"$OUT" 2>"$BLOG" ||
+	IDS="$IDS berth-it-$$-$round"
+	if ! crunx run -d -b "$BUNDLE" "berth-it-$$-$round" >"$OUT" 2>"$BLOG" ||
 		! wait_for "$OUT" '^READY' 20; then
 		not_ok "round $round: crun run starts the worker"
 		diag "$(cat "$OUT" "$BLOG")"
 		continue
 	fi
 	ok "round $round: crun run starts the worker"
-	pid=$(state_pid "berth-it-$round")
+	pid=$(state_pid "berth-it-$$-$round")
 	if [ "$round" = 1 ]; then
 		check "runs as nobody" grep -q '^STATUS Uid: 65534 65534 65534 65534' "$OUT"
 		check "no capabilities, no_new_privs, seccomp" sh -c "grep -q '^STATUS CapEff: 0000000000000000' '$OUT' && grep -q '^STATUS NoNewPrivs: 1' '$OUT' && grep -q '^STATUS Seccomp: 2' '$OUT'"
@@ -131,17 +141,42 @@ for round in 1 2; do
 		check "storage persists across containers" grep -q '^PERSIST found' "$OUT"
 	fi
 	t0=$(now_ms)
-	crunx kill "berth-it-$round" TERM
+	crunx kill "berth-it-$$-$round" TERM
 	i=0
-	while [ -d "/proc/$pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	if [ ! -d "/proc/$pid" ] && grep -q '^GOT TERM' "$OUT"; then
+	while alive "$pid" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	if ! alive "$pid" && grep -q '^GOT TERM' "$OUT"; then
 		ok "round $round: crun kill TERM stops the worker ($(($(now_ms) - t0)) ms)"
 	else
 		not_ok "round $round: crun kill TERM stops the worker"
 	fi
-	crunx delete -f "berth-it-$round" 2>/dev/null
+	crunx delete -f "berth-it-$$-$round" 2>/dev/null
 done
-check "poststop ran and logged" grep -q 'container berth-it-2: poststop' /run/berth/hook.log
+# ---- the 15-second rule: a TERM-ignoring worker is gone at the deadline ----
+mkdir -p "$TMP/stubborn"
+"$BERTH" -q -C "$APP" spec stubborn --rootfs "$BUNDLE/rootfs" --storage-root "$STORAGE" \
+	-o "$TMP/stubborn/config.json" 2>"$BLOG"
+: >"$OUT"
+IDS="$IDS berth-it-$$-stubborn"
+if crunx run -d -b "$TMP/stubborn" berth-it-$$-stubborn >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
+	pid=$(state_pid berth-it-$$-stubborn)
+	crunx kill berth-it-$$-stubborn TERM
+	t0=$(now_ms)
+	sleep 1
+	check "a TERM-ignoring worker survives the stop signal" alive "$pid"
+	i=0
+	while alive "$pid" && [ $i -lt 250 ]; do sleep 0.1; i=$((i + 1)); done
+	ms=$(($(now_ms) - t0))
+	if ! alive "$pid" && [ "$ms" -ge 14500 ] && [ "$ms" -le 16000 ]; then
+		ok "a TERM-ignoring worker is gone at the 15 s deadline ($ms ms)"
+	else
+		not_ok "a TERM-ignoring worker is gone at the 15 s deadline ($ms ms)"
+	fi
+	crunx delete -f berth-it-$$-stubborn 2>/dev/null
+else
+	not_ok "the stubborn worker runs"
+	diag "$(cat "$OUT" "$BLOG")"
+fi
+check "poststop ran and logged" grep -q "container berth-it-$$-2: poststop" /run/berth/hook.log
 
 # ---- a plain bundle with berth hook registered in config.json ----
 python3 - "$BUNDLE/config.json" "$TMP/plain.json" "$BERTH" "$APP" "$STORAGE" <<'PY'
@@ -162,14 +197,14 @@ cp "$TMP/plain.json" "$TMP/plain/config.json"
 ln -s "$BUNDLE/rootfs" "$TMP/plain/rootfs"
 sed -i "s|\"$BUNDLE/rootfs\"|\"rootfs\"|" "$TMP/plain/config.json"
 : >"$OUT"
-IDS="$IDS berth-it-plain"
-if crunx run -d -b "$TMP/plain" berth-it-plain >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
-	pid=$(state_pid berth-it-plain)
+IDS="$IDS berth-it-$$-plain"
+if crunx run -d -b "$TMP/plain" berth-it-$$-plain >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
+	pid=$(state_pid berth-it-$$-plain)
 	is "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)" 134217728 "hook: the memory limit written by the hook"
 	is "$(cg_file "$pid" pids pids.max pids.max)" 4096 "hook: the pids limit written by the hook"
 	check "hook: ingress rules in the container's namespace" sh -c "nsenter -t $pid -n nft list table inet berth | grep -q 'policy drop'"
-	crunx kill berth-it-plain KILL
-	crunx delete -f berth-it-plain
+	crunx kill berth-it-$$-plain KILL
+	crunx delete -f berth-it-$$-plain
 else
 	not_ok "hook: the plain bundle runs"
 	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
