@@ -135,11 +135,12 @@ static int descendants_fast(pid_t root, pid_t **pids, size_t *n)
 	if (r < 0)
 		return r;
 	for (size_t head = 0; head < *n; head++) {
+		/* ESRCH: it exited meanwhile; its children come back to the
+		 * subreaper, possibly after we read its list: racy by nature.
+		 * ENOENT: no children files after all. */
 		r = append_children((*pids)[head], pids, n, &cap);
 		if (r == -ENOENT)
-			return r; /* no children files after all */
-		/* ESRCH: it exited meanwhile; its children come back to the
-		 * subreaper, possibly after we read its list: racy by nature. */
+			return r;
 	}
 	return 0;
 }
