@@ -230,6 +230,78 @@ static int create_runtime(const struct cli_global *g0, const struct hook_state *
 	return r;
 }
 
+/* createContainer, in the container's mount namespace before pivot_root:
+ * the instance's storage bound at the worker's mount paths beneath the
+ * container's root (for bundles whose config.json does not bind it). */
+static int create_container(const struct cli_global *g0, const struct hook_state *st,
+			    const struct hook_bundle *b)
+{
+	struct cli_global g = *g0;
+	const char *worker = hook_annotation(st, b, OCISPEC_ANN_WORKER), *v;
+	struct context_options co = {0};
+	struct context ctx = {0};
+	struct view_opts vo = {0};
+	struct mountplan plan;
+	_cleanup_close_ int rootfd = -1;
+	struct app app;
+	struct worker w;
+	int r;
+
+	if (!worker) {
+		log_error("container %s: no %s annotation: which worker is it?", st->id,
+			  OCISPEC_ANN_WORKER);
+		return BERTH_EXIT_USAGE;
+	}
+	if ((v = hook_annotation(st, b, OCISPEC_ANN_APP_CONFIG)))
+		g.app_config = v;
+	if ((v = hook_annotation(st, b, OCISPEC_ANN_CONTEXT)))
+		g.context = v;
+	if ((v = hook_annotation(st, b, OCISPEC_ANN_STATE_DIR)))
+		g.state_dir = v;
+	log_setup(g.log_format, g.log_level, worker);
+	if ((r = hook_mntns_is_hosts()) != 0) {
+		if (r > 0)
+			log_error("createContainer runs in the host's mount namespace: no mounts");
+		return BERTH_EXIT_SETUP;
+	}
+	rootfd = open(b->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return log_errno(-errno, "open the container's root %s", b->root), BERTH_EXIT_SETUP;
+	r = commands_load_worker(&g, worker, &app, &w);
+	if (r)
+		return r;
+	co = (struct context_options){
+		.file = g.context, .state_dir = g.state_dir, .app_dir = w.app_dir};
+	r = BERTH_EXIT_SETUP;
+	if (context_load(&co, &ctx) == 0) {
+		vo.storage_root = hook_annotation(st, b, OCISPEC_ANN_STORAGE_ROOT);
+		vo.state_dir = g.state_dir;
+		vo.project = ctx.project;
+		vo.environment = ctx.environment;
+		if (view_plan(&w, &vo, &plan) == 0) {
+			r = 0;
+			for (size_t i = 0; r == 0 && i < plan.n_ops; i++) {
+				const struct mountplan_op *op = &plan.ops[i];
+				_cleanup_free_ char *src = NULL, *rel = NULL;
+				if (op->kind != MP_BIND || op->src_base != MPB_STORAGE ||
+				    op->dst_base != MPB_APP)
+					continue;
+				src = xasprintf("%s/%s%s%s", plan.storage_root, op->src_dir,
+						*op->source ? "/" : "", op->source);
+				rel = xasprintf("%s%s%s", plan.app_root + 1,
+						*op->target ? "/" : "", op->target);
+				if (hook_bind(src, rootfd, rel) < 0)
+					r = BERTH_EXIT_SETUP;
+			}
+			mountplan_free(&plan);
+		}
+		context_free(&ctx);
+	}
+	worker_free(&w);
+	app_free(&app);
+	return r;
+}
+
 static int hook_run(const struct cli_global *g, enum hook_stage stage, const char **id)
 {
 	_cleanup_free_ char *text = NULL, *cfg = NULL, *err = NULL;
@@ -263,7 +335,9 @@ static int hook_run(const struct cli_global *g, enum hook_stage stage, const cha
 		hook_state_free(&st);
 		return BERTH_EXIT_USAGE;
 	}
-	r = stage == HOOK_CREATE_RUNTIME ? create_runtime(g, &st, &b) : 0;
+	r = stage == HOOK_CREATE_RUNTIME     ? create_runtime(g, &st, &b)
+	    : stage == HOOK_CREATE_CONTAINER ? create_container(g, &st, &b)
+					     : 0;
 	hook_bundle_free(&b);
 	hook_state_free(&st);
 	return r;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,6 +27,7 @@
 #include "hook.h"
 #include "log.h"
 #include "net.h"
+#include "safepath.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -52,7 +54,9 @@ const char *hook_stage_name(enum hook_stage s)
 
 bool hook_stage_needs_pid(enum hook_stage s)
 {
-	return s != HOOK_POSTSTOP;
+	/* createContainer and startContainer run inside the container, where
+	 * runtimes send pid 0 or none; poststop comes after it is gone. */
+	return s == HOOK_CREATE_RUNTIME || s == HOOK_PRESTART || s == HOOK_POSTSTART;
 }
 
 #define BAD(...)                               \
@@ -429,4 +433,41 @@ int hook_apply_limits(pid_t pid, const struct cgroup_limits *lim)
 	cgroup_release(&cg);
 	cgroup_layout_free(&l);
 	return r;
+}
+
+int hook_bind(const char *src, int rootfd, const char *rel)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+	_cleanup_close_ int dst = -1, t = -1;
+
+	/* Beneath the container's root, without following its symlinks. */
+	dst = safepath_mkdir(rootfd, rel, 0755, (uid_t)-1, (gid_t)-1, 0, NULL);
+	if (dst < 0)
+		return log_errno(dst, "the mount point %s in the container's root", rel);
+	t = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (t < 0)
+		return log_errno(-errno, "open_tree %s", src);
+	if (mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0 ||
+	    move_mount(t, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return log_errno(-errno, "bind %s onto %s in the container", src, rel);
+	return 0;
+}
+
+int hook_mntns_is_hosts(void)
+{
+	struct stat self, init;
+	char buf[32];
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+
+	/* Inside the container's pid namespace (where createContainer runs),
+	 * the host's /proc names us by another pid, and init's namespaces may
+	 * not be readable: we are not in the host's namespaces. */
+	if (n > 0) {
+		buf[n] = '\0';
+		if (strtol(buf, NULL, 10) != (long)getpid())
+			return 0;
+	}
+	if (stat("/proc/self/ns/mnt", &self) < 0 || stat("/proc/1/ns/mnt", &init) < 0)
+		return log_errno(-errno, "compare the mount namespace with init's");
+	return self.st_dev == init.st_dev && self.st_ino == init.st_ino;
 }

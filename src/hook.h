@@ -36,7 +36,8 @@ enum hook_stage {
 /* From argv: the spec's stage names.  0 or -EINVAL. */
 int hook_stage_parse(const char *s, enum hook_stage *out);
 const char *hook_stage_name(enum hook_stage s);
-/* Stages that act on a live container (a pid is required). */
+/* Stages whose state must carry the container's pid (createRuntime,
+ * prestart, poststart). */
 bool hook_stage_needs_pid(enum hook_stage s);
 
 struct hook_state {
@@ -97,5 +98,14 @@ int hook_ingress(int pidfd);
 /* Write lim into the cgroup(s) pid is in (/proc/<pid>/cgroup), read back.
  * 0 or -errno (logged). */
 int hook_apply_limits(pid_t pid, const struct cgroup_limits *lim);
+
+/* createContainer: bind the host directory src (recursively, nosuid,
+ * nodev) onto rel beneath rootfd (the container's root), made if missing,
+ * never following a symlink of the container's tree.  0 or -errno. */
+int hook_bind(const char *src, int rootfd, const char *rel);
+
+/* 1 if berth runs in the mount namespace of the host's init (where
+ * createContainer must not mount anything), 0 if not, -errno. */
+int hook_mntns_is_hosts(void);
 
 #endif

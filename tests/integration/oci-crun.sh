@@ -6,7 +6,8 @@
 # storage bound and persistent, ingress rules in its network namespace,
 # listen refused), SIGTERM through `crun kill` stops it and a TERM-ignoring
 # worker is SIGKILLed at the 15-second deadline; a plain bundle with
-# `berth hook` in config.json gets the limits and rules from the hook; the
+# `berth hook` in config.json gets the limits and rules (createRuntime) and
+# the storage (createContainer) from the hook; the
 # hook refuses bad state JSON with a clear error and leaves nothing behind.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
@@ -189,7 +190,8 @@ d["process"]["args"] = ["/bin/sh", "-c", "echo READY; exec sleep 1000"]
 d["process"]["cwd"] = "/"
 d["annotations"] = {"berth.worker": "test", "berth.app-config": sys.argv[4] + "/.platform.app.yaml",
                     "berth.storage-root": sys.argv[5]}
-d["hooks"] = {"createRuntime": [{"path": sys.argv[3], "args": ["berth", "hook", "createRuntime"], "timeout": 10}]}
+d["hooks"] = {s: [{"path": sys.argv[3], "args": ["berth", "hook", s], "timeout": 10}]
+              for s in ("createRuntime", "createContainer")}
 json.dump(d, open(sys.argv[2], "w"))
 PY
 mkdir -p "$TMP/plain"
@@ -203,6 +205,8 @@ if crunx run -d -b "$TMP/plain" berth-it-$$-plain >"$OUT" 2>"$BLOG" && wait_for 
 	is "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)" 134217728 "hook: the memory limit written by the hook"
 	is "$(cg_file "$pid" pids pids.max pids.max)" 4096 "hook: the pids limit written by the hook"
 	check "hook: ingress rules in the container's namespace" sh -c "nsenter -t $pid -n nft list table inet berth | grep -q 'policy drop'"
+	check "hook: createContainer binds the instance's storage" sh -c "nsenter -t $pid -m -r cat '$APP/data/persist' >/dev/null"
+	check "hook: the storage is nosuid,nodev in the container" sh -c "grep ' $APP/data ' /proc/$pid/mountinfo | grep -q 'nosuid,nodev'"
 	crunx kill berth-it-$$-plain KILL
 	crunx delete -f berth-it-$$-plain
 else
