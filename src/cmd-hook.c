@@ -32,11 +32,11 @@
 #include "view.h"
 
 const char cmd_hook_help_text[] =
-	"  STAGE is createRuntime, createContainer, startContainer, poststart,\n"
-	"  poststop or prestart; the OCI state JSON is read from standard input and\n"
-	"  <bundle>/config.json for the annotations: berth.worker (required),\n"
-	"  berth.app-config, berth.context, berth.state-dir, berth.storage-root.\n"
-	"  Errors go to standard error and to " HOOK_LOG_FILE ".\n";
+    "  STAGE is createRuntime, createContainer, startContainer, poststart,\n"
+    "  poststop or prestart; the OCI state JSON is read from standard input and\n"
+    "  <bundle>/config.json for the annotations: berth.worker (required),\n"
+    "  berth.app-config, berth.context, berth.state-dir, berth.storage-root.\n"
+    "  Errors go to standard error and to " HOOK_LOG_FILE ".\n";
 
 /* Read all of fd 0, at most HOOK_STATE_MAX bytes, within the time limit. */
 static int read_state(char **out, size_t *len)
@@ -51,8 +51,8 @@ static int read_state(char **out, size_t *len)
 		long left;
 		ssize_t k;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = HOOK_STDIN_TIMEOUT_MS - ((now.tv_sec - t0.tv_sec) * 1000 +
-						(now.tv_nsec - t0.tv_nsec) / 1000000);
+		left = HOOK_STDIN_TIMEOUT_MS -
+		       ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
 			free(buf);
 			log_error("no complete state JSON on standard input within %d ms",
@@ -96,8 +96,8 @@ static int open_log(void)
 	fd = open(HOOK_LOG_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
-	if (fstat(2, &st) < 0 || (stat("/dev/null", &nul) == 0 && S_ISCHR(st.st_mode) &&
-				  st.st_rdev == nul.st_rdev)) {
+	if (fstat(2, &st) < 0 ||
+	    (stat("/dev/null", &nul) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == nul.st_rdev)) {
 		dup2(fd, 2);
 		close(fd);
 		return -1;
@@ -163,7 +163,7 @@ static int hook_storage(const struct cli_global *g, const struct worker *w,
 			const struct hook_state *st, const struct hook_bundle *b)
 {
 	struct context_options co = {
-		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+	    .file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
 	struct context ctx = {0};
 	struct view_opts vo = {0};
 	struct mountplan plan;
@@ -271,7 +271,7 @@ static int create_container(const struct cli_global *g0, const struct hook_state
 	if (r)
 		return r;
 	co = (struct context_options){
-		.file = g.context, .state_dir = g.state_dir, .app_dir = w.app_dir};
+	    .file = g.context, .state_dir = g.state_dir, .app_dir = w.app_dir};
 	r = BERTH_EXIT_SETUP;
 	if (context_load(&co, &ctx) == 0) {
 		vo.storage_root = hook_annotation(st, b, OCISPEC_ANN_STORAGE_ROOT);
@@ -288,8 +288,8 @@ static int create_container(const struct cli_global *g0, const struct hook_state
 					continue;
 				src = xasprintf("%s/%s%s%s", plan.storage_root, op->src_dir,
 						*op->source ? "/" : "", op->source);
-				rel = xasprintf("%s%s%s", plan.app_root + 1,
-						*op->target ? "/" : "", op->target);
+				rel = xasprintf("%s%s%s", plan.app_root + 1, *op->target ? "/" : "",
+						op->target);
 				if (hook_bind(src, rootfd, rel) < 0)
 					r = BERTH_EXIT_SETUP;
 			}
@@ -358,9 +358,11 @@ int cmd_hook(const struct cli_global *g, int argc, char **argv)
 	if (r >= 0)
 		return r;
 	if (hook_stage_parse(argv[first], &stage) < 0)
-		return cli_usage_error(argv[0], "unknown stage '%s' (createRuntime, "
-						"createContainer, startContainer, poststart, "
-						"poststop, prestart)", argv[first]);
+		return cli_usage_error(argv[0],
+				       "unknown stage '%s' (createRuntime, "
+				       "createContainer, startContainer, poststart, "
+				       "poststop, prestart)",
+				       argv[first]);
 	logfd = open_log();
 	r = hook_run(g, stage, &id);
 	if (logfd >= 0) {

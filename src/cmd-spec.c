@@ -32,36 +32,45 @@
 #include "view.h"
 
 const char cmd_spec_help_text[] =
-	"  --rootfs PATH            root.path of the bundle (default: rootfs)\n"
-	"  --hook PATH              the berth binary the runtime calls as a hook\n"
-	"                           (default: this berth)\n"
-	"  --no-hooks               no createRuntime/poststop hooks (the instance's\n"
-	"                           storage directories must then exist)\n"
-	"  --no-prepare             do not create the instance's storage directories\n"
-	"                           (they must exist when the runtime starts)\n"
-	"  --output FILE, -o FILE   write there instead of standard output\n"
-	"  --storage-root DIR       where instance storage lives [BERTH_STORAGE_ROOT]\n"
-	"  --user NAME|UID[:GID]    the worker's user (default: web, else nobody)\n"
-	"  --pass-env NAME          also pass NAME from berth's environment\n"
-	"  --seccomp=off            no linux.seccomp\n"
-	"  --allow-local-listen     listen/accept allowed by the filter\n";
+    "  --rootfs PATH            root.path of the bundle (default: rootfs)\n"
+    "  --hook PATH              the berth binary the runtime calls as a hook\n"
+    "                           (default: this berth)\n"
+    "  --no-hooks               no createRuntime/poststop hooks (the instance's\n"
+    "                           storage directories must then exist)\n"
+    "  --no-prepare             do not create the instance's storage directories\n"
+    "                           (they must exist when the runtime starts)\n"
+    "  --output FILE, -o FILE   write there instead of standard output\n"
+    "  --storage-root DIR       where instance storage lives [BERTH_STORAGE_ROOT]\n"
+    "  --user NAME|UID[:GID]    the worker's user (default: web, else nobody)\n"
+    "  --pass-env NAME          also pass NAME from berth's environment\n"
+    "  --seccomp=off            no linux.seccomp\n"
+    "  --allow-local-listen     listen/accept allowed by the filter\n";
 
-enum { OPT_ROOTFS = 256, OPT_HOOK, OPT_NO_HOOKS, OPT_STORAGE_ROOT, OPT_USER, OPT_PASS_ENV,
-       OPT_SECCOMP, OPT_LISTEN, OPT_NO_PREPARE };
+enum {
+	OPT_ROOTFS = 256,
+	OPT_HOOK,
+	OPT_NO_HOOKS,
+	OPT_STORAGE_ROOT,
+	OPT_USER,
+	OPT_PASS_ENV,
+	OPT_SECCOMP,
+	OPT_LISTEN,
+	OPT_NO_PREPARE
+};
 
 static const struct option spec_options[] = {
-	{"rootfs", required_argument, NULL, OPT_ROOTFS},
-	{"hook", required_argument, NULL, OPT_HOOK},
-	{"no-hooks", no_argument, NULL, OPT_NO_HOOKS},
-	{"no-prepare", no_argument, NULL, OPT_NO_PREPARE},
-	{"output", required_argument, NULL, 'o'},
-	{"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
-	{"user", required_argument, NULL, OPT_USER},
-	{"pass-env", required_argument, NULL, OPT_PASS_ENV},
-	{"seccomp", required_argument, NULL, OPT_SECCOMP},
-	{"allow-local-listen", no_argument, NULL, OPT_LISTEN},
-	{"help", no_argument, NULL, 'h'},
-	{0},
+    {"rootfs", required_argument, NULL, OPT_ROOTFS},
+    {"hook", required_argument, NULL, OPT_HOOK},
+    {"no-hooks", no_argument, NULL, OPT_NO_HOOKS},
+    {"no-prepare", no_argument, NULL, OPT_NO_PREPARE},
+    {"output", required_argument, NULL, 'o'},
+    {"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
+    {"user", required_argument, NULL, OPT_USER},
+    {"pass-env", required_argument, NULL, OPT_PASS_ENV},
+    {"seccomp", required_argument, NULL, OPT_SECCOMP},
+    {"allow-local-listen", no_argument, NULL, OPT_LISTEN},
+    {"help", no_argument, NULL, 'h'},
+    {0},
 };
 
 struct spec_cli {
@@ -84,7 +93,8 @@ static int spec_parse(int argc, char **argv, struct spec_cli *sc, int *wi)
 			cli_command_help(cli_find(argv[0]), stdout);
 			return BERTH_EXIT_OK;
 		case ':':
-			return cli_usage_error(argv[0], "option '%s' needs a value", argv[optind - 1]);
+			return cli_usage_error(argv[0], "option '%s' needs a value",
+					       argv[optind - 1]);
 		case '?':
 			return cli_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
 		case OPT_ROOTFS:
@@ -159,7 +169,7 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 		      const struct worker *w, char **envp, json_t **out)
 {
 	struct context_options co = {
-		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+	    .file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
 	struct sizelimit_overrides lo = {0};
 	struct cgroup_limits limits = {0};
 	struct caps_user user = {0};
@@ -212,21 +222,21 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	sizelimit_for_worker(w, &lo, &limits);
 	script = spawn_script(w->start ? w->start : "", SIGTERM);
 	struct ocispec_input in = {
-		.w = w,
-		.envp = envp,
-		.script = script,
-		.uid = user.uid,
-		.gid = user.gid,
-		.limits = &limits,
-		.filter = &sc->fo,
-		.plan = &plan,
-		.rootfs = sc->rootfs ? sc->rootfs : "rootfs",
-		.hook_path = sc->no_hooks ? NULL : sc->hook,
-		.app_config = app->file,
-		.context_file = g->context,
-		.state_dir = g->state_dir,
-		.storage_root = plan.storage_root,
-		.stop_timeout_s = 15,
+	    .w = w,
+	    .envp = envp,
+	    .script = script,
+	    .uid = user.uid,
+	    .gid = user.gid,
+	    .limits = &limits,
+	    .filter = &sc->fo,
+	    .plan = &plan,
+	    .rootfs = sc->rootfs ? sc->rootfs : "rootfs",
+	    .hook_path = sc->no_hooks ? NULL : sc->hook,
+	    .app_config = app->file,
+	    .context_file = g->context,
+	    .state_dir = g->state_dir,
+	    .storage_root = plan.storage_root,
+	    .stop_timeout_s = 15,
 	};
 	*out = ocispec_build(&in);
 	if (ocispec_check(*out, &err) < 0) {

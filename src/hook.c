@@ -32,9 +32,12 @@
 #include "util.h"
 
 static const char *const stage_names[] = {
-	[HOOK_PRESTART] = "prestart",           [HOOK_CREATE_RUNTIME] = "createRuntime",
-	[HOOK_CREATE_CONTAINER] = "createContainer", [HOOK_START_CONTAINER] = "startContainer",
-	[HOOK_POSTSTART] = "poststart",         [HOOK_POSTSTOP] = "poststop",
+    [HOOK_PRESTART] = "prestart",
+    [HOOK_CREATE_RUNTIME] = "createRuntime",
+    [HOOK_CREATE_CONTAINER] = "createContainer",
+    [HOOK_START_CONTAINER] = "startContainer",
+    [HOOK_POSTSTART] = "poststart",
+    [HOOK_POSTSTOP] = "poststop",
 };
 
 int hook_stage_parse(const char *s, enum hook_stage *out)
@@ -59,10 +62,10 @@ bool hook_stage_needs_pid(enum hook_stage s)
 	return s == HOOK_CREATE_RUNTIME || s == HOOK_PRESTART || s == HOOK_POSTSTART;
 }
 
-#define BAD(...)                               \
-	do {                                   \
-		*err = xasprintf(__VA_ARGS__); \
-		goto fail;                     \
+#define BAD(...)                                                                                   \
+	do {                                                                                       \
+		*err = xasprintf(__VA_ARGS__);                                                     \
+		goto fail;                                                                         \
 	} while (0)
 
 static char *str_field(const json_t *o, const char *k)
@@ -71,8 +74,8 @@ static char *str_field(const json_t *o, const char *k)
 	return json_is_string(v) && *json_string_value(v) ? xstrdup(json_string_value(v)) : NULL;
 }
 
-int hook_state_parse(const char *text, size_t len, enum hook_stage stage,
-		     struct hook_state *st, char **err)
+int hook_state_parse(const char *text, size_t len, enum hook_stage stage, struct hook_state *st,
+		     char **err)
 {
 	json_error_t je;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je), *v;
@@ -149,7 +152,8 @@ int hook_bundle_parse(const char *text, const char *bundle, struct hook_bundle *
 		BAD("%s/config.json: process.user is negative", bundle);
 	b->uid = (uid_t)json_integer_value(json_object_get(v, "uid"));
 	b->gid = (gid_t)json_integer_value(json_object_get(v, "gid"));
-	json_array_foreach (json_object_get(json_object_get(root, "linux"), "namespaces"), i, ns) {
+	json_array_foreach(json_object_get(json_object_get(root, "linux"), "namespaces"), i, ns)
+	{
 		const char *t = json_string_value(json_object_get(ns, "type"));
 		const char *p = json_string_value(json_object_get(ns, "path"));
 		for (size_t k = 0; t && k < ARRAY_SIZE(nsnames); k++) {
@@ -225,8 +229,8 @@ static int read_proc(pid_t pid, const char *file, char **out)
 
 static int ns_stat(pid_t pid, const char *ns, struct stat *st)
 {
-	_cleanup_free_ char *path = pid ? xasprintf("/proc/%d/ns/%s", (int)pid, ns)
-					: xasprintf("/proc/self/ns/%s", ns);
+	_cleanup_free_ char *path =
+	    pid ? xasprintf("/proc/%d/ns/%s", (int)pid, ns) : xasprintf("/proc/self/ns/%s", ns);
 	return stat(path, st) < 0 ? -errno : 0;
 }
 
@@ -297,8 +301,10 @@ int hook_pid_verify(pid_t pid, const struct hook_bundle *b, int *pidfd)
 		}
 	}
 	if (!descends) {
-		log_error("pid %d is not the container's init: it does not descend from the runtime "
-			  "that called the hook (pid %d)", (int)pid, (int)runtime);
+		log_error(
+		    "pid %d is not the container's init: it does not descend from the runtime "
+		    "that called the hook (pid %d)",
+		    (int)pid, (int)runtime);
 		return -ESRCH;
 	}
 	/* Everything above read /proc/<pid>: still the process the pidfd holds? */
@@ -376,9 +382,9 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } hook_ctls[] = {
-	{CG_V1_MEMORY, CG_CTL_MEMORY, "memory"},
-	{CG_V1_CPU, CG_CTL_CPU, "cpu"},
-	{CG_V1_PIDS, CG_CTL_PIDS, "pids"},
+    {CG_V1_MEMORY, CG_CTL_MEMORY, "memory"},
+    {CG_V1_CPU, CG_CTL_CPU, "cpu"},
+    {CG_V1_PIDS, CG_CTL_PIDS, "pids"},
 };
 
 /* mnt + (path relative to the mount's root). */

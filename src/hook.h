@@ -16,12 +16,12 @@
 #include "cgroup.h"
 
 /* The most state JSON berth reads, and how long it waits for it. */
-#define HOOK_STATE_MAX (1 << 20)
+#define HOOK_STATE_MAX	      (1 << 20)
 #define HOOK_STDIN_TIMEOUT_MS 5000
 /* The forked helper that joins the container's network namespace. */
 #define HOOK_HELPER_TIMEOUT_MS 5000
 /* Where errors are logged too (crun drops hook output by default). */
-#define HOOK_LOG_DIR "/run/berth"
+#define HOOK_LOG_DIR  "/run/berth"
 #define HOOK_LOG_FILE "/run/berth/hook.log"
 
 enum hook_stage {
@@ -42,27 +42,27 @@ bool hook_stage_needs_pid(enum hook_stage s);
 
 struct hook_state {
 	char *id;
-	char *status;       /* as sent: runtimes differ (creating, created, ...) */
-	char *bundle;       /* absolute */
-	pid_t pid;          /* 0 when absent (poststop) */
+	char *status;	     /* as sent: runtimes differ (creating, created, ...) */
+	char *bundle;	     /* absolute */
+	pid_t pid;	     /* 0 when absent (poststop) */
 	json_t *annotations; /* object (possibly empty), owned */
 };
 
 /* Parse the state JSON.  Required: ociVersion, id, status (strings), bundle
  * (an absolute path), and for stages that need one a pid (an integer above
  * 0).  Extra keys are ignored.  0, or -EINVAL with *err (allocated). */
-int hook_state_parse(const char *text, size_t len, enum hook_stage stage,
-		     struct hook_state *st, char **err);
+int hook_state_parse(const char *text, size_t len, enum hook_stage stage, struct hook_state *st,
+		     char **err);
 void hook_state_free(struct hook_state *st);
 
 /* What berth takes from <bundle>/config.json. */
 struct hook_bundle {
-	char *root;          /* root.path made absolute */
+	char *root;	     /* root.path made absolute */
 	json_t *annotations; /* object, owned */
-	uid_t uid;           /* process.user, or 0 */
+	uid_t uid;	     /* process.user, or 0 */
 	gid_t gid;
-	bool ns_new[3];      /* pid, network, mount: a new namespace (no path) */
-	char *ns_path[3];    /* ... or one joined by path */
+	bool ns_new[3];	  /* pid, network, mount: a new namespace (no path) */
+	char *ns_path[3]; /* ... or one joined by path */
 	bool ns_listed[3];
 };
 enum { HOOK_NS_PID, HOOK_NS_NET, HOOK_NS_MNT };

@@ -35,10 +35,10 @@ static json_t *mount_json(const char *dst, const char *type, const char *src,
 	return m;
 }
 
-#define MOUNT(a, dst, type, src, ...)                                                           \
-	do {                                                                                    \
-		static const char *const o_[] = {__VA_ARGS__};                                  \
-		json_array_append_new(a, mount_json(dst, type, src, o_, ARRAY_SIZE(o_)));       \
+#define MOUNT(a, dst, type, src, ...)                                                              \
+	do {                                                                                       \
+		static const char *const o_[] = {__VA_ARGS__};                                     \
+		json_array_append_new(a, mount_json(dst, type, src, o_, ARRAY_SIZE(o_)));          \
 	} while (0)
 
 static json_t *mounts_json(const struct ocispec_input *in)
@@ -48,8 +48,8 @@ static json_t *mounts_json(const struct ocispec_input *in)
 
 	MOUNT(a, "/proc", "proc", "proc", "nosuid", "noexec", "nodev");
 	MOUNT(a, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
-	MOUNT(a, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
-	      "ptmxmode=0666", "mode=0620");
+	MOUNT(a, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666",
+	      "mode=0620");
 	MOUNT(a, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777",
 	      "size=65536k");
 	MOUNT(a, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
@@ -64,8 +64,8 @@ static json_t *mounts_json(const struct ocispec_input *in)
 
 		if (op->kind != MP_BIND || op->src_base != MPB_STORAGE || op->dst_base != MPB_APP)
 			continue;
-		src = xasprintf("%s%s%s%s%s", p->storage_root, *op->src_dir ? "/" : "",
-				op->src_dir, *op->source ? "/" : "", op->source);
+		src = xasprintf("%s%s%s%s%s", p->storage_root, *op->src_dir ? "/" : "", op->src_dir,
+				*op->source ? "/" : "", op->source);
 		dst = xasprintf("%s%s%s", p->app_root, *op->target ? "/" : "", op->target);
 		MOUNT(a, dst, "bind", src, "rbind", "rw", "nosuid", "nodev");
 	}
@@ -75,14 +75,22 @@ static json_t *mounts_json(const struct ocispec_input *in)
 static const char *seccomp_arch_name(void)
 {
 	switch (seccomp_arch_native()) {
-	case SCMP_ARCH_X86_64: return "SCMP_ARCH_X86_64";
-	case SCMP_ARCH_AARCH64: return "SCMP_ARCH_AARCH64";
-	case SCMP_ARCH_X86: return "SCMP_ARCH_X86";
-	case SCMP_ARCH_ARM: return "SCMP_ARCH_ARM";
-	case SCMP_ARCH_PPC64LE: return "SCMP_ARCH_PPC64LE";
-	case SCMP_ARCH_S390X: return "SCMP_ARCH_S390X";
-	case SCMP_ARCH_RISCV64: return "SCMP_ARCH_RISCV64";
-	default: return NULL;
+	case SCMP_ARCH_X86_64:
+		return "SCMP_ARCH_X86_64";
+	case SCMP_ARCH_AARCH64:
+		return "SCMP_ARCH_AARCH64";
+	case SCMP_ARCH_X86:
+		return "SCMP_ARCH_X86";
+	case SCMP_ARCH_ARM:
+		return "SCMP_ARCH_ARM";
+	case SCMP_ARCH_PPC64LE:
+		return "SCMP_ARCH_PPC64LE";
+	case SCMP_ARCH_S390X:
+		return "SCMP_ARCH_S390X";
+	case SCMP_ARCH_RISCV64:
+		return "SCMP_ARCH_RISCV64";
+	default:
+		return NULL;
 	}
 }
 
@@ -136,18 +144,17 @@ static json_t *resources_json(const struct cgroup_limits *l)
 
 	if (l->memory_bytes)
 		/* swap is memory+swap in the spec: equal to the limit = no swap */
-		json_object_set_new(res, "memory", json_pack("{s:I, s:I}", "limit",
-							     (json_int_t)l->memory_bytes, "swap",
-							     (json_int_t)l->memory_bytes));
+		json_object_set_new(res, "memory",
+				    json_pack("{s:I, s:I}", "limit", (json_int_t)l->memory_bytes,
+					      "swap", (json_int_t)l->memory_bytes));
 	if (l->cpu_quota_us)
-		json_object_set_new(res, "cpu", json_pack("{s:I, s:I}", "quota",
-							  (json_int_t)l->cpu_quota_us, "period",
-							  (json_int_t)(l->cpu_period_us
-									       ? l->cpu_period_us
-									       : 100000)));
+		json_object_set_new(
+		    res, "cpu",
+		    json_pack("{s:I, s:I}", "quota", (json_int_t)l->cpu_quota_us, "period",
+			      (json_int_t)(l->cpu_period_us ? l->cpu_period_us : 100000)));
 	if (l->pids_max)
-		json_object_set_new(res, "pids", json_pack("{s:I}", "limit",
-							   (json_int_t)l->pids_max));
+		json_object_set_new(res, "pids",
+				    json_pack("{s:I}", "limit", (json_int_t)l->pids_max));
 	return res;
 }
 
@@ -174,22 +181,22 @@ static void ann_set(json_t *ann, const char *key, const char *v)
 char *ocispec_init_script(unsigned stop_timeout_s)
 {
 	return xasprintf(
-		"trap 'kill -TERM -1 2>/dev/null; (sleep %u; kill -KILL -1 2>/dev/null) &' TERM\n"
-		"for s in HUP USR1 USR2; do trap \"kill -s $s \\$child 2>/dev/null\" $s; done\n"
-		"/bin/sh -c \"$1\" &\n"
-		"child=$!\n"
-		"while :; do wait \"$child\"; rc=$?; kill -0 \"$child\" 2>/dev/null || break; done\n"
-		"exit $rc\n",
-		stop_timeout_s);
+	    "trap 'kill -TERM -1 2>/dev/null; (sleep %u; kill -KILL -1 2>/dev/null) &' TERM\n"
+	    "for s in HUP USR1 USR2; do trap \"kill -s $s \\$child 2>/dev/null\" $s; done\n"
+	    "/bin/sh -c \"$1\" &\n"
+	    "child=$!\n"
+	    "while :; do wait \"$child\"; rc=$?; kill -0 \"$child\" 2>/dev/null || break; done\n"
+	    "exit $rc\n",
+	    stop_timeout_s);
 }
 
 json_t *ocispec_build(const struct ocispec_input *in)
 {
 	_cleanup_free_ char *init = ocispec_init_script(in->stop_timeout_s);
 	static const char *const masked[] = {
-		"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-		"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-		"/proc/scsi"};
+	    "/proc/acpi",	   "/proc/asound",     "/proc/kcore",	    "/proc/keys",
+	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	    "/sys/firmware",	   "/proc/scsi"};
 	static const char *const ro[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
 					 "/proc/sysrq-trigger"};
 	static const char *const ns[] = {"pid", "network", "ipc", "uts", "mount", "cgroup"};
@@ -200,24 +207,23 @@ json_t *ocispec_build(const struct ocispec_input *in)
 	for (char *const *e = in->envp; e && *e; e++)
 		json_array_append_new(env, json_string(*e));
 	for (const char *const *s = (const char *const[]){"bounding", "effective", "inheritable",
-							   "permitted", "ambient", NULL};
+							  "permitted", "ambient", NULL};
 	     *s; s++)
 		json_object_set_new(caps, *s, json_array());
-	process = json_pack("{s:b, s:{s:I, s:I}, s:[s,s,s,s,s], s:o, s:s, s:o, s:[{s:s, s:I, s:I}, "
-			    "{s:s, s:I, s:I}], s:b}",
-			    "terminal", 0, "user", "uid", (json_int_t)in->uid, "gid",
-			    (json_int_t)in->gid, "args", "/bin/sh", "-c", init, "berth-init", in->script,
-			    "env", env,
-			    "cwd", in->w->app_dir, "capabilities", caps, "rlimits", "type",
-			    "RLIMIT_NOFILE", "hard", (json_int_t)1024, "soft", (json_int_t)1024,
-			    "type", "RLIMIT_CORE", "hard", (json_int_t)0, "soft", (json_int_t)0,
-			    "noNewPrivileges", 1);
+	process =
+	    json_pack("{s:b, s:{s:I, s:I}, s:[s,s,s,s,s], s:o, s:s, s:o, s:[{s:s, s:I, s:I}, "
+		      "{s:s, s:I, s:I}], s:b}",
+		      "terminal", 0, "user", "uid", (json_int_t)in->uid, "gid", (json_int_t)in->gid,
+		      "args", "/bin/sh", "-c", init, "berth-init", in->script, "env", env, "cwd",
+		      in->w->app_dir, "capabilities", caps, "rlimits", "type", "RLIMIT_NOFILE",
+		      "hard", (json_int_t)1024, "soft", (json_int_t)1024, "type", "RLIMIT_CORE",
+		      "hard", (json_int_t)0, "soft", (json_int_t)0, "noNewPrivileges", 1);
 	nss = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
 		json_array_append_new(nss, json_pack("{s:s}", "type", ns[i]));
 	lnx = json_pack("{s:o, s:o, s:o}", "namespaces", nss, "maskedPaths",
-			  strv_json(masked, ARRAY_SIZE(masked)), "readonlyPaths",
-			  strv_json(ro, ARRAY_SIZE(ro)));
+			strv_json(masked, ARRAY_SIZE(masked)), "readonlyPaths",
+			strv_json(ro, ARRAY_SIZE(ro)));
 	if (in->limits)
 		json_object_set_new(lnx, "resources", resources_json(in->limits));
 	if (in->filter && !in->filter->off)
@@ -229,10 +235,10 @@ json_t *ocispec_build(const struct ocispec_input *in)
 	ann_set(ann, OCISPEC_ANN_STORAGE_ROOT, in->storage_root);
 	snprintf(buf, sizeof(buf), "%us", in->stop_timeout_s);
 	ann_set(ann, OCISPEC_ANN_STOP_TIMEOUT, buf);
-	spec = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion",
-			 OCISPEC_VERSION, "process", process, "root", "path", in->rootfs,
-			 "readonly", 1, "hostname", in->w->name, "mounts", mounts_json(in),
-			 "annotations", ann, "linux", lnx);
+	spec =
+	    json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion", OCISPEC_VERSION,
+		      "process", process, "root", "path", in->rootfs, "readonly", 1, "hostname",
+		      in->w->name, "mounts", mounts_json(in), "annotations", ann, "linux", lnx);
 	if (in->hook_path)
 		json_object_set_new(spec, "hooks",
 				    json_pack("{s:[o], s:[o]}", "createRuntime",
@@ -258,9 +264,7 @@ static bool strarray(const json_t *a)
 
 	if (!json_is_array(a))
 		return false;
-	json_array_foreach (a, i, v)
-		if (!json_is_string(v))
-			return false;
+	json_array_foreach(a, i, v) if (!json_is_string(v)) return false;
 	return true;
 }
 
@@ -275,10 +279,10 @@ static bool uint_opt(const json_t *o, const char *k)
 	return !v || (json_is_integer(v) && json_integer_value(v) >= 0);
 }
 
-#define BAD(...)                                       \
-	do {                                           \
-		*err = xasprintf(__VA_ARGS__);         \
-		return -EINVAL;                        \
+#define BAD(...)                                                                                   \
+	do {                                                                                       \
+		*err = xasprintf(__VA_ARGS__);                                                     \
+		return -EINVAL;                                                                    \
 	} while (0)
 
 static int check_process(const json_t *p, char **err)
@@ -300,9 +304,8 @@ static int check_process(const json_t *p, char **err)
 	if ((v = json_object_get(p, "env"))) {
 		if (!strarray(v))
 			BAD("process.env: not an array of strings");
-		json_array_foreach (v, i, u)
-			if (!strchr(json_string_value(u), '='))
-				BAD("process.env[%zu]: no '='", i);
+		json_array_foreach(v, i, u) if (!strchr(json_string_value(u), '='))
+		    BAD("process.env[%zu]: no '='", i);
 	}
 	if ((v = json_object_get(p, "noNewPrivileges")) && !json_is_boolean(v))
 		BAD("process.noNewPrivileges: not a boolean");
@@ -310,9 +313,10 @@ static int check_process(const json_t *p, char **err)
 		BAD("process.terminal: not a boolean");
 	if ((caps = json_object_get(p, "capabilities"))) {
 		const char *k;
-		json_object_foreach ((json_t *)caps, k, v) {
+		json_object_foreach((json_t *)caps, k, v)
+		{
 			if (!in_set(k, (const char *const[]){"bounding", "effective", "inheritable",
-							    "permitted", "ambient", NULL}))
+							     "permitted", "ambient", NULL}))
 				BAD("process.capabilities.%s: unknown set", k);
 			if (!strarray(v))
 				BAD("process.capabilities.%s: not an array of strings", k);
@@ -321,9 +325,11 @@ static int check_process(const json_t *p, char **err)
 	if ((v = json_object_get(p, "rlimits"))) {
 		if (!json_is_array(v))
 			BAD("process.rlimits: not an array");
-		json_array_foreach (v, i, u) {
+		json_array_foreach(v, i, u)
+		{
 			const json_t *t = json_object_get(u, "type");
-			if (!json_is_string(t) || strncmp(json_string_value(t), "RLIMIT_", 7) != 0 ||
+			if (!json_is_string(t) ||
+			    strncmp(json_string_value(t), "RLIMIT_", 7) != 0 ||
 			    !json_is_integer(json_object_get(u, "hard")) ||
 			    !json_is_integer(json_object_get(u, "soft")))
 				BAD("process.rlimits[%zu]: needs type RLIMIT_*, hard and soft", i);
@@ -334,14 +340,15 @@ static int check_process(const json_t *p, char **err)
 
 static int check_linux(const json_t *l, char **err)
 {
-	static const char *const nstypes[] = {"pid", "network", "mount", "ipc", "uts", "user",
-					      "cgroup", "time", NULL};
-	static const char *const actions[] = {"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+	static const char *const nstypes[] = {"pid",  "network", "mount", "ipc", "uts",
+					      "user", "cgroup",	 "time",  NULL};
+	static const char *const actions[] = {"SCMP_ACT_KILL",	      "SCMP_ACT_KILL_PROCESS",
 					      "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
-					      "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW",
-					      "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", NULL};
-	static const char *const ops[] = {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",
-					  "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
+					      "SCMP_ACT_ERRNO",	      "SCMP_ACT_TRACE",
+					      "SCMP_ACT_ALLOW",	      "SCMP_ACT_LOG",
+					      "SCMP_ACT_NOTIFY",      NULL};
+	static const char *const ops[] = {"SCMP_CMP_NE",	"SCMP_CMP_LT", "SCMP_CMP_LE",
+					  "SCMP_CMP_EQ",	"SCMP_CMP_GE", "SCMP_CMP_GT",
 					  "SCMP_CMP_MASKED_EQ", NULL};
 	const json_t *v, *e, *r, *sc;
 	unsigned seen = 0;
@@ -352,7 +359,8 @@ static int check_linux(const json_t *l, char **err)
 	v = json_object_get(l, "namespaces");
 	if (v && !json_is_array(v))
 		BAD("linux.namespaces: not an array");
-	json_array_foreach (v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		const json_t *t = json_object_get(e, "type");
 		unsigned bit;
 		if (!json_is_string(t) || !in_set(json_string_value(t), nstypes))
@@ -368,8 +376,9 @@ static int check_linux(const json_t *l, char **err)
 	if ((r = json_object_get(l, "resources"))) {
 		const json_t *m = json_object_get(r, "memory"), *c = json_object_get(r, "cpu"),
 			     *p = json_object_get(r, "pids");
-		if (m && (!json_is_integer(json_object_get(m, "limit")) ||
-			  (json_object_get(m, "swap") && !json_is_integer(json_object_get(m, "swap")))))
+		if (m &&
+		    (!json_is_integer(json_object_get(m, "limit")) ||
+		     (json_object_get(m, "swap") && !json_is_integer(json_object_get(m, "swap")))))
 			BAD("linux.resources.memory: limit and swap must be integers");
 		if (c && (!uint_opt(c, "quota") || !uint_opt(c, "period")))
 			BAD("linux.resources.cpu: quota and period must be integers >= 0");
@@ -383,11 +392,12 @@ static int check_linux(const json_t *l, char **err)
 		if ((v = json_object_get(sc, "architectures"))) {
 			if (!strarray(v))
 				BAD("linux.seccomp.architectures: not an array of strings");
-			json_array_foreach (v, i, e)
-				if (strncmp(json_string_value(e), "SCMP_ARCH_", 10) != 0)
-					BAD("linux.seccomp.architectures[%zu]: not SCMP_ARCH_*", i);
+			json_array_foreach(
+			    v, i, e) if (strncmp(json_string_value(e), "SCMP_ARCH_", 10) != 0)
+			    BAD("linux.seccomp.architectures[%zu]: not SCMP_ARCH_*", i);
 		}
-		json_array_foreach (json_object_get(sc, "syscalls"), i, e) {
+		json_array_foreach(json_object_get(sc, "syscalls"), i, e)
+		{
 			const json_t *names = json_object_get(e, "names"),
 				     *act = json_object_get(e, "action"), *a;
 			if (!strarray(names) || json_array_size(names) == 0)
@@ -396,7 +406,8 @@ static int check_linux(const json_t *l, char **err)
 				BAD("linux.seccomp.syscalls[%zu].action: not a seccomp action", i);
 			if (!uint_opt(e, "errnoRet"))
 				BAD("linux.seccomp.syscalls[%zu].errnoRet: not an integer", i);
-			json_array_foreach (json_object_get(e, "args"), j, a) {
+			json_array_foreach(json_object_get(e, "args"), j, a)
+			{
 				const json_t *ix = json_object_get(a, "index"),
 					     *op = json_object_get(a, "op");
 				if (!json_is_integer(ix) || json_integer_value(ix) < 0 ||
@@ -404,8 +415,10 @@ static int check_linux(const json_t *l, char **err)
 				    !json_is_integer(json_object_get(a, "value")) ||
 				    !uint_opt(a, "valueTwo") || !json_is_string(op) ||
 				    !in_set(json_string_value(op), ops))
-					BAD("linux.seccomp.syscalls[%zu].args[%zu]: needs index 0-5, "
-					    "value and op", i, j);
+					BAD("linux.seccomp.syscalls[%zu].args[%zu]: needs index "
+					    "0-5, "
+					    "value and op",
+					    i, j);
 			}
 		}
 	}
@@ -414,8 +427,13 @@ static int check_linux(const json_t *l, char **err)
 
 int ocispec_check(const json_t *spec, char **err)
 {
-	static const char *const stages[] = {"prestart", "createRuntime", "createContainer",
-					     "startContainer", "poststart", "poststop", NULL};
+	static const char *const stages[] = {"prestart",
+					     "createRuntime",
+					     "createContainer",
+					     "startContainer",
+					     "poststart",
+					     "poststop",
+					     NULL};
 	const json_t *v, *e, *h;
 	const char *k;
 	size_t i;
@@ -439,29 +457,37 @@ int ocispec_check(const json_t *spec, char **err)
 	if ((v = json_object_get(spec, "mounts"))) {
 		if (!json_is_array(v))
 			BAD("mounts: not an array");
-		json_array_foreach (v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			if (!abspath(json_object_get(e, "destination")))
 				BAD("mounts[%zu].destination: not an absolute path", i);
-			if ((json_object_get(e, "type") && !json_is_string(json_object_get(e, "type"))) ||
+			if ((json_object_get(e, "type") &&
+			     !json_is_string(json_object_get(e, "type"))) ||
 			    (json_object_get(e, "source") &&
 			     !json_is_string(json_object_get(e, "source"))) ||
-			    (json_object_get(e, "options") && !strarray(json_object_get(e, "options"))))
+			    (json_object_get(e, "options") &&
+			     !strarray(json_object_get(e, "options"))))
 				BAD("mounts[%zu]: type, source and options must be strings", i);
 		}
 	}
 	if ((v = json_object_get(spec, "hooks"))) {
-		json_object_foreach ((json_t *)v, k, h) {
+		json_object_foreach((json_t *)v, k, h)
+		{
 			if (!in_set(k, stages))
 				BAD("hooks.%s: unknown stage", k);
 			if (!json_is_array(h))
 				BAD("hooks.%s: not an array", k);
-			json_array_foreach (h, i, e) {
+			json_array_foreach(h, i, e)
+			{
 				const json_t *t = json_object_get(e, "timeout");
 				if (!abspath(json_object_get(e, "path")))
 					BAD("hooks.%s[%zu].path: not an absolute path", k, i);
-				if ((json_object_get(e, "args") && !strarray(json_object_get(e, "args"))) ||
-				    (json_object_get(e, "env") && !strarray(json_object_get(e, "env"))))
-					BAD("hooks.%s[%zu]: args and env must be arrays of strings", k, i);
+				if ((json_object_get(e, "args") &&
+				     !strarray(json_object_get(e, "args"))) ||
+				    (json_object_get(e, "env") &&
+				     !strarray(json_object_get(e, "env"))))
+					BAD("hooks.%s[%zu]: args and env must be arrays of strings",
+					    k, i);
 				if (t && (!json_is_integer(t) || json_integer_value(t) < 1))
 					BAD("hooks.%s[%zu].timeout: not an integer >= 1", k, i);
 			}
@@ -470,9 +496,8 @@ int ocispec_check(const json_t *spec, char **err)
 	if ((v = json_object_get(spec, "annotations"))) {
 		if (!json_is_object(v))
 			BAD("annotations: not an object");
-		json_object_foreach ((json_t *)v, k, e)
-			if (!json_is_string(e))
-				BAD("annotations.%s: not a string", k);
+		json_object_foreach((json_t *)v, k, e) if (!json_is_string(e))
+		    BAD("annotations.%s: not a string", k);
 	}
 	if ((v = json_object_get(spec, "linux")) && (r = check_linux(v, err)) < 0)
 		return r;

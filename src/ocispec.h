@@ -22,24 +22,24 @@
 /* The hook's time limit in config.json and in hooks.d (seconds). */
 #define OCISPEC_HOOK_TIMEOUT 10
 /* Annotations naming the worker (read back by `berth hook`). */
-#define OCISPEC_ANN_WORKER "berth.worker"
-#define OCISPEC_ANN_APP_CONFIG "berth.app-config"
-#define OCISPEC_ANN_CONTEXT "berth.context"
-#define OCISPEC_ANN_STATE_DIR "berth.state-dir"
+#define OCISPEC_ANN_WORKER	 "berth.worker"
+#define OCISPEC_ANN_APP_CONFIG	 "berth.app-config"
+#define OCISPEC_ANN_CONTEXT	 "berth.context"
+#define OCISPEC_ANN_STATE_DIR	 "berth.state-dir"
 #define OCISPEC_ANN_STORAGE_ROOT "berth.storage-root"
 #define OCISPEC_ANN_STOP_TIMEOUT "berth.stop-timeout"
 
 struct ocispec_input {
 	const struct worker *w;
-	char *const *envp;                 /* the worker's environment */
-	const char *script;                /* the sh -c script (spawn_script) */
-	uid_t uid;                         /* the worker's user */
+	char *const *envp;  /* the worker's environment */
+	const char *script; /* the sh -c script (spawn_script) */
+	uid_t uid;	    /* the worker's user */
 	gid_t gid;
 	const struct cgroup_limits *limits; /* NULL: no linux.resources */
-	const struct filter_opts *filter;  /* NULL or ->off: no linux.seccomp */
-	const struct mountplan *plan;      /* storage binds (MP_BIND), or NULL */
-	const char *rootfs;                /* root.path */
-	const char *hook_path;             /* absolute berth binary, or NULL: no hooks */
+	const struct filter_opts *filter;   /* NULL or ->off: no linux.seccomp */
+	const struct mountplan *plan;	    /* storage binds (MP_BIND), or NULL */
+	const char *rootfs;		    /* root.path */
+	const char *hook_path;		    /* absolute berth binary, or NULL: no hooks */
 	/* Annotations (NULL: left out). */
 	const char *app_config;
 	const char *context_file;
