@@ -5,11 +5,16 @@
  * IPv4 and IPv6 need; forward dropped; output accepted.  Installed with
  * libnftables as one transaction, then listed as JSON and compared, rule
  * by rule, in a canonical form that does not depend on nft's spelling.
+ * libnftables is dlopen()ed on first use (in the forked rules helper), so
+ * berth itself does not map it and its dependencies while it supervises.
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <nftables/libnftables.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,22 +197,87 @@ static char *canon_chain(const json_t *c)
 			 json_string_value(json_object_get(c, "policy")));
 }
 
-static struct nft_ctx *nft_open(void)
-{
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+#define NFT_LIBRARY "libnftables.so.1"
 
-	if (!nft)
+/* The libnftables entry points this module uses, typed by the header. */
+struct nft_lib {
+	typeof(nft_ctx_new) *ctx_new;
+	typeof(nft_ctx_free) *ctx_free;
+	typeof(nft_ctx_buffer_output) *ctx_buffer_output;
+	typeof(nft_ctx_buffer_error) *ctx_buffer_error;
+	typeof(nft_ctx_get_output_buffer) *ctx_get_output_buffer;
+	typeof(nft_ctx_get_error_buffer) *ctx_get_error_buffer;
+	typeof(nft_ctx_output_set_flags) *ctx_output_set_flags;
+	typeof(nft_run_cmd_from_buffer) *run_cmd_from_buffer;
+};
+
+/* Load libnftables and resolve the table, once per process (the library
+ * stays loaded): the only file-static state here, private to the module. */
+static const struct nft_lib *nft_lib(void)
+{
+	static struct nft_lib lib;
+	static bool loaded;
+	static const struct {
+		const char *name;
+		size_t off;
+	} syms[] = {
+		{ "nft_ctx_new", offsetof(struct nft_lib, ctx_new) },
+		{ "nft_ctx_free", offsetof(struct nft_lib, ctx_free) },
+		{ "nft_ctx_buffer_output", offsetof(struct nft_lib, ctx_buffer_output) },
+		{ "nft_ctx_buffer_error", offsetof(struct nft_lib, ctx_buffer_error) },
+		{ "nft_ctx_get_output_buffer", offsetof(struct nft_lib, ctx_get_output_buffer) },
+		{ "nft_ctx_get_error_buffer", offsetof(struct nft_lib, ctx_get_error_buffer) },
+		{ "nft_ctx_output_set_flags", offsetof(struct nft_lib, ctx_output_set_flags) },
+		{ "nft_run_cmd_from_buffer", offsetof(struct nft_lib, run_cmd_from_buffer) },
+	};
+	void *h;
+
+	if (loaded)
+		return &lib;
+	h = dlopen(NFT_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		log_error("nftables: cannot load " NFT_LIBRARY ": %s (Debian package libnftables1)",
+			  dlerror());
 		return NULL;
-	if (nft_ctx_buffer_output(nft) < 0 || nft_ctx_buffer_error(nft) < 0) {
-		nft_ctx_free(nft);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(syms); i++) {
+		void *f = dlsym(h, syms[i].name);
+		if (!f) {
+			log_error("nftables: " NFT_LIBRARY " has no %s: %s", syms[i].name,
+				  dlerror());
+			dlclose(h);
+			return NULL;
+		}
+		memcpy((char *)&lib + syms[i].off, &f, sizeof(f));
+	}
+	loaded = true;
+	return &lib;
+}
+
+/* A context with buffered output and errors; NULL (logged) on failure. */
+static struct nft_ctx *nft_open(const struct nft_lib **lib)
+{
+	struct nft_ctx *nft;
+
+	*lib = nft_lib();
+	if (!*lib)
+		return NULL;
+	nft = (*lib)->ctx_new(NFT_CTX_DEFAULT);
+	if (!nft) {
+		log_error("nftables: nft_ctx_new failed");
+		return NULL;
+	}
+	if ((*lib)->ctx_buffer_output(nft) < 0 || (*lib)->ctx_buffer_error(nft) < 0) {
+		log_error("nftables: cannot buffer the output");
+		(*lib)->ctx_free(nft);
 		return NULL;
 	}
 	return nft;
 }
 
-static int nft_error(struct nft_ctx *nft, const char *what)
+static int nft_error(const struct nft_lib *lib, struct nft_ctx *nft, const char *what)
 {
-	const char *e = nft_ctx_get_error_buffer(nft);
+	const char *e = lib->ctx_get_error_buffer(nft);
 	size_t n = e ? strlen(e) : 0;
 
 	while (n && e[n - 1] == '\n')
@@ -224,39 +294,42 @@ static int nft_error(struct nft_ctx *nft, const char *what)
 
 int net_rules_install(void)
 {
-	struct nft_ctx *nft = nft_open();
+	const struct nft_lib *lib;
+	struct nft_ctx *nft = nft_open(&lib);
 	int r;
 
 	if (!nft)
-		return log_errno(-ENOMEM, "nft_ctx_new");
-	r = nft_run_cmd_from_buffer(nft, ruleset) == 0 ? 0 : nft_error(nft, "installing the ruleset");
-	nft_ctx_free(nft);
+		return -ELIBACC;
+	r = lib->run_cmd_from_buffer(nft, ruleset) == 0 ? 0
+							: nft_error(lib, nft, "installing the ruleset");
+	lib->ctx_free(nft);
 	return r < 0 ? r : net_rules_verify();
 }
 
 /* The table as JSON, or NULL with *err (-ENOENT: no such table). */
 static json_t *list_table(int *err)
 {
-	struct nft_ctx *nft = nft_open();
+	const struct nft_lib *lib;
+	struct nft_ctx *nft = nft_open(&lib);
 	json_t *root = NULL;
 	json_error_t je;
 
-	*err = -ENOMEM;
+	*err = -ELIBACC;
 	if (!nft)
 		return NULL;
-	nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
-	if (nft_run_cmd_from_buffer(nft, "list table inet " NET_TABLE) != 0) {
-		const char *e = nft_ctx_get_error_buffer(nft);
+	lib->ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
+	if (lib->run_cmd_from_buffer(nft, "list table inet " NET_TABLE) != 0) {
+		const char *e = lib->ctx_get_error_buffer(nft);
 		*err = e && strstr(e, "No such file or directory") ? -ENOENT : -EIO;
 		if (*err == -EIO)
-			nft_error(nft, "listing table inet " NET_TABLE);
+			nft_error(lib, nft, "listing table inet " NET_TABLE);
 	} else {
-		root = json_loads(nft_ctx_get_output_buffer(nft), 0, &je);
+		root = json_loads(lib->ctx_get_output_buffer(nft), 0, &je);
 		if (!root)
 			log_error("nftables: cannot parse the JSON listing: %s", je.text);
 		*err = root ? 0 : -EBADMSG;
 	}
-	nft_ctx_free(nft);
+	lib->ctx_free(nft);
 	return root;
 }
 
