@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -363,6 +364,11 @@ int cmd_hook(const struct cli_global *g, int argc, char **argv)
 				       "createContainer, startContainer, poststart, "
 				       "poststop, prestart)",
 				       argv[first]);
+	/* Non-dumpable from the start: createContainer runs inside the
+	 * container's namespaces, where its processes could otherwise ptrace
+	 * berth or open its /proc files (CVE-2016-9962). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return log_errno(-errno, "prctl(PR_SET_DUMPABLE)"), BERTH_EXIT_SETUP;
 	logfd = open_log();
 	r = hook_run(g, stage, &id);
 	if (logfd >= 0) {
