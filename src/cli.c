@@ -96,8 +96,13 @@ void cli_usage(FILE *out)
 	fprintf(out, "Usage: berth [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
 		     "Run one worker of a Platform.sh-style app in its own box.\n\n"
 		     "Commands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-22s %s\n", commands[i].synopsis, commands[i].summary);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strlen(commands[i].synopsis) > 22)
+			fprintf(out, "  %s\n  %-22s %s\n", commands[i].synopsis, "",
+				commands[i].summary);
+		else
+			fprintf(out, "  %-22s %s\n", commands[i].synopsis, commands[i].summary);
+	}
 	fprintf(out, "\n%s\n%s", global_help, exit_help);
 }
 
