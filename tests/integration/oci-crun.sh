@@ -94,7 +94,10 @@ cg_file() { # PID CONTROLLER FILE: the value in its v1 hierarchy, else v2
 		cat "/sys/fs/cgroup$(grep '^0::' "/proc/$1/cgroup" | cut -d: -f3)/$4"
 	fi
 }
-tables_before=$(nft list tables 2>/dev/null | grep -c berth)
+# nft through libnftables (tests/helpers/net-driver): no nft binary needed.
+NETD=${TOP_BUILDDIR:?run through make check}/tests/helpers/net-driver
+nftx() { "$NETD" --nft "$1" "$2"; }
+tables_before=$(nftx /proc/self/ns/net "list tables" 2>/dev/null | grep -c berth)
 
 # ---- berth spec + crun run ----
 cd "$BUNDLE" || exit 1
@@ -134,7 +137,7 @@ for round in 1 2; do
 		is "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)" 134217728 "memory limit of size S"
 		is "$(cg_file "$pid" pids pids.max pids.max)" 4096 "pids limit"
 		is "$(cg_file "$pid" cpu cpu.cfs_quota_us cpu.max | cut -d' ' -f1)" 40000 "CPU quota of size S"
-		check "ingress rules in the container's network namespace" sh -c "nsenter -t $pid -n nft list table inet berth | grep -q 'policy drop'"
+		check "ingress rules in the container's network namespace" sh -c "'$NETD' --nft /proc/$pid/ns/net 'list table inet berth' | grep -q 'policy drop'"
 		check "listen is refused" sh -c "sleep 0.3; grep -q '^LISTEN .*ermission denied\\|^LISTEN .*not permitted' '$OUT'"
 		check "first run finds no file in storage" grep -q '^PERSIST none' "$OUT"
 		check "the storage mount is writable" grep -q '^WRITE data yes' "$OUT"
@@ -204,7 +207,7 @@ if crunx run -d -b "$TMP/plain" berth-it-$$-plain >"$OUT" 2>"$BLOG" && wait_for 
 	pid=$(state_pid berth-it-$$-plain)
 	is "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)" 134217728 "hook: the memory limit written by the hook"
 	is "$(cg_file "$pid" pids pids.max pids.max)" 4096 "hook: the pids limit written by the hook"
-	check "hook: ingress rules in the container's namespace" sh -c "nsenter -t $pid -n nft list table inet berth | grep -q 'policy drop'"
+	check "hook: ingress rules in the container's namespace" sh -c "'$NETD' --nft /proc/$pid/ns/net 'list table inet berth' | grep -q 'policy drop'"
 	check "hook: createContainer binds the instance's storage" sh -c "nsenter -t $pid -m -r cat '$APP/data/persist' >/dev/null"
 	check "hook: the storage is nosuid,nodev in the container" sh -c "grep ' $APP/data ' /proc/$pid/mountinfo | grep -q 'nosuid,nodev'"
 	crunx kill berth-it-$$-plain KILL
@@ -231,15 +234,22 @@ unshare -p -f sleep 100 &
 foreign_launcher=$!
 STARTED_PIDS="$STARTED_PIDS $foreign_launcher"
 sleep 0.2
-foreign=$(pgrep -P "$foreign_launcher" | head -1)
+# PID 1 of the new pid namespace: the launcher's descendant whose NSpid ends in 1.
+foreign=
+for c in $(cat /proc/"$foreign_launcher"/task/*/children 2>/dev/null); do
+	for g in $c $(cat /proc/"$c"/task/*/children 2>/dev/null); do
+		grep -Eq '^NSpid:.*[[:space:]]1$' "/proc/$g/status" 2>/dev/null && foreign=$g
+	done
+done
+[ -n "$foreign" ] || diag "no PID 1 of a new pid namespace found under $foreign_launcher"
 hook_rejects "malformed JSON" "malformed" '{"ociVersion": "1.0.0", "id":'
 hook_rejects "a missing pid" "needs the container's pid" "$(st '')"
 hook_rejects "a pid of the wrong type" "pid is not an integer" "$(st ',"pid":"12"')"
 hook_rejects "a dead pid" "cannot open it" "$(st ",\"pid\":$dead")"
 hook_rejects "a host process" "not the container's init" "$(st ",\"pid\":$$")"
-hook_rejects "PID 1 of another pid namespace" "not the container's init" "$(st ",\"pid\":${foreign:-1}")"
+hook_rejects "PID 1 of another pid namespace" "shares berth's net namespace" "$(st ",\"pid\":${foreign:-1}")"
 kill "$foreign_launcher" 2>/dev/null
-is "$(nft list tables 2>/dev/null | grep -c berth)" "$tables_before" "no firewall table left in the host's namespace"
+is "$(nftx /proc/self/ns/net "list tables" 2>/dev/null | grep -c berth)" "$tables_before" "no firewall table left in the host's namespace"
 check "the rejections are logged for the operator" grep -q 'container=bad: failed' /run/berth/hook.log
 check "contrib/oci-hooks.d registers createRuntime and poststop for berth.worker" python3 -c '
 import json, re, sys
