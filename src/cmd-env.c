@@ -59,9 +59,9 @@ int cmd_env(const struct cli_global *g, int argc, char **argv)
 	struct worker w;
 	int c, r;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then forgets the global parse */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			if (env_parse_format(optarg, &fmt) < 0) {

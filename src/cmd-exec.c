@@ -90,7 +90,7 @@ static int exec_parse(int argc, char **argv, struct exec_cli *c)
 	uint64_t ms;
 	int opt;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then forgets the global parse */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:h", exec_options, NULL)) != -1) {
 		switch (opt) {

@@ -385,9 +385,9 @@ static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_
 	const char *e;
 	int c, r;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then forgets the global parse */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			cli_command_help(cli_find(argv[0]), stdout);

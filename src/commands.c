@@ -50,9 +50,9 @@ int commands_parse_plain(int argc, char **argv, int nargs, int *first)
 	const char *cmd = argv[0];
 	int c;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then forgets the global parse */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h')
 			return -2;
 		return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);

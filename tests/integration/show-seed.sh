@@ -14,7 +14,7 @@ n=0
 fail=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; fail=1; }
-echo "1..10"
+echo "1..11"
 
 for w in queue mail; do
 	# Both files in one directory: the app root (in the mount plan) is the same.
@@ -66,6 +66,9 @@ mem() { python3 -c "import json,sys; print(json.load(sys.stdin)['plan']['cgroup'
 	ok "AUTO: no memory limit; the context's auto_size L gives 256 MiB" || not_ok "context auto_size"
 [ "$(BERTH_AUTO_SIZE=S "$BERTH" -f "$tmp/app/auto.yaml" --context "$tmp/ctx.json" show w 2>/dev/null | mem)" = 134217728 ] &&
 	ok "BERTH_AUTO_SIZE wins over the context" || not_ok "BERTH_AUTO_SIZE"
+
+[ "$("$BERTH" -C "$ex" env mail --format=json | python3 -c 'import json,sys; print(json.load(sys.stdin)["TYPE"])')" = worker ] &&
+	ok "options may follow the worker name (env mail --format=json)" || not_ok "options after the worker name"
 
 "$BERTH" --bogus > /dev/null 2>&1
 [ $? -eq 2 ] && ok "unknown option: exit 2" || not_ok "unknown option"
