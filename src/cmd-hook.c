@@ -158,6 +158,30 @@ static char *read_config(const char *bundle)
 	return buf;
 }
 
+/* The worker the container runs and where its config lives, from the
+ * annotations (berth.worker, berth.app-config, ...) over the global
+ * options; logging set up for it.  -1 to go on, or an exit status. */
+static int hook_globals(const struct hook_state *st, const struct hook_bundle *b,
+			struct cli_global *g, const char **worker)
+{
+	const char *v;
+
+	*worker = hook_annotation(st, b, OCISPEC_ANN_WORKER);
+	if (!*worker) {
+		log_error("container %s: no %s annotation: which worker is it?", st->id,
+			  OCISPEC_ANN_WORKER);
+		return BERTH_EXIT_USAGE;
+	}
+	if ((v = hook_annotation(st, b, OCISPEC_ANN_APP_CONFIG)))
+		g->app_config = v;
+	if ((v = hook_annotation(st, b, OCISPEC_ANN_CONTEXT)))
+		g->context = v;
+	if ((v = hook_annotation(st, b, OCISPEC_ANN_STATE_DIR)))
+		g->state_dir = v;
+	log_setup(g->log_format, g->log_level, *worker);
+	return -1;
+}
+
 /* The instance's storage directories (no disk bound: the directories are
  * bound into the container by config.json, the image is not). */
 static int hook_storage(const struct cli_global *g, const struct worker *w,
@@ -196,23 +220,13 @@ static int create_runtime(const struct cli_global *g0, const struct hook_state *
 	struct sizelimit_overrides lo = {0};
 	struct cgroup_limits lim = {0};
 	_cleanup_close_ int pidfd = -1;
-	const char *worker = hook_annotation(st, b, OCISPEC_ANN_WORKER), *v;
+	const char *worker;
 	struct app app;
 	struct worker w;
 	int r;
 
-	if (!worker) {
-		log_error("container %s: no %s annotation: which worker is it?", st->id,
-			  OCISPEC_ANN_WORKER);
-		return BERTH_EXIT_USAGE;
-	}
-	if ((v = hook_annotation(st, b, OCISPEC_ANN_APP_CONFIG)))
-		g.app_config = v;
-	if ((v = hook_annotation(st, b, OCISPEC_ANN_CONTEXT)))
-		g.context = v;
-	if ((v = hook_annotation(st, b, OCISPEC_ANN_STATE_DIR)))
-		g.state_dir = v;
-	log_setup(g.log_format, g.log_level, worker);
+	if ((r = hook_globals(st, b, &g, &worker)) >= 0)
+		return r;
 	/* Verify the pid first: nothing is touched for a wrong one. */
 	if (hook_pid_verify(st->pid, b, &pidfd) < 0)
 		return BERTH_EXIT_SETUP;
@@ -238,7 +252,7 @@ static int create_container(const struct cli_global *g0, const struct hook_state
 			    const struct hook_bundle *b)
 {
 	struct cli_global g = *g0;
-	const char *worker = hook_annotation(st, b, OCISPEC_ANN_WORKER), *v;
+	const char *worker;
 	struct context_options co = {0};
 	struct context ctx = {0};
 	struct view_opts vo = {0};
@@ -248,18 +262,8 @@ static int create_container(const struct cli_global *g0, const struct hook_state
 	struct worker w;
 	int r;
 
-	if (!worker) {
-		log_error("container %s: no %s annotation: which worker is it?", st->id,
-			  OCISPEC_ANN_WORKER);
-		return BERTH_EXIT_USAGE;
-	}
-	if ((v = hook_annotation(st, b, OCISPEC_ANN_APP_CONFIG)))
-		g.app_config = v;
-	if ((v = hook_annotation(st, b, OCISPEC_ANN_CONTEXT)))
-		g.context = v;
-	if ((v = hook_annotation(st, b, OCISPEC_ANN_STATE_DIR)))
-		g.state_dir = v;
-	log_setup(g.log_format, g.log_level, worker);
+	if ((r = hook_globals(st, b, &g, &worker)) >= 0)
+		return r;
 	if ((r = hook_mntns_is_hosts()) != 0) {
 		if (r > 0)
 			log_error("createContainer runs in the host's mount namespace: no mounts");
