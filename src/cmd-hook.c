@@ -4,7 +4,8 @@
  * on stdin.  createRuntime gives the container the worker's box parts a
  * runtime leaves to hooks: limits in its cgroup, the ingress rules in its
  * network namespace (joined through a verified pidfd), the instance's
- * storage directories.  poststop and the other stages have nothing to undo.
+ * storage (disk bound) mounted in its root; createContainer checks the
+ * storage is there.  poststop and the other stages have nothing to undo.
  */
 #include "config.h"
 
@@ -182,18 +183,16 @@ static int hook_globals(const struct hook_state *st, const struct hook_bundle *b
 	return -1;
 }
 
-/* The instance's storage directories (no disk bound: the directories are
- * bound into the container by config.json, the image is not). */
-static int hook_storage(const struct cli_global *g, const struct worker *w,
-			const struct hook_state *st, const struct hook_bundle *b)
+/* The worker's mount plan for the container: its context, the storage
+ * root from the annotation.  0 or -errno (logged). */
+static int hook_plan(const struct cli_global *g, const struct worker *w,
+		     const struct hook_state *st, const struct hook_bundle *b,
+		     struct mountplan *plan)
 {
 	struct context_options co = {
 	    .file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
 	struct context ctx = {0};
 	struct view_opts vo = {0};
-	struct mountplan plan;
-	struct storage s;
-	struct storage_opts so = {.uid = b->uid, .gid = b->gid, .no_disk_bound = true};
 	int r;
 
 	if ((r = context_load(&co, &ctx)) < 0)
@@ -202,14 +201,43 @@ static int hook_storage(const struct cli_global *g, const struct worker *w,
 	vo.state_dir = g->state_dir;
 	vo.project = ctx.project;
 	vo.environment = ctx.environment;
-	r = view_plan(w, &vo, &plan);
-	if (r == 0) {
-		r = storage_open(&plan, &so, &s);
-		if (r == 0)
-			storage_close(&s);
-		mountplan_free(&plan);
-	}
+	r = view_plan(w, &vo, plan);
 	context_free(&ctx);
+	return r;
+}
+
+/* BERTH_REQUIRE_DISK_QUOTA=1 in the hook's environment or the annotation
+ * (berth spec --require-disk-quota): no disk bound is an error. */
+static bool hook_require_quota(const struct hook_state *st, const struct hook_bundle *b)
+{
+	const char *a = hook_annotation(st, b, OCISPEC_ANN_REQUIRE_QUOTA);
+	const char *e = getenv("BERTH_REQUIRE_DISK_QUOTA");
+
+	return (a && strcmp(a, "1") == 0) || (e && strcmp(e, "1") == 0);
+}
+
+/* The instance's storage as `berth run` has it: prepared by storage_open
+ * (directories, the disk image made or resized and attached to a loop
+ * device with autoclear) and mounted at the worker's mount paths in the
+ * container's root.  The loop device keeps the image's shared lock for as
+ * long as the container's namespace mounts it, then detaches. */
+static int hook_storage(const struct cli_global *g, const struct worker *w,
+			const struct hook_state *st, const struct hook_bundle *b, int pidfd)
+{
+	struct storage_opts so = {
+	    .uid = b->uid, .gid = b->gid, .require_quota = hook_require_quota(st, b)};
+	struct mountplan plan;
+	struct storage s;
+	int r;
+
+	if ((r = hook_plan(g, w, st, b, &plan)) < 0)
+		return r;
+	r = storage_open(&plan, &so, &s);
+	if (r == 0) {
+		r = hook_mount_storage(pidfd, b, &plan, &s);
+		storage_close(&s);
+	}
+	mountplan_free(&plan);
 	return r;
 }
 
@@ -235,7 +263,7 @@ static int create_runtime(const struct cli_global *g0, const struct hook_state *
 		return r;
 	sizelimit_for_worker(&w, &lo, &lim);
 	if (hook_apply_limits(st->pid, &lim) < 0 || hook_ingress(pidfd) < 0 ||
-	    hook_storage(&g, &w, st, b) < 0)
+	    hook_storage(&g, &w, st, b, pidfd) < 0)
 		r = BERTH_EXIT_SETUP;
 	else
 		log_info("container %s (pid %d): limits, ingress rules and storage in place",
@@ -246,16 +274,14 @@ static int create_runtime(const struct cli_global *g0, const struct hook_state *
 }
 
 /* createContainer, in the container's mount namespace before pivot_root:
- * the instance's storage bound at the worker's mount paths beneath the
- * container's root (for bundles whose config.json does not bind it). */
+ * every storage mount path is a mount (createRuntime mounted the storage,
+ * or config.json binds it).  Nothing is mounted here: this process is in
+ * the container's device cgroup, where the disk's loop device is denied. */
 static int create_container(const struct cli_global *g0, const struct hook_state *st,
 			    const struct hook_bundle *b)
 {
 	struct cli_global g = *g0;
 	const char *worker;
-	struct context_options co = {0};
-	struct context ctx = {0};
-	struct view_opts vo = {0};
 	struct mountplan plan;
 	_cleanup_close_ int rootfd = -1;
 	struct app app;
@@ -275,32 +301,13 @@ static int create_container(const struct cli_global *g0, const struct hook_state
 	r = commands_load_worker(&g, worker, &app, &w);
 	if (r)
 		return r;
-	co = (struct context_options){
-	    .file = g.context, .state_dir = g.state_dir, .app_dir = w.app_dir};
 	r = BERTH_EXIT_SETUP;
-	if (context_load(&co, &ctx) == 0) {
-		vo.storage_root = hook_annotation(st, b, OCISPEC_ANN_STORAGE_ROOT);
-		vo.state_dir = g.state_dir;
-		vo.project = ctx.project;
-		vo.environment = ctx.environment;
-		if (view_plan(&w, &vo, &plan) == 0) {
+	if (hook_plan(&g, &w, st, b, &plan) == 0) {
+		if (hook_check_storage(rootfd, &plan) == 0) {
+			log_info("container %s: the storage is mounted", st->id);
 			r = 0;
-			for (size_t i = 0; r == 0 && i < plan.n_ops; i++) {
-				const struct mountplan_op *op = &plan.ops[i];
-				_cleanup_free_ char *src = NULL, *rel = NULL;
-				if (op->kind != MP_BIND || op->src_base != MPB_STORAGE ||
-				    op->dst_base != MPB_APP)
-					continue;
-				src = xasprintf("%s/%s%s%s", plan.storage_root, op->src_dir,
-						*op->source ? "/" : "", op->source);
-				rel = xasprintf("%s%s%s", plan.app_root + 1, *op->target ? "/" : "",
-						op->target);
-				if (hook_bind(src, rootfd, rel) < 0)
-					r = BERTH_EXIT_SETUP;
-			}
-			mountplan_free(&plan);
 		}
-		context_free(&ctx);
+		mountplan_free(&plan);
 	}
 	worker_free(&w);
 	app_free(&app);

@@ -3,13 +3,15 @@
  * `berth spec WORKER`: write a complete OCI runtime config.json for the
  * worker (ocispec.c), built from the same parts as `berth run`: the
  * environment, the limits from size, the user, the storage plan and the
- * syscall filter, with createRuntime/poststop hooks calling `berth hook`.
+ * syscall filter, with createRuntime/poststop hooks calling `berth hook`
+ * (and createContainer when they mount the disk-bounded storage).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,16 +37,21 @@ const char cmd_spec_help_text[] =
     "  --rootfs PATH            root.path of the bundle (default: rootfs)\n"
     "  --hook PATH              the berth binary the runtime calls as a hook\n"
     "                           (default: this berth)\n"
-    "  --no-hooks               no createRuntime/poststop hooks (the instance's\n"
-    "                           storage directories must then exist)\n"
+    "  --no-hooks               no hooks: config.json binds the storage\n"
+    "                           directories (which must exist), without the\n"
+    "                           disk bound\n"
     "  --no-prepare             do not create the instance's storage directories\n"
     "                           (they must exist when the runtime starts)\n"
     "  --output FILE, -o FILE   write there instead of standard output\n"
     "  --storage-root DIR       where instance storage lives [BERTH_STORAGE_ROOT]\n"
+    "  --require-disk-quota     refuse when `disk` cannot be enforced\n"
+    "                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
     "  --user NAME|UID[:GID]    the worker's user (default: web, else nobody)\n"
     "  --pass-env NAME          also pass NAME from berth's environment\n"
     "  --seccomp=off            no linux.seccomp\n"
     "  --allow-local-listen     listen/accept allowed by the filter\n";
+
+#define NOHOOKS_REASON "--no-hooks: config.json binds plain directories"
 
 enum {
 	OPT_ROOTFS = 256,
@@ -55,7 +62,8 @@ enum {
 	OPT_PASS_ENV,
 	OPT_SECCOMP,
 	OPT_LISTEN,
-	OPT_NO_PREPARE
+	OPT_NO_PREPARE,
+	OPT_REQUIRE_QUOTA
 };
 
 static const struct option spec_options[] = {
@@ -69,13 +77,14 @@ static const struct option spec_options[] = {
     {"pass-env", required_argument, NULL, OPT_PASS_ENV},
     {"seccomp", required_argument, NULL, OPT_SECCOMP},
     {"allow-local-listen", no_argument, NULL, OPT_LISTEN},
+    {"require-disk-quota", no_argument, NULL, OPT_REQUIRE_QUOTA},
     {"help", no_argument, NULL, 'h'},
     {0},
 };
 
 struct spec_cli {
 	const char *rootfs, *hook, *output, *storage_root, *user;
-	bool no_hooks, no_prepare;
+	bool no_hooks, no_prepare, require_quota;
 	char **pass;
 	size_t npass;
 	struct filter_opts fo;
@@ -133,6 +142,9 @@ static int spec_parse(int argc, char **argv, struct spec_cli *sc, int *wi)
 		case OPT_LISTEN:
 			sc->fo.allow_local_listen = true;
 			break;
+		case OPT_REQUIRE_QUOTA:
+			sc->require_quota = true;
+			break;
 		}
 	}
 	if (optind + 1 != argc)
@@ -179,7 +191,7 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	char hook[PATH_MAX];
 	const char *msg = NULL;
 	_cleanup_free_ char *script = NULL, *err = NULL;
-	bool have_plan = false;
+	bool have_plan = false, by_hook;
 	int r = BERTH_EXIT_SETUP;
 
 	if (sc->user ? caps_user_parse(sc->user, &user, &msg) < 0 : caps_user_default(&user) < 0) {
@@ -200,15 +212,32 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	if (view_plan(w, &vo, &plan) < 0)
 		goto out;
 	have_plan = true;
-	/* The runtime stats bind sources before any hook runs: the instance's
-	 * directories are made here (no disk bound: config.json binds
-	 * directories, not the image). */
+	/* With a disk, createRuntime mounts the bounded storage (config.json
+	 * binds none of it); the image is made or resized here already, so the
+	 * hook has less to do.  Otherwise config.json binds the directories,
+	 * which the runtime stats before any hook runs: they are made here. */
+	by_hook = plan.has_disk && !sc->no_hooks;
 	if (!sc->no_prepare) {
-		struct storage_opts so = {.uid = user.uid, .gid = user.gid, .no_disk_bound = true};
+		struct storage_opts so = {.uid = user.uid,
+					  .gid = user.gid,
+					  .require_quota = sc->require_quota,
+					  .no_disk_bound = !by_hook,
+					  .no_bound_reason = NOHOOKS_REASON};
 		struct storage s;
 		if (storage_open(&plan, &so, &s) < 0)
 			goto out;
 		storage_close(&s);
+	} else if (plan.has_disk && sc->no_hooks) {
+		if (sc->require_quota) {
+			log_error("disk: cannot bound local storage to %" PRIu64
+				  " MB (%s) and --require-disk-quota is set",
+				  plan.disk_mb, NOHOOKS_REASON);
+			goto out;
+		}
+		log_msg(LOG_LVL_WARN, "disk-unbounded",
+			"disk: cannot bound local storage to %" PRIu64
+			" MB (%s); running without the bound",
+			plan.disk_mb, NOHOOKS_REASON);
 	}
 	if (!sc->no_hooks && !sc->hook) {
 		ssize_t n = readlink("/proc/self/exe", hook, sizeof(hook) - 1);
@@ -230,6 +259,8 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	    .limits = &limits,
 	    .filter = &sc->fo,
 	    .plan = &plan,
+	    .storage_by_hook = by_hook,
+	    .require_quota = sc->require_quota,
 	    .rootfs = sc->rootfs ? sc->rootfs : "rootfs",
 	    .hook_path = sc->no_hooks ? NULL : sc->hook,
 	    .app_config = app->file,
@@ -261,11 +292,14 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv)
 	json_t *spec = NULL;
 	struct app app;
 	struct worker w;
+	const char *e;
 	int wi = 0, r;
 
 	r = spec_parse(argc, argv, &sc, &wi);
 	if (r >= 0)
 		goto out;
+	if ((e = getenv("BERTH_REQUIRE_DISK_QUOTA")) && strcmp(e, "1") == 0)
+		sc.require_quota = true;
 	log_setup(g->log_format, g->log_level, argv[wi]);
 	r = commands_load_worker(g, argv[wi], &app, &w);
 	if (r)

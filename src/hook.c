@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -27,7 +26,6 @@
 #include "hook.h"
 #include "log.h"
 #include "net.h"
-#include "safepath.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -152,6 +150,15 @@ int hook_bundle_parse(const char *text, const char *bundle, struct hook_bundle *
 		BAD("%s/config.json: process.user is negative", bundle);
 	b->uid = (uid_t)json_integer_value(json_object_get(v, "uid"));
 	b->gid = (gid_t)json_integer_value(json_object_get(v, "gid"));
+	v = json_object_get(root, "mounts");
+	b->mounts = xmalloc((json_array_size(v) + 1) * sizeof(char *));
+	b->mounts[0] = NULL;
+	json_array_foreach(v, i, ns)
+	{
+		const char *d = json_string_value(json_object_get(ns, "destination"));
+		b->mounts[i] = xstrdup(d ? d : "");
+		b->mounts[i + 1] = NULL;
+	}
 	json_array_foreach(json_object_get(json_object_get(root, "linux"), "namespaces"), i, ns)
 	{
 		const char *t = json_string_value(json_object_get(ns, "type"));
@@ -174,8 +181,25 @@ fail:
 	return -EINVAL;
 }
 
+bool hook_bundle_mounts(const struct hook_bundle *b, const char *dest)
+{
+	size_t n = strlen(dest);
+
+	while (n > 1 && dest[n - 1] == '/')
+		n--;
+	for (char **m = b->mounts; m && *m; m++) {
+		size_t k = strlen(*m);
+		while (k > 1 && (*m)[k - 1] == '/')
+			k--;
+		if (k == n && strncmp(*m, dest, n) == 0)
+			return true;
+	}
+	return false;
+}
+
 void hook_bundle_free(struct hook_bundle *b)
 {
+	strv_free(b->mounts);
 	free(b->root);
 	json_decref(b->annotations);
 	for (int k = 0; k < 3; k++)
@@ -314,27 +338,28 @@ int hook_pid_verify(pid_t pid, const struct hook_bundle *b, int *pidfd)
 	return 0;
 }
 
-/* The helper's body: in the container's network namespace, or _exit(1). */
-static void ingress_child(int pidfd)
+/* The helper's body: in the container's network namespace; 0 or 1. */
+static int ingress_child(int pidfd, void *data)
 {
 	_cleanup_close_ int nsfd = -1;
 	int r;
 
+	(void)data;
 	if (setns(pidfd, CLONE_NEWNET) < 0) {
 		log_errno(-errno, "setns into the container's network namespace");
-		_exit(1);
+		return 1;
 	}
 	nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	r = nsfd < 0 ? -errno : net_netns_is_initial(nsfd);
 	if (r != 0) {
 		log_error("the container's network namespace is the host's (or unreadable): no "
 			  "rules installed there");
-		_exit(1);
+		return 1;
 	}
-	_exit(net_rules_install() < 0 || net_rules_verify() < 0 ? 1 : 0);
+	return net_rules_install() < 0 || net_rules_verify() < 0 ? 1 : 0;
 }
 
-int hook_ingress(int pidfd)
+int hook_helper(int pidfd, int (*fn)(int pidfd, void *data), void *data, const char *what)
 {
 	_cleanup_close_ int cfd = -1;
 	struct pollfd p;
@@ -349,7 +374,7 @@ int hook_ingress(int pidfd)
 	if (child < 0)
 		return log_errno(-errno, "fork");
 	if (child == 0)
-		ingress_child(pidfd);
+		_exit(fn(pidfd, data));
 	cfd = spawn_pidfd_open(child);
 	if (cfd < 0) {
 		kill(child, SIGKILL);
@@ -363,18 +388,22 @@ int hook_ingress(int pidfd)
 	if (r == 0) {
 		spawn_pidfd_send_signal(cfd, SIGKILL);
 		waitid(P_PIDFD, (id_t)cfd, &si, WEXITED);
-		log_error("the ingress helper took more than %d ms: killed",
+		log_error("the helper for %s took more than %d ms: killed", what,
 			  HOOK_HELPER_TIMEOUT_MS);
 		return -ETIMEDOUT;
 	}
 	if (waitid(P_PIDFD, (id_t)cfd, &si, WEXITED) < 0)
-		return log_errno(-errno, "wait for the ingress helper");
+		return log_errno(-errno, "wait for the helper for %s", what);
 	if (si.si_code != CLD_EXITED || si.si_status != 0) {
-		log_error("the ingress rules could not be installed in the container's network "
-			  "namespace");
+		log_error("%s: failed in the container's namespace", what);
 		return -EIO;
 	}
 	return 0;
+}
+
+int hook_ingress(int pidfd)
+{
+	return hook_helper(pidfd, ingress_child, NULL, "the ingress rules");
 }
 
 static const struct {
@@ -400,14 +429,12 @@ static char *hier_dir(const char *mnt, const char *root, const char *path)
 int hook_apply_limits(pid_t pid, const struct cgroup_limits *lim)
 {
 	struct cgroup_layout l = {0};
-	struct cgroup cg = {0};
+	struct cgroup cg;
 	_cleanup_free_ char *text = NULL;
 	char *path = NULL;
 	int r;
 
-	cg.v2_fd = cg.events_fd = cg.v2_parent_fd = -1;
-	for (int i = 0; i < CG_V1_COUNT; i++)
-		cg.v1_fd[i] = cg.v1_parent_fd[i] = -1;
+	cgroup_init(&cg, CGROUP_MODE_V2);
 	if ((r = read_proc(pid, "cgroup", &text)) < 0)
 		return log_errno(r, "pid %d: read /proc/%d/cgroup", (int)pid, (int)pid);
 	if ((r = cgroup_detect(&l)) < 0)
@@ -439,24 +466,6 @@ int hook_apply_limits(pid_t pid, const struct cgroup_limits *lim)
 	cgroup_release(&cg);
 	cgroup_layout_free(&l);
 	return r;
-}
-
-int hook_bind(const char *src, int rootfd, const char *rel)
-{
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
-	_cleanup_close_ int dst = -1, t = -1;
-
-	/* Beneath the container's root, without following its symlinks. */
-	dst = safepath_mkdir(rootfd, rel, 0755, (uid_t)-1, (gid_t)-1, 0, NULL);
-	if (dst < 0)
-		return log_errno(dst, "the mount point %s in the container's root", rel);
-	t = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-	if (t < 0)
-		return log_errno(-errno, "open_tree %s", src);
-	if (mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0 ||
-	    move_mount(t, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return log_errno(-errno, "bind %s onto %s in the container", src, rel);
-	return 0;
 }
 
 int hook_mntns_is_hosts(void)

@@ -14,6 +14,8 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "mountplan.h"
+#include "storage.h"
 
 /* The most state JSON berth reads, and how long it waits for it. */
 #define HOOK_STATE_MAX	      (1 << 20)
@@ -64,11 +66,16 @@ struct hook_bundle {
 	bool ns_new[3];	  /* pid, network, mount: a new namespace (no path) */
 	char *ns_path[3]; /* ... or one joined by path */
 	bool ns_listed[3];
+	char **mounts; /* the mounts' destinations, NULL-terminated */
 };
 enum { HOOK_NS_PID, HOOK_NS_NET, HOOK_NS_MNT };
 
 int hook_bundle_parse(const char *text, const char *bundle, struct hook_bundle *b, char **err);
 void hook_bundle_free(struct hook_bundle *b);
+
+/* Does config.json mount something at dest (an absolute path; trailing
+ * slashes ignored)? */
+bool hook_bundle_mounts(const struct hook_bundle *b, const char *dest);
 
 /* An annotation from the state (first) or the bundle, or NULL. */
 const char *hook_annotation(const struct hook_state *st, const struct hook_bundle *b,
@@ -89,6 +96,12 @@ int hook_parse_status(const char *text, pid_t *ppid, pid_t *nspid, int *levels);
  */
 int hook_pid_verify(pid_t pid, const struct hook_bundle *b, int *pidfd);
 
+/* Run fn(pidfd, data) in a forked, non-dumpable helper (which may join
+ * the namespaces of pidfd's process; berth stays where it is), killed past
+ * HOOK_HELPER_TIMEOUT_MS.  fn returns the helper's exit status and logs its
+ * own errors.  0 when it exited 0, else -errno (logged, naming what). */
+int hook_helper(int pidfd, int (*fn)(int pidfd, void *data), void *data, const char *what);
+
 /* Join the network namespace of pidfd's process from a forked helper
  * (berth stays where it is; the helper is non-dumpable before setns),
  * refuse the host's initial one, install and verify table inet berth.
@@ -99,10 +112,23 @@ int hook_ingress(int pidfd);
  * 0 or -errno (logged). */
 int hook_apply_limits(pid_t pid, const struct cgroup_limits *lim);
 
-/* createContainer: bind the host directory src (recursively, nosuid,
- * nodev) onto rel beneath rootfd (the container's root), made if missing,
- * never following a symlink of the container's tree.  0 or -errno. */
-int hook_bind(const char *src, int rootfd, const char *rel);
+/*
+ * createRuntime (hook-storage.c): the plan's storage binds mounted at the
+ * worker's mount paths beneath the container's root, in the mount
+ * namespace of pidfd's process: each source cloned detached here (local
+ * ones from the disk image when s->bounded, nosuid,nodev), then moved by a
+ * helper (hook_helper) onto its target, made if missing without following
+ * the container's symlinks, refused on a shared mount, checked by inode
+ * where it landed.  Binds onto a destination config.json mounts itself are
+ * left to the runtime, unless they would bypass the disk bound (refused).
+ * 0 or -errno (logged).
+ */
+int hook_mount_storage(int pidfd, const struct hook_bundle *b, const struct mountplan *p,
+		       const struct storage *s);
+
+/* createContainer: is every storage mount path of the plan a mount beneath
+ * rootfd (the container's root)?  0, or -errno (logged, naming it). */
+int hook_check_storage(int rootfd, const struct mountplan *p);
 
 /* 1 if berth runs in the mount namespace of the host's init (where
  * createContainer must not mount anything), 0 if not, -errno. */

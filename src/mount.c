@@ -185,9 +185,7 @@ static int same_inode(int a, int b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino ? 0 : -EXDEV;
 }
 
-/* Clone the tree at src (not its submounts), set the attributes, move it
- * onto dst. */
-static int bind_fd(int src, int dst, uint64_t set, uint64_t clr, bool recursive)
+int mount_clone(int src, uint64_t set, uint64_t clr, bool recursive)
 {
 	struct mount_attr attr = {.attr_set = set, .attr_clr = clr};
 	unsigned rec = recursive ? AT_RECURSIVE : 0;
@@ -195,9 +193,23 @@ static int bind_fd(int src, int dst, uint64_t set, uint64_t clr, bool recursive)
 
 	if (t < 0)
 		return -errno;
-	int r = 0;
-	if (((set | clr) && mount_setattr(t, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0) ||
-	    move_mount(t, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if ((set | clr) && mount_setattr(t, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0) {
+		int r = -errno;
+		close(t);
+		return r;
+	}
+	return t;
+}
+
+/* Clone the tree at src (its submounts when recursive), set the
+ * attributes, move it onto dst. */
+static int bind_fd(int src, int dst, uint64_t set, uint64_t clr, bool recursive)
+{
+	int t = mount_clone(src, set, clr, recursive), r = 0;
+
+	if (t < 0)
+		return t;
+	if (move_mount(t, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		r = -errno;
 	close(t);
 	return r;
@@ -239,21 +251,16 @@ static int do_disk(struct mount_ctx *m, int sroot, const struct mountplan_op *op
 	int tgt = safepath_open(sroot, op->target, O_PATH, m->safepath_flags | SAFEPATH_NO_XDEV);
 	if (tgt < 0)
 		return fail(m, tgt, "open the local storage directory", op->target);
-	int fs = fsopen("ext4", FSOPEN_CLOEXEC);
-	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "source", st->loop_dev, 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-	    (mfd = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)op->attr_set)) < 0) {
-		r = fail(m, -errno, "mount the disk image", st->loop_dev);
-	} else if (fstat(mfd, &sb) < 0 || sb.st_dev != st->loop_rdev) {
-		r = fail(m, -EXDEV, "the disk image is not on", st->loop_dev);
-	} else if (move_mount(mfd, "", tgt, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-		   0) {
+	mfd = storage_mount_image(st, (unsigned)op->attr_set);
+	if (mfd < 0)
+		r = fail(m, mfd,
+			 mfd == -EXDEV ? "the disk image is not on" : "mount the disk image",
+			 st->loop_dev);
+	else if (move_mount(mfd, "", tgt, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+		 0)
 		r = fail(m, -errno, "move the disk onto", op->target);
-	}
 	if (mfd >= 0)
 		close(mfd);
-	if (fs >= 0)
-		close(fs);
 	close(tgt);
 	if (r < 0)
 		return r;

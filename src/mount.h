@@ -13,6 +13,8 @@
 #ifndef BERTH_MOUNT_H
 #define BERTH_MOUNT_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "mountplan.h"
@@ -50,6 +52,11 @@ void mount_ctx_free(struct mount_ctx *m);
  * nothing it mounted outlives it).
  */
 int mount_apply(void *m);
+
+/* A detached clone of the tree at src (with its submounts when recursive),
+ * the MOUNT_ATTR_* set and clr applied: its fd, or -errno.  System calls
+ * only (berth hook moves such clones into a container). */
+int mount_clone(int src, uint64_t set, uint64_t clr, bool recursive);
 
 /* The step for spawn_opts.steps; its name is the shared error buffer, so
  * spawn's message names what failed. */

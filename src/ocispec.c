@@ -58,7 +58,7 @@ static json_t *mounts_json(const struct ocispec_input *in)
 	      "ro");
 	MOUNT(a, "/tmp", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=1777");
 	MOUNT(a, in->w->app_dir, "bind", in->w->app_dir, "rbind", "ro", "nosuid", "nodev");
-	for (size_t i = 0; p && i < p->n_ops; i++) {
+	for (size_t i = 0; p && !in->storage_by_hook && i < p->n_ops; i++) {
 		const struct mountplan_op *op = &p->ops[i];
 		_cleanup_free_ char *src = NULL, *dst = NULL;
 
@@ -235,15 +235,21 @@ json_t *ocispec_build(const struct ocispec_input *in)
 	ann_set(ann, OCISPEC_ANN_STORAGE_ROOT, in->storage_root);
 	snprintf(buf, sizeof(buf), "%us", in->stop_timeout_s);
 	ann_set(ann, OCISPEC_ANN_STOP_TIMEOUT, buf);
+	ann_set(ann, OCISPEC_ANN_REQUIRE_QUOTA, in->require_quota ? "1" : NULL);
 	spec =
 	    json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion", OCISPEC_VERSION,
 		      "process", process, "root", "path", in->rootfs, "readonly", 1, "hostname",
 		      in->w->name, "mounts", mounts_json(in), "annotations", ann, "linux", lnx);
-	if (in->hook_path)
-		json_object_set_new(spec, "hooks",
-				    json_pack("{s:[o], s:[o]}", "createRuntime",
-					      hook_json(in->hook_path, "createRuntime"), "poststop",
-					      hook_json(in->hook_path, "poststop")));
+	if (in->hook_path) {
+		json_t *hooks = json_pack("{s:[o], s:[o]}", "createRuntime",
+					  hook_json(in->hook_path, "createRuntime"), "poststop",
+					  hook_json(in->hook_path, "poststop"));
+		if (in->storage_by_hook)
+			json_object_set_new(
+			    hooks, "createContainer",
+			    json_pack("[o]", hook_json(in->hook_path, "createContainer")));
+		json_object_set_new(spec, "hooks", hooks);
+	}
 	return spec;
 }
 

@@ -11,6 +11,7 @@
 #define BERTH_OCISPEC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "app.h"
@@ -22,12 +23,13 @@
 /* The hook's time limit in config.json and in hooks.d (seconds). */
 #define OCISPEC_HOOK_TIMEOUT 10
 /* Annotations naming the worker (read back by `berth hook`). */
-#define OCISPEC_ANN_WORKER	 "berth.worker"
-#define OCISPEC_ANN_APP_CONFIG	 "berth.app-config"
-#define OCISPEC_ANN_CONTEXT	 "berth.context"
-#define OCISPEC_ANN_STATE_DIR	 "berth.state-dir"
-#define OCISPEC_ANN_STORAGE_ROOT "berth.storage-root"
-#define OCISPEC_ANN_STOP_TIMEOUT "berth.stop-timeout"
+#define OCISPEC_ANN_WORKER	  "berth.worker"
+#define OCISPEC_ANN_APP_CONFIG	  "berth.app-config"
+#define OCISPEC_ANN_CONTEXT	  "berth.context"
+#define OCISPEC_ANN_STATE_DIR	  "berth.state-dir"
+#define OCISPEC_ANN_STORAGE_ROOT  "berth.storage-root"
+#define OCISPEC_ANN_STOP_TIMEOUT  "berth.stop-timeout"
+#define OCISPEC_ANN_REQUIRE_QUOTA "berth.require-disk-quota" /* "1": no disk bound is an error */
 
 struct ocispec_input {
 	const struct worker *w;
@@ -38,6 +40,9 @@ struct ocispec_input {
 	const struct cgroup_limits *limits; /* NULL: no linux.resources */
 	const struct filter_opts *filter;   /* NULL or ->off: no linux.seccomp */
 	const struct mountplan *plan;	    /* storage binds (MP_BIND), or NULL */
+	bool storage_by_hook;		    /* the hooks mount the storage (the disk bound):
+					     * no storage binds, a createContainer hook */
+	bool require_quota;		    /* the berth.require-disk-quota annotation */
 	const char *rootfs;		    /* root.path */
 	const char *hook_path;		    /* absolute berth binary, or NULL: no hooks */
 	/* Annotations (NULL: left out). */

@@ -183,25 +183,32 @@ static int loop_attach(int imgfd, const char *label, struct storage *s)
 	return -EBUSY;
 }
 
+int storage_mount_image(const struct storage *s, unsigned attrs)
+{
+	struct stat st;
+	int fs = fsopen("ext4", FSOPEN_CLOEXEC), mfd = -1, r = 0;
+
+	if (fs < 0)
+		return -errno;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", s->loop_dev, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+	    (mfd = fsmount(fs, FSMOUNT_CLOEXEC, attrs)) < 0 || fstat(mfd, &st) < 0)
+		r = -errno;
+	else if (st.st_dev != s->loop_rdev)
+		r = -EXDEV;
+	close(fs);
+	if (r < 0 && mfd >= 0)
+		close(mfd);
+	return r < 0 ? r : mfd;
+}
+
 /* Mount the image detached (never attached to any tree: invisible on the
  * host), set the root's owner and create the local sources in it. */
 static int check_and_fill(const struct mountplan *p, struct storage *s)
 {
-	_cleanup_close_ int fsfd = fsopen("ext4", FSOPEN_CLOEXEC);
-	if (fsfd < 0)
-		return -errno;
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", s->loop_dev, 0) < 0 ||
-	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
-	_cleanup_close_ int mfd =
-	    fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	_cleanup_close_ int mfd = storage_mount_image(s, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (mfd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(mfd, &st) < 0)
-		return -errno;
-	if (st.st_dev != s->loop_rdev)
-		return -EXDEV;
+		return mfd;
 	if (s->uid != (uid_t)-1 && fchownat(mfd, "", s->uid, s->gid, AT_EMPTY_PATH) < 0)
 		return -errno;
 	for (size_t i = 0; i < p->n_ops; i++) {
@@ -228,7 +235,7 @@ static int open_disk(const struct mountplan *p, const struct storage_opts *o, st
 
 	*why = NULL;
 	if (o->no_disk_bound) {
-		*why = "disabled";
+		*why = o->no_bound_reason ? o->no_bound_reason : "disabled";
 		return 1;
 	}
 	if (access(o->mkfs ? o->mkfs : STORAGE_MKFS, X_OK) < 0) {
@@ -258,7 +265,8 @@ static int open_disk(const struct mountplan *p, const struct storage_opts *o, st
 	 * the berth run it joined): no mkfs, resize or second loop meanwhile. */
 	if (flock(img, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
-			log_error("the disk of %s is still in use (by a berth exec?)",
+			log_error("the disk of %s is still in use (by a berth exec, or a "
+				  "container of an OCI runtime?)",
 				  p->instance_dir);
 		return errno == EWOULDBLOCK ? -EBUSY : log_errno(-errno, "lock the disk image");
 	}

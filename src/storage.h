@@ -27,10 +27,11 @@
 struct storage_opts {
 	uid_t uid; /* owner of what the worker writes; (uid_t)-1: root */
 	gid_t gid;
-	bool require_quota; /* --require-disk-quota: no disk bound is an error */
-	bool no_disk_bound; /* tests: act as if no mechanism were available */
-	bool attach;	    /* berth exec: join the storage of a running berth */
-	const char *mkfs;   /* NULL: STORAGE_MKFS, and so on */
+	bool require_quota;	     /* --require-disk-quota: no disk bound is an error */
+	bool no_disk_bound;	     /* tests, --no-hooks: act as if no mechanism were available */
+	const char *no_bound_reason; /* with no_disk_bound: why, for the warning */
+	bool attach;		     /* berth exec: join the storage of a running berth */
+	const char *mkfs;	     /* NULL: STORAGE_MKFS, and so on */
 	const char *e2fsck;
 	const char *resize2fs;
 };
@@ -80,6 +81,12 @@ void storage_close(struct storage *s);
 /* Remove the tree `name` beneath dirfd without following links (unlinkat by
  * fd; very deep trees are flattened, not recursed into without bound). */
 int storage_remove_tree(int dirfd, const char *name);
+
+/* Mount the attached image detached (in no tree, invisible to everyone)
+ * with the MOUNT_ATTR_* attrs, checked to be on s's loop device.  The
+ * mount's fd, or -errno (not logged; -EXDEV: not on the loop device).
+ * System calls only. */
+int storage_mount_image(const struct storage *s, unsigned attrs);
 
 /* Image size in bytes for disk MB (10^6 bytes), rounded down to 4 KiB. */
 uint64_t storage_image_bytes(uint64_t disk_mb);

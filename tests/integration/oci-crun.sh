@@ -3,12 +3,15 @@
 # berth with a real OCI runtime (crun) and a busybox root filesystem:
 # `berth spec` + `crun run` gives the worker its box (user, no capabilities,
 # no_new_privs, seccomp, environment, limits in the container's cgroup,
-# storage bound and persistent, ingress rules in its network namespace,
-# listen refused), SIGTERM through `crun kill` stops it and a TERM-ignoring
-# worker is SIGKILLed at the 15-second deadline; a plain bundle with
-# `berth hook` in config.json gets the limits and rules (createRuntime) and
-# the storage (createContainer) from the hook; the
-# hook refuses bad state JSON with a clear error and leaves nothing behind.
+# storage persistent and bounded by `disk` (an ext4 image on a loop device,
+# ENOSPC past it, locked while mounted, nothing attached or mounted on the
+# host afterwards), ingress rules in its network namespace, listen refused),
+# SIGTERM through `crun kill` stops it and a TERM-ignoring worker is
+# SIGKILLed at the 15-second deadline; a plain bundle with `berth hook` in
+# config.json gets the limits, rules and bounded storage from the hook
+# (createRuntime; createContainer checks it is there), a config.json that
+# would bypass the bound is refused; the hook refuses bad state JSON with a
+# clear error and leaves nothing behind.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
 command -v crun >/dev/null || skip_all "crun is not installed (apt-get install crun)"
@@ -27,7 +30,7 @@ IDS=
 mkdir -p "$CRUNROOT" "$BUNDLE/rootfs/bin" "$BUNDLE/rootfs/proc" "$BUNDLE/rootfs/dev" \
 	"$BUNDLE/rootfs/sys" "$BUNDLE/rootfs/tmp" "$APP/data"
 cp "$BUSYBOX" "$BUNDLE/rootfs/bin/busybox"
-for c in sh env sort cat grep touch sleep echo nc date; do
+for c in sh env sort cat grep touch sleep echo nc date stat dd rm sed tr head; do
 	ln -sf busybox "$BUNDLE/rootfs/bin/$c"
 done
 
@@ -68,6 +71,10 @@ workers:
         env | sort | sed 's/^/ENV /'
         [ -f data/persist ] && echo PERSIST found || echo PERSIST none
         date > data/persist && echo WRITE data yes || echo WRITE data no
+        grep " $PWD/data " /proc/self/mountinfo | sed 's/^/MOUNT /'
+        stat -f -c 'STATFS %b %S' data
+        dd if=/dev/zero of=data/fill bs=1M count=80 2>&1 | grep -i 'space' | sed 's/^/FILL /'
+        rm -f data/fill
         touch ./app-file 2>/dev/null && echo WRITE app yes || echo WRITE app no
         nc -l -p 8080 2>&1 | head -1 | sed 's/^/LISTEN /' &
         trap 'echo GOT TERM; exit 0' TERM
@@ -98,6 +105,42 @@ cg_file() { # PID CONTROLLER FILE: the value in its v1 hierarchy, else v2
 NETD=${TOP_BUILDDIR:?run through make check}/tests/helpers/net-driver
 nftx() { "$NETD" --nft "$1" "$2"; }
 tables_before=$(nftx /proc/self/ns/net "list tables" 2>/dev/null | grep -c berth)
+# Loop devices backed by a file of this test, and this test's mounts in the
+# host's mount table (the containers' namespaces are gone: none may be left).
+our_loops() { grep -l "$TMP" /sys/block/loop*/loop/backing_file 2>/dev/null | wc -l; }
+our_mounts() { grep -c "$TMP" /proc/self/mountinfo; }
+nothing_left() { # DESC: within 5 s, no loop device and no mount of ours
+	_i=0
+	while { [ "$(our_loops)" != 0 ] || [ "$(our_mounts)" != 0 ]; } && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	is "$(our_loops) loop(s), $(our_mounts) mount(s)" "0 loop(s), 0 mount(s)" "$1"
+}
+# The worker's storage as it printed it: ext4 on a loop device, about `disk`
+# (64 MB) large, ENOSPC past it.
+check_bound() { # PREFIX OUTPUT
+	check "$1: the storage is ext4 on a loop device" grep -Eq '^MOUNT .* - ext4 /dev/loop[0-9]+ ' "$2"
+	_b=$(sed -n 's/^STATFS \([0-9]*\) \([0-9]*\)$/\1 \2/p' "$2" | awk '{print $1 * $2}')
+	if [ -n "$_b" ] && [ "$_b" -gt 50000000 ] && [ "$_b" -le 64000000 ]; then
+		ok "$1: its size is the disk's 64 MB ($_b bytes)"
+	else
+		not_ok "$1: its size is the disk's 64 MB (${_b:-?} bytes)"
+		diag "$(grep -E '^(MOUNT|STATFS)' "$2")"
+	fi
+	check "$1: writing 80 MB fails with ENOSPC" grep -q '^FILL .*No space left on device' "$2"
+}
+# While a container mounts the image, its shared lock is held (by the loop
+# device): berth exec of the instance is refused, nothing may mkfs or resize.
+check_locked() { # PREFIX
+	_img=$(find "$STORAGE" -path '*/test/disk.img' | head -1)
+	check "$1: the disk image is locked while the container runs" sh -c "[ -n '$_img' ] && ! flock -n -x '$_img' true"
+	if "$BERTH" -C "$APP" exec --storage-root "$STORAGE" test -- true >"$TMP/exec.out" 2>&1; then
+		not_ok "$1: berth exec of the instance is refused meanwhile"
+	else
+		check "$1: berth exec of the instance is refused meanwhile" grep -q 'still in use' "$TMP/exec.out"
+	fi
+}
 
 # ---- berth spec + crun run ----
 cd "$BUNDLE" || exit 1
@@ -113,6 +156,12 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["hooks"]["createRuntime"][0]["args"] == ["berth", "hook", "createRuntime"]
 assert d["root"]["readonly"] and d["process"]["noNewPrivileges"]' "$BUNDLE/config.json"
+check "with a disk, config.json binds no storage directory and registers createContainer" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert not [m for m in d["mounts"] if m["source"].startswith(sys.argv[2])], d["mounts"]
+assert d["hooks"]["createContainer"][0]["args"] == ["berth", "hook", "createContainer"]' \
+	"$BUNDLE/config.json" "$STORAGE"
 
 for round in 1 2; do
 	: >"$OUT"
@@ -141,6 +190,8 @@ for round in 1 2; do
 		check "listen is refused" sh -c "sleep 0.3; grep -q '^LISTEN .*ermission denied\\|^LISTEN .*not permitted' '$OUT'"
 		check "first run finds no file in storage" grep -q '^PERSIST none' "$OUT"
 		check "the storage mount is writable" grep -q '^WRITE data yes' "$OUT"
+		check_bound "spec" "$OUT"
+		check_locked "spec"
 	else
 		check "storage persists across containers" grep -q '^PERSIST found' "$OUT"
 	fi
@@ -155,6 +206,7 @@ for round in 1 2; do
 	fi
 	crunx delete -f "berth-it-$$-$round" 2>/dev/null
 done
+nothing_left "spec: once the containers are gone, no loop device or mount is left"
 # ---- the 15-second rule: a TERM-ignoring worker is gone at the deadline ----
 mkdir -p "$TMP/stubborn"
 "$BERTH" -q -C "$APP" spec stubborn --rootfs "$BUNDLE/rootfs" --storage-root "$STORAGE" \
@@ -189,12 +241,16 @@ d = json.load(open(sys.argv[1]))
 d.pop("linux", None)
 d["linux"] = {"namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")]}
 d["mounts"] = [m for m in d["mounts"] if m["type"] != "bind"]
-d["process"]["args"] = ["/bin/sh", "-c", "echo READY; exec sleep 1000"]
+d["process"]["args"] = ["/bin/sh", "-c",
+    "data=%s/data; grep \" $data \" /proc/self/mountinfo | sed 's/^/MOUNT /'; "
+    "stat -f -c 'STATFS %%b %%S' $data; "
+    "dd if=/dev/zero of=$data/fill bs=1M count=80 2>&1 | grep -i space | sed 's/^/FILL /'; "
+    "rm -f $data/fill; echo READY; exec sleep 1000" % sys.argv[4]]
 d["process"]["cwd"] = "/"
 d["annotations"] = {"berth.worker": "test", "berth.app-config": sys.argv[4] + "/.platform.app.yaml",
                     "berth.storage-root": sys.argv[5]}
 d["hooks"] = {s: [{"path": sys.argv[3], "args": ["berth", "hook", s], "timeout": 10}]
-              for s in ("createRuntime", "createContainer")}
+              for s in ("createRuntime", "createContainer", "poststop")}
 json.dump(d, open(sys.argv[2], "w"))
 PY
 mkdir -p "$TMP/plain"
@@ -208,14 +264,58 @@ if crunx run -d -b "$TMP/plain" berth-it-$$-plain >"$OUT" 2>"$BLOG" && wait_for 
 	is "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)" 134217728 "hook: the memory limit written by the hook"
 	is "$(cg_file "$pid" pids pids.max pids.max)" 4096 "hook: the pids limit written by the hook"
 	check "hook: ingress rules in the container's namespace" sh -c "'$NETD' --nft /proc/$pid/ns/net 'list table inet berth' | grep -q 'policy drop'"
-	check "hook: createContainer binds the instance's storage" sh -c "nsenter -t $pid -m -r cat '$APP/data/persist' >/dev/null"
+	check "hook: the instance's storage is mounted, with the spec's data" sh -c "nsenter -t $pid -m -r cat '$APP/data/persist' >/dev/null"
 	check "hook: the storage is nosuid,nodev in the container" sh -c "grep ' $APP/data ' /proc/$pid/mountinfo | grep -q 'nosuid,nodev'"
+	check_bound "hook" "$OUT"
+	check_locked "hook"
 	crunx kill berth-it-$$-plain KILL
 	crunx delete -f berth-it-$$-plain
 else
 	not_ok "hook: the plain bundle runs"
 	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
 fi
+nothing_left "hook: once the container is gone, no loop device or mount is left"
+
+# createContainer alone mounts nothing (it runs in the container's device
+# cgroup): it refuses a container whose storage is not mounted.
+python3 - "$TMP/plain/config.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["hooks"] = {"createContainer": d["hooks"]["createContainer"]}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+IDS="$IDS berth-it-$$-nohook"
+if crunx run -d -b "$TMP/plain" berth-it-$$-nohook >"$OUT" 2>"$BLOG"; then
+	not_ok "hook: createContainer refuses a container without its storage"
+else
+	# crun drops hook output: berth writes the reason to its log instead
+	check "hook: createContainer refuses a container without its storage" grep -q "nothing is mounted at $(echo "$APP" | cut -c2-)/data" /run/berth/hook.log
+fi
+crunx delete -f berth-it-$$-nohook >/dev/null 2>&1
+# A config.json that binds the storage directory itself would bypass the
+# bound: createRuntime refuses it.
+if "$BERTH" -C "$APP" spec test --rootfs "$BUNDLE/rootfs" --storage-root "$STORAGE" \
+	--no-hooks -o "$TMP/plain/config.json" 2>"$BLOG" &&
+	grep -q 'disk: cannot bound local storage to 64 MB (--no-hooks' "$BLOG"; then
+	ok "spec --no-hooks: plain binds, with a warning that the disk is not bounded"
+else
+	not_ok "spec --no-hooks: plain binds, with a warning that the disk is not bounded"
+	diag "$(cat "$BLOG")"
+fi
+python3 - "$TMP/plain/config.json" "$BERTH" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["hooks"] = {"createRuntime": [{"path": sys.argv[2], "args": ["berth", "hook", "createRuntime"]}]}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+IDS="$IDS berth-it-$$-bypass"
+if crunx run -d -b "$TMP/plain" berth-it-$$-bypass >"$OUT" 2>"$BLOG"; then
+	not_ok "hook: a config.json binding the storage itself is refused (it would bypass the bound)"
+else
+	check "hook: a config.json binding the storage itself is refused (it would bypass the bound)" grep -q "mounts $APP/data itself, which would bypass the disk bound" /run/berth/hook.log
+fi
+crunx delete -f berth-it-$$-bypass >/dev/null 2>&1
+nothing_left "hook: after the refusals, no loop device or mount is left"
 
 # ---- the hook refuses bad state JSON ----
 hook_rejects() { # DESC EXPECTED-MESSAGE STATE

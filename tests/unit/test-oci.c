@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include "hook.h"
 #include "ocispec.h"
@@ -148,6 +149,26 @@ START_TEST(bundle_config)
 }
 END_TEST
 
+START_TEST(bundle_mounts)
+{
+	struct hook_bundle b;
+	char *err = NULL;
+
+	ck_assert_int_eq(hook_bundle_parse("{\"root\":{\"path\":\"/r\"},\"mounts\":[{"
+					   "\"destination\":\"/app/data/\"},{\"type\":\"x\"}]}",
+					   "/b", &b, &err),
+			 0);
+	ck_assert(hook_bundle_mounts(&b, "/app/data"));
+	ck_assert(hook_bundle_mounts(&b, "/app/data//"));
+	ck_assert(!hook_bundle_mounts(&b, "/app"));
+	ck_assert(!hook_bundle_mounts(&b, "/app/dat"));
+	hook_bundle_free(&b);
+	ck_assert_int_eq(hook_bundle_parse("{\"root\":{\"path\":\"/r\"}}", "/b", &b, &err), 0);
+	ck_assert(!hook_bundle_mounts(&b, "/app/data"));
+	hook_bundle_free(&b);
+}
+END_TEST
+
 START_TEST(proc_status)
 {
 	pid_t ppid = 0, nspid = 0;
@@ -230,6 +251,64 @@ START_TEST(spec_valid)
 }
 END_TEST
 
+/* With a disk the hooks mount the storage: config.json binds none of it and
+ * registers createContainer; without, it binds the storage directory. */
+START_TEST(spec_storage_by_hook)
+{
+	struct worker w = {.name = S("queue"), .app_dir = S("/app")};
+	struct mountplan_op op = {.kind = MP_BIND,
+				  .msource = MOUNT_LOCAL,
+				  .src_base = MPB_STORAGE,
+				  .src_dir = S("p/e/app/queue/local"),
+				  .source = S("data"),
+				  .dst_base = MPB_APP,
+				  .target = S("data"),
+				  .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+	struct mountplan plan = {.app_root = S("/app"),
+				 .storage_root = S("/st"),
+				 .has_disk = true,
+				 .disk_mb = 64,
+				 .ops = &op,
+				 .n_ops = 1};
+	struct ocispec_input in = {.w = &w,
+				   .script = "exec sleep 1",
+				   .plan = &plan,
+				   .rootfs = "rootfs",
+				   .hook_path = "/usr/bin/berth",
+				   .stop_timeout_s = 15};
+	char *err = NULL;
+	json_t *spec, *m;
+	size_t i;
+	int binds;
+
+	for (int by_hook = 0; by_hook < 2; by_hook++) {
+		in.storage_by_hook = by_hook;
+		in.require_quota = by_hook;
+		spec = ocispec_build(&in);
+		ck_assert_int_eq(ocispec_check(spec, &err), 0);
+		binds = 0;
+		json_array_foreach(json_object_get(spec, "mounts"), i, m)
+		{
+			if (strcmp(json_string_value(json_object_get(m, "source")),
+				   "/st/p/e/app/queue/local/data") == 0) {
+				ck_assert_str_eq(
+				    json_string_value(json_object_get(m, "destination")),
+				    "/app/data");
+				binds++;
+			}
+		}
+		ck_assert_int_eq(binds, by_hook ? 0 : 1);
+		ck_assert_int_eq(json_array_size(json_object_get(json_object_get(spec, "hooks"),
+								 "createContainer")),
+				 by_hook ? 1 : 0);
+		ck_assert_int_eq(json_object_get(json_object_get(spec, "annotations"),
+						 OCISPEC_ANN_REQUIRE_QUOTA) != NULL,
+				 by_hook);
+		json_decref(spec);
+	}
+}
+END_TEST
+
 START_TEST(spec_checker_rejects)
 {
 	static const struct {
@@ -284,10 +363,12 @@ int main(void)
 	tcase_add_test(tc, state_bad);
 	tcase_add_test(tc, stages);
 	tcase_add_test(tc, bundle_config);
+	tcase_add_test(tc, bundle_mounts);
 	tcase_add_test(tc, proc_status);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("spec");
 	tcase_add_test(tc, spec_valid);
+	tcase_add_test(tc, spec_storage_by_hook);
 	tcase_add_test(tc, spec_checker_rejects);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
