@@ -84,6 +84,18 @@ int cgfs_read_fd(int fd, char **out)
 	return 0;
 }
 
+int cgfs_read_small(int fd, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	if ((size_t)n == size - 1)
+		return -EOVERFLOW;
+	buf[n] = '\0';
+	return 0;
+}
+
 int cgfs_read(int dirfd, const char *name, char **out)
 {
 	_cleanup_close_ int fd = cgfs_open(dirfd, name, O_RDONLY);

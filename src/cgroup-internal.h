@@ -25,6 +25,11 @@ int cgfs_write(int dirfd, const char *name, const char *s);
 int cgfs_read(int dirfd, const char *name, char **out);
 /* The whole content of an open cgroupfs file, read from offset 0. */
 int cgfs_read_fd(int fd, char **out);
+/* A small file that the kernel prints as one seq_file record
+ * (cgroup.events, memory.events, memory.oom_control) in one pread(2) from
+ * offset 0: a read returns such a record whole when it fits.  NUL-
+ * terminated in buf; -EOVERFLOW when it may not have fitted. */
+int cgfs_read_small(int fd, char *buf, size_t size);
 /* The whole of a (procfs) text file; logs on failure. */
 int cgfs_read_text(const char *path, char **out);
 /* From "key value\n" lines, the value of key: 0, -ENOENT or -EINVAL. */

@@ -161,10 +161,10 @@ int cgroup_procs(const struct cgroup *cg, struct cgroup_proc **procs, size_t *n)
 
 int cgroup_populated(const struct cgroup *cg)
 {
-	_cleanup_free_ char *text = NULL;
+	char buf[256];
 	struct pidv p = {0};
 	uint64_t v;
-	int r;
+	int fd, r;
 
 	if (cg->v2_fd < 0) {
 		r = list_pids(cg, &p);
@@ -172,11 +172,13 @@ int cgroup_populated(const struct cgroup *cg)
 		return r < 0 ? r : p.n > 0;
 	}
 	/* Reading through events_fd also re-arms its POLLPRI. */
-	r = cg->events_fd >= 0 ? cgfs_read_fd(cg->events_fd, &text)
-			       : cgfs_read(cg->v2_fd, "cgroup.events", &text);
+	fd = cg->events_fd >= 0 ? cg->events_fd : cgfs_open(cg->v2_fd, "cgroup.events", O_RDONLY);
+	r = fd < 0 ? fd : cgfs_read_small(fd, buf, sizeof(buf));
+	if (fd >= 0 && fd != cg->events_fd)
+		close(fd);
 	if (r < 0)
 		return log_errno(r, "read %s/cgroup.events", cg->v2_path);
-	r = cgfs_kv(text, "populated", &v);
+	r = cgfs_kv(buf, "populated", &v);
 	if (r < 0)
 		return log_errno(r, "%s/cgroup.events: no 'populated' line", cg->v2_path);
 	return v != 0;

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,17 +175,23 @@ int cgroup_apply_limits(const struct cgroup *cg, const struct cgroup_limits *lim
 	return r;
 }
 
-int cgroup_oom_kills(const struct cgroup *cg, uint64_t *count)
+int cgroup_oom_kills(struct cgroup *cg, uint64_t *count)
 {
-	_cleanup_free_ char *text = NULL;
 	const char *path = NULL, *why = NULL, *file;
 	int fd = ctl_dir(cg, CG_CTL_MEMORY, CG_V1_MEMORY, &path, &why);
+	char text[512];
 	int r;
 
 	if (fd < 0)
 		return -ENOENT;
 	file = cg->mode == CGROUP_MODE_V2 ? "memory.events" : "memory.oom_control";
-	r = cgfs_read(fd, file, &text);
+	/* Kept open: it is read after every exit of the worker. */
+	if (cg->oom_fd < 0 && (cg->oom_fd = cgfs_open(fd, file, O_RDONLY)) < 0) {
+		r = cg->oom_fd;
+		cg->oom_fd = -1;
+		return log_errno(r, "open %s/%s", path, file);
+	}
+	r = cgfs_read_small(cg->oom_fd, text, sizeof(text));
 	if (r < 0)
 		return log_errno(r, "read %s/%s", path, file);
 	r = cgfs_kv(text, "oom_kill", count);

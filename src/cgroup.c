@@ -81,11 +81,11 @@ static bool is_leaf(const char *rel)
 
 /* ---- creation ------------------------------------------------------------- */
 
-static void cg_init(struct cgroup *cg, enum cgroup_mode mode)
+void cgroup_init(struct cgroup *cg, enum cgroup_mode mode)
 {
 	memset(cg, 0, sizeof(*cg));
 	cg->mode = mode;
-	cg->v2_fd = cg->events_fd = cg->v2_parent_fd = -1;
+	cg->v2_fd = cg->events_fd = cg->oom_fd = cg->v2_parent_fd = -1;
 	for (int i = 0; i < CG_V1_COUNT; i++)
 		cg->v1_fd[i] = cg->v1_parent_fd[i] = -1;
 }
@@ -443,7 +443,7 @@ int cgroup_create_ex(const struct cgroup_layout *l, const char *parent, const ch
 {
 	int r;
 
-	cg_init(cg, l->mode);
+	cgroup_init(cg, l->mode);
 	if (!valid_name(name)) {
 		log_error("invalid cgroup name '%s'", name);
 		return -EINVAL;
@@ -571,6 +571,9 @@ int cgroup_destroy(struct cgroup *cg)
 	bool left_home = false;
 	int r = 0, q;
 
+	if (cg->oom_fd >= 0)
+		close(cg->oom_fd);
+	cg->oom_fd = -1;
 	if (cg->v2_fd >= 0) {
 		q = remove_tree(cg->v2_parent_fd, cg->name, cg->v2_path);
 		if (q == 0) {
@@ -604,7 +607,7 @@ int cgroup_destroy(struct cgroup *cg)
 
 void cgroup_release(struct cgroup *cg)
 {
-	int fds[] = {cg->v2_fd, cg->events_fd, cg->v2_parent_fd};
+	int fds[] = {cg->v2_fd, cg->events_fd, cg->oom_fd, cg->v2_parent_fd};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
@@ -618,5 +621,5 @@ void cgroup_release(struct cgroup *cg)
 	}
 	free(cg->v2_path);
 	free(cg->name);
-	cg_init(cg, cg->mode);
+	cgroup_init(cg, cg->mode);
 }

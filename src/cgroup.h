@@ -50,6 +50,7 @@ struct cgroup {
 	int v1_fd[CG_V1_COUNT];
 	char *v1_path[CG_V1_COUNT];
 	int events_fd;                 /* cgroup.events (poll POLLPRI) or -1 */
+	int oom_fd;                    /* the OOM kill counter's file, once read, or -1 */
 	/* Private to cgroup*.c (kept here so the struct can live on the stack). */
 	char *name;                    /* the instance directory's name */
 	int v2_parent_fd;              /* O_PATH dirfds of the parents, for rmdir */
@@ -138,6 +139,8 @@ int cgroup_kill_all_procs(const struct cgroup *cg, struct cgroup_proc **procs, s
 int cgroup_destroy(struct cgroup *cg);
 /* Close fds and free paths (does not remove anything). */
 void cgroup_release(struct cgroup *cg);
+/* An empty handle (every fd -1), for one that is filled in by hand. */
+void cgroup_init(struct cgroup *cg, enum cgroup_mode mode);
 
 /* Limits (issue 5).  A zero field is "not set" and left alone. */
 struct cgroup_limits {
@@ -157,6 +160,6 @@ struct cgroup_limits {
 int cgroup_apply_limits(const struct cgroup *cg, const struct cgroup_limits *lim);
 /* OOM kills so far (memory.events "oom_kill" on v2, memory.oom_control
  * "oom_kill" on v1).  -ENOENT when the memory controller is not in use. */
-int cgroup_oom_kills(const struct cgroup *cg, uint64_t *count);
+int cgroup_oom_kills(struct cgroup *cg, uint64_t *count);
 
 #endif

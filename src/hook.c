@@ -429,14 +429,12 @@ static char *hier_dir(const char *mnt, const char *root, const char *path)
 int hook_apply_limits(pid_t pid, const struct cgroup_limits *lim)
 {
 	struct cgroup_layout l = {0};
-	struct cgroup cg = {0};
+	struct cgroup cg;
 	_cleanup_free_ char *text = NULL;
 	char *path = NULL;
 	int r;
 
-	cg.v2_fd = cg.events_fd = cg.v2_parent_fd = -1;
-	for (int i = 0; i < CG_V1_COUNT; i++)
-		cg.v1_fd[i] = cg.v1_parent_fd[i] = -1;
+	cgroup_init(&cg, CGROUP_MODE_V2);
 	if ((r = read_proc(pid, "cgroup", &text)) < 0)
 		return log_errno(r, "pid %d: read /proc/%d/cgroup", (int)pid, (int)pid);
 	if ((r = cgroup_detect(&l)) < 0)
