@@ -152,7 +152,13 @@ static int clone_source(const struct mountplan_op *op, const struct storage *s, 
 	int fd;
 
 	if (!(op->msource == MOUNT_LOCAL && img >= 0)) {
-		base = safepath_open(s->root_fd, op->src_dir, O_PATH, 0);
+		/* The scratch directory: berth run makes a new one at each start,
+		 * a container takes it as it is (shared with the instance's other
+		 * containers, not emptied). */
+		if (op->msource == MOUNT_TMP)
+			base = safepath_mkdir(s->root_fd, op->src_dir, 01777, 0, 0, 0, NULL);
+		else
+			base = safepath_open(s->root_fd, op->src_dir, O_PATH, 0);
 		if (base < 0)
 			return log_errno(base, "mount '%s': the storage directory %s", op->target,
 					 op->src_dir);
