@@ -224,9 +224,20 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 					  .no_disk_bound = !by_hook,
 					  .no_bound_reason = NOHOOKS_REASON};
 		struct storage s;
+		int fd = 0;
 		if (storage_open(&plan, &so, &s) < 0)
 			goto out;
+		/* the bind sources, tmp ones included (berth run makes those at
+		 * each start) */
+		for (size_t i = 0; !by_hook && fd >= 0 && i < plan.n_ops; i++) {
+			const struct mountplan_op *op = &plan.ops[i];
+			if (op->kind == MP_BIND && op->src_base == MPB_STORAGE &&
+			    (fd = storage_source(&s, op, -1)) >= 0)
+				close(fd);
+		}
 		storage_close(&s);
+		if (fd < 0)
+			goto out;
 	} else if (plan.has_disk && sc->no_hooks) {
 		if (sc->require_quota) {
 			log_error("disk: cannot bound local storage to %" PRIu64

@@ -144,32 +144,14 @@ static int storage_child(int pidfd, void *data)
 	return 0;
 }
 
-/* A detached clone of op's source: from the image's root img when the op is
- * local and the bound is in force, else from the storage directories. */
+/* A detached clone of op's source (storage_source). */
 static int clone_source(const struct mountplan_op *op, const struct storage *s, int img)
 {
-	_cleanup_close_ int base = -1, src = -1;
+	_cleanup_close_ int src = storage_source(s, op, img);
 	int fd;
 
-	if (!(op->msource == MOUNT_LOCAL && img >= 0)) {
-		/* The scratch directory: berth run makes a new one at each start,
-		 * a container takes it as it is (shared with the instance's other
-		 * containers, not emptied). */
-		if (op->msource == MOUNT_TMP)
-			base = safepath_mkdir(s->root_fd, op->src_dir, 01777, 0, 0, 0, NULL);
-		else
-			base = safepath_open(s->root_fd, op->src_dir, O_PATH, 0);
-		if (base < 0)
-			return log_errno(base, "mount '%s': the storage directory %s", op->target,
-					 op->src_dir);
-	}
-	src = safepath_mkdir(base >= 0 ? base : img, op->source, 0755, s->uid, s->gid,
-			     SAFEPATH_NO_XDEV, NULL);
 	if (src < 0)
-		return log_errno(src,
-				 "mount '%s': its source '%s' (a symlink, FIFO or device is "
-				 "refused)",
-				 op->target, op->source);
+		return src;
 	fd = mount_clone(src, op->attr_set, op->attr_clr, false);
 	if (fd < 0)
 		return log_errno(fd, "mount '%s': clone its source '%s'", op->target, op->source);

@@ -517,6 +517,32 @@ fail:
 	return r;
 }
 
+int storage_source(const struct storage *s, const struct mountplan_op *op, int img)
+{
+	_cleanup_close_ int base = -1;
+	int fd;
+
+	if (!(op->msource == MOUNT_LOCAL && img >= 0)) {
+		/* The scratch directory: berth run makes a new one at each start;
+		 * OCI containers take it as it is (shared, not emptied). */
+		if (op->msource == MOUNT_TMP)
+			base = safepath_mkdir(s->root_fd, op->src_dir, 01777, 0, 0, 0, NULL);
+		else
+			base = safepath_open(s->root_fd, op->src_dir, O_PATH, 0);
+		if (base < 0)
+			return log_errno(base, "mount '%s': the storage directory %s", op->target,
+					 op->src_dir);
+	}
+	fd = safepath_mkdir(base >= 0 ? base : img, op->source, 0755, s->uid, s->gid,
+			    SAFEPATH_NO_XDEV, NULL);
+	if (fd < 0)
+		return log_errno(fd,
+				 "mount '%s': its source '%s' (a symlink, FIFO or device is "
+				 "refused)",
+				 op->target, op->source);
+	return fd;
+}
+
 void storage_close(struct storage *s)
 {
 	if (s->inst_fd >= 0 && !s->attached)

@@ -74,6 +74,13 @@ int storage_open(const struct mountplan *p, const struct storage_opts *o, struct
  * following links).  Safe to call between starts. */
 int storage_sweep(struct storage *s);
 
+/* For OCI containers: an fd (O_RDONLY) of the source of op, a bind from
+ * storage, made as the worker's if missing and never following a link:
+ * beneath img (the image's detached root) when op is local and img >= 0,
+ * else beneath the storage root (the scratch directory of tmp mounts made
+ * if missing).  -errno (logged) on failure. */
+int storage_source(const struct storage *s, const struct mountplan_op *op, int img);
+
 /* Sweep, release the loop device (autoclear detaches it once no worker
  * namespace mounts it any more), unlock, close. */
 void storage_close(struct storage *s);
