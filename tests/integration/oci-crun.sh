@@ -121,7 +121,8 @@ nothing_left() { # DESC: within 5 s, no loop device and no mount of ours
 # (64 MB) large, ENOSPC past it.
 check_bound() { # PREFIX OUTPUT
 	check "$1: the storage is ext4 on a loop device" grep -Eq '^MOUNT .* - ext4 /dev/loop[0-9]+ ' "$2"
-	_b=$(sed -n 's/^STATFS \([0-9]*\) \([0-9]*\)$/\1 \2/p' "$2" | awk '{print $1 * $2}')
+	_b=$(sed -n 's/^STATFS \([0-9][0-9]*\) \([0-9][0-9]*\)$/\1 * \2/p' "$2" | head -1)
+	[ -n "$_b" ] && _b=$(($_b))
 	if [ -n "$_b" ] && [ "$_b" -gt 50000000 ] && [ "$_b" -le 64000000 ]; then
 		ok "$1: its size is the disk's 64 MB ($_b bytes)"
 	else
