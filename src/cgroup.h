@@ -139,8 +139,13 @@ int cgroup_kill_all_procs(const struct cgroup *cg, struct cgroup_proc **procs, s
 int cgroup_destroy(struct cgroup *cg);
 /* Close fds and free paths (does not remove anything). */
 void cgroup_release(struct cgroup *cg);
-/* An empty handle (every fd -1), for one that is filled in by hand. */
+/* An empty handle (every fd -1). */
 void cgroup_init(struct cgroup *cg, enum cgroup_mode mode);
+/* The cgroup(s) that pid is in, in the hierarchies that carry berth's
+ * controllers (v2; else the v1 memory, cpu and pids hierarchies present),
+ * for cgroup_apply_limits(): not for listing or killing, and never for
+ * cgroup_destroy().  0 or -errno (logged); cg is released on failure. */
+int cgroup_open_pid(pid_t pid, struct cgroup *cg);
 
 /* Limits (issue 5).  A zero field is "not set" and left alone. */
 struct cgroup_limits {

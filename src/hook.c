@@ -406,65 +406,15 @@ int hook_ingress(int pidfd)
 	return hook_helper(pidfd, ingress_child, NULL, "the ingress rules");
 }
 
-static const struct {
-	enum cgroup_v1_ctl v1;
-	unsigned bit;
-	const char *name;
-} hook_ctls[] = {
-    {CG_V1_MEMORY, CG_CTL_MEMORY, "memory"},
-    {CG_V1_CPU, CG_CTL_CPU, "cpu"},
-    {CG_V1_PIDS, CG_CTL_PIDS, "pids"},
-};
-
-/* mnt + (path relative to the mount's root). */
-static char *hier_dir(const char *mnt, const char *root, const char *path)
-{
-	size_t rl = root ? strlen(root) : 0;
-
-	if (rl > 1 && strncmp(path, root, rl) == 0 && (path[rl] == '/' || !path[rl]))
-		path += rl;
-	return xasprintf("%s%s", mnt, strcmp(path, "/") == 0 ? "" : path);
-}
-
 int hook_apply_limits(pid_t pid, const struct cgroup_limits *lim)
 {
-	struct cgroup_layout l = {0};
 	struct cgroup cg;
-	_cleanup_free_ char *text = NULL;
-	char *path = NULL;
-	int r;
+	int r = cgroup_open_pid(pid, &cg);
 
-	cgroup_init(&cg, CGROUP_MODE_V2);
-	if ((r = read_proc(pid, "cgroup", &text)) < 0)
-		return log_errno(r, "pid %d: read /proc/%d/cgroup", (int)pid, (int)pid);
-	if ((r = cgroup_detect(&l)) < 0)
-		return log_errno(r, "detect the cgroup hierarchies");
-	cg.mode = l.mode == CGROUP_MODE_V2 ? CGROUP_MODE_V2 : CGROUP_MODE_V1;
-	if (cg.mode == CGROUP_MODE_V2) {
-		if (cgroup_parse_proc_cgroup(text, NULL, &path) == 0) {
-			cg.v2_path = hier_dir(l.unified_mnt, l.unified_root, path);
-			cg.v2_fd = open(cg.v2_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (cg.v2_fd >= 0)
-				cg.ctl_usable = CG_CTL_ALL;
-			free(path);
-		}
-	} else {
-		for (size_t i = 0; i < ARRAY_SIZE(hook_ctls); i++) {
-			int k = hook_ctls[i].v1;
-			if (!l.v1_mnt[k] ||
-			    cgroup_parse_proc_cgroup(text, hook_ctls[i].name, &path) < 0)
-				continue;
-			cg.v1_path[k] = hier_dir(l.v1_mnt[k], l.v1_root[k], path);
-			free(path);
-			cg.v1_fd[k] = open(cg.v1_path[k], O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (cg.v1_fd[k] >= 0)
-				cg.ctl_usable |= hook_ctls[i].bit;
-		}
-	}
-	cg.name = xasprintf("pid %d", (int)pid);
+	if (r < 0)
+		return r;
 	r = cgroup_apply_limits(&cg, lim);
 	cgroup_release(&cg);
-	cgroup_layout_free(&l);
 	return r;
 }
 
