@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,9 @@
 #include "hook.h"
 #include "log.h"
 #include "ocispec.h"
+#include "signals.h"
 #include "sizelimit.h"
+#include "stopguard.h"
 #include "storage.h"
 #include "util.h"
 #include "view.h"
@@ -241,6 +244,73 @@ static int hook_storage(const struct cli_global *g, const struct worker *w,
 	return r;
 }
 
+/* berth run's stop for a plain bundle: the stop guard (stopguard.h), set
+ * up by the annotations, unless berth.stop-guard is "off" (berth spec
+ * writes that: its PID 1 keeps the stop). */
+static int hook_stop_guard(const struct hook_state *st, const struct hook_bundle *b, int pidfd)
+{
+	struct stopguard_opts o = {.id = st->id,
+				   .pid = st->pid,
+				   .pidfd = pidfd,
+				   .watch = {SIGTERM, SIGINT},
+				   .n_watch = 2,
+				   .stop_signal = SIGTERM,
+				   .relay = true,
+				   .timeout_ms = 15000,
+				   .log_fd = -1};
+	const char *v;
+	pid_t guard;
+	int r;
+
+	v = hook_annotation(st, b, OCISPEC_ANN_STOP_GUARD);
+	if (v && strcmp(v, "off") == 0) {
+		log_info("container %s: %s is off: no stop guard", st->id, OCISPEC_ANN_STOP_GUARD);
+		return 0;
+	}
+	if (v && strcmp(v, "on") != 0) {
+		log_error("annotation %s: '%s' is neither on nor off", OCISPEC_ANN_STOP_GUARD, v);
+		return -EINVAL;
+	}
+	v = hook_annotation(st, b, OCISPEC_ANN_STOP_TIMEOUT);
+	if (v && parse_duration_ms(v, &o.timeout_ms) < 0) {
+		log_error("annotation %s: '%s' is not a duration (15s, 300ms, 2m)",
+			  OCISPEC_ANN_STOP_TIMEOUT, v);
+		return -EINVAL;
+	}
+	v = hook_annotation(st, b, OCISPEC_ANN_STOP_SIGNAL);
+	if (v && (signals_parse(v, &o.stop_signal) < 0 || o.stop_signal == SIGKILL ||
+		  o.stop_signal == SIGSTOP)) {
+		log_error("annotation %s: '%s' is not a signal a worker can handle",
+			  OCISPEC_ANN_STOP_SIGNAL, v);
+		return -EINVAL;
+	}
+	if (o.stop_signal != SIGTERM && o.stop_signal != SIGINT)
+		o.watch[o.n_watch++] = o.stop_signal; /* the engine's StopSignal, then */
+	v = hook_annotation(st, b, OCISPEC_ANN_KILL_MODE);
+	if (v && strcmp(v, "mixed") != 0 && strcmp(v, "process") != 0 &&
+	    strcmp(v, "control-group") != 0) {
+		log_error("annotation %s: '%s' (control-group, mixed or process)",
+			  OCISPEC_ANN_KILL_MODE, v);
+		return -EINVAL;
+	}
+	o.relay = !v || strcmp(v, "control-group") == 0;
+	if (!b->ns_new[HOOK_NS_PID]) {
+		log_error("container %s: no pid namespace of its own, so the stop guard cannot end "
+			  "its processes at the deadline (annotation %s=off leaves the stop to "
+			  "the engine)",
+			  st->id, OCISPEC_ANN_STOP_GUARD);
+		return -EINVAL;
+	}
+	o.log_fd = open(HOOK_LOG_FILE, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	r = stopguard_start(&o, &guard);
+	if (o.log_fd >= 0)
+		close(o.log_fd);
+	if (r == 0)
+		log_info("container %s: stop guard %d: SIGKILL %llu ms after a stop signal", st->id,
+			 (int)guard, (unsigned long long)o.timeout_ms);
+	return r;
+}
+
 static int create_runtime(const struct cli_global *g0, const struct hook_state *st,
 			  const struct hook_bundle *b)
 {
@@ -263,10 +333,10 @@ static int create_runtime(const struct cli_global *g0, const struct hook_state *
 		return r;
 	sizelimit_for_worker(&w, &lo, &lim);
 	if (hook_apply_limits(st->pid, &lim) < 0 || hook_ingress(pidfd) < 0 ||
-	    hook_storage(&g, &w, st, b, pidfd) < 0)
+	    hook_storage(&g, &w, st, b, pidfd) < 0 || hook_stop_guard(st, b, pidfd) < 0)
 		r = BERTH_EXIT_SETUP;
 	else
-		log_info("container %s (pid %d): limits, ingress rules and storage in place",
+		log_info("container %s (pid %d): limits, ingress rules, storage and stop in place",
 			 st->id, (int)st->pid);
 	worker_free(&w);
 	app_free(&app);

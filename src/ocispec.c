@@ -235,6 +235,8 @@ json_t *ocispec_build(const struct ocispec_input *in)
 	ann_set(ann, OCISPEC_ANN_STORAGE_ROOT, in->storage_root);
 	snprintf(buf, sizeof(buf), "%us", in->stop_timeout_s);
 	ann_set(ann, OCISPEC_ANN_STOP_TIMEOUT, buf);
+	/* The init script above keeps the stop: no guard from the hook. */
+	ann_set(ann, OCISPEC_ANN_STOP_GUARD, "off");
 	ann_set(ann, OCISPEC_ANN_REQUIRE_QUOTA, in->require_quota ? "1" : NULL);
 	spec =
 	    json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion", OCISPEC_VERSION,

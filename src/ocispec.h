@@ -30,6 +30,12 @@
 #define OCISPEC_ANN_STORAGE_ROOT  "berth.storage-root"
 #define OCISPEC_ANN_STOP_TIMEOUT  "berth.stop-timeout"
 #define OCISPEC_ANN_REQUIRE_QUOTA "berth.require-disk-quota" /* "1": no disk bound is an error */
+/* The stop guard of a plain bundle (berth hook createRuntime): "on"
+ * (default) or "off" (the engine's stop, or a PID 1 that keeps berth's),
+ * and the twins of berth run's --stop-signal and --kill-mode. */
+#define OCISPEC_ANN_STOP_GUARD	  "berth.stop-guard"
+#define OCISPEC_ANN_STOP_SIGNAL	  "berth.stop-signal"
+#define OCISPEC_ANN_KILL_MODE	  "berth.kill-mode"
 
 struct ocispec_input {
 	const struct worker *w;
