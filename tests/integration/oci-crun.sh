@@ -10,8 +10,10 @@
 # SIGKILLed at the 15-second deadline; a plain bundle with `berth hook` in
 # config.json gets the limits, rules and bounded storage from the hook
 # (createRuntime; createContainer checks it is there), a config.json that
-# would bypass the bound is refused; the hook refuses bad state JSON with a
-# clear error and leaves nothing behind.
+# would bypass the bound is refused, and the stop from the hook's stop
+# guard (SIGTERM relayed past an init that drops it, SIGKILL at 15 s, off
+# by annotation); the hook refuses bad state JSON with a clear error and
+# leaves nothing behind.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
 command -v crun >/dev/null || skip_all "crun is not installed (apt-get install crun)"
@@ -276,6 +278,101 @@ else
 	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
 fi
 nothing_left "hook: once the container is gone, no loop device or mount is left"
+
+# ---- the stop guard: a plain bundle gets berth run's stop ----
+guard_bundle() { # NAME ARGS-JSON ANNOTATIONS-JSON: $TMP/NAME from the plain bundle
+	mkdir -p "$TMP/$1"
+	ln -sfn "$BUNDLE/rootfs" "$TMP/$1/rootfs"
+	python3 - "$TMP/plain.json" "$TMP/$1/config.json" "$2" "$3" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["root"]["path"] = "rootfs"
+d["process"]["args"] = json.loads(sys.argv[3])
+d["annotations"].update(json.loads(sys.argv[4]))
+json.dump(d, open(sys.argv[2], "w"))
+PY
+}
+hook_log_has() { grep "container $1: " /run/berth/hook.log | grep -q "$2"; }
+guard_pid() { grep "container $1: stop guard (pid" /run/berth/hook.log | tail -1 |
+	sed 's/.*stop guard (pid \([0-9]*\)).*/\1/'; }
+# The init, PID 1 of its pid namespace, has no TERM handler: the kernel
+# drops the engine's SIGTERM.  Its child traps TERM; the guard relays it.
+guard_bundle grelay '["/bin/sh", "-c", "sh -c '\''trap \"echo CHILD TERM; exit 0\" TERM; echo READY; while :; do sleep 0.1; done'\'' & wait; echo INIT DONE"]' '{}'
+: >"$OUT"
+IDS="$IDS berth-it-$$-grelay"
+if crunx run -d -b "$TMP/grelay" berth-it-$$-grelay >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
+	pid=$(state_pid berth-it-$$-grelay)
+	gpid=$(guard_pid berth-it-$$-grelay)
+	check "guard: started for the plain bundle, outside the container" sh -c "[ -n '$gpid' ] && [ \"\$(readlink /proc/$gpid/ns/pid)\" = \"\$(readlink /proc/self/ns/pid)\" ]"
+	t0=$(now_ms)
+	crunx kill berth-it-$$-grelay TERM
+	i=0
+	while alive "$pid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	if ! alive "$pid" && grep -q '^CHILD TERM' "$OUT" && grep -q '^INIT DONE' "$OUT"; then
+		ok "guard: SIGTERM reaches the process behind the init, which ends ($(($(now_ms) - t0)) ms)"
+	else
+		not_ok "guard: SIGTERM reaches the process behind the init, which ends"
+		diag "$(cat "$OUT"; tail -5 /run/berth/hook.log)"
+	fi
+	check "guard: the stop is logged" hook_log_has berth-it-$$-grelay "stopped in"
+	i=0
+	while [ -n "$gpid" ] && alive "$gpid" && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+	check "guard: it ends with the container" sh -c "! [ -d /proc/$gpid ] || [ \"\$(awk '{print \$3}' /proc/$gpid/stat)\" = Z ]"
+	crunx delete -f berth-it-$$-grelay 2>/dev/null
+else
+	not_ok "guard: the relay bundle runs"
+	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
+fi
+# `exec sleep`: the init itself ignores SIGTERM; SIGKILL at 15 s.
+guard_bundle gstub '["/bin/sh", "-c", "echo READY; exec sleep 1000"]' '{}'
+: >"$OUT"
+IDS="$IDS berth-it-$$-gstub"
+if crunx run -d -b "$TMP/gstub" berth-it-$$-gstub >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
+	pid=$(state_pid berth-it-$$-gstub)
+	crunx kill berth-it-$$-gstub TERM
+	t0=$(now_ms)
+	sleep 1
+	check "guard: a TERM-ignoring init survives the stop signal" alive "$pid"
+	i=0
+	while alive "$pid" && [ $i -lt 250 ]; do sleep 0.1; i=$((i + 1)); done
+	ms=$(($(now_ms) - t0))
+	if ! alive "$pid" && [ "$ms" -ge 14500 ] && [ "$ms" -le 16000 ]; then
+		ok "guard: a TERM-ignoring plain bundle is gone at the 15 s deadline ($ms ms)"
+	else
+		not_ok "guard: a TERM-ignoring plain bundle is gone at the 15 s deadline ($ms ms)"
+	fi
+	check "guard: the kill at the deadline is logged" hook_log_has berth-it-$$-gstub "stop timeout (15000 ms) reached: killed 1 processes: $pid (sleep)"
+	crunx delete -f berth-it-$$-gstub 2>/dev/null
+else
+	not_ok "guard: the stubborn plain bundle runs"
+	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
+fi
+nothing_left "guard: once the containers are gone, no loop device or mount is left"
+# berth.stop-guard=off leaves the stop to the engine; a bad value is refused.
+guard_bundle goff '["/bin/sh", "-c", "echo READY; exec sleep 1000"]' '{"berth.stop-guard": "off"}'
+: >"$OUT"
+IDS="$IDS berth-it-$$-goff"
+if crunx run -d -b "$TMP/goff" berth-it-$$-goff >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
+	pid=$(state_pid berth-it-$$-goff)
+	check "guard: off is logged" hook_log_has berth-it-$$-goff "berth.stop-guard is off"
+	crunx kill berth-it-$$-goff TERM
+	sleep 1
+	check "guard: off, nothing acts on the stop signal" alive "$pid"
+	crunx kill berth-it-$$-goff KILL
+	crunx delete -f berth-it-$$-goff 2>/dev/null
+else
+	not_ok "guard: the bundle with the guard off runs"
+	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
+fi
+guard_bundle gbad '["/bin/sh", "-c", "echo READY; exec sleep 1000"]' '{"berth.stop-guard": "maybe"}'
+IDS="$IDS berth-it-$$-gbad"
+if crunx run -d -b "$TMP/gbad" berth-it-$$-gbad >"$OUT" 2>"$BLOG"; then
+	not_ok "guard: a bad berth.stop-guard is refused"
+else
+	check "guard: a bad berth.stop-guard is refused" grep -q "annotation berth.stop-guard: 'maybe' is neither on nor off" /run/berth/hook.log
+fi
+crunx delete -f berth-it-$$-gbad >/dev/null 2>&1
+nothing_left "guard: after the refusal, no loop device or mount is left"
 
 # createContainer alone mounts nothing (it runs in the container's device
 # cgroup): it refuses a container whose storage is not mounted.
