@@ -225,6 +225,48 @@ START_TEST(test_limits_v2)
 }
 END_TEST
 
+/* cgroup_open_pid(): another process's cgroup, as berth hook opens a
+ * container's, takes limits that land where that process is. */
+START_TEST(test_open_pid)
+{
+	_cleanup_free_ char *name = tname("open");
+	struct cgroup_layout l;
+	struct cgroup cg, other;
+	struct cgroup_limits lim = {.memory_bytes = 96u << 20, .pids_max = 48};
+	_cleanup_free_ char *m = NULL, *pm = NULL;
+	pid_t pid;
+
+	setup();
+	layout(&l, CGROUP_MODE_NONE);
+	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
+	pid = spawn(&cg, B_PAUSE);
+	ck_assert_int_eq(cgroup_open_pid(pid, &other), 0);
+	ck_assert_int_eq(cgroup_apply_limits(&other, &lim), 0);
+	if (l.mode == CGROUP_MODE_V2) {
+		ck_assert_str_eq(other.v2_path, cg.v2_path);
+		m = slurp_at(cg.v2_path, "memory.max");
+		pm = slurp_at(cg.v2_path, "pids.max");
+	} else {
+		ck_assert_int_eq(other.v2_fd, -1); /* never the cgroup2 of a hybrid host */
+		ck_assert_str_eq(other.v1_path[CG_V1_MEMORY], cg.v1_path[CG_V1_MEMORY]);
+		ck_assert_str_eq(other.v1_path[CG_V1_PIDS], cg.v1_path[CG_V1_PIDS]);
+		m = slurp_at(cg.v1_path[CG_V1_MEMORY], "memory.limit_in_bytes");
+		pm = slurp_at(cg.v1_path[CG_V1_PIDS], "pids.max");
+	}
+	ck_assert_str_eq(m, "100663296");
+	ck_assert_str_eq(pm, "48");
+	cgroup_release(&other);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert(reap_until_empty(&cg, 5000));
+	/* Gone: an error, and nothing left open. */
+	ck_assert_int_lt(cgroup_open_pid(pid, &other), 0);
+	ck_assert_int_eq(other.v2_fd, -1);
+	ck_assert_int_eq(cgroup_destroy(&cg), 0);
+	cgroup_release(&cg);
+	cgroup_layout_free(&l);
+}
+END_TEST
+
 int main(void)
 {
 	struct cgroup_layout l = {0};
@@ -238,6 +280,7 @@ int main(void)
 		tcase_add_test(tc, test_limits_missing);
 	if (l.mode == CGROUP_MODE_V2)
 		tcase_add_test(tc, test_limits_v2);
+	tcase_add_test(tc, test_open_pid);
 	suite_add_tcase(s, tc);
 	cgroup_layout_free(&l);
 	return cgtest_main(s);
