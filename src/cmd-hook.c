@@ -90,8 +90,9 @@ static int read_state(char **out, size_t *len)
 	return 0;
 }
 
-/* Errors also go to a log the operator can find; when stderr goes nowhere
- * (crun's default) the log becomes stderr.  Returns the log's fd or -1. */
+/* Every log line also goes to a log the operator can find; when stderr goes
+ * nowhere (crun's default) the log becomes stderr.  Returns the log's fd,
+ * or -1 when it is stderr or cannot be opened. */
 static int open_log(void)
 {
 	struct stat st, nul;
@@ -451,12 +452,13 @@ int cmd_hook(const struct cli_global *g, int argc, char **argv)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return log_errno(-errno, "prctl(PR_SET_DUMPABLE)"), BERTH_EXIT_SETUP;
 	logfd = open_log();
+	log_copy_to(logfd);
 	r = hook_run(g, stage, &id);
+	log_copy_to(-1);
 	if (logfd >= 0) {
 		log_timestamp(ts, sizeof(ts));
-		dprintf(logfd, "%s berth hook %s container=%s: %s (exit %d)%s\n", ts, argv[first],
-			id ? id : "?", r ? "failed" : "ok", r,
-			r ? "; the reason is in the runtime's hook output" : "");
+		dprintf(logfd, "%s berth hook %s container=%s: %s (exit %d)\n", ts, argv[first],
+			id ? id : "?", r ? "failed" : "ok", r);
 		close(logfd);
 	}
 	free((char *)id);

@@ -16,7 +16,8 @@ static struct {
 	enum log_format fmt;
 	enum log_level max;
 	char worker[64];
-} log_cfg = {LOG_FMT_TEXT, LOG_LVL_INFO, ""};
+	int copy_fd;
+} log_cfg = {LOG_FMT_TEXT, LOG_LVL_INFO, "", -1};
 
 static const char *const level_names[] = {
 	[LOG_LVL_ERROR] = "error",
@@ -30,6 +31,25 @@ void log_setup(enum log_format fmt, enum log_level max, const char *worker)
 	log_cfg.fmt = fmt;
 	log_cfg.max = max;
 	snprintf(log_cfg.worker, sizeof(log_cfg.worker), "%s", worker ? worker : "");
+}
+
+void log_copy_to(int fd)
+{
+	log_cfg.copy_fd = fd;
+}
+
+static void write_all(int fd, const char *line, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, line + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
 }
 
 int log_parse_format(const char *s, enum log_format *out)
@@ -83,15 +103,9 @@ static void log_emit(enum log_level lvl, const char *event, const char *msg)
 				 *lv ? ": " : "", msg);
 	}
 	/* One write(2) per line so concurrent writers never interleave. */
-	size_t len = strlen(line), off = 0;
-	while (off < len) {
-		ssize_t n = write(STDERR_FILENO, line + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	write_all(STDERR_FILENO, line, strlen(line));
+	if (log_cfg.copy_fd >= 0)
+		write_all(log_cfg.copy_fd, line, strlen(line));
 	free(line);
 }
 

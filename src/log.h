@@ -20,6 +20,9 @@ enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
 /* worker may be NULL; the string is copied. */
 void log_setup(enum log_format fmt, enum log_level max, const char *worker);
 int log_parse_format(const char *s, enum log_format *out);
+/* Every line also to fd (an append-only log file), or to nothing more
+ * with -1.  The fd stays the caller's. */
+void log_copy_to(int fd);
 
 /* event is a stable key for machine readers ("started", "exited", ...),
  * or NULL for plain messages. */

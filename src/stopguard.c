@@ -458,6 +458,7 @@ static _Noreturn void guard_main(const struct stopguard_opts *o, int report_fd)
 	    dup2(devnull, 1) < 0 || dup2(logfd, 3) < 0)
 		_exit(1);
 	close_except(go.pidfd, rfd);
+	log_copy_to(-1); /* the caller's copy of its log is closed now */
 	if (chdir("/") < 0)
 		_exit(1);
 	rep = (struct report){.status = 1, .pid = getpid()};
@@ -542,5 +543,6 @@ int stopguard_start(const struct stopguard_opts *o, pid_t *guard)
 	if (r < 0)
 		return log_errno(r, "container %s: no report from the stop guard within %d ms",
 				 o->id, STOPGUARD_START_TIMEOUT_MS);
-	return rep.status; /* the guard logged why, to the same log */
+	/* The guard wrote the details to the same stderr. */
+	return log_errno(rep.status, "container %s: the stop guard could not start", o->id);
 }
