@@ -11,7 +11,8 @@
  * pure v2, when controllers must be enabled in P's cgroup.subtree_control and
  * berth itself is in P (the "no internal processes" rule), berth moves itself
  * to the leaf P/<name>-supervisor; cgroup_destroy() moves it back and removes
- * that leaf when nothing else needs the controllers it enabled.  If other
+ * that leaf when nothing else needs the controllers it enabled.  berth's
+ * helpers (cgroup_set_companions(): pasta) move with it.  If other
  * processes share P, the controllers stay off (cgroup_apply_limits() then
  * names them): berth never moves processes that are not its own.
  *   pure v2  P/<name> on cgroup2, controllers memory/cpu/pids enabled in P.
@@ -55,6 +56,8 @@ static struct {
 	char *home_path;  /* P's absolute path */
 	char *name;       /* "<name>-supervisor" */
 	unsigned enabled; /* CG_CTL_* berth enabled in P's cgroup.subtree_control */
+	pid_t companion[CGROUP_MAX_COMPANIONS]; /* berth's helpers: they move with it */
+	size_t n_companions;
 } leaf;
 
 static void leaf_forget(void)
@@ -62,7 +65,15 @@ static void leaf_forget(void)
 	free(leaf.home);
 	free(leaf.home_path);
 	free(leaf.name);
-	memset(&leaf, 0, sizeof(leaf));
+	leaf.home = leaf.home_path = leaf.name = NULL;
+	leaf.enabled = 0;
+}
+
+void cgroup_set_companions(const pid_t *pids, size_t n)
+{
+	leaf.n_companions = n < CGROUP_MAX_COMPANIONS ? n : CGROUP_MAX_COMPANIONS;
+	for (size_t i = 0; i < leaf.n_companions; i++)
+		leaf.companion[i] = pids[i];
 }
 
 /* Is rel (relative to the cgroup2 mount) berth's own leaf? */
@@ -327,6 +338,12 @@ static int leave_supervisor(int pfd)
 					 leaf.home_path);
 		leaf.enabled = 0;
 	}
+	for (size_t i = 0; i < leaf.n_companions; i++) {
+		int q = move_pid(pfd, leaf.companion[i]);
+		if (q < 0 && q != -ESRCH) /* gone is fine */
+			return log_errno(q, "move berth's helper %d back to %s",
+					 (int)leaf.companion[i], leaf.home_path);
+	}
 	r = move_pid(pfd, getpid());
 	if (r < 0)
 		return log_errno(r, "move berth back from %s to %s", leaf.name, leaf.home_path);
@@ -354,7 +371,20 @@ static int enter_supervisor(struct cgroup *cg, int pfd, const char *ppath, const
 		unlinkat(pfd, sname, AT_REMOVEDIR);
 		return log_errno(r, "move berth into %s", spath);
 	}
-	log_debug("berth moved itself into %s", spath);
+	/* Its helpers (pasta) sit in P too: P is empty only without them. */
+	for (size_t i = 0; i < leaf.n_companions; i++) {
+		int q = move_pid(fd, leaf.companion[i]);
+		if (q < 0 && q != -ESRCH) {
+			for (size_t j = 0; j < i; j++)
+				move_pid(pfd, leaf.companion[j]);
+			move_pid(pfd, getpid());
+			unlinkat(pfd, sname, AT_REMOVEDIR);
+			return log_errno(q, "move berth's helper %d into %s",
+					 (int)leaf.companion[i], spath);
+		}
+	}
+	log_debug("berth moved itself%s into %s", leaf.n_companions ? " and its helpers" : "",
+		  spath);
 	leaf.home = xstrdup(home + strspn(home, "/"));
 	leaf.home_path = xstrdup(ppath);
 	leaf.name = TAKE_PTR(sname);

@@ -139,6 +139,12 @@ int cgroup_kill_all_procs(const struct cgroup *cg, struct cgroup_proc **procs, s
 int cgroup_destroy(struct cgroup *cg);
 /* Close fds and free paths (does not remove anything). */
 void cgroup_release(struct cgroup *cg);
+/* berth's own helper processes (pasta), which live in berth's cgroup: on
+ * pure v2 they move with berth into its supervisor leaf and back (see
+ * cgroup_create_ex), else P would still hold processes.  At most
+ * CGROUP_MAX_COMPANIONS; the last call wins. */
+#define CGROUP_MAX_COMPANIONS 4
+void cgroup_set_companions(const pid_t *pids, size_t n);
 /* An empty handle (every fd -1). */
 void cgroup_init(struct cgroup *cg, enum cgroup_mode mode);
 /* The cgroup(s) that pid is in, in the hierarchies that carry berth's

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "commands.h"
 #include "context.h"
 #include "exitcodes.h"
@@ -502,6 +503,10 @@ static int box_open(const struct cli_global *g, struct run_cli *rc, const struct
 	if (sandbox_prepare(&rc->so, getpid() == 1, &ms, 1, &b->sb) < 0)
 		return BERTH_EXIT_SETUP;
 	b->have_sb = true;
+	/* pasta runs in berth's cgroup: on pure v2 it must follow berth into
+	 * its supervisor leaf, or the controllers cannot be enabled. */
+	if (b->sb.net.pasta_pid > 0)
+		cgroup_set_companions(&b->sb.net.pasta_pid, 1);
 	rc->o.steps = b->sb.steps;
 	rc->o.n_steps = b->sb.n_steps;
 	return 0;

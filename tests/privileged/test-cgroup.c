@@ -563,6 +563,55 @@ START_TEST(test_supervisor_leaf)
 }
 END_TEST
 
+/*
+ * Pure v2: berth's helper (pasta) shares P with it; it moves with berth into
+ * the leaf and back, so the controllers can be enabled.  Without that, P
+ * would still hold a process and limits could not be had.
+ */
+START_TEST(test_supervisor_companion)
+{
+	_cleanup_free_ char *name = tname("comp");
+	_cleanup_free_ char *own = proc_cgroup(getpid(), NULL);
+	_cleanup_free_ char *leafsuffix = xasprintf("/%s-supervisor", name);
+	struct cgroup_layout l;
+	struct cgroup a;
+	pid_t helper;
+
+	setup();
+	layout(&l, CGROUP_MODE_NONE);
+	helper = fork();
+	ck_assert_int_ge(helper, 0);
+	if (helper == 0) {
+		for (;;)
+			pause();
+	}
+	_cleanup_free_ char *hbefore = proc_cgroup(helper, NULL);
+	ck_assert_str_eq(hbefore, own);
+	cgroup_set_companions(&helper, 1);
+	ck_assert_int_eq(cgroup_create(&l, NULL, name, &a), 0);
+	_cleanup_free_ char *now = proc_cgroup(getpid(), NULL);
+	_cleanup_free_ char *hnow = proc_cgroup(helper, NULL);
+	if (getenv("BERTH_VM") || a.ctl_usable == CG_CTL_ALL) {
+		ck_assert_msg(a.ctl_usable == CG_CTL_ALL, "controllers not enabled (%#x)",
+			      a.ctl_usable);
+		ck_assert_msg(ends_with(now, leafsuffix), "berth is in %s", now);
+		ck_assert_str_eq(hnow, now);
+	}
+	ck_assert_int_eq(cgroup_destroy(&a), 0);
+	free(now);
+	free(hnow);
+	now = proc_cgroup(getpid(), NULL);
+	hnow = proc_cgroup(helper, NULL);
+	ck_assert_str_eq(now, own);
+	ck_assert_str_eq(hnow, own);
+	cgroup_set_companions(NULL, 0);
+	kill(helper, SIGKILL);
+	waitpid(helper, NULL, 0);
+	cgroup_release(&a);
+	cgroup_layout_free(&l);
+}
+END_TEST
+
 int main(void)
 {
 	struct cgroup_layout l = {0};
@@ -592,8 +641,10 @@ int main(void)
 		tcase_add_test(v2, test_kill_tree_v2);
 		tcase_add_test(v2, test_clone_into_cgroup);
 		tcase_add_test(v2, test_parent_v2);
-		if (l.mode == CGROUP_MODE_V2)
+		if (l.mode == CGROUP_MODE_V2) {
 			tcase_add_test(v2, test_supervisor_leaf);
+			tcase_add_test(v2, test_supervisor_companion);
+		}
 		suite_add_tcase(s, v2);
 	}
 	cgroup_layout_free(&l);
