@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The driver of `berth run`: set up (signals, subreaper, app root, cgroup),
- * then one epoll loop that turns signals, the worker's exit, cgroup.events
+ * The driver of `berth run`: set up (run-setup.c: signals, subreaper, app
+ * root, cgroup), then one epoll loop that turns signals, the worker's exit, cgroup.events
  * and the machine's deadline into supervise_step() events and carries out
  * the actions.  It never sleeps; its one timer (an absolute timerfd) is
  * armed only while the machine has a deadline: idle means no wakeup.
@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -28,37 +26,12 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "proctree.h"
+#include "run-internal.h"
 #include "run-signal.h"
 #include "run.h"
 #include "signals.h"
 #include "util.h"
 
-enum { TAG_SIGNAL = 1, TAG_PIDFD, TAG_EVENTS, TAG_TIMER };
-
-#define LOG_MAX_PIDS 20
-
-struct run_ctx {
-	const struct run_opts *o;
-	struct supervise sup;
-	struct cgroup_layout layout;
-	struct cgroup cg;
-	bool have_cg;
-	bool cg_killed;        /* cgroup.kill was used on the instance */
-	uint64_t oom_kills;    /* the cgroup's OOM kill counter, last seen */
-	int sfd, epfd, cwd_fd;
-	int tfd;               /* timerfd at the machine's deadline */
-	uint64_t armed;        /* the deadline tfd is set to, or SUPERVISE_NO_DEADLINE */
-	pid_t main_pid;        /* 0 when no main process (reaped) */
-	int pidfd;
-	uint64_t main_started; /* ms */
-	uint64_t stop_started; /* ms, 0 when no stop was requested */
-	int stop_log_sig;      /* the "stopping" line is owed for this signal */
-	char *script;
-	sigset_t blocked, oldmask;
-	bool masked;           /* oldmask is to be restored */
-	bool done;
-	int exit_code;
-};
 
 void run_opts_init(struct run_opts *o)
 {
@@ -414,139 +387,6 @@ static void read_signals(struct run_ctx *c, int *sigs, size_t *n, size_t max)
 	}
 }
 
-/* "berth-WORKER-PID"; as PID 1, where every container's berth has the
- * same pid and may share a cgroup parent, "berth-WORKER-<random>". */
-static char *instance_name(const struct run_opts *o)
-{
-	const char *w = o->worker ? o->worker : "worker";
-	uint32_t rnd;
-
-	if (o->instance)
-		return xstrdup(o->instance);
-	if (getpid() != 1)
-		return xasprintf("berth-%s-%ld", w, (long)getpid());
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
-		rnd = (uint32_t)now_ms() ^ (uint32_t)getppid();
-	return xasprintf("berth-%s-%08x", w, rnd);
-}
-
-static int setup(struct run_ctx *c)
-{
-	const struct run_opts *o = c->o;
-	static const int sync_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
-	struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_SIGNAL};
-	const char *why;
-	int r;
-
-	if (supervise_policy_check(&o->policy, &why) < 0) {
-		log_error("%s", why);
-		return -EINVAL;
-	}
-	/* Started with 0, 1 or 2 closed: fill the gap with /dev/null, or the
-	 * signalfd would become the worker's stdin or stdout. */
-	for (int fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
-		    open("/dev/null", O_RDWR) < 0) /* lands on fd, kept open */
-			return log_errno(-errno, "open /dev/null");
-	/* Every catchable signal but the synchronous faults goes through
-	 * the signalfd; nothing is ever handled asynchronously. */
-	sigfillset(&c->blocked);
-	for (size_t i = 0; i < ARRAY_SIZE(sync_sigs); i++)
-		sigdelset(&c->blocked, sync_sigs[i]);
-	if (sigprocmask(SIG_BLOCK, &c->blocked, &c->oldmask) < 0)
-		return log_errno(-errno, "sigprocmask");
-	c->masked = true;
-	c->sfd = signalfd(-1, &c->blocked, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (c->sfd < 0)
-		return log_errno(-errno, "signalfd");
-
-	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		log_warn("cannot become a child subreaper (%s): orphans of the worker will not "
-			 "be reaped by berth", strerror(errno));
-
-	c->cwd_fd = open(o->app_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->cwd_fd < 0)
-		return log_errno(-errno, "cannot open the app root %s", o->app_dir);
-
-	c->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (c->epfd < 0)
-		return log_errno(-errno, "epoll_create1");
-	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->sfd, &ee) < 0)
-		return log_errno(-errno, "epoll_ctl");
-	/* An absolute CLOCK_MONOTONIC timer: no slack, where an epoll_wait
-	 * timeout gets 0.1 % of itself (15 ms at the 15 s stop timeout). */
-	c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (c->tfd < 0)
-		return log_errno(-errno, "timerfd_create");
-	ee.data.u32 = TAG_TIMER;
-	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->tfd, &ee) < 0)
-		return log_errno(-errno, "epoll_ctl(timerfd)");
-
-	if (!o->no_cgroup) {
-		_cleanup_free_ char *name = NULL;
-		r = cgroup_detect(&c->layout);
-		if (r < 0)
-			return r;
-		if (o->force_mode && cgroup_layout_force(&c->layout, o->mode) < 0) {
-			log_error("no %s cgroup layout here", cgroup_mode_to_string(o->mode));
-			return -ENOENT;
-		}
-		if (c->layout.mode == CGROUP_MODE_NONE) {
-			log_error("no usable cgroup hierarchy: berth cannot track and stop the "
-				  "worker's processes; use --no-cgroup to run without one");
-			return -ENOTSUP;
-		}
-		name = instance_name(o);
-		r = cgroup_create(&c->layout, o->cgroup_parent, name, &c->cg);
-		if (r < 0)
-			return r; /* logged, naming the path and --no-cgroup */
-		c->have_cg = true;
-		if (o->limits) {
-			/* Fail closed: a worker never runs without its limits. */
-			r = cgroup_apply_limits(&c->cg, o->limits);
-			if (r < 0)
-				return r; /* logged */
-		}
-		if (cgroup_oom_kills(&c->cg, &c->oom_kills) < 0)
-			c->oom_kills = 0;
-		if (c->cg.events_fd >= 0) {
-			struct epoll_event ce = {.events = EPOLLPRI, .data.u32 = TAG_EVENTS};
-			if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->cg.events_fd, &ce) < 0)
-				return log_errno(-errno, "epoll_ctl(cgroup.events)");
-		}
-		log_debug("cgroup %s (%s)", c->cg.v2_path ? c->cg.v2_path : "v1",
-			  cgroup_mode_to_string(c->cg.mode));
-	} else {
-		log_info("running without a cgroup (--no-cgroup): processes that leave the "
-			 "worker's process tree cannot be stopped");
-	}
-	c->script = spawn_script(o->start, o->policy.stop_signal);
-	return 0;
-}
-
-static void teardown(struct run_ctx *c)
-{
-	if (c->pidfd >= 0)
-		close(c->pidfd);
-	if (c->have_cg) {
-		/* Empty unless processes survived SIGKILL (logged). */
-		cgroup_destroy(&c->cg);
-		cgroup_release(&c->cg);
-	}
-	cgroup_layout_free(&c->layout); /* zeroed when never detected */
-	if (c->epfd >= 0)
-		close(c->epfd);
-	if (c->tfd >= 0)
-		close(c->tfd);
-	if (c->sfd >= 0)
-		close(c->sfd);
-	if (c->cwd_fd >= 0)
-		close(c->cwd_fd);
-	free(c->script);
-	if (c->masked)
-		sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
-}
-
 /* Set the timerfd to the machine's deadline, or disarm it when there is
  * none (no wakeup while idle).  A deadline already past fires at once. */
 static int arm_timer(struct run_ctx *c)
@@ -645,9 +485,9 @@ int run_worker(const struct run_opts *o)
 	int r;
 
 	supervise_init(&c.sup, &o->policy);
-	r = setup(&c);
+	r = run_setup(&c);
 	if (r < 0) {
-		teardown(&c);
+		run_teardown(&c);
 		return r == -EINVAL ? BERTH_EXIT_USAGE : BERTH_EXIT_SETUP;
 	}
 	r = loop(&c);
@@ -667,7 +507,7 @@ int run_worker(const struct run_opts *o)
 			(unsigned long long)(now_ms() - c.stop_started), c.exit_code);
 	else
 		log_msg(LOG_LVL_INFO, "stopped", "exiting with status %d", c.exit_code);
-	teardown(&c);
+	run_teardown(&c);
 	return c.exit_code;
 }
 

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to run.c and run-setup.c: the state of one `berth run`
+ * supervision, and its setup and teardown.
+ */
+#ifndef BERTH_RUN_INTERNAL_H
+#define BERTH_RUN_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "run.h"
+#include "supervise.h"
+
+enum { TAG_SIGNAL = 1, TAG_PIDFD, TAG_EVENTS, TAG_TIMER };
+
+#define LOG_MAX_PIDS 20
+
+struct run_ctx {
+	const struct run_opts *o;
+	struct supervise sup;
+	struct cgroup_layout layout;
+	struct cgroup cg;
+	bool have_cg;
+	bool cg_killed;        /* cgroup.kill was used on the instance */
+	uint64_t oom_kills;    /* the cgroup's OOM kill counter, last seen */
+	int sfd, epfd, cwd_fd;
+	int tfd;               /* timerfd at the machine's deadline */
+	uint64_t armed;        /* the deadline tfd is set to, or SUPERVISE_NO_DEADLINE */
+	pid_t main_pid;        /* 0 when no main process (reaped) */
+	int pidfd;
+	uint64_t main_started; /* ms */
+	uint64_t stop_started; /* ms, 0 when no stop was requested */
+	int stop_log_sig;      /* the "stopping" line is owed for this signal */
+	char *script;
+	sigset_t blocked, oldmask;
+	bool masked;           /* oldmask is to be restored */
+	bool done;
+	int exit_code;
+};
+
+/* Signals through a signalfd, child subreaper, the app root, epoll with a
+ * timerfd, the instance cgroup with its limits, the start script.  0 or
+ * -errno (logged); run_teardown() undoes what was done either way. */
+int run_setup(struct run_ctx *c);
+/* Close everything, remove the instance cgroup, restore the signal mask. */
+void run_teardown(struct run_ctx *c);
+
+#endif
