@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Files for the YAML loader: reading a regular file under the size cap, and
+ * Files for the YAML loader: reading a regular file under the size cap,
  * resolving `!include` (string, yaml, binary) beneath the include directory
  * with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), counted and
- * depth-limited.  Part of yamltree (see yamlload.h).
+ * depth-limited, and the loader's entry points (a buffer, a file, a file
+ * that may hold a list).  Part of yamltree (see yamlload.h).
  */
 #include "config.h"
 
@@ -34,6 +35,7 @@ struct open_how {
 #include "base64.h"
 #include "cleanup.h"
 #include "yamlload.h"
+#include "yamlnode.h"
 
 static const char *file_kind(mode_t m)
 {
@@ -218,4 +220,89 @@ int yamlinclude_resolve(struct yparser *p, const struct cnode *spec, unsigned de
 	n->type = SCALAR_STR;
 	*out = n;
 	return 0;
+}
+
+/* ---- the loader's entry points (yamltree.h) ------------------------------- */
+
+static int load(const char *name, const char *buf, size_t len, const char *include_dir,
+		bool list_ok, struct ytree_doc *doc, struct diags *d)
+{
+	struct yloader ld = {.doc = doc, .d = d, .include_dir = include_dir, .dirfd = -1};
+	const char *file;
+	int r;
+
+	xgrow(&doc->files, &doc->cap_files, doc->n_files + 1, sizeof(char *));
+	file = doc->files[doc->n_files++] = xstrdup(name);
+	r = ytree_parse_document(&ld, file, buf, len, 0, 0, !list_ok, &doc->root);
+	if (r == 0 && list_ok && doc->root->kind == CNODE_SCALAR) {
+		diags_add(d, file, doc->root->line, doc->root->col, "",
+			  "the top level must be a mapping or a list (got %s)",
+			  cnode_type_name(doc->root));
+		r = -EINVAL;
+	}
+	for (size_t i = 0; i < ld.n_retired; i++)
+		cnode_free(ld.retired[i]);
+	free(ld.retired);
+	if (ld.dirfd >= 0)
+		close(ld.dirfd);
+	strbuf_release(&ld.path);
+	if (r < 0)
+		ytree_doc_free(doc);
+	return r;
+}
+
+int ytree_load_buffer(const char *name, const char *buf, size_t len, const char *include_dir,
+		      struct ytree_doc *doc, struct diags *d)
+{
+	*doc = (struct ytree_doc){0};
+	return load(name ? name : "<memory>", buf ? buf : "", buf ? len : 0, include_dir, false,
+		    doc, d);
+}
+
+static int load_file(const char *path, const char *include_dir, bool list_ok,
+		     struct ytree_doc *doc, struct diags *d)
+{
+	_cleanup_free_ char *buf = NULL, *why = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len;
+	int r;
+
+	*doc = (struct ytree_doc){0};
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ELOOP) {
+		diags_add(d, path, 0, 0, "", "is a symbolic link (not followed)");
+		return -EINVAL;
+	}
+	if (fd < 0) {
+		r = -errno;
+		diags_add(d, path, 0, 0, "", "cannot open: %s", strerror(-r));
+		return r;
+	}
+	r = yamlinclude_read_file(fd, &buf, &len, &why);
+	if (r < 0) {
+		diags_add(d, path, 0, 0, "", "%s", why);
+		return r;
+	}
+	return load(path, buf, len, include_dir, list_ok, doc, d);
+}
+
+int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc *doc,
+		    struct diags *d)
+{
+	return load_file(path, include_dir, false, doc, d);
+}
+
+int ytree_load_file_list(const char *path, const char *include_dir, struct ytree_doc *doc,
+			 struct diags *d)
+{
+	return load_file(path, include_dir, true, doc, d);
+}
+
+void ytree_doc_free(struct ytree_doc *doc)
+{
+	cnode_free(doc->root);
+	for (size_t i = 0; i < doc->n_files; i++)
+		free(doc->files[i]);
+	free(doc->files);
+	*doc = (struct ytree_doc){0};
 }
