@@ -320,7 +320,8 @@ static void deadline(struct guard *g)
 		log_errno(-errno, "SIGKILL the init of container %s", g->o->id);
 	all = xmalloc((n + 1) * sizeof(*all));
 	all[0] = g->o->pid;
-	memcpy(all + 1, pids, n * sizeof(*pids));
+	if (n)
+		memcpy(all + 1, pids, n * sizeof(*pids));
 	who = proctree_describe(all, n + 1, LOG_PIDS);
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
