@@ -1,20 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# berth hook under a real engine, podman, registered only by the hooks.d
-# files of contrib/oci-hooks.d (a copy naming the built berth, through
-# --hooks-dir) and triggered only by the berth.worker annotation: a busybox
-# root filesystem (--rootfs: nothing pulled) gets the worker's limits in
-# its cgroup, the ingress rules in its network namespace and the instance's
-# storage, bounded by `disk` and persistent across two containers;
-# `podman stop -t 30` of an init that drops SIGTERM returns at berth's
-# 15-second deadline (the stop guard), an init that handles it or a child
-# behind it ends promptly; a container without the annotation gets nothing
-# from berth; nothing is left afterwards, and podman's state is private to
-# the test (in $TMP) and never touches the host's firewall (no network).
+# berth hook under a real engine: podman (with crun, or $OCI_RUNTIME=runc)
+# runs berth only through the hooks.d files of contrib/oci-hooks.d (a copy
+# naming the built berth, through --hooks-dir) and only for a container
+# with the berth.worker annotation.  A busybox root filesystem (--rootfs:
+# nothing pulled) gets the worker's limits in its cgroup, the ingress rules
+# in its network namespace and the instance's storage, bounded by `disk`
+# and persistent across two containers; `podman stop -t 30` of an init
+# that drops SIGTERM returns at berth's 15-second deadline (the stop
+# guard), an init that handles it or a child behind it ends promptly; a
+# container without the annotation gets nothing from berth, a failing hook
+# fails `podman run`; nothing is left afterwards, podman's state is private
+# to the test (in $TMP) and the host's firewall untouched (no network).
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
 command -v podman >/dev/null || skip_all "podman is not installed (apt-get install podman)"
-command -v crun >/dev/null || skip_all "crun is not installed (apt-get install crun)"
+RT=${OCI_RUNTIME:-crun}
+command -v "$RT" >/dev/null || skip_all "$RT is not installed (apt-get install $RT)"
 BUSYBOX=$(command -v busybox || true)
 if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q static; then
 	[ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' && BUSYBOX=/bin/busybox ||
@@ -29,32 +31,36 @@ OUT=$TMP/out.log
 # containers' in it, in every v1 hierarchy): this test's, removed at exit.
 CGPARENT=berth-podman-$$
 NAME=berth-pod-$$
-mkdir -p "$PM/hooks" "$PM/rt" "$PM/crun" "$ROOTFS/bin" "$ROOTFS/proc" "$ROOTFS/dev" \
+mkdir -p "$PM/hooks" "$PM/rt" "$PM/state" "$ROOTFS/bin" "$ROOTFS/proc" "$ROOTFS/dev" \
 	"$ROOTFS/sys" "$ROOTFS/tmp" "$ROOTFS/etc" "$APP/data"
 cp "$BUSYBOX" "$ROOTFS/bin/busybox"
 for c in sh cat grep sed stat dd rm date sleep echo; do
 	ln -sf busybox "$ROOTFS/bin/$c"
 done
 
-# crun 1.8 refuses a hybrid host whose cgroup2 mount (here controller-less,
-# at /sys/fs/cgroup/unified) is visible: "cgroups in hybrid mode not
-# supported, drop all controllers from cgroupv2".  podman runs its runtime
-# through this wrapper, which does what oci-crun.sh's crunx() does: crun in
-# a private mount namespace with that mount hidden, so it sees a v1 host
-# (podman itself, with cgroupfs, only uses the v1 hierarchies).  Only the
-# runtime's commands are wrapped: conmon stays in the host's namespace.  The
-# wrapper is named crun so that podman treats it as crun; crun's state goes
-# to this test's directory, not /run/crun.
-cat >"$PM/rt/crun" <<EOF
+# podman runs its OCI runtime ($OCI_RUNTIME: crun, podman's default, or
+# runc) through a wrapper of that name (podman treats it by its name), which
+# keeps the runtime's state in this test's directory (--root; not /run/crun)
+# and runs it in a private mount namespace with the host's cgroup2 mount
+# hidden, as oci-crun.sh's crunx() does: on a hybrid host (v1 controllers,
+# a cgroup2 at /sys/fs/cgroup/unified, which carries hugetlb on the test
+# VM) crun 1.8 refuses every container ("cgroups in hybrid mode not
+# supported, drop all controllers from cgroupv2"); hidden, it sees a v1
+# host.  podman itself,
+# with cgroupfs, only uses the v1 hierarchies.  runc 1.1 handles the hybrid
+# host itself and passes with or without the hiding (OCI_RUNTIME=runc).
+# Only the runtime's commands are wrapped: conmon and the container's
+# cleanup stay in the host's namespace.
+cat >"$PM/rt/$RT" <<EOF
 #!/bin/sh
 exec unshare -m sh -c '
 	mount --make-rprivate /
 	if mountpoint -q /sys/fs/cgroup/unified; then
 		mount -t tmpfs none /sys/fs/cgroup/unified
 	fi
-	exec crun --root "$PM/crun" "\$@"' sh "\$@"
+	exec "$RT" --root "$PM/state" "\$@"' sh "\$@"
 EOF
-chmod +x "$PM/rt/crun"
+chmod +x "$PM/rt/$RT"
 # podman's configuration, none of the host's: locks in files under its
 # tmp_dir (not /dev/shm/libpod_lock), networks (CNI's lock) in $PM, no
 # network at all (so no bridge, no firewall rule in the host's namespace),
@@ -80,12 +86,12 @@ network_config_dir = "$PM/net"
 EOF
 pm() {
 	CONTAINERS_CONF=$PM/containers.conf podman --root "$PM/root" --runroot "$PM/runroot" \
-		--storage-driver vfs --runtime "$PM/rt/crun" --hooks-dir "$PM/hooks" "$@"
+		--storage-driver vfs --runtime "$PM/rt/$RT" --hooks-dir "$PM/hooks" "$@"
 }
 # What podman would leave on the host if its state were not private.
 host_state() {
 	for _f in /dev/shm/libpod_lock /run/libpod /run/containers /var/lib/containers \
-		/etc/cni/net.d/cni.lock /run/crun/$NAME-1; do
+		/etc/cni/net.d/cni.lock; do
 		[ -e "$_f" ] && echo "$_f"
 	done
 }
@@ -221,7 +227,7 @@ for round in 1 2; do
 	fi
 	ok "round $round: podman runs the annotated container"
 	if [ $round = 1 ]; then
-		# crun gives hooks /dev/null for stderr: the log is all berth says.
+		# crun gives hooks /dev/null for stderr: berth's log has it all.
 		check "the hook ran for it (hooks.d, createRuntime)" grep -q "container $CID (pid $PID): limits, ingress rules, storage and stop in place" /run/berth/hook.log
 		is "$(cg_file "$PID" memory memory.limit_in_bytes memory.max)" 134217728 "the memory limit of size S in the container's cgroup"
 		is "$(cg_file "$PID" pids pids.max pids.max)" 4096 "the worker's pids limit (not podman's 2048)"
