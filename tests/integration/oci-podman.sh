@@ -64,10 +64,12 @@ chmod +x "$PM/rt/$RT"
 # podman's configuration, none of the host's: locks in files under its
 # tmp_dir (not /dev/shm/libpod_lock), networks (CNI's lock) in $PM, no
 # network at all (so no bridge, no firewall rule in the host's namespace),
-# a private ipc namespace (no /dev/shm mount on the host), and rlimits this
-# root may set (podman's defaults raise RLIMIT_NOFILE/NPROC past the hard
-# limits, which needs CAP_SYS_RESOURCE).  The exit command conmon runs
-# (podman container cleanup) gets CONTAINERS_CONF and the global flags.
+# a private ipc namespace (no /dev/shm mount on the host), and rlimits any
+# root may set (podman's defaults for root raise RLIMIT_NOFILE and
+# RLIMIT_NPROC above the hard limits, which needs CAP_SYS_RESOURCE: crun
+# fails with EPERM where root lacks it, as on the test VM).  The exit
+# command conmon runs (podman container cleanup) gets CONTAINERS_CONF and
+# the global flags.
 cat >"$PM/containers.conf" <<EOF
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
@@ -116,10 +118,15 @@ for f in berth.json berth-poststop.json; do
 	sed "s|\"path\": *\"[^\"]*\"|\"path\": \"$BERTH\"|" "$TOP_SRCDIR/contrib/oci-hooks.d/$f" \
 		>"$PM/hooks/$f"
 done
-check "hooks.d: the copies of contrib/oci-hooks.d name the built berth" sh -c "
-	grep -q '\"path\": \"$BERTH\"' '$PM/hooks/berth.json' &&
-	grep -q '\"path\": \"$BERTH\"' '$PM/hooks/berth-poststop.json' &&
-	[ \"\$(grep -vc '\"path\"' '$PM/hooks/berth.json')\" = \"\$(grep -vc '\"path\"' '$TOP_SRCDIR/contrib/oci-hooks.d/berth.json')\" ]"
+hooks_copied() { # each the same as contrib/oci-hooks.d's but for its path
+	for _f in berth.json berth-poststop.json; do
+		grep -q "\"path\": \"$BERTH\"" "$PM/hooks/$_f" || return 1
+		grep -v '"path"' "$PM/hooks/$_f" >"$TMP/a.json"
+		grep -v '"path"' "$TOP_SRCDIR/contrib/oci-hooks.d/$_f" >"$TMP/b.json"
+		cmp -s "$TMP/a.json" "$TMP/b.json" || return 1
+	done
+}
+check "hooks.d: the copies of contrib/oci-hooks.d name the built berth" hooks_copied
 
 cat >"$APP/.platform.app.yaml" <<'YAML'
 name: app
@@ -288,7 +295,7 @@ fi
 if start "$NAME-plain" /bin/sh -c 'echo READY; exec sleep 1000'; then
 	is "$(hook_lines "$CID")" 0 "no annotation: berth hook never ran"
 	mem=$(cg_file "$PID" memory memory.limit_in_bytes memory.max)
-	check "no annotation: no memory limit ($mem)" sh -c "[ '$mem' != 134217728 ] && [ '$mem' -gt 1000000000000 ]"
+	check "no annotation: no memory limit ($mem)" sh -c "[ '$mem' = max ] || [ '$mem' -gt 1000000000000 ]"
 	pids=$(cg_file "$PID" pids pids.max pids.max)
 	check "no annotation: podman's pids limit ($pids)" sh -c "[ '$pids' != 4096 ]"
 	is "$(nftx /proc/"$PID"/ns/net "list tables" 2>&1 | grep -c berth)" 0 "no annotation: no berth table in its network namespace"
