@@ -91,13 +91,15 @@ static int read_state(char **out, size_t *len)
 }
 
 /* Every log line also goes to a log the operator can find; when stderr goes
- * nowhere (crun's default) the log becomes stderr.  Returns the log's fd,
- * or -1 when it is stderr or cannot be opened. */
-static int open_log(void)
+ * nowhere (crun's default) the log becomes stderr.  Returns the log's fd
+ * (*copy: to be given to log_copy_to()), 2 when stderr is the log now, or
+ * -1 when it cannot be opened. */
+static int open_log(bool *copy)
 {
 	struct stat st, nul;
 	int fd;
 
+	*copy = false;
 	(void)mkdir(HOOK_LOG_DIR, 0700);
 	fd = open(HOOK_LOG_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -106,8 +108,9 @@ static int open_log(void)
 	    (stat("/dev/null", &nul) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == nul.st_rdev)) {
 		dup2(fd, 2);
 		close(fd);
-		return -1;
+		return 2;
 	}
+	*copy = true;
 	return fd;
 }
 
@@ -432,6 +435,7 @@ int cmd_hook(const struct cli_global *g, int argc, char **argv)
 	const char *id = NULL;
 	char ts[64];
 	int first, r, logfd;
+	bool copy;
 
 	r = commands_parse_plain(argc, argv, 1, &first);
 	if (r == -2) {
@@ -451,15 +455,16 @@ int cmd_hook(const struct cli_global *g, int argc, char **argv)
 	 * berth or open its /proc files (CVE-2016-9962). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return log_errno(-errno, "prctl(PR_SET_DUMPABLE)"), BERTH_EXIT_SETUP;
-	logfd = open_log();
-	log_copy_to(logfd);
+	logfd = open_log(&copy);
+	log_copy_to(copy ? logfd : -1);
 	r = hook_run(g, stage, &id);
 	log_copy_to(-1);
 	if (logfd >= 0) {
 		log_timestamp(ts, sizeof(ts));
 		dprintf(logfd, "%s berth hook %s container=%s: %s (exit %d)\n", ts, argv[first],
 			id ? id : "?", r ? "failed" : "ok", r);
-		close(logfd);
+		if (copy)
+			close(logfd);
 	}
 	free((char *)id);
 	return r;
