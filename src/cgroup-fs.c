@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -157,4 +158,79 @@ int cgfs_read_text(const char *path, char **out)
 	}
 	*out = strbuf_detach(&sb);
 	return 0;
+}
+
+/* ---- helpers of cgroup.c and cgroup-leaf.c ---------------------------------- */
+
+static const char *const cgfs_ctl_name[] = {"memory", "cpu", "pids"}; /* bit i of CG_CTL_* */
+
+unsigned cgfs_ctl_mask(const char *list)
+{
+	unsigned m = 0;
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, " \n");
+
+		for (size_t i = 0; i < ARRAY_SIZE(cgfs_ctl_name); i++)
+			if (strlen(cgfs_ctl_name[i]) == n && strncmp(p, cgfs_ctl_name[i], n) == 0)
+				m |= 1u << i;
+		p += n;
+		p += strspn(p, " \n");
+	}
+	return m;
+}
+
+char *cgfs_ctl_list(unsigned mask, const char *prefix)
+{
+	struct strbuf sb = {0};
+
+	strbuf_puts(&sb, "");
+	for (size_t i = 0; i < ARRAY_SIZE(cgfs_ctl_name); i++)
+		if (mask & (1u << i))
+			strbuf_printf(&sb, "%s%s%s", sb.len ? " " : "", prefix, cgfs_ctl_name[i]);
+	return strbuf_detach(&sb);
+}
+
+int cgfs_move_pid(int dirfd, pid_t pid)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	return cgfs_write(dirfd, "cgroup.procs", buf);
+}
+
+/* Child directories of dirfd other than `except`. */
+int cgfs_count_children(int dirfd, const char *except)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	int n = 0;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while ((e = readdir(d)))
+		if (e->d_type == DT_DIR && strcmp(e->d_name, ".") != 0 &&
+		    strcmp(e->d_name, "..") != 0 && strcmp(e->d_name, except) != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+bool cgfs_holds_pid(int dirfd, pid_t pid)
+{
+	_cleanup_free_ char *procs = NULL;
+	char want[24];
+	size_t n;
+
+	if (cgfs_read(dirfd, "cgroup.procs", &procs) < 0)
+		return false;
+	n = (size_t)snprintf(want, sizeof(want), "%d", (int)pid);
+	for (const char *p = procs; *p; p += strcspn(p, "\n"), p += *p == '\n')
+		if (strncmp(p, want, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
 }

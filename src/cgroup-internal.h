@@ -38,4 +38,26 @@ int cgfs_kv(const char *text, const char *key, uint64_t *val);
  * any v1 hierarchy; -1 when there is none.  *path gets its path. */
 int cgfs_tracking_fd(const struct cgroup *cg, const char **path);
 
+/* Helpers of cgroup.c and cgroup-leaf.c (cgroup-fs.c, cgroup.c). */
+unsigned cgfs_ctl_mask(const char *list);
+char *cgfs_ctl_list(unsigned mask, const char *prefix);
+int cgfs_move_pid(int dirfd, pid_t pid);
+int cgfs_count_children(int dirfd, const char *except);
+bool cgfs_holds_pid(int dirfd, pid_t pid);
+int cgfs_make_dir(int pfd, const char *ppath, const char *name, int *fd_out, char **path_out);
+
+/* berth's supervisor leaf on pure v2 (cgroup-leaf.c). */
+/* rel (relative to the cgroup2 mount) is berth's leaf: P's relative path;
+ * else NULL. */
+const char *cgleaf_home_of(const char *rel);
+/* ppath is the P berth left for its leaf. */
+bool cgleaf_is_home(const char *ppath);
+/* Move berth (and its helpers) back to P and remove the leaf, turning off
+ * the controllers it enabled, once no other child of P is left. */
+int cgleaf_leave(int pfd);
+/* Enable the wanted controllers P offers in P's subtree_control, moving
+ * berth into its leaf when it is in P. */
+void cgleaf_enable_controllers(struct cgroup *cg, int pfd, const char *ppath, const char *mnt,
+			       unsigned want);
+
 #endif

@@ -2,7 +2,8 @@
 /*
  * The worker's cgroup: creation of the instance cgroup, placement of the
  * worker, removal.  Detection is in cgroup-detect.c, signalling and killing
- * in cgroup-kill.c, limits in cgroup-limits.c.
+ * in cgroup-kill.c, limits in cgroup-limits.c, berth's supervisor leaf in
+ * cgroup-leaf.c, another process's cgroup in cgroup-open.c.
  *
  * Layout.  P is the cgroup berth runs in (per hierarchy, from
  * /proc/self/cgroup) or the caller's `parent`.  The instance cgroup is
@@ -40,57 +41,6 @@
 #include "cleanup.h"
 #include "log.h"
 #include "util.h"
-
-static const char *const ctl_name[] = {"memory", "cpu", "pids"}; /* bit i of CG_CTL_* */
-
-/*
- * berth's own leaf on pure v2.  A process is in one cgroup, so the leaf is
- * per process, not per instance: an instance created beneath P while berth
- * sits in P/<name>-supervisor is created beside the first (P is still where
- * berth came from), and the removal of the last instance beneath P turns off
- * the controllers berth enabled there, moves berth back and removes the
- * leaf.  The one piece of state that is unavoidably per process.
- */
-static struct {
-	char *home;       /* P, relative to the cgroup2 mount ("" for its root) */
-	char *home_path;  /* P's absolute path */
-	char *name;       /* "<name>-supervisor" */
-	unsigned enabled; /* CG_CTL_* berth enabled in P's cgroup.subtree_control */
-	pid_t companion[CGROUP_MAX_COMPANIONS]; /* berth's helpers: they move with it */
-	size_t n_companions;
-} leaf;
-
-static void leaf_forget(void)
-{
-	free(leaf.home);
-	free(leaf.home_path);
-	free(leaf.name);
-	leaf.home = leaf.home_path = leaf.name = NULL;
-	leaf.enabled = 0;
-}
-
-void cgroup_set_companions(const pid_t *pids, size_t n)
-{
-	leaf.n_companions = n < CGROUP_MAX_COMPANIONS ? n : CGROUP_MAX_COMPANIONS;
-	for (size_t i = 0; i < leaf.n_companions; i++)
-		leaf.companion[i] = pids[i];
-}
-
-/* Is rel (relative to the cgroup2 mount) berth's own leaf? */
-static bool is_leaf(const char *rel)
-{
-	size_t n;
-
-	if (!leaf.name)
-		return false;
-	n = strlen(leaf.home);
-	if (n == 0)
-		return strcmp(rel, leaf.name) == 0;
-	return strncmp(rel, leaf.home, n) == 0 && rel[n] == '/' &&
-	       strcmp(rel + n + 1, leaf.name) == 0;
-}
-
-/* ---- creation ------------------------------------------------------------- */
 
 void cgroup_init(struct cgroup *cg, enum cgroup_mode mode)
 {
@@ -179,8 +129,8 @@ static int open_parent(const char *mnt, const char *root, const char *ctl, const
 		}
 	}
 	rel += strspn(rel, "/");
-	if (!parent && !ctl && is_leaf(rel))
-		rel = leaf.home; /* berth sits in its own leaf: P is where it came from */
+	if (!parent && !ctl && cgleaf_home_of(rel))
+		rel = cgleaf_home_of(rel); /* berth sits in its own leaf: P is where it came from */
 	if (!relpath_ok(rel)) {
 		log_error("cgroup parent '%s': not a plain relative path", rel);
 		return -EINVAL;
@@ -210,7 +160,7 @@ static int open_parent(const char *mnt, const char *root, const char *ctl, const
 }
 
 /* mkdir ppath/name; an empty leftover of the same name is replaced. */
-static int make_dir(int pfd, const char *ppath, const char *name, int *fd_out, char **path_out)
+int cgfs_make_dir(int pfd, const char *ppath, const char *name, int *fd_out, char **path_out)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", ppath, name);
 	int fd, r;
@@ -242,198 +192,6 @@ static int make_dir(int pfd, const char *ppath, const char *name, int *fd_out, c
 	return 0;
 }
 
-static unsigned ctl_mask(const char *list)
-{
-	unsigned m = 0;
-
-	for (const char *p = list; *p;) {
-		size_t n = strcspn(p, " \n");
-
-		for (size_t i = 0; i < ARRAY_SIZE(ctl_name); i++)
-			if (strlen(ctl_name[i]) == n && strncmp(p, ctl_name[i], n) == 0)
-				m |= 1u << i;
-		p += n;
-		p += strspn(p, " \n");
-	}
-	return m;
-}
-
-static char *ctl_list(unsigned mask, const char *prefix)
-{
-	struct strbuf sb = {0};
-
-	strbuf_puts(&sb, "");
-	for (size_t i = 0; i < ARRAY_SIZE(ctl_name); i++)
-		if (mask & (1u << i))
-			strbuf_printf(&sb, "%s%s%s", sb.len ? " " : "", prefix, ctl_name[i]);
-	return strbuf_detach(&sb);
-}
-
-static int move_pid(int dirfd, pid_t pid)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	return cgfs_write(dirfd, "cgroup.procs", buf);
-}
-
-/* Child directories of dirfd other than `except`. */
-static int count_children(int dirfd, const char *except)
-{
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-	int n = 0;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	while ((e = readdir(d)))
-		if (e->d_type == DT_DIR && strcmp(e->d_name, ".") != 0 &&
-		    strcmp(e->d_name, "..") != 0 && strcmp(e->d_name, except) != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
-static bool holds_pid(int dirfd, pid_t pid)
-{
-	_cleanup_free_ char *procs = NULL;
-	char want[24];
-	size_t n;
-
-	if (cgfs_read(dirfd, "cgroup.procs", &procs) < 0)
-		return false;
-	n = (size_t)snprintf(want, sizeof(want), "%d", (int)pid);
-	for (const char *p = procs; *p; p += strcspn(p, "\n"), p += *p == '\n')
-		if (strncmp(p, want, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
-/* Is P (at ppath) the cgroup berth left for its leaf? */
-static bool is_leaf_home(const char *ppath)
-{
-	return leaf.name && strcmp(ppath, leaf.home_path) == 0;
-}
-
-/* Move berth back to P (pfd) and remove its leaf, first turning off the
- * controllers it enabled in P, once no other child of P is left. */
-static int leave_supervisor(int pfd)
-{
-	int r = count_children(pfd, leaf.name);
-
-	if (r != 0) {
-		log_debug("cgroups remain beneath %s: berth stays in %s", leaf.home_path, leaf.name);
-		return 0;
-	}
-	if (leaf.enabled) {
-		_cleanup_free_ char *off = ctl_list(leaf.enabled, "-");
-
-		r = cgfs_write(pfd, "cgroup.subtree_control", off);
-		if (r < 0)
-			return log_errno(r, "write '%s' to %s/cgroup.subtree_control", off,
-					 leaf.home_path);
-		leaf.enabled = 0;
-	}
-	for (size_t i = 0; i < leaf.n_companions; i++) {
-		int q = move_pid(pfd, leaf.companion[i]);
-		if (q < 0 && q != -ESRCH) /* gone is fine */
-			return log_errno(q, "move berth's helper %d back to %s",
-					 (int)leaf.companion[i], leaf.home_path);
-	}
-	r = move_pid(pfd, getpid());
-	if (r < 0)
-		return log_errno(r, "move berth back from %s to %s", leaf.name, leaf.home_path);
-	if (unlinkat(pfd, leaf.name, AT_REMOVEDIR) < 0)
-		return log_errno(-errno, "rmdir %s/%s", leaf.home_path, leaf.name);
-	log_debug("berth moved itself back to %s", leaf.home_path);
-	leaf_forget();
-	return 0;
-}
-
-/* berth moves itself into P/<name>-supervisor (P holds processes, so it
- * cannot enable controllers for its children). */
-static int enter_supervisor(struct cgroup *cg, int pfd, const char *ppath, const char *mnt)
-{
-	_cleanup_free_ char *sname = xasprintf("%s-supervisor", cg->name), *spath = NULL;
-	_cleanup_close_ int fd = -1;
-	const char *home = ppath + strlen(mnt);
-	int r;
-
-	r = make_dir(pfd, ppath, sname, &fd, &spath);
-	if (r < 0)
-		return r;
-	r = move_pid(fd, getpid());
-	if (r < 0) {
-		unlinkat(pfd, sname, AT_REMOVEDIR);
-		return log_errno(r, "move berth into %s", spath);
-	}
-	/* Its helpers (pasta) sit in P too: P is empty only without them. */
-	for (size_t i = 0; i < leaf.n_companions; i++) {
-		int q = move_pid(fd, leaf.companion[i]);
-		if (q < 0 && q != -ESRCH) {
-			for (size_t j = 0; j < i; j++)
-				move_pid(pfd, leaf.companion[j]);
-			move_pid(pfd, getpid());
-			unlinkat(pfd, sname, AT_REMOVEDIR);
-			return log_errno(q, "move berth's helper %d into %s",
-					 (int)leaf.companion[i], spath);
-		}
-	}
-	log_debug("berth moved itself%s into %s", leaf.n_companions ? " and its helpers" : "",
-		  spath);
-	leaf.home = xstrdup(home + strspn(home, "/"));
-	leaf.home_path = xstrdup(ppath);
-	leaf.name = TAKE_PTR(sname);
-	return 0;
-}
-
-/* Pure v2: enable the wanted controllers P offers in P's subtree_control. */
-static void enable_controllers(struct cgroup *cg, int pfd, const char *ppath, const char *mnt,
-			       unsigned want)
-{
-	_cleanup_free_ char *avail = NULL, *on = NULL, *add = NULL;
-	unsigned need;
-	int r;
-
-	if (cgfs_read(pfd, "cgroup.controllers", &avail) < 0 ||
-	    cgfs_read(pfd, "cgroup.subtree_control", &on) < 0)
-		return;
-	need = want & ctl_mask(avail) & ~ctl_mask(on);
-	if (!need)
-		return;
-	add = ctl_list(need, "+");
-	r = cgfs_write(pfd, "cgroup.subtree_control", add);
-	if (r == -EBUSY && !leaf.name && holds_pid(pfd, getpid()) &&
-	    enter_supervisor(cg, pfd, ppath, mnt) == 0) {
-		r = cgfs_write(pfd, "cgroup.subtree_control", add);
-		if (r == -EBUSY) {
-			log_warn("cgroup %s holds processes other than berth, so '%s' cannot be "
-				 "enabled for its children",
-				 ppath, add);
-			leave_supervisor(pfd);
-			return;
-		}
-	}
-	if (r == -EBUSY) {
-		log_warn("cgroup %s holds processes, so '%s' cannot be enabled for its children",
-			 ppath, add);
-		return;
-	}
-	if (r < 0) {
-		log_warn("cannot write '%s' to %s/cgroup.subtree_control: %s", add, ppath,
-			 strerror(-r));
-		return;
-	}
-	log_debug("enabled '%s' in %s/cgroup.subtree_control", add, ppath);
-	cg->ctl_enabled = need;
-	if (is_leaf_home(ppath))
-		leaf.enabled |= need;
-}
-
 /* The CG_CTL_* bit of a v1 hierarchy (0 for the freezer). */
 static unsigned v1_bit(int i)
 {
@@ -453,18 +211,18 @@ static int create_v2(struct cgroup *cg, const struct cgroup_layout *l, const cha
 	if (r < 0)
 		return r;
 	if (l->mode == CGROUP_MODE_V2 && controllers)
-		enable_controllers(cg, cg->v2_parent_fd, ppath, l->unified_mnt, controllers);
-	r = make_dir(cg->v2_parent_fd, ppath, cg->name, &cg->v2_fd, &cg->v2_path);
+		cgleaf_enable_controllers(cg, cg->v2_parent_fd, ppath, l->unified_mnt, controllers);
+	r = cgfs_make_dir(cg->v2_parent_fd, ppath, cg->name, &cg->v2_fd, &cg->v2_path);
 	if (r < 0) {
-		if (is_leaf_home(ppath))
-			leave_supervisor(cg->v2_parent_fd);
+		if (cgleaf_is_home(ppath))
+			cgleaf_leave(cg->v2_parent_fd);
 		return r;
 	}
 	cg->events_fd = cgfs_open(cg->v2_fd, "cgroup.events", O_RDONLY);
 	if (cg->events_fd < 0)
 		return log_errno(cg->events_fd, "open %s/cgroup.events", cg->v2_path);
 	if (l->mode == CGROUP_MODE_V2 && cgfs_read(cg->v2_fd, "cgroup.controllers", &have) == 0)
-		cg->ctl_usable |= ctl_mask(have) & controllers;
+		cg->ctl_usable |= cgfs_ctl_mask(have) & controllers;
 	return 0;
 }
 
@@ -502,7 +260,7 @@ int cgroup_create_ex(const struct cgroup_layout *l, const char *parent, const ch
 				&cg->v1_parent_fd[i], &ppath);
 		if (r < 0)
 			goto fail;
-		r = make_dir(cg->v1_parent_fd[i], ppath, name, &cg->v1_fd[i], &cg->v1_path[i]);
+		r = cgfs_make_dir(cg->v1_parent_fd[i], ppath, name, &cg->v1_fd[i], &cg->v1_path[i]);
 		if (r < 0)
 			goto fail;
 		cg->ctl_usable |= v1_bit(i);
@@ -531,14 +289,14 @@ int cgroup_attach(const struct cgroup *cg, pid_t pid)
 	int r;
 
 	if (cg->v2_fd >= 0) {
-		r = move_pid(cg->v2_fd, pid);
+		r = cgfs_move_pid(cg->v2_fd, pid);
 		if (r < 0)
 			return log_errno(r, "move pid %d into %s", (int)pid, cg->v2_path);
 	}
 	for (int i = 0; i < CG_V1_COUNT; i++) {
 		if (cg->v1_fd[i] < 0)
 			continue;
-		r = move_pid(cg->v1_fd[i], pid);
+		r = cgfs_move_pid(cg->v1_fd[i], pid);
 		if (r < 0)
 			return log_errno(r, "move pid %d into %s", (int)pid, cg->v1_path[i]);
 	}
@@ -607,10 +365,10 @@ int cgroup_destroy(struct cgroup *cg)
 	if (cg->v2_fd >= 0) {
 		q = remove_tree(cg->v2_parent_fd, cg->name, cg->v2_path);
 		if (q == 0) {
-			size_t n = strlen(cg->v2_path) - strlen(cg->name) - 1;
+			_cleanup_free_ char *p = xstrndup(
+			    cg->v2_path, strlen(cg->v2_path) - strlen(cg->name) - 1);
 
-			left_home = leaf.name && strlen(leaf.home_path) == n &&
-				    strncmp(cg->v2_path, leaf.home_path, n) == 0;
+			left_home = cgleaf_is_home(p);
 			close(cg->v2_fd);
 			cg->v2_fd = -1;
 			if (cg->events_fd >= 0)
@@ -631,7 +389,7 @@ int cgroup_destroy(struct cgroup *cg)
 		}
 	}
 	if (r == 0 && left_home)
-		r = leave_supervisor(cg->v2_parent_fd);
+		r = cgleaf_leave(cg->v2_parent_fd);
 	return r;
 }
 
