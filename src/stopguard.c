@@ -3,8 +3,9 @@
  * The stop guard (stopguard.h).  One epoll over the init's pidfd, a perf
  * event per online CPU on the signal_generate tracepoint, a timerfd for
  * the deadline and a signalfd for the guard's own SIGTERM; it never wakes
- * while the container runs.  The tracepoint is found in tracefs, mounted
- * in the guard's own mount namespace when the host has not mounted it.
+ * while the container runs.  The tracepoint's id is read from tracefs,
+ * mounted for that moment in a mount namespace of the guard's own when the
+ * host has not mounted it.
  */
 #define _GNU_SOURCE
 #include "config.h"
@@ -112,28 +113,53 @@ static int read_small(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-/* signal_generate's id, from the host's tracefs, else from one mounted in
- * a mount namespace of the guard's own (the host's mounts stay as they
- * are). */
+/* The id from a tracefs mounted for the purpose in a mount namespace of
+ * the guard's own, which it leaves again at once (a long-lived copy of the
+ * host's mounts would keep whatever the host unmounts meanwhile busy).
+ * *step names what failed. */
+static int private_tracefs_id(char *buf, size_t size, const char **step)
+{
+	_cleanup_close_ int home = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	*step = "open /proc/self/ns/mnt";
+	if (home < 0)
+		return -errno;
+	*step = "unshare(CLONE_NEWNS) to mount tracefs";
+	if (unshare(CLONE_NEWNS) < 0)
+		return -errno;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		r = -errno;
+		*step = "make the guard's mounts private";
+	} else if (mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
+		   0) {
+		r = -errno;
+		*step = "mount tracefs on " TRACEFS;
+	} else {
+		r = read_small(TRACEFS "/" TP_ID, buf, size);
+		*step = "read the id of the signal:signal_generate tracepoint";
+	}
+	if (setns(home, CLONE_NEWNS) < 0) {
+		*step = "return to the host's mount namespace";
+		return -errno;
+	}
+	return r;
+}
+
+/* signal_generate's id, from the host's tracefs, else from one the guard
+ * mounts (the host's mounts stay as they are). */
 static int tracepoint_id(uint64_t *id)
 {
+	const char *step = "read the id of the signal:signal_generate tracepoint";
 	char buf[32];
 	int r = read_small(TRACEFS "/" TP_ID, buf, sizeof(buf));
 
 	if (r == -ENOENT)
 		r = read_small("/sys/kernel/debug/tracing/" TP_ID, buf, sizeof(buf));
-	if (r == -ENOENT) {
-		if (unshare(CLONE_NEWNS) < 0)
-			return log_errno(-errno, "unshare(CLONE_NEWNS) to mount tracefs");
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-			return log_errno(-errno, "make the guard's mounts private");
-		if (mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
-		    0)
-			return log_errno(-errno, "mount tracefs on " TRACEFS);
-		r = read_small(TRACEFS "/" TP_ID, buf, sizeof(buf));
-	}
+	if (r == -ENOENT)
+		r = private_tracefs_id(buf, sizeof(buf), &step);
 	if (r < 0)
-		return log_errno(r, "read the id of the signal:signal_generate tracepoint");
+		return log_errno(r, "%s", step);
 	buf[strcspn(buf, "\n")] = '\0';
 	if (parse_u64(buf, UINT64_MAX, id) < 0) {
 		log_error("signal:signal_generate: bad tracepoint id '%s'", buf);

@@ -141,6 +141,20 @@ static char *log_text(int fd)
 	return xstrdup(buf);
 }
 
+static bool same_mntns(pid_t pid)
+{
+	char a[64], b[64], p[64];
+	ssize_t n, m;
+
+	snprintf(p, sizeof(p), "/proc/%d/ns/mnt", (int)pid);
+	n = readlink(p, a, sizeof(a) - 1);
+	m = readlink("/proc/self/ns/mnt", b, sizeof(b) - 1);
+	if (n < 0 || m < 0)
+		return false;
+	a[n] = b[m] = '\0';
+	return strcmp(a, b) == 0;
+}
+
 /* Wait for the guard to end (its pidfd turns readable). */
 static void guard_ends(pid_t guard, int timeout_ms)
 {
@@ -163,6 +177,8 @@ START_TEST(test_deadline)
 	int64_t t0;
 
 	ck_assert_int_eq(stopguard_start(&o, &guard), 0);
+	/* Back in the mount namespace it came from, tracefs or not. */
+	ck_assert(same_mntns(guard));
 	t0 = now_ms();
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	ck_assert(readable(pidfd, 3000));
