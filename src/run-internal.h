@@ -26,6 +26,8 @@ struct run_ctx {
 	struct cgroup cg;
 	bool have_cg;
 	bool cg_killed;        /* cgroup.kill was used on the instance */
+	bool tree_killed;      /* no cgroup: berth's process tree got SIGKILL, and
+				* gets it again while anything of it is left */
 	uint64_t oom_kills;    /* the cgroup's OOM kill counter, last seen */
 	int sfd, epfd, cwd_fd;
 	int tfd;               /* timerfd at the machine's deadline */

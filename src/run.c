@@ -116,6 +116,7 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		proctree_descendants(getpid(), &pids, &n);
 		who = proctree_describe(pids, n, LOG_MAX_PIDS);
 		run_signal_all(NULL, c->main_pid, (const int[]){SIGKILL}, 1);
+		c->tree_killed = true;
 	}
 	if (reason == SUP_KILL_DEADLINE)
 		log_msg(LOG_LVL_WARN, "killed",
@@ -132,6 +133,7 @@ static void feed(struct run_ctx *c, const struct supervise_event *ev);
 
 static void do_spawn(struct run_ctx *c)
 {
+	c->tree_killed = false;
 	struct spawn_opts so = {
 		.script = c->script,
 		.envp = c->o->envp,
@@ -458,6 +460,12 @@ static int loop(struct run_ctx *c)
 		 * the clock: a stop signal that arrives with the end of a
 		 * backoff wins over the restart. */
 		reap_all(c);
+		/* Without a cgroup, a process the SIGKILL sweep of the tree
+		 * missed (an orphan moving to berth while its parent died)
+		 * is berth's child by the time the parent's exit wakes berth:
+		 * sweep again while anything is left. */
+		if (c->tree_killed && !c->done && populated_now(c))
+			run_signal_all(NULL, 0, (const int[]){SIGKILL}, 1);
 		for (size_t i = 0; i < nsig && !c->done; i++) {
 			struct supervise_event ev = {.type = SUP_EV_SIGNAL, .sig = sigs[i]};
 			feed(c, &ev);
