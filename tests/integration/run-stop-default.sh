@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # `berth run` with the default stop timeout: a worker that ignores SIGTERM
 # and its setsid() grandchild are SIGKILLed 15 s after the stop began, not
-# earlier and not later than 6 ms (berth's "stopped in" line); berth exits
-# 137 (by hand and as PID 1, in parallel to save time).
+# earlier and not later than 6 ms (50 under ASan; berth's "stopped in"
+# line); berth exits 137 (by hand and as PID 1, in parallel to save time).
 . "${TOP_SRCDIR:-.}/tests/integration/lib.sh"
 require_root
 command -v unshare >/dev/null || skip_all "unshare(1) missing"
@@ -47,8 +47,13 @@ check "both: the cgroups were removed" cgroup_gone $cgs
 # slack (0.1 %), and came 7-17 ms late; the timerfd has none.
 h_in=$(sed -n 's/.* stopped in \([0-9]*\) ms.*/\1/p' "$BLOG_HOST")
 p_in=$(sed -n 's/.* stopped in \([0-9]*\) ms.*/\1/p' "$BLOG")
-check "host: SIGKILL on the deadline (stopped in ${h_in} ms, in [15000, 15006])" \
-	test "${h_in:-0}" -ge 15000 -a "${h_in:-0}" -le 15006
-check "pid1: SIGKILL on the deadline (stopped in ${p_in} ms, in [15000, 15006])" \
-	test "${p_in:-0}" -ge 15000 -a "${p_in:-0}" -le 15006
+# Late by the timer's slack (7-17 ms with an epoll timeout) is a failure;
+# under ASan, two jobs at once, berth itself may be scheduled up to
+# 16 ms late (seen in CI): there the bound is the 50 ms.
+late=6
+[ -n "${ASAN_OPTIONS:-}" ] && late=50
+check "host: SIGKILL on the deadline (stopped in ${h_in} ms, in [15000, $((15000 + late))])" \
+	test "${h_in:-0}" -ge 15000 -a "${h_in:-0}" -le $((15000 + late))
+check "pid1: SIGKILL on the deadline (stopped in ${p_in} ms, in [15000, $((15000 + late))])" \
+	test "${p_in:-0}" -ge 15000 -a "${p_in:-0}" -le $((15000 + late))
 done_testing
