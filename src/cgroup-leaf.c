@@ -81,7 +81,8 @@ int cgleaf_leave(int pfd)
 	int r = cgfs_count_children(pfd, leaf.name);
 
 	if (r != 0) {
-		log_debug("cgroups remain beneath %s: berth stays in %s", leaf.home_path, leaf.name);
+		log_debug("cgroups remain beneath %s: berth stays in %s", leaf.home_path,
+			  leaf.name);
 		return 0;
 	}
 	if (leaf.enabled) {

@@ -267,59 +267,76 @@ static bool drain(struct guard *g, size_t i)
 	return any;
 }
 
-/* The container's processes but its init: every process in the init's pid
- * namespace, each pinned by a pidfd before its namespace is checked. */
-static size_t members(const struct guard *g, int **pidfds, pid_t **pids)
+struct members {
+	pid_t *pid;
+	int *pidfd; /* -1 for the init */
+	size_t n, cap, cap_fd;
+};
+
+static void members_add(struct members *m, pid_t pid, int fd)
+{
+	xgrow(&m->pid, &m->cap, m->n + 1, sizeof(*m->pid));
+	xgrow(&m->pidfd, &m->cap_fd, m->n + 1, sizeof(*m->pidfd));
+	m->pid[m->n] = pid;
+	m->pidfd[m->n++] = fd;
+}
+
+static void members_free(struct members *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->pidfd[i] >= 0)
+			close(m->pidfd[i]);
+	free(m->pid);
+	free(m->pidfd);
+}
+
+/* The processes of the init's pid namespace, the init first when
+ * with_init; each other one pinned by a pidfd before its namespace is
+ * checked. */
+static void members(const struct guard *g, bool with_init, struct members *m)
 {
 	DIR *d = opendir("/proc");
-	size_t n = 0, cap = 0, cap2 = 0;
 	struct dirent *e;
 
-	*pidfds = NULL;
-	*pids = NULL;
+	*m = (struct members){0};
+	if (with_init)
+		members_add(m, g->o->pid, -1);
 	while (d && (e = readdir(d))) {
 		char path[64];
 		struct stat st;
 		uint64_t v;
-		pid_t pid;
 		int fd;
 
-		if (parse_u64(e->d_name, INT32_MAX, &v) < 0 || (pid = (pid_t)v) == g->o->pid)
+		if (parse_u64(e->d_name, INT32_MAX, &v) < 0 || (pid_t)v == g->o->pid)
 			continue;
-		if ((fd = spawn_pidfd_open(pid)) < 0)
+		if ((fd = spawn_pidfd_open((pid_t)v)) < 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-		if (stat(path, &st) < 0 || st.st_dev != g->ns.st_dev || st.st_ino != g->ns.st_ino) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)v);
+		if (stat(path, &st) < 0 || st.st_dev != g->ns.st_dev || st.st_ino != g->ns.st_ino)
 			close(fd);
-			continue;
-		}
-		xgrow(pidfds, &cap, n + 1, sizeof(**pidfds));
-		xgrow(pids, &cap2, n + 1, sizeof(**pids));
-		(*pidfds)[n] = fd;
-		(*pids)[n++] = pid;
+		else
+			members_add(m, (pid_t)v, fd);
 	}
 	if (d)
 		closedir(d);
-	return n;
 }
 
 static void start_stop(struct guard *g)
 {
 	struct itimerspec its = {0};
-	_cleanup_free_ int *fds = NULL;
-	_cleanup_free_ pid_t *pids = NULL;
-	size_t n = 0, sent = 0;
+	struct members m = {0};
+	size_t sent = 0;
 	char sb[24];
 
 	g->stop_at = now_ms();
 	if (g->o->relay) {
-		n = members(g, &fds, &pids);
-		for (size_t i = 0; i < n; i++) {
-			if (spawn_pidfd_send_signal(fds[i], g->o->stop_signal) == 0)
+		members(g, false, &m);
+		for (size_t i = 0; i < m.n; i++) {
+			if (spawn_pidfd_send_signal(m.pidfd[i], g->o->stop_signal) == 0)
 				sent++;
-			spawn_pidfd_send_signal(fds[i], SIGCONT);
-			close(fds[i]);
+			spawn_pidfd_send_signal(m.pidfd[i], SIGCONT);
 		}
+		members_free(&m);
 	}
 	its.it_value.tv_sec = (time_t)(g->o->timeout_ms / 1000);
 	its.it_value.tv_nsec = (long)(g->o->timeout_ms % 1000) * 1000000;
@@ -330,30 +347,25 @@ static void start_stop(struct guard *g)
 	log_msg(LOG_LVL_INFO, "stopping",
 		"container %s: a stop signal reached its init (pid %d): stopping (%s to %zu other "
 		"processes), SIGKILL after %llu ms",
-		g->o->id, (int)g->o->pid, g->o->relay ? signals_fullname(g->o->stop_signal, sb, sizeof(sb)) : "nothing",
-		sent, (unsigned long long)g->o->timeout_ms);
+		g->o->id, (int)g->o->pid,
+		g->o->relay ? signals_fullname(g->o->stop_signal, sb, sizeof(sb)) : "nothing", sent,
+		(unsigned long long)g->o->timeout_ms);
 }
 
 static void deadline(struct guard *g)
 {
-	_cleanup_free_ int *fds = NULL;
-	_cleanup_free_ pid_t *pids = NULL, *all = NULL;
 	_cleanup_free_ char *who = NULL;
-	size_t n = members(g, &fds, &pids);
+	struct members m;
 
+	members(g, true, &m);
 	/* SIGKILL to a pid namespace's init ends every process in it. */
 	if (spawn_pidfd_send_signal(g->o->pidfd, SIGKILL) < 0 && errno != ESRCH)
 		log_errno(-errno, "SIGKILL the init of container %s", g->o->id);
-	all = xmalloc((n + 1) * sizeof(*all));
-	all[0] = g->o->pid;
-	if (n)
-		memcpy(all + 1, pids, n * sizeof(*pids));
-	who = proctree_describe(all, n + 1, LOG_PIDS);
-	for (size_t i = 0; i < n; i++)
-		close(fds[i]);
+	who = proctree_describe(m.pid, m.n, LOG_PIDS);
 	log_msg(LOG_LVL_WARN, "killed",
 		"container %s: stop timeout (%llu ms) reached: killed %zu processes: %s", g->o->id,
-		(unsigned long long)g->o->timeout_ms, n + 1, who);
+		(unsigned long long)g->o->timeout_ms, m.n, who);
+	members_free(&m);
 }
 
 static int guard_loop(struct guard *g)
@@ -387,7 +399,8 @@ static int guard_loop(struct guard *g)
 				if (!g->stop_at)
 					start_stop(g);
 				else
-					log_info("container %s: stop signal again; deadline unchanged",
+					log_info("container %s: stop signal again; deadline "
+						 "unchanged",
 						 g->o->id);
 			}
 		}

@@ -176,25 +176,31 @@ for round in 1 2; do
 done
 nothing_left "spec: once the containers are gone, no loop device or mount is left"
 # ---- the 15-second rule: a TERM-ignoring worker is gone at the deadline ----
+# term_ignored ID SURVIVES GONE: crun kill TERM; the init ($pid) is still
+# there a second later and gone 15 s after the signal.
+term_ignored() {
+	pid=$(state_pid "$1")
+	crunx kill "$1" TERM
+	t0=$(now_ms)
+	sleep 1
+	check "$2" alive "$pid"
+	i=0
+	while alive "$pid" && [ $i -lt 250 ]; do sleep 0.1; i=$((i + 1)); done
+	ms=$(($(now_ms) - t0))
+	if ! alive "$pid" && [ "$ms" -ge 14500 ] && [ "$ms" -le 16000 ]; then
+		ok "$3 ($ms ms)"
+	else
+		not_ok "$3 ($ms ms)"
+	fi
+}
 mkdir -p "$TMP/stubborn"
 "$BERTH" -q -C "$APP" spec stubborn --rootfs "$BUNDLE/rootfs" --storage-root "$STORAGE" \
 	-o "$TMP/stubborn/config.json" 2>"$BLOG"
 : >"$OUT"
 IDS="$IDS berth-it-$$-stubborn"
 if crunx run -d -b "$TMP/stubborn" berth-it-$$-stubborn >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
-	pid=$(state_pid berth-it-$$-stubborn)
-	crunx kill berth-it-$$-stubborn TERM
-	t0=$(now_ms)
-	sleep 1
-	check "a TERM-ignoring worker survives the stop signal" alive "$pid"
-	i=0
-	while alive "$pid" && [ $i -lt 250 ]; do sleep 0.1; i=$((i + 1)); done
-	ms=$(($(now_ms) - t0))
-	if ! alive "$pid" && [ "$ms" -ge 14500 ] && [ "$ms" -le 16000 ]; then
-		ok "a TERM-ignoring worker is gone at the 15 s deadline ($ms ms)"
-	else
-		not_ok "a TERM-ignoring worker is gone at the 15 s deadline ($ms ms)"
-	fi
+	term_ignored berth-it-$$-stubborn "a TERM-ignoring worker survives the stop signal" \
+		"a TERM-ignoring worker is gone at the 15 s deadline"
 	crunx delete -f berth-it-$$-stubborn 2>/dev/null
 else
 	not_ok "the stubborn worker runs"
@@ -293,19 +299,8 @@ guard_bundle gstub '["/bin/sh", "-c", "echo READY; exec sleep 1000"]' '{}'
 : >"$OUT"
 IDS="$IDS berth-it-$$-gstub"
 if crunx run -d -b "$TMP/gstub" berth-it-$$-gstub >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
-	pid=$(state_pid berth-it-$$-gstub)
-	crunx kill berth-it-$$-gstub TERM
-	t0=$(now_ms)
-	sleep 1
-	check "guard: a TERM-ignoring init survives the stop signal" alive "$pid"
-	i=0
-	while alive "$pid" && [ $i -lt 250 ]; do sleep 0.1; i=$((i + 1)); done
-	ms=$(($(now_ms) - t0))
-	if ! alive "$pid" && [ "$ms" -ge 14500 ] && [ "$ms" -le 16000 ]; then
-		ok "guard: a TERM-ignoring plain bundle is gone at the 15 s deadline ($ms ms)"
-	else
-		not_ok "guard: a TERM-ignoring plain bundle is gone at the 15 s deadline ($ms ms)"
-	fi
+	term_ignored berth-it-$$-gstub "guard: a TERM-ignoring init survives the stop signal" \
+		"guard: a TERM-ignoring plain bundle is gone at the 15 s deadline"
 	check "guard: the kill at the deadline is logged" hook_log_has berth-it-$$-gstub "stop timeout (15000 ms) reached: killed 1 processes: $pid (sleep)"
 	crunx delete -f berth-it-$$-gstub 2>/dev/null
 else
