@@ -207,6 +207,9 @@ else
 	diag "$(cat "$OUT" "$BLOG")"
 fi
 check "poststop ran and logged" grep -q "container berth-it-$$-2: poststop" /run/berth/hook.log
+# crun gives hooks /dev/null as stderr: the hook log is stderr then, and
+# still gets each stage's summary line.
+check "each stage's summary is logged" grep -q "berth hook createRuntime container=berth-it-$$-2: ok (exit 0)" /run/berth/hook.log
 
 # ---- a plain bundle with berth hook registered in config.json ----
 python3 - "$BUNDLE/config.json" "$TMP/plain.json" "$BERTH" "$APP" "$STORAGE" <<'PY'
