@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # `berth run` with the default stop timeout: a worker that ignores SIGTERM
 # and its setsid() grandchild are SIGKILLed 15 s after the stop began, not
-# earlier and not later than 6 ms (50 under ASan; berth's "stopped in"
+# earlier, within 50 ms, and without timer slack (berth's "stopped in"
 # line); berth exits 137 (by hand and as PID 1, in parallel to save time).
 . "${TOP_SRCDIR:-.}/tests/integration/lib.sh"
 require_root
@@ -47,13 +47,19 @@ check "both: the cgroups were removed" cgroup_gone $cgs
 # slack (0.1 %), and came 7-17 ms late; the timerfd has none.
 h_in=$(sed -n 's/.* stopped in \([0-9]*\) ms.*/\1/p' "$BLOG_HOST")
 p_in=$(sed -n 's/.* stopped in \([0-9]*\) ms.*/\1/p' "$BLOG")
-# Late by the timer's slack (7-17 ms with an epoll timeout) is a failure;
-# under ASan, two jobs at once, berth itself may be scheduled up to
-# 16 ms late (seen in CI): there the bound is the 50 ms.
+# The bound for each: 50 ms.  Timer slack (7-17 ms late with an
+# epoll timeout) would make both late; a scheduling delay of berth on a
+# busy machine (13-16 ms seen in CI, two jobs at once) hits one of them:
+# the earlier of the two must be within 6 ms (50 under ASan, where CI saw
+# both late together).
+check "host: SIGKILL on the deadline (stopped in ${h_in} ms, in [15000, 15050])" \
+	test "${h_in:-0}" -ge 15000 -a "${h_in:-0}" -le 15050
+check "pid1: SIGKILL on the deadline (stopped in ${p_in} ms, in [15000, 15050])" \
+	test "${p_in:-0}" -ge 15000 -a "${p_in:-0}" -le 15050
 late=6
 [ -n "${ASAN_OPTIONS:-}" ] && late=50
-check "host: SIGKILL on the deadline (stopped in ${h_in} ms, in [15000, $((15000 + late))])" \
-	test "${h_in:-0}" -ge 15000 -a "${h_in:-0}" -le $((15000 + late))
-check "pid1: SIGKILL on the deadline (stopped in ${p_in} ms, in [15000, $((15000 + late))])" \
-	test "${p_in:-0}" -ge 15000 -a "${p_in:-0}" -le $((15000 + late))
+first=$h_in
+[ "${p_in:-0}" -lt "${first:-0}" ] && first=$p_in
+check "no timer slack (the earlier stopped in ${first} ms, at most $((15000 + late)))" \
+	test "${first:-0}" -ge 15000 -a "${first:-0}" -le $((15000 + late))
 done_testing
