@@ -50,4 +50,15 @@ static inline void cleanup_fclosep(FILE **f)
 		_tf;                                                         \
 	})
 
+/* Memory a command still holds when it returns to main(), which exits
+ * next: freed under AddressSanitizer, so that LeakSanitizer shows real
+ * leaks, and otherwise left to exit(2).  berth run's heap is write-
+ * protected since the worker was forked, so freeing the app model page by
+ * page would cost a stopping berth tens of microseconds (bench/README). */
+#if defined(__SANITIZE_ADDRESS__)
+#define FREE_BEFORE_EXIT 1
+#else
+#define FREE_BEFORE_EXIT 0
+#endif
+
 #endif

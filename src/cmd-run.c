@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cgroup.h"
+#include "cleanup.h"
 #include "commands.h"
 #include "context.h"
 #include "exitcodes.h"
@@ -561,6 +562,8 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 		if (r == 0)
 			r = run_worker(&rc.o);
 		box_close(&box);
+		if (!FREE_BEFORE_EXIT)
+			return r; /* main() exits now (cleanup.h) */
 	}
 	context_free(&ctx);
 	strv_free(envp);
