@@ -281,7 +281,34 @@ int cgroup_create(const struct cgroup_layout *l, const char *parent, const char 
 
 int cgroup_clone_fd(const struct cgroup *cg)
 {
-	return cg->mode == CGROUP_MODE_V2 ? cg->v2_fd : -1;
+	return cg->v2_fd;
+}
+
+bool cgroup_has_v1(const struct cgroup *cg)
+{
+	for (int i = 0; i < CG_V1_COUNT; i++)
+		if (cg->v1_fd[i] >= 0)
+			return true;
+	return false;
+}
+
+int cgroup_join_v1(const struct cgroup *cg)
+{
+	for (int i = 0; i < CG_V1_COUNT; i++) {
+		int fd, r = 0;
+
+		if (cg->v1_fd[i] < 0)
+			continue;
+		fd = openat(cg->v1_fd[i], "tasks", O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (write(fd, "0", 1) != 1)
+			r = -errno;
+		close(fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int cgroup_attach(const struct cgroup *cg, pid_t pid)

@@ -99,12 +99,22 @@ int cgroup_create(const struct cgroup_layout *l, const char *parent, const char 
  * a no-op). */
 int cgroup_create_ex(const struct cgroup_layout *l, const char *parent, const char *name,
 		     unsigned controllers, struct cgroup *cg);
-/* The fd to pass to clone3(CLONE_INTO_CGROUP), or -1 when a handshake
- * (cgroup_attach before execve) is needed: always on hybrid and v1, where
- * v1 hierarchies must be joined by a write to cgroup.procs anyway.  The fd
- * stays owned by cg. */
+/* The fd to pass to clone3(CLONE_INTO_CGROUP): the instance's cgroup2
+ * directory (pure v2 and hybrid), or -1 on v1.  It places the child in
+ * cgroup2 only: the v1 hierarchies are joined by the child itself
+ * (cgroup_join_v1).  The fd stays owned by cg. */
 int cgroup_clone_fd(const struct cgroup *cg);
-/* Move pid into every hierarchy of the instance (v2 first).  0 or -errno. */
+/* True when the instance has directories in v1 hierarchies (hybrid, v1). */
+bool cgroup_has_v1(const struct cgroup *cg);
+/* For the worker's child, first thing after clone: join the instance's v1
+ * hierarchies by writing "0" to their `tasks` files.  A thread that moves
+ * itself skips the kernel's global cgroup_threadgroup_rwsem, whose write
+ * side waits for an RCU grace period: 10-15 ms on the bench VM when the
+ * parent writes the child's pid to cgroup.procs instead (bench/README).
+ * Async-signal-safe, no logging.  0 or -errno. */
+int cgroup_join_v1(const struct cgroup *cg);
+/* Move pid into every hierarchy of the instance (v2 first): the handshake,
+ * where CLONE_INTO_CGROUP is not used.  0 or -errno. */
 int cgroup_attach(const struct cgroup *cg, pid_t pid);
 /* 1 when any process is in the cgroup, 0 when empty, or -errno.  v2:
  * "populated" of cgroup.events (read through events_fd, which re-arms its

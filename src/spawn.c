@@ -33,6 +33,7 @@
 /* What the child reports over the error pipe when it cannot go on. */
 enum child_step {
 	STEP_HANDSHAKE,
+	STEP_JOIN_V1,
 	STEP_SETSID,
 	STEP_PDEATHSIG,
 	STEP_STDIN,
@@ -50,6 +51,7 @@ struct child_error {
 
 static const char *const step_names[] = {
 	[STEP_HANDSHAKE] = "wait for its cgroup",
+	[STEP_JOIN_V1] = "join its cgroup in the v1 hierarchies",
 	[STEP_SETSID] = "create a new session",
 	[STEP_PDEATHSIG] = "set the parent-death signal",
 	[STEP_STDIN] = "open /dev/null as stdin",
@@ -147,7 +149,8 @@ static void reset_reserved_signal(int sig)
 
 /* The child, between clone and execve.  Only async-signal-safe calls (the
  * /proc fallback of cloexec_from_3 aside: berth is single-threaded). */
-static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd, pid_t parent)
+static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd, bool join_v1,
+				 pid_t parent)
 {
 	char sh[] = "sh", dash_c[] = "-c";
 	char *const argv[] = {sh, dash_c, (char *)o->script, NULL};
@@ -164,6 +167,10 @@ static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd
 		while (n < 0 && errno == EINTR);
 		if (n != 1)
 			_exit(BERTH_EXIT_SETUP);
+	} else if (join_v1) {
+		r = cgroup_join_v1(o->cg);
+		if (r < 0)
+			child_fail(errfd, STEP_JOIN_V1, 0, -r);
 	}
 	if (setsid() < 0)
 		child_fail(errfd, STEP_SETSID, 0, errno);
@@ -257,7 +264,7 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 {
 	_cleanup_close_ int err_rd = -1, err_wr = -1, hs_rd = -1, hs_wr = -1, pidfd = -1;
 	int p[2], clone_fd = -1, r;
-	bool handshake = false;
+	bool handshake = false, join_v1 = false, v2 = false;
 	pid_t parent = getpid(), pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -269,26 +276,36 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 			return log_errno(-errno, "pipe2");
 		hs_rd = p[0];
 		hs_wr = p[1];
-		clone_fd = o->no_clone_into ? -1 : cgroup_clone_fd(o->cg);
-		handshake = clone_fd < 0;
+		/* cgroup2 by CLONE_INTO_CGROUP, the v1 hierarchies by the child
+		 * itself; berth moves the child into all of them while it waits
+		 * (the handshake) only where cgroup2 cannot be had by clone3. */
+		v2 = cgroup_clone_fd(o->cg) >= 0;
+		clone_fd = v2 && !o->no_clone_into ? cgroup_clone_fd(o->cg) : -1;
+		handshake = v2 && clone_fd < 0;
+		join_v1 = !handshake && cgroup_has_v1(o->cg);
 	}
 
-	out->method = handshake ? "clone3+handshake" : o->cg ? "clone3+cgroup" : "clone3";
-	pid = do_clone3(CLONE_PIDFD | (handshake || !o->cg ? 0 : CLONE_INTO_CGROUP), clone_fd,
-			&pidfd);
-	if (pid < 0 && o->cg && !handshake && errno != ENOSYS && errno != EAGAIN &&
-	    errno != ENOMEM) {
+	if (handshake)
+		out->method = "clone3+handshake";
+	else if (clone_fd >= 0)
+		out->method = join_v1 ? "clone3+cgroup+tasks" : "clone3+cgroup";
+	else
+		out->method = join_v1 ? "clone3+tasks" : "clone3";
+	pid = do_clone3(CLONE_PIDFD | (clone_fd >= 0 ? CLONE_INTO_CGROUP : 0), clone_fd, &pidfd);
+	if (pid < 0 && clone_fd >= 0 && errno != ENOSYS && errno != EAGAIN && errno != ENOMEM) {
 		/* CLONE_INTO_CGROUP unsupported (< 5.7) or refused for this
 		 * hierarchy: place the child by hand before it runs anything. */
 		log_debug("clone3(CLONE_INTO_CGROUP): %s; using a handshake", strerror(errno));
 		handshake = true;
+		join_v1 = false;
 		out->method = "clone3+handshake";
 		pid = do_clone3(CLONE_PIDFD, -1, &pidfd);
 	}
 	if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
 		/* clone3 is 5.3+ and may be filtered by an outer seccomp profile. */
-		handshake = o->cg != NULL;
-		out->method = "fork";
+		handshake = v2;
+		join_v1 = o->cg && !v2 && cgroup_has_v1(o->cg);
+		out->method = join_v1 ? "fork+tasks" : "fork";
 		pid = fork();
 		if (pid > 0) {
 			pidfd = spawn_pidfd_open(pid);
@@ -303,7 +320,7 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 	if (pid < 0)
 		return log_errno(-errno, "cannot create the worker process");
 	if (pid == 0)
-		child_main(o, err_wr, handshake ? hs_rd : -1, parent);
+		child_main(o, err_wr, handshake ? hs_rd : -1, join_v1, parent);
 
 	close(TAKE_FD(err_wr));
 	close(TAKE_FD(hs_rd));

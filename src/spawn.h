@@ -47,7 +47,11 @@ struct spawn_opts {
 struct spawn_result {
 	pid_t pid;
 	int pidfd;                 /* owned by the caller, O_CLOEXEC */
-	const char *method;        /* "clone3+cgroup", "clone3+handshake", "fork" */
+	/* How it was placed: "clone3+cgroup" (pure v2), "clone3+cgroup+tasks"
+	 * (hybrid: the child joined v1 itself), "clone3+tasks" (v1),
+	 * "clone3+handshake" (berth moved it while it waited), "fork",
+	 * "fork+tasks", "clone3" (no cgroup). */
+	const char *method;
 };
 
 /*

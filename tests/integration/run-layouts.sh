@@ -31,7 +31,8 @@ for m in v2 v1 hybrid; do
 	cgs=$(child_cgroup_dirs)
 	case $m in
 	v2) want="clone3+cgroup" ;;
-	*) want="clone3+handshake" ;;
+	v1) want="clone3+tasks" ;;
+	*) want="clone3+cgroup+tasks" ;;
 	esac
 	check "$m: placed by $want" grep -q "($want)" "$BLOG"
 	check "$m: in its cgroup" test -n "$cgs"

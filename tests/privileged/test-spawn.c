@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * spawn_worker() on the real kernel, as root: each placement method
- * (clone3 CLONE_INTO_CGROUP on the v2 path forced, clone3 + handshake on
- * the host's layout, plain clone3 without a cgroup), the child's setup
+ * (clone3 CLONE_INTO_CGROUP on the v2 path forced; on the host's layout,
+ * with the child joining the v1 hierarchies itself on hybrid; v1 forced;
+ * the handshake; plain clone3 without a cgroup), each checked in every
+ * hierarchy of /proc/self/cgroup, the child's setup
  * (cwd from the dirfd, exact environment, .environment sourced, stdin,
  * session), and the exit statuses of a failing pre-exec step.
  */
@@ -27,6 +29,7 @@
 #include "util.h"
 
 static char dir[] = "/tmp/berth-spawn.XXXXXX";
+static bool no_clone_into; /* run(): place by the handshake */
 
 static void mkapp(void)
 {
@@ -53,6 +56,7 @@ static int run(const struct cgroup *cg, const char *script, char *const *env,
 		.cg = cg,
 		.steps = steps,
 		.n_steps = n_steps,
+		.no_clone_into = no_clone_into,
 	};
 	struct spawn_result res;
 	int status;
@@ -77,6 +81,53 @@ static char *out(const char *name)
 static char env_foo[] = "FOO=bar baz", env_path[] = "PATH=/usr/bin:/bin";
 static char *const env[] = {env_foo, env_path, NULL};
 
+/* Is the line of hierarchy `ctl` ("" for cgroup2) of a /proc/PID/cgroup
+ * text in cgroup `name`? */
+static bool placed_in(const char *text, const char *ctl, const char *name)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *c = strchr(l, ':'), *p = c ? strchr(c + 1, ':') : NULL;
+		const char *end = strchr(l, '\n');
+		size_t n = strlen(ctl);
+		bool match = false;
+
+		if (!p)
+			continue;
+		if (!*ctl) {
+			match = p == c + 1;
+		} else {
+			for (const char *q = c + 1; q < p; q += strcspn(q, ",:") + 1)
+				if ((size_t)(strcspn(q, ",:")) == n && strncmp(q, ctl, n) == 0)
+					match = true;
+		}
+		if (match) {
+			_cleanup_free_ char *line = xstrndup(l, end ? (size_t)(end - l) : strlen(l));
+			return strstr(line, name) != NULL;
+		}
+	}
+	return false;
+}
+
+/* The child's /proc/self/cgroup names the instance in each of its
+ * hierarchies. */
+static void assert_placed(const char *text, const struct cgroup *cg, const char *name)
+{
+	static const char *const v1_name[CG_V1_COUNT] = {
+		[CG_V1_FREEZER] = "freezer",
+		[CG_V1_MEMORY] = "memory",
+		[CG_V1_CPU] = "cpu",
+		[CG_V1_PIDS] = "pids",
+	};
+
+	ck_assert_ptr_nonnull(text);
+	if (cg->v2_fd >= 0)
+		ck_assert_msg(placed_in(text, "", name), "not in cgroup2 %s:\n%s", name, text);
+	for (int i = 0; i < CG_V1_COUNT; i++)
+		if (cg->v1_fd[i] >= 0)
+			ck_assert_msg(placed_in(text, v1_name[i], name), "not in v1 %s %s:\n%s",
+				      v1_name[i], name, text);
+}
+
 static void placement(enum cgroup_mode force, const char *want_method)
 {
 	_cleanup_free_ char *name = tname("spawn");
@@ -92,11 +143,7 @@ static void placement(enum cgroup_mode force, const char *want_method)
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	ck_assert_str_eq(method, want_method);
 	_cleanup_free_ char *text = out("cgroup");
-	ck_assert_ptr_nonnull(text);
-	/* The unified line names the instance (and, hybrid, pids too). */
-	_cleanup_free_ char *line = xasprintf("0::/");
-	ck_assert_ptr_nonnull(strstr(text, line));
-	ck_assert_ptr_nonnull(strstr(text, name));
+	assert_placed(text, &cg, name);
 	ck_assert(reap_until_empty(&cg, 2000));
 	ck_assert_int_eq(cgroup_destroy(&cg), 0);
 	cgroup_release(&cg);
@@ -110,14 +157,35 @@ START_TEST(test_clone_into_cgroup)
 }
 END_TEST
 
-START_TEST(test_handshake)
+/* The host's layout: on hybrid, cgroup2 by CLONE_INTO_CGROUP and the v1
+ * hierarchies joined by the child itself. */
+START_TEST(test_host_layout)
 {
 	struct cgroup_layout l;
 
 	layout(&l, CGROUP_MODE_NONE);
 	enum cgroup_mode m = l.mode;
 	cgroup_layout_free(&l);
-	placement(CGROUP_MODE_NONE, m == CGROUP_MODE_V2 ? "clone3+cgroup" : "clone3+handshake");
+	placement(CGROUP_MODE_NONE, m == CGROUP_MODE_V2	  ? "clone3+cgroup"
+				    : m == CGROUP_MODE_V1 ? "clone3+tasks"
+							  : "clone3+cgroup+tasks");
+}
+END_TEST
+
+/* v1 only: no cgroup2 directory, the child joins every hierarchy itself. */
+START_TEST(test_v1_join)
+{
+	placement(CGROUP_MODE_V1, "clone3+tasks");
+}
+END_TEST
+
+/* The handshake (used after cgroup.kill, or where CLONE_INTO_CGROUP is
+ * refused): berth moves the waiting child into every hierarchy. */
+START_TEST(test_handshake)
+{
+	no_clone_into = true;
+	placement(CGROUP_MODE_NONE, "clone3+handshake");
+	no_clone_into = false;
 }
 END_TEST
 
@@ -187,9 +255,9 @@ START_TEST(test_fork_fallback)
 	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
 	int st = run(&cg, "cat /proc/self/cgroup > cgroup", env, NULL, 0, &method);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	ck_assert_str_eq(method, "fork");
+	ck_assert_str_eq(method, l.mode == CGROUP_MODE_V1 ? "fork+tasks" : "fork");
 	_cleanup_free_ char *text = out("cgroup");
-	ck_assert_ptr_nonnull(strstr(text, name));
+	assert_placed(text, &cg, name);
 	ck_assert(reap_until_empty(&cg, 2000));
 	ck_assert_int_eq(cgroup_destroy(&cg), 0);
 	cgroup_release(&cg);
@@ -275,11 +343,16 @@ int main(void)
 
 	tcase_add_test(tc, test_script);
 	tcase_add_test(tc, test_clone_into_cgroup);
+	tcase_add_test(tc, test_host_layout);
 	tcase_add_test(tc, test_handshake);
 	tcase_add_test(tc, test_fork_fallback);
 	tcase_add_test(tc, test_after_cgroup_kill);
 	tcase_add_test(tc, test_child_setup);
 	tcase_add_test(tc, test_failures);
+	struct cgroup_layout l;
+	if (cgroup_detect(&l) == 0 && l.v1_mnt[CG_V1_FREEZER]) /* v1 can be forced */
+		tcase_add_test(tc, test_v1_join);
+	cgroup_layout_free(&l);
 	suite_add_tcase(s, tc);
 	return cgtest_main(s);
 }
