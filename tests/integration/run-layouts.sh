@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # run_worker() on the cgroup layouts this host does not have as such: the
 # hybrid VM's hierarchies narrowed to pure v2 (clone3 CLONE_INTO_CGROUP,
-# cgroup.events, cgroup.kill) and to v1 only (handshake, emptiness
+# cgroup.events, cgroup.kill) and to v1 only (the child joins by `tasks`, emptiness
 # re-checked on SIGCHLD, freezer kill).  A test hook, not a CLI feature, so
 # this drives tests/helpers/run-driver (--cgroup-mode) directly.
 . "${TOP_SRCDIR:-.}/tests/integration/lib.sh"
