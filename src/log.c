@@ -75,7 +75,12 @@ void log_timestamp(char *buf, unsigned long size)
 		 ts.tv_nsec / 1000000);
 }
 
-static void log_emit(enum log_level lvl, const char *event, const char *msg)
+bool log_json(void)
+{
+	return log_cfg.fmt == LOG_FMT_JSON;
+}
+
+static void log_emit(enum log_level lvl, const char *event, json_t *fields, const char *msg)
 {
 	char ts[40];
 	char *line = NULL;
@@ -89,6 +94,8 @@ static void log_emit(enum log_level lvl, const char *event, const char *msg)
 			json_object_set_new(o, "worker", json_string(log_cfg.worker));
 		if (o && event)
 			json_object_set_new(o, "event", json_string(event));
+		if (o && fields)
+			json_object_update_missing(o, fields);
 		char *body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		json_decref(o);
 		if (body) {
@@ -109,21 +116,38 @@ static void log_emit(enum log_level lvl, const char *event, const char *msg)
 	free(line);
 }
 
-void log_msg(enum log_level lvl, const char *event, const char *fmt, ...)
+static void log_vemit(enum log_level lvl, const char *event, json_t *fields, const char *fmt,
+		      va_list ap)
 {
-	va_list ap;
 	char *msg;
 	int saved = errno;
 
-	if (lvl > log_cfg.max)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	log_emit(lvl, event, msg ? msg : fmt);
-	free(msg);
+	if (lvl <= log_cfg.max) {
+		if (vasprintf(&msg, fmt, ap) < 0)
+			msg = NULL;
+		log_emit(lvl, event, fields, msg ? msg : fmt);
+		free(msg);
+	}
+	json_decref(fields);
 	errno = saved;
+}
+
+void log_event(enum log_level lvl, const char *event, json_t *fields, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit(lvl, event, fields, fmt, ap);
+	va_end(ap);
+}
+
+void log_msg(enum log_level lvl, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit(lvl, event, NULL, fmt, ap);
+	va_end(ap);
 }
 
 int log_errno(int err, const char *fmt, ...)

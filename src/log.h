@@ -10,6 +10,7 @@
 #ifndef BERTH_LOG_H
 #define BERTH_LOG_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "util.h"
@@ -27,6 +28,15 @@ void log_copy_to(int fd);
 /* event is a stable key for machine readers ("started", "exited", ...),
  * or NULL for plain messages. */
 void log_msg(enum log_level lvl, const char *event, const char *fmt, ...) ATTR_PRINTF(3, 4);
+
+/* True with --log-format json: build an event's fields only then. */
+bool log_json(void);
+/* log_msg with the event's fields for JSON readers: the members of
+ * `fields` (an object, or NULL; taken over) join the line's object after
+ * time, level, pid, msg, worker and event, which they cannot replace.  The
+ * text line is the message alone.  Field names are stable (berth(1)). */
+void log_event(enum log_level lvl, const char *event, json_t *fields, const char *fmt, ...)
+	ATTR_PRINTF(4, 5);
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, NULL, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, NULL, __VA_ARGS__)

@@ -55,6 +55,20 @@ static const char *sig_str(int sig, char *buf, size_t size)
 	return signals_fullname(sig, buf, size);
 }
 
+/* An event's fields for --log-format json (log_event); NULL, and nothing
+ * built, in text mode. */
+#define FIELDS(...) (log_json() ? json_pack(__VA_ARGS__) : NULL)
+
+/* The pids as a JSON array (NULL in text mode). */
+static json_t *pids_json(const pid_t *pids, size_t n)
+{
+	json_t *a = log_json() ? json_array() : NULL;
+
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_integer(pids[i]));
+	return a;
+}
+
 /* Is anything of the worker left?  The cgroup when there is one; else any
  * child of berth (as PID 1 or subreaper, every orphan comes back to us). */
 static bool populated_now(struct run_ctx *c)
@@ -97,7 +111,11 @@ static void signal_all(struct run_ctx *c, const int *sigs, size_t nsigs)
 
 static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 {
+	static const char *const reasons[] = {
+		[SUP_KILL_DEADLINE] = "deadline", [SUP_KILL_LEFTOVER] = "leftover",
+		[SUP_KILL_MIXED_REST] = "mixed"};
 	_cleanup_free_ char *who = NULL;
+	json_t *pj = NULL, *f;
 	size_t n = 0;
 
 	if (c->have_cg) {
@@ -105,6 +123,9 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		struct strbuf sb = {0};
 		cgroup_kill_all_procs(&c->cg, &procs, &n);
 		c->cg_killed = true;
+		pj = pids_json(NULL, 0);
+		for (size_t i = 0; pj && i < n; i++)
+			json_array_append_new(pj, json_integer(procs[i].pid));
 		for (size_t i = 0; i < n && i < LOG_MAX_PIDS; i++)
 			strbuf_printf(&sb, "%s%ld (%s)", i ? ", " : "", (long)procs[i].pid,
 				      procs[i].comm);
@@ -115,18 +136,22 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		_cleanup_free_ pid_t *pids = NULL;
 		proctree_descendants(getpid(), &pids, &n);
 		who = proctree_describe(pids, n, LOG_MAX_PIDS);
+		pj = pids_json(pids, n);
 		run_signal_all(NULL, c->main_pid, (const int[]){SIGKILL}, 1);
 		c->tree_killed = true;
 	}
+	/* pj is NULL in text mode; json_pack takes it over in JSON mode. */
+	f = FIELDS("{s:s, s:I, s:o*}", "reason", reasons[reason], "count", (json_int_t)n, "pids",
+		   pj);
 	if (reason == SUP_KILL_DEADLINE)
-		log_msg(LOG_LVL_WARN, "killed",
-			"stop timeout (%llu ms) reached: killed %zu processes: %s",
-			(unsigned long long)c->o->policy.stop_timeout_ms, n, who);
+		log_event(LOG_LVL_WARN, "killed", f,
+			  "stop timeout (%llu ms) reached: killed %zu processes: %s",
+			  (unsigned long long)c->o->policy.stop_timeout_ms, n, who);
 	else if (reason == SUP_KILL_LEFTOVER)
-		log_msg(LOG_LVL_WARN, "killed", "killed %zu leftover processes: %s", n, who);
+		log_event(LOG_LVL_WARN, "killed", f, "killed %zu leftover processes: %s", n, who);
 	else
-		log_msg(LOG_LVL_INFO, "killed",
-			"main process gone (kill mode mixed): killed %zu processes: %s", n, who);
+		log_event(LOG_LVL_INFO, "killed", f,
+			  "main process gone (kill mode mixed): killed %zu processes: %s", n, who);
 }
 
 static void feed(struct run_ctx *c, const struct supervise_event *ev);
@@ -159,8 +184,10 @@ static void do_spawn(struct run_ctx *c)
 		c->main_started = now_ms();
 		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->pidfd, &ee) < 0)
 			log_errno(-errno, "epoll_ctl(pidfd)"); /* SIGCHLD still reaps */
-		log_msg(LOG_LVL_INFO, "started", "started worker process %ld (%s)", (long)res.pid,
-			res.method);
+		log_event(LOG_LVL_INFO, "started",
+			  FIELDS("{s:I, s:s}", "worker_pid", (json_int_t)res.pid, "method",
+				 res.method),
+			  "started worker process %ld (%s)", (long)res.pid, res.method);
 		ev.type = SUP_EV_SPAWNED;
 	}
 	feed(c, &ev);
@@ -172,11 +199,17 @@ static void log_stopping(struct run_ctx *c)
 
 	if (!c->stop_log_sig)
 		return;
-	log_msg(LOG_LVL_INFO, "stopping",
-		"%s received: stopping (%s, kill mode %s, SIGKILL after %llu ms)",
-		sig_str(c->stop_log_sig, sb, sizeof(sb)), signals_name(c->o->policy.stop_signal),
-		supervise_kill_mode_name(c->o->policy.kill_mode),
-		(unsigned long long)c->o->policy.stop_timeout_ms);
+	char ss[24];
+
+	log_event(LOG_LVL_INFO, "stopping",
+		  FIELDS("{s:s, s:s, s:s, s:I}", "signal", sig_str(c->stop_log_sig, sb, sizeof(sb)),
+			 "stop_signal", sig_str(c->o->policy.stop_signal, ss, sizeof(ss)),
+			 "kill_mode", supervise_kill_mode_name(c->o->policy.kill_mode),
+			 "timeout_ms", (json_int_t)c->o->policy.stop_timeout_ms),
+		  "%s received: stopping (%s, kill mode %s, SIGKILL after %llu ms)",
+		  sig_str(c->stop_log_sig, sb, sizeof(sb)), signals_name(c->o->policy.stop_signal),
+		  supervise_kill_mode_name(c->o->policy.kill_mode),
+		  (unsigned long long)c->o->policy.stop_timeout_ms);
 	c->stop_log_sig = 0;
 }
 
@@ -226,8 +259,9 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			c->exit_code = a->code;
 			break;
 		case SUP_ACT_LOG_RESTART:
-			log_msg(LOG_LVL_INFO, "restarting", "restarting in %llu ms",
-				(unsigned long long)a->ms);
+			log_event(LOG_LVL_INFO, "restarting",
+				  FIELDS("{s:I}", "delay_ms", (json_int_t)a->ms),
+				  "restarting in %llu ms", (unsigned long long)a->ms);
 			break;
 		case SUP_ACT_LOG_STOPPING:
 			c->stop_started = now_ms();
@@ -235,12 +269,12 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			break;
 		case SUP_ACT_LOG_STOP_AGAIN: {
 			uint64_t dl = supervise_deadline(&c->sup), now = now_ms();
-			log_msg(LOG_LVL_INFO, "stopping",
-				"%s received while stopping; deadline unchanged (%llu ms left)",
-				sig_str(a->sig, sb, sizeof(sb)),
-				dl == SUPERVISE_NO_DEADLINE || dl < now
-					? 0ULL
-					: (unsigned long long)(dl - now));
+			uint64_t left = dl == SUPERVISE_NO_DEADLINE || dl < now ? 0 : dl - now;
+			log_event(LOG_LVL_INFO, "stopping",
+				  FIELDS("{s:s, s:I}", "signal", sig_str(a->sig, sb, sizeof(sb)),
+					 "remaining_ms", (json_int_t)left),
+				  "%s received while stopping; deadline unchanged (%llu ms left)",
+				  sig_str(a->sig, sb, sizeof(sb)), (unsigned long long)left);
 			break;
 		}
 		case SUP_ACT_LOG_LEFTOVER: {
@@ -249,42 +283,54 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			size_t n;
 			list_pids(c, &pids, &n);
 			who = proctree_describe(pids, n, LOG_MAX_PIDS);
-			log_msg(LOG_LVL_WARN, "leftover",
-				"%zu processes left behind by the start command (policy %s): %s", n,
-				supervise_leftover_name(c->o->policy.leftover), who);
+			log_event(LOG_LVL_WARN, "leftover",
+				  FIELDS("{s:I, s:s, s:o*}", "count", (json_int_t)n, "policy",
+					 supervise_leftover_name(c->o->policy.leftover), "pids",
+					 pids_json(pids, n)),
+				  "%zu processes left behind by the start command (policy %s): %s",
+				  n, supervise_leftover_name(c->o->policy.leftover), who);
 			break;
 		}
-		case SUP_ACT_LOG_GIVE_UP:
+		case SUP_ACT_LOG_GIVE_UP: {
+			json_t *f = FIELDS("{s:i, s:i, s:I}", "exit_status", a->code,
+					   "max_restarts", c->o->policy.max_restarts, "window_ms",
+					   (json_int_t)c->o->policy.restart_window_ms);
 			if (c->o->policy.max_restarts == 0)
-				log_msg(LOG_LVL_INFO, "gave-up",
-					"the start command ended and --max-restarts is 0: exiting "
-					"with its status %d",
-					a->code);
+				log_event(LOG_LVL_INFO, "gave-up", f,
+					  "the start command ended and --max-restarts is 0: "
+					  "exiting with its status %d",
+					  a->code);
 			else if (c->o->policy.restart_window_ms)
-				log_msg(LOG_LVL_ERROR, "gave-up",
-					"crash budget spent (%d restarts within %llu ms): giving up "
-					"with status %d",
-					c->o->policy.max_restarts,
-					(unsigned long long)c->o->policy.restart_window_ms, a->code);
+				log_event(LOG_LVL_ERROR, "gave-up", f,
+					  "crash budget spent (%d restarts within %llu ms): giving "
+					  "up with status %d",
+					  c->o->policy.max_restarts,
+					  (unsigned long long)c->o->policy.restart_window_ms, a->code);
 			else
-				log_msg(LOG_LVL_ERROR, "gave-up",
-					"crash budget spent (%d restarts): giving up with status %d",
-					c->o->policy.max_restarts, a->code);
+				log_event(LOG_LVL_ERROR, "gave-up", f,
+					  "crash budget spent (%d restarts): giving up with status %d",
+					  c->o->policy.max_restarts, a->code);
 			break;
+		}
 		case SUP_ACT_LOG_STUCK: {
 			_cleanup_free_ pid_t *pids = NULL;
 			_cleanup_free_ char *who = NULL;
 			size_t n;
 			list_pids(c, &pids, &n);
 			who = proctree_describe(pids, n, LOG_MAX_PIDS);
-			log_msg(LOG_LVL_ERROR, "stuck",
-				"%zu processes survive SIGKILL after %llu ms: %s", n,
-				(unsigned long long)c->o->policy.kill_grace_ms, who);
+			log_event(LOG_LVL_ERROR, "stuck",
+				  FIELDS("{s:I, s:I, s:o*}", "count", (json_int_t)n, "grace_ms",
+					 (json_int_t)c->o->policy.kill_grace_ms, "pids",
+					 pids_json(pids, n)),
+				  "%zu processes survive SIGKILL after %llu ms: %s", n,
+				  (unsigned long long)c->o->policy.kill_grace_ms, who);
 			break;
 		}
 		case SUP_ACT_LOG_DROPPED:
-			log_msg(LOG_LVL_INFO, "dropped", "%s not relayed: the worker is not running",
-				sig_str(a->sig, sb, sizeof(sb)));
+			log_event(LOG_LVL_INFO, "dropped",
+				  FIELDS("{s:s}", "signal", sig_str(a->sig, sb, sizeof(sb))),
+				  "%s not relayed: the worker is not running",
+				  sig_str(a->sig, sb, sizeof(sb)));
 			break;
 		}
 	}
@@ -334,20 +380,30 @@ static void log_exit(struct run_ctx *c, int status)
 		snprintf(oom, sizeof(oom), "the OOM killer (%s, oom_kill count %llu)", limit,
 			 (unsigned long long)total);
 	}
+	json_t *f = FIELDS("{s:I, s:I}", "worker_pid", (json_int_t)c->main_pid, "uptime_ms",
+			   (json_int_t)up);
+
+	if (f && fresh)
+		json_object_set_new(f, "oom_kills", json_integer((json_int_t)total));
 	if (WIFEXITED(status)) {
-		log_msg(fresh ? LOG_LVL_WARN : LOG_LVL_INFO, fresh ? "oom" : "exited",
-			"worker process %ld exited with status %d after %llu ms%s%s%s",
-			(long)c->main_pid, WEXITSTATUS(status), (unsigned long long)up,
-			fresh ? " (a process of it was killed by " : "", oom, fresh ? ")" : "");
+		if (f)
+			json_object_set_new(f, "exit_code", json_integer(WEXITSTATUS(status)));
+		log_event(fresh ? LOG_LVL_WARN : LOG_LVL_INFO, fresh ? "oom" : "exited", f,
+			  "worker process %ld exited with status %d after %llu ms%s%s%s",
+			  (long)c->main_pid, WEXITSTATUS(status), (unsigned long long)up,
+			  fresh ? " (a process of it was killed by " : "", oom, fresh ? ")" : "");
 		return;
+	}
+	sig_str(WTERMSIG(status), sb, sizeof(sb));
+	if (f) {
+		json_object_set_new(f, "signal", json_string(sb));
+		json_object_set_new(f, "core_dumped", json_boolean(WCOREDUMP(status)));
 	}
 	if (fresh && WTERMSIG(status) == SIGKILL)
 		what = oom;
-	else
-		sig_str(WTERMSIG(status), sb, sizeof(sb));
-	log_msg(fresh ? LOG_LVL_WARN : LOG_LVL_INFO, fresh ? "oom" : "exited",
-		"worker process %ld killed by %s%s after %llu ms", (long)c->main_pid, what,
-		WCOREDUMP(status) ? " (core dumped)" : "", (unsigned long long)up);
+	log_event(fresh ? LOG_LVL_WARN : LOG_LVL_INFO, fresh ? "oom" : "exited", f,
+		  "worker process %ld killed by %s%s after %llu ms", (long)c->main_pid, what,
+		  WCOREDUMP(status) ? " (core dumped)" : "", (unsigned long long)up);
 }
 
 /* Reap every child that has exited: the worker's main process, and the
@@ -510,11 +566,17 @@ int run_worker(const struct run_opts *o)
 		c.exit_code = BERTH_EXIT_SETUP;
 	}
 	reap_all(&c);
-	if (c.stop_started)
-		log_msg(LOG_LVL_INFO, "stopped", "stopped in %llu ms, exit status %d",
-			(unsigned long long)(now_ms() - c.stop_started), c.exit_code);
-	else
-		log_msg(LOG_LVL_INFO, "stopped", "exiting with status %d", c.exit_code);
+	if (c.stop_started) {
+		uint64_t took = now_ms() - c.stop_started;
+		log_event(LOG_LVL_INFO, "stopped",
+			  FIELDS("{s:I, s:i}", "duration_ms", (json_int_t)took, "exit_status",
+				 c.exit_code),
+			  "stopped in %llu ms, exit status %d", (unsigned long long)took,
+			  c.exit_code);
+	} else {
+		log_event(LOG_LVL_INFO, "stopped", FIELDS("{s:i}", "exit_status", c.exit_code),
+			  "exiting with status %d", c.exit_code);
+	}
 	run_teardown(&c);
 	return c.exit_code;
 }

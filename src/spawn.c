@@ -245,6 +245,7 @@ static pid_t do_clone3(uint64_t flags, int cgroup_fd, int *pidfd)
 static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
 {
 	struct child_error ce;
+	const char *what;
 	ssize_t n;
 
 	do
@@ -253,11 +254,17 @@ static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
 	if (n != (ssize_t)sizeof(ce))
 		return;
 	if (ce.step == STEP_HOOK && ce.index >= 0 && (size_t)ce.index < o->n_steps)
-		log_msg(LOG_LVL_ERROR, "spawn-failed", "worker process %ld could not set up %s: %s",
-			(long)pid, o->steps[ce.index].name, strerror(ce.err));
+		what = o->steps[ce.index].name;
 	else if (ce.step >= 0 && (size_t)ce.step < ARRAY_SIZE(step_names))
-		log_msg(LOG_LVL_ERROR, "spawn-failed", "worker process %ld could not %s: %s",
-			(long)pid, step_names[ce.step], strerror(ce.err));
+		what = step_names[ce.step];
+	else
+		return;
+	log_event(LOG_LVL_ERROR, "spawn-failed",
+		  log_json() ? json_pack("{s:I, s:s, s:s}", "worker_pid", (json_int_t)pid, "step",
+					 what, "error", strerror(ce.err))
+			     : NULL,
+		  "worker process %ld could not %s%s: %s", (long)pid,
+		  ce.step == STEP_HOOK ? "set up " : "", what, strerror(ce.err));
 }
 
 int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
