@@ -68,6 +68,10 @@ void context_defaults(struct context *ctx);
 
 /* "<slug of branch>-<7 characters derived from entropy and branch>". */
 char *context_environment_name(const char *branch, const char *entropy);
+/* The alphabet of project ids, entropy and environment suffixes. */
+#define CONTEXT_ALNUM "abcdefghijklmnopqrstuvwxyz0123456789"
+/* A git tree id: 40 or 64 lowercase hex digits. */
+bool context_tree_id_ok(const char *s);
 
 /* State directory: read <dir>/project.json, or create it once (O_EXCL,
  * atomically) with a fresh project id (13 [a-z0-9]) and entropy (56). */
