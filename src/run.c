@@ -123,7 +123,7 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		struct strbuf sb = {0};
 		cgroup_kill_all_procs(&c->cg, &procs, &n);
 		c->cg_killed = true;
-		pj = pids_json(NULL, 0);
+		pj = log_json() ? json_array() : NULL;
 		for (size_t i = 0; pj && i < n; i++)
 			json_array_append_new(pj, json_integer(procs[i].pid));
 		for (size_t i = 0; i < n && i < LOG_MAX_PIDS; i++)
@@ -200,16 +200,16 @@ static void log_stopping(struct run_ctx *c)
 	if (!c->stop_log_sig)
 		return;
 	char ss[24];
+	const char *got = sig_str(c->stop_log_sig, sb, sizeof(sb));
+	const char *mode = supervise_kill_mode_name(c->o->policy.kill_mode);
+	uint64_t timeout = c->o->policy.stop_timeout_ms;
 
 	log_event(LOG_LVL_INFO, "stopping",
-		  FIELDS("{s:s, s:s, s:s, s:I}", "signal", sig_str(c->stop_log_sig, sb, sizeof(sb)),
-			 "stop_signal", sig_str(c->o->policy.stop_signal, ss, sizeof(ss)),
-			 "kill_mode", supervise_kill_mode_name(c->o->policy.kill_mode),
-			 "timeout_ms", (json_int_t)c->o->policy.stop_timeout_ms),
-		  "%s received: stopping (%s, kill mode %s, SIGKILL after %llu ms)",
-		  sig_str(c->stop_log_sig, sb, sizeof(sb)), signals_name(c->o->policy.stop_signal),
-		  supervise_kill_mode_name(c->o->policy.kill_mode),
-		  (unsigned long long)c->o->policy.stop_timeout_ms);
+		  FIELDS("{s:s, s:s, s:s, s:I}", "signal", got, "stop_signal",
+			 sig_str(c->o->policy.stop_signal, ss, sizeof(ss)), "kill_mode", mode,
+			 "timeout_ms", (json_int_t)timeout),
+		  "%s received: stopping (%s, kill mode %s, SIGKILL after %llu ms)", got,
+		  signals_name(c->o->policy.stop_signal), mode, (unsigned long long)timeout);
 	c->stop_log_sig = 0;
 }
 
@@ -270,11 +270,12 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 		case SUP_ACT_LOG_STOP_AGAIN: {
 			uint64_t dl = supervise_deadline(&c->sup), now = now_ms();
 			uint64_t left = dl == SUPERVISE_NO_DEADLINE || dl < now ? 0 : dl - now;
+			sig_str(a->sig, sb, sizeof(sb));
 			log_event(LOG_LVL_INFO, "stopping",
-				  FIELDS("{s:s, s:I}", "signal", sig_str(a->sig, sb, sizeof(sb)),
-					 "remaining_ms", (json_int_t)left),
+				  FIELDS("{s:s, s:I}", "signal", sb, "remaining_ms",
+					 (json_int_t)left),
 				  "%s received while stopping; deadline unchanged (%llu ms left)",
-				  sig_str(a->sig, sb, sizeof(sb)), (unsigned long long)left);
+				  sb, (unsigned long long)left);
 			break;
 		}
 		case SUP_ACT_LOG_LEFTOVER: {
@@ -327,10 +328,9 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			break;
 		}
 		case SUP_ACT_LOG_DROPPED:
-			log_event(LOG_LVL_INFO, "dropped",
-				  FIELDS("{s:s}", "signal", sig_str(a->sig, sb, sizeof(sb))),
-				  "%s not relayed: the worker is not running",
-				  sig_str(a->sig, sb, sizeof(sb)));
+			sig_str(a->sig, sb, sizeof(sb));
+			log_event(LOG_LVL_INFO, "dropped", FIELDS("{s:s}", "signal", sb),
+				  "%s not relayed: the worker is not running", sb);
 			break;
 		}
 	}

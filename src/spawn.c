@@ -245,7 +245,7 @@ static pid_t do_clone3(uint64_t flags, int cgroup_fd, int *pidfd)
 static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
 {
 	struct child_error ce;
-	const char *what;
+	const char *what, *verb = "";
 	ssize_t n;
 
 	do
@@ -253,9 +253,10 @@ static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(ce))
 		return;
-	if (ce.step == STEP_HOOK && ce.index >= 0 && (size_t)ce.index < o->n_steps)
+	if (ce.step == STEP_HOOK && ce.index >= 0 && (size_t)ce.index < o->n_steps) {
 		what = o->steps[ce.index].name;
-	else if (ce.step >= 0 && (size_t)ce.step < ARRAY_SIZE(step_names))
+		verb = "set up ";
+	} else if (ce.step >= 0 && (size_t)ce.step < ARRAY_SIZE(step_names))
 		what = step_names[ce.step];
 	else
 		return;
@@ -263,8 +264,8 @@ static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
 		  log_json() ? json_pack("{s:I, s:s, s:s}", "worker_pid", (json_int_t)pid, "step",
 					 what, "error", strerror(ce.err))
 			     : NULL,
-		  "worker process %ld could not %s%s: %s", (long)pid,
-		  ce.step == STEP_HOOK ? "set up " : "", what, strerror(ce.err));
+		  "worker process %ld could not %s%s: %s", (long)pid, verb, what,
+		  strerror(ce.err));
 }
 
 int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
@@ -286,8 +287,10 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 		/* cgroup2 by CLONE_INTO_CGROUP, the v1 hierarchies by the child
 		 * itself; berth moves the child into all of them while it waits
 		 * (the handshake) only where cgroup2 cannot be had by clone3. */
-		v2 = cgroup_clone_fd(o->cg) >= 0;
-		clone_fd = v2 && !o->no_clone_into ? cgroup_clone_fd(o->cg) : -1;
+		int v2_fd = cgroup_clone_fd(o->cg);
+
+		v2 = v2_fd >= 0;
+		clone_fd = o->no_clone_into ? -1 : v2_fd;
 		handshake = v2 && clone_fd < 0;
 		join_v1 = !handshake && cgroup_has_v1(o->cg);
 	}

@@ -327,14 +327,21 @@ else
 	not_ok "guard: the bundle with the guard off runs"
 	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
 fi
+# refused BUNDLE NAME DESC PATTERN: the runtime refuses to run the bundle
+# (as container berth-it-$$-NAME), and berth's hook log says why (crun
+# drops hook output, so berth writes the reason there too).
+refused() {
+	IDS="$IDS berth-it-$$-$2"
+	if crunx run -d -b "$TMP/$1" "berth-it-$$-$2" >"$OUT" 2>"$BLOG"; then
+		not_ok "$3"
+	else
+		check "$3" grep -q "$4" /run/berth/hook.log
+	fi
+	crunx delete -f "berth-it-$$-$2" >/dev/null 2>&1
+}
 guard_bundle gbad '["/bin/sh", "-c", "echo READY; exec sleep 1000"]' '{"berth.stop-guard": "maybe"}'
-IDS="$IDS berth-it-$$-gbad"
-if crunx run -d -b "$TMP/gbad" berth-it-$$-gbad >"$OUT" 2>"$BLOG"; then
-	not_ok "guard: a bad berth.stop-guard is refused"
-else
-	check "guard: a bad berth.stop-guard is refused" grep -q "annotation berth.stop-guard: 'maybe' is neither on nor off" /run/berth/hook.log
-fi
-crunx delete -f berth-it-$$-gbad >/dev/null 2>&1
+refused gbad gbad "guard: a bad berth.stop-guard is refused" \
+	"annotation berth.stop-guard: 'maybe' is neither on nor off"
 nothing_left "guard: after the refusal, no loop device or mount is left"
 
 # createContainer alone mounts nothing (it runs in the container's device
@@ -345,14 +352,8 @@ d = json.load(open(sys.argv[1]))
 d["hooks"] = {"createContainer": d["hooks"]["createContainer"]}
 json.dump(d, open(sys.argv[1], "w"))
 PY
-IDS="$IDS berth-it-$$-nohook"
-if crunx run -d -b "$TMP/plain" berth-it-$$-nohook >"$OUT" 2>"$BLOG"; then
-	not_ok "hook: createContainer refuses a container without its storage"
-else
-	# crun drops hook output: berth writes the reason to its log instead
-	check "hook: createContainer refuses a container without its storage" grep -q "nothing is mounted at $(echo "$APP" | cut -c2-)/data" /run/berth/hook.log
-fi
-crunx delete -f berth-it-$$-nohook >/dev/null 2>&1
+refused plain nohook "hook: createContainer refuses a container without its storage" \
+	"nothing is mounted at $(echo "$APP" | cut -c2-)/data"
 # A config.json that binds the storage directory itself would bypass the
 # bound: createRuntime refuses it.
 if "$BERTH" -C "$APP" spec test --rootfs "$BUNDLE/rootfs" --storage-root "$STORAGE" \
@@ -369,13 +370,9 @@ d = json.load(open(sys.argv[1]))
 d["hooks"] = {"createRuntime": [{"path": sys.argv[2], "args": ["berth", "hook", "createRuntime"]}]}
 json.dump(d, open(sys.argv[1], "w"))
 PY
-IDS="$IDS berth-it-$$-bypass"
-if crunx run -d -b "$TMP/plain" berth-it-$$-bypass >"$OUT" 2>"$BLOG"; then
-	not_ok "hook: a config.json binding the storage itself is refused (it would bypass the bound)"
-else
-	check "hook: a config.json binding the storage itself is refused (it would bypass the bound)" grep -q "mounts $APP/data itself, which would bypass the disk bound" /run/berth/hook.log
-fi
-crunx delete -f berth-it-$$-bypass >/dev/null 2>&1
+refused plain bypass \
+	"hook: a config.json binding the storage itself is refused (it would bypass the bound)" \
+	"mounts $APP/data itself, which would bypass the disk bound"
 nothing_left "hook: after the refusals, no loop device or mount is left"
 
 # ---- the hook refuses bad state JSON ----

@@ -85,25 +85,24 @@ static char *const env[] = {env_foo, env_path, NULL};
  * text in cgroup `name`? */
 static bool placed_in(const char *text, const char *ctl, const char *name)
 {
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		const char *c = strchr(l, ':'), *p = c ? strchr(c + 1, ':') : NULL;
-		const char *end = strchr(l, '\n');
-		size_t n = strlen(ctl);
-		bool match = false;
+	_cleanup_free_ char *copy = xstrdup(text);
+	char *lines = NULL;
 
-		if (!p)
+	for (char *l = strtok_r(copy, "\n", &lines); l; l = strtok_r(NULL, "\n", &lines)) {
+		/* ID:CONTROLLERS:PATH, CONTROLLERS comma-separated, empty on cgroup2 */
+		char *ctls = strchr(l, ':'), *path = ctls ? strchr(ctls + 1, ':') : NULL, *one;
+		char *names = NULL;
+		bool match;
+
+		if (!path)
 			continue;
-		if (!*ctl) {
-			match = p == c + 1;
-		} else {
-			for (const char *q = c + 1; q < p; q += strcspn(q, ",:") + 1)
-				if ((size_t)(strcspn(q, ",:")) == n && strncmp(q, ctl, n) == 0)
-					match = true;
-		}
-		if (match) {
-			_cleanup_free_ char *line = xstrndup(l, end ? (size_t)(end - l) : strlen(l));
-			return strstr(line, name) != NULL;
-		}
+		*path++ = '\0';
+		ctls++;
+		match = !*ctl && !*ctls;
+		for (one = strtok_r(ctls, ",", &names); *ctl && one; one = strtok_r(NULL, ",", &names))
+			match = match || strcmp(one, ctl) == 0;
+		if (match)
+			return strstr(path, name) != NULL;
 	}
 	return false;
 }
