@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to run.c and run-setup.c: the state of one `berth run`
+ * Private to run.c, run-setup.c and run-log.c: the state of one `berth run`
  * supervision, and its setup and teardown.
  */
 #ifndef BERTH_RUN_INTERNAL_H
@@ -12,12 +12,17 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "log.h"
 #include "run.h"
 #include "supervise.h"
 
 enum { TAG_SIGNAL = 1, TAG_PIDFD, TAG_EVENTS, TAG_TIMER };
 
 #define LOG_MAX_PIDS 20
+
+/* An event's fields for --log-format json (log_event); NULL, and nothing
+ * built, in text mode. */
+#define FIELDS(...) (log_json() ? json_pack(__VA_ARGS__) : NULL)
 
 struct run_ctx {
 	const struct run_opts *o;
@@ -50,5 +55,16 @@ struct run_ctx {
 int run_setup(struct run_ctx *c);
 /* Close everything, remove the instance cgroup, restore the signal mask. */
 void run_teardown(struct run_ctx *c);
+
+/* CLOCK_MONOTONIC in ms, rounded up (run.c). */
+uint64_t run_now_ms(void);
+
+/* run-log.c: the pids as a JSON array (NULL in text mode); the "exited"
+ * (or "oom") line of the main process; the "stopping" line once owed; the
+ * lines of the machine's other log actions. */
+json_t *run_pids_json(const pid_t *pids, size_t n);
+void run_log_exit(struct run_ctx *c, int status);
+void run_log_stopping(struct run_ctx *c);
+void run_log_action(struct run_ctx *c, const struct supervise_action *a);
 
 #endif

@@ -40,33 +40,14 @@ void run_opts_init(struct run_opts *o)
 	supervise_policy_default(&o->policy);
 }
 
-/* Rounded up, so that a deadline now_ms() + T never comes before T has
+/* Rounded up, so that a deadline run_now_ms() + T never comes before T has
  * fully elapsed (the timerfd fires at the deadline's exact ms). */
-static uint64_t now_ms(void)
+uint64_t run_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + ((uint64_t)ts.tv_nsec + 999999) / 1000000;
-}
-
-static const char *sig_str(int sig, char *buf, size_t size)
-{
-	return signals_fullname(sig, buf, size);
-}
-
-/* An event's fields for --log-format json (log_event); NULL, and nothing
- * built, in text mode. */
-#define FIELDS(...) (log_json() ? json_pack(__VA_ARGS__) : NULL)
-
-/* The pids as a JSON array (NULL in text mode). */
-static json_t *pids_json(const pid_t *pids, size_t n)
-{
-	json_t *a = log_json() ? json_array() : NULL;
-
-	for (size_t i = 0; a && i < n; i++)
-		json_array_append_new(a, json_integer(pids[i]));
-	return a;
 }
 
 /* Is anything of the worker left?  The cgroup when there is one; else any
@@ -88,24 +69,13 @@ static bool populated_now(struct run_ctx *c)
 	return true;
 }
 
-/* The processes that a cgroup-wide action reaches, for the log. */
-static void list_pids(struct run_ctx *c, pid_t **pids, size_t *n)
-{
-	*pids = NULL;
-	*n = 0;
-	if (c->have_cg)
-		cgroup_pids(&c->cg, pids, n);
-	else
-		proctree_descendants(getpid(), pids, n);
-}
-
 /* sigs in order to every process of the worker (run-signal.c). */
 static void signal_all(struct run_ctx *c, const int *sigs, size_t nsigs)
 {
 	char sb[24];
 	size_t count = run_signal_all(c->have_cg ? &c->cg : NULL, c->main_pid, sigs, nsigs);
 
-	log_debug("sent %s%s to %zu processes", sig_str(sigs[0], sb, sizeof(sb)),
+	log_debug("sent %s%s to %zu processes", signals_fullname(sigs[0], sb, sizeof(sb)),
 		  nsigs > 1 ? " and SIGCONT" : "", count);
 }
 
@@ -136,7 +106,7 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		_cleanup_free_ pid_t *pids = NULL;
 		proctree_descendants(getpid(), &pids, &n);
 		who = proctree_describe(pids, n, LOG_MAX_PIDS);
-		pj = pids_json(pids, n);
+		pj = run_pids_json(pids, n);
 		run_signal_all(NULL, c->main_pid, (const int[]){SIGKILL}, 1);
 		c->tree_killed = true;
 	}
@@ -181,7 +151,7 @@ static void do_spawn(struct run_ctx *c)
 		struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_PIDFD};
 		c->main_pid = res.pid;
 		c->pidfd = res.pidfd;
-		c->main_started = now_ms();
+		c->main_started = run_now_ms();
 		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->pidfd, &ee) < 0)
 			log_errno(-errno, "epoll_ctl(pidfd)"); /* SIGCHLD still reaps */
 		log_event(LOG_LVL_INFO, "started",
@@ -191,26 +161,6 @@ static void do_spawn(struct run_ctx *c)
 		ev.type = SUP_EV_SPAWNED;
 	}
 	feed(c, &ev);
-}
-
-static void log_stopping(struct run_ctx *c)
-{
-	char sb[24];
-
-	if (!c->stop_log_sig)
-		return;
-	char ss[24];
-	const char *got = sig_str(c->stop_log_sig, sb, sizeof(sb));
-	const char *mode = supervise_kill_mode_name(c->o->policy.kill_mode);
-	uint64_t timeout = c->o->policy.stop_timeout_ms;
-
-	log_event(LOG_LVL_INFO, "stopping",
-		  FIELDS("{s:s, s:s, s:s, s:I}", "signal", got, "stop_signal",
-			 sig_str(c->o->policy.stop_signal, ss, sizeof(ss)), "kill_mode", mode,
-			 "timeout_ms", (json_int_t)timeout),
-		  "%s received: stopping (%s, kill mode %s, SIGKILL after %llu ms)", got,
-		  signals_name(c->o->policy.stop_signal), mode, (unsigned long long)timeout);
-	c->stop_log_sig = 0;
 }
 
 static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
@@ -223,7 +173,7 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 		 * the worker's stop does not wait for berth's log. */
 		if (a->type != SUP_ACT_SIGNAL_ALL && a->type != SUP_ACT_SIGNAL_MAIN &&
 		    a->type != SUP_ACT_LOG_STOPPING)
-			log_stopping(c);
+			run_log_stopping(c);
 		switch (a->type) {
 		case SUP_ACT_SPAWN:
 			do_spawn(c);
@@ -238,8 +188,8 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			 * its process group (setsid), cannot have been reused. */
 			if (c->main_pid > 0 && kill(-c->main_pid, a->sig) < 0 && errno != ESRCH)
 				log_errno(-errno, "kill(-%ld)", (long)c->main_pid);
-			log_debug("relayed %s to process group %ld", sig_str(a->sig, sb, sizeof(sb)),
-				  (long)c->main_pid);
+			log_debug("relayed %s to process group %ld",
+				  signals_fullname(a->sig, sb, sizeof(sb)), (long)c->main_pid);
 			break;
 		case SUP_ACT_SIGNAL_ALL: {
 			/* The stop signal and its SIGCONT in one sweep. */
@@ -258,83 +208,16 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			c->done = true;
 			c->exit_code = a->code;
 			break;
-		case SUP_ACT_LOG_RESTART:
-			log_event(LOG_LVL_INFO, "restarting",
-				  FIELDS("{s:I}", "delay_ms", (json_int_t)a->ms),
-				  "restarting in %llu ms", (unsigned long long)a->ms);
-			break;
 		case SUP_ACT_LOG_STOPPING:
-			c->stop_started = now_ms();
+			c->stop_started = run_now_ms();
 			c->stop_log_sig = a->sig;
 			break;
-		case SUP_ACT_LOG_STOP_AGAIN: {
-			uint64_t dl = supervise_deadline(&c->sup), now = now_ms();
-			uint64_t left = dl == SUPERVISE_NO_DEADLINE || dl < now ? 0 : dl - now;
-			sig_str(a->sig, sb, sizeof(sb));
-			log_event(LOG_LVL_INFO, "stopping",
-				  FIELDS("{s:s, s:I}", "signal", sb, "remaining_ms",
-					 (json_int_t)left),
-				  "%s received while stopping; deadline unchanged (%llu ms left)",
-				  sb, (unsigned long long)left);
-			break;
-		}
-		case SUP_ACT_LOG_LEFTOVER: {
-			_cleanup_free_ pid_t *pids = NULL;
-			_cleanup_free_ char *who = NULL;
-			size_t n;
-			list_pids(c, &pids, &n);
-			who = proctree_describe(pids, n, LOG_MAX_PIDS);
-			log_event(LOG_LVL_WARN, "leftover",
-				  FIELDS("{s:I, s:s, s:o*}", "count", (json_int_t)n, "policy",
-					 supervise_leftover_name(c->o->policy.leftover), "pids",
-					 pids_json(pids, n)),
-				  "%zu processes left behind by the start command (policy %s): %s",
-				  n, supervise_leftover_name(c->o->policy.leftover), who);
-			break;
-		}
-		case SUP_ACT_LOG_GIVE_UP: {
-			json_t *f = FIELDS("{s:i, s:i, s:I}", "exit_status", a->code,
-					   "max_restarts", c->o->policy.max_restarts, "window_ms",
-					   (json_int_t)c->o->policy.restart_window_ms);
-			if (c->o->policy.max_restarts == 0)
-				log_event(LOG_LVL_INFO, "gave-up", f,
-					  "the start command ended and --max-restarts is 0: "
-					  "exiting with its status %d",
-					  a->code);
-			else if (c->o->policy.restart_window_ms)
-				log_event(LOG_LVL_ERROR, "gave-up", f,
-					  "crash budget spent (%d restarts within %llu ms): giving "
-					  "up with status %d",
-					  c->o->policy.max_restarts,
-					  (unsigned long long)c->o->policy.restart_window_ms, a->code);
-			else
-				log_event(LOG_LVL_ERROR, "gave-up", f,
-					  "crash budget spent (%d restarts): giving up with status %d",
-					  c->o->policy.max_restarts, a->code);
-			break;
-		}
-		case SUP_ACT_LOG_STUCK: {
-			_cleanup_free_ pid_t *pids = NULL;
-			_cleanup_free_ char *who = NULL;
-			size_t n;
-			list_pids(c, &pids, &n);
-			who = proctree_describe(pids, n, LOG_MAX_PIDS);
-			log_event(LOG_LVL_ERROR, "stuck",
-				  FIELDS("{s:I, s:I, s:o*}", "count", (json_int_t)n, "grace_ms",
-					 (json_int_t)c->o->policy.kill_grace_ms, "pids",
-					 pids_json(pids, n)),
-				  "%zu processes survive SIGKILL after %llu ms: %s", n,
-				  (unsigned long long)c->o->policy.kill_grace_ms, who);
-			break;
-		}
-		case SUP_ACT_LOG_DROPPED:
-			sig_str(a->sig, sb, sizeof(sb));
-			log_event(LOG_LVL_INFO, "dropped", FIELDS("{s:s}", "signal", sb),
-				  "%s not relayed: the worker is not running", sb);
+		default:
+			run_log_action(c, a);
 			break;
 		}
 	}
-	log_stopping(c);
+	run_log_stopping(c);
 }
 
 static void feed(struct run_ctx *c, const struct supervise_event *ev)
@@ -342,68 +225,8 @@ static void feed(struct run_ctx *c, const struct supervise_event *ev)
 	struct supervise_actions acts;
 
 	memset(&acts, 0, sizeof(acts));
-	supervise_step(&c->sup, ev, now_ms(), &acts);
+	supervise_step(&c->sup, ev, run_now_ms(), &acts);
 	do_actions(c, &acts);
-}
-
-/* New OOM kills in the worker's cgroup since the last look (0 if none or
- * unknown); *total gets the counter. */
-static uint64_t oom_new(struct run_ctx *c, uint64_t *total)
-{
-	uint64_t n, fresh;
-
-	*total = c->oom_kills;
-	if (!c->have_cg || cgroup_oom_kills(&c->cg, &n) < 0 || n <= c->oom_kills)
-		return 0;
-	fresh = n - c->oom_kills;
-	c->oom_kills = *total = n;
-	return fresh;
-}
-
-/* The exit line; when the OOM killer struck since the last run it says so,
- * with the memory limit and the cgroup's oom_kill count. */
-static void log_exit(struct run_ctx *c, int status)
-{
-	uint64_t up = now_ms() - c->main_started, total;
-	uint64_t fresh = oom_new(c, &total);
-	char sb[24], oom[160] = "";
-	const char *what = sb;
-
-	if (fresh) {
-		uint64_t mem = c->o->limits ? c->o->limits->memory_bytes : 0;
-		char limit[48];
-		if (mem)
-			snprintf(limit, sizeof(limit), "memory limit %llu MiB",
-				 (unsigned long long)(mem >> 20));
-		else
-			snprintf(limit, sizeof(limit), "no memory limit set by berth");
-		snprintf(oom, sizeof(oom), "the OOM killer (%s, oom_kill count %llu)", limit,
-			 (unsigned long long)total);
-	}
-	json_t *f = FIELDS("{s:I, s:I}", "worker_pid", (json_int_t)c->main_pid, "uptime_ms",
-			   (json_int_t)up);
-
-	if (f && fresh)
-		json_object_set_new(f, "oom_kills", json_integer((json_int_t)total));
-	if (WIFEXITED(status)) {
-		if (f)
-			json_object_set_new(f, "exit_code", json_integer(WEXITSTATUS(status)));
-		log_event(fresh ? LOG_LVL_WARN : LOG_LVL_INFO, fresh ? "oom" : "exited", f,
-			  "worker process %ld exited with status %d after %llu ms%s%s%s",
-			  (long)c->main_pid, WEXITSTATUS(status), (unsigned long long)up,
-			  fresh ? " (a process of it was killed by " : "", oom, fresh ? ")" : "");
-		return;
-	}
-	sig_str(WTERMSIG(status), sb, sizeof(sb));
-	if (f) {
-		json_object_set_new(f, "signal", json_string(sb));
-		json_object_set_new(f, "core_dumped", json_boolean(WCOREDUMP(status)));
-	}
-	if (fresh && WTERMSIG(status) == SIGKILL)
-		what = oom;
-	log_event(fresh ? LOG_LVL_WARN : LOG_LVL_INFO, fresh ? "oom" : "exited", f,
-		  "worker process %ld killed by %s%s after %llu ms", (long)c->main_pid, what,
-		  WCOREDUMP(status) ? " (core dumped)" : "", (unsigned long long)up);
 }
 
 /* Reap every child that has exited: the worker's main process, and the
@@ -419,7 +242,7 @@ static void reap_all(struct run_ctx *c)
 			log_debug("reaped process %ld", (long)pid);
 			continue;
 		}
-		log_exit(c, status);
+		run_log_exit(c, status);
 		epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 		close(c->pidfd);
 		c->pidfd = -1;
@@ -534,7 +357,7 @@ static int loop(struct run_ctx *c)
 			}
 		}
 		dl = supervise_deadline(&c->sup);
-		if (!c->done && dl != SUPERVISE_NO_DEADLINE && now_ms() >= dl) {
+		if (!c->done && dl != SUPERVISE_NO_DEADLINE && run_now_ms() >= dl) {
 			struct supervise_event ev = {.type = SUP_EV_DEADLINE};
 			feed(c, &ev);
 		}
@@ -567,7 +390,7 @@ int run_worker(const struct run_opts *o)
 	}
 	reap_all(&c);
 	if (c.stop_started) {
-		uint64_t took = now_ms() - c.stop_started;
+		uint64_t took = run_now_ms() - c.stop_started;
 		log_event(LOG_LVL_INFO, "stopped",
 			  FIELDS("{s:I, s:i}", "duration_ms", (json_int_t)took, "exit_status",
 				 c.exit_code),
