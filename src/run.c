@@ -243,8 +243,7 @@ static void reap_all(struct run_ctx *c)
 			continue;
 		}
 		run_log_exit(c, status);
-		epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
-		close(c->pidfd);
+		close(c->pidfd); /* and out of the epoll set: no other fd has it */
 		c->pidfd = -1;
 		c->main_pid = 0;
 		struct supervise_event ev = {
@@ -257,15 +256,28 @@ static void reap_all(struct run_ctx *c)
 	}
 }
 
-/* Read every queued signal; SIGCHLD only means "reap". */
-static void read_signals(struct run_ctx *c, int *sigs, size_t *n, size_t max)
+/* Read the queued signals, as many per read(2) as there is room for in
+ * sigs (the rest wait for the next wakeup).  SIGCHLD only means "reap":
+ * true when it came. */
+static bool read_signals(struct run_ctx *c, int *sigs, size_t *n, size_t max)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si[16];
+	bool chld = false;
+	size_t room, got;
+	ssize_t r;
 
-	while (*n < max && read(c->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo != SIGCHLD)
-			sigs[(*n)++] = (int)si.ssi_signo;
-	}
+	do {
+		room = max - *n < ARRAY_SIZE(si) ? max - *n : ARRAY_SIZE(si);
+		r = room ? read(c->sfd, si, room * sizeof(si[0])) : 0;
+		got = r > 0 ? (size_t)r / sizeof(si[0]) : 0;
+		for (size_t k = 0; k < got; k++) {
+			if (si[k].ssi_signo == SIGCHLD)
+				chld = true;
+			else
+				sigs[(*n)++] = (int)si[k].ssi_signo;
+		}
+	} while (got == room && room > 0);
+	return chld;
 }
 
 /* Set the timerfd to the machine's deadline, or disarm it when there is
@@ -310,7 +322,7 @@ static int loop(struct run_ctx *c)
 		uint64_t dl;
 		int nev, sigs[64];
 		size_t nsig = 0;
-		bool check = false;
+		bool check = false, reap = false;
 
 		if (arm_timer(c) < 0)
 			return -EIO;
@@ -322,7 +334,9 @@ static int loop(struct run_ctx *c)
 		}
 		for (int i = 0; i < nev; i++) {
 			if (evs[i].data.u32 == TAG_SIGNAL) {
-				read_signals(c, sigs, &nsig, ARRAY_SIZE(sigs));
+				reap |= read_signals(c, sigs, &nsig, ARRAY_SIZE(sigs));
+			} else if (evs[i].data.u32 == TAG_PIDFD) {
+				reap = true;
 			} else if (evs[i].data.u32 == TAG_TIMER) {
 				uint64_t ticks; /* clears the readiness; the clock decides */
 				if (read(c->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
@@ -337,8 +351,11 @@ static int loop(struct run_ctx *c)
 		}
 		/* The worker's state first, then what people asked for, then
 		 * the clock: a stop signal that arrives with the end of a
-		 * backoff wins over the restart. */
-		reap_all(c);
+		 * backoff wins over the restart.  Every exit of a child of
+		 * berth's (the worker's main process, an orphan) queues a
+		 * SIGCHLD, so without one there is nothing to reap. */
+		if (reap)
+			reap_all(c);
 		/* Without a cgroup, a process the SIGKILL sweep of the tree
 		 * missed (an orphan moving to berth while its parent died)
 		 * is berth's child by the time the parent's exit wakes berth:
