@@ -3,8 +3,9 @@
  * The driver of `berth run`: set up (run-setup.c: signals, subreaper, app
  * root, cgroup), then one epoll loop that turns signals, the worker's exit, cgroup.events
  * and the machine's deadline into supervise_step() events and carries out
- * the actions.  It never sleeps; its one timer (an absolute timerfd) is
- * armed only while the machine has a deadline: idle means no wakeup.
+ * the actions (their log lines are worded in run-log.c).  It never sleeps;
+ * its one timer (an absolute timerfd) is armed only while the machine has
+ * a deadline: idle means no wakeup.
  */
 #include "config.h"
 
