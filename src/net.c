@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -24,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -230,20 +233,103 @@ static int setup_in_helper(int nsfd, int *new_fd)
 }
 
 /* pasta: user-mode egress for the new namespace; no port forwarded in
- * either direction (-t/-u/-T/-U none).  It daemonizes once set up, so its
- * first process exiting says the namespace is ready.  As root it would
- * switch to nobody before joining the namespace, and fail: --runas 0:0
- * (it keeps only CAP_NET_BIND_SERVICE and CAP_SYS_ADMIN and sandboxes
- * itself).  The gateway address maps to the host's loopback (pasta's
- * default), so a worker on a workstation reaches services there. */
+ * either direction (-t/-u/-T/-U none).  berth starts it as a child of its
+ * own, in the foreground, in a new session and a new PID namespace (what
+ * pasta does for itself when it daemonizes), with SIGKILL as its
+ * parent-death signal: pasta ends with berth even when berth is
+ * SIGKILLed.  It is ready when it writes its pid file (IN_MODIFY on the
+ * file's private directory), which it does once set up; its exit before
+ * that is its failure.  As root it would switch to nobody before joining
+ * the namespace, and fail: --runas 0:0 (it keeps only
+ * CAP_NET_BIND_SERVICE and CAP_SYS_ADMIN and sandboxes itself).  The
+ * gateway address maps to the host's loopback (pasta's default), so a
+ * worker on a workstation reaches services there. */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static _Noreturn void exec_pasta(const char *pasta, const char *pidfile, int nsfd, int alive_rd)
+{
+	static const char *const args[] = {
+		"--quiet", "--foreground", "--runas", "0:0", "--config-net", "--tcp-ports",
+		"none", "--udp-ports", "none", "--tcp-ns", "none", "--udp-ns", "none",
+		"--netns", "/proc/self/fd/3", "--pid",
+	};
+	char *argv[ARRAY_SIZE(args) + 3];
+	char *const envp[] = {NULL};
+	struct pollfd pf = {.fd = alive_rd, .events = POLLIN};
+	sigset_t none;
+	/* above 3 first, so that neither fd is lost to the other */
+	int ns = fcntl(nsfd, F_DUPFD_CLOEXEC, 10);
+	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* berth holds the pipe's other end: a hangup means it died before
+	 * the parent-death signal was set */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pf, 1, 0) != 0)
+		_exit(125);
+	argv[0] = (char *)pasta;
+	for (size_t i = 0; i < ARRAY_SIZE(args); i++)
+		argv[i + 1] = (char *)args[i];
+	argv[ARRAY_SIZE(args) + 1] = (char *)pidfile;
+	argv[ARRAY_SIZE(args) + 2] = NULL;
+	/* the namespace as fd 3; 0 and 1 /dev/null; stderr stays; no signal
+	 * blocked */
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || setsid() < 0 || ns < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 ||
+	    dup2(ns, 3) < 0)
+		_exit(125);
+	execve(pasta, argv, envp);
+	_exit(127);
+}
+
+/* Wait for pasta's pid file to be written; -errno (logged) when pasta
+ * exits first or does not get there within NET_PASTA_TIMEOUT_MS. */
+static int wait_pasta(const char *pasta, int in, int pidfd, pid_t pid)
+{
+	struct pollfd pf[2] = {{.fd = in, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+	uint64_t end = mono_ms() + NET_PASTA_TIMEOUT_MS;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int status = 0;
+
+	for (;;) {
+		uint64_t now = mono_ms();
+		int n = now < end ? poll(pf, 2, (int)(end - now)) : 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return log_errno(-errno, "poll");
+		if (n == 0)
+			return log_errno(-ETIMEDOUT, "%s not ready within %d ms", pasta,
+					 NET_PASTA_TIMEOUT_MS);
+		if (pf[0].revents) {
+			ssize_t len = read(in, buf, sizeof(buf));
+			for (ssize_t off = 0; len > 0 && off < len;) {
+				const struct inotify_event *ev = (const void *)(buf + off);
+				if (ev->len && strcmp(ev->name, "pid") == 0)
+					return 0;
+				off += (ssize_t)(sizeof(*ev) + ev->len);
+			}
+		}
+		if (pf[1].revents) {
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return log_errno(-EIO, "%s failed (status %#x)", pasta, (unsigned)status);
+		}
+	}
+}
+
 static int start_pasta(const struct net_opts *o, struct net_handle *h)
 {
 	const char *pasta = o->pasta ? o->pasta : NET_PASTA;
 	char dir[] = "/tmp/berth-pasta.XXXXXX";
 	_cleanup_free_ char *pidfile = NULL;
-	char buf[32];
-	int status, fd;
-	ssize_t n;
+	_cleanup_close_ int in = -1;
+	int alive[2], pidfd = -1, r;
 	pid_t pid;
 
 	if (access(pasta, X_OK) < 0)
@@ -254,53 +340,37 @@ static int start_pasta(const struct net_opts *o, struct net_handle *h)
 	if (!mkdtemp(dir))
 		return log_errno(-errno, "mkdtemp %s", dir);
 	pidfile = xasprintf("%s/pid", dir);
-	pid = fork();
-	if (pid < 0) {
+	in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (in < 0 || inotify_add_watch(in, dir, IN_MODIFY) < 0) {
+		r = log_errno(-errno, "inotify on %s", dir);
 		rmdir(dir);
-		return log_errno(-errno, "fork");
+		return r;
 	}
+	if (pipe2(alive, O_CLOEXEC) < 0) {
+		r = log_errno(-errno, "pipe2");
+		rmdir(dir);
+		return r;
+	}
+	/* fork-like, into a new PID namespace, with a pidfd */
+	pid = spawn_clone3(CLONE_NEWPID | CLONE_PIDFD, -1, &pidfd);
 	if (pid == 0) {
-		static const char *const args[] = {
-			"--quiet", "--runas", "0:0", "--config-net", "--tcp-ports", "none",
-			"--udp-ports", "none", "--tcp-ns", "none", "--udp-ns", "none",
-			"--netns", "/proc/self/fd/3", "--pid",
-		};
-		char *argv[ARRAY_SIZE(args) + 3];
-		char *const envp[] = {NULL};
-		/* above 3 first, so that neither fd is lost to the other */
-		int ns = fcntl(h->nsfd, F_DUPFD_CLOEXEC, 10);
-		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		argv[0] = (char *)pasta;
-		for (size_t i = 0; i < ARRAY_SIZE(args); i++)
-			argv[i + 1] = (char *)args[i];
-		argv[ARRAY_SIZE(args) + 1] = pidfile;
-		argv[ARRAY_SIZE(args) + 2] = NULL;
-		/* the namespace as fd 3; 0 and 1 /dev/null; stderr stays */
-		if (ns < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(ns, 3) < 0)
-			_exit(125);
-		execve(pasta, argv, envp);
-		_exit(127);
+		close(alive[1]);
+		exec_pasta(pasta, pidfile, h->nsfd, alive[0]);
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	fd = open(pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
+	close(alive[0]);
+	if (pid < 0) {
+		r = log_errno(-errno, "clone3(CLONE_NEWPID) for %s", pasta);
+	} else {
+		h->pasta_pid = pid;
+		h->pasta_pidfd = pidfd;
+		r = wait_pasta(pasta, in, pidfd, pid);
+	}
+	close(alive[1]);
 	unlink(pidfile);
 	rmdir(dir);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return log_errno(-EIO, "%s failed (status %#x)", pasta, (unsigned)status);
-	h->pasta_pid = (pid_t)strtol(buf, NULL, 10);
-	if (h->pasta_pid <= 0)
-		return log_errno(-EIO, "%s wrote no pid", pasta);
-	h->pasta_pidfd = spawn_pidfd_open(h->pasta_pid);
-	if (h->pasta_pidfd < 0)
-		return log_errno(h->pasta_pidfd, "pidfd_open pasta %d", (int)h->pasta_pid);
-	log_debug("pasta %d serves the worker's network namespace", (int)h->pasta_pid);
-	return 0;
+	if (r == 0)
+		log_debug("pasta %d serves the worker's network namespace", (int)pid);
+	return r;
 }
 
 /* The IPv4 default gateway of berth's namespace (the one pasta copies and
@@ -382,9 +452,8 @@ void net_release(struct net_handle *h)
 	if (h->pasta_pidfd >= 0) {
 		siginfo_t si;
 		spawn_pidfd_send_signal(h->pasta_pidfd, SIGKILL);
-		/* pasta daemonized: it is not our child unless berth is its
-		 * reaper (PID 1, subreaper); then reap it, through the pidfd so
-		 * that a recycled pid is never waited for (ECHILD otherwise) */
+		/* berth's child; through the pidfd, so that a recycled pid is
+		 * never waited for (ECHILD when the run loop reaped it) */
 		(void)waitid(P_PIDFD, (id_t)h->pasta_pidfd, &si, WEXITED);
 		close(h->pasta_pidfd);
 	}

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #define NET_PASTA "/usr/bin/pasta" /* Debian's passt package */
+#define NET_PASTA_TIMEOUT_MS 10000 /* from its start to its pid file */
 #define NET_TABLE "berth"          /* table inet berth */
 
 enum net_mode {

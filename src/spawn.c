@@ -224,7 +224,7 @@ static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd
 	child_fail(errfd, STEP_EXEC, 0, errno);
 }
 
-static pid_t do_clone3(uint64_t flags, int cgroup_fd, int *pidfd)
+pid_t spawn_clone3(uint64_t flags, int cgroup_fd, int *pidfd)
 {
 	struct clone_args args;
 
@@ -301,7 +301,7 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 		out->method = join_v1 ? "clone3+cgroup+tasks" : "clone3+cgroup";
 	else
 		out->method = join_v1 ? "clone3+tasks" : "clone3";
-	pid = do_clone3(CLONE_PIDFD | (clone_fd >= 0 ? CLONE_INTO_CGROUP : 0), clone_fd, &pidfd);
+	pid = spawn_clone3(CLONE_PIDFD | (clone_fd >= 0 ? CLONE_INTO_CGROUP : 0), clone_fd, &pidfd);
 	if (pid < 0 && clone_fd >= 0 && errno != ENOSYS && errno != EAGAIN && errno != ENOMEM) {
 		/* CLONE_INTO_CGROUP unsupported (< 5.7) or refused for this
 		 * hierarchy: place the child by hand before it runs anything. */
@@ -309,7 +309,7 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 		handshake = true;
 		join_v1 = false;
 		out->method = "clone3+handshake";
-		pid = do_clone3(CLONE_PIDFD, -1, &pidfd);
+		pid = spawn_clone3(CLONE_PIDFD, -1, &pidfd);
 	}
 	if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
 		/* clone3 is 5.3+ and may be filtered by an outer seccomp profile. */

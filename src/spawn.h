@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct cgroup;
@@ -72,6 +73,12 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out);
  * then the start command verbatim.  Freshly allocated.
  */
 char *spawn_script(const char *start, int stop_signal);
+
+/* clone3(2), fork-like (the child goes on on a copy of the caller's
+ * stack), SIGCHLD at its exit; the cgroup fd is used with
+ * CLONE_INTO_CGROUP, *pidfd is set with CLONE_PIDFD.  0 in the child, the
+ * child's pid, or -1 with errno (ENOSYS: no clone3, or a filter). */
+pid_t spawn_clone3(uint64_t flags, int cgroup_fd, int *pidfd);
 
 /* pidfd_send_signal(2) and pidfd_open(2), which glibc 2.36 lacks. */
 int spawn_pidfd_send_signal(int pidfd, int sig);

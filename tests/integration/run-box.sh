@@ -74,6 +74,43 @@ done
 check "storage stays on the host, outside the app" test -f "$(find "$TMP/state/storage" -name persist -path '*/local/*' 2>/dev/null | head -n 1)" -o -n "$(find "$TMP/state/storage" -name 'disk.img' | head -n 1)"
 ls /sys/fs/cgroup/unified | grep -q "berth-test-$BERTH_PID" && not_ok "cgroup left" || ok "no cgroup left"
 
+# SIGKILLed by hand with --network private: pasta, berth's child with
+# SIGKILL as its parent-death signal, goes with berth, and so does the
+# worker's main process.  What only berth removes (its cgroups) stays; the
+# test removes it.
+if [ ! -x /usr/bin/pasta ] || ! ip route show default 2>/dev/null | grep -q .; then
+	skip "host, SIGKILL: pasta goes with berth" "no /usr/bin/pasta (passt) or no default route"
+else
+	start_run host --network private
+	if ! wait_for "$BLOG" '^READY' 20; then
+		not_ok "host, --network private: the worker did not start"
+		dump_logs
+	fi
+	pasta=
+	for p in $(cat "/proc/$BERTH_PID/task/$BERTH_PID/children" 2>/dev/null); do
+		case $(cat "/proc/$p/comm" 2>/dev/null) in pasta* | passt*) pasta="$pasta $p" ;; esac
+	done
+	kill -KILL "$BERTH_PID"
+	wait_run 10
+	for _i in $(seq 100); do
+		all_gone $pasta && break
+		sleep 0.02
+	done
+	if [ -n "$pasta" ] && all_gone $pasta; then
+		ok "host, SIGKILL: pasta (${pasta# }) went with berth"
+	else
+		not_ok "host, SIGKILL: pasta (${pasta# }) went with berth"
+		dump_logs
+	fi
+	left=$(find /sys/fs/cgroup -maxdepth 5 -type d -name "berth-test-$BERTH_PID" 2>/dev/null)
+	for d in $left; do
+		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -KILL "$p"; done
+	done
+	for d in $left; do
+		for _i in $(seq 50); do rmdir "$d" 2>/dev/null && break; sleep 0.02; done
+	done
+fi
+
 # unprivileged: refused with a message naming --unconfined
 chmod 755 "$TMP" "$APP"
 mkdir -p "$TMP/state-nobody"
