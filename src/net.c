@@ -351,15 +351,26 @@ static int start_pasta(const struct net_opts *o, struct net_handle *h)
 		rmdir(dir);
 		return r;
 	}
-	/* fork-like, into a new PID namespace, with a pidfd */
+	/* fork-like, into a new PID namespace, with a pidfd; without clone3
+	 * (a filter's ENOSYS), a fork in berth's own PID namespace */
 	pid = spawn_clone3(CLONE_NEWPID | CLONE_PIDFD, -1, &pidfd);
+	if (pid < 0 && errno == ENOSYS) {
+		log_debug("clone3: %s; pasta shares berth's PID namespace", strerror(errno));
+		pid = fork();
+		if (pid > 0)
+			pidfd = spawn_pidfd_open(pid);
+	}
 	if (pid == 0) {
 		close(alive[1]);
 		exec_pasta(pasta, pidfile, h->nsfd, alive[0]);
 	}
 	close(alive[0]);
 	if (pid < 0) {
-		r = log_errno(-errno, "clone3(CLONE_NEWPID) for %s", pasta);
+		r = log_errno(-errno, "clone3(CLONE_NEWPID) or fork for %s", pasta);
+	} else if (pidfd < 0) {
+		r = log_errno(pidfd, "pidfd_open pasta %d", (int)pid);
+		kill(pid, SIGKILL); /* our child, not reaped: the pid is its own */
+		waitpid(pid, NULL, 0);
 	} else {
 		h->pasta_pid = pid;
 		h->pasta_pidfd = pidfd;

@@ -6,7 +6,9 @@
  * syscall filter last), running SCRIPT with /bin/sh -c.  Exits with the script's status (128+N for a signal).
  *
  *   net-driver [--network MODE] [--hosts FILE.json] [--user SPEC]
- *              [--seccomp on|off] [--allow-local-listen] SCRIPT
+ *              [--seccomp on|off] [--allow-local-listen] [--no-clone3] SCRIPT
+ *                        (--no-clone3: clone3 fails with ENOSYS in the driver
+ *                        and its children, as under some seccomp profiles)
  *   net-driver --present     1 if table inet berth is in this namespace
  *   net-driver --is-initial  1 if this is the host's initial namespace
  *   net-driver --landlock-abi  the kernel's Landlock ABI (< 0: none)
@@ -31,6 +33,7 @@
 #include "sandbox.h"
 
 #include <nftables/libnftables.h>
+#include <seccomp.h>
 #include "util.h"
 
 int main(int argc, char **argv)
@@ -41,6 +44,7 @@ int main(int argc, char **argv)
 		{"user", required_argument, NULL, 'u'},
 		{"seccomp", required_argument, NULL, 's'},
 		{"allow-local-listen", no_argument, NULL, 'l'},
+		{"no-clone3", no_argument, NULL, 'C'},
 		{"present", no_argument, NULL, 'p'},
 		{"is-initial", no_argument, NULL, 'i'},
 		{"landlock-abi", no_argument, NULL, 'L'},
@@ -78,6 +82,20 @@ int main(int argc, char **argv)
 		case 'l':
 			fo.allow_local_listen = true;
 			break;
+		case 'C': {
+			scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+			int r = f ? seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS),
+						    SCMP_SYS(clone3), 0)
+				  : -ENOMEM;
+			if (r == 0)
+				r = seccomp_load(f);
+			seccomp_release(f);
+			if (r < 0) {
+				fprintf(stderr, "--no-clone3: %s\n", strerror(-r));
+				return 2;
+			}
+			break;
+		}
 		case 'p':
 			c = net_rules_present();
 			printf("%d\n", c);

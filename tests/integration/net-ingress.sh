@@ -309,6 +309,13 @@ else
 		"$PY $TMP/client.py $((PORT + 1)) database.internal" >"$TMP/private-hosts.out" 2>&1
 	check "private: a relationship at 127.0.0.1 reaches this host's loopback by its name" \
 		[ $? = 0 ]
+	# where clone3 fails with ENOSYS (a seccomp profile), pasta is forked
+	# into berth's PID namespace instead of a new one, and still serves
+	"$D" --no-clone3 --network private --hosts "$TMP/rels-lo.json" \
+		"$PY $TMP/client.py $((PORT + 1)) database.internal" >"$TMP/private-noclone3.out" 2>&1
+	rc=$?
+	check "private, clone3 filtered: pasta is forked and serves" \
+		sh -c "[ '$rc' = 0 ] && grep -q \"pasta shares berth's PID namespace\" '$TMP/private-noclone3.out'"
 	kill "$HPID"
 	pasta=$(sed -n 's/.*pasta \([0-9][0-9]*\) serves.*/\1/p' "$TMP/private.out" | head -n 1)
 	# dead, if not yet reaped (it daemonized: init is its parent)
