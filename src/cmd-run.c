@@ -506,8 +506,12 @@ static int box_open(const struct cli_global *g, struct run_cli *rc, const struct
 	b->have_sb = true;
 	/* pasta runs in berth's cgroup: on pure v2 it must follow berth into
 	 * its supervisor leaf, or the controllers cannot be enabled. */
-	if (b->sb.net.pasta_pid > 0)
+	if (b->sb.net.pasta_pid > 0) {
 		cgroup_set_companions(&b->sb.net.pasta_pid, 1);
+		/* berth's child, not the worker's (--no-cgroup's tree) */
+		rc->o.helpers = &b->sb.net.pasta_pid;
+		rc->o.n_helpers = 1;
+	}
 	rc->o.steps = b->sb.steps;
 	rc->o.n_steps = b->sb.n_steps;
 	return 0;

@@ -126,26 +126,56 @@ static bool proc_is_ours(void)
 	return strtol(buf, NULL, 10) == (long)getpid();
 }
 
+static bool skipped(pid_t pid, const pid_t *skip, size_t n_skip)
+{
+	for (size_t k = 0; k < n_skip; k++)
+		if (skip[k] == pid)
+			return true;
+	return false;
+}
+
+/* Drop the skipped pids among pids[from..*n): their subtrees are never
+ * walked. */
+static void drop_skipped(pid_t *pids, size_t from, size_t *n, const pid_t *skip, size_t n_skip)
+{
+	size_t w = from;
+
+	for (size_t i = from; i < *n; i++)
+		if (!skipped(pids[i], skip, n_skip))
+			pids[w++] = pids[i];
+	*n = w;
+}
+
 /* Breadth-first through the children files; *pids doubles as the queue. */
-static int descendants_fast(pid_t root, pid_t **pids, size_t *n)
+static int descendants_fast(pid_t root, const pid_t *skip, size_t n_skip, pid_t **pids,
+			    size_t *n)
 {
 	size_t cap = 0;
 	int r = append_children(root, pids, n, &cap);
 
 	if (r < 0)
 		return r;
+	drop_skipped(*pids, 0, n, skip, n_skip);
 	for (size_t head = 0; head < *n; head++) {
+		size_t before = *n;
 		/* ESRCH: it exited meanwhile; its children come back to the
 		 * subreaper, possibly after we read its list: racy by nature.
 		 * ENOENT: no children files after all. */
 		r = append_children((*pids)[head], pids, n, &cap);
 		if (r == -ENOENT)
 			return r;
+		drop_skipped(*pids, before, n, skip, n_skip);
 	}
 	return 0;
 }
 
 int proctree_descendants(pid_t root, pid_t **pids, size_t *n)
+{
+	return proctree_descendants_except(root, NULL, 0, pids, n);
+}
+
+int proctree_descendants_except(pid_t root, const pid_t *skip, size_t n_skip, pid_t **pids,
+				size_t *n)
 {
 	DIR *d;
 	struct pp *all = NULL;
@@ -158,7 +188,7 @@ int proctree_descendants(pid_t root, pid_t **pids, size_t *n)
 	 * would name other processes: refuse it. */
 	if (!proc_is_ours())
 		return -EXDEV;
-	if (descendants_fast(root, pids, n) == 0)
+	if (descendants_fast(root, skip, n_skip, pids, n) == 0)
 		return 0;
 	free(*pids);
 	*pids = NULL;
@@ -185,7 +215,8 @@ int proctree_descendants(pid_t root, pid_t **pids, size_t *n)
 		if (head > *n)
 			break;
 		for (size_t i = 0; i < n_all; i++)
-			if (all[i].ppid == parent && all[i].pid != root) {
+			if (all[i].ppid == parent && all[i].pid != root &&
+			    !skipped(all[i].pid, skip, n_skip)) {
 				xgrow(pids, &out_cap, *n + 1, sizeof(**pids));
 				(*pids)[(*n)++] = all[i].pid;
 			}

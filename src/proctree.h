@@ -15,6 +15,10 @@
  * machine), else from a scan of all of /proc.  Returns 0 or -errno
  * (-EXDEV: /proc belongs to another pid namespace). */
 int proctree_descendants(pid_t root, pid_t **pids, size_t *n);
+/* The same without the skip pids and their descendants (berth's own
+ * helpers, which are not the worker's). */
+int proctree_descendants_except(pid_t root, const pid_t *skip, size_t n_skip, pid_t **pids,
+				size_t *n);
 
 /* The process's name (/proc/PID/comm) into buf, "?" when gone. */
 const char *proctree_comm(pid_t pid, char *buf, size_t size);

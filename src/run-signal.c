@@ -58,14 +58,16 @@ static bool in_group(pid_t pid, pid_t pgid)
 }
 
 /* Without a cgroup: the group first, then every other descendant of berth
- * (the group's members are skipped, so none gets a signal twice). */
-static size_t signal_tree(pid_t main_pid, const int *sigs, size_t nsigs)
+ * but its helpers (the group's members are skipped, so none gets a signal
+ * twice). */
+static size_t signal_tree(pid_t main_pid, const pid_t *skip, size_t n_skip, const int *sigs,
+			  size_t nsigs)
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0, count = 0;
 	bool group = group_first(main_pid, sigs, nsigs);
 
-	proctree_descendants(getpid(), &pids, &n);
+	proctree_descendants_except(getpid(), skip, n_skip, &pids, &n);
 	for (size_t i = 0; i < n; i++) {
 		if (group && in_group(pids[i], main_pid)) {
 			count++;
@@ -98,12 +100,13 @@ static bool group_is_all(const struct cgroup *cg, pid_t main_pid, size_t *n)
 	return true;
 }
 
-size_t run_signal_all(const struct cgroup *cg, pid_t main_pid, const int *sigs, size_t nsigs)
+size_t run_signal_all(const struct cgroup *cg, pid_t main_pid, const pid_t *skip, size_t n_skip,
+		      const int *sigs, size_t nsigs)
 {
 	size_t count = 0, rest = 0;
 
 	if (!cg)
-		return signal_tree(main_pid, sigs, nsigs);
+		return signal_tree(main_pid, skip, n_skip, sigs, nsigs);
 	if (!group_first(main_pid, sigs, nsigs)) {
 		cgroup_signal_all_except(cg, sigs, nsigs, 0, &count); /* logs */
 		return count;

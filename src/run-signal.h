@@ -15,10 +15,12 @@
 #include "cgroup.h"
 
 /* sigs[0..nsigs) in that order to every process of the worker: of cg, or
- * with cg NULL of berth's process tree.  main_pid: the main process, not
- * yet reaped (its pid is its process group's id), or 0 when there is none.
- * Each process gets each signal once.  Returns how many processes got
- * them; failures are logged. */
-size_t run_signal_all(const struct cgroup *cg, pid_t main_pid, const int *sigs, size_t nsigs);
+ * with cg NULL of berth's process tree but the helpers skip[0..n_skip)
+ * and theirs (pasta).  main_pid: the main process, not yet reaped (its
+ * pid is its process group's id), or 0 when there is none.  Each process
+ * gets each signal once.  Returns how many processes got them; failures
+ * are logged. */
+size_t run_signal_all(const struct cgroup *cg, pid_t main_pid, const pid_t *skip, size_t n_skip,
+		      const int *sigs, size_t nsigs);
 
 #endif

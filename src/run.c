@@ -52,7 +52,8 @@ uint64_t run_now_ms(void)
 }
 
 /* Is anything of the worker left?  The cgroup when there is one; else any
- * child of berth (as PID 1 or subreaper, every orphan comes back to us). */
+ * child of berth (as PID 1 or subreaper, every orphan comes back to us)
+ * but its helpers. */
 static bool populated_now(struct run_ctx *c)
 {
 	if (c->have_cg) {
@@ -62,6 +63,13 @@ static bool populated_now(struct run_ctx *c)
 			return false;
 		}
 		return r > 0;
+	}
+	if (c->o->n_helpers) {
+		_cleanup_free_ pid_t *pids = NULL;
+		size_t n;
+		if (proctree_descendants_except(getpid(), c->o->helpers, c->o->n_helpers, &pids,
+						&n) == 0)
+			return n > 0;
 	}
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
@@ -74,7 +82,8 @@ static bool populated_now(struct run_ctx *c)
 static void signal_all(struct run_ctx *c, const int *sigs, size_t nsigs)
 {
 	char sb[24];
-	size_t count = run_signal_all(c->have_cg ? &c->cg : NULL, c->main_pid, sigs, nsigs);
+	size_t count = run_signal_all(c->have_cg ? &c->cg : NULL, c->main_pid, c->o->helpers,
+				      c->o->n_helpers, sigs, nsigs);
 
 	log_debug("sent %s%s to %zu processes", signals_fullname(sigs[0], sb, sizeof(sb)),
 		  nsigs > 1 ? " and SIGCONT" : "", count);
@@ -105,10 +114,11 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		who = strbuf_detach(&sb);
 	} else {
 		_cleanup_free_ pid_t *pids = NULL;
-		proctree_descendants(getpid(), &pids, &n);
+		proctree_descendants_except(getpid(), c->o->helpers, c->o->n_helpers, &pids, &n);
 		who = proctree_describe(pids, n, LOG_MAX_PIDS);
 		pj = run_pids_json(pids, n);
-		run_signal_all(NULL, c->main_pid, (const int[]){SIGKILL}, 1);
+		run_signal_all(NULL, c->main_pid, c->o->helpers, c->o->n_helpers,
+			       (const int[]){SIGKILL}, 1);
 		c->tree_killed = true;
 	}
 	/* pj is NULL in text mode; json_pack takes it over in JSON mode. */
@@ -362,7 +372,8 @@ static int loop(struct run_ctx *c)
 		 * is berth's child by the time the parent's exit wakes berth:
 		 * sweep again while anything is left. */
 		if (c->tree_killed && !c->done && populated_now(c))
-			run_signal_all(NULL, 0, (const int[]){SIGKILL}, 1);
+			run_signal_all(NULL, 0, c->o->helpers, c->o->n_helpers,
+				       (const int[]){SIGKILL}, 1);
 		for (size_t i = 0; i < nsig && !c->done; i++) {
 			struct supervise_event ev = {.type = SUP_EV_SIGNAL, .sig = sigs[i]};
 			feed(c, &ev);
@@ -402,7 +413,8 @@ int run_worker(const struct run_opts *o)
 			size_t n;
 			cgroup_kill_all(&c.cg, &n);
 		} else {
-			run_signal_all(NULL, c.main_pid, (const int[]){SIGKILL}, 1);
+			run_signal_all(NULL, c.main_pid, o->helpers, o->n_helpers,
+				       (const int[]){SIGKILL}, 1);
 		}
 		c.exit_code = BERTH_EXIT_SETUP;
 	}

@@ -32,6 +32,8 @@ struct run_opts {
 	int stdin_fd;                /* the worker's stdin; -1 (default): /dev/null */
 	const struct spawn_step *steps; /* pre-exec steps (later issues) */
 	size_t n_steps;
+	const pid_t *helpers;        /* berth's own children (pasta), which --no-cgroup's */
+	size_t n_helpers;            /* process tree leaves out: not the worker's */
 };
 
 /* Fill o with the defaults (policy included); the caller sets the rest. */

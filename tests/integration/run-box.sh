@@ -74,13 +74,51 @@ done
 check "storage stays on the host, outside the app" test -f "$(find "$TMP/state/storage" -name persist -path '*/local/*' 2>/dev/null | head -n 1)" -o -n "$(find "$TMP/state/storage" -name 'disk.img' | head -n 1)"
 ls /sys/fs/cgroup/unified | grep -q "berth-test-$BERTH_PID" && not_ok "cgroup left" || ok "no cgroup left"
 
-# SIGKILLed by hand with --network private: pasta, berth's child with
-# SIGKILL as its parent-death signal, goes with berth, and so does the
-# worker's main process.  What only berth removes (its cgroups) stays; the
-# test removes it.
+# pasta (--network private) is berth's helper, not part of the worker.
+# Without a cgroup the stop leaves it alone; SIGKILLed by hand, berth takes
+# it along (its parent-death signal), and the worker's main process too.
+# What only berth removes (its cgroups) stays then; the test removes it.
 if [ ! -x /usr/bin/pasta ] || ! ip route show default 2>/dev/null | grep -q .; then
-	skip "host, SIGKILL: pasta goes with berth" "no /usr/bin/pasta (passt) or no default route"
+	for t in "host, --no-cgroup: pasta is no leftover of the worker" \
+		"host, --no-cgroup: the worker started again" \
+		"host, --no-cgroup --network private: stopped at once, exit 0" \
+		"host, --no-cgroup: the stop signal went to the worker only" \
+		"host, SIGKILL: pasta goes with berth"; do
+		skip "$t" "no /usr/bin/pasta (passt) or no default route"
+	done
 else
+	# --no-cgroup: pasta is berth's child, but not the worker's.  When
+	# the worker's main process dies, pasta is no leftover of it (it was
+	# reported and killed as one), and the restarted worker still has
+	# its network; the stop does not signal it (berth's debug line counts
+	# the processes that got the stop signal: the worker's one).
+	export BERTH_LOG_LEVEL=debug
+	start_run host --network private --no-cgroup
+	unset BERTH_LOG_LEVEL
+	if wait_for "$BLOG" '^READY' 20; then
+		main=$(sed -n 's/.*started worker process \([0-9]*\).*/\1/p' "$BLOG" | head -n 1)
+		kill -KILL "$main"
+		wait_for "$BLOG" 'restarting in|left behind' 10
+		check "host, --no-cgroup: pasta is no leftover of the worker" \
+			sh -c "! grep -q 'left behind' '$BLOG'"
+		for _i in $(seq 250); do
+			[ "$(grep -c '^READY' "$BLOG")" -ge 2 ] && break
+			sleep 0.02
+		done
+		is "$(grep -c '^READY' "$BLOG")" 2 "host, --no-cgroup: the worker started again"
+		kill -TERM "$BERTH_PID"
+		wait_run 30
+		check "host, --no-cgroup --network private: stopped at once, exit 0" \
+			sh -c "[ '$RUN_RC' = 0 ] && [ '$RUN_MS' -lt 10000 ]"
+		check "host, --no-cgroup: the stop signal went to the worker only" \
+			grep -q 'sent SIGTERM and SIGCONT to 1 processes' "$BLOG"
+	else
+		not_ok "host, --no-cgroup --network private: the worker did not start"
+		dump_logs
+		kill -KILL "$BERTH_PID"
+		wait_run 5
+	fi
+	: >"$BLOG"
 	start_run host --network private
 	if ! wait_for "$BLOG" '^READY' 20; then
 		not_ok "host, --network private: the worker did not start"
