@@ -232,6 +232,14 @@ static int setup_in_helper(int nsfd, int *new_fd)
 	return r;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* pasta: user-mode egress for the new namespace; no port forwarded in
  * either direction (-t/-u/-T/-U none).  berth starts it as a child of its
  * own, in the foreground, in a new session and a new PID namespace (what
@@ -244,14 +252,6 @@ static int setup_in_helper(int nsfd, int *new_fd)
  * CAP_NET_BIND_SERVICE and CAP_SYS_ADMIN and sandboxes itself).  The
  * gateway address maps to the host's loopback (pasta's default), so a
  * worker on a workstation reaches services there. */
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static _Noreturn void exec_pasta(const char *pasta, const char *pidfile, int nsfd, int alive_rd)
 {
 	static const char *const args[] = {
