@@ -186,19 +186,11 @@ int cgroup_populated(const struct cgroup *cg)
 
 /* ---- freezing ------------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* v2: wait for "frozen 1", woken by cgroup.events' POLLPRI. */
 static int wait_frozen_v2(const struct cgroup *cg)
 {
 	_cleanup_close_ int fd = cgfs_open(cg->v2_fd, "cgroup.events", O_RDONLY);
-	int64_t deadline = now_ms() + FREEZE_TIMEOUT_MS;
+	int64_t deadline = (int64_t)monotonic_ms() + FREEZE_TIMEOUT_MS;
 
 	if (fd < 0)
 		return fd;
@@ -210,7 +202,7 @@ static int wait_frozen_v2(const struct cgroup *cg)
 
 		if (cgfs_read_fd(fd, &text) == 0 && cgfs_kv(text, "frozen", &v) == 0 && v == 1)
 			return 0;
-		left = deadline - now_ms();
+		left = deadline - (int64_t)monotonic_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)

@@ -26,7 +26,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -232,14 +231,6 @@ static int setup_in_helper(int nsfd, int *new_fd)
 	return r;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* pasta: user-mode egress for the new namespace; no port forwarded in
  * either direction (-t/-u/-T/-U none).  berth starts it as a child of its
  * own, in the foreground, in a new session and a new PID namespace (what
@@ -291,12 +282,12 @@ static _Noreturn void exec_pasta(const char *pasta, const char *pidfile, int nsf
 static int wait_pasta(const char *pasta, int in, int pidfd, pid_t pid)
 {
 	struct pollfd pf[2] = {{.fd = in, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-	uint64_t end = mono_ms() + NET_PASTA_TIMEOUT_MS;
+	uint64_t end = monotonic_ms() + NET_PASTA_TIMEOUT_MS;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	int status = 0;
 
 	for (;;) {
-		uint64_t now = mono_ms();
+		uint64_t now = monotonic_ms();
 		int n = now < end ? poll(pf, 2, (int)(end - now)) : 0;
 
 		if (n < 0 && errno == EINTR)

@@ -58,6 +58,9 @@ void run_teardown(struct run_ctx *c);
 
 /* CLOCK_MONOTONIC in ms, rounded up (run.c). */
 uint64_t run_now_ms(void);
+/* --no-cgroup's worker: every descendant of berth but its helpers (pasta)
+ * and theirs, freshly allocated (run.c).  0 or -errno. */
+int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n);
 
 /* run-log.c: the pids as a JSON array (NULL in text mode); the "exited"
  * (or "oom") line of the main process; the "stopping" line once owed; the

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "cgroup.h"
 #include "cleanup.h"
@@ -39,7 +38,7 @@ static void list_pids(struct run_ctx *c, pid_t **pids, size_t *n)
 	if (c->have_cg)
 		cgroup_pids(&c->cg, pids, n);
 	else
-		proctree_descendants_except(getpid(), c->o->helpers, c->o->n_helpers, pids, n);
+		run_tree_pids(c, pids, n);
 }
 
 /* The "stopping" line, once owed (do_actions() defers it until the stop

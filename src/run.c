@@ -51,6 +51,11 @@ uint64_t run_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ((uint64_t)ts.tv_nsec + 999999) / 1000000;
 }
 
+int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n)
+{
+	return proctree_descendants_except(getpid(), c->o->helpers, c->o->n_helpers, pids, n);
+}
+
 /* Is anything of the worker left?  The cgroup when there is one; else any
  * child of berth (as PID 1 or subreaper, every orphan comes back to us)
  * but its helpers. */
@@ -67,8 +72,7 @@ static bool populated_now(struct run_ctx *c)
 	if (c->o->n_helpers) {
 		_cleanup_free_ pid_t *pids = NULL;
 		size_t n;
-		if (proctree_descendants_except(getpid(), c->o->helpers, c->o->n_helpers, &pids,
-						&n) == 0)
+		if (run_tree_pids(c, &pids, &n) == 0)
 			return n > 0;
 	}
 	siginfo_t si;
@@ -114,7 +118,7 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		who = strbuf_detach(&sb);
 	} else {
 		_cleanup_free_ pid_t *pids = NULL;
-		proctree_descendants_except(getpid(), c->o->helpers, c->o->n_helpers, &pids, &n);
+		run_tree_pids(c, &pids, &n);
 		who = proctree_describe(pids, n, LOG_MAX_PIDS);
 		pj = run_pids_json(pids, n);
 		run_signal_all(NULL, c->main_pid, c->o->helpers, c->o->n_helpers,

@@ -181,14 +181,6 @@ struct guard {
 	uint64_t stop_at;  /* CLOCK_MONOTONIC ms when the stop began, 0: not yet */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int add(struct guard *g, int fd, uint32_t events, uint32_t tag)
 {
 	struct epoll_event ev = {.events = events, .data.u32 = tag};
@@ -328,7 +320,7 @@ static void start_stop(struct guard *g)
 	size_t sent = 0;
 	char sb[24];
 
-	g->stop_at = now_ms();
+	g->stop_at = monotonic_ms();
 	if (g->o->relay) {
 		members(g, false, &m);
 		for (size_t i = 0; i < m.n; i++) {
@@ -386,7 +378,7 @@ static int guard_loop(struct guard *g)
 				if (g->stop_at)
 					log_msg(LOG_LVL_INFO, "stopped",
 						"container %s: stopped in %llu ms", g->o->id,
-						(unsigned long long)(now_ms() - g->stop_at));
+						(unsigned long long)(monotonic_ms() - g->stop_at));
 				return 0;
 			} else if (tag == TAG_SIGNAL) {
 				log_info("container %s: the stop guard was told to end", g->o->id);
@@ -523,10 +515,10 @@ static _Noreturn void guard_main(const struct stopguard_opts *o, int report_fd)
 static int read_report(int fd, struct report *rep, int64_t *left_ms)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	uint64_t t0 = now_ms();
+	uint64_t t0 = monotonic_ms();
 	int n = poll(&pfd, 1, (int)(*left_ms > 0 ? *left_ms : 0));
 
-	*left_ms -= (int64_t)(now_ms() - t0);
+	*left_ms -= (int64_t)(monotonic_ms() - t0);
 	if (n < 0)
 		return -errno;
 	if (n == 0)

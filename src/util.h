@@ -46,6 +46,9 @@ int parse_duration_ms(const char *s, uint64_t *out_ms);
 /* Byte size: "128M", "1G", "512k", "4096" (binary units). */
 int parse_bytes(const char *s, uint64_t *out);
 
+/* CLOCK_MONOTONIC in whole milliseconds (rounded down). */
+uint64_t monotonic_ms(void);
+
 bool str_has_prefix(const char *s, const char *prefix);
 void strv_free(char **v);
 
