@@ -17,6 +17,7 @@
 #include "context.h"
 #include "exitcodes.h"
 #include "filter.h"
+#include "nsinit.h"
 #include "run.h"
 #include "util.h"
 #include "view.h"
@@ -159,7 +160,7 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	struct filter_prog fp = {0};
 	struct filter_opts fo = {0};
 	struct view v;
-	char **envp = NULL, *script = NULL;
+	char **envp = NULL, *script = NULL, *hostname = NULL;
 	const char *msg = NULL;
 	int r = BERTH_EXIT_SETUP;
 
@@ -197,9 +198,14 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	c->o.policy.max_restarts = 0;
 	c->o.steps = steps;
 	c->o.n_steps = ARRAY_SIZE(steps);
+	/* PID, IPC and UTS namespaces of its own (not the running worker's),
+	 * with the worker's hostname */
+	hostname = nsinit_hostname(w->app_name, w->name);
+	c->o.hostname = hostname;
 	r = run_worker(&c->o);
 	view_close(&v);
 out:
+	free(hostname);
 	free(script);
 	filter_prog_free(&fp);
 	caps_plan_free(&cp);
