@@ -36,7 +36,8 @@ const char cmd_exec_help_text[] =
     "The command runs once, with berth's stdin, in the worker's mount view\n"
     "(while `berth run` holds the instance: its disk and its /tmp), as its\n"
     "user, in the app root, after ./.environment; berth exits with its\n"
-    "status.  It does not join the running worker's network namespace.\n";
+    "status.  It does not join the running worker's network namespace;\n"
+    "its PID, IPC and UTS namespaces are its own, with the worker's hostname.\n";
 
 enum {
 	OPT_STORAGE_ROOT = 256,

@@ -70,9 +70,10 @@ const char cmd_run_help_text[] =
 	"                           dir>/storage) [BERTH_STORAGE_ROOT]\n"
 	"  --require-disk-quota     refuse to run when `disk` cannot be enforced\n"
 	"                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
-	"  --unconfined             no box: no mount view, network namespace, user\n"
-	"                           switch or syscall filter (debugging only; what\n"
-	"                           an unprivileged berth needs) [BERTH_UNCONFINED=1]\n"
+	"  --unconfined             no box: no mount view, network, PID, IPC or UTS\n"
+	"                           namespace, user switch or syscall filter\n"
+	"                           (debugging only; what an unprivileged berth\n"
+	"                           needs) [BERTH_UNCONFINED=1]\n"
 	SANDBOX_HELP;
 
 enum {

@@ -5,7 +5,8 @@
 # kill -9 -1 leaves A alone, its own pid is small), shares no SysV IPC
 # with A (its own IPC namespace: A's shared memory segment and message
 # queue are not there, their keys do not attach) and has its own hostname
-# (UTS namespace); A's IPC objects do not outlive A's berth.
+# (UTS namespace); A's IPC objects do not outlive A's berth.  berth exec
+# gets namespaces of its own too.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
 for t in ipcmk ipcs ipcrm nsenter /usr/bin/python3; do
@@ -149,5 +150,9 @@ check "A's queue is gone with A" sh -c "! ipcs -q | grep -q '^$A_MSQ '"
 if [ -n "$A_INIT" ]; then
 	check "A's berth-init is gone" all_gone "$A_INIT"
 fi
+# berth exec: the same namespaces, its own berth-init.
+out=$("$BERTH" -f "$A/app/.platform.app.yaml" --state-dir "$A/state" exec \
+	--storage-root "$A/storage" peer -- sh -c 'echo "$$ $(uname -n)"' 2>"$TMP/exec.log" </dev/null)
+is "$out" "2 alpha--peer" "berth exec: pid 2 in a PID namespace of its own, the hostname"
 [ "$T_FAILED" -gt 0 ] && { diag "--- A:"; diag "$(cat "$ALOG")"; diag "--- B:"; diag "$(cat "$BLOG_B")"; }
 done_testing
