@@ -196,8 +196,8 @@ static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd
 		_exit(BERTH_EXIT_SETUP);
 
 	/* First of the pre-exec steps: it needs CAP_SYS_ADMIN. */
-	if (o->ns && (setns(o->ns->ipc_fd, CLONE_NEWIPC) < 0 ||
-		      setns(o->ns->uts_fd, CLONE_NEWUTS) < 0))
+	if (o->ns &&
+	    (setns(o->ns->ipc_fd, CLONE_NEWIPC) < 0 || setns(o->ns->uts_fd, CLONE_NEWUTS) < 0))
 		child_fail(errfd, STEP_NAMESPACES, 0, errno);
 
 	if (o->stdin_fd >= 0) {
@@ -281,7 +281,7 @@ static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
 
 /* What spawn_worker() decided about the child's placement. */
 struct placement {
-	int clone_fd;  /* the cgroup2 fd for CLONE_INTO_CGROUP, or -1 */
+	int clone_fd; /* the cgroup2 fd for CLONE_INTO_CGROUP, or -1 */
 	bool handshake, join_v1, v2;
 };
 
