@@ -164,6 +164,25 @@ kill -TERM "$BERTH_PID"
 wait_run 20
 is "$RUN_RC" 0 "and stopped on request: exit 0"
 
+# --- the worker cannot kill berth-init, even as uid 0 ----------------------
+# The kernel drops a signal to a namespace's init that has no handler for
+# it when it comes from inside the namespace, SIGKILL included.
+write_app 'kill -KILL 1; kill -TERM 1; kill -USR1 1; kill -s RTMIN+3 1
+echo "SENT $?"
+exec sleep 1000'
+: >"$BLOG"
+start_run host --network none --user 0
+wait_for "$BLOG" '^SENT ' 20 || { not_ok "the uid 0 worker did not start"; dump_logs; }
+init=$(init_of "$BERTH_PID")
+sleep 0.2
+is "$(awk '$1 == "SENT" { print $2 }' "$BLOG")" 0 "uid 0 worker: kill 1 does not fail"
+check "uid 0 worker: berth-init survives SIGKILL, SIGTERM, SIGUSR1, SIGRTMIN+3" \
+	sh -c "[ -n '$init' ] && kill -0 $init && ! grep -q 'berth-init.*died' '$BLOG'"
+check "and has no signal pending" sh -c "grep -q '^ShdPnd:.0*\$' /proc/${init:-none}/status &&
+	grep -q '^SigPnd:.0*\$' /proc/${init:-none}/status"
+kill -TERM "$BERTH_PID"
+wait_run 20
+
 # --- a TERM-ignoring tree with setsid grandchildren: gone at the deadline -
 write_app "$TEST_CHILD ignore-term escape escape start wait"
 : >"$BLOG"
