@@ -17,6 +17,7 @@
 #include "context.h"
 #include "exitcodes.h"
 #include "filter.h"
+#include "nsinit.h"
 #include "run.h"
 #include "util.h"
 #include "view.h"
@@ -35,7 +36,8 @@ const char cmd_exec_help_text[] =
     "The command runs once, with berth's stdin, in the worker's mount view\n"
     "(while `berth run` holds the instance: its disk and its /tmp), as its\n"
     "user, in the app root, after ./.environment; berth exits with its\n"
-    "status.  It does not join the running worker's network namespace.\n";
+    "status.  It does not join the running worker's network namespace;\n"
+    "its PID, IPC and UTS namespaces are its own, with the worker's hostname.\n";
 
 enum {
 	OPT_STORAGE_ROOT = 256,
@@ -159,7 +161,7 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	struct filter_prog fp = {0};
 	struct filter_opts fo = {0};
 	struct view v;
-	char **envp = NULL, *script = NULL;
+	char **envp = NULL, *script = NULL, *hostname = NULL;
 	const char *msg = NULL;
 	int r = BERTH_EXIT_SETUP;
 
@@ -197,9 +199,14 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	c->o.policy.max_restarts = 0;
 	c->o.steps = steps;
 	c->o.n_steps = ARRAY_SIZE(steps);
+	/* PID, IPC and UTS namespaces of its own (not the running worker's),
+	 * with the worker's hostname */
+	hostname = nsinit_hostname(w->app_name, w->name);
+	c->o.hostname = hostname;
 	r = run_worker(&c->o);
 	view_close(&v);
 out:
+	free(hostname);
 	free(script);
 	filter_prog_free(&fp);
 	caps_plan_free(&cp);

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "context.h"
 #include "exitcodes.h"
+#include "nsinit.h"
 #include "relationships.h"
 #include "sandbox.h"
 #include "view.h"
@@ -69,9 +70,10 @@ const char cmd_run_help_text[] =
 	"                           dir>/storage) [BERTH_STORAGE_ROOT]\n"
 	"  --require-disk-quota     refuse to run when `disk` cannot be enforced\n"
 	"                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
-	"  --unconfined             no box: no mount view, network namespace, user\n"
-	"                           switch or syscall filter (debugging only; what\n"
-	"                           an unprivileged berth needs) [BERTH_UNCONFINED=1]\n"
+	"  --unconfined             no box: no mount view, network, PID, IPC or UTS\n"
+	"                           namespace, user switch or syscall filter\n"
+	"                           (debugging only; what an unprivileged berth\n"
+	"                           needs) [BERTH_UNCONFINED=1]\n"
 	SANDBOX_HELP;
 
 enum {
@@ -444,12 +446,14 @@ static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_
 /* The worker's box: the mount view (storage, disk, read-only app) and the
  * sandbox (network namespace and ingress rules, hosts file, user,
  * capabilities, Landlock, syscall filter), prepared once in berth; their
- * steps run in the child before execve, in sandbox.h's order. */
+ * steps run in the child before execve, in sandbox.h's order.  Its PID,
+ * IPC and UTS namespaces are run_worker()'s (run_opts.hostname). */
 struct run_box {
 	struct caps_user user;
 	struct view view;
 	struct sandbox sb;
 	json_t *rels;
+	char *hostname;
 	bool have_user, have_view, have_sb;
 };
 
@@ -462,6 +466,7 @@ static void box_close(struct run_box *b)
 	if (b->have_user)
 		caps_user_free(&b->user);
 	json_decref(b->rels);
+	free(b->hostname);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -514,6 +519,8 @@ static int box_open(const struct cli_global *g, struct run_cli *rc, const struct
 	}
 	rc->o.steps = b->sb.steps;
 	rc->o.n_steps = b->sb.n_steps;
+	b->hostname = nsinit_hostname(w->app_name, w->name);
+	rc->o.hostname = b->hostname;
 	return 0;
 }
 

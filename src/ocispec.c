@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "nsinit.h"
 #include "ocispec.h"
 #include "log.h"
 #include "util.h"
@@ -193,6 +194,9 @@ char *ocispec_init_script(unsigned stop_timeout_s)
 json_t *ocispec_build(const struct ocispec_input *in)
 {
 	_cleanup_free_ char *init = ocispec_init_script(in->stop_timeout_s);
+	/* the hostname berth run gives the worker */
+	_cleanup_free_ char *hostname =
+	    nsinit_hostname(in->w->app_name ? in->w->app_name : "app", in->w->name);
 	static const char *const masked[] = {
 	    "/proc/acpi",	   "/proc/asound",     "/proc/kcore",	    "/proc/keys",
 	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
@@ -241,7 +245,7 @@ json_t *ocispec_build(const struct ocispec_input *in)
 	spec =
 	    json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion", OCISPEC_VERSION,
 		      "process", process, "root", "path", in->rootfs, "readonly", 1, "hostname",
-		      in->w->name, "mounts", mounts_json(in), "annotations", ann, "linux", lnx);
+		      hostname, "mounts", mounts_json(in), "annotations", ann, "linux", lnx);
 	if (in->hook_path) {
 		json_t *hooks = json_pack("{s:[o], s:[o]}", "createRuntime",
 					  hook_json(in->hook_path, "createRuntime"), "poststop",

@@ -225,6 +225,12 @@ int proctree_descendants_except(pid_t root, const pid_t *skip, size_t n_skip, pi
 	return 0;
 }
 
+void proctree_drop(pid_t *pids, size_t *n, pid_t pid)
+{
+	if (pid > 0)
+		drop_skipped(pids, 0, n, &pid, 1);
+}
+
 const char *proctree_comm(pid_t pid, char *buf, size_t size)
 {
 	char path[64];

@@ -20,6 +20,10 @@ int proctree_descendants(pid_t root, pid_t **pids, size_t *n);
 int proctree_descendants_except(pid_t root, const pid_t *skip, size_t n_skip, pid_t **pids,
 				size_t *n);
 
+/* Remove pid from pids[0..*n) (nothing when it is not there or <= 0):
+ * berth-init, whose descendants are the worker's but which is not. */
+void proctree_drop(pid_t *pids, size_t *n, pid_t pid);
+
 /* The process's name (/proc/PID/comm) into buf, "?" when gone. */
 const char *proctree_comm(pid_t pid, char *buf, size_t size);
 

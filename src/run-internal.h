@@ -13,6 +13,7 @@
 
 #include "cgroup.h"
 #include "log.h"
+#include "nsinit.h"
 #include "run.h"
 #include "supervise.h"
 
@@ -30,6 +31,7 @@ struct run_ctx {
 	struct cgroup_layout layout;
 	struct cgroup cg;
 	bool have_cg;
+	struct nsinit ns;      /* berth-init when o->hostname (zeroed: none) */
 	bool cg_killed;        /* cgroup.kill was used on the instance */
 	bool tree_killed;      /* no cgroup: berth's process tree got SIGKILL, and
 				* gets it again while anything of it is left */
@@ -50,16 +52,20 @@ struct run_ctx {
 };
 
 /* Signals through a signalfd, child subreaper, the app root, epoll with a
- * timerfd, the instance cgroup with its limits, the start script.  0 or
- * -errno (logged); run_teardown() undoes what was done either way. */
+ * timerfd, the instance cgroup with its limits, berth-init (after the
+ * cgroup: it stays in berth's), the start script.  0 or -errno (logged);
+ * run_teardown() undoes what was done either way. */
 int run_setup(struct run_ctx *c);
-/* Close everything, remove the instance cgroup, restore the signal mask. */
+/* Close everything, kill berth-init (first: on pure v2 it sits in berth's
+ * supervisor leaf, which goes with the cgroup), remove the instance cgroup,
+ * restore the signal mask. */
 void run_teardown(struct run_ctx *c);
 
 /* CLOCK_MONOTONIC in ms, rounded up (run.c). */
 uint64_t run_now_ms(void);
 /* --no-cgroup's worker: every descendant of berth but its helpers (pasta)
- * and theirs, freshly allocated (run.c).  0 or -errno. */
+ * and theirs, and but berth-init itself (its descendants, the worker's
+ * orphans, are in), freshly allocated (run.c).  0 or -errno. */
 int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n);
 
 /* run-log.c: the pids as a JSON array (NULL in text mode); the "exited"

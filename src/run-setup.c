@@ -2,8 +2,9 @@
 /*
  * Setting up and tearing down a `berth run` supervision (run.c drives it):
  * every catchable signal through one signalfd, child subreaper, the app
- * root, epoll with an absolute timerfd, and the instance cgroup, created
- * and given the worker's limits before anything runs (fail closed).
+ * root, epoll with an absolute timerfd, the instance cgroup, created
+ * and given the worker's limits before anything runs (fail closed), and
+ * berth-init, the init of the worker's namespaces.
  */
 #include "config.h"
 
@@ -133,12 +134,22 @@ int run_setup(struct run_ctx *c)
 		log_info("running without a cgroup (--no-cgroup): processes that leave the "
 			 "worker's process tree cannot be stopped");
 	}
+	/* Now that berth is where it stays (its supervisor leaf on pure v2):
+	 * the init lives in berth's cgroup, not the worker's, whose "empty"
+	 * and cgroup.kill mean the worker alone. */
+	if (o->hostname) {
+		r = nsinit_start(&c->ns, o->hostname);
+		if (r < 0)
+			return r;
+	}
 	c->script = spawn_script(o->start, o->policy.stop_signal);
 	return 0;
 }
 
 void run_teardown(struct run_ctx *c)
 {
+	/* Its exit waits for an unreaped main process of the namespace. */
+	nsinit_stop(&c->ns, c->main_pid);
 	if (c->pidfd >= 0)
 		close(c->pidfd);
 	if (c->have_cg) {

@@ -58,16 +58,17 @@ static bool in_group(pid_t pid, pid_t pgid)
 }
 
 /* Without a cgroup: the group first, then every other descendant of berth
- * but its helpers (the group's members are skipped, so none gets a signal
- * twice). */
-static size_t signal_tree(pid_t main_pid, const pid_t *skip, size_t n_skip, const int *sigs,
-			  size_t nsigs)
+ * but its helpers and the init (the group's members are skipped, so none
+ * gets a signal twice). */
+static size_t signal_tree(pid_t main_pid, const pid_t *skip, size_t n_skip, pid_t init,
+			  const int *sigs, size_t nsigs)
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0, count = 0;
 	bool group = group_first(main_pid, sigs, nsigs);
 
 	proctree_descendants_except(getpid(), skip, n_skip, &pids, &n);
+	proctree_drop(pids, &n, init);
 	for (size_t i = 0; i < n; i++) {
 		if (group && in_group(pids[i], main_pid)) {
 			count++;
@@ -101,12 +102,12 @@ static bool group_is_all(const struct cgroup *cg, pid_t main_pid, size_t *n)
 }
 
 size_t run_signal_all(const struct cgroup *cg, pid_t main_pid, const pid_t *skip, size_t n_skip,
-		      const int *sigs, size_t nsigs)
+		      pid_t init, const int *sigs, size_t nsigs)
 {
 	size_t count = 0, rest = 0;
 
 	if (!cg)
-		return signal_tree(main_pid, skip, n_skip, sigs, nsigs);
+		return signal_tree(main_pid, skip, n_skip, init, sigs, nsigs);
 	if (!group_first(main_pid, sigs, nsigs)) {
 		cgroup_signal_all_except(cg, sigs, nsigs, 0, &count); /* logs */
 		return count;

@@ -16,11 +16,12 @@
 
 /* sigs[0..nsigs) in that order to every process of the worker: of cg, or
  * with cg NULL of berth's process tree but the helpers skip[0..n_skip)
- * and theirs (pasta).  main_pid: the main process, not yet reaped (its
+ * and theirs (pasta), and but init itself (berth-init, or 0; its
+ * descendants are the worker's orphans).  main_pid: the main process, not yet reaped (its
  * pid is its process group's id), or 0 when there is none.  Each process
  * gets each signal once.  Returns how many processes got them; failures
  * are logged. */
 size_t run_signal_all(const struct cgroup *cg, pid_t main_pid, const pid_t *skip, size_t n_skip,
-		      const int *sigs, size_t nsigs);
+		      pid_t init, const int *sigs, size_t nsigs);
 
 #endif

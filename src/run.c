@@ -53,12 +53,16 @@ uint64_t run_now_ms(void)
 
 int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n)
 {
-	return proctree_descendants_except(getpid(), c->o->helpers, c->o->n_helpers, pids, n);
+	int r = proctree_descendants_except(getpid(), c->o->helpers, c->o->n_helpers, pids, n);
+
+	proctree_drop(*pids, n, c->ns.pid);
+	return r;
 }
 
 /* Is anything of the worker left?  The cgroup when there is one; else any
- * child of berth (as PID 1 or subreaper, every orphan comes back to us)
- * but its helpers. */
+ * child of berth (as PID 1 or subreaper, every orphan comes back to us;
+ * in its namespaces, to berth-init, berth's child) but its helpers and
+ * berth-init. */
 static bool populated_now(struct run_ctx *c)
 {
 	if (c->have_cg) {
@@ -69,7 +73,7 @@ static bool populated_now(struct run_ctx *c)
 		}
 		return r > 0;
 	}
-	if (c->o->n_helpers) {
+	if (c->o->n_helpers || c->ns.pid > 0) {
 		_cleanup_free_ pid_t *pids = NULL;
 		size_t n;
 		if (run_tree_pids(c, &pids, &n) == 0)
@@ -87,7 +91,7 @@ static void signal_all(struct run_ctx *c, const int *sigs, size_t nsigs)
 {
 	char sb[24];
 	size_t count = run_signal_all(c->have_cg ? &c->cg : NULL, c->main_pid, c->o->helpers,
-				      c->o->n_helpers, sigs, nsigs);
+				      c->o->n_helpers, c->ns.pid, sigs, nsigs);
 
 	log_debug("sent %s%s to %zu processes", signals_fullname(sigs[0], sb, sizeof(sb)),
 		  nsigs > 1 ? " and SIGCONT" : "", count);
@@ -121,7 +125,7 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		run_tree_pids(c, &pids, &n);
 		who = proctree_describe(pids, n, LOG_MAX_PIDS);
 		pj = run_pids_json(pids, n);
-		run_signal_all(NULL, c->main_pid, c->o->helpers, c->o->n_helpers,
+		run_signal_all(NULL, c->main_pid, c->o->helpers, c->o->n_helpers, c->ns.pid,
 			       (const int[]){SIGKILL}, 1);
 		c->tree_killed = true;
 	}
@@ -141,6 +145,16 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 
 static void feed(struct run_ctx *c, const struct supervise_event *ev);
 
+/* berth-init for the next spawn: a new one when the last was killed (a
+ * clone into the PID namespace of a dead init fails). */
+static int ensure_init(struct run_ctx *c)
+{
+	if (!c->o->hostname || nsinit_alive(&c->ns))
+		return 0;
+	nsinit_stop(&c->ns, 0); /* reaps it when it died unseen */
+	return nsinit_start(&c->ns, c->o->hostname);
+}
+
 static void do_spawn(struct run_ctx *c)
 {
 	c->tree_killed = false;
@@ -156,13 +170,14 @@ static void do_spawn(struct run_ctx *c)
 		 * cgroup with the target's); a migration by cgroup.procs is
 		 * not affected. */
 		.no_clone_into = c->cg_killed,
+		.ns = c->o->hostname ? &c->ns.ns : NULL,
 		.steps = c->o->steps,
 		.n_steps = c->o->n_steps,
 	};
 	struct spawn_result res;
 	struct supervise_event ev = {.type = SUP_EV_SPAWN_FAILED};
 
-	if (spawn_worker(&so, &res) == 0) {
+	if (ensure_init(c) == 0 && spawn_worker(&so, &res) == 0) {
 		struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_PIDFD};
 		c->main_pid = res.pid;
 		c->pidfd = res.pidfd;
@@ -253,6 +268,17 @@ static void reap_all(struct run_ctx *c)
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 		if (pid <= 0)
 			break; /* 0: none exited; ECHILD: no children */
+		if (nsinit_reaped(&c->ns, pid)) {
+			/* Killed on the host: with it went every process of its
+			 * namespace, the worker too (whose exit is seen now or
+			 * next); a new one is made for the next start. */
+			log_event(LOG_LVL_WARN, "init-died",
+				  FIELDS("{s:I, s:i}", "pid", (json_int_t)pid, "status", status),
+				  "berth-init (process %ld) died (%s %d): the worker's namespaces "
+				  "are gone", (long)pid, WIFSIGNALED(status) ? "signal" : "status",
+				  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			continue;
+		}
 		if (pid != c->main_pid || c->main_pid <= 0) {
 			log_debug("reaped process %ld", (long)pid);
 			continue;
@@ -376,7 +402,7 @@ static int loop(struct run_ctx *c)
 		 * is berth's child by the time the parent's exit wakes berth:
 		 * sweep again while anything is left. */
 		if (c->tree_killed && !c->done && populated_now(c))
-			run_signal_all(NULL, 0, c->o->helpers, c->o->n_helpers,
+			run_signal_all(NULL, 0, c->o->helpers, c->o->n_helpers, c->ns.pid,
 				       (const int[]){SIGKILL}, 1);
 		for (size_t i = 0; i < nsig && !c->done; i++) {
 			struct supervise_event ev = {.type = SUP_EV_SIGNAL, .sig = sigs[i]};
@@ -417,7 +443,7 @@ int run_worker(const struct run_opts *o)
 			size_t n;
 			cgroup_kill_all(&c.cg, &n);
 		} else {
-			run_signal_all(NULL, c.main_pid, o->helpers, o->n_helpers,
+			run_signal_all(NULL, c.main_pid, o->helpers, o->n_helpers, c.ns.pid,
 				       (const int[]){SIGKILL}, 1);
 		}
 		c.exit_code = BERTH_EXIT_SETUP;

@@ -34,6 +34,9 @@ struct run_opts {
 	size_t n_steps;
 	const pid_t *helpers;        /* berth's own children (pasta), which --no-cgroup's */
 	size_t n_helpers;            /* process tree leaves out: not the worker's */
+	const char *hostname;        /* non-NULL: the worker runs in PID, IPC and UTS
+				      * namespaces of its own, whose init (nsinit.h)
+				      * sets this hostname; NULL: berth's */
 };
 
 /* Fill o with the defaults (policy included); the caller sets the rest. */

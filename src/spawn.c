@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -36,6 +37,7 @@ enum child_step {
 	STEP_JOIN_V1,
 	STEP_SETSID,
 	STEP_PDEATHSIG,
+	STEP_NAMESPACES,
 	STEP_STDIN,
 	STEP_CHDIR,
 	STEP_HOOK, /* one of o->steps, index in child_error.index */
@@ -54,6 +56,7 @@ static const char *const step_names[] = {
 	[STEP_JOIN_V1] = "join its cgroup in the v1 hierarchies",
 	[STEP_SETSID] = "create a new session",
 	[STEP_PDEATHSIG] = "set the parent-death signal",
+	[STEP_NAMESPACES] = "join its IPC and UTS namespaces",
 	[STEP_STDIN] = "open /dev/null as stdin",
 	[STEP_CHDIR] = "enter the app root",
 	[STEP_HOOK] = "set up",
@@ -186,8 +189,16 @@ static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd
 	/* If berth dies, its direct child goes too (the cgroup holds the rest). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		child_fail(errfd, STEP_PDEATHSIG, 0, errno);
-	if (getppid() != parent)
+	/* Did berth die before that?  In the worker's PID namespace berth has
+	 * no pid (getppid() is 0), but there berth's death already killed
+	 * the child: the namespace's init went with it. */
+	if (!o->ns && getppid() != parent)
 		_exit(BERTH_EXIT_SETUP);
+
+	/* First of the pre-exec steps: it needs CAP_SYS_ADMIN. */
+	if (o->ns &&
+	    (setns(o->ns->ipc_fd, CLONE_NEWIPC) < 0 || setns(o->ns->uts_fd, CLONE_NEWUTS) < 0))
+		child_fail(errfd, STEP_NAMESPACES, 0, errno);
 
 	if (o->stdin_fd >= 0) {
 		if (o->stdin_fd != STDIN_FILENO && dup2(o->stdin_fd, STDIN_FILENO) < 0)
@@ -268,11 +279,86 @@ static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
 		  strerror(ce.err));
 }
 
+/* What spawn_worker() decided about the child's placement. */
+struct placement {
+	int clone_fd; /* the cgroup2 fd for CLONE_INTO_CGROUP, or -1 */
+	bool handshake, join_v1, v2;
+};
+
+/* clone3 with a pidfd (into the cgroup when it can), else clone3 and the
+ * handshake, else fork + pidfd_open.  Returns what fork returns; p and
+ * out->method say how it was placed. */
+static pid_t clone_worker(const struct spawn_opts *o, struct placement *p, int *pidfd,
+			  struct spawn_result *out)
+{
+	pid_t pid;
+	int r;
+
+	if (p->handshake)
+		out->method = "clone3+handshake";
+	else if (p->clone_fd >= 0)
+		out->method = p->join_v1 ? "clone3+cgroup+tasks" : "clone3+cgroup";
+	else
+		out->method = p->join_v1 ? "clone3+tasks" : "clone3";
+	pid = spawn_clone3(CLONE_PIDFD | (p->clone_fd >= 0 ? CLONE_INTO_CGROUP : 0), p->clone_fd,
+			   pidfd);
+	if (pid < 0 && p->clone_fd >= 0 && errno != ENOSYS && errno != EAGAIN && errno != ENOMEM) {
+		/* CLONE_INTO_CGROUP unsupported (< 5.7) or refused for this
+		 * hierarchy: place the child by hand before it runs anything. */
+		log_debug("clone3(CLONE_INTO_CGROUP): %s; using a handshake", strerror(errno));
+		p->handshake = true;
+		p->join_v1 = false;
+		out->method = "clone3+handshake";
+		pid = spawn_clone3(CLONE_PIDFD, -1, pidfd);
+	}
+	if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
+		/* clone3 is 5.3+ and may be filtered by an outer seccomp profile. */
+		p->handshake = p->v2;
+		p->join_v1 = o->cg && !p->v2 && cgroup_has_v1(o->cg);
+		out->method = p->join_v1 ? "fork+tasks" : "fork";
+		pid = fork();
+		if (pid > 0) {
+			*pidfd = spawn_pidfd_open(pid);
+			if (*pidfd < 0) {
+				r = *pidfd;
+				kill(pid, SIGKILL); /* not reaped yet: the pid is ours */
+				waitpid(pid, NULL, 0);
+				errno = -r;
+				log_errno(r, "pidfd_open");
+				return -1;
+			}
+		}
+	}
+	if (pid < 0)
+		log_errno(-errno, "cannot create the worker process");
+	return pid;
+}
+
+/* In the worker's PID namespace (o->ns), or berth's own: where berth's
+ * next children are created.  0 or -errno (logged). */
+static int pid_for_children(const struct spawn_opts *o, bool worker)
+{
+	if (!o->ns)
+		return 0;
+	if (setns(worker ? o->ns->pid_fd : o->ns->own_pid_fd, CLONE_NEWPID) < 0)
+		return log_errno(-errno, "setns into %s PID namespace",
+				 worker ? "the worker's" : "berth's own");
+	return 0;
+}
+
+/* Kill and reap a child that cannot go on; r passed through. */
+static int abandon(pid_t pid, int pidfd, int r)
+{
+	spawn_pidfd_send_signal(pidfd, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return r;
+}
+
 int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 {
 	_cleanup_close_ int err_rd = -1, err_wr = -1, hs_rd = -1, hs_wr = -1, pidfd = -1;
-	int p[2], clone_fd = -1, r;
-	bool handshake = false, join_v1 = false, v2 = false;
+	struct placement pl = {.clone_fd = -1};
+	int p[2], r;
 	pid_t parent = getpid(), pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -289,63 +375,35 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 		 * (the handshake) only where cgroup2 cannot be had by clone3. */
 		int v2_fd = cgroup_clone_fd(o->cg);
 
-		v2 = v2_fd >= 0;
-		clone_fd = o->no_clone_into ? -1 : v2_fd;
-		handshake = v2 && clone_fd < 0;
-		join_v1 = !handshake && cgroup_has_v1(o->cg);
+		pl.v2 = v2_fd >= 0;
+		pl.clone_fd = o->no_clone_into ? -1 : v2_fd;
+		pl.handshake = pl.v2 && pl.clone_fd < 0;
+		pl.join_v1 = !pl.handshake && cgroup_has_v1(o->cg);
 	}
 
-	if (handshake)
-		out->method = "clone3+handshake";
-	else if (clone_fd >= 0)
-		out->method = join_v1 ? "clone3+cgroup+tasks" : "clone3+cgroup";
-	else
-		out->method = join_v1 ? "clone3+tasks" : "clone3";
-	pid = spawn_clone3(CLONE_PIDFD | (clone_fd >= 0 ? CLONE_INTO_CGROUP : 0), clone_fd, &pidfd);
-	if (pid < 0 && clone_fd >= 0 && errno != ENOSYS && errno != EAGAIN && errno != ENOMEM) {
-		/* CLONE_INTO_CGROUP unsupported (< 5.7) or refused for this
-		 * hierarchy: place the child by hand before it runs anything. */
-		log_debug("clone3(CLONE_INTO_CGROUP): %s; using a handshake", strerror(errno));
-		handshake = true;
-		join_v1 = false;
-		out->method = "clone3+handshake";
-		pid = spawn_clone3(CLONE_PIDFD, -1, &pidfd);
-	}
-	if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
-		/* clone3 is 5.3+ and may be filtered by an outer seccomp profile. */
-		handshake = v2;
-		join_v1 = o->cg && !v2 && cgroup_has_v1(o->cg);
-		out->method = join_v1 ? "fork+tasks" : "fork";
-		pid = fork();
-		if (pid > 0) {
-			pidfd = spawn_pidfd_open(pid);
-			if (pidfd < 0) {
-				r = pidfd;
-				kill(pid, SIGKILL); /* not reaped yet: the pid is ours */
-				waitpid(pid, NULL, 0);
-				return log_errno(r, "pidfd_open");
-			}
-		}
-	}
-	if (pid < 0)
-		return log_errno(-errno, "cannot create the worker process");
+	r = pid_for_children(o, true);
+	if (r < 0)
+		return r;
+	pid = clone_worker(o, &pl, &pidfd, out);
 	if (pid == 0)
-		child_main(o, err_wr, handshake ? hs_rd : -1, join_v1, parent);
+		child_main(o, err_wr, pl.handshake ? hs_rd : -1, pl.join_v1, parent);
+	int clone_err = errno;
+	r = pid_for_children(o, false);
+	if (pid < 0)
+		return -clone_err;
+	if (r < 0) /* berth's next children would be the worker's: never */
+		return abandon(pid, pidfd, r);
 
 	close(TAKE_FD(err_wr));
 	close(TAKE_FD(hs_rd));
-	if (handshake) {
+	if (pl.handshake) {
 		r = cgroup_attach(o->cg, pid);
-		if (r < 0) {
-			spawn_pidfd_send_signal(pidfd, SIGKILL);
-			waitpid(pid, NULL, 0);
-			return r;
-		}
+		if (r < 0)
+			return abandon(pid, pidfd, r);
 		if (write(hs_wr, "", 1) != 1) {
 			r = -errno;
-			spawn_pidfd_send_signal(pidfd, SIGKILL);
-			waitpid(pid, NULL, 0);
-			return log_errno(r, "cannot release the worker process");
+			log_errno(r, "cannot release the worker process");
+			return abandon(pid, pidfd, r);
 		}
 	}
 	close(TAKE_FD(hs_wr));

@@ -4,7 +4,8 @@
  * (CLONE_INTO_CGROUP) or held on a handshake until the parent has moved it
  * there; then, in the child, a clean process (new session, default signal
  * dispositions, empty mask, stdin from /dev/null, cwd the app root, the
- * pre-exec steps of later issues, every fd above 2 closed) that execs
+ * worker's IPC and UTS namespaces joined (it was created in its PID
+ * namespace), the pre-exec steps, every fd above 2 closed) that execs
  * /bin/sh -c SCRIPT.  Exec failures reach the parent over a CLOEXEC pipe.
  */
 #ifndef BERTH_SPAWN_H
@@ -33,6 +34,17 @@ struct spawn_step {
 	void *data;
 };
 
+/*
+ * The namespaces the worker starts in (nsinit.c opens them; not owned):
+ * it is created in pid_fd's PID namespace (berth's pid_for_children is
+ * switched there around the clone, and back to own_pid_fd, so that
+ * nothing else berth starts lands there), and joins ipc_fd's and uts_fd's
+ * before the steps.
+ */
+struct spawn_ns {
+	int pid_fd, own_pid_fd, ipc_fd, uts_fd;
+};
+
 struct spawn_opts {
 	const char *script;        /* the sh -c script, see spawn_script() */
 	char *const *envp;         /* the worker's whole environment */
@@ -41,6 +53,7 @@ struct spawn_opts {
 	const struct cgroup *cg;   /* NULL: no cgroup (--no-cgroup) */
 	bool no_clone_into;        /* place by handshake even where clone3
 				    * CLONE_INTO_CGROUP works (see run.c) */
+	const struct spawn_ns *ns;  /* NULL: berth's PID, IPC and UTS namespaces */
 	const struct spawn_step *steps;
 	size_t n_steps;
 };

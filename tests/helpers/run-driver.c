@@ -8,8 +8,10 @@
  * --kill-mode MODE, --restart-min MS, --restart-max MS, --restart-reset MS,
  * --max-restarts N, --restart-window MS, --leftover P (or --leftover-policy), --no-cgroup,
  * --cgroup-parent PATH, --log-format text|json, --debug, --memory BYTES
- * (cgroup limits, with pids.max 512), and, for tests of
- * the other cgroup layouts, --cgroup-mode v2|hybrid|v1.
+ * (cgroup limits, with pids.max 512), --hostname NAME (the worker in PID,
+ * IPC and UTS namespaces of its own under berth-init, without the rest of
+ * the box), and, for tests of the other cgroup layouts, --cgroup-mode
+ * v2|hybrid|v1.
  * The worker's environment is the driver's own (tests only).
  */
 #include "config.h"
@@ -56,6 +58,8 @@ int main(int argc, char **argv)
 		i++;
 		if (strcmp(a, "--cgroup-parent") == 0) {
 			o.cgroup_parent = v;
+		} else if (strcmp(a, "--hostname") == 0) {
+			o.hostname = v;
 		} else if (strcmp(a, "--memory") == 0) {
 			if (parse_bytes(v, &limits.memory_bytes) < 0)
 				return 2;

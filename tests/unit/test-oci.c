@@ -191,7 +191,7 @@ END_TEST
 static json_t *sample_spec(void)
 {
 	static char *envp[] = {S("PATH=/bin"), S("PLATFORM_APP_DIR=/app"), NULL};
-	struct worker w = {.name = S("queue"), .app_dir = S("/app")};
+	struct worker w = {.name = S("queue"), .app_name = S("shop"), .app_dir = S("/app")};
 	struct cgroup_limits l = {
 	    .memory_bytes = 128 << 20, .cpu_quota_us = 40000, .pids_max = 4096};
 	struct filter_opts fo = {0};
@@ -218,6 +218,8 @@ START_TEST(spec_valid)
 
 	ck_assert_int_eq(ocispec_check(spec, &err), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(spec, "ociVersion")), OCISPEC_VERSION);
+	/* berth run's hostname */
+	ck_assert_str_eq(json_string_value(json_object_get(spec, "hostname")), "shop--queue");
 	ck_assert(json_is_true(json_object_get(json_object_get(spec, "root"), "readonly")));
 	ck_assert(
 	    json_is_true(json_object_get(json_object_get(spec, "process"), "noNewPrivileges")));

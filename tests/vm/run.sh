@@ -57,7 +57,8 @@ busybox=$(command -v busybox) || busybox=/bin/busybox
 [ -x "$busybox" ] || cannot "busybox is missing (Debian package busybox-static)"
 B=$TOP_BUILDDIR
 progs="src/berth tests/helpers/test-child tests/helpers/run-driver tests/privileged/test-cgroup
-	tests/privileged/test-cgroup-limits tests/privileged/test-spawn tests/privileged/test-stopguard"
+	tests/privileged/test-cgroup-limits tests/privileged/test-spawn tests/privileged/test-stopguard
+	tests/privileged/test-nsinit"
 for p in $progs; do
 	[ -x "$B/$p" ] || cannot "$B/$p is not built (make check builds it; Check is needed)"
 done

@@ -1,0 +1,158 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Two boxed workers of two apps, both as nobody: worker B can neither see
+# nor signal worker A (its own PID namespace: kill -0 of A's pid fails,
+# kill -9 -1 leaves A alone, its own pid is small), shares no SysV IPC
+# with A (its own IPC namespace: A's shared memory segment and message
+# queue are not there, their keys do not attach) and has its own hostname
+# (UTS namespace); A's IPC objects do not outlive A's berth.  berth exec
+# gets namespaces of its own too.
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+require_root
+for t in ipcmk ipcs ipcrm nsenter /usr/bin/python3; do
+	command -v "$t" >/dev/null 2>&1 || skip_all "needs $t"
+done
+
+A=$TMP/alpha
+B=$TMP/beta
+ALOG=$TMP/alpha.log
+BLOG_B=$TMP/beta.log
+
+# write_peer DIR NAME START: an app NAME with worker "peer" in DIR/app.
+write_peer() {
+	mkdir -p "$1/state" "$1/app"
+	{
+		printf 'name: %s\ntype: "python:3.11"\nworkers:\n  peer:\n' "$2"
+		printf '    commands:\n      start: |\n'
+		printf '%s\n' "$3" | sed 's/^/        /'
+	} >"$1/app/.platform.app.yaml"
+}
+
+# run_peer DIR LOG: berth run, boxed, in the background; sets PEER_PID.
+run_peer() {
+	"$BERTH" -f "$1/app/.platform.app.yaml" --state-dir "$1/state" run --network none \
+		--storage-root "$1/storage" peer >"$2" 2>&1 </dev/null &
+	PEER_PID=$!
+	STARTED_PIDS="$STARTED_PIDS $PEER_PID"
+}
+
+# A's objects, should a berth without IPC namespaces leave them on the host
+# (every start of A's: a restarted A makes new ones).
+ipc_cleanup() {
+	for k in $(awk '$1 == "SHM" || $1 == "MSQ" { print $2 }' "$ALOG" 2>/dev/null); do
+		ipcrm -M "$k" 2>/dev/null
+		ipcrm -Q "$k" 2>/dev/null
+	done
+}
+trap 'ipc_cleanup; cleanup' EXIT
+
+# A: a shared memory segment and a message queue, reported with their keys.
+write_peer "$A" alpha "$(cat <<'SH'
+shm=$(ipcmk -M 4096 | awk '{ print $NF }')
+msq=$(ipcmk -Q | awk '{ print $NF }')
+ipcs -m | awk -v id="$shm" '$2 == id { print "SHM", $1 }'
+ipcs -q | awk -v id="$msq" '$2 == id { print "MSQ", $1 }'
+echo "HOST $(uname -n)"
+echo READY
+exec sleep 1000
+SH
+)"
+run_peer "$A" "$ALOG"
+A_BERTH=$PEER_PID
+if ! wait_for "$ALOG" '^READY' 20; then
+	not_ok "worker A did not start"
+	diag "$(cat "$ALOG")"
+fi
+A_PID=$(sed -n 's/.*started worker process \([0-9]*\) .*/\1/p' "$ALOG" | head -n 1)
+A_SHM=$(awk '$1 == "SHM" { print $2; exit }' "$ALOG")
+A_MSQ=$(awk '$1 == "MSQ" { print $2; exit }' "$ALOG")
+check "A created a segment and a queue ($A_SHM, $A_MSQ)" test -n "$A_SHM" -a -n "$A_MSQ"
+is "$(awk '$1 == "HOST" { print $2 }' "$ALOG")" alpha--peer "A's hostname is <app>--<worker>"
+
+# A's objects are in A's own IPC namespace, that of its berth-init.
+A_INIT=
+for c in $(cat "/proc/$A_BERTH/task/$A_BERTH/children" 2>/dev/null); do
+	[ "$(cat "/proc/$c/comm" 2>/dev/null)" = berth-init ] && A_INIT=$c
+done
+check "A's berth has a berth-init child" test -n "$A_INIT"
+if [ -n "$A_INIT" ]; then
+	check "A's segment is in A's IPC namespace" sh -c \
+		"nsenter --ipc=/proc/$A_INIT/ns/ipc ipcs -m | grep -q '^$A_SHM '"
+else
+	not_ok "A's segment is in A's IPC namespace (no berth-init)"
+fi
+check "the host does not see A's segment" sh -c "! ipcs -m | grep -q '^$A_SHM '"
+
+# B: everything it can find of A, then kill -9 -1.
+py_get='import ctypes, sys
+l = ctypes.CDLL(None, use_errno=True)
+def key(s):
+    k = int(s, 16)
+    return ctypes.c_int(k - (1 << 32) if k >= 1 << 31 else k)
+print("SHMGET", l.shmget(key(sys.argv[1]), 0, 0))
+print("MSGGET", l.msgget(key(sys.argv[2]), 0))'
+write_peer "$B" beta "$(cat <<SH
+echo "BPID \$\$"
+echo "HOST \$(uname -n)"
+kill -0 $A_PID 2>/dev/null && echo "KILL0 ok" || echo "KILL0 failed"
+echo "IPCS \$(ipcs -m -q | grep -c '^0x')"
+/usr/bin/python3 -c '$py_get' $A_SHM $A_MSQ
+if [ "\$(cat /proc/1/comm)" = berth-init ]; then
+	echo "OWNPROC yes"
+	[ -e /proc/$A_PID ] && echo "PROCPID visible" || echo "PROCPID hidden"
+	cat /proc/$A_PID/environ >/dev/null 2>&1 && echo "ENVIRON read" || echo "ENVIRON denied"
+	ls /proc/$A_PID/root/ >/dev/null 2>&1 && echo "ROOT read" || echo "ROOT denied"
+else
+	echo "OWNPROC no"
+fi
+kill -9 -1
+echo READY
+exec sleep 1000
+SH
+)"
+run_peer "$B" "$BLOG_B"
+B_BERTH=$PEER_PID
+if ! wait_for "$BLOG_B" '^READY' 20; then
+	not_ok "worker B did not start"
+	diag "$(cat "$BLOG_B")"
+fi
+sleep 0.2
+field() { awk -v k="$1" '$1 == k { print $2; exit }' "$BLOG_B"; }
+bpid=$(field BPID)
+check "B's own pid is small ($bpid): its own PID namespace" test -n "$bpid" -a "${bpid:-99}" -le 10
+is "$(field HOST)" beta--peer "B has its own hostname"
+is "$(field KILL0)" failed "B cannot kill -0 A's worker ($A_PID)"
+is "$(field IPCS)" 0 "B sees no SysV IPC object"
+is "$(field SHMGET)" -1 "B cannot get A's segment by its key"
+is "$(field MSGGET)" -1 "B cannot get A's queue by its key"
+check "kill -9 -1 in B left A's worker alive" kill -0 "$A_PID"
+check "kill -9 -1 in B left A's berth-init alive" kill -0 "${A_INIT:-none}"
+check "A's berth is still running" kill -0 "$A_BERTH"
+# The worker sees /proc of its own PID namespace only with the mount view
+# that mounts one (its /proc/1 is then berth-init); until then these
+# checks cannot hold and are left out, said here.
+if [ "$(field OWNPROC)" = yes ]; then
+	is "$(field PROCPID)" hidden "B does not see /proc/<A's pid>"
+	is "$(field ENVIRON)" denied "B cannot read A's environ"
+	is "$(field ROOT)" denied "B cannot enter A's root"
+else
+	diag "the worker sees the host's /proc (not berth-init as /proc/1): the /proc checks are left out"
+fi
+
+kill -TERM "$B_BERTH" "$A_BERTH"
+for p in "$A_BERTH" "$B_BERTH"; do
+	wait "$p"
+	is "$?" 0 "berth $p stopped on request, exit 0"
+done
+STARTED_PIDS=
+check "A's segment is gone with A" sh -c "! ipcs -m | grep -q '^$A_SHM '"
+check "A's queue is gone with A" sh -c "! ipcs -q | grep -q '^$A_MSQ '"
+if [ -n "$A_INIT" ]; then
+	check "A's berth-init is gone" all_gone "$A_INIT"
+fi
+# berth exec: the same namespaces, its own berth-init.
+out=$("$BERTH" -f "$A/app/.platform.app.yaml" --state-dir "$A/state" exec \
+	--storage-root "$A/storage" peer -- sh -c 'echo "$$ $(uname -n)"' 2>"$TMP/exec.log" </dev/null)
+is "$out" "2 alpha--peer" "berth exec: pid 2 in a PID namespace of its own, the hostname"
+[ "$T_FAILED" -gt 0 ] && { diag "--- A:"; diag "$(cat "$ALOG")"; diag "--- B:"; diag "$(cat "$BLOG_B")"; }
+done_testing
