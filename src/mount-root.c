@@ -48,7 +48,8 @@ static int root_file(struct mount_ctx *m, struct mount_state *s, const char *rel
 		return parent;
 	int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
-		fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0644);
 		if (fd >= 0) {
 			close(fd);
 			fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -398,7 +399,7 @@ int mount_root_op(struct mount_ctx *m, struct mount_state *s, size_t i)
 	const struct mountplan_op *op = &m->plan->ops[i];
 	static const char *const dev[] = {"mode", "0755", "size", "64k", "nr_inodes", "64", NULL};
 	static const char *const shm[] = {"mode", "1777", NULL};
-	static const char *const pts[] = {"newinstance", NULL, "ptmxmode", "0666",
+	static const char *const pts[] = {"newinstance", NULL,	 "ptmxmode", "0666",
 					  "mode",	 "0620", NULL};
 	static const char *const mask[] = {"mode", "0755", "size", "4k", "nr_inodes", "2", NULL};
 	int dir;

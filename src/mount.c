@@ -171,8 +171,7 @@ int mount_ctx_init(struct mount_ctx *m, const struct mountplan *p, const struct 
 			r = prepare_target(app, &p->ops[i]);
 	if (r < 0)
 		return r;
-	r = mount_resolv_read("/etc/resolv.conf", &m->resolv_rel, &m->resolv_text,
-			      &m->resolv_len);
+	r = mount_resolv_read("/etc/resolv.conf", &m->resolv_rel, &m->resolv_text, &m->resolv_len);
 	if (r < 0)
 		return r;
 	m->errbuf = mmap(NULL, MOUNT_ERRBUF_SIZE, PROT_READ | PROT_WRITE,
@@ -322,9 +321,8 @@ int mount_fs(const char *fstype, const char *const *opts, uint64_t attrs)
 	if (fs < 0)
 		return -errno;
 	for (size_t i = 0; opts && opts[i]; i += 2) {
-		int r = opts[i + 1]
-			    ? fsconfig(fs, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0)
-			    : fsconfig(fs, FSCONFIG_SET_FLAG, opts[i], NULL, 0);
+		int r = opts[i + 1] ? fsconfig(fs, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0)
+				    : fsconfig(fs, FSCONFIG_SET_FLAG, opts[i], NULL, 0);
 		if (r < 0)
 			goto out;
 	}
@@ -388,9 +386,9 @@ static int do_disk(struct mount_ctx *m, int sroot, const struct mountplan_op *op
  * storage; made as the worker's when missing. */
 static int open_source(struct mount_ctx *m, struct mount_state *s, const struct mountplan_op *op)
 {
-	int base = op->msource == MOUNT_TMP ? s->tmp
-					    : safepath_open(s->sroot, op->src_dir, O_PATH,
-							    m->safepath_flags);
+	int base = op->msource == MOUNT_TMP
+		       ? s->tmp
+		       : safepath_open(s->sroot, op->src_dir, O_PATH, m->safepath_flags);
 
 	if (base < 0)
 		return mount_fail(m, base, "open the storage directory", op->src_dir);
@@ -455,8 +453,8 @@ static int reopen_app(struct mount_ctx *m, struct mount_state *s)
  * /tmp hides it), with its submounts; the storage binds follow. */
 static int do_app(struct mount_ctx *m, struct mount_state *s, const struct mountplan_op *op)
 {
-	const char *what = op->kind == MP_APP_RO ? "make the app root read-only"
-						 : "bind the app root again";
+	const char *what =
+	    op->kind == MP_APP_RO ? "make the app root read-only" : "bind the app root again";
 	int base = op->kind == MP_APP_RO ? s->root : s->tmp;
 	const char *rel = op->kind == MP_APP_RO ? op->target : op->target + 4; /* "tmp/" */
 	struct statvfs sv;

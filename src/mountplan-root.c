@@ -16,16 +16,22 @@
 
 /* The host's OS: bound read-only, or recreated as the same symlink
  * (merged /usr: /bin -> usr/bin). */
-static const char *const os_dirs[] = {"usr",   "etc",	"opt",	 "bin",	  "sbin",
-				      "lib",   "lib32", "lib64", "libx32"};
+static const char *const os_dirs[] = {"usr", "etc",   "opt",   "bin",	"sbin",
+				      "lib", "lib32", "lib64", "libx32"};
 
 /* Host secrets in /etc: files masked with /dev/null, directories with an
  * empty tmpfs.  A worker with --user 0 has no capabilities but the owner's
  * permissions on them. */
 static const char *const etc_files[] = {
-    "etc/shadow",		      "etc/gshadow",		    "etc/shadow-",
-    "etc/gshadow-",		      "etc/security/opasswd",	    "etc/ssh/ssh_host_rsa_key",
-    "etc/ssh/ssh_host_ecdsa_key",     "etc/ssh/ssh_host_ed25519_key", "etc/ssh/ssh_host_dsa_key",
+    "etc/shadow",
+    "etc/gshadow",
+    "etc/shadow-",
+    "etc/gshadow-",
+    "etc/security/opasswd",
+    "etc/ssh/ssh_host_rsa_key",
+    "etc/ssh/ssh_host_ecdsa_key",
+    "etc/ssh/ssh_host_ed25519_key",
+    "etc/ssh/ssh_host_dsa_key",
 };
 static const char *const etc_dirs[] = {"etc/ssl/private"};
 
@@ -33,20 +39,20 @@ static const struct {
 	const char *name;
 	unsigned major, minor;
 } dev_nodes[] = {
-    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
-    {"tty", 5, 0},
+    {"null", 1, 3},   {"zero", 1, 5},	 {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const char *const dev_links[][2] = {
-    {"dev/fd", "/proc/self/fd"},	 {"dev/stdin", "/proc/self/fd/0"},
+    {"dev/fd", "/proc/self/fd"},       {"dev/stdin", "/proc/self/fd/0"},
     {"dev/stdout", "/proc/self/fd/1"}, {"dev/stderr", "/proc/self/fd/2"},
     {"dev/ptmx", "pts/ptmx"},
 };
 
 /* What OCI runtimes mask in /proc. */
-static const char *const proc_files[] = {"proc/kcore",	     "proc/keys",	   "proc/timer_list",
-					 "proc/sched_debug", "proc/latency_stats", "proc/timer_stats",
-					 "proc/interrupts"};
+static const char *const proc_files[] = {
+    "proc/kcore",	  "proc/keys",	      "proc/timer_list", "proc/sched_debug",
+    "proc/latency_stats", "proc/timer_stats", "proc/interrupts"};
 static const char *const proc_dirs[] = {"proc/acpi", "proc/asound", "proc/scsi"};
 static const char *const proc_ro[] = {"proc/bus", "proc/fs", "proc/irq", "proc/sys",
 				      "proc/sysrq-trigger"};
@@ -67,8 +73,8 @@ static void masks(struct mountplan *p, size_t *cap, const char *const *files, si
 		  const char *const *dirs, size_t nd)
 {
 	for (size_t i = 0; i < nf; i++)
-		root_op(p, cap, MP_MASK_FILE, files[i], MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-							    MOUNT_ATTR_NOEXEC)
+		root_op(p, cap, MP_MASK_FILE, files[i],
+			MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)
 		    ->optional = true;
 	for (size_t i = 0; i < nd; i++)
 		root_op(p, cap, MP_MASK, dirs[i], RO_ALL)->optional = true;

@@ -316,7 +316,7 @@ int mountplan_build(const struct worker *w, const struct mountplan_opts *o, stru
 	for (size_t i = 0; o->ro_binds && o->ro_binds[i]; i++) {
 		char *n = norm_abs(o->ro_binds[i]);
 		const char *why = !n || strcmp(n, o->ro_binds[i]) ? "not an absolute, clean path"
-								   : mountplan_ro_bind_check(p, n);
+								  : mountplan_ro_bind_check(p, n);
 		free(n);
 		if (why) {
 			r = fail(err, "--ro-bind %s: %s", o->ro_binds[i], why);

@@ -82,9 +82,9 @@ struct mountplan_op {
 	uint64_t attr_set; /* MOUNT_ATTR_* */
 	uint64_t attr_clr;
 	bool recursive;
-	bool optional;	     /* skipped when the host or the kernel lacks it */
-	char *data;	     /* MP_TMP: size in bytes; MP_CGROUP: the hierarchy's options */
-	unsigned major;	     /* MP_DEVNODE: the device the node must be */
+	bool optional;	/* skipped when the host or the kernel lacks it */
+	char *data;	/* MP_TMP: size in bytes; MP_CGROUP: the hierarchy's options */
+	unsigned major; /* MP_DEVNODE: the device the node must be */
 	unsigned minor;
 	const char *service; /* MP_BIND of a service mount: its name (borrowed from the plan) */
 };
@@ -110,13 +110,13 @@ struct mountplan {
 };
 
 struct mountplan_opts {
-	const char *storage_root; /* absolute */
-	const char *app_root;	  /* absolute; NULL = the worker's app_dir */
-	const char *project;	  /* context project */
-	const char *environment;  /* context environment */
-	const char *instance;	  /* NULL = the worker's name */
-	bool no_shm;		  /* no private /dev/shm */
-	uint64_t tmp_size;	  /* /tmp's size; 0 = MOUNTPLAN_TMP_SIZE_DEFAULT */
+	const char *storage_root;    /* absolute */
+	const char *app_root;	     /* absolute; NULL = the worker's app_dir */
+	const char *project;	     /* context project */
+	const char *environment;     /* context environment */
+	const char *instance;	     /* NULL = the worker's name */
+	bool no_shm;		     /* no private /dev/shm */
+	uint64_t tmp_size;	     /* /tmp's size; 0 = MOUNTPLAN_TMP_SIZE_DEFAULT */
 	const char *const *ro_binds; /* --ro-bind paths (absolute), NULL-terminated or NULL */
 	const struct mountplan_cgroup *cgroups; /* the hierarchies to show */
 	size_t n_cgroups;

@@ -53,8 +53,8 @@ static size_t cgroup_mounts(const struct cgroup_layout *l, struct mountplan_cgro
 		for (size_t k = 0; k < n; k++)
 			dup |= strcmp((*out)[k].path, l->v1_mnt[i]) == 0;
 		if (!dup)
-			(*out)[n++] = (struct mountplan_cgroup){"cgroup", l->v1_mnt[i],
-								 l->v1_opts[i]};
+			(*out)[n++] =
+			    (struct mountplan_cgroup){"cgroup", l->v1_mnt[i], l->v1_opts[i]};
 	}
 	return n;
 }

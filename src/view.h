@@ -37,8 +37,8 @@ struct view_opts {
 	bool attach;	      /* berth exec: join a running berth's storage */
 	uid_t uid;	      /* the worker's user; (uid_t)-1: root */
 	gid_t gid;
-	uint64_t tmp_size;		/* /tmp's bound; 0: MOUNTPLAN_TMP_SIZE_DEFAULT */
-	const char *const *ro_binds;	/* --ro-bind paths, NULL-terminated, or NULL */
+	uint64_t tmp_size;	     /* /tmp's bound; 0: MOUNTPLAN_TMP_SIZE_DEFAULT */
+	const char *const *ro_binds; /* --ro-bind paths, NULL-terminated, or NULL */
 };
 
 struct view {

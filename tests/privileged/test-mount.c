@@ -60,8 +60,8 @@ static int body_view(void *arg)
 	if (can_write(app, "f") || can_write(p, "f"))
 		bad |= 1 << 5;
 	/* the host's tree is not there: only the OS, the app and what berth made */
-	const char *gone[] = {"/work", "/root", "/home", "/srv", "/mnt", "/media", "/boot",
-			      "/var/lib", "/var/cache", outside, sroot};
+	const char *gone[] = {"/work", "/root",	   "/home",	 "/srv",  "/mnt", "/media",
+			      "/boot", "/var/lib", "/var/cache", outside, sroot};
 	for (size_t i = 0; i < ARRAY_SIZE(gone); i++)
 		if (access(gone[i], F_OK) == 0 || errno != ENOENT) {
 			fprintf(stderr, "view: %s is there\n", gone[i]);
@@ -90,7 +90,8 @@ static int erofs(const char *path)
 		unlink(path);
 	}
 	if (e != EROFS)
-		fprintf(stderr, "view: writing %s as root: %s\n", path, e ? strerror(e) : "it worked");
+		fprintf(stderr, "view: writing %s as root: %s\n", path,
+			e ? strerror(e) : "it worked");
 	return e == EROFS ? 0 : 1;
 }
 
@@ -118,8 +119,8 @@ static int body_root(void *arg)
 
 	/* read-only even for root: the new root, the OS, the app, /sys, /proc/sys */
 	snprintf(p, sizeof(p), "%s/berth-x", app);
-	const char *ro[] = {"/berth-x", "/usr/berth-x", "/etc/berth-x", p,
-			    "/sys/berth-x", "/proc/sys/kernel/hostname"};
+	const char *ro[] = {"/berth-x", "/usr/berth-x", "/etc/berth-x",
+			    p,		"/sys/berth-x", "/proc/sys/kernel/hostname"};
 	for (size_t i = 0; i < ARRAY_SIZE(ro); i++)
 		bad |= erofs(ro[i]) << i;
 	if (mkdir("/var/berth-x", 0755) == 0 || errno != EROFS)
@@ -131,10 +132,12 @@ static int body_root(void *arg)
 	free(shadow);
 	/* /proc: the masked files are /dev/null (where this kernel has them),
 	 * the masked directories empty */
-	const char *pf[] = {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
-			    "/proc/latency_stats", "/proc/timer_stats", "/proc/interrupts"};
+	const char *pf[] = {"/proc/kcore",	 "/proc/keys",		"/proc/timer_list",
+			    "/proc/sched_debug", "/proc/latency_stats", "/proc/timer_stats",
+			    "/proc/interrupts"};
 	for (size_t i = 0; i < ARRAY_SIZE(pf); i++)
-		if (stat(pf[i], &st) == 0 && (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))) {
+		if (stat(pf[i], &st) == 0 &&
+		    (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))) {
 			fprintf(stderr, "view: %s is not masked\n", pf[i]);
 			bad |= 1 << 8;
 		}

@@ -245,10 +245,10 @@ START_TEST(test_old_scratch_removed)
 	ck_assert_int_eq(view_open(&w, &vo, &v), 0);
 	view_close(&v);
 	/* what an older berth left: its scratch directory and renamed ones */
-	_cleanup_free_ char *cmd = xasprintf(
-	    "set -e; cd '%s/p/e/app/queue'; mkdir -p tmp/c tmp.old.12/a/b tmp.old.13; "
-	    "echo x > tmp/c/f; echo y > tmp.old.12/a/b/f",
-	    sroot);
+	_cleanup_free_ char *cmd =
+	    xasprintf("set -e; cd '%s/p/e/app/queue'; mkdir -p tmp/c tmp.old.12/a/b tmp.old.13; "
+		      "echo x > tmp/c/f; echo y > tmp.old.12/a/b/f",
+		      sroot);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_int_eq(view_open(&w, &vo, &v), 0);
 	free(cmd);

@@ -351,8 +351,8 @@ START_TEST(test_json)
 	ck_assert_uint_eq(json_array_size(ops), p.n_ops);
 	/* every op has a name */
 	for (size_t i = 0; i < p.n_ops; i++)
-		ck_assert_str_ne(
-		    json_string_value(json_object_get(json_array_get(ops, i), "op")), "?");
+		ck_assert_str_ne(json_string_value(json_object_get(json_array_get(ops, i), "op")),
+				 "?");
 	int app = find(&p, MP_APP_RO, NULL);
 	json_t *b = json_array_get(ops, (size_t)app + 2);
 	ck_assert_str_eq(json_string_value(json_object_get(b, "op")), "bind");
