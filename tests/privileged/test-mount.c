@@ -232,6 +232,49 @@ START_TEST(test_tmp_bound)
 }
 END_TEST
 
+/* Pure cgroup v2's layout (cgroup2 on /sys/fs/cgroup itself): mounted
+ * fresh, read-only, in the child's cgroup namespace. */
+static int body_cgroup2(void *arg)
+{
+	(void)arg;
+	struct statfs sf;
+	char want[32];
+	int bad = 0;
+
+	if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
+		bad |= 1;
+	if (mkdir("/sys/fs/cgroup/berth-x", 0755) == 0 || errno != EROFS)
+		bad |= 2;
+	char *procs = slurp_file("/sys/fs/cgroup/cgroup.procs");
+	snprintf(want, sizeof(want), "%d\n", (int)getpid());
+	if (!strstr(procs, want))
+		bad |= 4;
+	free(procs);
+	char *self = slurp_file("/proc/self/cgroup");
+	if (!strstr(self, "0::/\n"))
+		bad |= 8;
+	free(self);
+	if (bad)
+		fprintf(stderr, "cgroup2 view: failed checks 0x%x\n", bad);
+	return bad;
+}
+
+START_TEST(test_cgroup2)
+{
+	const struct mountplan_cgroup v2[] = {{"cgroup2", "/sys/fs/cgroup", ""}};
+	struct env e;
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0 &&
+	    access("/sys/fs/cgroup/unified/cgroup.controllers", F_OK) < 0)
+		ck_abort_msg("no cgroup2 hierarchy on this host");
+	po.cgroups = v2;
+	po.n_cgroups = 1;
+	ck_assert_int_eq(open_env(&e), 0);
+	ck_assert_int_eq(run_worker_body(&e, body_cgroup2, NULL, true), 0);
+	close_env(&e);
+}
+END_TEST
+
 static int body_ro_bind(void *arg)
 {
 	(void)arg;
@@ -489,6 +532,7 @@ int main(void)
 	tcase_add_test(tc, test_view_as_root);
 	tcase_add_test(tc, test_tmp_bound);
 	tcase_add_test(tc, test_ro_bind);
+	tcase_add_test(tc, test_cgroup2);
 	tcase_add_test(tc, test_flags_and_setuid);
 	tcase_add_test(tc, test_persist_and_tmp);
 	tcase_add_test(tc, test_two_instances);

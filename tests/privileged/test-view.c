@@ -116,6 +116,13 @@ START_TEST(test_through_spawn)
 	ck_assert_int_eq(start(&v, "set -e; test \"$(cat data/f)\" = 1; test ! -e var/cache/f; "
 				   "test ! -e /tmp/f"),
 			 0);
+	/* the cgroup hierarchies berth found, in a cgroup namespace of the
+	 * child's own: it is at their roots */
+	ck_assert_int_eq(start(&v, "set -e; test -z \"$(grep -v ':/$' /proc/self/cgroup)\"; "
+				   "f=/sys/fs/cgroup/unified/cgroup.procs; "
+				   "[ -e $f ] || f=/sys/fs/cgroup/cgroup.procs; grep -qx $$ $f; "
+				   "! mkdir /sys/fs/cgroup/x 2>/dev/null"),
+			 0);
 	view_sweep(&v);
 	view_close(&v);
 }
