@@ -150,8 +150,12 @@ void mountplan_root_ops(struct mountplan *p, size_t *cap, const struct mountplan
 	    ->optional = true;
 	root_op(p, cap, MP_RUN, "run", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	root_op(p, cap, MP_DIR, "var", 0);
-	/* /var/tmp is /tmp, unless the app root lives beneath it */
-	if (!mountplan_beneath_or_same("/var/tmp", p->app_root)) {
+	/* /var/tmp is /tmp, unless the app root or a --ro-bind path lives
+	 * beneath it */
+	bool var_tmp = !mountplan_beneath_or_same("/var/tmp", p->app_root);
+	for (size_t i = 0; o->ro_binds && o->ro_binds[i]; i++)
+		var_tmp &= !mountplan_beneath_or_same("/var/tmp", o->ro_binds[i]);
+	if (var_tmp) {
 		op = root_op(p, cap, MP_SYMLINK, "var/tmp", 0);
 		mountplan_set(&op->source, xstrdup("/tmp"));
 	}
@@ -176,12 +180,12 @@ const char *mountplan_ro_bind_check(const struct mountplan *p, const char *path)
 
 	if (strcmp(path, "/") == 0)
 		return "the host's root cannot be bound";
-	for (size_t i = 0; i < ARRAY_SIZE(fresh); i++)
-		if (mountplan_beneath_or_same(fresh[i], path))
-			return "the worker's /tmp, /proc and /sys are its own";
 	if (mountplan_beneath_or_same(p->storage_root, path))
 		return "it is inside the storage root";
 	if (mountplan_beneath_or_same(path, p->storage_root))
 		return "it holds the storage root";
+	for (size_t i = 0; i < ARRAY_SIZE(fresh); i++)
+		if (mountplan_beneath_or_same(fresh[i], path))
+			return "the worker's /tmp, /proc and /sys are its own";
 	return NULL;
 }

@@ -73,6 +73,44 @@ kill -TERM "$LISTENER"
 wait "$LISTENER" 2>/dev/null
 rm -rf "$SOCKDIR"
 
+# /tmp's bound: --tmp-size, else 1G or the memory limit when lower
+out=$(bexec --tmp-size 8M test -- sh -c 'df -k /tmp | awk "NR == 2 { print \$2 }"')
+is "$out" 8192 "exec --tmp-size 8M: /tmp is 8 MiB"
+tmpsize() {
+	"$BERTH" -f "$APP/.platform.app.yaml" --state-dir "$STATE" show test 2>/dev/null |
+		"$PY" -c 'import json, sys
+for o in json.load(sys.stdin)["plan"]["mounts"]["operations"]:
+    if o["op"] == "tmp": print([f for f in o["flags"] if f.startswith("size=")][0])'
+}
+is "$(tmpsize)" size=1073741824 "show: /tmp is 1G by default"
+is "$(BERTH_MEMORY=256M tmpsize)" size=268435456 "show: the memory limit when lower"
+is "$(BERTH_MEMORY=256M BERTH_TMP_SIZE=2G tmpsize)" size=2147483648 "show: BERTH_TMP_SIZE wins"
+
+# --ro-bind: shown read-only at its path; bad paths refused
+ROB=/var/tmp/berth-view-host-$$
+mkdir -p "$ROB" && echo yes >"$ROB/f"
+: >"$BLOG"
+out=$(bexec --user 0 --ro-bind "$ROB" test -- sh -c "cat $ROB/f; echo x > $ROB/g")
+is "$out" yes "--ro-bind: the path is there"
+check "--ro-bind: read-only, even for uid 0" grep -q "Read-only file system" "$BLOG"
+out=$(BERTH_RO_BIND="$ROB:/etc" bexec test -- cat "$ROB/f")
+is "$out" yes "BERTH_RO_BIND=PATH:PATH"
+: >"$BLOG"
+BERTH_RO_BIND="/nonexistent-$$:$ROB" bexec test -- cat "$ROB/f"
+is "$?" 125 "BERTH_RO_BIND: a missing path stops the start (125)"
+check "naming it" grep -q "open the --ro-bind path.*nonexistent-$$" "$BLOG"
+rm -rf "$ROB"
+bexec --ro-bind relative/path test -- true 2>/dev/null
+is "$?" 2 "--ro-bind relative/path: usage error (2)"
+bexec --ro-bind /srv/../etc test -- true 2>/dev/null
+is "$?" 2 "--ro-bind with ..: usage error (2)"
+: >"$BLOG"
+bexec --ro-bind "$STORE" test -- true
+is "$?" 125 "--ro-bind of the storage root: refused (125)"
+check "and the message says why" grep -q "inside the storage root" "$BLOG"
+bexec --tmp-size 10K test -- true 2>/dev/null
+is "$?" 2 "--tmp-size below 1M: usage error (2)"
+
 # A worker that fills /tmp (15 MB) and exits, restarted every 10 ms: its
 # /tmp is a fresh tmpfs each time; nothing accumulates in the storage.
 cat >"$APP/.platform.app.yaml" <<'EOF'

@@ -12,6 +12,7 @@
 #include "mountplan.h"
 #include "safepath.h"
 #include "util.h"
+#include "view.h"
 
 #define S(x) ((char *)(x))
 
@@ -388,6 +389,58 @@ START_TEST(test_json)
 }
 END_TEST
 
+START_TEST(test_view_options)
+{
+	uint64_t v;
+	char **paths = NULL;
+	size_t n = 0;
+
+	/* /tmp: 1G, or the memory limit when lower; --tmp-size wins */
+	ck_assert_uint_eq(view_tmp_size(0, 0), 1ULL << 30);
+	ck_assert_uint_eq(view_tmp_size(0, 256ULL << 20), 256ULL << 20);
+	ck_assert_uint_eq(view_tmp_size(0, 4ULL << 30), 1ULL << 30);
+	ck_assert_uint_eq(view_tmp_size(2ULL << 30, 256ULL << 20), 2ULL << 30);
+	ck_assert_int_eq(view_parse_tmp_size("512M", &v), 0);
+	ck_assert_uint_eq(v, 512ULL << 20);
+	ck_assert_int_eq(view_parse_tmp_size("10K", &v), -EINVAL);
+	ck_assert_int_eq(view_parse_tmp_size("lots", &v), -EINVAL);
+	/* --ro-bind PATH, BERTH_RO_BIND=PATH:PATH */
+	ck_assert_int_eq(view_ro_bind_add(&paths, &n, "/srv/a", false), 0);
+	ck_assert_int_eq(view_ro_bind_add(&paths, &n, "/b:/c/d", true), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(paths[1], "/b");
+	ck_assert_str_eq(paths[2], "/c/d");
+	ck_assert_ptr_null(paths[3]);
+	const char *bad[] = {"rel", "/a/../b", "/a/./b", "/a//b", "/a/", ""};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(view_ro_bind_add(&paths, &n, bad[i], false) == -EINVAL, "%s", bad[i]);
+	ck_assert_int_eq(view_ro_bind_add(&paths, &n, "/a:rel", true), -EINVAL);
+	strv_free(paths);
+}
+END_TEST
+
+START_TEST(test_var_tmp)
+{
+	struct mountplan p;
+	char *err = NULL;
+	const char *rb[] = {"/var/tmp/shared", NULL};
+
+	ck_assert_int_eq(build(&p, &err), 0);
+	ck_assert_int_ge(find(&p, MP_SYMLINK, "var/tmp"), 0);
+	mountplan_free(&p);
+	/* a --ro-bind path or the app root beneath /var/tmp: a directory */
+	o.ro_binds = rb;
+	ck_assert_int_eq(build(&p, &err), 0);
+	ck_assert_int_eq(find(&p, MP_SYMLINK, "var/tmp"), -1);
+	mountplan_free(&p);
+	o.ro_binds = NULL;
+	o.app_root = "/var/tmp/app";
+	ck_assert_int_eq(build(&p, &err), 0);
+	ck_assert_int_eq(find(&p, MP_SYMLINK, "var/tmp"), -1);
+	mountplan_free(&p);
+}
+END_TEST
+
 START_TEST(test_rel_ok)
 {
 	ck_assert(safepath_rel_ok("a", false));
@@ -414,6 +467,8 @@ int main(void)
 	tcase_add_test(tc, test_order);
 	tcase_add_test(tc, test_new_root);
 	tcase_add_test(tc, test_ro_bind);
+	tcase_add_test(tc, test_view_options);
+	tcase_add_test(tc, test_var_tmp);
 	tcase_add_test(tc, test_web_is_another_instance);
 	tcase_add_test(tc, test_options);
 	tcase_add_test(tc, test_bad_keys);
