@@ -402,7 +402,7 @@ int mount_root_op(struct mount_ctx *m, struct mount_state *s, size_t i)
 	static const char *const pts[] = {"newinstance", NULL,	 "ptmxmode", "0666",
 					  "mode",	 "0620", NULL};
 	static const char *const mask[] = {"mode", "0755", "size", "4k", "nr_inodes", "2", NULL};
-	int dir;
+	int dir, r;
 
 	switch (op->kind) {
 	case MP_NEWROOT:
@@ -420,7 +420,8 @@ int mount_root_op(struct mount_ctx *m, struct mount_state *s, size_t i)
 	case MP_DEVPTS:
 		return fs_on(m, s, op, "devpts", pts);
 	case MP_MQUEUE:
-		return fs_on(m, s, op, "mqueue", NULL);
+		r = fs_on(m, s, op, "mqueue", NULL);
+		return r == -ENODEV ? 0 : r; /* a kernel without POSIX message queues */
 	case MP_MASK:
 		return fs_on(m, s, op, "tmpfs", mask);
 	case MP_MASK_FILE:

@@ -21,7 +21,7 @@
 #define STORAGE_MKFS	    "/sbin/mkfs.ext4"
 #define STORAGE_E2FSCK	    "/sbin/e2fsck"
 #define STORAGE_RESIZE2FS   "/sbin/resize2fs"
-#define STORAGE_SCRATCH_OLD "tmp.old." /* scratch directories being removed */
+#define STORAGE_SCRATCH_OLD "tmp.old." /* scratch directories older versions left */
 #define STORAGE_LOOP_RECORD "loop"     /* the loop device of the running berth */
 
 struct storage_opts {
