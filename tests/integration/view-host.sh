@@ -76,6 +76,8 @@ rm -rf "$SOCKDIR"
 # /tmp's bound: --tmp-size, else 1G or the memory limit when lower
 out=$(bexec --tmp-size 8M test -- sh -c 'df -k /tmp | awk "NR == 2 { print \$2 }"')
 is "$out" 8192 "exec --tmp-size 8M: /tmp is 8 MiB"
+out=$(bexec test -- sh -c 'df -k /tmp | awk "NR == 2 { print \$2 }"')
+is "$out" 1048576 "exec: /tmp is 1 GiB by default"
 tmpsize() {
 	"$BERTH" -f "$APP/.platform.app.yaml" --state-dir "$STATE" show test 2>/dev/null |
 		"$PY" -c 'import json, sys
@@ -147,4 +149,18 @@ is "$(find "$STORE" -name tmp -type d | wc -l)" 0 "no scratch directory in the s
 is "$(grep -c NOT-EMPTY "$BLOG")" 0 "/tmp is empty at each start"
 kill -TERM "$BERTH_PID"
 wait_run 30
+
+# berth run --memory 128M: /tmp is bounded by the memory limit
+cat >"$APP/.platform.app.yaml" <<'EOF'
+name: app
+type: "python:3.11"
+workers:
+  test:
+    commands:
+      start: |
+        echo "TMPKB $(df -k /tmp | awk 'NR == 2 { print $2 }')"
+EOF
+BERTH_STATE_DIR=$STATE BERTH_STORAGE_ROOT=$STORE start_run host --memory 128M --max-restarts 0
+wait_run 30
+check "run --memory 128M: /tmp is 128 MiB" grep -q '^TMPKB 131072$' "$BLOG"
 done_testing
