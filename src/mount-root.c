@@ -58,9 +58,15 @@ static int root_file(struct mount_ctx *m, struct mount_state *s, const char *rel
 	if (fd < 0)
 		fd = -errno;
 	close(parent);
-	if (fd >= 0 && (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))) {
+	if (fd < 0)
+		return fd;
+	int r = fstat(fd, &st) < 0    ? -errno
+		: S_ISLNK(st.st_mode) ? -ELOOP
+		: S_ISDIR(st.st_mode) ? -EISDIR
+				      : 0;
+	if (r < 0) {
 		close(fd);
-		return S_ISLNK(st.st_mode) ? -ELOOP : -EISDIR;
+		return r;
 	}
 	return fd;
 }
