@@ -56,6 +56,9 @@ out=$(bexec --user 0 test -- "$PY" -c "$connect" "$SOCKDIR/s")
 is "$out" "REFUSED 2" "the worker cannot reach a socket in the host's /run (not there)"
 out=$(bexec test -- sh -c "ls -A /run | wc -l")
 is "$out" 0 "the worker's /run is its own, empty"
+out=$(bexec --no-cgroup test -- sh -c 'grep -vc ":/$" /proc/self/cgroup
+ls /sys/fs/cgroup/unified/cgroup.procs /sys/fs/cgroup/cgroup.procs 2>/dev/null | wc -l')
+is "$(echo "$out" | tr '\n' ' ')" "0 1 " "--no-cgroup: still a cgroup namespace, with cgroup2"
 
 # berth's state: the project.json berth keeps in the test's state dir, the
 # machine's /var/lib/berth, and the rest of the host's tree
