@@ -187,13 +187,25 @@ static int fs_on(struct mount_ctx *m, struct mount_state *s, const struct mountp
 	int dst = op->optional ? safepath_open(s->root, op->target, O_PATH, m->safepath_flags)
 			       : root_dir(m, s, op->target);
 
+	struct stat before, after;
+
 	if (op->optional && (dst == -ENOENT || dst == -ENOTDIR))
 		return 0;
 	if (dst < 0)
 		return mount_fail(m, dst, "open the mount point", op->target);
-	int r = mount_fs_at(dst, fstype, opts, op->attr_set);
+	int r = fstat(dst, &before) < 0 ? -errno : mount_fs_at(dst, fstype, opts, op->attr_set);
 	close(dst);
-	return r < 0 ? mount_fail(m, r, "mount a fresh filesystem on", op->target) : 0;
+	if (r < 0)
+		return mount_fail(m, r, "mount a fresh filesystem on", op->target);
+	/* re-resolved, the path must now be the new filesystem's root */
+	dst = safepath_open(s->root, op->target, O_PATH, m->safepath_flags);
+	r = dst < 0			    ? dst
+	    : fstat(dst, &after) < 0	    ? -errno
+	    : after.st_dev == before.st_dev ? -EXDEV
+					    : 0;
+	if (dst >= 0)
+		close(dst);
+	return r < 0 ? mount_fail(m, r, "the mount did not land on", op->target) : 0;
 }
 
 /* /dev/null over a file (a host secret, a /proc file). */
