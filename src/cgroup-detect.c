@@ -69,6 +69,25 @@ static void set_mount(char **mnt, char **root, const char *m, const char *r)
 	*root = r ? xstrdup(r) : NULL;
 }
 
+/* Super options without "rw" and "ro". */
+static char *super_options(const char *opts)
+{
+	struct strbuf sb = {0};
+
+	for (const char *p = opts; *p;) {
+		size_t n = strcspn(p, ",");
+		if (!(n == 2 && (strncmp(p, "rw", 2) == 0 || strncmp(p, "ro", 2) == 0))) {
+			if (sb.len)
+				strbuf_putc(&sb, ',');
+			strbuf_add(&sb, p, n);
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return sb.len ? strbuf_detach(&sb) : xstrdup("");
+}
+
 static void parse_mountinfo_line(const char *line, struct cgroup_layout *out)
 {
 	const char *f[32];
@@ -109,8 +128,11 @@ static void parse_mountinfo_line(const char *line, struct cgroup_layout *out)
 			set_mount(&out->unified_mnt, &out->unified_root, mnt, root);
 	} else if (strcmp(type, "cgroup") == 0) {
 		for (int i = 0; i < CG_V1_COUNT; i++)
-			if (!out->v1_mnt[i] && has_option(opts, cgfs_v1_name[i]))
+			if (!out->v1_mnt[i] && has_option(opts, cgfs_v1_name[i])) {
 				set_mount(&out->v1_mnt[i], &out->v1_root[i], mnt, root);
+				free(out->v1_opts[i]);
+				out->v1_opts[i] = super_options(opts);
+			}
 	}
 }
 
@@ -173,6 +195,7 @@ void cgroup_layout_free(struct cgroup_layout *l)
 	for (int i = 0; i < CG_V1_COUNT; i++) {
 		free(l->v1_mnt[i]);
 		free(l->v1_root[i]);
+		free(l->v1_opts[i]);
 	}
 	memset(l, 0, sizeof(*l));
 }
@@ -190,6 +213,7 @@ int cgroup_layout_force(struct cgroup_layout *l, enum cgroup_mode mode)
 	for (int i = 0; v1 && i < CG_V1_COUNT; i++) {
 		n.v1_mnt[i] = TAKE_PTR(l->v1_mnt[i]);
 		n.v1_root[i] = TAKE_PTR(l->v1_root[i]);
+		n.v1_opts[i] = TAKE_PTR(l->v1_opts[i]);
 	}
 	cgroup_layout_free(l);
 	*l = n;

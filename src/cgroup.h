@@ -32,6 +32,9 @@ struct cgroup_layout {
 	 * paths onto directories. */
 	char *unified_root;
 	char *v1_root[CG_V1_COUNT];
+	/* Each v1 mount's super options without rw/ro ("cpu,cpuacct"): a
+	 * cgroup namespace can mount the hierarchy again only with these. */
+	char *v1_opts[CG_V1_COUNT];
 };
 
 /* Controllers berth writes limits to (a mask for cgroup_create_ex). */

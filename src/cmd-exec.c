@@ -33,11 +33,16 @@ const char cmd_exec_help_text[] =
     "                           [BERTH_STOP_TIMEOUT]\n"
     "  --no-cgroup              no cgroup of its own [BERTH_NO_CGROUP=1]\n"
     "  --pass-env NAME          also pass NAME from berth's environment\n"
+    "  --tmp-size SIZE          the command's /tmp, a tmpfs of its own (default\n"
+    "                           1G) [BERTH_TMP_SIZE]\n"
+    "  --ro-bind PATH           also show the host's PATH read-only at the same\n"
+    "                           path (repeatable) [BERTH_RO_BIND=PATH:PATH]\n"
     "The command runs once, with berth's stdin, in the worker's mount view\n"
-    "(while `berth run` holds the instance: its disk and its /tmp), as its\n"
-    "user, in the app root, after ./.environment; berth exits with its\n"
-    "status.  It does not join the running worker's network namespace;\n"
-    "its PID, IPC and UTS namespaces are its own, with the worker's hostname.\n";
+    "(while `berth run` holds the instance: its disk; /tmp is the command's\n"
+    "own, empty), as its user, in the app root, after ./.environment; berth\n"
+    "exits with its status.  It does not join the running worker's network\n"
+    "namespace; its PID, IPC and UTS namespaces are its own, with the\n"
+    "worker's hostname.\n";
 
 enum {
 	OPT_STORAGE_ROOT = 256,
@@ -45,7 +50,9 @@ enum {
 	OPT_USER,
 	OPT_STOP_TIMEOUT,
 	OPT_NO_CGROUP,
-	OPT_PASS_ENV
+	OPT_PASS_ENV,
+	OPT_TMP_SIZE,
+	OPT_RO_BIND
 };
 
 static const struct option exec_options[] = {
@@ -55,6 +62,8 @@ static const struct option exec_options[] = {
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
     {"pass-env", required_argument, NULL, OPT_PASS_ENV},
+    {"tmp-size", required_argument, NULL, OPT_TMP_SIZE},
+    {"ro-bind", required_argument, NULL, OPT_RO_BIND},
     {"help", no_argument, NULL, 'h'},
     {0},
 };
@@ -83,6 +92,8 @@ struct exec_cli {
 	struct run_opts o;
 	char **pass;
 	size_t npass;
+	char **ro_binds;
+	size_t n_ro_binds;
 	int worker_arg;
 };
 
@@ -127,8 +138,31 @@ static int exec_parse(int argc, char **argv, struct exec_cli *c)
 		case OPT_PASS_ENV:
 			commands_pass_env_add(&c->pass, &c->npass, optarg);
 			break;
+		case OPT_TMP_SIZE:
+			if (view_parse_tmp_size(optarg, &c->vo.tmp_size) < 0)
+				return cli_usage_error(argv[0],
+						       "--tmp-size: '%s' is not a size of at "
+						       "least 1M (e.g. 512M, 2G)",
+						       optarg);
+			break;
+		case OPT_RO_BIND:
+			if (view_ro_bind_add(&c->ro_binds, &c->n_ro_binds, optarg, false) < 0)
+				return cli_usage_error(argv[0],
+						       "--ro-bind: '%s' is not an absolute path "
+						       "without . or .. components",
+						       optarg);
+			break;
 		}
 	}
+	if (!c->vo.tmp_size && (e = getenv("BERTH_TMP_SIZE")) && *e &&
+	    view_parse_tmp_size(e, &c->vo.tmp_size) < 0)
+		return cli_usage_error(argv[0], "BERTH_TMP_SIZE: '%s' is not a size of at least "
+						"1M", e);
+	if (!c->n_ro_binds && (e = getenv("BERTH_RO_BIND")) && *e &&
+	    view_ro_bind_add(&c->ro_binds, &c->n_ro_binds, e, true) < 0)
+		return cli_usage_error(argv[0], "BERTH_RO_BIND: '%s' is not a list of absolute "
+						"paths (PATH:PATH) without . or .. components", e);
+	c->vo.ro_binds = (const char *const *)c->ro_binds;
 	if (!c->vo.storage_root && (e = getenv("BERTH_STORAGE_ROOT")) && *e)
 		c->vo.storage_root = e;
 	if ((e = getenv("BERTH_REQUIRE_DISK_QUOTA")) && strcmp(e, "1") == 0)
@@ -236,5 +270,6 @@ int cmd_exec(const struct cli_global *g, int argc, char **argv)
 	app_free(&app);
 out:
 	strv_free(c.pass);
+	strv_free(c.ro_binds);
 	return r;
 }

@@ -70,6 +70,12 @@ const char cmd_run_help_text[] =
 	"                           dir>/storage) [BERTH_STORAGE_ROOT]\n"
 	"  --require-disk-quota     refuse to run when `disk` cannot be enforced\n"
 	"                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
+	"  --tmp-size SIZE          the worker's /tmp, a tmpfs emptied at each start\n"
+	"                           (default 1G, or the memory limit when lower;\n"
+	"                           it counts against it) [BERTH_TMP_SIZE]\n"
+	"  --ro-bind PATH           also show the host's PATH (absolute), read-only,\n"
+	"                           at the same path (repeatable)\n"
+	"                           [BERTH_RO_BIND=PATH:PATH]\n"
 	"  --unconfined             no box: no mount view, network, PID, IPC or UTS\n"
 	"                           namespace, user switch or syscall filter\n"
 	"                           (debugging only; what an unprivileged berth\n"
@@ -98,6 +104,8 @@ enum {
 	OPT_STORAGE_ROOT,
 	OPT_REQUIRE_QUOTA,
 	OPT_UNCONFINED,
+	OPT_TMP_SIZE,
+	OPT_RO_BIND,
 	OPT_NETWORK,
 	OPT_USER,
 	OPT_SECCOMP,
@@ -118,6 +126,9 @@ struct run_cli {
 	struct sandbox_opts so;
 	bool so_set[4];
 	struct view_opts vo;
+	uint64_t tmp_size; /* --tmp-size; 0: view_tmp_size()'s default */
+	char **ro_binds;
+	size_t n_ro_binds;
 	bool unconfined;
 };
 
@@ -143,6 +154,8 @@ static const struct option run_options[] = {
 	{"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
 	{"require-disk-quota", no_argument, NULL, OPT_REQUIRE_QUOTA},
 	{"unconfined", no_argument, NULL, OPT_UNCONFINED},
+	{"tmp-size", required_argument, NULL, OPT_TMP_SIZE},
+	{"ro-bind", required_argument, NULL, OPT_RO_BIND},
 	{"network", required_argument, NULL, OPT_NETWORK},
 	{"user", required_argument, NULL, OPT_USER},
 	{"seccomp", required_argument, NULL, OPT_SECCOMP},
@@ -163,7 +176,7 @@ static const struct {
 	{OPT_LEFTOVER, "BERTH_LEFTOVER"},           {OPT_CGROUP_PARENT, "BERTH_CGROUP_PARENT"},
 	{OPT_MEMORY, "BERTH_MEMORY"},               {OPT_CPUS, "BERTH_CPUS"},
 	{OPT_PIDS_MAX, "BERTH_PIDS_MAX"},           {OPT_AUTO_SIZE, "BERTH_AUTO_SIZE"},
-	{OPT_STORAGE_ROOT, "BERTH_STORAGE_ROOT"},
+	{OPT_STORAGE_ROOT, "BERTH_STORAGE_ROOT"},   {OPT_TMP_SIZE, "BERTH_TMP_SIZE"},
 };
 
 static const char *opt_name(int opt)
@@ -273,6 +286,16 @@ static int run_apply(struct run_cli *rc, int opt, const char *v)
 					       v);
 		rc->vo.storage_root = v;
 		return -1;
+	case OPT_TMP_SIZE:
+		if (view_parse_tmp_size(v, &rc->tmp_size) < 0)
+			return cli_usage_error("run", "--tmp-size: '%s' is not a size of at least 1M "
+						      "(e.g. 512M, 2G)", v);
+		return -1;
+	case OPT_RO_BIND:
+		if (view_ro_bind_add(&rc->ro_binds, &rc->n_ro_binds, v, false) < 0)
+			return cli_usage_error("run", "--ro-bind: '%s' is not an absolute path "
+						      "without . or .. components", v);
+		return -1;
 	case OPT_NETWORK:
 	case OPT_USER:
 	case OPT_SECCOMP:
@@ -311,11 +334,24 @@ static int run_env_twins_apply(struct run_cli *rc, const bool *seen)
 		rc->vo.require_quota = true;
 	if ((e = getenv("BERTH_UNCONFINED")) && strcmp(e, "1") == 0)
 		rc->unconfined = true;
+	if (!rc->n_ro_binds && (e = getenv("BERTH_RO_BIND")) && *e &&
+	    view_ro_bind_add(&rc->ro_binds, &rc->n_ro_binds, e, true) < 0)
+		return cli_usage_error("run", "BERTH_RO_BIND: '%s' is not a list of absolute "
+					      "paths (PATH:PATH) without . or .. components", e);
 	const char *bad = NULL, *msg = NULL;
 	if (sandbox_opts_from_env(&rc->so, rc->so_set, &bad, &msg) < 0)
 		return cli_usage_error("run", "%s: %s", bad ? bad : "environment",
 				       msg ? msg : "invalid value");
 	return -1;
+}
+
+/* The view's options that depend on the others: /tmp's bound (the memory
+ * limit when lower than the default), the --ro-bind paths. */
+static void view_opts_finish(struct run_cli *rc)
+{
+	rc->vo.tmp_size =
+	    view_tmp_size(rc->tmp_size, rc->o.no_cgroup ? 0 : rc->limits.memory_bytes);
+	rc->vo.ro_binds = (const char *const *)rc->ro_binds;
 }
 
 /* The context's auto_size, unless --auto-size was given.  -1 or an exit status. */
@@ -353,6 +389,8 @@ int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **ou
 	rc.vo.project = ctx.project;
 	rc.vo.environment = ctx.environment;
 	rc.vo.uid = (uid_t)-1;
+	sizelimit_for_worker(w, &rc.lo, &rc.limits);
+	view_opts_finish(&rc);
 	if (!rc.unconfined) {
 		mounts = view_describe(w, &rc.vo);
 		box = sandbox_describe(&rc.so, getpid() == 1);
@@ -363,7 +401,6 @@ int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **ou
 	rc.o.app_dir = w->app_dir;
 	rc.o.start = w->start;
 	*out = run_describe(&rc.o);
-	sizelimit_for_worker(w, &rc.lo, &rc.limits);
 	json_object_set_new(*out, "cgroup", rc.o.no_cgroup ? json_null()
 							   : sizelimit_describe(&rc.limits));
 	json_object_set(*out, "mounts", mounts ? mounts : json_null());
@@ -374,6 +411,7 @@ out:
 	json_decref(box);
 	context_free(&ctx);
 	sandbox_opts_free(&rc.so);
+	strv_free(rc.ro_binds);
 	return r;
 }
 
@@ -509,6 +547,7 @@ static int box_open(const struct cli_global *g, struct run_cli *rc, const struct
 	if (sandbox_prepare(&rc->so, getpid() == 1, &ms, 1, &b->sb) < 0)
 		return BERTH_EXIT_SETUP;
 	b->have_sb = true;
+	view_set_hosts(&b->view, b->sb.hosts.text);
 	/* pasta runs in berth's cgroup: on pure v2 it must follow berth into
 	 * its supervisor leaf, or the controllers cannot be enabled. */
 	if (b->sb.net.pasta_pid > 0) {
@@ -560,6 +599,7 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 		rc.o.start = w.start;
 		rc.o.envp = envp;
 		sizelimit_for_worker(&w, &rc.lo, &rc.limits);
+		view_opts_finish(&rc);
 		if (rc.o.no_cgroup)
 			log_warn("--no-cgroup: no limits (size %s), and processes that leave "
 				 "berth's process tree cannot be stopped", size_to_string(w.size));
@@ -582,6 +622,7 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 	app_free(&app);
 out:
 	strv_free(rc.pass);
+	strv_free(rc.ro_binds);
 	sandbox_opts_free(&rc.so);
 	return r;
 }

@@ -2,8 +2,10 @@
 /*
  * The worker's view (see mount.h): the parent's checks of the app tree,
  * then, in the child, the plan applied with the new mount API onto
- * descriptors resolved without symlinks.  The child part uses only system
- * calls and writes its error into a shared page.
+ * descriptors resolved without symlinks: the namespaces, the disk, the
+ * app root and its storage, /tmp; mount-root.c builds the rest of the new
+ * root and pivots into it.  The child part uses only system calls and
+ * writes its error into a shared page.
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "mount-internal.h"
 #include "mount.h"
 #include "safepath.h"
 #include "util.h"
@@ -78,6 +81,78 @@ static int prepare_target(int app, const struct mountplan_op *op)
 	return fd;
 }
 
+/* "/etc" + "../run/x" -> "/run/x", lexically, into out (PATH_MAX). */
+static void lexical_join(const char *dir, const char *rel, char *out)
+{
+	_cleanup_free_ char *buf = xasprintf("%s/%s", rel[0] == '/' ? "" : dir, rel);
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (char *save = NULL, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			while (n > 0 && out[--n] != '/')
+				;
+			out[n] = '\0';
+			continue;
+		}
+		n += (size_t)snprintf(out + n, PATH_MAX - n, "/%s", c);
+		if (n >= PATH_MAX - 1)
+			break;
+	}
+	if (!n)
+		strcpy(out, "/");
+}
+
+/* A small file's content (at most 64 KiB), following links. */
+static int read_small(const char *path, char **text, size_t *len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct strbuf sb = {0};
+	char buf[4096];
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 && sb.len < 65536)
+		strbuf_add(&sb, buf, (size_t)n);
+	if (n < 0) {
+		strbuf_release(&sb);
+		return -errno;
+	}
+	*len = sb.len;
+	*text = sb.len ? strbuf_detach(&sb) : xstrdup("");
+	return 0;
+}
+
+int mount_resolv_read(const char *path, char **rel, char **text, size_t *len)
+{
+	char link[PATH_MAX], full[PATH_MAX];
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	_cleanup_free_ char *dir = xstrdup(path);
+
+	*rel = *text = NULL;
+	*len = 0;
+	if (n < 0)
+		return 0; /* not a link: the copy in /etc is what the worker reads */
+	link[n] = '\0';
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	lexical_join(slash ? dir : ".", link, full);
+	if (strncmp(full, "/run/", 5) != 0 || !safepath_rel_ok(full + 5, false))
+		return 0;
+	int r = read_small(path, text, len);
+	if (r == -ENOENT)
+		return 0; /* dangling: the worker has none either */
+	if (r < 0)
+		return log_errno(r, "read %s (it links to %s, inside /run)", path, full);
+	*rel = xstrdup(full + 5);
+	log_debug("resolv.conf: %s is copied into the worker's /run", full);
+	return 0;
+}
+
 int mount_ctx_init(struct mount_ctx *m, const struct mountplan *p, const struct storage *st)
 {
 	struct stat sb;
@@ -96,15 +171,14 @@ int mount_ctx_init(struct mount_ctx *m, const struct mountplan *p, const struct 
 			r = prepare_target(app, &p->ops[i]);
 	if (r < 0)
 		return r;
-	m->fds = xmalloc(p->n_ops * sizeof(int));
-	for (size_t i = 0; i < p->n_ops; i++)
-		m->fds[i] = -1;
+	r = mount_resolv_read("/etc/resolv.conf", &m->resolv_rel, &m->resolv_text, &m->resolv_len);
+	if (r < 0)
+		return r;
 	m->errbuf = mmap(NULL, MOUNT_ERRBUF_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m->errbuf == MAP_FAILED) {
 		m->errbuf = NULL;
-		free(m->fds);
-		m->fds = NULL;
+		mount_ctx_free(m);
 		return log_errno(-errno, "mmap");
 	}
 	strcpy(m->errbuf, "mounts");
@@ -115,7 +189,8 @@ void mount_ctx_free(struct mount_ctx *m)
 {
 	if (m->errbuf)
 		munmap(m->errbuf, MOUNT_ERRBUF_SIZE);
-	free(m->fds);
+	free(m->resolv_rel);
+	free(m->resolv_text);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -133,7 +208,7 @@ static void put(char *b, size_t *n, const char *s)
 	b[*n] = '\0';
 }
 
-static int fail(struct mount_ctx *m, int err, const char *what, const char *path)
+int mount_fail(struct mount_ctx *m, int err, const char *what, const char *path)
 {
 	size_t n = 0;
 
@@ -148,7 +223,7 @@ static int fail(struct mount_ctx *m, int err, const char *what, const char *path
 	return err < 0 ? err : -EIO;
 }
 
-static void utoa(unsigned long v, char *out)
+void mount_utoa(unsigned long v, char *out)
 {
 	char tmp[24];
 	int i = 0;
@@ -176,13 +251,33 @@ static int open_verified(const char *path, dev_t dev, ino_t ino)
 	return fd;
 }
 
-static int same_inode(int a, int b)
+int mount_same_inode(int a, int b)
 {
 	struct stat sa, sb;
 
 	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
 		return -errno;
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino ? 0 : -EXDEV;
+}
+
+int mount_open_leaf(int base, const char *rel, unsigned sflags)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
+	size_t n = slash ? (size_t)(slash - rel) : 0;
+	int parent, fd;
+
+	if (n >= sizeof(dir) || !*name)
+		return -EINVAL;
+	memcpy(dir, rel, n);
+	dir[n] = '\0';
+	parent = safepath_open(base, dir, O_PATH, sflags);
+	if (parent < 0)
+		return parent;
+	fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	fd = fd < 0 ? -errno : fd;
+	close(parent);
+	return fd;
 }
 
 int mount_clone(int src, uint64_t set, uint64_t clr, bool recursive)
@@ -201,42 +296,54 @@ int mount_clone(int src, uint64_t set, uint64_t clr, bool recursive)
 	return t;
 }
 
-/* Clone the tree at src (its submounts when recursive), set the
- * attributes, move it onto dst. */
-static int bind_fd(int src, int dst, uint64_t set, uint64_t clr, bool recursive)
+int mount_move(int mfd, int dst)
 {
-	int t = mount_clone(src, set, clr, recursive), r = 0;
+	if (move_mount(mfd, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+int mount_bind_fd(int src, int dst, uint64_t set, uint64_t clr, bool recursive)
+{
+	int t = mount_clone(src, set, clr, recursive);
 
 	if (t < 0)
 		return t;
-	if (move_mount(t, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		r = -errno;
+	int r = mount_move(t, dst);
 	close(t);
 	return r;
 }
 
-static int tmpfs_at(int dst, const char *mode, const char *inodes, uint64_t attrs)
+int mount_fs(const char *fstype, const char *const *opts, uint64_t attrs)
 {
-	int fs = fsopen("tmpfs", FSOPEN_CLOEXEC), r = 0;
+	int fs = fsopen(fstype, FSOPEN_CLOEXEC), mfd = -1;
 
 	if (fs < 0)
 		return -errno;
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
-	    (inodes && fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", inodes, 0) < 0) ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		r = -errno;
-		close(fs);
-		return r;
+	for (size_t i = 0; opts && opts[i]; i += 2) {
+		int r = opts[i + 1] ? fsconfig(fs, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0)
+				    : fsconfig(fs, FSCONFIG_SET_FLAG, opts[i], NULL, 0);
+		if (r < 0)
+			goto out;
 	}
-	int mfd = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)attrs);
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		goto out;
+	mfd = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)attrs);
+out:
 	if (mfd < 0)
-		r = -errno;
-	else if (move_mount(mfd, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-		 0)
-		r = -errno;
-	if (mfd >= 0)
-		close(mfd);
+		mfd = -errno;
 	close(fs);
+	return mfd;
+}
+
+int mount_fs_at(int dst, const char *fstype, const char *const *opts, uint64_t attrs)
+{
+	int mfd = mount_fs(fstype, opts, attrs);
+
+	if (mfd < 0)
+		return mfd;
+	int r = mount_move(mfd, dst);
+	close(mfd);
 	return r;
 }
 
@@ -250,15 +357,14 @@ static int do_disk(struct mount_ctx *m, int sroot, const struct mountplan_op *op
 		return 0;
 	int tgt = safepath_open(sroot, op->target, O_PATH, m->safepath_flags | SAFEPATH_NO_XDEV);
 	if (tgt < 0)
-		return fail(m, tgt, "open the local storage directory", op->target);
+		return mount_fail(m, tgt, "open the local storage directory", op->target);
 	mfd = storage_mount_image(st, (unsigned)op->attr_set);
 	if (mfd < 0)
-		r = fail(m, mfd,
-			 mfd == -EXDEV ? "the disk image is not on" : "mount the disk image",
-			 st->loop_dev);
-	else if (move_mount(mfd, "", tgt, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-		 0)
-		r = fail(m, -errno, "move the disk onto", op->target);
+		r = mount_fail(m, mfd,
+			       mfd == -EXDEV ? "the disk image is not on" : "mount the disk image",
+			       st->loop_dev);
+	else if ((r = mount_move(mfd, tgt)) < 0)
+		r = mount_fail(m, r, "move the disk onto", op->target);
 	if (mfd >= 0)
 		close(mfd);
 	close(tgt);
@@ -267,221 +373,194 @@ static int do_disk(struct mount_ctx *m, int sroot, const struct mountplan_op *op
 	/* Re-check where it landed; the image's root belongs to the worker. */
 	tgt = safepath_open(sroot, op->target, O_RDONLY, m->safepath_flags);
 	if (tgt < 0)
-		return fail(m, tgt, "reopen the local storage", op->target);
+		return mount_fail(m, tgt, "reopen the local storage", op->target);
 	if (fstat(tgt, &sb) < 0 || sb.st_dev != st->loop_rdev)
-		r = fail(m, -EXDEV, "the disk did not land on", op->target);
+		r = mount_fail(m, -EXDEV, "the disk did not land on", op->target);
 	else if (st->uid != (uid_t)-1 && fchown(tgt, st->uid, st->gid) < 0)
-		r = fail(m, -errno, "set the owner of", op->target);
+		r = mount_fail(m, -errno, "set the owner of", op->target);
 	close(tgt);
 	return r;
 }
 
-/* Move the old scratch directory aside (berth removes it) and make a new one. */
-static int do_scratch(struct mount_ctx *m, int sroot, const struct mountplan_op *op)
+/* The source of a bind: in the private /tmp for a tmp mount, else in
+ * storage; made as the worker's when missing. */
+static int open_source(struct mount_ctx *m, struct mount_state *s, const struct mountplan_op *op)
 {
-	const struct mountplan *p = m->plan;
-	char old[64];
-	size_t n = strlen(STORAGE_SCRATCH_OLD);
-	int r = 0;
+	int base = op->msource == MOUNT_TMP
+		       ? s->tmp
+		       : safepath_open(s->sroot, op->src_dir, O_PATH, m->safepath_flags);
 
-	if (m->st->attached)
-		return 0; /* berth exec: the running worker's /tmp */
-	int inst = safepath_open(sroot, p->instance_dir, O_PATH, m->safepath_flags);
-	if (inst < 0)
-		return fail(m, inst, "open the instance directory", p->instance_dir);
-	memcpy(old, STORAGE_SCRATCH_OLD, n);
-	utoa((unsigned long)getpid(), old + n);
-	size_t k = strlen(old);
-	for (unsigned i = 1; i < 100; i++) {
-		if (renameat2(inst, MOUNTPLAN_SCRATCH_DIR, inst, old, RENAME_NOREPLACE) == 0 ||
-		    errno == ENOENT)
-			break;
-		if (errno != EEXIST) {
-			r = fail(m, -errno, "move the old scratch directory", op->target);
-			break;
-		}
-		old[k] = '.';
-		utoa(i, old + k + 1);
-	}
-	if (r == 0) {
-		int fd = safepath_mkdir(inst, MOUNTPLAN_SCRATCH_DIR, 01777, 0, 0,
-					m->safepath_flags | SAFEPATH_NO_XDEV, NULL);
-		if (fd < 0)
-			r = fail(m, fd, "create the scratch directory", op->target);
-		else
-			close(fd);
-	}
-	close(inst);
-	return r;
-}
-
-/* Open (creating them as the worker's) the sources of every bind and of
- * /tmp, while the storage is still writable. */
-static int open_sources(struct mount_ctx *m, int sroot)
-{
-	const struct mountplan *p = m->plan;
-
-	for (size_t i = 0; i < p->n_ops; i++) {
-		const struct mountplan_op *op = &p->ops[i];
-		if (op->kind != MP_BIND && op->kind != MP_TMP)
-			continue;
-		int base = safepath_open(sroot, op->src_dir, O_PATH, m->safepath_flags);
-		if (base < 0)
-			return fail(m, base, "open the storage directory", op->src_dir);
-		int fd = safepath_mkdir(base, op->source, 0755, m->st->uid, m->st->gid,
-					m->safepath_flags | SAFEPATH_NO_XDEV, NULL);
+	if (base < 0)
+		return mount_fail(m, base, "open the storage directory", op->src_dir);
+	int fd = safepath_mkdir(base, op->source, 0755, m->st->uid, m->st->gid,
+				m->safepath_flags | SAFEPATH_NO_XDEV, NULL);
+	if (op->msource != MOUNT_TMP)
 		close(base);
-		if (fd < 0)
-			return fail(m, fd, "open the source (a symlink, FIFO or device is refused)",
-				    op->source);
-		m->fds[i] = fd;
-	}
-	return 0;
+	if (fd < 0)
+		return mount_fail(m, fd, "open the source (a symlink, FIFO or device is refused)",
+				  op->source);
+	return fd;
 }
 
-static int do_bind(struct mount_ctx *m, int base, size_t i)
+static int do_bind(struct mount_ctx *m, struct mount_state *s, const struct mountplan_op *op)
 {
-	const struct mountplan_op *op = &m->plan->ops[i];
-	int src = m->fds[i], r;
+	int src = open_source(m, s, op), r;
 
+	if (src < 0)
+		return src;
 	/* Missing targets inside a storage mount are made there, as the worker's;
 	 * in the read-only app tree this fails (the parent made those). */
-	int dst =
-	    safepath_mkdir(base, op->target, 0755, m->st->uid, m->st->gid, m->safepath_flags, NULL);
-	if (dst < 0)
-		return fail(m, dst, "open the target", op->target);
-	r = bind_fd(src, dst, op->attr_set, op->attr_clr, false);
+	int dst = safepath_mkdir(s->app, op->target, 0755, m->st->uid, m->st->gid,
+				 m->safepath_flags, NULL);
+	if (dst < 0) {
+		close(src);
+		return mount_fail(m, dst, "open the target", op->target);
+	}
+	r = mount_bind_fd(src, dst, op->attr_set, op->attr_clr, false);
 	close(dst);
+	if (r < 0) {
+		close(src);
+		return mount_fail(m, r, "bind onto", op->target);
+	}
+	dst = safepath_open(s->app, op->target, O_PATH, m->safepath_flags);
+	r = dst < 0 ? dst : mount_same_inode(src, dst);
+	close(src);
+	if (dst >= 0)
+		close(dst);
 	if (r < 0)
-		return fail(m, r, "bind onto", op->target);
-	dst = safepath_open(base, op->target, O_PATH, m->safepath_flags);
-	if (dst < 0)
-		return fail(m, dst, "reopen the target", op->target);
-	r = same_inode(src, dst);
-	close(dst);
-	if (r < 0)
-		return fail(m, r, "the mount did not land on", op->target);
+		return mount_fail(m, r, "the mount did not land on", op->target);
 	return 0;
 }
 
-static int tmpfs_on(struct mount_ctx *m, int host, const struct mountplan_op *op, const char *mode)
+/* The app root as the new root shows it, checked to be the app root. */
+static int reopen_app(struct mount_ctx *m, struct mount_state *s)
 {
-	int dst = safepath_open(host, op->target, O_PATH, m->safepath_flags);
+	struct stat st;
+	int fd = safepath_open(s->root, m->plan->app_root + 1, O_PATH, m->safepath_flags);
 
-	if (dst == -ENOENT || dst == -ELOOP || dst == -ENOTDIR)
-		return 0; /* no /dev/shm, or a link elsewhere: leave it read-only */
-	if (dst < 0)
-		return fail(m, dst, "open", op->target);
-	int r = tmpfs_at(dst, mode, NULL, op->attr_set);
-	close(dst);
-	return r < 0 ? fail(m, r, "mount a tmpfs on", op->target) : 0;
+	if (fd < 0)
+		return mount_fail(m, fd, "reopen the app root", m->plan->app_root);
+	if (fstat(fd, &st) < 0 || st.st_dev != m->app_dev || st.st_ino != m->app_ino) {
+		close(fd);
+		return mount_fail(m, -ESTALE, "reopen the app root", m->plan->app_root);
+	}
+	close(s->app);
+	s->app = fd;
+	return 0;
 }
 
-static int apply_op(struct mount_ctx *m, size_t i, int *host, int *sroot, int *app)
+/* The app root at its path in the new root (again inside /tmp when
+ * /tmp hides it), with its submounts; the storage binds follow. */
+static int do_app(struct mount_ctx *m, struct mount_state *s, const struct mountplan_op *op)
+{
+	const char *what =
+	    op->kind == MP_APP_RO ? "make the app root read-only" : "bind the app root again";
+	int base = op->kind == MP_APP_RO ? s->root : s->tmp;
+	const char *rel = op->kind == MP_APP_RO ? op->target : op->target + 4; /* "tmp/" */
+	struct statvfs sv;
+
+	int dst = safepath_mkdir(base, rel, 0755, 0, 0, m->safepath_flags, NULL);
+	if (dst < 0)
+		return mount_fail(m, dst, "make the app root's path in the new root", op->target);
+	/* again: the clone keeps each mount's attributes (the app ro, its storage rw) */
+	int r = op->kind == MP_APP_RO ? mount_bind_fd(s->app, dst, op->attr_set, op->attr_clr, true)
+				      : mount_bind_fd(s->app, dst, 0, 0, true);
+	close(dst);
+	if (r < 0)
+		return mount_fail(m, r, what, m->plan->app_root);
+	r = reopen_app(m, s);
+	if (r < 0)
+		return r;
+	if (fstatvfs(s->app, &sv) < 0 || !(sv.f_flag & ST_RDONLY))
+		return mount_fail(m, -EROFS, "the app root is not read-only", m->plan->app_root);
+	return 0;
+}
+
+/* A fresh tmpfs on /tmp, bounded, 1777; the tmp mounts' sources go in it. */
+static int do_tmp(struct mount_ctx *m, struct mount_state *s, const struct mountplan_op *op)
+{
+	const char *opts[] = {"mode", "1777", "size", op->data, NULL};
+	int dst = safepath_mkdir(s->root, op->target, 0755, 0, 0, m->safepath_flags, NULL);
+
+	if (dst < 0)
+		return mount_fail(m, dst, "make the mount point", "/tmp");
+	int mfd = mount_fs("tmpfs", opts, op->attr_set);
+	int r = mfd < 0 ? mfd : mount_move(mfd, dst);
+	close(dst);
+	if (r == 0)
+		s->tmp = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd >= 0)
+		close(mfd);
+	if (r == 0 && s->tmp < 0)
+		r = -errno;
+	return r < 0 ? mount_fail(m, r, "mount a tmpfs on", "/tmp") : 0;
+}
+
+static int do_private(struct mount_ctx *m, struct mount_state *s)
 {
 	const struct mountplan *p = m->plan;
-	const struct mountplan_op *op = &p->ops[i];
-	struct mount_attr attr = {.attr_set = op->attr_set, .attr_clr = op->attr_clr};
-	struct statvfs sv;
-	int r;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		return mount_fail(m, -errno, "unshare the mount namespace", NULL);
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return mount_fail(m, -errno, "make the mounts private", NULL);
+	s->host = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->host < 0)
+		return mount_fail(m, -errno, "open", "/");
+	s->sroot = open_verified(p->storage_root, m->st->root_dev, m->st->root_ino);
+	if (s->sroot < 0)
+		return mount_fail(m, s->sroot, "reopen the storage root", p->storage_root);
+	s->app = open_verified(p->app_root, m->app_dev, m->app_ino);
+	if (s->app < 0)
+		return mount_fail(m, s->app, "reopen the app root", p->app_root);
+	return 0;
+}
+
+static int apply_op(struct mount_ctx *m, struct mount_state *s, size_t i)
+{
+	const struct mountplan_op *op = &m->plan->ops[i];
 
 	switch (op->kind) {
 	case MP_PRIVATE:
-		if (unshare(CLONE_NEWNS) < 0)
-			return fail(m, -errno, "unshare the mount namespace", NULL);
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-			return fail(m, -errno, "make the mounts private", NULL);
-		*host = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (*host < 0)
-			return fail(m, -errno, "open", "/");
-		*sroot = open_verified(p->storage_root, m->st->root_dev, m->st->root_ino);
-		if (*sroot < 0)
-			return fail(m, *sroot, "reopen the storage root", p->storage_root);
-		*app = open_verified(p->app_root, m->app_dev, m->app_ino);
-		if (*app < 0)
-			return fail(m, *app, "reopen the app root", p->app_root);
+		return do_private(m, s);
+	case MP_CGROUPNS:
+		/* after the child joined its cgroups: they become its roots */
+		if (unshare(CLONE_NEWCGROUP) < 0)
+			return mount_fail(m, -errno, "unshare the cgroup namespace", NULL);
 		return 0;
 	case MP_DISK:
-		return do_disk(m, *sroot, op);
-	case MP_SCRATCH:
-		return do_scratch(m, *sroot, op);
-	case MP_READONLY_ROOT:
-		if (mount_setattr(*host, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-			return fail(m, -errno, "make the host tree read-only", NULL);
-		return 0;
+		return do_disk(m, s->sroot, op);
 	case MP_APP_RO:
-		r = bind_fd(*app, *app, op->attr_set, op->attr_clr, true);
-		if (r < 0)
-			return fail(m, r, "make the app root read-only", p->app_root);
-		close(*app);
-		*app = open_verified(p->app_root, m->app_dev, m->app_ino);
-		if (*app < 0)
-			return fail(m, *app, "reopen the app root", p->app_root);
-		if (fstatvfs(*app, &sv) < 0 || !(sv.f_flag & ST_RDONLY))
-			return fail(m, -EROFS, "the app root is not read-only", p->app_root);
-		return 0;
+	case MP_APP_AGAIN:
+		return do_app(m, s, op);
 	case MP_BIND:
-		return do_bind(m, *app, i);
-	case MP_MASK:
-		r = tmpfs_at(*sroot, "0", "2", op->attr_set);
-		return r < 0 ? fail(m, r, "mask the storage root", p->storage_root) : 0;
+		return do_bind(m, s, op);
 	case MP_TMP:
-		return do_bind(m, *host, i);
-	case MP_APP_AGAIN: {
-		int dst = safepath_mkdir(*host, op->target, 0755, 0, 0, m->safepath_flags, NULL);
-		if (dst < 0)
-			return fail(m, dst, "make the app root's path in /tmp", op->target);
-		/* the clone keeps each mount's attributes: the app ro, its storage rw */
-		r = bind_fd(*app, dst, 0, 0, true);
-		close(dst);
-		if (r < 0)
-			return fail(m, r, "bind the app root again", p->app_root);
-		close(*app);
-		*app = open_verified(p->app_root, m->app_dev, m->app_ino);
-		if (*app < 0)
-			return fail(m, *app, "reopen the app root", p->app_root);
-		return 0;
+		return do_tmp(m, s, op);
+	default:
+		return mount_root_op(m, s, i);
 	}
-	case MP_SHM:
-		return tmpfs_on(m, *host, op, "1777");
-	}
-	return fail(m, -EINVAL, "unknown operation", NULL);
 }
 
 int mount_apply(void *data)
 {
 	struct mount_ctx *m = data;
 	const struct mountplan *p = m->plan;
-	int host = -1, sroot = -1, app = -1, r = 0;
-	bool opened = false;
+	struct mount_state s = {-1, -1, -1, -1, -1, -1};
+	int r = 0;
 	char cwd[PATH_MAX];
 
 	strcpy(m->errbuf, "mounts");
-	for (size_t i = 0; i < p->n_ops && r == 0; i++) {
-		enum mountplan_kind k = p->ops[i].kind;
-		if (!opened && (k == MP_READONLY_ROOT || k == MP_APP_RO)) {
-			r = open_sources(m, sroot);
-			opened = true;
-			if (r < 0)
-				break;
-		}
-		r = apply_op(m, i, &host, &sroot, &app);
-	}
-	if (r == 0 && fchdir(app) < 0)
-		r = fail(m, -errno, "enter the app root", p->app_root);
+	for (size_t i = 0; i < p->n_ops && r == 0; i++)
+		r = apply_op(m, &s, i);
+	if (r == 0 && fchdir(s.app) < 0)
+		r = mount_fail(m, -errno, "enter the app root", p->app_root);
 	/* getcwd(2) says "(unreachable)" for a directory outside our root */
 	if (r == 0 && (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/'))
-		r = fail(m, -EXDEV, "the working directory is unreachable", p->app_root);
-	for (size_t i = 0; i < p->n_ops; i++)
-		if (m->fds[i] >= 0) {
-			close(m->fds[i]);
-			m->fds[i] = -1;
-		}
-	if (host >= 0)
-		close(host);
-	if (sroot >= 0)
-		close(sroot);
-	if (app >= 0)
-		close(app);
+		r = mount_fail(m, -EXDEV, "the working directory is unreachable", p->app_root);
+	int *fds[] = {&s.host, &s.sroot, &s.app, &s.root, &s.tmp, &s.null};
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
 	return r;
 }

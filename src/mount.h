@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Applying the mount plan in the worker's child: a private mount namespace
- * (propagation cut before the first mount), the disk image, a fresh scratch
- * directory, the host tree and the app root read-only, each storage source
+ * Applying the mount plan in the worker's child: private mount and cgroup
+ * namespaces (propagation cut before the first mount), the disk image, a
+ * new root (an empty tmpfs) holding the host's OS read-only with its
+ * secrets masked, a fresh /dev, /run, /proc and /sys, the cgroup
+ * hierarchies, the app root at its path read-only, each storage source
  * resolved once by fd without symlinks and moved onto its target fd
  * (open_tree + mount_setattr + move_mount), re-checked by device and inode,
- * the storage root masked, a private /tmp and /dev/shm, and the cwd moved
- * onto the read-only app root.  mount_ctx_init() runs in berth (the parent)
- * first: it checks the app root and creates missing mount points there,
- * with clear messages.
+ * a bounded /tmp; then pivot_root into it, the host's tree detached, and
+ * the cwd moved onto the read-only app root (mount-root.c has the new
+ * root's parts).  mount_ctx_init() runs in berth (the parent) first: it
+ * checks the app root and creates missing mount points there, with clear
+ * messages, and reads what the child copies in (resolv.conf).
  */
 #ifndef BERTH_MOUNT_H
 #define BERTH_MOUNT_H
@@ -29,8 +32,11 @@ struct mount_ctx {
 	dev_t app_dev;		      /* identity of the app root */
 	ino_t app_ino;
 	unsigned safepath_flags; /* tests: SAFEPATH_FALLBACK */
-	int *fds;		 /* per op: its source, opened in the child */
 	char *errbuf;		 /* shared with the child: "mounts (what failed)" */
+	const char *hosts;	 /* borrowed: the worker's /etc/hosts, or NULL: the host's */
+	char *resolv_rel;	 /* the host's /etc/resolv.conf links to /run/<this>, or NULL */
+	char *resolv_text;	 /* ...whose content the child writes there */
+	size_t resolv_len;
 };
 
 /*
@@ -43,6 +49,12 @@ struct mount_ctx {
  */
 int mount_ctx_init(struct mount_ctx *m, const struct mountplan *p, const struct storage *st);
 void mount_ctx_free(struct mount_ctx *m);
+
+/* Where a resolv.conf at path links into /run: *rel (relative to /run)
+ * and its content, read now (the child cannot see the host's /run).  0
+ * with *rel NULL when it is not such a link (or dangles); -errno (logged)
+ * when it cannot be read. */
+int mount_resolv_read(const char *path, char **rel, char **text, size_t *len);
 
 /*
  * Child side (a struct spawn_step's run): apply the plan to the calling

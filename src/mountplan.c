@@ -6,25 +6,45 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 
+#include "mountplan-internal.h"
 #include "mountplan.h"
 #include "safepath.h"
 #include "util.h"
 
 static const char *const kind_names[] = {
     [MP_PRIVATE] = "propagation",
+    [MP_CGROUPNS] = "cgroup-namespace",
     [MP_DISK] = "disk",
-    [MP_SCRATCH] = "scratch",
-    [MP_READONLY_ROOT] = "readonly-root",
+    [MP_NEWROOT] = "new-root",
+    [MP_OS] = "os",
+    [MP_DEV] = "dev",
+    [MP_DEVNODE] = "device",
+    [MP_SYMLINK] = "symlink",
+    [MP_SHM] = "shm",
+    [MP_DEVPTS] = "devpts",
+    [MP_MQUEUE] = "mqueue",
+    [MP_MASK] = "mask",
+    [MP_MASK_FILE] = "mask-file",
+    [MP_HOSTS] = "hosts",
+    [MP_RUN] = "run",
+    [MP_DIR] = "dir",
+    [MP_PROC] = "proc",
+    [MP_READONLY] = "readonly",
+    [MP_SYS] = "sys",
+    [MP_CGROUP_TMPFS] = "cgroup-tmpfs",
+    [MP_CGROUP] = "cgroup",
+    [MP_RO_BIND] = "ro-bind",
     [MP_APP_RO] = "app-root",
     [MP_BIND] = "bind",
-    [MP_MASK] = "mask",
     [MP_TMP] = "tmp",
-    [MP_SHM] = "shm",
+    [MP_APP_AGAIN] = "app-again",
+    [MP_PIVOT] = "pivot-root",
 };
 
 const char *mountplan_kind_name(enum mountplan_kind k)
@@ -64,8 +84,7 @@ static char *norm_abs(const char *in)
 	return strbuf_detach(&sb);
 }
 
-/* Is b equal to a or beneath it (both normalised, absolute)? */
-static bool beneath_or_same(const char *a, const char *b)
+bool mountplan_beneath_or_same(const char *a, const char *b)
 {
 	size_t n = strlen(a);
 
@@ -91,7 +110,7 @@ static char *join(const char *a, const char *b)
 	return xasprintf("%s/%s", a, b);
 }
 
-static struct mountplan_op *add(struct mountplan *p, size_t *cap, enum mountplan_kind kind)
+struct mountplan_op *mountplan_add(struct mountplan *p, size_t *cap, enum mountplan_kind kind)
 {
 	xgrow(&p->ops, cap, p->n_ops + 1, sizeof(*p->ops));
 	struct mountplan_op *op = &p->ops[p->n_ops++];
@@ -103,7 +122,7 @@ static struct mountplan_op *add(struct mountplan *p, size_t *cap, enum mountplan
 	return op;
 }
 
-static void set_str(char **dst, char *s)
+void mountplan_set(char **dst, char *s)
 {
 	free(*dst);
 	*dst = s;
@@ -152,13 +171,115 @@ static int check_mounts(const struct worker *w, char **err)
 	return 0;
 }
 
+/* The binds of the worker's mounts of the tmp kind (tmp), or of the
+ * others; w->mounts is sorted by path: a parent comes before its
+ * children (mounts of different kinds never nest). */
+static void bind_ops(struct mountplan *p, size_t *cap, const struct worker *w,
+		     const struct mountplan_opts *o, bool tmp)
+{
+	size_t ns = 0;
+
+	while (p->services[ns])
+		ns++;
+	for (size_t i = 0; i < w->n_mounts; i++) {
+		const struct mount *m = &w->mounts[i];
+		if ((m->source == MOUNT_TMP) != tmp)
+			continue;
+		struct mountplan_op *op = mountplan_add(p, cap, MP_BIND);
+		op->msource = m->source;
+		op->src_base = MPB_STORAGE;
+		switch (m->source) {
+		case MOUNT_LOCAL:
+			mountplan_set(&op->src_dir, join(p->instance_dir, MOUNTPLAN_LOCAL_DIR));
+			break;
+		case MOUNT_TMP:
+			mountplan_set(&op->src_dir, join(p->instance_dir, MOUNTPLAN_SCRATCH_DIR));
+			break;
+		case MOUNT_SERVICE: {
+			size_t k;
+			for (k = 0; k < ns && strcmp(p->services[k], m->service); k++)
+				;
+			if (k == ns) {
+				p->services[ns] = xstrdup(m->service);
+				p->service_dirs[ns++] =
+				    xasprintf("%s/%s/%s/%s", o->project, o->environment,
+					      MOUNTPLAN_SERVICES_DIR, m->service);
+			}
+			mountplan_set(&op->src_dir, xstrdup(p->service_dirs[k]));
+			op->service = p->services[k];
+			break;
+		}
+		}
+		mountplan_set(&op->source, xstrdup(m->source_path ? m->source_path : ""));
+		op->dst_base = MPB_APP;
+		mountplan_set(&op->target, xstrdup(m->path));
+		op->attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+		op->attr_clr = MOUNT_ATTR_RDONLY;
+	}
+}
+
+/*
+ * The order: namespaces, the disk, the new root's parts (mountplan-root.c),
+ * the app root at its path and the storage binds, /tmp and the tmp binds
+ * (their sources are in it), the app again when /tmp hides it, the pivot.
+ */
+static void build_ops(struct mountplan *p, size_t *cap, const struct worker *w,
+		      const struct mountplan_opts *o)
+{
+	struct mountplan_op *op;
+
+	op = mountplan_add(p, cap, MP_PRIVATE);
+	op->dst_base = MPB_HOST;
+	op->recursive = true;
+	mountplan_add(p, cap, MP_CGROUPNS)->dst_base = MPB_HOST;
+	if (p->has_disk) {
+		op = mountplan_add(p, cap, MP_DISK);
+		op->src_base = MPB_STORAGE;
+		mountplan_set(&op->src_dir, xstrdup(p->instance_dir));
+		mountplan_set(&op->source, xstrdup(MOUNTPLAN_DISK_IMAGE));
+		op->dst_base = MPB_STORAGE;
+		mountplan_set(&op->target, join(p->instance_dir, MOUNTPLAN_LOCAL_DIR));
+		op->attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	}
+	mountplan_root_ops(p, cap, o);
+
+	op = mountplan_add(p, cap, MP_APP_RO);
+	op->src_base = MPB_APP;
+	op->dst_base = MPB_ROOT;
+	mountplan_set(&op->target, xstrdup(p->app_root + 1));
+	op->attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	op->recursive = true;
+	bind_ops(p, cap, w, o, false);
+
+	op = mountplan_add(p, cap, MP_TMP);
+	op->dst_base = MPB_ROOT;
+	mountplan_set(&op->target, xstrdup("tmp"));
+	mountplan_set(&op->data, xasprintf("%" PRIu64, p->tmp_size));
+	op->attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	bind_ops(p, cap, w, o, true);
+
+	/* An app root beneath /tmp is hidden by the private /tmp: bind it again
+	 * at the same path inside it (with its storage binds). */
+	if (mountplan_beneath_or_same("/tmp", p->app_root)) {
+		op = mountplan_add(p, cap, MP_APP_AGAIN);
+		op->src_base = MPB_APP;
+		op->dst_base = MPB_ROOT;
+		mountplan_set(&op->target, xstrdup(p->app_root + 1));
+		op->attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+		op->recursive = true;
+	}
+	op = mountplan_add(p, cap, MP_PIVOT);
+	op->dst_base = MPB_ROOT;
+	op->attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+}
+
 int mountplan_build(const struct worker *w, const struct mountplan_opts *o, struct mountplan *p,
 		    char **err)
 {
 	const char *instance = o->instance ? o->instance : w->name;
 	const char *keys[] = {o->project, o->environment, w->app_name, instance};
 	const char *key_names[] = {"project", "environment", "app", "instance"};
-	size_t cap = 0, ns = 0;
+	size_t cap = 0;
 	int r;
 
 	memset(p, 0, sizeof(*p));
@@ -182,8 +303,8 @@ int mountplan_build(const struct worker *w, const struct mountplan_opts *o, stru
 			 o->storage_root ? o->storage_root : "");
 		goto fail;
 	}
-	if (beneath_or_same(p->app_root, p->storage_root) ||
-	    beneath_or_same(p->storage_root, p->app_root)) {
+	if (mountplan_beneath_or_same(p->app_root, p->storage_root) ||
+	    mountplan_beneath_or_same(p->storage_root, p->app_root)) {
 		r = fail(err, "the storage root %s and the app root %s must not contain each other",
 			 p->storage_root, p->app_root);
 		goto fail;
@@ -192,112 +313,24 @@ int mountplan_build(const struct worker *w, const struct mountplan_opts *o, stru
 		r = fail(err, "the app root cannot be %s", p->app_root);
 		goto fail;
 	}
+	for (size_t i = 0; o->ro_binds && o->ro_binds[i]; i++) {
+		char *n = norm_abs(o->ro_binds[i]);
+		const char *why = !n || strcmp(n, o->ro_binds[i]) ? "not an absolute, clean path"
+								  : mountplan_ro_bind_check(p, n);
+		free(n);
+		if (why) {
+			r = fail(err, "--ro-bind %s: %s", o->ro_binds[i], why);
+			goto fail;
+		}
+	}
 	p->instance_dir =
 	    xasprintf("%s/%s/%s/%s", o->project, o->environment, w->app_name, instance);
 	p->has_disk = w->has_disk;
 	p->disk_mb = w->disk_mb;
-	p->readonly_root = !o->writable_root;
+	p->tmp_size = o->tmp_size ? o->tmp_size : MOUNTPLAN_TMP_SIZE_DEFAULT;
 	p->service_dirs = xcalloc(w->n_mounts + 1, sizeof(char *));
 	p->services = xcalloc(w->n_mounts + 1, sizeof(char *));
-
-	char *local = join(p->instance_dir, MOUNTPLAN_LOCAL_DIR);
-	char *scratch = join(p->instance_dir, MOUNTPLAN_SCRATCH_DIR);
-	struct mountplan_op *op;
-
-	op = add(p, &cap, MP_PRIVATE);
-	op->dst_base = MPB_HOST;
-	op->recursive = true;
-
-	if (p->has_disk) {
-		op = add(p, &cap, MP_DISK);
-		op->src_base = MPB_STORAGE;
-		set_str(&op->src_dir, xstrdup(p->instance_dir));
-		set_str(&op->source, xstrdup(MOUNTPLAN_DISK_IMAGE));
-		op->dst_base = MPB_STORAGE;
-		set_str(&op->target, xstrdup(local));
-		op->attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-	}
-	op = add(p, &cap, MP_SCRATCH);
-	op->dst_base = MPB_STORAGE;
-	set_str(&op->target, xstrdup(scratch));
-
-	if (p->readonly_root) {
-		op = add(p, &cap, MP_READONLY_ROOT);
-		op->dst_base = MPB_HOST;
-		op->attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID;
-		op->recursive = true;
-	}
-	op = add(p, &cap, MP_APP_RO);
-	op->src_base = MPB_APP;
-	op->dst_base = MPB_APP;
-	op->attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-	op->recursive = true;
-
-	/* w->mounts is sorted by path: a parent comes before its children. */
-	for (size_t i = 0; i < w->n_mounts; i++) {
-		const struct mount *m = &w->mounts[i];
-		op = add(p, &cap, MP_BIND);
-		op->msource = m->source;
-		op->src_base = MPB_STORAGE;
-		switch (m->source) {
-		case MOUNT_LOCAL:
-			set_str(&op->src_dir, xstrdup(local));
-			break;
-		case MOUNT_TMP:
-			set_str(&op->src_dir, xstrdup(scratch));
-			break;
-		case MOUNT_SERVICE: {
-			size_t k;
-			for (k = 0; k < ns && strcmp(p->services[k], m->service); k++)
-				;
-			if (k == ns) {
-				p->services[ns] = xstrdup(m->service);
-				p->service_dirs[ns++] =
-				    xasprintf("%s/%s/%s/%s", o->project, o->environment,
-					      MOUNTPLAN_SERVICES_DIR, m->service);
-			}
-			set_str(&op->src_dir, xstrdup(p->service_dirs[k]));
-			op->service = p->services[k];
-			break;
-		}
-		}
-		set_str(&op->source, xstrdup(m->source_path ? m->source_path : ""));
-		op->dst_base = MPB_APP;
-		set_str(&op->target, xstrdup(m->path));
-		op->attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-		op->attr_clr = MOUNT_ATTR_RDONLY;
-	}
-
-	op = add(p, &cap, MP_MASK);
-	op->dst_base = MPB_STORAGE;
-	op->attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-
-	op = add(p, &cap, MP_TMP);
-	op->src_base = MPB_STORAGE;
-	set_str(&op->src_dir, xstrdup(scratch));
-	op->dst_base = MPB_HOST;
-	set_str(&op->target, xstrdup("tmp"));
-	op->attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-	op->attr_clr = MOUNT_ATTR_RDONLY;
-
-	/* An app root beneath /tmp is hidden by the private /tmp: bind it again
-	 * at the same path inside it. */
-	if (beneath_or_same("/tmp", p->app_root)) {
-		op = add(p, &cap, MP_APP_AGAIN);
-		op->src_base = MPB_APP;
-		op->dst_base = MPB_HOST;
-		set_str(&op->target, xstrdup(p->app_root + 1));
-		op->attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-		op->recursive = true;
-	}
-	if (!o->no_shm) {
-		op = add(p, &cap, MP_SHM);
-		op->dst_base = MPB_HOST;
-		set_str(&op->target, xstrdup("dev/shm"));
-		op->attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-	}
-	free(local);
-	free(scratch);
+	build_ops(p, &cap, w, o);
 	return 0;
 fail:
 	mountplan_free(p);
@@ -310,6 +343,7 @@ void mountplan_free(struct mountplan *p)
 		free(p->ops[i].src_dir);
 		free(p->ops[i].source);
 		free(p->ops[i].target);
+		free(p->ops[i].data);
 	}
 	free(p->ops);
 	free(p->app_root);
@@ -327,7 +361,10 @@ static const char *base_path(const struct mountplan *p, enum mountplan_base b)
 		return p->app_root;
 	case MPB_STORAGE:
 		return p->storage_root;
+	case MPB_TMP:
+		return "/tmp";
 	case MPB_HOST:
+	case MPB_ROOT:
 		break;
 	}
 	return "/";
@@ -345,24 +382,51 @@ static char *abs_path(const struct mountplan *p, enum mountplan_base b, const ch
 	return s;
 }
 
+/* The filesystem an op mounts fresh, or NULL for a bind. */
+static const char *fs_of(const struct mountplan_op *op)
+{
+	switch (op->kind) {
+	case MP_NEWROOT:
+	case MP_DEV:
+	case MP_SHM:
+	case MP_MASK:
+	case MP_RUN:
+	case MP_CGROUP_TMPFS:
+	case MP_TMP:
+		return "tmpfs";
+	case MP_DEVPTS:
+		return "devpts";
+	case MP_MQUEUE:
+		return "mqueue";
+	case MP_PROC:
+		return "proc";
+	case MP_SYS:
+		return "sysfs";
+	case MP_CGROUP:
+		return op->source;
+	default:
+		return NULL;
+	}
+}
+
 static json_t *flags_json(const struct mountplan_op *op)
 {
 	json_t *a = json_array();
+	const char *fs = fs_of(op);
 
 	switch (op->kind) {
 	case MP_PRIVATE:
 		json_array_append_new(a, json_string("rprivate"));
 		return a;
-	case MP_SCRATCH:
-		json_array_append_new(a, json_string("emptied"));
+	case MP_CGROUPNS:
+	case MP_SYMLINK:
+	case MP_DIR:
 		return a;
-	case MP_MASK:
-	case MP_SHM:
-		json_array_append_new(a, json_string("tmpfs"));
-		break;
 	default:
 		break;
 	}
+	if (fs)
+		json_array_append_new(a, json_string(fs));
 	json_array_append_new(a, json_string(op->attr_set & MOUNT_ATTR_RDONLY ? "ro" : "rw"));
 	if (op->attr_set & MOUNT_ATTR_NOSUID)
 		json_array_append_new(a, json_string("nosuid"));
@@ -372,7 +436,50 @@ static json_t *flags_json(const struct mountplan_op *op)
 		json_array_append_new(a, json_string("noexec"));
 	if (op->recursive)
 		json_array_append_new(a, json_string("recursive"));
+	if (op->kind == MP_TMP)
+		json_array_append_new(a, json_pack("s+", "size=", op->data));
+	if (op->kind == MP_CGROUP && *op->data)
+		json_array_append_new(a, json_string(op->data));
+	if (op->optional)
+		json_array_append_new(a, json_string("if-present"));
 	return a;
+}
+
+/* "source" and "beneath" of the ops that take something from a trusted
+ * directory. */
+static void source_json(const struct mountplan *p, const struct mountplan_op *op, json_t *o)
+{
+	char *s, *b;
+
+	switch (op->kind) {
+	case MP_BIND:
+		if (op->msource == MOUNT_TMP) {
+			s = abs_path(p, MPB_TMP, op->source, "");
+			b = xstrdup("/tmp");
+			break;
+		}
+		/* fall through */
+	case MP_DISK:
+	case MP_APP_RO:
+	case MP_APP_AGAIN:
+	case MP_OS:
+	case MP_DEVNODE:
+	case MP_RO_BIND:
+		s = abs_path(p, op->src_base, op->src_dir, op->source);
+		b = abs_path(p, op->src_base, op->src_dir, "");
+		break;
+	case MP_SYMLINK:
+		json_object_set_new(o, "source", json_string(op->source));
+		return;
+	default:
+		return;
+	}
+	json_object_set_new(o, "source", json_string(s));
+	json_object_set_new(o, "beneath", json_string(b));
+	free(s);
+	free(b);
+	if (op->kind == MP_DEVNODE)
+		json_object_set_new(o, "device", json_sprintf("%u:%u", op->major, op->minor));
 }
 
 json_t *mountplan_to_json(const struct mountplan *p)
@@ -389,15 +496,7 @@ json_t *mountplan_to_json(const struct mountplan *p)
 			if (op->service)
 				json_object_set_new(o, "service", json_string(op->service));
 		}
-		if (op->kind == MP_BIND || op->kind == MP_DISK || op->kind == MP_TMP ||
-		    op->kind == MP_APP_RO || op->kind == MP_APP_AGAIN) {
-			char *s = abs_path(p, op->src_base, op->src_dir, op->source);
-			json_object_set_new(o, "source", json_string(s));
-			free(s);
-			char *b = abs_path(p, op->src_base, op->src_dir, "");
-			json_object_set_new(o, "beneath", json_string(b));
-			free(b);
-		}
+		source_json(p, op, o);
 		char *t = abs_path(p, op->dst_base, op->target, "");
 		json_object_set_new(o, "target", json_string(t));
 		free(t);

@@ -115,21 +115,13 @@ json_t *net_describe(const struct net_opts *o, bool pid1);
 int net_hosts_render(const json_t *relationships, const char *loopback_as, char **out);
 
 struct net_hosts {
-	char *dir;       /* a private directory berth made (0700) */
-	char *path;      /* dir/hosts, read-only; NULL: no hosts file */
-	dev_t mntns_dev; /* berth's mount namespace: the step refuses it */
-	ino_t mntns_ino;
+	char *text; /* the rendered file; NULL: no hosts file */
 };
 
-/* Render and write the file (parent).  0 or -errno (logged).  Release it
- * once the worker is spawned (the bind mount keeps the file alive). */
+/* Render the file (parent) into h->text, which the mount step writes
+ * into the worker's new root and binds over its /etc/hosts: nothing of it
+ * is on the host.  0 or -errno (logged). */
 int net_hosts_prepare(const json_t *relationships, const char *loopback_as, struct net_hosts *h);
 void net_hosts_release(struct net_hosts *h);
-
-/* A spawn_step run() (data: const struct net_hosts *): bind the file over
- * /etc/hosts, read-only, in the child's own mount namespace (refused in
- * berth's: it would change the host's /etc/hosts).  After the mount
- * namespace is private, before the privilege drop. */
-int net_hosts_step(void *data);
 
 #endif

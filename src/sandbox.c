@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The order of issue 7's pre-exec steps (network, hosts, privileges,
- * filter) around the mount module's, and everything they need prepared
+ * The order of issue 7's pre-exec steps (network, privileges, filter)
+ * around the mount module's, and everything they need prepared
  * in the parent, so that run_worker() only passes sb->steps to spawn.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,12 +75,6 @@ void sandbox_opts_free(struct sandbox_opts *o)
 	net_opts_free(&o->net);
 }
 
-static int private_mount_ns(void *data)
-{
-	(void)data;
-	return unshare(CLONE_NEWNS) < 0 ? -errno : 0;
-}
-
 /* Landlock's TCP bind denial goes with the listen denies of the filter. */
 static bool landlock_wanted(const struct sandbox_opts *o)
 {
@@ -109,7 +102,7 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_
 	memset(sb, 0, sizeof(*sb));
 	sb->net.nsfd = sb->net.pasta_pidfd = -1;
 	sb->landlock.fd = -1;
-	if (n_mount_steps + 6 > SANDBOX_MAX_STEPS)
+	if (n_mount_steps + 4 > SANDBOX_MAX_STEPS)
 		return log_errno(-E2BIG, "too many pre-exec steps");
 	/* before any namespace is joined or child made (CVE-2016-9962) */
 	r = caps_set_undumpable();
@@ -147,16 +140,8 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_
 
 	sb->steps[sb->n_steps++] = (struct spawn_step){"the network namespace", net_join_step,
 						       &sb->net};
-	/* The hosts file lives in berth's /tmp, which the mount view replaces:
-	 * bind it first, in a mount namespace of its own; the view's steps then
-	 * start from that namespace (their unshare copies the bind) and make
-	 * it read-only with the rest of the host tree. */
-	if (sb->hosts.path) {
-		sb->steps[sb->n_steps++] =
-			(struct spawn_step){"a private mount namespace", private_mount_ns, NULL};
-		sb->steps[sb->n_steps++] =
-			(struct spawn_step){"the hosts file", net_hosts_step, &sb->hosts};
-	}
+	/* the hosts file (sb->hosts.text) is the mount step's: the caller
+	 * hands it to the view (view_set_hosts) */
 	for (size_t i = 0; i < n_mount_steps; i++)
 		sb->steps[sb->n_steps++] = mount_steps[i];
 	sb->steps[sb->n_steps++] = (struct spawn_step){"the user and capabilities", caps_step,

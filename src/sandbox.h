@@ -72,21 +72,20 @@ void sandbox_opts_free(struct sandbox_opts *o);
 /*
  * In the parent, once, before the first spawn (and after the cgroup is
  * made): prctl(PR_SET_DUMPABLE, 0); net_prepare (namespace, ruleset read
- * back, pasta); the hosts file; the user; the capability plan; the
- * Landlock ruleset; the filter, compiled.  Then sb->steps, in this order:
+ * back, pasta); the hosts file's text (sb->hosts.text, for the mount
+ * step: view_set_hosts); the user; the capability plan; the Landlock
+ * ruleset; the filter, compiled.  Then sb->steps, in this order:
  *
  *   1. network namespace  setns() into the worker's (not for current)
- *   2. hosts file         a private mount namespace, /etc/hosts bound
- *                         over (the file is in berth's /tmp, which 3
- *                         replaces)
- *   3. mount_steps...     the caller's (the mount module: its own private
- *                         mount namespace first, copying the bind)
- *   4. user, capabilities caps_drop(): bounding/ambient, groups, gid, uid,
+ *   2. mount_steps...     the caller's (the mount module: its own mount
+ *                         namespace, the new root with the hosts file;
+ *                         after 1, so its sysfs shows the worker's network)
+ *   3. user, capabilities caps_drop(): bounding/ambient, groups, gid, uid,
  *                         no_new_privs, verified
- *   5. Landlock           no explicit TCP bind (ABI >= 4; skipped, logged,
+ *   4. Landlock           no explicit TCP bind (ABI >= 4; skipped, logged,
  *                         elsewhere; off with --allow-local-listen or
  *                         --seccomp=off, like the listen denies)
- *   6. syscall filter     last; spawn then closes fds >= 3 and execs
+ *   5. syscall filter     last; spawn then closes fds >= 3 and execs
  *
  * mount_steps is copied (its data pointers are not owned).  pid1: whether
  * berth is PID 1 (--network=auto).  0, or -errno (logged; everything made

@@ -98,6 +98,7 @@ int storage_remove_tree(int dirfd, const char *name)
 
 int storage_sweep(struct storage *s)
 {
+	unsigned removed = 0;
 	int r = 0;
 
 	if (s->attached)
@@ -114,16 +115,23 @@ int storage_sweep(struct storage *s)
 		bool found = false;
 		struct dirent *e;
 		while ((e = readdir(d))) {
-			if (!str_has_prefix(e->d_name, STORAGE_SCRATCH_OLD))
+			if (!str_has_prefix(e->d_name, STORAGE_SCRATCH_OLD) &&
+			    !(s->private_tmp && strcmp(e->d_name, MOUNTPLAN_SCRATCH_DIR) == 0))
 				continue;
 			found = true;
 			int q = storage_remove_tree(s->inst_fd, e->d_name);
 			if (q < 0)
 				r = log_errno(q, "remove the old scratch directory %s", e->d_name);
+			else
+				removed++;
 		}
 		closedir(d);
 		if (!found || r < 0)
 			break;
 	}
+	if (removed)
+		log_info("removed %u scratch director%s of an earlier berth from the instance "
+			 "directory (the worker's /tmp is a tmpfs now)",
+			 removed, removed == 1 ? "y" : "ies");
 	return r;
 }

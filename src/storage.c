@@ -465,6 +465,7 @@ int storage_open(const struct mountplan *p, const struct storage_opts *o, struct
 		close(fd);
 	}
 
+	s->private_tmp = o->private_tmp;
 	r = storage_sweep(s);
 	if (r < 0)
 		goto fail;

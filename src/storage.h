@@ -21,7 +21,7 @@
 #define STORAGE_MKFS	    "/sbin/mkfs.ext4"
 #define STORAGE_E2FSCK	    "/sbin/e2fsck"
 #define STORAGE_RESIZE2FS   "/sbin/resize2fs"
-#define STORAGE_SCRATCH_OLD "tmp.old." /* scratch directories being removed */
+#define STORAGE_SCRATCH_OLD "tmp.old." /* scratch directories older versions left */
 #define STORAGE_LOOP_RECORD "loop"     /* the loop device of the running berth */
 
 struct storage_opts {
@@ -31,6 +31,8 @@ struct storage_opts {
 	bool no_disk_bound;	     /* tests, --no-hooks: act as if no mechanism were available */
 	const char *no_bound_reason; /* with no_disk_bound: why, for the warning */
 	bool attach;		     /* berth exec: join the storage of a running berth */
+	bool private_tmp;	     /* berth run/exec: /tmp is a tmpfs; the scratch
+				      * directory older versions made is removed */
 	const char *mkfs;	     /* NULL: STORAGE_MKFS, and so on */
 	const char *e2fsck;
 	const char *resize2fs;
@@ -44,6 +46,7 @@ struct storage {
 	bool bounded;	   /* the disk bound is in force */
 	bool attached;	   /* joined a running berth's storage (no scratch renewal,
 			    * no sweep, its loop device) */
+	bool private_tmp;  /* storage_opts.private_tmp */
 	int loop_fd;	   /* the loop device, or -1 */
 	int img_fd;	   /* the image, flock()ed shared while in use, or -1 */
 	char loop_dev[32]; /* "/dev/loopN" */
@@ -70,8 +73,9 @@ struct storage {
  */
 int storage_open(const struct mountplan *p, const struct storage_opts *o, struct storage *s);
 
-/* Remove the scratch directories earlier starts left behind (by fd, never
- * following links).  Safe to call between starts. */
+/* Remove the scratch directories earlier starts left behind (tmp.old.*,
+ * and tmp itself with private_tmp), by fd, never following links; one
+ * info line when there were any.  Safe to call between starts. */
 int storage_sweep(struct storage *s);
 
 /* For OCI containers: an fd (O_RDONLY) of the source of op, a bind from

@@ -2,7 +2,7 @@
 /*
  * Test driver for issue 7's modules, through the real spawn sequence:
  * sandbox_prepare() in the parent, then spawn_worker() with sb.steps (join
- * the netns, private mount namespace and hosts file, privilege drop,
+ * the netns, the driver's mount step with the hosts file, privilege drop,
  * syscall filter last), running SCRIPT with /bin/sh -c.  Exits with the script's status (128+N for a signal).
  *
  *   net-driver [--network MODE] [--hosts FILE.json] [--user SPEC]
@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,35 @@
 #include <nftables/libnftables.h>
 #include <seccomp.h>
 #include "util.h"
+
+/* What berth run's mount step does with the hosts file, without the rest
+ * of the view: in a mount namespace of the child's own, the text written
+ * into a tmpfs over /dev/shm and bound over /etc/hosts, read-only. */
+static int hosts_step(void *data)
+{
+	const char *text = *(const char **)data;
+	size_t len = text ? strlen(text) : 0;
+	int fd;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	if (!text)
+		return 0;
+	if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+		return -errno;
+	fd = open("/dev/shm/hosts", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	if (mount("/dev/shm/hosts", "/etc/hosts", NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, "/etc/hosts", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		return -errno;
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -149,8 +179,11 @@ int main(int argc, char **argv)
 	struct sandbox_opts sbo = {
 		.net = no, .user = user_spec, .filter = fo, .relationships = rels,
 	};
-	if (sandbox_prepare(&sbo, getpid() == 1, NULL, 0, &sb) < 0)
+	const char *hosts = NULL;
+	struct spawn_step ms = {"the hosts file", hosts_step, &hosts};
+	if (sandbox_prepare(&sbo, getpid() == 1, &ms, 1, &sb) < 0)
 		return 125;
+	hosts = sb.hosts.text;
 	_cleanup_free_ char *script = spawn_script(argv[optind], SIGTERM);
 	cwd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct spawn_opts so = {

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # `berth exec` through the real binary: the command runs once in the
-# worker's view (user, app root read-only, local storage on its disk image,
-# private /tmp), with berth's stdin, and berth exits with its status; the
-# host's mount table is unchanged and no loop device is left.
+# worker's view (user, the new root with the app read-only even for root,
+# local storage on its disk image, a private /tmp of its own), with
+# berth's stdin, and berth exits with its status; the host's mount table is
+# unchanged and no loop device is left.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 
 require_root
@@ -41,10 +42,22 @@ out=$(bexec sh -c 'cat data/f; ls -A /tmp; ls -A var/cache')
 is "$(echo "$out" | tr '\n' ' ')" "hi $(basename "$TMP") c " \
 	"exec: storage kept, /tmp and tmp mounts emptied"
 
-bexec sh -c 'touch x' 2>/dev/null
-rc=$?
-check "exec: the app root is read-only (status $rc)" test "$rc" -ne 0
+# as root, so that only the mount can refuse: EROFS
+bexec_root() {
+	"$BERTH" -f "$APP/.platform.app.yaml" exec --storage-root "$STORE" --user 0 \
+		test -- "$@" 2>"$BLOG"
+}
+for p in ./x /usr/x /etc/x /x; do
+	bexec_root sh -c "echo x > $p"
+	rc=$?
+	check "exec --user 0: $p is read-only (status $rc)" grep -q "Read-only file system" "$BLOG"
+done
 check "exec: nothing written in the app root" test ! -e "$APP/x"
+out=$(bexec_root sh -c 'echo y > /tmp/root-f && cat /tmp/root-f')
+is "$out" y "exec --user 0: /tmp is writable"
+out=$(bexec sh -c 'ls -A /tmp; ls -d /work /root /home /var/lib 2>/dev/null; ls /var')
+is "$(echo "$out" | tr '\n' ' ')" "$(basename "$TMP") c tmp " \
+	"exec: /tmp is the exec's own, the host's tree is not there"
 
 bexec sh -c 'exit 7'
 is "$?" 7 "exec: berth exits with the command's status"

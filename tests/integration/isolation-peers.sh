@@ -128,16 +128,11 @@ is "$(field MSGGET)" -1 "B cannot get A's queue by its key"
 check "kill -9 -1 in B left A's worker alive" kill -0 "$A_PID"
 check "kill -9 -1 in B left A's berth-init alive" kill -0 "${A_INIT:-none}"
 check "A's berth is still running" kill -0 "$A_BERTH"
-# The worker sees /proc of its own PID namespace only with the mount view
-# that mounts one (its /proc/1 is then berth-init); until then these
-# checks cannot hold and are left out, said here.
-if [ "$(field OWNPROC)" = yes ]; then
-	is "$(field PROCPID)" hidden "B does not see /proc/<A's pid>"
-	is "$(field ENVIRON)" denied "B cannot read A's environ"
-	is "$(field ROOT)" denied "B cannot enter A's root"
-else
-	diag "the worker sees the host's /proc (not berth-init as /proc/1): the /proc checks are left out"
-fi
+# The worker's /proc is its own PID namespace's (its /proc/1 is berth-init).
+is "$(field OWNPROC)" yes "B's /proc is its own (/proc/1 is berth-init)"
+is "$(field PROCPID)" hidden "B does not see /proc/<A's pid>"
+is "$(field ENVIRON)" denied "B cannot read A's environ"
+is "$(field ROOT)" denied "B cannot enter A's root"
 
 kill -TERM "$B_BERTH" "$A_BERTH"
 for p in "$A_BERTH" "$B_BERTH"; do

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # `berth run` with the whole box, as root, by hand and as PID 1: the worker
 # runs as nobody with no capabilities, no_new_privs and the syscall filter,
-# in its own network namespace, sees the app read-only and its storage
-# writable (persistent across restarts), resolves database.internal to the
+# in its own network namespace and cgroup namespace, sees the new root
+# (read-only even for root, its own /run) with the app read-only and its
+# storage writable (persistent across restarts), resolves database.internal to the
 # context's address, and nothing is left on the host afterwards: mounts,
 # cgroups, firewall tables.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
@@ -30,6 +31,10 @@ touch /etc/x 2>/dev/null && echo WRITE etc yes || echo WRITE etc no
 [ -f data/persist ] && echo PERSIST found || echo PERSIST none
 date > data/persist && echo WRITE data yes || echo WRITE data no
 echo "HOSTS $(grep database.internal /etc/hosts | tr -s ' \t' ' ')"
+echo "CGROUP $(grep '^0::' /proc/self/cgroup)"
+f=/sys/fs/cgroup/unified/cgroup.procs; [ -e $f ] || f=/sys/fs/cgroup/cgroup.procs
+grep -qx "$$" $f && echo CGPROCS self || echo CGPROCS missing
+echo "RUN $(ls -A /run | wc -l) VARLIB $(ls -d /var/lib 2>/dev/null | wc -l)"
 echo "IFACES $(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/self/net/dev | tr '\n' ' ')"
 echo READY
 exec sleep 1000
@@ -55,6 +60,9 @@ for mode in host pid1; do
 	check "$mode: /tmp and the storage mount are writable" sh -c "grep -q '^WRITE tmp yes' '$BLOG' && grep -q '^WRITE data yes' '$BLOG'"
 	check "$mode: database.internal is the context's address" grep -q '^HOSTS 10.11.12.13 database.internal' "$BLOG"
 	check "$mode: only loopback (--network none)" grep -q '^IFACES lo $' "$BLOG"
+	check "$mode: the worker's cgroup is its cgroup namespace's root" grep -q '^CGROUP 0::/$' "$BLOG"
+	check "$mode: whose cgroup.procs lists the worker" grep -q '^CGPROCS self' "$BLOG"
+	check "$mode: its own empty /run, no /var/lib" grep -q '^RUN 0 VARLIB 0' "$BLOG"
 	if [ "$mode" = host ]; then
 		check "host: first run finds no file in storage" grep -q '^PERSIST none' "$BLOG"
 	else
@@ -70,6 +78,11 @@ for mode in host pid1; do
 	is "$(mounts_of_test)" "$before" "$mode: the host's mount table is as before"
 	is "$(nft list tables 2>/dev/null | grep -c berth)" "$tables_before" \
 		"$mode: no berth table in the host's network namespace"
+done
+# The read-only view as root (no permission stands in the way): EROFS.
+for p in ./x /etc/x /usr/x /x; do
+	"$BERTH" -f "$APP/.platform.app.yaml" exec --user 0 test -- sh -c "echo x > $p" 2>"$BLOG"
+	check "exec --user 0: $p is read-only" grep -q "Read-only file system" "$BLOG"
 done
 check "storage stays on the host, outside the app" test -f "$(find "$TMP/state/storage" -name persist -path '*/local/*' 2>/dev/null | head -n 1)" -o -n "$(find "$TMP/state/storage" -name 'disk.img' | head -n 1)"
 ls /sys/fs/cgroup/unified | grep -q "berth-test-$BERTH_PID" && not_ok "cgroup left" || ok "no cgroup left"

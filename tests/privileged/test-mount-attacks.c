@@ -166,6 +166,32 @@ START_TEST(test_instance_dir_symlink)
 }
 END_TEST
 
+START_TEST(test_ro_bind_symlink)
+{
+	struct env e;
+	char link[PATH_MAX], via[PATH_MAX];
+	const char *binds[] = {link, NULL};
+
+	/* --ro-bind naming a symlink, or a path through one: refused by the
+	 * child, nothing bound */
+	snprintf(link, sizeof(link), "%s/link", base);
+	ck_assert_int_eq(symlink("/root", link), 0);
+	po.ro_binds = binds;
+	so.no_disk_bound = true;
+	ck_assert_int_eq(open_env(&e), 0);
+	quiet = true;
+	ck_assert_int_eq(run_worker_body(&e, NULL, NULL, false), 201);
+	ck_assert_ptr_nonnull(strstr(e.m.errbuf, "a symlink is refused"));
+	close_env(&e);
+	snprintf(via, sizeof(via), "%s/link/x", base);
+	binds[0] = via;
+	ck_assert_int_eq(open_env(&e), 0);
+	ck_assert_int_eq(run_worker_body(&e, NULL, NULL, false), 201);
+	close_env(&e);
+	quiet = false;
+}
+END_TEST
+
 /* Check, inside the worker's namespace, that no mount comes from or lands
  * in the outside directory. */
 static int body_no_outside(void *arg)
@@ -248,6 +274,7 @@ int main(void)
 	tcase_add_test(tc, test_app_dir_symlink);
 	tcase_add_test(tc, test_dangling_component);
 	tcase_add_test(tc, test_instance_dir_symlink);
+	tcase_add_test(tc, test_ro_bind_symlink);
 	tcase_add_test(tc, test_race_1000);
 	suite_add_tcase(s, tc);
 	return mnttest_main(s, "test-mount-attacks");

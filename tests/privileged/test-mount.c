@@ -2,9 +2,11 @@
 /*
  * The worker's view in the real kernel, as root: storage.c prepares a
  * dedicated storage root under /var/tmp, mount.c's apply runs in a forked
- * child that then drops to nobody and probes what it can write; setuid
- * in storage, persistence, tmp emptied, two instances, the disk bound
- * (ENOSPC).  The attacks are in test-mount-attacks.c.
+ * child that then drops to nobody (or stays root) and probes what it can
+ * see and write: the new root without the host's tree, read-only even for
+ * root, secrets and kernel files masked, /dev's entries, the bounded /tmp,
+ * --ro-bind; setuid in storage, persistence, tmp emptied, two instances,
+ * the disk bound (ENOSPC).  The attacks are in test-mount-attacks.c.
  */
 #include "config.h"
 
@@ -19,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -51,15 +55,18 @@ static int body_view(void *arg)
 	}
 	if (!can_write("/tmp", "f"))
 		bad |= 1 << 4;
-	/* not writable: the app root, its submount, the host, the storage root */
+	/* not writable: the app root, its submount */
 	snprintf(p, sizeof(p), "%s/sub", app);
 	if (can_write(app, "f") || can_write(p, "f"))
 		bad |= 1 << 5;
-	if (can_write("/var/tmp", "berth-test-must-not-exist") || can_write(base, "f"))
-		bad |= 1 << 6;
-	snprintf(p, sizeof(p), "%s/p/e/app/web", sroot);
-	if (has(sroot, "p") || can_write(p, "f"))
-		bad |= 1 << 7;
+	/* the host's tree is not there: only the OS, the app and what berth made */
+	const char *gone[] = {"/work", "/root",	   "/home",	 "/srv",  "/mnt", "/media",
+			      "/boot", "/var/lib", "/var/cache", outside, sroot};
+	for (size_t i = 0; i < ARRAY_SIZE(gone); i++)
+		if (access(gone[i], F_OK) == 0 || errno != ENOENT) {
+			fprintf(stderr, "view: %s is there\n", gone[i]);
+			bad |= 1 << 6;
+		}
 	/* cwd is the read-only app root */
 	if (!getcwd(p, sizeof(p)) || strcmp(p, app) != 0)
 		bad |= 1 << 8;
@@ -70,6 +77,242 @@ static int body_view(void *arg)
 		fprintf(stderr, "view: failed checks 0x%x\n", bad);
 	return bad ? 1 : 0;
 }
+
+/* A write as root (no permission check stands in the way) must fail with
+ * EROFS. */
+static int erofs(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	int e = fd < 0 ? errno : 0;
+
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+	if (e != EROFS)
+		fprintf(stderr, "view: writing %s as root: %s\n", path,
+			e ? strerror(e) : "it worked");
+	return e == EROFS ? 0 : 1;
+}
+
+/* Every name in dir, sorted, space-separated. */
+static char *names(const char *dir)
+{
+	char cmd[PATH_MAX + 64];
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | sort | tr '\\n' ' '", dir);
+	FILE *f = popen(cmd, "r");
+	char buf[1024] = "";
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		pclose(f);
+	}
+	return xstrdup(buf);
+}
+
+static int body_root(void *arg)
+{
+	(void)arg;
+	char p[PATH_MAX];
+	struct stat st;
+	int bad = 0;
+
+	/* read-only even for root: the new root, the OS, the app, /sys, /proc/sys */
+	snprintf(p, sizeof(p), "%s/berth-x", app);
+	const char *ro[] = {"/berth-x", "/usr/berth-x", "/etc/berth-x",
+			    p,		"/sys/berth-x", "/proc/sys/kernel/hostname"};
+	for (size_t i = 0; i < ARRAY_SIZE(ro); i++)
+		bad |= erofs(ro[i]) << i;
+	if (mkdir("/var/berth-x", 0755) == 0 || errno != EROFS)
+		bad |= 1 << 6;
+	/* host secrets masked: uid 0 reads nothing */
+	char *shadow = slurp_file("/etc/shadow");
+	if (*shadow || stat("/etc/shadow", &st) < 0 || !S_ISCHR(st.st_mode))
+		bad |= 1 << 7;
+	free(shadow);
+	/* /proc: the masked files are /dev/null (where this kernel has them),
+	 * the masked directories empty */
+	const char *pf[] = {"/proc/kcore",	 "/proc/keys",		"/proc/timer_list",
+			    "/proc/sched_debug", "/proc/latency_stats", "/proc/timer_stats",
+			    "/proc/interrupts"};
+	for (size_t i = 0; i < ARRAY_SIZE(pf); i++)
+		if (stat(pf[i], &st) == 0 &&
+		    (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))) {
+			fprintf(stderr, "view: %s is not masked\n", pf[i]);
+			bad |= 1 << 8;
+		}
+	char *fw = names("/sys/firmware"), *acpi = names("/proc/acpi");
+	if (*fw || (access("/proc/acpi", F_OK) == 0 && *acpi))
+		bad |= 1 << 9;
+	free(fw);
+	free(acpi);
+	/* /dev: exactly these */
+	char *dev = names("/dev");
+	if (strcmp(dev, "fd full mqueue null ptmx pts random shm stderr stdin stdout tty "
+			"urandom zero ") != 0) {
+		fprintf(stderr, "view: /dev has %s\n", dev);
+		bad |= 1 << 10;
+	}
+	free(dev);
+	/* a fresh proc of this process */
+	snprintf(p, sizeof(p), "/proc/%d", (int)getpid());
+	if (access(p, F_OK) < 0 || access("/proc/self/fd/0", F_OK) < 0)
+		bad |= 1 << 11;
+	if (bad)
+		fprintf(stderr, "view as root: failed checks 0x%x\n", bad);
+	return bad ? 1 : 0;
+}
+
+START_TEST(test_view_as_root)
+{
+	struct env e;
+	char *shadow = slurp_file("/etc/shadow");
+	ck_assert_msg(*shadow, "the host's /etc/shadow is empty: nothing to hide");
+	free(shadow);
+	ck_assert_int_eq(open_env(&e), 0);
+	ck_assert_int_eq(run_worker_body(&e, body_root, NULL, true), 0);
+	close_env(&e);
+}
+END_TEST
+
+/* /tmp: a tmpfs of the plan's size, refusing writes past it. */
+static int body_tmp_bound(void *arg)
+{
+	uint64_t want = *(uint64_t *)arg;
+	struct statfs sf;
+	char buf[65536];
+	long total = 0;
+	int err = 0;
+
+	if (statfs("/tmp", &sf) < 0 || sf.f_type != TMPFS_MAGIC ||
+	    (uint64_t)sf.f_blocks * sf.f_bsize != want) {
+		fprintf(stderr, "/tmp: type %lx, %llu bytes\n", (unsigned long)sf.f_type,
+			(unsigned long long)sf.f_blocks * sf.f_bsize);
+		return 1;
+	}
+	memset(buf, 'x', sizeof(buf));
+	int fd = open("/tmp/fill", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return 2;
+	for (;;) {
+		ssize_t n = write(fd, buf, sizeof(buf));
+		if (n <= 0) {
+			err = n < 0 ? errno : 0;
+			break;
+		}
+		total += n;
+		if ((uint64_t)total > 4 * want)
+			break;
+	}
+	close(fd);
+	if (err != ENOSPC || (uint64_t)total > want) {
+		fprintf(stderr, "/tmp: wrote %ld bytes (%s)\n", total, strerror(err));
+		return 3;
+	}
+	return 0;
+}
+
+START_TEST(test_tmp_bound)
+{
+	struct env e;
+	uint64_t size = 4 << 20;
+
+	po.tmp_size = size;
+	ck_assert_int_eq(open_env(&e), 0);
+	ck_assert_int_eq(run_worker_body(&e, body_tmp_bound, &size, false), 0);
+	/* the next start's /tmp is empty again (body_read checks too) */
+	ck_assert_int_eq(run_worker_body(&e, body_tmp_bound, &size, false), 0);
+	close_env(&e);
+	/* nothing of /tmp went to the storage */
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/p/e/app/queue", sroot);
+	char *inst = names(p);
+	ck_assert_str_eq(inst, "disk.img local ");
+	free(inst);
+}
+END_TEST
+
+/* Pure cgroup v2's layout (cgroup2 on /sys/fs/cgroup itself): mounted
+ * fresh, read-only, in the child's cgroup namespace. */
+static int body_cgroup2(void *arg)
+{
+	(void)arg;
+	struct statfs sf;
+	char want[32];
+	int bad = 0;
+
+	if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
+		bad |= 1;
+	if (mkdir("/sys/fs/cgroup/berth-x", 0755) == 0 || errno != EROFS)
+		bad |= 2;
+	char *procs = slurp_file("/sys/fs/cgroup/cgroup.procs");
+	snprintf(want, sizeof(want), "%d\n", (int)getpid());
+	if (!strstr(procs, want))
+		bad |= 4;
+	free(procs);
+	char *self = slurp_file("/proc/self/cgroup");
+	if (!strstr(self, "0::/\n"))
+		bad |= 8;
+	free(self);
+	if (bad)
+		fprintf(stderr, "cgroup2 view: failed checks 0x%x\n", bad);
+	return bad;
+}
+
+START_TEST(test_cgroup2)
+{
+	const struct mountplan_cgroup v2[] = {{"cgroup2", "/sys/fs/cgroup", ""}};
+	struct env e;
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0 &&
+	    access("/sys/fs/cgroup/unified/cgroup.controllers", F_OK) < 0)
+		ck_abort_msg("no cgroup2 hierarchy on this host");
+	po.cgroups = v2;
+	po.n_cgroups = 1;
+	ck_assert_int_eq(open_env(&e), 0);
+	ck_assert_int_eq(run_worker_body(&e, body_cgroup2, NULL, true), 0);
+	close_env(&e);
+}
+END_TEST
+
+static int body_ro_bind(void *arg)
+{
+	(void)arg;
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/seen", outside);
+	char *s = slurp_file(p);
+	int r = strcmp(s, "yes\n") == 0 ? 0 : 1;
+	free(s);
+	/* the storage root is not there */
+	return r | erofs(p) << 1 | has(base, "storage") << 2;
+}
+
+START_TEST(test_ro_bind)
+{
+	struct env e;
+	char p[PATH_MAX];
+	const char *binds[] = {outside, NULL};
+
+	snprintf(p, sizeof(p), "echo yes > '%s/seen'", outside);
+	ck_assert_int_eq(system(p), 0);
+	po.ro_binds = binds;
+	ck_assert_int_eq(open_env(&e), 0);
+	ck_assert_int_eq(run_worker_body(&e, body_ro_bind, NULL, true), 0);
+	close_env(&e);
+	/* without it, outside is not there (body_view) */
+	po.ro_binds = NULL;
+	ck_assert_int_eq(open_env(&e), 0);
+	ck_assert_int_eq(run_worker_body(&e, body_view, NULL, false), 0);
+	close_env(&e);
+	/* the storage root or a path holding it is refused */
+	const char *bad[] = {sroot, base, NULL};
+	for (size_t i = 0; bad[i]; i++) {
+		const char *one[] = {bad[i], NULL};
+		po.ro_binds = one;
+		ck_assert_int_eq(open_env(&e), -EINVAL);
+	}
+}
+END_TEST
 
 /* Before apply: a writable tmpfs submount of the app tree (in a namespace
  * of the child's own, so the host never sees it). */
@@ -286,6 +529,10 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_view);
+	tcase_add_test(tc, test_view_as_root);
+	tcase_add_test(tc, test_tmp_bound);
+	tcase_add_test(tc, test_ro_bind);
+	tcase_add_test(tc, test_cgroup2);
 	tcase_add_test(tc, test_flags_and_setuid);
 	tcase_add_test(tc, test_persist_and_tmp);
 	tcase_add_test(tc, test_two_instances);

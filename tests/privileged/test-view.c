@@ -2,8 +2,10 @@
 /*
  * The worker's view through the real start path: view_open() in the test
  * (berth's side), view_step() as a spawn_worker() step, /bin/sh -c in the
- * child; and a failing step reported with what failed.  As root, under
- * /var/tmp, everything removed afterwards.
+ * child; and a failing step reported with what failed; the hosts file and
+ * a resolv.conf linked into /run; the scratch directories of older
+ * versions removed.  As root, under /var/tmp, everything removed
+ * afterwards.
  */
 #include "config.h"
 
@@ -14,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,6 +116,13 @@ START_TEST(test_through_spawn)
 	ck_assert_int_eq(start(&v, "set -e; test \"$(cat data/f)\" = 1; test ! -e var/cache/f; "
 				   "test ! -e /tmp/f"),
 			 0);
+	/* the cgroup hierarchies berth found, in a cgroup namespace of the
+	 * child's own: it is at their roots */
+	ck_assert_int_eq(start(&v, "set -e; test -z \"$(grep -v ':/$' /proc/self/cgroup)\"; "
+				   "f=/sys/fs/cgroup/unified/cgroup.procs; "
+				   "[ -e $f ] || f=/sys/fs/cgroup/cgroup.procs; grep -qx $$ $f; "
+				   "! mkdir /sys/fs/cgroup/x 2>/dev/null"),
+			 0);
 	view_sweep(&v);
 	view_close(&v);
 }
@@ -144,7 +155,8 @@ START_TEST(test_attach)
 	ck_assert(ex.st.attached);
 	ck_assert(ex.st.bounded);
 	ck_assert_str_eq(ex.st.loop_dev, run.st.loop_dev);
-	ck_assert_int_eq(start(&ex, "set -e; test \"$(cat data/f)\" = 1; test -e /tmp/f; "
+	/* /tmp is the exec's own */
+	ck_assert_int_eq(start(&ex, "set -e; test \"$(cat data/f)\" = 1; test ! -e /tmp/f; "
 				    "echo 3 > data/g"),
 			 0);
 	view_close(&ex);
@@ -166,6 +178,95 @@ START_TEST(test_attach)
 	ck_assert(!ex.st.attached);
 	ck_assert_int_eq(start(&ex, "set -e; test \"$(cat data/g)\" = 3"), 0);
 	view_close(&ex);
+}
+END_TEST
+
+START_TEST(test_hosts)
+{
+	struct view v;
+	struct stat before, after;
+
+	ck_assert_int_eq(stat("/etc/hosts", &before), 0);
+	ck_assert_int_eq(view_open(&w, &vo, &v), 0);
+	view_set_hosts(&v, "127.0.0.1\tlocalhost\n10.9.8.7\tdatabase.internal\n");
+	/* the worker's, read-only, and no trace of it in the new root */
+	ck_assert_int_eq(start(&v, "set -e; grep -q '^10.9.8.7	database.internal$' /etc/hosts; "
+				   "if (echo x >> /etc/hosts) 2>/dev/null; then exit 3; fi; "
+				   "test \"$(ls -A / | grep -c hosts)\" = 0"),
+			 0);
+	/* nothing on the host: its /etc/hosts is unchanged */
+	ck_assert_int_eq(stat("/etc/hosts", &after), 0);
+	ck_assert_int_eq(before.st_ino, after.st_ino);
+	ck_assert_int_eq(before.st_mtime, after.st_mtime);
+	/* without relationships: the host's file */
+	view_set_hosts(&v, NULL);
+	ck_assert_int_eq(start(&v, "! grep -q database.internal /etc/hosts"), 0);
+	view_close(&v);
+}
+END_TEST
+
+/* In a mount namespace of the test's own: /etc is a tmpfs whose
+ * resolv.conf links into /run, as systemd-resolved does it. */
+static int resolv_child(void)
+{
+	const char *conf = "nameserver 192.0.2.53\n";
+	struct view v;
+	int fd;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", "/etc", "tmpfs", 0, "mode=0755") < 0 ||
+	    mount("tmpfs", "/run", "tmpfs", 0, "mode=0755") < 0 ||
+	    mkdir("/run/systemd", 0755) < 0 || mkdir("/run/systemd/resolve", 0755) < 0 ||
+	    symlink("../run/systemd/resolve/stub-resolv.conf", "/etc/resolv.conf") < 0)
+		return 90;
+	fd = open("/run/systemd/resolve/stub-resolv.conf", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, conf, strlen(conf)) != (ssize_t)strlen(conf))
+		return 91;
+	close(fd);
+	w.has_disk = false;
+	if (view_open(&w, &vo, &v) < 0)
+		return 92;
+	int r = start(&v, "set -e; test \"$(cat /etc/resolv.conf)\" = 'nameserver 192.0.2.53'; "
+			  "test -L /etc/resolv.conf; test \"$(ls -A /run)\" = systemd");
+	view_close(&v);
+	return r;
+}
+
+START_TEST(test_resolv_link)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(resolv_child());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), 0);
+}
+END_TEST
+
+START_TEST(test_old_scratch_removed)
+{
+	struct view v;
+
+	ck_assert_int_eq(view_open(&w, &vo, &v), 0);
+	view_close(&v);
+	/* what an older berth left: its scratch directory and renamed ones */
+	_cleanup_free_ char *cmd =
+	    xasprintf("set -e; cd '%s/p/e/app/queue'; mkdir -p tmp/c tmp.old.12/a/b tmp.old.13; "
+		      "echo x > tmp/c/f; echo y > tmp.old.12/a/b/f",
+		      sroot);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(view_open(&w, &vo, &v), 0);
+	free(cmd);
+	cmd = xasprintf("test \"$(ls -A '%s/p/e/app/queue' | sort | tr '\\n' ' ')\" = "
+			"'disk.img local loop '",
+			sroot);
+	ck_assert_int_eq(system(cmd), 0);
+	/* and a start makes none */
+	ck_assert_int_eq(start(&v, "set -e; echo 1 > /tmp/f; echo 2 > var/cache/f"), 0);
+	ck_assert_int_eq(system(cmd), 0);
+	view_close(&v);
 }
 END_TEST
 
@@ -252,6 +353,9 @@ int main(void)
 	tcase_add_test(tc, test_through_spawn);
 	tcase_add_test(tc, test_step_failure);
 	tcase_add_test(tc, test_attach);
+	tcase_add_test(tc, test_hosts);
+	tcase_add_test(tc, test_resolv_link);
+	tcase_add_test(tc, test_old_scratch_removed);
 	tcase_add_test(tc, test_app_beneath_tmp);
 	tcase_add_test(tc, test_remove_tree);
 	tcase_add_test(tc, test_describe);

@@ -128,29 +128,14 @@ START_TEST(test_hosts_file)
 {
 	json_t *r = rels("database.internal", "10.1.2.3");
 	struct net_hosts h;
-	struct stat st;
-	char buf[512];
-	ssize_t n;
-	int fd;
 
+	/* kept in memory: the mount step writes it into the worker's root */
 	ck_assert_int_eq(net_hosts_prepare(r, NULL, &h), 0);
-	fd = open(h.path, O_RDONLY | O_CLOEXEC);
-	ck_assert_int_ge(fd, 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	ck_assert_int_gt(n, 0);
-	buf[n] = '\0';
-	ck_assert_ptr_nonnull(strstr(buf, "10.1.2.3\tdatabase.internal"));
-	ck_assert_int_eq(stat(h.path, &st), 0);
-	ck_assert_uint_eq(st.st_mode & 07777, 0444);
-	ck_assert_int_eq(stat(h.dir, &st), 0);
-	ck_assert_uint_eq(st.st_mode & 07777, 0700);
-	/* in berth's own mount namespace the step refuses */
-	ck_assert_int_eq(net_hosts_step(&h), -EPERM);
-	_cleanup_free_ char *dir = xstrdup(h.dir);
+	ck_assert_ptr_nonnull(h.text);
+	ck_assert_ptr_nonnull(strstr(h.text, "10.1.2.3\tdatabase.internal"));
 	net_hosts_release(&h);
+	ck_assert_ptr_null(h.text);
 	net_hosts_release(&h);
-	ck_assert_int_lt(stat(dir, &st), 0);
 	json_decref(r);
 }
 END_TEST
