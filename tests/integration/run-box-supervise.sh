@@ -11,6 +11,11 @@
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
 RUN_BOXED=1
+# The box shows the worker the OS and its app only: test-child goes into
+# the app (beneath this test's /tmp, which the view binds again).
+cp "$TEST_CHILD" "$APP/test-child"
+chmod 0755 "$APP/test-child"
+TEST_CHILD=$APP/test-child
 
 # Every descendant of pid (host pids), berth-init and its orphans included.
 descendants() {
