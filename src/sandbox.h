@@ -83,9 +83,11 @@ void sandbox_opts_free(struct sandbox_opts *o);
  *                         mount namespace first, copying the bind)
  *   4. user, capabilities caps_drop(): bounding/ambient, groups, gid, uid,
  *                         no_new_privs, verified
- *   5. Landlock           no explicit TCP bind (ABI >= 4; skipped, logged,
- *                         elsewhere; off with --allow-local-listen or
- *                         --seccomp=off, like the listen denies)
+ *   5. Landlock           the worker's domain (landlock.h) on every kernel
+ *                         with Landlock: no device nodes, no signal or
+ *                         abstract socket out (ABI >= 6), no explicit TCP
+ *                         bind (ABI >= 4, not with --allow-local-listen);
+ *                         logged, and skipped, where there is no Landlock
  *   6. syscall filter     last; spawn then closes fds >= 3 and execs
  *
  * mount_steps is copied (its data pointers are not owned).  pid1: whether

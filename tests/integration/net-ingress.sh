@@ -3,7 +3,7 @@
 # No ingress, egress kept (issue 7), as root, in network namespaces and a
 # veth pair made here (worker W, peer P), driven by tests/helpers/net-driver
 # (net_prepare + spawn_worker with the child's steps).  The worker binds TCP
-# and UDP on 0.0.0.0 and [::] (filter off) and receives nothing from P,
+# and UDP on 0.0.0.0 and [::] (filter and bind denial off) and receives nothing from P,
 # while its own TCP connections and UDP requests to P work over IPv4 and
 # IPv6 (neighbour discovery included); with the filter on listen() fails
 # with EPERM; the ruleset read back matches and a tampered one does not;
@@ -215,8 +215,9 @@ wait_file() {
 	[ -e "$1" ]
 }
 
-# --- 1. ingress dropped, TCP and UDP, v4 and v6 (filter layer off) --------
-"$D" --network "netns:/run/netns/$W" --seccomp off \
+# --- 1. ingress dropped, TCP and UDP, v4 and v6 (filter layer off, and
+# Landlock's TCP bind denial: the ruleset alone) ---------------------------
+"$D" --network "netns:/run/netns/$W" --seccomp off --allow-local-listen \
 	"$PY $TMP/listen.py $RW $PORT" >"$TMP/listen.out" 2>"$TMP/listen.err" &
 LPID=$!
 PIDS="$PIDS $LPID"
