@@ -532,6 +532,7 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 	if (r >= 0)
 		goto out;
 	log_setup(g->log_format, g->log_level, argv[wi]);
+	log_stderr_nonblocking();
 	r = commands_load_worker(g, argv[wi], &app, &w);
 	if (r)
 		goto out;
