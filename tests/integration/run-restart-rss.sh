@@ -11,6 +11,19 @@
 . "${TOP_SRCDIR:-.}/tests/integration/lib.sh"
 require_root
 
+# Under AddressSanitizer freed memory waits in a quarantine (RSS grows
+# until it is full): without it, what grows is memory berth still holds,
+# once ASan's own allocator has warmed up (its RSS levels off after about
+# 3000 restarts, measured).
+WARM=500
+BOUND=64
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+	ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=0"
+	export ASAN_OPTIONS
+	WARM=3000
+	BOUND=128
+fi
+
 mkdir -p "$APP/.platform"
 printf 'mysqldb:\n  type: mariadb:10.6\n' >"$APP/.platform/services.yaml"
 
@@ -56,8 +69,8 @@ for box in 0 1; do
 	} >"$APP/.platform.app.yaml"
 	# shellcheck disable=SC2086
 	start_run host --restart-min 1ms --restart-max 1ms $opts
-	if ! wait_restarts 500; then
-		not_ok "$name: 500 restarts within 60 s (got $(restarts))"
+	if ! wait_restarts $WARM; then
+		not_ok "$name: $WARM restarts within 60 s (got $(restarts))"
 		dump_logs
 		kill -TERM "$BERTH_PID"
 		wait_run 20
@@ -76,9 +89,10 @@ for box in 0 1; do
 	diag "$name: VmRSS ${rss0} KiB after $n0 restarts, ${rss1} KiB after $n1; fds $fds0, $fds1"
 	check "$name: at least 2000 restarts between the samples ($((n1 - n0)))" \
 		test $((n1 - n0)) -ge 2000
-	check "$name: VmRSS grew by at most 64 KiB ($((rss1 - rss0)) KiB)" \
-		test $((rss1 - rss0)) -le 64
-	is "$fds1" "$fds0" "$name: as many fds after 2000 more restarts"
+	check "$name: VmRSS grew by at most $BOUND KiB ($((rss1 - rss0)) KiB)" \
+		test $((rss1 - rss0)) -le $BOUND
+	check "$name: no more fds after 2000 more restarts ($fds0, then $fds1)" \
+		test "$fds1" -le "$fds0"
 done
 RUN_BOXED=0
 
