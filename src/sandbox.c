@@ -194,9 +194,10 @@ static json_t *landlock_describe(const struct sandbox_opts *o)
 	if (p.fs & LANDLOCK_FS_MAKE_BLOCK)
 		json_array_append_new(fs, json_string("no block devices made (EACCES)"));
 	if (p.scoped & LANDLOCK_SCOPE_ABSTRACT_UNIX)
-		json_array_append_new(scoped, json_string("abstract UNIX sockets"));
+		json_array_append_new(scoped,
+				      json_string("no abstract UNIX socket outside reached (EPERM)"));
 	if (p.scoped & LANDLOCK_SCOPE_SIG)
-		json_array_append_new(scoped, json_string("signals"));
+		json_array_append_new(scoped, json_string("no signal outside sent (EPERM)"));
 	if (p.net & LANDLOCK_NET_BIND_TCP)
 		bind = "denied (EACCES)";
 	else if (o->filter.allow_local_listen || p.abi < 1)
