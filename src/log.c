@@ -77,8 +77,13 @@ int log_stderr_nonblocking(void)
 	 * Opening /proc/self/fd/2 makes a new description of the same pipe or
 	 * terminal, berth's alone, which can be non-blocking. */
 	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return log_errno(-errno, "reopening stderr (/proc/self/fd/2) non-blocking");
+	if (fd < 0) {
+		int e = errno;
+		log_warn("cannot reopen stderr (/proc/self/fd/2) non-blocking: %s; log lines "
+			 "wait for its reader",
+			 strerror(e));
+		return -e;
+	}
 	log_cfg.out_fd = fd;
 	log_cfg.out = OUT_REOPENED;
 	return 0;
