@@ -35,10 +35,10 @@ static struct {
 } log_cfg = {LOG_FMT_TEXT, LOG_LVL_INFO, "", -1, OUT_BLOCKING, STDERR_FILENO, 0, false};
 
 static const char *const level_names[] = {
-    [LOG_LVL_ERROR] = "error",
-    [LOG_LVL_WARN] = "warning",
-    [LOG_LVL_INFO] = "info",
-    [LOG_LVL_DEBUG] = "debug",
+	[LOG_LVL_ERROR] = "error",
+	[LOG_LVL_WARN] = "warning",
+	[LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug",
 };
 
 void log_setup(enum log_format fmt, enum log_level max, const char *worker)
@@ -168,7 +168,8 @@ void log_timestamp(char *buf, unsigned long size)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ts.tv_nsec / 1000000);
 }
 
 bool log_json(void)
