@@ -578,6 +578,7 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 	if (r >= 0)
 		goto out;
 	log_setup(g->log_format, g->log_level, argv[wi]);
+	log_stderr_nonblocking();
 	r = commands_load_worker(g, argv[wi], &app, &w);
 	if (r)
 		goto out;
@@ -607,7 +608,8 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 			rc.o.limits = &rc.limits;
 		if (rc.unconfined)
 			log_warn("--unconfined: the worker runs without its box: no mount view, "
-				 "network namespace, user switch or syscall filter");
+				 "network namespace, user switch, Landlock domain or syscall "
+				 "filter");
 		else
 			r = box_open(g, &rc, &app, &w, &ctx, &box);
 		if (r == 0)

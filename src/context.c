@@ -356,18 +356,42 @@ void context_defaults(struct context *ctx)
 		ctx->routes = json_object();
 }
 
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+/*
+ * Opened without waiting (O_NONBLOCK: a FIFO would block the open until a
+ * writer came) and refused unless a regular file.  Symlinks are followed:
+ * orchestrators mount their files as symlinks to the real ones
+ * (Kubernetes secrets and config maps); what counts is what fstat finds.
+ */
 static int load_file(const char *file, struct context *ctx)
 {
-	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	struct stat st;
 
 	if (fd < 0)
 		return log_errno(-errno, "context %s", file);
 	if (fstat(fd, &st) < 0)
 		return log_errno(-errno, "context %s", file);
-	if (!S_ISREG(st.st_mode) || st.st_size > CONTEXT_MAX_BYTES) {
-		log_error("context %s: not a regular file of at most %u bytes", file,
-			  CONTEXT_MAX_BYTES);
+	if (!S_ISREG(st.st_mode)) {
+		log_error("context %s: not a regular file (%s)", file, file_kind(st.st_mode));
+		return -EINVAL;
+	}
+	if (st.st_size > CONTEXT_MAX_BYTES) {
+		log_error("context %s: larger than %u bytes", file, CONTEXT_MAX_BYTES);
 		return -EINVAL;
 	}
 	json_error_t jerr;

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Landlock "no TCP bind" for the worker: the ruleset is created in the
- * parent, enforced in the child with landlock_restrict_self().  The UAPI
- * structure is declared here: Debian 12's headers predate ABI 4.
+ * The worker's Landlock domain (see landlock.h): the ruleset is created in
+ * the parent, enforced in the child with landlock_restrict_self().  The
+ * UAPI structure is declared here: Debian 12's headers predate ABI 4 and 6.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <stdint.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,12 +23,14 @@
 #endif
 
 #define LL_CREATE_RULESET_VERSION (1U << 0)
-#define LL_ACCESS_NET_BIND_TCP (1ULL << 0)
 
-/* struct landlock_ruleset_attr as of ABI 4 (handled_access_net added) */
+/* struct landlock_ruleset_attr as of ABI 6: handled_access_net came with
+ * ABI 4, scoped with ABI 6.  The kernel is given the size of the fields it
+ * knows (an older one refuses a bigger struct whose tail is not zero). */
 struct ll_ruleset_attr {
 	uint64_t handled_access_fs;
 	uint64_t handled_access_net;
+	uint64_t scoped;
 };
 
 int landlock_abi(void)
@@ -38,29 +40,49 @@ int landlock_abi(void)
 	return v < 0 ? -errno : (int)v;
 }
 
-int landlock_prepare(struct landlock_plan *p)
+void landlock_plan_for(int abi, bool allow_tcp_bind, struct landlock_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	p->abi = abi;
+	if (abi < 1)
+		return;
+	p->fs = LANDLOCK_FS_MAKE_CHAR | LANDLOCK_FS_MAKE_BLOCK;
+	if (abi >= LANDLOCK_NET_MIN_ABI && !allow_tcp_bind)
+		p->net = LANDLOCK_NET_BIND_TCP;
+	if (abi >= LANDLOCK_SCOPE_MIN_ABI)
+		p->scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX | LANDLOCK_SCOPE_SIG;
+}
+
+static size_t attr_size(int abi)
+{
+	if (abi >= LANDLOCK_SCOPE_MIN_ABI)
+		return sizeof(struct ll_ruleset_attr);
+	if (abi >= LANDLOCK_NET_MIN_ABI)
+		return offsetof(struct ll_ruleset_attr, scoped);
+	return offsetof(struct ll_ruleset_attr, handled_access_net);
+}
+
+int landlock_prepare(struct landlock_plan *p, bool allow_tcp_bind)
 {
 	struct ll_ruleset_attr attr;
+	int abi = landlock_abi();
 	long fd;
 
-	p->fd = -1;
-	p->abi = landlock_abi();
-	if (p->abi < LANDLOCK_NET_MIN_ABI) {
-		if (p->abi < 0)
-			log_info("Landlock unavailable (%s): no TCP bind restriction (the ruleset "
-				 "and the syscall filter still hold)",
-				 strerror(-p->abi));
-		else
-			log_info("Landlock ABI %d < %d: no TCP bind restriction (the ruleset and "
-				 "the syscall filter still hold)",
-				 p->abi, LANDLOCK_NET_MIN_ABI);
+	landlock_plan_for(abi, allow_tcp_bind, p);
+	if (abi < 1) {
+		log_info("Landlock unavailable (%s): the worker's namespaces are the barrier "
+			 "between workers",
+			 strerror(abi < 0 ? -abi : EOPNOTSUPP));
 		return 0;
 	}
 	memset(&attr, 0, sizeof(attr));
-	attr.handled_access_net = LL_ACCESS_NET_BIND_TCP; /* handled, never allowed */
-	fd = syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	attr.handled_access_fs = p->fs; /* handled, never allowed: no rule is added */
+	attr.handled_access_net = p->net;
+	attr.scoped = p->scoped;
+	fd = syscall(SYS_landlock_create_ruleset, &attr, attr_size(abi), 0);
 	if (fd < 0)
-		return log_errno(-errno, "landlock_create_ruleset");
+		return log_errno(-errno, "landlock_create_ruleset (ABI %d)", abi);
 	p->fd = (int)fd; /* the kernel makes it O_CLOEXEC */
 	return 0;
 }

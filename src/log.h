@@ -25,6 +25,17 @@ int log_parse_format(const char *s, enum log_format *out);
  * with -1.  The fd stays the caller's. */
 void log_copy_to(int fd);
 
+/*
+ * From now on no log line waits for stderr (berth run: the supervisor's
+ * deadlines must hold when the reader of its stderr stalls).  The worker's
+ * fd 2 is left as it is.  A line that cannot be written whole is dropped
+ * and counted; the next line that can be written is preceded by
+ * "N log lines dropped (stderr was full)" (event "dropped-logs", count).
+ * Lines are then at most PIPE_BUF bytes (longer ones are cut, "truncated").
+ * 0, or -errno (logged; lines are then written as before).
+ */
+int log_stderr_nonblocking(void);
+
 /* event is a stable key for machine readers ("started", "exited", ...),
  * or NULL for plain messages. */
 void log_msg(enum log_level lvl, const char *event, const char *fmt, ...) ATTR_PRINTF(3, 4);

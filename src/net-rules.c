@@ -333,6 +333,30 @@ static json_t *list_table(int *err)
 	return root;
 }
 
+int net_rules_remove(void)
+{
+	const struct nft_lib *lib;
+	struct nft_ctx *nft;
+	int err, r;
+	json_t *root = list_table(&err);
+
+	if (!root)
+		return err == -ENOENT ? 0 : err;
+	/* net_rules_check() logs the difference; the table goes all the same */
+	if (net_rules_check(root) < 0)
+		log_warn("table inet " NET_TABLE " was changed while berth ran (above): "
+			 "deleting it anyway");
+	json_decref(root);
+	nft = nft_open(&lib);
+	if (!nft)
+		return -ELIBACC;
+	r = lib->run_cmd_from_buffer(nft, "delete table inet " NET_TABLE) == 0
+		    ? 1
+		    : nft_error(lib, nft, "deleting table inet " NET_TABLE);
+	lib->ctx_free(nft);
+	return r;
+}
+
 int net_rules_present(void)
 {
 	int err;

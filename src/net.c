@@ -231,6 +231,40 @@ static int setup_in_helper(int nsfd, int *new_fd)
 	return r;
 }
 
+/* Fork a helper that joins nsfd and deletes table inet berth there; the
+ * caller's namespace is never changed.  0 or -errno (logged; the helper
+ * logs what it found, a changed table included). */
+static int remove_in_helper(int nsfd)
+{
+	enum { GONE = 0, FAILED = 1, REMOVED = 2 };
+	int status, r;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return log_errno(-errno, "fork");
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		r = setns(nsfd, CLONE_NEWNET) < 0 ? log_errno(-errno, "setns") : 0;
+		if (r == 0)
+			r = net_rules_remove();
+		_exit(r < 0 ? FAILED : r > 0 ? REMOVED : GONE);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == REMOVED)
+		log_msg(LOG_LVL_INFO, "network",
+			"network: table inet " NET_TABLE " removed from the namespace");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == GONE)
+		log_debug("network: table inet " NET_TABLE " was no longer there");
+	else {
+		log_error("network: the cleanup helper failed (status %#x): table inet " NET_TABLE
+			  " may be left in the namespace",
+			  (unsigned)status);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* pasta: user-mode egress for the new namespace; no port forwarded in
  * either direction (-t/-u/-T/-U none).  berth starts it as a child of its
  * own, in the foreground, in a new session and a new PID namespace (what
@@ -403,6 +437,7 @@ int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
 	memset(h, 0, sizeof(*h));
 	h->nsfd = -1;
 	h->pasta_pidfd = -1;
+	h->table_nsfd = -1;
 	h->mode = net_mode_effective(o, pid1);
 	switch (h->mode) {
 	case NET_CURRENT:
@@ -411,8 +446,12 @@ int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
 			return log_errno(-errno, "open /proc/self/ns/net");
 		r = refuse_initial(self, "--network=current: berth's namespace",
 				   "--network=private (or none, or netns:PATH)");
-		if (r == 0)
-			r = setup_in_helper(self, NULL);
+		if (r == 0) {
+			/* from here on the table may be there: removed at release */
+			h->table_nsfd = TAKE_FD(self);
+			h->remove_table = true;
+			r = setup_in_helper(h->table_nsfd, NULL);
+		}
 		break;
 	case NET_NETNS:
 		h->nsfd = open(o->netns_path, O_RDONLY | O_CLOEXEC);
@@ -426,6 +465,12 @@ int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
 		}
 		r = refuse_initial(h->nsfd, o->netns_path,
 				   "another namespace, or --network=private or none");
+		if (r == 0) {
+			h->table_nsfd = fcntl(h->nsfd, F_DUPFD_CLOEXEC, 3);
+			h->remove_table = h->table_nsfd >= 0;
+			if (h->table_nsfd < 0)
+				r = log_errno(-errno, "dup %s", o->netns_path);
+		}
 		if (r == 0)
 			r = setup_in_helper(h->nsfd, NULL);
 		break;
@@ -459,9 +504,14 @@ void net_release(struct net_handle *h)
 		(void)waitid(P_PIDFD, (id_t)h->pasta_pidfd, &si, WEXITED);
 		close(h->pasta_pidfd);
 	}
+	if (h->remove_table) {
+		remove_in_helper(h->table_nsfd);
+		close(h->table_nsfd);
+	}
 	if (h->nsfd >= 0)
 		close(h->nsfd);
-	h->nsfd = h->pasta_pidfd = -1;
+	h->nsfd = h->pasta_pidfd = h->table_nsfd = -1;
+	h->remove_table = false;
 	h->pasta_pid = 0;
 }
 

@@ -58,6 +58,12 @@ int net_rules_verify(void);
  * the plan.  0 or -EBADMSG (logged).  Pure. */
 int net_rules_check(const json_t *listing);
 
+/* In the calling process's current network namespace: delete table inet
+ * berth.  A table that differs from the plan (changed while berth ran) is
+ * deleted too, with a warning naming the difference.  1 deleted, 0 there
+ * was none, or -errno (logged). */
+int net_rules_remove(void);
+
 /* Whether table inet berth exists in the current namespace (tests). */
 int net_rules_present(void);
 
@@ -82,6 +88,11 @@ struct net_handle {
 	int pasta_pidfd;
 	char gateway[16];   /* NET_PRIVATE: the IPv4 gateway pasta maps to this
 			     * host's loopback; "" when unknown */
+	bool remove_table;  /* table_nsfd is set: a namespace berth did not
+			     * create (current, netns:PATH) where it installed
+			     * the table, to remove it from at release (a flag,
+			     * so that a zeroed handle owns no fd 0) */
+	int table_nsfd;
 };
 
 /*
@@ -92,6 +103,11 @@ struct net_handle {
  * use.  0 with *h filled (net_release() it), or -errno (logged).
  */
 int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h);
+/* Stop pasta, close the namespace, and delete table inet berth from a
+ * namespace berth did not create (current, netns:PATH: the namespace
+ * outlives berth; one it created dies with it), from a forked helper that
+ * joins it, as it was installed.  A changed table is deleted too, and the
+ * change logged.  Safe to call twice. */
 void net_release(struct net_handle *h);
 
 /* A spawn_step run() (data: const struct net_handle *): join h->nsfd.

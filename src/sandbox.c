@@ -75,12 +75,6 @@ void sandbox_opts_free(struct sandbox_opts *o)
 	net_opts_free(&o->net);
 }
 
-/* Landlock's TCP bind denial goes with the listen denies of the filter. */
-static bool landlock_wanted(const struct sandbox_opts *o)
-{
-	return !o->filter.off && !o->filter.allow_local_listen;
-}
-
 static int resolve_user(const char *spec, struct caps_user *u)
 {
 	const char *msg;
@@ -132,11 +126,11 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_
 	r = filter_compile(&o->filter, &sb->filter);
 	if (r < 0)
 		goto fail;
-	if (landlock_wanted(o)) {
-		r = landlock_prepare(&sb->landlock);
-		if (r < 0)
-			goto fail;
-	}
+	/* Always: the domain itself keeps the worker from other processes;
+	 * --allow-local-listen only takes the TCP bind denial out of it. */
+	r = landlock_prepare(&sb->landlock, o->filter.allow_local_listen);
+	if (r < 0)
+		goto fail;
 
 	sb->steps[sb->n_steps++] = (struct spawn_step){"the network namespace", net_join_step,
 						       &sb->net};
@@ -172,27 +166,48 @@ void sandbox_release(struct sandbox *sb)
 	sb->n_steps = 0;
 }
 
+/* What the worker's Landlock domain holds on this kernel. */
+static json_t *landlock_describe(const struct sandbox_opts *o)
+{
+	struct landlock_plan p;
+	json_t *fs = json_array(), *scoped = json_array();
+	const char *bind;
+
+	landlock_plan_for(landlock_abi(), o->filter.allow_local_listen, &p);
+	if (p.fs & LANDLOCK_FS_MAKE_CHAR)
+		json_array_append_new(fs, json_string("no character devices made (EACCES)"));
+	if (p.fs & LANDLOCK_FS_MAKE_BLOCK)
+		json_array_append_new(fs, json_string("no block devices made (EACCES)"));
+	if (p.scoped & LANDLOCK_SCOPE_ABSTRACT_UNIX)
+		json_array_append_new(scoped,
+				      json_string("no abstract UNIX socket outside reached (EPERM)"));
+	if (p.scoped & LANDLOCK_SCOPE_SIG)
+		json_array_append_new(scoped, json_string("no signal outside sent (EPERM)"));
+	if (p.net & LANDLOCK_NET_BIND_TCP)
+		bind = "denied (EACCES)";
+	else if (o->filter.allow_local_listen || p.abi < 1)
+		bind = "allowed";
+	else
+		bind = "allowed (kernel without Landlock ABI 4)";
+	return json_pack("{s:i, s:b, s:o, s:s, s:o}", "abi", p.abi < 0 ? 0 : p.abi, "domain",
+			 p.abi >= 1, "fs", fs, "tcp_bind", bind, "scoped", scoped);
+}
+
 json_t *sandbox_describe(const struct sandbox_opts *o, bool pid1)
 {
 	struct caps_user u;
 	json_t *groups, *root;
-	int abi;
 
 	if (resolve_user(o->user, &u) < 0)
 		return NULL;
 	groups = json_array();
 	for (size_t i = 0; i < u.n_groups; i++)
 		json_array_append_new(groups, json_integer(u.groups[i]));
-	abi = landlock_abi();
-	root = json_pack("{s:o, s:{s:s?, s:I, s:I, s:o, s:b, s:s}, s:o, s:{s:i, s:s}}",
-			 "network", net_describe(&o->net, pid1), "user", "name", u.name, "uid",
+	root = json_pack("{s:o, s:{s:s?, s:I, s:I, s:o, s:b, s:s}, s:o, s:o}", "network",
+			 net_describe(&o->net, pid1), "user", "name", u.name, "uid",
 			 (json_int_t)u.uid, "gid", (json_int_t)u.gid, "groups", groups,
 			 "no_new_privs", 1, "capabilities", "none", "seccomp",
-			 filter_describe(&o->filter), "landlock", "abi", abi < 0 ? 0 : abi,
-			 "tcp_bind",
-			 !landlock_wanted(o)		    ? "allowed"
-			 : abi >= LANDLOCK_NET_MIN_ABI ? "denied (EACCES)"
-						       : "allowed (kernel without Landlock ABI 4)");
+			 filter_describe(&o->filter), "landlock", landlock_describe(o));
 	caps_user_free(&u);
 	return root;
 }

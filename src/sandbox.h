@@ -82,9 +82,11 @@ void sandbox_opts_free(struct sandbox_opts *o);
  *                         after 1, so its sysfs shows the worker's network)
  *   3. user, capabilities caps_drop(): bounding/ambient, groups, gid, uid,
  *                         no_new_privs, verified
- *   4. Landlock           no explicit TCP bind (ABI >= 4; skipped, logged,
- *                         elsewhere; off with --allow-local-listen or
- *                         --seccomp=off, like the listen denies)
+ *   4. Landlock           the worker's domain (landlock.h) on every kernel
+ *                         with Landlock: no device nodes, no signal or
+ *                         abstract socket out (ABI >= 6), no explicit TCP
+ *                         bind (ABI >= 4, not with --allow-local-listen);
+ *                         logged, and skipped, where there is no Landlock
  *   5. syscall filter     last; spawn then closes fds >= 3 and execs
  *
  * mount_steps is copied (its data pointers are not owned).  pid1: whether

@@ -52,11 +52,18 @@ static const char *file_kind(mode_t m)
 	return "not a regular file";
 }
 
+/*
+ * The buffer fits the file (grown if it grows while read), never the
+ * limit: a 1 MiB buffer per file, freed, left a hole in berth run's heap
+ * (glibc's mmap threshold rises to a freed mmapped chunk's size, so the
+ * next one came from the heap) through which every restart's short-lived
+ * allocations walked, touching a new page every few restarts.
+ */
 int yamlinclude_read_file(int fd, char **out, size_t *out_len, char **why)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
-	size_t len = 0;
+	size_t len = 0, cap;
 	ssize_t k;
 
 	if (fstat(fd, &st) < 0) {
@@ -68,9 +75,15 @@ int yamlinclude_read_file(int fd, char **out, size_t *out_len, char **why)
 		*why = xasprintf("not a regular file (%s)", file_kind(st.st_mode));
 		return -EINVAL;
 	}
-	buf = xmalloc(YTREE_MAX_BYTES + 2);
-	while (st.st_size <= YTREE_MAX_BYTES && len <= YTREE_MAX_BYTES) {
-		k = read(fd, buf + len, YTREE_MAX_BYTES + 1 - len);
+	/* room for one byte past the size (a file that grew) and the NUL */
+	cap = st.st_size <= YTREE_MAX_BYTES ? (size_t)st.st_size + 2 : 0;
+	buf = cap ? xmalloc(cap) : NULL;
+	while (cap && len <= YTREE_MAX_BYTES) {
+		if (len + 1 == cap) {
+			cap = cap > YTREE_MAX_BYTES / 2 ? YTREE_MAX_BYTES + 2 : cap * 2;
+			buf = xrealloc(buf, cap);
+		}
+		k = read(fd, buf + len, cap - 1 - len);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -82,7 +95,7 @@ int yamlinclude_read_file(int fd, char **out, size_t *out_len, char **why)
 			break;
 		len += (size_t)k;
 	}
-	if (st.st_size > YTREE_MAX_BYTES || len > YTREE_MAX_BYTES) {
+	if (!cap || len > YTREE_MAX_BYTES) {
 		*why = xasprintf("file is larger than %d bytes", YTREE_MAX_BYTES);
 		return -EINVAL;
 	}

@@ -15,6 +15,8 @@
  *   orphans N        leave N orphans that exit after 100 ms (parent gone)
  *   zombies N        fork N children that exit at once and are never reaped
  *   hog MB           allocate and touch MB MiB of memory
+ *   spew KB          write KB KiB of 64-byte lines to stderr (blocking while
+ *                    stderr is full), then log "SPEWED KB pid"
  *   fds | sigmask | cwd | env | cgroup | tty    print facts about itself
  *                    (sigmask: SigBlk/SigIgn as inherited, printed first)
  *   sleep MS         sleep (signals are logged meanwhile)
@@ -341,6 +343,16 @@ int main(int argc, char **argv)
 				memset(m, 1, 1 << 20); /* touched: resident */
 			}
 			logf_("HOGGED %ld %d", mb, (int)getpid());
+		} else if (strcmp(c, "spew") == 0) {
+			char line[64];
+			memset(line, 's', sizeof(line) - 1);
+			line[sizeof(line) - 1] = '\n';
+			long kb = need_num(argc, argv, ++i);
+			for (long k = 0; k < kb * 16; k++)
+				if (write(STDERR_FILENO, line, sizeof(line)) !=
+				    (ssize_t)sizeof(line))
+					break;
+			logf_("SPEWED %ld %d", kb, (int)getpid());
 		} else if (strcmp(c, "fds") == 0) {
 			print_fds();
 		} else if (strcmp(c, "sigmask") == 0) {

@@ -3,7 +3,7 @@
 # No ingress, egress kept (issue 7), as root, in network namespaces and a
 # veth pair made here (worker W, peer P), driven by tests/helpers/net-driver
 # (net_prepare + spawn_worker with the child's steps).  The worker binds TCP
-# and UDP on 0.0.0.0 and [::] (filter off) and receives nothing from P,
+# and UDP on 0.0.0.0 and [::] (filter and bind denial off) and receives nothing from P,
 # while its own TCP connections and UDP requests to P work over IPv4 and
 # IPv6 (neighbour discovery included); with the filter on listen() fails
 # with EPERM; the ruleset read back matches and a tampered one does not;
@@ -215,8 +215,9 @@ wait_file() {
 	[ -e "$1" ]
 }
 
-# --- 1. ingress dropped, TCP and UDP, v4 and v6 (filter layer off) --------
-"$D" --network "netns:/run/netns/$W" --seccomp off \
+# --- 1. ingress dropped, TCP and UDP, v4 and v6 (filter layer off, and
+# Landlock's TCP bind denial: the ruleset alone) ---------------------------
+"$D" --network "netns:/run/netns/$W" --seccomp off --allow-local-listen \
 	"$PY $TMP/listen.py $RW $PORT" >"$TMP/listen.out" 2>"$TMP/listen.err" &
 LPID=$!
 PIDS="$PIDS $LPID"
@@ -267,7 +268,25 @@ else
 	skip "landlock: not with --allow-local-listen" "no Landlock ABI 4 here"
 fi
 
-# --- 4. the ruleset read back -----------------------------------------------
+# --- 4. the ruleset read back, while a worker runs (berth removes the
+# table from a namespace it was given when it exits) --------------------
+# run_bg NAME: the driver in W with a worker that waits for $RW/NAME.stop
+run_bg() {
+	rm -f "$RW/$1.up" "$RW/$1.stop"
+	"$D" --network "netns:/run/netns/$W" \
+		"touch $RW/$1.up; while [ ! -e $RW/$1.stop ]; do sleep 0.05; done" \
+		>"$TMP/$1.out" 2>"$TMP/$1.err" &
+	BG=$!
+	PIDS="$PIDS $BG"
+	wait_file "$RW/$1.up"
+}
+stop_bg() { # NAME
+	touch "$RW/$1.stop"
+	wait "$BG"
+}
+no_table() { ! "$D" --nft "/run/netns/$W" "list tables" 2>/dev/null | grep -q 'inet berth'; }
+
+run_bg verify
 check "rules: the read-back matches" "$D" --verify "/run/netns/$W"
 "$D" --nft "/run/netns/$W" "list table inet berth" >"$TMP/rules.txt" 2>&1
 check "rules: input policy drop, forward policy drop" \
@@ -275,10 +294,20 @@ check "rules: input policy drop, forward policy drop" \
 	       grep -q 'hook forward priority filter; policy drop;' '$TMP/rules.txt'"
 "$D" --nft "/run/netns/$W" "add rule inet berth input tcp dport 22 accept"
 check "rules: an extra rule is a difference" sh -c "! '$D' --verify /run/netns/$W 2>/dev/null"
+stop_bg verify
+check "rules: removed from the given namespace at exit, though changed" no_table
+check "rules: the change is reported at the removal" \
+	sh -c "grep -q 'was changed while berth ran' '$TMP/verify.err' &&
+	       grep -q 'removed from the namespace' '$TMP/verify.err'"
+"$D" --nft "/run/netns/$W" "add table inet berth"
 "$D" --nft "/run/netns/$W" "add chain inet berth sneaky"
-check "rules: a tampered table is replaced whole at the next start" \
-	"$D" --network "netns:/run/netns/$W" true
-check "rules: the replacement is exact again" "$D" --verify "/run/netns/$W"
+run_bg replace
+check "rules: a tampered table is replaced whole at the next start" "$D" --verify "/run/netns/$W"
+stop_bg replace
+rc=$?
+check "rules: the replacement exited 0 ($rc), the table removed, unchanged" \
+	sh -c "[ $rc = 0 ] && ! grep -q 'was changed' '$TMP/replace.err'"
+check "rules: no table left after the replacement" no_table
 
 # --- 5. none: loopback only -------------------------------------------------
 out=$("$D" --network none "ip -o link show | wc -l; $PY $TMP/client.py $PORT 10.231.0.2" \
@@ -393,8 +422,11 @@ else
 	skip "current: refused in the host's initial namespace" "this test is not in it"
 	skip "netns:PATH: the host's namespace refused too" "this test is not in it"
 fi
-out=$(ip netns exec "$W" "$D" --network current "echo in-w" 2>/dev/null)
+out=$(ip netns exec "$W" "$D" --network current "echo in-w" 2>"$TMP/current-w.err")
 check "current: in a namespace of its own, installs there" [ "$out" = in-w ]
+check "current: and removes the table there when it exits" \
+	grep -q 'removed from the namespace' "$TMP/current-w.err"
+check "current: no table left in that namespace" no_table
 check "no rules in the test's own namespace, before or after" \
 	sh -c "[ '$before' = 0 ] && [ \"\$('$D' --present 2>/dev/null)\" = 0 ]"
 

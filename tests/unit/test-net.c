@@ -171,6 +171,15 @@ START_TEST(test_sandbox_describe)
 	v = json_object_get(d, "seccomp");
 	ck_assert(json_is_true(json_object_get(v, "enabled")));
 	ck_assert_ptr_nonnull(json_object_get(v, "note"));
+	/* the Landlock domain stays with --allow-local-listen, without the TCP bind denial */
+	v = json_object_get(d, "landlock");
+	ck_assert_int_eq(json_integer_value(json_object_get(v, "abi")),
+			 landlock_abi() < 0 ? 0 : landlock_abi());
+	ck_assert(json_boolean_value(json_object_get(v, "domain")) == (landlock_abi() >= 1));
+	ck_assert_str_eq(json_string_value(json_object_get(v, "tcp_bind")), "allowed");
+	ck_assert_uint_eq(json_array_size(json_object_get(v, "fs")), landlock_abi() >= 1 ? 2 : 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(v, "scoped")),
+			  landlock_abi() >= LANDLOCK_SCOPE_MIN_ABI ? 2 : 0);
 	json_decref(d);
 
 	o.user = "0x10";
