@@ -153,6 +153,15 @@ write_app() {
 	START_CMD=$1
 }
 
+# yes when the worker's Landlock domain refuses signals out of it (ABI >= 6),
+# as `berth show` reports it for the app written by write_app.
+berth_landlock_scoped() {
+	"$BERTH" -f "$APP/.platform.app.yaml" show test 2>/dev/null |
+		python3 -c 'import json, sys
+ll = json.load(sys.stdin)["plan"]["sandbox"]["landlock"]
+print("yes" if any("signal" in s for s in ll.get("scoped", [])) else "no")'
+}
+
 # Does the real binary have `run`?  Otherwise (until the CLI is wired)
 # drive run_worker() through tests/helpers/run-driver, which takes the
 # same options; strict mode insists on the real binary.
