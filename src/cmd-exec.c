@@ -17,6 +17,7 @@
 #include "context.h"
 #include "exitcodes.h"
 #include "filter.h"
+#include "instance.h"
 #include "run.h"
 #include "util.h"
 #include "view.h"
@@ -159,6 +160,7 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	struct filter_prog fp = {0};
 	struct filter_opts fo = {0};
 	struct view v;
+	struct instance inst = {.fd = -1, .dir_fd = -1};
 	char **envp = NULL, *script = NULL;
 	const char *msg = NULL;
 	int r = BERTH_EXIT_SETUP;
@@ -169,6 +171,9 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 		return BERTH_EXIT_SETUP;
 	}
 	if (context_load(&co, &ctx) < 0)
+		goto out;
+	/* The record only when no berth run holds the instance (joined: 1). */
+	if (commands_instance_open(w, ctx.project, ctx.environment, true, &inst) > 1)
 		goto out;
 	if (commands_worker_env(g, app, w, c->pass, &envp) != 0)
 		goto out;
@@ -182,6 +187,10 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 		goto out;
 	if (view_open(w, &c->vo, &v) < 0)
 		goto out;
+	if (instance_record_disk(&inst, &v.st) < 0) {
+		view_close(&v);
+		goto out;
+	}
 	/* mounts first (root, own namespace), then the user, seccomp last */
 	struct spawn_step steps[] = {
 	    view_step(&v),
@@ -197,9 +206,12 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	c->o.policy.max_restarts = 0;
 	c->o.steps = steps;
 	c->o.n_steps = ARRAY_SIZE(steps);
+	c->o.cgroups_hook = instance_cgroups_hook;
+	c->o.cgroups_data = &inst;
 	r = run_worker(&c->o);
 	view_close(&v);
 out:
+	instance_close(&inst); /* after the cgroups and the disk */
 	free(script);
 	filter_prog_free(&fp);
 	caps_plan_free(&cp);

@@ -34,6 +34,12 @@ struct run_opts {
 	size_t n_steps;
 	const pid_t *helpers;        /* berth's own children (pasta), which --no-cgroup's */
 	size_t n_helpers;            /* process tree leaves out: not the worker's */
+	/* The instance record (instance.h): called with the cgroup
+	 * directories berth created (cgroup_dirs()) before the worker first
+	 * starts, a failure failing the setup, and with NULL once they are
+	 * removed.  NULL: not called. */
+	int (*cgroups_hook)(void *data, char *const *paths);
+	void *cgroups_data;
 };
 
 /* Fill o with the defaults (policy included); the caller sets the rest. */
