@@ -264,14 +264,16 @@ static pid_t holder(struct instance *in)
 /* --- a dead berth's leftovers ------------------------------------------------ */
 
 /* Wait until loop is no longer backed by the image (autoclear detaches it
- * once the dead worker's mount namespace, the last user, is gone). */
-static int wait_loop(const struct instance_rec *old, bool *waited)
+ * once the dead worker's mount namespace, its last user, is gone): 0 at
+ * once, 1 after a wait, 2 still attached at the deadline (someone else
+ * mounts it, a berth exec that joined the dead berth: storage_open then
+ * refuses the disk, saying so). */
+static int wait_loop(const struct instance_rec *old)
 {
 	uint64_t deadline = monotonic_ms() + INSTANCE_WAIT_MS;
 	struct loop_info64 li;
 
-	*waited = false;
-	for (;;) {
+	for (int waited = 0;; waited = 1) {
 		/* opened anew each time: an open device does not autoclear */
 		int fd = open(old->loop, O_RDONLY | O_CLOEXEC);
 		int r = fd < 0 ? -errno : ioctl(fd, LOOP_GET_STATUS64, &li) < 0 ? -errno : 0;
@@ -279,23 +281,21 @@ static int wait_loop(const struct instance_rec *old, bool *waited)
 		if (fd >= 0)
 			close(fd);
 		if (r < 0 || li.lo_device != old->img_dev || li.lo_inode != old->img_ino)
-			return 0; /* detached (ENXIO), gone, or another file's now */
-		if (monotonic_ms() >= deadline) {
-			log_error("%s, the disk of a dead berth (pid %d), is still attached after "
-				  "%d ms",
-				  old->loop, (int)old->pid, INSTANCE_WAIT_MS);
-			return -ETIMEDOUT;
-		}
-		*waited = true;
+			return waited; /* detached (ENXIO), gone, or another file's now */
+		if (monotonic_ms() >= deadline)
+			return 2;
 		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
 	}
 }
 
 static int clean_dead(const struct instance_rec *old)
 {
+	static const char *const disk[] = {"", ", waited for its disk ", ", its disk "};
+	static const char *const disk_end[] = {"", " to detach",
+					       " is still attached (in use "
+					       "elsewhere)"};
 	size_t killed = 0, removed = 0;
-	bool waited = false;
-	int r = 0;
+	int w = 0;
 
 	for (size_t i = 0; old->cgroups && old->cgroups[i]; i++) {
 		size_t k = 0;
@@ -307,16 +307,14 @@ static int clean_dead(const struct instance_rec *old)
 		removed += q == 1;
 	}
 	if (old->loop)
-		r = wait_loop(old, &waited);
-	if (r < 0)
-		return r;
-	if (killed || removed || waited)
-		log_msg(LOG_LVL_WARN, "dead-berth-cleaned",
-			"cleaned up after a dead berth (pid %d): killed %zu process%s, removed "
-			"%zu cgroup%s%s%s",
-			(int)old->pid, killed, killed == 1 ? "" : "es", removed,
-			removed == 1 ? "" : "s", waited ? ", waited for its disk " : "",
-			waited ? old->loop : "");
+		w = wait_loop(old);
+	if (!killed && !removed && !w)
+		return 0;
+	log_msg(LOG_LVL_WARN, "dead-berth-cleaned",
+		"cleaned up after a dead berth (pid %d): killed %zu process%s, removed %zu "
+		"cgroup%s%s%s%s",
+		(int)old->pid, killed, killed == 1 ? "" : "es", removed, removed == 1 ? "" : "s",
+		disk[w], w ? old->loop : "", disk_end[w]);
 	return 0;
 }
 

@@ -7,7 +7,8 @@
 # it stops nothing of either run is left: processes (by pid), cgroups (by
 # name), loop device, instance record, mounts.  Killed while the worker
 # runs, during the stop, during a restart backoff, and right after start;
-# unconfined and boxed (own storage root, a disk).  Two berths of one
+# unconfined and boxed (own storage root, a disk).  A berth exec that
+# joined the killed berth keeps the disk until it ends.  Two berths of one
 # instance at once: the second is refused and touches nothing.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
@@ -129,6 +130,42 @@ for mode in unconfined boxed; do
 		"--restart-min 3s --restart-max 3s" 'restarting in'
 	scenario "killed right after start" $mode runs "" '.' "" maybe
 done
+
+# A berth exec joined the berth that is killed: it still mounts the disk,
+# so the next berth run removes the dead one's cgroups, says the disk is
+# still attached and is refused by the storage; once the exec ends, the
+# run starts.
+RUN_BOXED=1
+write_start plain
+# shellcheck disable=SC2046
+start_run host $(box_opts)
+wait_for "$BLOG" '^START ' 20 || not_ok "exec: the run did not start"
+run1=$BERTH_PID
+# shellcheck disable=SC2046
+"$BERTH" -f "$APP/.platform.app.yaml" exec --storage-root "$TMP/storage" test -- \
+	sleep 1000 >"$TMP/exec.log" 2>&1 </dev/null &
+exec_pid=$!
+STARTED_PIDS="$STARTED_PIDS $exec_pid"
+sleep 1
+kill -KILL "$run1"
+wait_run 10
+# shellcheck disable=SC2046
+"$BERTH" -f "$APP/.platform.app.yaml" run $(box_opts) test >"$TMP/next.log" 2>&1 </dev/null
+is "$?" 125 "exec: the next run is refused while the exec mounts the disk"
+check "exec: it removed the dead berth's cgroups and says the disk is in use" \
+	grep -q "cleaned up after a dead berth (pid $run1): .*removed 4 cgroups, its disk /dev/loop[0-9]* is still attached" "$TMP/next.log"
+check "exec: the storage names berth exec" grep -q 'is still in use (by a berth exec' "$TMP/next.log"
+is "$(cg_dirs "$run1")" "" "exec: no cgroup of the dead berth is left"
+kill -TERM "$exec_pid"
+wait "$exec_pid"
+start_run host $(box_opts)
+if wait_for "$BLOG" '^START ' 20; then ok "exec: once it ended, the run starts"; else
+	not_ok "exec: the run did not start after the exec ended"
+fi
+kill -TERM "$BERTH_PID"
+wait_run 20
+is "$RUN_RC" 0 "exec: and stops normally"
+is "$(losetup -j "$img")" "" "exec: no loop device of the image is left"
 
 # Two at once: the second is refused, the first goes on untouched.
 RUN_BOXED=1
