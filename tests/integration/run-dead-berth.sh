@@ -51,7 +51,8 @@ write_start() { # runs | ignore-term | exits | plain
 		printf 'workers:\n  test:\n    commands:\n      start: |\n'
 		worker "$1" | sed 's/^/        /'
 	} >"$APP/.platform.app.yaml"
-	START_CMD=$(worker "$1") # lib.sh's start_run exports it
+	# shellcheck disable=SC2034 # lib.sh's start_run exports it
+	START_CMD=$(worker "$1")
 }
 
 box_opts() {
@@ -96,7 +97,7 @@ scenario() {
 	pid2=$BERTH_PID
 	pids2=$(cg_pids "$pid2")
 	n=$(count_lines "$BLOG" "cleaned up after a dead berth \\(pid $pid1\\)")
-	diag "$name: $(echo $pids1 | wc -w) processes in the first berth's cgroups;" \
+	diag "$name: $(echo "$pids1" | wc -w) processes in the first berth's cgroups;" \
 		"$(grep -o 'cleaned up after.*' "$BLOG")"
 	if [ "${7:-}" = maybe ]; then
 		if [ "$n" -le 1 ]; then ok "$name: at most one cleanup line"; else
@@ -158,6 +159,7 @@ check "exec: the storage names berth exec" grep -q 'is still in use (by a berth 
 is "$(cg_dirs "$run1")" "" "exec: no cgroup of the dead berth is left"
 kill -TERM "$exec_pid"
 wait "$exec_pid"
+# shellcheck disable=SC2046
 start_run host $(box_opts)
 if wait_for "$BLOG" '^START ' 20; then ok "exec: once it ended, the run starts"; else
 	not_ok "exec: the run did not start after the exec ended"
