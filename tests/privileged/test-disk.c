@@ -6,7 +6,7 @@
  * (which the loop device turns into holes), and after it grows; a storage
  * root without the space is refused up front with one clear line and
  * nothing left behind (a small tmpfs as the root, in a mount namespace of
- * the test's own).
+ * the test's own), and so is a root that cannot fallocate (ext2).
  */
 #include "config.h"
 
@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +132,11 @@ END_TEST
 
 /* --- the storage root without the space ------------------------------------ */
 
-/* In a child with its own mount namespace: an 8 MB tmpfs as the storage
- * root, stderr into a file; storage_open's result and what it said. */
-static void in_small_root(void (*body)(void))
+/* In a child with its own mount namespace: the storage root on an 8 MB
+ * tmpfs, or (ext2) on an ext2 image, whose files cannot be fallocate()d. */
+static void in_root(void (*body)(void), bool ext2)
 {
+	char cmd[512];
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -142,15 +144,26 @@ static void in_small_root(void (*body)(void))
 		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 			_exit(90);
 		mkdirs(sroot);
-		if (mount("berth-test", sroot, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,mode=0700") <
-		    0)
+		if (!ext2 && mount("berth-test", sroot, "tmpfs", MS_NOSUID | MS_NODEV,
+				   "size=8m,mode=0700") < 0)
 			_exit(91);
+		snprintf(cmd, sizeof(cmd),
+			 "truncate -s 64M %s/ext2.img && mkfs.ext2 -q -F %s/ext2.img && "
+			 "mount -o loop %s/ext2.img %s && chmod 700 %s",
+			 base, base, base, sroot, sroot);
+		if (ext2 && system(cmd) != 0)
+			_exit(92);
 		body();
-		_exit(0); /* the namespace and its tmpfs go with the child */
+		_exit(0); /* the namespace and its mount go with the child */
 	}
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+}
+
+static void in_small_root(void (*body)(void))
+{
+	in_root(body, false);
 }
 
 /* storage_open with stderr captured; its result, *said the first line. */
@@ -224,6 +237,27 @@ START_TEST(test_refused_growth)
 }
 END_TEST
 
+static void refuse_no_fallocate(void)
+{
+	struct env e;
+	char said[1024], p[PATH_MAX];
+
+	w.disk_mb = 4;
+	ck_assert_int_eq(open_capture(&e, said, sizeof(said)), -EOPNOTSUPP);
+	ck_assert_msg(strstr(said, "disk: the filesystem of the storage root ") &&
+			  strstr(said, " cannot allocate the disk image (fallocate: "),
+		      "said: %s", said);
+	image_path(p, sizeof(p));
+	ck_assert_int_eq(access(p, F_OK), -1);
+}
+
+/* ext2 (files without extents) cannot fallocate: refused, not zero-filled. */
+START_TEST(test_refused_no_fallocate)
+{
+	in_root(refuse_no_fallocate, true);
+}
+END_TEST
+
 int main(void)
 {
 	main_pid = getpid();
@@ -236,6 +270,7 @@ int main(void)
 	tcase_add_test(tc, test_hole_refilled);
 	tcase_add_test(tc, test_refused_fresh);
 	tcase_add_test(tc, test_refused_growth);
+	tcase_add_test(tc, test_refused_no_fallocate);
 	suite_add_tcase(s, tc);
 	return mnttest_main(s, "test-disk");
 }
