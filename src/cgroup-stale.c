@@ -125,6 +125,30 @@ static bool holds_self(const struct cgroup *cg)
 	return self;
 }
 
+/* A dead berth's supervisor leaf (cgroup-leaf.c) is gone: berth was alone
+ * in P when it moved there, so berth's controllers in P's subtree_control
+ * are its own; once nothing is left beneath P they are turned off, as
+ * cgleaf_leave() would have, or no process could be placed in P again. */
+static void leaf_parent_reset(const struct cgroup *cg, const char *path)
+{
+	_cleanup_free_ char *on = NULL, *off = NULL;
+	size_t n = strlen(cg->name);
+	unsigned mask;
+	int r;
+
+	if (cg->v2_parent_fd < 0 || n < 11 || strcmp(cg->name + n - 11, "-supervisor") != 0 ||
+	    cgfs_count_children(cg->v2_parent_fd, "") != 0 ||
+	    cgfs_read(cg->v2_parent_fd, "cgroup.subtree_control", &on) < 0)
+		return;
+	mask = cgfs_ctl_mask(on) & CG_CTL_ALL;
+	if (!mask)
+		return;
+	off = cgfs_ctl_list(mask, "-");
+	r = cgfs_write(cg->v2_parent_fd, "cgroup.subtree_control", off);
+	if (r < 0)
+		log_warn("cannot write '%s' beside %s: %s", off, path, strerror(-r));
+}
+
 int cgroup_remove_stale(const char *path, unsigned timeout_ms, size_t *killed)
 {
 	struct cgroup cg;
@@ -160,6 +184,8 @@ int cgroup_remove_stale(const char *path, unsigned timeout_ms, size_t *killed)
 	}
 	if (r == 0)
 		r = cgroup_destroy(&cg) < 0 ? -EBUSY : 1;
+	if (r == 1)
+		leaf_parent_reset(&cg, path);
 out:
 	cgroup_release(&cg);
 	return r;

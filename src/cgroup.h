@@ -156,8 +156,10 @@ char **cgroup_dirs(const struct cgroup *cg);
  * reopened without following links and checked to be on cgroupfs: every
  * process in it is SIGKILLed (cgroup_kill_all; *killed counts them), the
  * wait for it to empty is bounded by timeout_ms, then it is removed, its
- * children first.  1 when removed, 0 when it was gone already, -ETIMEDOUT
- * or -errno (logged, naming the cgroup).  Refused when berth is in it. */
+ * children first; for berth's supervisor leaf, the controllers it enabled
+ * in the parent are turned off once nothing is left beneath the parent.
+ * 1 when removed, 0 when it was gone already, -ETIMEDOUT or -errno
+ * (logged, naming the cgroup).  Refused when berth is in it. */
 int cgroup_remove_stale(const char *path, unsigned timeout_ms, size_t *killed);
 /* Close fds and free paths (does not remove anything). */
 void cgroup_release(struct cgroup *cg);
