@@ -2,6 +2,7 @@
 /* check, list, show: the read-only debugging commands. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,13 @@ int commands_instance_open(const struct worker *w, const char *project,
 		return 0;
 	}
 	r = instance_open(rd, &k, join, in);
+	if (r == -EROFS) {
+		/* a read-only root (a container's): run, as without a directory */
+		log_warn("%s is on a read-only filesystem: no instance record, so what a killed "
+			 "berth leaves is not removed by the next",
+			 rd);
+		r = 0;
+	}
 	free(rd);
 	return r < 0 ? BERTH_EXIT_SETUP : r;
 }

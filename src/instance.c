@@ -172,7 +172,7 @@ static int step_dir(int dfd, const char *name, const char *path)
 	struct stat st;
 
 	if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
-		return log_errno(-errno, "create %s", path);
+		return errno == EROFS ? -EROFS : log_errno(-errno, "create %s", path);
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return log_errno(-errno, "open %s (a link is refused)", path);
@@ -195,7 +195,7 @@ static int open_dirs(const char *rd, const struct instance_key *k)
 
 	*slash = '\0';
 	if (mkdir(*parent ? parent : "/", 0755) < 0 && errno != EEXIST)
-		return log_errno(-errno, "create %s", parent);
+		return errno == EROFS ? -EROFS : log_errno(-errno, "create %s", parent);
 	fd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return log_errno(-errno, "open %s", parent);
@@ -351,6 +351,8 @@ static int open_locked(struct instance *in)
 
 		in->fd =
 		    openat(in->dir_fd, in->name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (in->fd < 0 && errno == EROFS)
+			return -EROFS;
 		if (in->fd < 0 || fstat(in->fd, &st) < 0)
 			return log_errno(-errno, "open the instance record %s", in->path);
 		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {

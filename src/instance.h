@@ -61,7 +61,8 @@ char *instance_runtime_dir(void);
  * is acted on first: every cgroup it names is emptied with SIGKILL and
  * removed (bounded), the loop device of its disk is waited for until it
  * has detached (bounded), and one line says what was done.  Then the
- * record names this berth.  0, 1, or -errno (logged).
+ * record names this berth.  0, 1, or -errno (logged; not -EROFS: a
+ * runtime directory on a read-only filesystem, which the caller reports).
  */
 int instance_open(const char *runtime_dir, const struct instance_key *k, bool join,
 		  struct instance *in);

@@ -191,4 +191,16 @@ kill -TERM "$first"
 wait_run 20
 is "$RUN_RC" 0 "two at once: the first stops normally"
 is "$(record)" "" "two at once: no record left"
+# A runtime directory on a read-only filesystem (a container's read-only
+# root): one warning, and the worker runs without a record.
+mkdir "$TMP/rorun"
+write_start exits
+# shellcheck disable=SC2016 # expanded by the inner sh
+BERTH_RUNTIME_DIR=$TMP/rorun/berth unshare -m sh -c \
+	'mount -t tmpfs -o ro berth-test "$1" && shift && exec "$@"' sh "$TMP/rorun" \
+	"$BERTH" -f "$APP/.platform.app.yaml" run --unconfined --max-restarts 0 test \
+	>"$TMP/ro.log" 2>&1 </dev/null
+is "$?" 3 "read-only runtime directory: the worker runs (its exit status)"
+is "$(grep -c 'is on a read-only filesystem: no instance record' "$TMP/ro.log")" 1 \
+	"read-only runtime directory: one warning"
 done_testing
