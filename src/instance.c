@@ -440,7 +440,10 @@ int instance_set_cgroups(struct instance *in, char *const *paths)
 		for (size_t i = 0; i < n; i++)
 			in->rec.cgroups[i] = xstrdup(paths[i]);
 	}
-	return record_write(in);
+	/* None left: instance_close() removes the record next; until then a
+	 * record naming removed cgroups costs the next berth nothing, and the
+	 * stop is spared two system calls. */
+	return n ? record_write(in) : 0;
 }
 
 int instance_cgroups_hook(void *data, char *const *paths)

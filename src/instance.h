@@ -67,8 +67,9 @@ char *instance_runtime_dir(void);
 int instance_open(const char *runtime_dir, const struct instance_key *k, bool join,
 		  struct instance *in);
 
-/* Record the cgroup directories berth created (NULL: none left), and
- * rewrite the record.  No-op when in was not taken.  0 or -errno (logged). */
+/* Record the cgroup directories berth created, and rewrite the record;
+ * NULL: none is left (the record is then removed at instance_close(), not
+ * rewritten).  No-op when in was not taken.  0 or -errno (logged). */
 int instance_set_cgroups(struct instance *in, char *const *paths);
 /* instance_set_cgroups for run_opts.cgroups_hook (data: the instance). */
 int instance_cgroups_hook(void *data, char *const *paths);
