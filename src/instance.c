@@ -32,13 +32,17 @@
 char *instance_runtime_dir(void)
 {
 	const char *e = getenv("BERTH_RUNTIME_DIR");
+	struct stat st;
 
 	if (e && e[0] == '/')
 		return xstrdup(e);
 	if (geteuid() == 0)
 		return xstrdup(INSTANCE_RUNTIME_DIR);
+	/* another user's (an environment kept across setpriv or su) is none */
 	e = getenv("XDG_RUNTIME_DIR");
-	return e && e[0] == '/' ? xasprintf("%s/berth", e) : NULL;
+	return e && e[0] == '/' && stat(e, &st) == 0 && st.st_uid == geteuid()
+		   ? xasprintf("%s/berth", e)
+		   : NULL;
 }
 
 /* --- the text --------------------------------------------------------------- */
@@ -174,6 +178,8 @@ static int step_dir(int dfd, const char *name, const char *path)
 	if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
 		return errno == EROFS ? -EROFS : log_errno(-errno, "create %s", path);
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return -ENOENT; /* removed meanwhile by a berth's instance_close(): again */
 	if (fd < 0)
 		return log_errno(-errno, "open %s (a link is refused)", path);
 	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
@@ -351,8 +357,8 @@ static int open_locked(struct instance *in)
 
 		in->fd =
 		    openat(in->dir_fd, in->name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (in->fd < 0 && errno == EROFS)
-			return -EROFS;
+		if (in->fd < 0 && (errno == EROFS || errno == ENOENT))
+			return -errno; /* ENOENT: its directory was removed meanwhile */
 		if (in->fd < 0 || fstat(in->fd, &st) < 0)
 			return log_errno(-errno, "open the instance record %s", in->path);
 		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
@@ -393,9 +399,20 @@ int instance_open(const char *rd, const struct instance_key *k, bool join, struc
 	in->path = xasprintf("%s/%s/%s/%s/%s/%s", rd, INSTANCE_SUBDIR, k->project, k->environment,
 			     k->app, k->instance);
 	in->name = xstrdup(k->instance);
-	r = in->dir_fd = open_dirs(rd, k);
-	if (r >= 0)
-		r = open_locked(in);
+	/* the directories of a record are removed when its berth ends: a
+	 * berth that finds one gone under it makes them again */
+	for (int tries = 0; tries < 8; tries++) {
+		r = in->dir_fd = open_dirs(rd, k);
+		if (r >= 0)
+			r = open_locked(in);
+		if (r != -ENOENT)
+			break;
+		if (in->dir_fd >= 0)
+			close(in->dir_fd);
+		in->dir_fd = -1;
+	}
+	if (r == -ENOENT)
+		log_error("the directory of the instance record %s keeps being removed", in->path);
 	if (r == -EWOULDBLOCK && join) {
 		r = 1; /* berth exec joins the berth run that holds it */
 		goto fail;
@@ -473,11 +490,27 @@ int instance_record_disk(struct instance *in, const struct storage *st)
 	return instance_set_disk(in, st->loop_dev, img.st_dev, img.st_ino);
 }
 
+/* rmdir the record's app, environment and project directories while they
+ * are empty (a berth making them anew retries, see instance_open()). */
+static void remove_dirs(const char *path)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+
+	for (int i = 0; i < 3; i++) {
+		*strrchr(p, '/') = '\0';
+		if (rmdir(p) < 0)
+			return;
+	}
+}
+
 void instance_close(struct instance *in)
 {
-	if (in->fd >= 0 && !in->rec.cgroups && unlinkat(in->dir_fd, in->name, 0) < 0 &&
-	    errno != ENOENT)
-		log_errno(-errno, "remove the instance record %s", in->path);
+	if (in->fd >= 0 && !in->rec.cgroups) {
+		if (unlinkat(in->dir_fd, in->name, 0) == 0)
+			remove_dirs(in->path);
+		else if (errno != ENOENT)
+			log_errno(-errno, "remove the instance record %s", in->path);
+	}
 	if (in->fd >= 0)
 		close(in->fd); /* unlocks */
 	if (in->dir_fd >= 0)

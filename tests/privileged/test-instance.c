@@ -50,8 +50,15 @@ static void teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* A record as a dead berth left it (its directories made again: a clean
+ * close removes them). */
 static void write_record(const char *text)
 {
+	char cmd[512], *dir = xstrdup(rec_path);
+	*strrchr(dir, '/') = '\0';
+	snprintf(cmd, sizeof(cmd), "umask 077 && mkdir -p '%s'", dir);
+	free(dir);
+	ck_assert_int_eq(system(cmd), 0);
 	int fd = open(rec_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -135,6 +142,11 @@ START_TEST(test_modes_lock_and_close)
 	instance_close(&a);
 	ck_assert_int_eq(access(rec_path, F_OK), -1);
 	instance_close(&a); /* idempotent */
+	/* and so are its empty directories, up to instances/ */
+	snprintf(p, sizeof(p), "%s/instances/proj", rd);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	snprintf(p, sizeof(p), "%s/instances", rd);
+	ck_assert_int_eq(access(p, F_OK), 0);
 }
 END_TEST
 
