@@ -29,6 +29,7 @@
 
 #define S(x) ((char *)(x))
 
+static pid_t main_pid;
 static char rd[64];
 static char rec_path[256];
 static const struct instance_key key = {"proj", "env", "app", "queue"};
@@ -36,7 +37,7 @@ static const struct instance_key key = {"proj", "env", "app", "queue"};
 static void setup(void)
 {
 	log_setup(LOG_FMT_TEXT, LOG_LVL_ERROR, "test");
-	snprintf(rd, sizeof(rd), "/var/tmp/berth-inst-%d-XXXXXX", (int)getpid());
+	snprintf(rd, sizeof(rd), "/var/tmp/berth-inst-%d-XXXXXX", (int)main_pid);
 	ck_assert_ptr_nonnull(mkdtemp(rd));
 	snprintf(rec_path, sizeof(rec_path), "%s/run/instances/proj/env/app/queue", rd);
 	strcat(rd, "/run");
@@ -218,7 +219,7 @@ START_TEST(test_dead_cgroup_removed)
 	ck_assert_int_eq(cgroup_detect(&l), 0);
 	if (l.mode == CGROUP_MODE_NONE)
 		return;
-	snprintf(name, sizeof(name), "berth-inst-test-%d", (int)getpid());
+	snprintf(name, sizeof(name), "berth-inst-test-%d", (int)main_pid);
 	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
 	pid_t child = fork();
 	ck_assert_int_ge(child, 0);
@@ -261,6 +262,7 @@ int main(void)
 {
 	if (geteuid() != 0)
 		return getenv("BERTH_STRICT") && strcmp(getenv("BERTH_STRICT"), "1") == 0 ? 1 : 77;
+	main_pid = getpid();
 	Suite *s = suite_create("instance");
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -275,5 +277,15 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	/* what a failed test could not clean up (teardown does not run then) */
+	char cmd[512];
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "rm -rf /var/tmp/berth-inst-%d-* && for d in $(find /sys/fs/cgroup -maxdepth 6 "
+	    "-depth -type d -name 'berth-inst-test-%d*'); do kill -KILL $(cat $d/cgroup.procs) "
+	    "2>/dev/null; sleep 0.1; rmdir $d; done",
+	    (int)main_pid, (int)main_pid);
+	if (system(cmd) != 0)
+		failed++;
 	return failed ? 1 : 0;
 }
