@@ -49,6 +49,11 @@ struct service {
 	json_t *configuration; /* owned; `configuration` block or NULL */
 };
 
+/* The largest `disk`: 1 PB.  Its byte size fits a loff_t (2^63 - 1) with
+ * room to spare; a larger value is a typo, and one above 2^64 / 10^6 MB
+ * would wrap to a tiny image. */
+#define APP_DISK_MAX_MB 1000000000ULL
+
 /* One worker after inheritance.  Immutable once built; free with worker_free(). */
 struct worker {
 	char *name;           /* worker name ("queue") */
@@ -62,7 +67,7 @@ struct worker {
 	struct size_limits limits; /* from the table; {0,0} for AUTO */
 
 	bool has_disk;
-	uint64_t disk_mb;     /* MB (10^6 bytes), valid when has_disk */
+	uint64_t disk_mb;     /* MB (10^6 bytes), valid when has_disk; at most APP_DISK_MAX_MB */
 
 	struct mount *mounts; /* sorted by path */
 	size_t n_mounts;

@@ -50,6 +50,8 @@ int cgfs_make_dir(int pfd, const char *ppath, const char *name, int *fd_out, cha
 /* rel (relative to the cgroup2 mount) is berth's leaf: P's relative path;
  * else NULL. */
 const char *cgleaf_home_of(const char *rel);
+/* The leaf's absolute path (freshly allocated), or NULL when berth is in none. */
+char *cgleaf_path(void);
 /* ppath is the P berth left for its leaf. */
 bool cgleaf_is_home(const char *ppath);
 /* Move berth (and its helpers) back to P and remove the leaf, turning off

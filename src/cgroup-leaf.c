@@ -67,6 +67,11 @@ const char *cgleaf_home_of(const char *rel)
 		   : NULL;
 }
 
+char *cgleaf_path(void)
+{
+	return leaf.name ? xasprintf("%s/%s", leaf.home_path, leaf.name) : NULL;
+}
+
 /* ---- creation ------------------------------------------------------------- */
 
 bool cgleaf_is_home(const char *ppath)

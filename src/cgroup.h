@@ -150,6 +150,20 @@ int cgroup_kill_all_procs(const struct cgroup *cg, struct cgroup_proc **procs, s
  * left beneath the parent, also berth's supervisor leaf (berth moves back).
  * Idempotent.  -EBUSY (logged, naming the pids) when processes remain. */
 int cgroup_destroy(struct cgroup *cg);
+/* The absolute paths of every directory berth created for cg, for the
+ * instance record (instance.h): the instance's cgroup in each hierarchy,
+ * then berth's supervisor leaf on pure v2 when it sits in one.  A fresh
+ * NULL-terminated vector (strv_free). */
+char **cgroup_dirs(const struct cgroup *cg);
+/* The cgroup directory at path (one of cgroup_dirs() of a berth that died),
+ * reopened without following links and checked to be on cgroupfs: every
+ * process in it is SIGKILLed (cgroup_kill_all; *killed counts them), the
+ * wait for it to empty is bounded by timeout_ms, then it is removed, its
+ * children first; for berth's supervisor leaf, the controllers it enabled
+ * in the parent are turned off once nothing is left beneath the parent.
+ * 1 when removed, 0 when it was gone already, -ETIMEDOUT or -errno
+ * (logged, naming the cgroup).  Refused when berth is in it. */
+int cgroup_remove_stale(const char *path, unsigned timeout_ms, size_t *killed);
 /* Close fds and free paths (does not remove anything). */
 void cgroup_release(struct cgroup *cg);
 /* berth's own helper processes (pasta), which live in berth's cgroup: on

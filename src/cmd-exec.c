@@ -17,6 +17,7 @@
 #include "context.h"
 #include "exitcodes.h"
 #include "filter.h"
+#include "instance.h"
 #include "nsinit.h"
 #include "run.h"
 #include "util.h"
@@ -195,6 +196,7 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	struct filter_prog fp = {0};
 	struct filter_opts fo = {0};
 	struct view v;
+	struct instance inst = {.fd = -1, .dir_fd = -1};
 	char **envp = NULL, *script = NULL, *hostname = NULL;
 	const char *msg = NULL;
 	int r = BERTH_EXIT_SETUP;
@@ -205,6 +207,9 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 		return BERTH_EXIT_SETUP;
 	}
 	if (context_load(&co, &ctx) < 0)
+		goto out;
+	/* The record only when no berth run holds the instance (joined: 1). */
+	if (commands_instance_open(w, ctx.project, ctx.environment, true, &inst) > 1)
 		goto out;
 	if (commands_worker_env(g, app, w, c->pass, &envp) != 0)
 		goto out;
@@ -218,6 +223,10 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 		goto out;
 	if (view_open(w, &c->vo, &v) < 0)
 		goto out;
+	if (instance_record_disk(&inst, &v.st) < 0) {
+		view_close(&v);
+		goto out;
+	}
 	/* mounts first (root, own namespace), then the user, seccomp last */
 	struct spawn_step steps[] = {
 	    view_step(&v),
@@ -237,9 +246,12 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	 * with the worker's hostname */
 	hostname = nsinit_hostname(w->app_name, w->name);
 	c->o.hostname = hostname;
+	c->o.cgroups_hook = instance_cgroups_hook;
+	c->o.cgroups_data = &inst;
 	r = run_worker(&c->o);
 	view_close(&v);
 out:
+	instance_close(&inst); /* after the cgroups and the disk */
 	free(hostname);
 	free(script);
 	filter_prog_free(&fp);

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "context.h"
 #include "exitcodes.h"
+#include "instance.h"
 #include "nsinit.h"
 #include "relationships.h"
 #include "sandbox.h"
@@ -567,6 +568,7 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 {
 	struct run_cli rc = {0};
 	struct run_box box = {0};
+	struct instance inst = {.fd = -1, .dir_fd = -1};
 	struct context ctx = {0};
 	char **envp = NULL;
 	struct app app;
@@ -594,6 +596,10 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 		if (a >= 0)
 			r = a;
 	}
+	/* The instance record before anything is created: a second berth of
+	 * the instance is refused, what a killed one left is removed. */
+	if (r == 0)
+		r = commands_instance_open(&w, ctx.project, ctx.environment, false, &inst);
 	if (r == 0) {
 		rc.o.worker = w.name;
 		rc.o.app_dir = w.app_dir;
@@ -612,12 +618,18 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 				 "filter");
 		else
 			r = box_open(g, &rc, &app, &w, &ctx, &box);
+		if (r == 0 && box.have_view && instance_record_disk(&inst, &box.view.st) < 0)
+			r = BERTH_EXIT_SETUP;
+		rc.o.cgroups_hook = instance_cgroups_hook;
+		rc.o.cgroups_data = &inst;
 		if (r == 0)
 			r = run_worker(&rc.o);
 		box_close(&box);
+		instance_close(&inst); /* after the cgroups and the disk */
 		if (!FREE_BEFORE_EXIT)
 			return r; /* main() exits now (cleanup.h) */
 	}
+	instance_close(&inst);
 	context_free(&ctx);
 	strv_free(envp);
 	worker_free(&w);

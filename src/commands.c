@@ -2,6 +2,7 @@
 /* check, list, show: the read-only debugging commands. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include "commands.h"
 #include "env.h"
 #include "exitcodes.h"
+#include "instance.h"
+#include "log.h"
 
 int commands_load_app(const struct cli_global *g, struct app *app)
 {
@@ -164,4 +167,30 @@ int cmd_show(const struct cli_global *g, int argc, char **argv)
 	worker_free(&w);
 	app_free(&app);
 	return BERTH_EXIT_OK;
+}
+
+int commands_instance_open(const struct worker *w, const char *project,
+			   const char *environment, bool join, struct instance *in)
+{
+	struct instance_key k = {project, environment, w->app_name, w->name};
+	char *rd = instance_runtime_dir();
+	int r;
+
+	memset(in, 0, sizeof(*in));
+	in->fd = in->dir_fd = -1;
+	if (!rd) {
+		log_warn("no runtime directory (BERTH_RUNTIME_DIR, XDG_RUNTIME_DIR): no instance "
+			 "record, so what a killed berth leaves is not removed by the next");
+		return 0;
+	}
+	r = instance_open(rd, &k, join, in);
+	if (r == -EROFS) {
+		/* a read-only root (a container's): run, as without a directory */
+		log_warn("%s is on a read-only filesystem: no instance record, so what a killed "
+			 "berth leaves is not removed by the next",
+			 rd);
+		r = 0;
+	}
+	free(rd);
+	return r < 0 ? BERTH_EXIT_SETUP : r;
 }

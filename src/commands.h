@@ -41,4 +41,12 @@ void commands_pass_env_add(char ***names, size_t *n, const char *list);
 int commands_worker_env(const struct cli_global *g, const struct app *app,
 			const struct worker *w, char *const *pass_env, char ***envp);
 
+struct instance;
+/* Take the instance record of w (instance_open(), in the runtime
+ * directory; none, with a warning, where there is no runtime directory).
+ * 0 taken (or none), 1 joined (join: another berth holds it), or an exit
+ * status (the reason is logged). */
+int commands_instance_open(const struct worker *w, const char *project,
+			   const char *environment, bool join, struct instance *in);
+
 #endif

@@ -122,6 +122,11 @@ static int resolve_disk(struct rctx *r, const struct cnode *n, bool *has, uint64
 		fail(r, n, "disk must be a positive number of MB");
 		return -EINVAL;
 	}
+	if ((unsigned long long)n->ival > APP_DISK_MAX_MB) {
+		fail(r, n, "disk must be at most %llu MB (1 PB), not %lld", APP_DISK_MAX_MB,
+		     n->ival);
+		return -EINVAL;
+	}
 	*has = true;
 	*mb = (uint64_t)n->ival;
 	return 0;

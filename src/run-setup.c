@@ -115,6 +115,14 @@ int run_setup(struct run_ctx *c)
 		if (r < 0)
 			return r; /* logged, naming the path and --no-cgroup */
 		c->have_cg = true;
+		if (o->cgroups_hook) {
+			char **dirs = cgroup_dirs(&c->cg);
+
+			r = o->cgroups_hook(o->cgroups_data, dirs);
+			strv_free(dirs);
+			if (r < 0)
+				return r; /* logged */
+		}
 		if (o->limits) {
 			/* Fail closed: a worker never runs without its limits. */
 			r = cgroup_apply_limits(&c->cg, o->limits);
@@ -153,8 +161,10 @@ void run_teardown(struct run_ctx *c)
 	if (c->pidfd >= 0)
 		close(c->pidfd);
 	if (c->have_cg) {
-		/* Empty unless processes survived SIGKILL (logged). */
-		cgroup_destroy(&c->cg);
+		/* Empty unless processes survived SIGKILL (logged); then the
+		 * instance record keeps naming them for the next berth. */
+		if (cgroup_destroy(&c->cg) == 0 && c->o->cgroups_hook)
+			c->o->cgroups_hook(c->o->cgroups_data, NULL);
 		cgroup_release(&c->cg);
 	}
 	cgroup_layout_free(&c->layout); /* zeroed when never detected */

@@ -37,6 +37,12 @@ struct run_opts {
 	const char *hostname;        /* non-NULL: the worker runs in PID, IPC and UTS
 				      * namespaces of its own, whose init (nsinit.h)
 				      * sets this hostname; NULL: berth's */
+	/* The instance record (instance.h): called with the cgroup
+	 * directories berth created (cgroup_dirs()) before the worker first
+	 * starts, a failure failing the setup, and with NULL once they are
+	 * removed.  NULL: not called. */
+	int (*cgroups_hook)(void *data, char *const *paths);
+	void *cgroups_data;
 };
 
 /* Fill o with the defaults (policy included); the caller sets the rest. */

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,9 +104,14 @@ static int helper(const char *path, const char *const argv[], int imgfd, int ok_
 
 static int mkfs_image(const struct storage_opts *o, int imgfd)
 {
-	char owner[64];
+	char owner[128];
 	const char *mkfs = o->mkfs ? o->mkfs : STORAGE_MKFS;
-	snprintf(owner, sizeof(owner), "root_owner=%u:%u,nodiscard",
+	/* nodiscard: mkfs would punch the image's blocks out again.  The
+	 * inode tables and journal are zeroed now, not lazily by the kernel
+	 * once mounted: that zeroing goes through the loop device as "write
+	 * zeroes", which the loop driver turns into holes in the image. */
+	snprintf(owner, sizeof(owner),
+		 "root_owner=%u:%u,nodiscard,lazy_itable_init=0,lazy_journal_init=0",
 		 o->uid == (uid_t)-1 ? 0U : (unsigned)o->uid,
 		 o->uid == (uid_t)-1 ? 0U : (unsigned)o->gid);
 	const char *argv[] = {
@@ -113,7 +119,50 @@ static int mkfs_image(const struct storage_opts *o, int imgfd)
 	return helper(mkfs, argv, imgfd, 0);
 }
 
-static int resize_image(const struct storage_opts *o, int imgfd, uint64_t have, uint64_t want)
+/*
+ * Allocate every block of the image's `size` bytes (growing it to size):
+ * a hole is space the worker's ext4 counts as its own but the storage
+ * root has not given, so once other tenants fill the root, ext4 inside
+ * fails with I/O errors and aborts its journal.  fallocate(2) mode 0
+ * leaves data as it is and fills holes only, so it also repairs holes an
+ * earlier run left (the kernel's zeroing through the loop device punches
+ * them).  Refused up front, naming the space asked and available, when
+ * the root cannot hold what is missing; a root whose filesystem cannot
+ * fallocate is refused too (writing zeros would be undone by the same
+ * punching, or by compression).  -ENOSPC, -EOPNOTSUPP or -errno, logged.
+ */
+static int allocate_image(const struct mountplan *p, int img, uint64_t size)
+{
+	struct stat st;
+	struct statvfs vfs;
+
+	if (fstat(img, &st) < 0 || fstatvfs(img, &vfs) < 0)
+		return log_errno(-errno, "stat the disk image");
+	uint64_t have = (uint64_t)st.st_blocks * 512, avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	uint64_t need = size > have ? size - have : 0;
+	if (need > avail)
+		goto full;
+	if (fallocate(img, 0, 0, (off_t)size) == 0)
+		return 0;
+	if (errno == ENOSPC)
+		goto full;
+	if (errno == EOPNOTSUPP) {
+		log_error("disk: the filesystem of the storage root %s cannot allocate the disk "
+			  "image (fallocate: %s); put the storage root on ext4, XFS, btrfs or "
+			  "tmpfs",
+			  p->storage_root, strerror(errno));
+		return -EOPNOTSUPP;
+	}
+	return log_errno(-errno, "allocate the %" PRIu64 "-byte disk image", size);
+full:
+	log_error("disk: the %" PRIu64 " MB disk of %s needs %" PRIu64
+		  " more bytes, but the storage root %s has %" PRIu64 " bytes available",
+		  p->disk_mb, p->instance_dir, need, p->storage_root, avail);
+	return -ENOSPC;
+}
+
+static int resize_image(const struct mountplan *p, const struct storage_opts *o, int imgfd,
+			uint64_t have, uint64_t want)
 {
 	const char *fsck = o->e2fsck ? o->e2fsck : STORAGE_E2FSCK;
 	const char *rs = o->resize2fs ? o->resize2fs : STORAGE_RESIZE2FS;
@@ -126,10 +175,18 @@ static int resize_image(const struct storage_opts *o, int imgfd, uint64_t have, 
 	r = helper(fsck, fsck_argv, imgfd, 1); /* 1: errors corrected */
 	if (r < 0)
 		return r;
-	if (want > have && fallocate(imgfd, 0, 0, (off_t)want) < 0)
-		return log_errno(-errno, "grow the disk image to %" PRIu64 " bytes", want);
+	if (want > have) {
+		r = allocate_image(p, imgfd, want);
+		if (r < 0) {
+			if (ftruncate(imgfd, (off_t)have) < 0) /* what was allocated of it */
+				log_errno(-errno, "shrink the disk image back");
+			return r;
+		}
+	}
 	r = helper(rs, rs_argv, imgfd, 0);
 	if (r < 0) {
+		if (want > have && ftruncate(imgfd, (off_t)have) < 0)
+			log_errno(-errno, "shrink the disk image back");
 		if (want < have)
 			log_error("cannot shrink the disk to %" PRIu64 " bytes: does the data fit?",
 				  want);
@@ -190,7 +247,12 @@ int storage_mount_image(const struct storage *s, unsigned attrs)
 
 	if (fs < 0)
 		return -errno;
+	/* noinit_itable: the kernel's background zeroing of inode tables
+	 * (those resize2fs adds are left to it) goes through the loop device
+	 * as "write zeroes", which punches holes in the image; the tables
+	 * read as zeros already (mkfs wrote them, growth is fallocated). */
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", s->loop_dev, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_FLAG, "noinit_itable", NULL, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
 	    (mfd = fsmount(fs, FSMOUNT_CLOEXEC, attrs)) < 0 || fstat(mfd, &st) < 0)
 		r = -errno;
@@ -271,17 +333,24 @@ static int open_disk(const struct mountplan *p, const struct storage_opts *o, st
 		return errno == EWOULDBLOCK ? -EBUSY : log_errno(-errno, "lock the disk image");
 	}
 	if (fresh) {
-		if (fallocate(img, 0, 0, (off_t)want) < 0)
-			r = log_errno(-errno, "allocate the %" PRIu64 " MB disk image", p->disk_mb);
-		else
+		/* allocated before and after mkfs: it may punch what it zeroes */
+		r = allocate_image(p, img, want);
+		if (r == 0)
 			r = mkfs_image(o, img);
+		if (r == 0)
+			r = allocate_image(p, img, want);
 		if (r < 0) {
 			unlinkat(s->inst_fd, MOUNTPLAN_DISK_IMAGE, 0);
 			return r;
 		}
 		log_info("created the %" PRIu64 " MB disk image", p->disk_mb);
-	} else if ((uint64_t)st.st_size != want) {
-		r = resize_image(o, img, (uint64_t)st.st_size, want);
+	} else {
+		if ((uint64_t)st.st_size != want) {
+			r = resize_image(p, o, img, (uint64_t)st.st_size, want);
+			if (r < 0)
+				return r;
+		}
+		r = allocate_image(p, img, want); /* fills holes of earlier runs */
 		if (r < 0)
 			return r;
 	}

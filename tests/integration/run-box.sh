@@ -160,6 +160,9 @@ else
 	for d in $left; do
 		for _i in $(seq 50); do rmdir "$d" 2>/dev/null && break; sleep 0.02; done
 	done
+	# and its instance record, which a next berth run would have acted on
+	proj=$(sed -n 's/.*"project": *"\([^"]*\)".*/\1/p' "$TMP/state/project.json")
+	[ -n "$proj" ] && rm -rf "${BERTH_RUNTIME_DIR:-/run/berth}/instances/$proj"
 fi
 
 # unprivileged: refused with a message naming --unconfined

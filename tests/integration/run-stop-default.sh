@@ -20,7 +20,12 @@ CLOG_HOST=$CLOG
 CLOG=$TMP/child-pid1.log
 : >"$CLOG"
 write_app "$TEST_CHILD --log $CLOG start cgroup ignore-term escape wait"
+# Another instance (another project: its own state dir), as a second berth
+# of the same instance is refused.
+mkdir -p "$TMP/state-pid1"
+BERTH_STATE_DIR=$TMP/state-pid1
 start_run pid1
+BERTH_STATE_DIR=$TMP/state
 wait_for "$CLOG" '^ESCAPE ' 10
 cgs="$cgs $(child_cgroup_dirs)"
 

@@ -309,6 +309,13 @@ START_TEST(test_reject_worker_keys_and_size)
 	assert_rejects(HEAD "size: 3\n" WORKER, "size: size must be a string, not integer");
 	assert_rejects(HEAD "disk: -5\n" WORKER, "disk: disk must be a positive number of MB");
 	assert_rejects(HEAD "disk: 1.5\n" WORKER, "disk must be an integer number of MB, not float");
+	/* MB -> bytes would wrap to 446464 bytes */
+	assert_rejects(HEAD "disk: 18446744073710\n" WORKER,
+		       "test.yaml:3:7: disk: disk must be at most 1000000000 MB (1 PB), not "
+		       "18446744073710");
+	assert_rejects(HEAD "disk: 1000000001\n" WORKER, "disk must be at most 1000000000 MB");
+	assert_rejects(HEAD "workers:\n  q:\n    commands: {start: x}\n    disk: 9223372036854775807\n",
+		       "test.yaml:6:11: workers.q.disk: disk must be at most 1000000000 MB");
 	assert_rejects(HEAD "workers: [a]\n", "workers must be a mapping of worker names");
 }
 END_TEST

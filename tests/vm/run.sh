@@ -120,7 +120,7 @@ for p in $progs; do
 	cp "$B/$p" "$root/berth/" && copy_libs "$B/$p" || broken "cannot copy $p and its libraries"
 done
 cp "$here/init" "$root/init" && chmod 755 "$root/init" &&
-	cp "$here/stop.sh" "$here/limits.sh" "$root/berth/" ||
+	cp "$here/stop.sh" "$here/limits.sh" "$here/dead.sh" "$root/berth/" ||
 	broken "cannot copy tests/vm/init"
 # Check run in one process (CK_FORK=no) leaks a little of its own memory
 # (allocated by its emalloc): not berth's, so not LeakSanitizer's business.
