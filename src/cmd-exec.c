@@ -18,6 +18,7 @@
 #include "exitcodes.h"
 #include "filter.h"
 #include "instance.h"
+#include "landlock.h"
 #include "nsinit.h"
 #include "run.h"
 #include "util.h"
@@ -195,6 +196,7 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	struct caps_plan cp = {0};
 	struct filter_prog fp = {0};
 	struct filter_opts fo = {0};
+	struct landlock_plan lp = {.fd = -1};
 	struct view v;
 	struct instance inst = {.fd = -1, .dir_fd = -1};
 	char **envp = NULL, *script = NULL, *hostname = NULL;
@@ -219,7 +221,8 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	c->vo.uid = u.uid;
 	c->vo.gid = u.gid;
 	c->vo.attach = true;
-	if (caps_plan_init(&u, &cp) < 0 || filter_compile(&fo, &fp) < 0)
+	if (caps_plan_init(&u, &cp) < 0 || filter_compile(&fo, &fp) < 0 ||
+	    landlock_prepare(&lp, false) < 0)
 		goto out;
 	if (view_open(w, &c->vo, &v) < 0)
 		goto out;
@@ -227,10 +230,12 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 		view_close(&v);
 		goto out;
 	}
-	/* mounts first (root, own namespace), then the user, seccomp last */
+	/* mounts first (root, own namespace), then the user, the Landlock
+	 * domain (after no_new_privs; a no-op without Landlock), seccomp last */
 	struct spawn_step steps[] = {
 	    view_step(&v),
 	    {.name = "user", .run = caps_step, .data = &cp},
+	    {.name = "the Landlock domain", .run = landlock_step, .data = &lp},
 	    {.name = "seccomp", .run = filter_step, .data = &fp},
 	};
 	script = exec_script(cmd);
@@ -254,6 +259,7 @@ out:
 	instance_close(&inst); /* after the cgroups and the disk */
 	free(hostname);
 	free(script);
+	landlock_release(&lp);
 	filter_prog_free(&fp);
 	caps_plan_free(&cp);
 	caps_user_free(&u);
