@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The order of issue 7's pre-exec steps (network, privileges, filter)
- * around the mount module's, and everything they need prepared
+ * The order of the pre-exec steps (network, privileges, Landlock,
+ * filter) around the mount module's, and everything they need prepared
  * in the parent, so that run_worker() only passes sb->steps to spawn.
  */
 #include "config.h"

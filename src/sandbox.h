@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Issue 7's parts of the spawn sequence in one place: berth made
+ * The box's parts of the spawn sequence in one place: berth made
  * non-dumpable, the worker's network namespace and ruleset, its hosts
- * file, user, capabilities and syscall filter prepared in the parent, and
- * the child's steps in their fixed order, ready for run_opts.steps.
+ * file's text, user, capabilities, Landlock domain and syscall filter
+ * prepared in the parent, and the child's steps in their fixed order,
+ * ready for run_opts.steps.
  */
 #ifndef BERTH_SANDBOX_H
 #define BERTH_SANDBOX_H
