@@ -60,7 +60,9 @@ remove_cgroups() {
 		for _p in $(cat "$_d/cgroup.procs" 2>/dev/null); do kill -KILL "$_p"; done
 	done
 	for _d in $(printf '%s\n' "$@" | sort -ru); do
-		for _i in $(seq 50); do
+		# up to 10 s: on a loaded machine a v1 hierarchy may refuse the
+		# rmdir for a while after the last process of it is gone
+		for _i in $(seq 500); do
 			[ -d "$_d" ] || break
 			rmdir "$_d" 2>/dev/null && break
 			sleep 0.02

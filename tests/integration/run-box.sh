@@ -158,7 +158,7 @@ else
 		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -KILL "$p"; done
 	done
 	for d in $left; do
-		for _i in $(seq 50); do rmdir "$d" 2>/dev/null && break; sleep 0.02; done
+		for _i in $(seq 500); do rmdir "$d" 2>/dev/null && break; sleep 0.02; done
 	done
 	# and its instance record, which a next berth run would have acted on
 	proj=$(sed -n 's/.*"project": *"\([^"]*\)".*/\1/p' "$TMP/state/project.json")
