@@ -34,6 +34,12 @@ struct relationship {
 	char *name;     /* "database" */
 	char *service;  /* "mysqldb" (a service of services.yaml, or an app) */
 	char *endpoint; /* "mysql", or NULL for the service's default endpoint */
+	/* Where the entry is written, for diagnostics: its file, the position
+	 * of its value and its key path ("relationships.db" when inherited
+	 * from the top level, "workers.queue.relationships.db" otherwise). */
+	char *file;
+	unsigned line, col;
+	char *path;
 };
 
 struct variable {

@@ -533,7 +533,7 @@ static int box_open(const struct cli_global *g, struct run_cli *rc, const struct
 	 * (the default is looked up, and logged, once). */
 	if (!rc->so.user && b->user.name)
 		rc->so.user = b->user.name;
-	if (relationships_build(app, w, ctx, &b->rels) < 0)
+	if (relationships_build(app, w, ctx, NULL, NULL, &b->rels) < 0)
 		return BERTH_EXIT_SETUP;
 	rc->vo.state_dir = g->state_dir;
 	rc->vo.project = ctx->project;

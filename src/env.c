@@ -297,7 +297,7 @@ static int add_platform(struct envmap *m, const struct app *app, const struct wo
 			const struct context *ctx, const char *app_dir)
 {
 	json_t *rels;
-	int r = relationships_build(app, w, ctx, &rels);
+	int r = relationships_build(app, w, ctx, NULL, NULL, &rels);
 
 	if (r < 0)
 		return r;

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Every file of tests/data/check/ through `berth check`: NAME.yaml is the
 # app config, NAME.expect its expected exit status (first line) and the
-# exact lines berth prints on stderr (FILE stands for the config's path).
+# exact lines berth prints on stderr (FILE stands for the config's path,
+# SVC for NAME.services.yaml's: when that file exists it is the
+# services.yaml, passed with --services).
 set -u
 dir="$TOP_SRCDIR/tests/data/check"
 n=0
@@ -17,8 +19,14 @@ for expect in "$dir"/*.expect; do
 	file="$dir/$name.yaml"
 	n=$((n + 1))
 	want_status=$(head -n 1 "$expect")
-	tail -n +2 "$expect" | sed "s|FILE|$file|g; s|DIR|$realdir|g" > "$tmp/want"
-	"$BERTH" -f "$file" check > "$tmp/out" 2> "$tmp/err" < /dev/null
+	svc="$dir/$name.services.yaml"
+	tail -n +2 "$expect" | sed "s|SVC|$svc|g; s|FILE|$file|g; s|DIR|$realdir|g" > "$tmp/want"
+	if [ -f "$svc" ]; then
+		set -- --services "$svc"
+	else
+		set --
+	fi
+	"$BERTH" -f "$file" "$@" check > "$tmp/out" 2> "$tmp/err" < /dev/null
 	status=$?
 	if [ "$status" -ne "$want_status" ]; then
 		echo "not ok $n - $name: exit status $status, expected $want_status"
