@@ -48,7 +48,7 @@ static int load_services(struct app *app, const char *file, struct diags *d)
 	const char *why;
 	bool bad = false;
 
-	if (ytree_load_file(file, NULL, &app->services_doc, d) < 0)
+	if (ytree_load_services_file(file, &app->services_doc, d) < 0)
 		return -EINVAL;
 	app->have_services = true;
 	app->services_file = xstrdup(file);

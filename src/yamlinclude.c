@@ -237,10 +237,17 @@ int yamlinclude_resolve(struct yparser *p, const struct cnode *spec, unsigned de
 
 /* ---- the loader's entry points (yamltree.h) ------------------------------- */
 
+enum { LOAD_LIST = 1, LOAD_ARCHIVE = 2 };
+
 static int load(const char *name, const char *buf, size_t len, const char *include_dir,
-		bool list_ok, struct ytree_doc *doc, struct diags *d)
+		unsigned flags, struct ytree_doc *doc, struct diags *d)
 {
-	struct yloader ld = {.doc = doc, .d = d, .include_dir = include_dir, .dirfd = -1};
+	struct yloader ld = {.doc = doc,
+			     .d = d,
+			     .include_dir = include_dir,
+			     .archive_ok = flags & LOAD_ARCHIVE,
+			     .dirfd = -1};
+	bool list_ok = flags & LOAD_LIST;
 	const char *file;
 	int r;
 
@@ -268,11 +275,11 @@ int ytree_load_buffer(const char *name, const char *buf, size_t len, const char 
 		      struct ytree_doc *doc, struct diags *d)
 {
 	*doc = (struct ytree_doc){0};
-	return load(name ? name : "<memory>", buf ? buf : "", buf ? len : 0, include_dir, false,
-		    doc, d);
+	return load(name ? name : "<memory>", buf ? buf : "", buf ? len : 0, include_dir, 0, doc,
+		    d);
 }
 
-static int load_file(const char *path, const char *include_dir, bool list_ok,
+static int load_file(const char *path, const char *include_dir, unsigned flags,
 		     struct ytree_doc *doc, struct diags *d)
 {
 	_cleanup_free_ char *buf = NULL, *why = NULL;
@@ -296,19 +303,24 @@ static int load_file(const char *path, const char *include_dir, bool list_ok,
 		diags_add(d, path, 0, 0, "", "%s", why);
 		return r;
 	}
-	return load(path, buf, len, include_dir, list_ok, doc, d);
+	return load(path, buf, len, include_dir, flags, doc, d);
 }
 
 int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc *doc,
 		    struct diags *d)
 {
-	return load_file(path, include_dir, false, doc, d);
+	return load_file(path, include_dir, 0, doc, d);
+}
+
+int ytree_load_services_file(const char *path, struct ytree_doc *doc, struct diags *d)
+{
+	return load_file(path, NULL, LOAD_ARCHIVE, doc, d);
 }
 
 int ytree_load_file_list(const char *path, const char *include_dir, struct ytree_doc *doc,
 			 struct diags *d)
 {
-	return load_file(path, include_dir, true, doc, d);
+	return load_file(path, include_dir, LOAD_LIST, doc, d);
 }
 
 void ytree_doc_free(struct ytree_doc *doc)

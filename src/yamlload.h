@@ -24,6 +24,7 @@ struct yloader {
 	struct ytree_doc *doc;
 	struct diags *d;
 	const char *include_dir;
+	bool archive_ok;	/* `!archive` accepted (services.yaml) */
 	int dirfd;              /* O_PATH of include_dir, opened on first use */
 	size_t nodes;           /* nodes made so far, aliases expanded */
 	unsigned includes;      /* !include files opened */

@@ -35,6 +35,7 @@ enum tag_kind {
 	TAG_MAP,
 	TAG_SEQ,
 	TAG_INCLUDE,
+	TAG_ARCHIVE, /* services.yaml: a directory of the .platform dir */
 };
 
 static const struct {
@@ -239,6 +240,14 @@ static int classify_tag(struct yparser *p, const yaml_event_t *ev, const char *t
 							      "mapping {type, path}, not a sequence")
 			       : 0;
 	}
+	if (strcmp(tag, "!archive") == 0 && p->ld->archive_ok) {
+		*out = TAG_ARCHIVE;
+		return ev->type == YAML_SCALAR_EVENT
+			   ? 0
+			   : fail_mark(
+				 p, ev->start_mark, "!archive needs a directory path, not a %s",
+				 ev->type == YAML_SEQUENCE_START_EVENT ? "sequence" : "mapping");
+	}
 	for (size_t i = 0; strncmp(tag, YAML_TAG_PREFIX, strlen(YAML_TAG_PREFIX)) == 0 &&
 			   i < ARRAY_SIZE(std_tags);
 	     i++) {
@@ -256,6 +265,28 @@ static int classify_tag(struct yparser *p, const yaml_event_t *ev, const char *t
 	}
 	return fail_mark(p, ev->start_mark, "tag '%s' is not supported",
 			 tag_display(tag, shown, sizeof(shown)));
+}
+
+/* `!archive` names a directory of the .platform dir that the platform
+ * packs: a relative path that stays beneath it, checked by its text. */
+static int check_archive(struct yparser *p, const struct cnode *n)
+{
+	const char *s = n->str;
+
+	if (!*s || *s == '/')
+		return fail_node(p, n, "!archive needs a relative directory path, not '%.*s'",
+				 key_width(n), s);
+	for (const char *c = s; *c; c += strcspn(c, "/"), c += *c == '/') {
+		size_t len = strcspn(c, "/");
+
+		if (len == 2 && strncmp(c, "..", 2) == 0)
+			return fail_node(p, n, "!archive path '%.*s' must not contain '..'",
+					 key_width(n), s);
+	}
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return fail_node(p, n, "!archive path contains a control character");
+	return 0;
 }
 
 static int read_scalar(struct yparser *p, yaml_event_t *ev, enum tag_kind tk, struct cnode **out)
@@ -290,6 +321,8 @@ static int read_scalar(struct yparser *p, yaml_event_t *ev, enum tag_kind tk, st
 		r = fail_node(p, n, "'%.*s' is not a valid %s", key_width(n), n->str,
 			      tag_display((const char *)ev->data.scalar.tag, shown, sizeof(shown)));
 	}
+	if (r == 0 && tk == TAG_ARCHIVE)
+		r = check_archive(p, n);
 	if (r < 0) {
 		cnode_free(n);
 		return r;
