@@ -209,6 +209,7 @@ int app_load(const struct app_locator *loc, struct app *app, struct diags *d)
 	const char *name_override = NULL;
 	const struct cnode *node;
 	bool multi = false;
+	size_t before = d->n;
 	int r;
 
 	memset(app, 0, sizeof(*app));
@@ -295,6 +296,10 @@ int app_load(const struct app_locator *loc, struct app *app, struct diags *d)
 		goto fail;
 	}
 	r = app_build(app, node, name_override, d);
+	/* Any diagnostic is an error, also one found before app_build (an
+	 * app of applications.yaml's map form that sets 'name'). */
+	if (r == 0 && d->n > before)
+		r = -EINVAL;
 	if (r < 0)
 		goto fail;
 	free(project_root);

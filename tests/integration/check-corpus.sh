@@ -11,7 +11,7 @@ n=0
 fail=0
 realdir=$(cd "$dir" && pwd -P)
 total=$(ls "$dir"/*.expect | wc -l)
-echo "1..$((total + 4))"
+echo "1..$((total + 5))"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for expect in "$dir"/*.expect; do
@@ -65,5 +65,21 @@ check_made fifo "$tmp/fifo.yaml" "$tmp/fifo.yaml: not a regular file (a FIFO)"
 ln -s /dev/zero "$tmp/link.yaml"
 check_made symlink "$tmp/link.yaml" "$tmp/link.yaml: is a symbolic link (not followed)"
 check_made missing "$tmp/none.yaml" "$tmp/none.yaml: cannot open: No such file or directory"
+# applications.yaml's map form with an app that sets 'name': an error,
+# exit 2, and never "configuration OK".
+mkdir -p "$tmp/multi/.platform"
+printf 'api:\n  name: other\n  type: nodejs:20\n  workers:\n    q:\n      commands: {start: x}\n' \
+	> "$tmp/multi/.platform/applications.yaml"
+n=$((n + 1))
+"$BERTH" -C "$tmp/multi" check > "$tmp/out" 2> "$tmp/err" < /dev/null
+status=$?
+if [ "$status" -eq 2 ] && ! grep -q "configuration OK" "$tmp/out" &&
+	grep -q "api: an app keyed by name must not set 'name'" "$tmp/err"; then
+	echo "ok $n - applications.yaml map form with name"
+else
+	echo "not ok $n - applications.yaml map form with name: status $status"
+	sed 's/^/# /' "$tmp/out" "$tmp/err"
+	fail=1
+fi
 
 exit $fail

@@ -536,6 +536,30 @@ START_TEST(test_applications_yaml)
 }
 END_TEST
 
+/* An app keyed by name that also sets 'name' is an error, not a note
+ * before a successful load. */
+START_TEST(test_applications_yaml_map_name)
+{
+	static const char *const files[][2] = {
+	    {".platform/applications.yaml", "api:\n  name: other\n  type: nodejs:20\n"
+					    "  workers:\n    q:\n      commands: {start: x}\n"},
+	};
+	char *dir = tmpdir_with(files, ARRAY_SIZE(files));
+	struct app_locator loc = {.cwd = dir};
+	struct app app;
+	struct diags d = {0};
+
+	ck_assert_int_eq(app_load(&loc, &app, &d), -EINVAL);
+	char *all = joined(&d);
+	ck_assert_msg(strstr(all, "api: an app keyed by name must not set 'name'"), "%s", all);
+	ck_assert_msg(d.n == 1, "%s", all);
+	free(all);
+	diags_free(&d);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_applications_yaml_list)
 {
 	static const char *const files[][2] = {
@@ -581,6 +605,7 @@ int main(void)
 	tcase_add_test(tc, test_services_checked);
 	tcase_add_test(tc, test_applications_yaml);
 	tcase_add_test(tc, test_applications_yaml_list);
+	tcase_add_test(tc, test_applications_yaml_map_name);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
