@@ -15,6 +15,7 @@
 #include "instance.h"
 #include "log.h"
 #include "relationships.h"
+#include "resolve.h"
 
 int commands_load_app(const struct cli_global *g, struct app *app)
 {
@@ -139,15 +140,18 @@ int cmd_check(const struct cli_global *g, int argc, char **argv)
 	r = commands_load_app(g, &app);
 	if (r)
 		return r;
+	resolve_check_platform(&app, &errors);
 	r = check_relationships(g, &app, &errors, &warnings);
 	print_warnings(&warnings);
 	diags_print(&errors, stderr);
-	if (r == 0 && errors.n == 0)
+	bool ok = r == 0 && errors.n == 0;
+
+	if (ok)
 		printf("configuration OK\n");
 	diags_free(&errors);
 	diags_free(&warnings);
 	app_free(&app);
-	return r == 0 && errors.n == 0 ? BERTH_EXIT_OK : BERTH_EXIT_USAGE;
+	return ok ? BERTH_EXIT_OK : BERTH_EXIT_USAGE;
 }
 
 /* The first line of a script, for one-line listings. */

@@ -400,7 +400,7 @@ static void check_cross(const struct app *app, const struct worker *w, const str
 
 void resolve_check_top(const struct app *app, struct diags *d)
 {
-	struct rctx r = {.d = d};
+	struct rctx r = {.app = app, .d = d};
 	const struct cnode *top = app->app_node;
 	struct worker scratch = {0};
 
@@ -430,7 +430,7 @@ void resolve_check_top(const struct app *app, struct diags *d)
 int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct worker *w,
 		   struct diags *d, bool report_inherited)
 {
-	struct rctx r = {.d = d};
+	struct rctx r = {.app = app, .d = d};
 	const struct cnode *n, *mounts_node, *rels_node, *wnode = wpair->value;
 	const char *why, *name = wpair->key->str;
 
