@@ -584,7 +584,7 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 	r = commands_load_worker(g, argv[wi], &app, &w);
 	if (r)
 		goto out;
-	r = commands_worker_env(g, &app, &w, rc.pass, &envp);
+	r = commands_worker_env_user(g, &app, &w, rc.pass, rc.so.user, rc.unconfined, &envp);
 	if (r == 0) {
 		struct context_options co = {
 			.file = g->context, .state_dir = g->state_dir, .app_dir = w.app_dir};
