@@ -42,6 +42,30 @@ static const struct cnode *node_key(const struct cnode *map, const char *key)
 	return map && map->kind == CNODE_MAP ? cnode_get(map, key) : NULL;
 }
 
+/* Platform.sh's types are "NAME:VERSION"; without the version it refuses
+ * the config. */
+static bool type_has_version(const char *t)
+{
+	const char *colon = strchr(t, ':');
+
+	return colon && colon > t && colon[1];
+}
+
+static bool service_size_ok(const char *file, const char *name, const struct cnode *n,
+			    struct diags *d)
+{
+	enum size_name sz;
+
+	if (!n || cnode_is_null(n))
+		return true;
+	if (n->kind == CNODE_SCALAR && n->type == SCALAR_STR && size_parse(n->str, &sz) == 0)
+		return true;
+	diags_add(d, file, n->line, n->col, name,
+		  "unknown size '%s' (expected AUTO, S, M, L, XL, 2XL or 4XL)",
+		  n->kind == CNODE_SCALAR ? n->str : cnode_type_name(n));
+	return false;
+}
+
 static int load_services(struct app *app, const char *file, struct diags *d)
 {
 	const struct cnode *root;
@@ -82,6 +106,17 @@ static int load_services(struct app *app, const char *file, struct diags *d)
 			const struct cnode *at = type ? type : p->value;
 			diags_add(d, file, at->line, at->col, p->key->str,
 				  "a service needs a 'type' such as 'mariadb:10.6'");
+			bad = true;
+			continue;
+		}
+		if (!type_has_version(type->str)) {
+			diags_add(d, file, type->line, type->col, p->key->str,
+				  "type '%s' needs a version: '%.*s:VERSION' (e.g. 'mariadb:10.6')",
+				  type->str, (int)strcspn(type->str, ":"), type->str);
+			bad = true;
+			continue;
+		}
+		if (!service_size_ok(file, p->key->str, node_key(p->value, "size"), d)) {
 			bad = true;
 			continue;
 		}
@@ -127,6 +162,10 @@ static int app_build(struct app *app, const struct cnode *node, const char *name
 		const struct cnode *at = type ? type : node;
 		diags_add(d, app->file, at->line, at->col, "type",
 			  "type is required: the runtime and version, e.g. 'python:3.11'");
+	} else if (!type_has_version(type->str)) {
+		diags_add(d, app->file, type->line, type->col, "type",
+			  "type '%s' needs a version: the runtime and version, e.g. 'python:3.11'",
+			  type->str);
 	} else {
 		app->type = xstrdup(type->str);
 	}
