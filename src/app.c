@@ -202,8 +202,10 @@ static const struct cnode *pick_application(struct app *app, const struct cnode 
 	size_t count = root->n;
 
 	*name_override = NULL;
-	if (root->kind == CNODE_SEQ || root->kind == CNODE_MAP)
+	if (root->kind == CNODE_SEQ || root->kind == CNODE_MAP) {
 		app->apps = xcalloc(count + 1, sizeof(char *));
+		app->app_types = xcalloc(count + 1, sizeof(char *));
+	}
 	if (root->kind != CNODE_SEQ && root->kind != CNODE_MAP) {
 		diags_add(d, app->file, root->line, root->col, "",
 			  "applications must be a list or a mapping of apps");
@@ -223,6 +225,11 @@ static const struct cnode *pick_application(struct app *app, const struct cnode 
 			nm = nn && nn->kind == CNODE_SCALAR ? nn->str : "app";
 		}
 		app->apps[i] = xstrdup(nm);
+		const struct cnode *ty = node_key(n, "type");
+
+		/* for app-to-app relationships' "type" */
+		app->app_types[i] = xstrdup(
+		    ty && ty->kind == CNODE_SCALAR && ty->type == SCALAR_STR ? ty->str : "");
 		if (!want && count == 1) {
 			found = n;
 		} else if (want && strcmp(want, nm) == 0) {
@@ -416,6 +423,7 @@ void app_free(struct app *app)
 	free(app->services);
 	free(app->services_file);
 	strv_free(app->apps);
+	strv_free(app->app_types);
 	ytree_doc_free(&app->doc);
 	ytree_doc_free(&app->services_doc);
 	memset(app, 0, sizeof(*app));

@@ -112,6 +112,8 @@ struct app {
 	char *services_file; /* or NULL */
 	char **apps;         /* names of the other apps of the project
 			      * (applications.yaml), NULL-terminated */
+	char **app_types;    /* their types, in the order of apps ("" when not
+			      * a string), NULL-terminated; or NULL */
 
 	struct ytree_doc doc;          /* private: the loaded tree */
 	struct ytree_doc services_doc; /* private */

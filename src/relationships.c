@@ -233,6 +233,9 @@ static int build_one(const struct app *app, const struct relationship *r, const 
 		t = &app_type;
 		if (app->name && strcmp(r->service, app->name) == 0)
 			type = app->type;
+		for (size_t i = 0; !type && app->apps && app->app_types && app->apps[i]; i++)
+			if (strcmp(app->apps[i], r->service) == 0 && app->app_types[i][0])
+				type = app->app_types[i];
 	} else if (r->endpoint && (t = type_by_endpoint(r->endpoint))) {
 		/* No services.yaml entry: the endpoint says what it is. */
 		rel_warn(o, r, "service %s is not in services.yaml; assuming %s", r->service,
