@@ -50,7 +50,15 @@ static int worker_user_name(const char *spec, bool self, char **out)
 		*out = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)geteuid());
 		return 0;
 	}
-	r = spec ? caps_user_parse(spec, &u, &msg) : caps_user_default(&u);
+	if (!spec) {
+		/* caps_user_default()'s choice, without its log line: run
+		 * says it when it switches */
+		*out = xstrdup(getpwnam(CAPS_DEFAULT_USER)    ? CAPS_DEFAULT_USER
+			       : getpwnam(CAPS_FALLBACK_USER) ? CAPS_FALLBACK_USER
+							      : CAPS_FALLBACK_ID);
+		return 0;
+	}
+	r = caps_user_parse(spec, &u, &msg);
 	if (r < 0) {
 		if (msg)
 			log_error("user %s: %s", spec, msg);

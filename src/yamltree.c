@@ -267,28 +267,6 @@ static int classify_tag(struct yparser *p, const yaml_event_t *ev, const char *t
 			 tag_display(tag, shown, sizeof(shown)));
 }
 
-/* `!archive` names a directory of the .platform dir that the platform
- * packs: a relative path that stays beneath it, checked by its text. */
-static int check_archive(struct yparser *p, const struct cnode *n)
-{
-	const char *s = n->str;
-
-	if (!*s || *s == '/')
-		return fail_node(p, n, "!archive needs a relative directory path, not '%.*s'",
-				 key_width(n), s);
-	for (const char *c = s; *c; c += strcspn(c, "/"), c += *c == '/') {
-		size_t len = strcspn(c, "/");
-
-		if (len == 2 && strncmp(c, "..", 2) == 0)
-			return fail_node(p, n, "!archive path '%.*s' must not contain '..'",
-					 key_width(n), s);
-	}
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return fail_node(p, n, "!archive path contains a control character");
-	return 0;
-}
-
 static int read_scalar(struct yparser *p, yaml_event_t *ev, enum tag_kind tk, struct cnode **out)
 {
 	const char *v = (const char *)ev->data.scalar.value;
@@ -322,7 +300,7 @@ static int read_scalar(struct yparser *p, yaml_event_t *ev, enum tag_kind tk, st
 			      tag_display((const char *)ev->data.scalar.tag, shown, sizeof(shown)));
 	}
 	if (r == 0 && tk == TAG_ARCHIVE)
-		r = check_archive(p, n);
+		r = yamlinclude_check_archive(p, n);
 	if (r < 0) {
 		cnode_free(n);
 		return r;
