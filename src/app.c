@@ -42,13 +42,37 @@ static const struct cnode *node_key(const struct cnode *map, const char *key)
 	return map && map->kind == CNODE_MAP ? cnode_get(map, key) : NULL;
 }
 
+/* Platform.sh's types are "NAME:VERSION"; without the version it refuses
+ * the config. */
+static bool type_has_version(const char *t)
+{
+	const char *colon = strchr(t, ':');
+
+	return colon && colon > t && colon[1];
+}
+
+static bool service_size_ok(const char *file, const char *name, const struct cnode *n,
+			    struct diags *d)
+{
+	enum size_name sz;
+
+	if (!n || cnode_is_null(n))
+		return true;
+	if (n->kind == CNODE_SCALAR && n->type == SCALAR_STR && size_parse(n->str, &sz) == 0)
+		return true;
+	diags_add(d, file, n->line, n->col, name,
+		  "unknown size '%s' (expected AUTO, S, M, L, XL, 2XL or 4XL)",
+		  n->kind == CNODE_SCALAR ? n->str : cnode_type_name(n));
+	return false;
+}
+
 static int load_services(struct app *app, const char *file, struct diags *d)
 {
 	const struct cnode *root;
 	const char *why;
 	bool bad = false;
 
-	if (ytree_load_file(file, NULL, &app->services_doc, d) < 0)
+	if (ytree_load_services_file(file, &app->services_doc, d) < 0)
 		return -EINVAL;
 	app->have_services = true;
 	app->services_file = xstrdup(file);
@@ -82,6 +106,17 @@ static int load_services(struct app *app, const char *file, struct diags *d)
 			const struct cnode *at = type ? type : p->value;
 			diags_add(d, file, at->line, at->col, p->key->str,
 				  "a service needs a 'type' such as 'mariadb:10.6'");
+			bad = true;
+			continue;
+		}
+		if (!type_has_version(type->str)) {
+			diags_add(d, file, type->line, type->col, p->key->str,
+				  "type '%s' needs a version: '%.*s:VERSION' (e.g. 'mariadb:10.6')",
+				  type->str, (int)strcspn(type->str, ":"), type->str);
+			bad = true;
+			continue;
+		}
+		if (!service_size_ok(file, p->key->str, node_key(p->value, "size"), d)) {
 			bad = true;
 			continue;
 		}
@@ -127,6 +162,10 @@ static int app_build(struct app *app, const struct cnode *node, const char *name
 		const struct cnode *at = type ? type : node;
 		diags_add(d, app->file, at->line, at->col, "type",
 			  "type is required: the runtime and version, e.g. 'python:3.11'");
+	} else if (!type_has_version(type->str)) {
+		diags_add(d, app->file, type->line, type->col, "type",
+			  "type '%s' needs a version: the runtime and version, e.g. 'python:3.11'",
+			  type->str);
 	} else {
 		app->type = xstrdup(type->str);
 	}
@@ -163,8 +202,10 @@ static const struct cnode *pick_application(struct app *app, const struct cnode 
 	size_t count = root->n;
 
 	*name_override = NULL;
-	if (root->kind == CNODE_SEQ || root->kind == CNODE_MAP)
+	if (root->kind == CNODE_SEQ || root->kind == CNODE_MAP) {
 		app->apps = xcalloc(count + 1, sizeof(char *));
+		app->app_types = xcalloc(count + 1, sizeof(char *));
+	}
 	if (root->kind != CNODE_SEQ && root->kind != CNODE_MAP) {
 		diags_add(d, app->file, root->line, root->col, "",
 			  "applications must be a list or a mapping of apps");
@@ -184,6 +225,11 @@ static const struct cnode *pick_application(struct app *app, const struct cnode 
 			nm = nn && nn->kind == CNODE_SCALAR ? nn->str : "app";
 		}
 		app->apps[i] = xstrdup(nm);
+		const struct cnode *ty = node_key(n, "type");
+
+		/* for app-to-app relationships' "type" */
+		app->app_types[i] = xstrdup(
+		    ty && ty->kind == CNODE_SCALAR && ty->type == SCALAR_STR ? ty->str : "");
 		if (!want && count == 1) {
 			found = n;
 		} else if (want && strcmp(want, nm) == 0) {
@@ -209,6 +255,7 @@ int app_load(const struct app_locator *loc, struct app *app, struct diags *d)
 	const char *name_override = NULL;
 	const struct cnode *node;
 	bool multi = false;
+	size_t before = d->n;
 	int r;
 
 	memset(app, 0, sizeof(*app));
@@ -295,6 +342,10 @@ int app_load(const struct app_locator *loc, struct app *app, struct diags *d)
 		goto fail;
 	}
 	r = app_build(app, node, name_override, d);
+	/* Any diagnostic is an error, also one found before app_build (an
+	 * app of applications.yaml's map form that sets 'name'). */
+	if (r == 0 && d->n > before)
+		r = -EINVAL;
 	if (r < 0)
 		goto fail;
 	free(project_root);
@@ -372,6 +423,7 @@ void app_free(struct app *app)
 	free(app->services);
 	free(app->services_file);
 	strv_free(app->apps);
+	strv_free(app->app_types);
 	ytree_doc_free(&app->doc);
 	ytree_doc_free(&app->services_doc);
 	memset(app, 0, sizeof(*app));

@@ -34,6 +34,12 @@ struct relationship {
 	char *name;     /* "database" */
 	char *service;  /* "mysqldb" (a service of services.yaml, or an app) */
 	char *endpoint; /* "mysql", or NULL for the service's default endpoint */
+	/* Where the entry is written, for diagnostics: its file, the position
+	 * of its value and its key path ("relationships.db" when inherited
+	 * from the top level, "workers.queue.relationships.db" otherwise). */
+	char *file;
+	unsigned line, col;
+	char *path;
 };
 
 struct variable {
@@ -106,6 +112,8 @@ struct app {
 	char *services_file; /* or NULL */
 	char **apps;         /* names of the other apps of the project
 			      * (applications.yaml), NULL-terminated */
+	char **app_types;    /* their types, in the order of apps ("" when not
+			      * a string), NULL-terminated; or NULL */
 
 	struct ytree_doc doc;          /* private: the loaded tree */
 	struct ytree_doc services_doc; /* private */

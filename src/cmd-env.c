@@ -4,12 +4,17 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "caps.h"
+#include "cleanup.h"
 #include "commands.h"
 #include "env.h"
 #include "exitcodes.h"
+#include "log.h"
 
 extern char **environ;
 
@@ -31,14 +36,61 @@ void commands_pass_env_add(char ***names, size_t *n, const char *list)
 	}
 }
 
-int commands_worker_env(const struct cli_global *g, const struct app *app,
-			const struct worker *w, char *const *pass_env, char ***envp)
+/* The passwd name of the worker's user (a uid without one as its number):
+ * the lookup needs no privilege, so env and show print what run sets. */
+static int worker_user_name(const char *spec, bool self, char **out)
+{
+	struct caps_user u = {0};
+	const char *msg = NULL;
+	int r;
+
+	if (self) {
+		struct passwd *pw = getpwuid(geteuid());
+
+		*out = pw ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)geteuid());
+		return 0;
+	}
+	if (!spec) {
+		/* caps_user_default()'s choice, without its log line: run
+		 * says it when it switches */
+		*out = xstrdup(getpwnam(CAPS_DEFAULT_USER)    ? CAPS_DEFAULT_USER
+			       : getpwnam(CAPS_FALLBACK_USER) ? CAPS_FALLBACK_USER
+							      : CAPS_FALLBACK_ID);
+		return 0;
+	}
+	r = caps_user_parse(spec, &u, &msg);
+	if (r < 0) {
+		if (msg)
+			log_error("user %s: %s", spec, msg);
+		return r;
+	}
+	*out = u.name ? xstrdup(u.name) : xasprintf("%u", (unsigned)u.uid);
+	caps_user_free(&u);
+	return 0;
+}
+
+int commands_worker_env_user(const struct cli_global *g, const struct app *app,
+			     const struct worker *w, char *const *pass_env, const char *user,
+			     bool self, char ***envp)
 {
 	struct env_options eo = {.pass_env = pass_env, .environ = environ};
+	_cleanup_free_ char *name = NULL;
 
+	if (worker_user_name(user, self, &name) < 0)
+		return BERTH_EXIT_USAGE;
+	eo.user = name;
 	if (env_for_worker(app, w, g->context, g->state_dir, &eo, envp) < 0)
 		return BERTH_EXIT_USAGE;
 	return 0;
+}
+
+int commands_worker_env(const struct cli_global *g, const struct app *app, const struct worker *w,
+			char *const *pass_env, char ***envp)
+{
+	const char *user = getenv("BERTH_USER");
+
+	return commands_worker_env_user(g, app, w, pass_env, user && *user ? user : NULL, false,
+					envp);
 }
 
 int cmd_env(const struct cli_global *g, int argc, char **argv)

@@ -213,7 +213,7 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	/* The record only when no berth run holds the instance (joined: 1). */
 	if (commands_instance_open(w, ctx.project, ctx.environment, true, &inst) > 1)
 		goto out;
-	if (commands_worker_env(g, app, w, c->pass, &envp) != 0)
+	if (commands_worker_env_user(g, app, w, c->pass, c->user, false, &envp) != 0)
 		goto out;
 	c->vo.state_dir = g->state_dir;
 	c->vo.project = ctx.project;

@@ -533,7 +533,7 @@ static int box_open(const struct cli_global *g, struct run_cli *rc, const struct
 	 * (the default is looked up, and logged, once). */
 	if (!rc->so.user && b->user.name)
 		rc->so.user = b->user.name;
-	if (relationships_build(app, w, ctx, &b->rels) < 0)
+	if (relationships_build(app, w, ctx, NULL, NULL, &b->rels) < 0)
 		return BERTH_EXIT_SETUP;
 	rc->vo.state_dir = g->state_dir;
 	rc->vo.project = ctx->project;
@@ -584,7 +584,7 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 	r = commands_load_worker(g, argv[wi], &app, &w);
 	if (r)
 		goto out;
-	r = commands_worker_env(g, &app, &w, rc.pass, &envp);
+	r = commands_worker_env_user(g, &app, &w, rc.pass, rc.so.user, rc.unconfined, &envp);
 	if (r == 0) {
 		struct context_options co = {
 			.file = g->context, .state_dir = g->state_dir, .app_dir = w.app_dir};

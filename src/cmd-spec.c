@@ -315,7 +315,7 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv)
 	r = commands_load_worker(g, argv[wi], &app, &w);
 	if (r)
 		goto out;
-	r = commands_worker_env(g, &app, &w, sc.pass, &envp);
+	r = commands_worker_env_user(g, &app, &w, sc.pass, sc.user, false, &envp);
 	if (r == 0)
 		r = spec_build(g, &sc, &app, &w, envp, &spec);
 	if (r == 0 && write_out(sc.output, spec) < 0)

@@ -7,11 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "commands.h"
+#include "context.h"
 #include "env.h"
 #include "exitcodes.h"
 #include "instance.h"
 #include "log.h"
+#include "relationships.h"
+#include "resolve.h"
 
 int commands_load_app(const struct cli_global *g, struct app *app)
 {
@@ -80,8 +84,54 @@ static int plain_or_help(const struct cli_global *g, int argc, char **argv, int 
 	return r;
 }
 
+/*
+ * Build every worker's relationships with the code env and run use, so
+ * that what check passes they accept.  Problems go to errors and
+ * warnings (the same entry inherited by several workers is said once).
+ */
+static int check_relationships(const struct cli_global *g, const struct app *app,
+			       struct diags *errors, struct diags *warnings)
+{
+	struct context ctx;
+	int bad = 0;
+
+	if (context_load_nostate(g->context, &ctx) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < app->n_workers; i++) {
+		struct worker w;
+		json_t *rels;
+
+		if (app_resolve(app, app->workers[i], &w, errors) < 0) {
+			bad = -EINVAL;
+			continue;
+		}
+		if (relationships_build(app, &w, &ctx, errors, warnings, &rels) < 0)
+			bad = -EINVAL;
+		else
+			json_decref(rels);
+		worker_free(&w);
+	}
+	context_free(&ctx);
+	return bad;
+}
+
+/* Warnings in the diagnostics' form, so that each names its place. */
+static void print_warnings(const struct diags *warnings)
+{
+	for (size_t i = 0; i < warnings->n; i++) {
+		_cleanup_free_ char *msg = xasprintf("warning: %s", warnings->v[i].msg);
+		struct diag dg = warnings->v[i];
+
+		dg.msg = msg;
+		_cleanup_free_ char *s = diag_format(&dg);
+
+		fprintf(stderr, "%s\n", s);
+	}
+}
+
 int cmd_check(const struct cli_global *g, int argc, char **argv)
 {
+	struct diags errors = {0}, warnings = {0};
 	struct app app;
 	int first, r = plain_or_help(g, argc, argv, 0, &first);
 
@@ -90,9 +140,18 @@ int cmd_check(const struct cli_global *g, int argc, char **argv)
 	r = commands_load_app(g, &app);
 	if (r)
 		return r;
-	printf("configuration OK\n");
+	resolve_check_platform(&app, &errors);
+	r = check_relationships(g, &app, &errors, &warnings);
+	print_warnings(&warnings);
+	diags_print(&errors, stderr);
+	bool ok = r == 0 && errors.n == 0;
+
+	if (ok)
+		printf("configuration OK\n");
+	diags_free(&errors);
+	diags_free(&warnings);
 	app_free(&app);
-	return BERTH_EXIT_OK;
+	return ok ? BERTH_EXIT_OK : BERTH_EXIT_USAGE;
 }
 
 /* The first line of a script, for one-line listings. */

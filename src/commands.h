@@ -40,6 +40,13 @@ void commands_pass_env_add(char ***names, size_t *n, const char *list);
  * Returns 0 or an exit status (the reason is logged). */
 int commands_worker_env(const struct cli_global *g, const struct app *app,
 			const struct worker *w, char *const *pass_env, char ***envp);
+/* The same with USER the name of the user the worker runs as: user (a
+ * --user NAME|UID[:GID]), berth's own user when self (--unconfined), else
+ * the default (web, nobody, or uid 65534 shown as "65534").
+ * commands_worker_env() uses BERTH_USER as user, as run does. */
+int commands_worker_env_user(const struct cli_global *g, const struct app *app,
+			     const struct worker *w, char *const *pass_env, const char *user,
+			     bool self, char ***envp);
 
 struct instance;
 /* Take the instance record of w (instance_open(), in the runtime

@@ -443,6 +443,25 @@ fail:
 	return r;
 }
 
+int context_load_nostate(const char *file, struct context *ctx)
+{
+	int r;
+
+	memset(ctx, 0, sizeof(*ctx));
+	if (file && (r = load_file(file, ctx)) < 0) {
+		context_free(ctx);
+		return r;
+	}
+	if (!ctx->project)
+		ctx->project = xstrdup("check");
+	if (!ctx->entropy)
+		ctx->entropy = xstrdup("check");
+	if (!ctx->tree_id)
+		ctx->tree_id = xstrdup(CONTEXT_DEFAULT_TREE_ID);
+	context_defaults(ctx);
+	return 0;
+}
+
 void context_free(struct context *ctx)
 {
 	free(ctx->project);

@@ -50,6 +50,9 @@ struct context_options {
  */
 int context_load(const struct context_options *o, struct context *ctx);
 void context_free(struct context *ctx);
+/* The context file (if any) over fixed defaults, reading and writing no
+ * state and running no git: what `berth check` validates against. */
+int context_load_nostate(const char *file, struct context *ctx);
 
 /* Pure parts, exposed for the tests. */
 

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "diag.h"
 
@@ -18,6 +19,18 @@ void diags_add(struct diags *d, const char *file, unsigned line, unsigned col,
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = xstrdup(fmt);
 	va_end(ap);
+	/* Inherited values are checked once per worker: the same message at
+	 * the same place is said once. */
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *o = &d->v[i];
+
+		if (o->line == line && o->col == col && strcmp(o->msg, msg) == 0 &&
+		    strcmp(o->path, path ? path : "") == 0 &&
+		    (o->file && file ? strcmp(o->file, file) == 0 : o->file == file)) {
+			free(msg);
+			return;
+		}
+	}
 	xgrow(&d->v, &d->cap, d->n + 1, sizeof(*d->v));
 	dg = &d->v[d->n++];
 	dg->file = file ? xstrdup(file) : NULL;

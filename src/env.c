@@ -297,7 +297,7 @@ static int add_platform(struct envmap *m, const struct app *app, const struct wo
 			const struct context *ctx, const char *app_dir)
 {
 	json_t *rels;
-	int r = relationships_build(app, w, ctx, &rels);
+	int r = relationships_build(app, w, ctx, NULL, NULL, &rels);
 
 	if (r < 0)
 		return r;
@@ -339,7 +339,8 @@ int env_build(const struct app *app, const struct worker *w, const struct contex
 	map_set(&m, "SHELL", xstrdup(opts->shell ? opts->shell : ENV_DEFAULT_SHELL), O_BASE);
 	map_set(&m, "PATH", xstrdup(opts->path ? opts->path : ENV_DEFAULT_PATH), O_BASE);
 	map_set(&m, "LANG", xstrdup(opts->lang ? opts->lang : ENV_DEFAULT_LANG), O_BASE);
-	map_set(&m, "TZ", xstrdup(w->timezone ? w->timezone : ENV_DEFAULT_TZ), O_BASE);
+	/* `timezone` is the crons' on Platform.sh; the runtime stays UTC. */
+	map_set(&m, "TZ", xstrdup(ENV_DEFAULT_TZ), O_BASE);
 
 	r = add_env_vars(&m, w, ctx);
 	if (r == 0)

@@ -8,10 +8,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
+#include "diag.h"
 #include "log.h"
 #include "relationships.h"
 #include "util.h"
@@ -67,6 +69,40 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* Where relationship problems go: diags with the entry's place, or the log
+ * (in the same "FILE:LINE:COLUMN: KEY.PATH: message" form) when NULL. */
+struct rel_out {
+	struct diags *errors, *warnings;
+};
+
+static void ATTR_PRINTF(4, 5)
+    say(struct diags *d, bool error, const struct relationship *r, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL, *path = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = xstrdup(fmt);
+	va_end(ap);
+	path = r->path ? xstrdup(r->path) : xasprintf("relationships.%s", r->name);
+	if (d) {
+		diags_add(d, r->file, r->line, r->col, path, "%s", msg);
+		return;
+	}
+	struct diag dg = {
+	    .file = r->file, .line = r->line, .col = r->col, .path = path, .msg = msg};
+	_cleanup_free_ char *line = diag_format(&dg);
+
+	if (error)
+		log_error("%s", line);
+	else
+		log_warn("%s", line);
+}
+
+#define rel_error(o, r, ...) say((o)->errors, true, r, __VA_ARGS__)
+#define rel_warn(o, r, ...)  say((o)->warnings, false, r, __VA_ARGS__)
+
 static bool is_db(const struct relationships_type *t)
 {
 	return strcmp(t->scheme, "mysql") == 0 || strcmp(t->scheme, "pgsql") == 0;
@@ -92,10 +128,12 @@ static bool is_app(const struct app *app, const char *name)
 
 /*
  * services.yaml `configuration.endpoints` of databases and Solr: when
- * present they are the only endpoints (no default is added).
+ * present they are the only endpoints (no default is added).  1 when they
+ * applied, 0 when the service has none, -EINVAL.
  */
 static int apply_service_endpoint(const struct relationships_type *t, const struct service *svc,
-				  const char *rel, const char *ep, json_t *obj)
+				  const struct relationship *r, const char *ep, json_t *obj,
+				  const struct rel_out *o)
 {
 	json_t *eps = svc->configuration ? json_object_get(svc->configuration, "endpoints") : NULL;
 
@@ -110,8 +148,8 @@ static int apply_service_endpoint(const struct relationships_type *t, const stru
 
 		json_object_foreach(eps, k, v)
 			strbuf_printf(&names, "%s%s", names.len ? ", " : "", k);
-		log_error("relationship %s: service %s has no endpoint \"%s\" (it has: %s)", rel,
-			  svc->name, ep, names.buf ? names.buf : "none");
+		rel_error(o, r, "service %s has no endpoint \"%s\" (it has: %s)", svc->name, ep,
+			  names.buf ? names.buf : "none");
 		strbuf_release(&names);
 		return -EINVAL;
 	}
@@ -120,7 +158,7 @@ static int apply_service_endpoint(const struct relationships_type *t, const stru
 
 		if (core)
 			json_object_set_new(obj, "path", json_sprintf("solr/%s", core));
-		return 0;
+		return 1;
 	}
 	const char *schema = json_string_value(json_object_get(e, "default_schema"));
 
@@ -129,7 +167,20 @@ static int apply_service_endpoint(const struct relationships_type *t, const stru
 	json_object_set_new(obj, "path", str_or_null(schema));
 	if (strcmp(ep, t->endpoint) != 0)
 		json_object_set_new(obj, "username", json_string(ep));
-	return 0;
+	return 1;
+}
+
+/* Without custom endpoints a service has its type's default endpoint only
+ * (or one the context describes). */
+static int check_default_endpoint(const struct relationships_type *t, const struct service *svc,
+				  const json_t *csvc, const struct relationship *r, const char *ep,
+				  const struct rel_out *o)
+{
+	if (strcmp(ep, t->endpoint) == 0 || json_object_get(json_object_get(csvc, "endpoints"), ep))
+		return 0;
+	rel_error(o, r, "service %s (%s) has no endpoint \"%s\" (it has: %s)", svc->name, svc->type,
+		  ep, t->endpoint);
+	return -EINVAL;
 }
 
 /* Merge the fields of overlay o into obj; "endpoints" is skipped. */
@@ -151,8 +202,8 @@ static void overlay(json_t *obj, const json_t *o, bool *set_ips, bool *set_hostn
 	}
 }
 
-static int build_one(const struct app *app, const struct relationship *r,
-		     const struct context *ctx, json_t **out)
+static int build_one(const struct app *app, const struct relationship *r, const struct context *ctx,
+		     const struct rel_out *o, json_t **out)
 {
 	const struct service *svc = find_service(app, r->service);
 	json_t *csvc = ctx->services ? json_object_get(ctx->services, r->service) : NULL;
@@ -171,8 +222,10 @@ static int build_one(const struct app *app, const struct relationship *r,
 	if (type) {
 		t = relationships_type(type);
 		if (!t)
-			log_warn("relationship %s: service type %s is not known to berth; its port "
-				 "and credentials must come from the context", r->name, type);
+			rel_warn(o, r,
+				 "service type %s is not known to berth; its port and "
+				 "credentials must come from the context",
+				 type);
 	} else if (is_app(app, r->service) || (r->endpoint && strcmp(r->endpoint, "http") == 0)) {
 		/* Another app of the project: app-to-app relationships name the
 		 * endpoint http. */
@@ -180,19 +233,22 @@ static int build_one(const struct app *app, const struct relationship *r,
 		t = &app_type;
 		if (app->name && strcmp(r->service, app->name) == 0)
 			type = app->type;
+		for (size_t i = 0; !type && app->apps && app->app_types && app->apps[i]; i++)
+			if (strcmp(app->apps[i], r->service) == 0 && app->app_types[i][0])
+				type = app->app_types[i];
 	} else if (r->endpoint && (t = type_by_endpoint(r->endpoint))) {
 		/* No services.yaml entry: the endpoint says what it is. */
-		log_warn("relationship %s: service %s is not in services.yaml; assuming %s", r->name,
-			 r->service, t->type);
+		rel_warn(o, r, "service %s is not in services.yaml; assuming %s", r->service,
+			 t->type);
 		type = t->type;
 	} else if (!csvc && !crel) {
-		log_error("relationship %s: no service or app named \"%s\"%s", r->name, r->service,
+		rel_error(o, r, "no service or app named \"%s\"%s", r->service,
 			  app->have_services ? "" : " (no services.yaml was found)");
 		return -EINVAL;
 	}
 	if (app_rel && !r->endpoint) {
-		log_error("relationship %s: a relationship to the app %s needs an endpoint "
-			  "(\"%s:http\")", r->name, r->service, r->service);
+		rel_error(o, r, "a relationship to the app %s needs an endpoint (\"%s:http\")",
+			  r->service, r->service);
 		return -EINVAL;
 	}
 	_cleanup_free_ char *base = type ? xstrndup(type, strcspn(type, ":")) : NULL;
@@ -220,7 +276,10 @@ static int build_one(const struct app *app, const struct relationship *r,
 	json_object_set_new(obj, "host_mapped", json_false());
 	json_object_set_new(obj, "epoch", json_integer(0));
 
-	if (svc && t && apply_service_endpoint(t, svc, r->name, ep, obj) < 0) {
+	int custom = svc && t ? apply_service_endpoint(t, svc, r, ep, obj, o) : 0;
+
+	if (custom < 0 ||
+	    (svc && t && !custom && check_default_endpoint(t, svc, csvc, r, ep, o) < 0)) {
 		json_decref(obj);
 		return -EINVAL;
 	}
@@ -237,21 +296,22 @@ static int build_one(const struct app *app, const struct relationship *r,
 	if (!set_hostname)
 		json_object_set(obj, "hostname", json_object_get(obj, "host"));
 	if (json_is_null(json_object_get(obj, "port")))
-		log_warn("relationship %s: no port known for service %s", r->name, r->service);
+		rel_warn(o, r, "no port known for service %s", r->service);
 	*out = obj;
 	return 0;
 }
 
-int relationships_build(const struct app *app, const struct worker *w,
-			const struct context *ctx, json_t **out)
+int relationships_build(const struct app *app, const struct worker *w, const struct context *ctx,
+			struct diags *errors, struct diags *warnings, json_t **out)
 {
+	const struct rel_out o = {errors, warnings};
 	json_t *rels = json_object();
 	int ret = 0;
 
 	for (size_t i = 0; i < w->n_rels; i++) {
 		json_t *obj;
 
-		if (build_one(app, &w->rels[i], ctx, &obj) < 0) {
+		if (build_one(app, &w->rels[i], ctx, &o, &obj) < 0) {
 			ret = -EINVAL;
 			continue;
 		}

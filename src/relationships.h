@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "context.h"
+#include "diag.h"
 
 /* Per service type: what a relationship endpoint looks like by default. */
 struct relationships_type {
@@ -30,10 +31,12 @@ const struct relationships_type *relationships_type(const char *type);
 
 /*
  * {relationship: [endpoint]} for the worker's relationships; {} when it
- * has none.  Returns 0 and *out, or -EINVAL (logged: a relationship to an
- * unknown service or endpoint).
+ * has none.  Returns 0 and *out, or -EINVAL (a relationship to an unknown
+ * service or endpoint).  Problems go to errors and warnings with the
+ * entry's place, or are logged where those are NULL.  `berth check` runs
+ * this for every worker, so that env and run never refuse what it passed.
  */
-int relationships_build(const struct app *app, const struct worker *w,
-			const struct context *ctx, json_t **out);
+int relationships_build(const struct app *app, const struct worker *w, const struct context *ctx,
+			struct diags *errors, struct diags *warnings, json_t **out);
 
 #endif

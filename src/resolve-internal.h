@@ -13,6 +13,7 @@
 #define START_MAX_BYTES (64 * 1024)
 
 struct rctx {
+	const struct app *app; /* services.yaml for cross-checks, or NULL */
 	struct diags *d; /* NULL: parse silently */
 	char path[512];  /* key path of the node being parsed */
 	bool failed;

@@ -69,6 +69,30 @@ void resolve_mount_clear(struct mount *m)
 	free(m->service);
 }
 
+/* With a services.yaml, a service mount names one of its services, of a
+ * network-storage type (the only kind Platform.sh mounts). */
+static int check_storage_service(struct rctx *r, const struct cnode *svc)
+{
+	const struct app *app = r->app;
+	const struct service *s;
+
+	if (!app || !app->have_services)
+		return 0;
+	s = app_find_service(app, svc->str);
+	if (!s) {
+		fail(r, svc, "service '%s' is not defined in %s", svc->str,
+		     app->services_file ? app->services_file : "services.yaml");
+		return -EINVAL;
+	}
+	if (strncmp(s->type, "network-storage:", 16) != 0 &&
+	    strcmp(s->type, "network-storage") != 0) {
+		fail(r, svc, "service '%s' is %s, not network storage (network-storage:VERSION)",
+		     svc->str, s->type);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_mount_value(struct rctx *r, const struct cnode *v, const char *path,
 			     struct mount *m)
 {
@@ -150,6 +174,8 @@ static int parse_mount_value(struct rctx *r, const struct cnode *v, const char *
 			fail(r, svc, "service name '%s' %s", svc->str, why);
 			return -EINVAL;
 		}
+		if (check_storage_service(r, svc) < 0)
+			return -EINVAL;
 		m->service = xstrdup(svc->str);
 	} else if (svc && !cnode_is_null(svc)) {
 		fail(r, svc, "'service' is only valid with source: service");

@@ -205,6 +205,10 @@ static int resolve_relationships(struct rctx *r, const struct cnode *n,
 		v[cnt].name = xstrdup(p->key->str);
 		v[cnt].service = service;
 		v[cnt].endpoint = endpoint;
+		v[cnt].file = val->file ? xstrdup(val->file) : NULL;
+		v[cnt].line = val->line;
+		v[cnt].col = val->col;
+		v[cnt].path = xstrdup(r->path);
 		cnt++;
 	}
 	snprintf(r->path, sizeof(r->path), "%s", base);
@@ -356,8 +360,7 @@ static json_t *opaque(struct rctx *r, const struct cnode *n, const char *what, b
 }
 
 static void check_cross(const struct app *app, const struct worker *w, const struct cnode *wnode,
-			const struct cnode *mounts_node, const struct cnode *rels_node,
-			struct rctx *r)
+			const struct cnode *mounts_node, struct rctx *r)
 {
 	for (size_t i = 0; i < w->n_mounts; i++) {
 		if (w->mounts[i].source == MOUNT_LOCAL && !w->has_disk) {
@@ -380,18 +383,24 @@ static void check_cross(const struct app *app, const struct worker *w, const str
 		if (w->rels[i].endpoint && strcmp(w->rels[i].endpoint, "http") == 0)
 			known = true;
 		if (!known) {
-			snprintf(r->path, sizeof(r->path), "workers.%s.relationships.%s", w->name,
-				 w->rels[i].name);
-			fail(r, rels_node ? rels_node : wnode,
-			     "service '%s' is not defined in %s", svc,
-			     app->services_file ? app->services_file : "services.yaml");
+			/* At the entry, under the key path where it is written:
+			 * an inherited entry is reported once (diags drops the
+			 * same message at the same place). */
+			const struct relationship *rl = &w->rels[i];
+
+			r->failed = true;
+			if (r->d)
+				diags_add(r->d, rl->file, rl->line, rl->col, rl->path,
+					  "service '%s' is not defined in %s", svc,
+					  app->services_file ? app->services_file
+							     : "services.yaml");
 		}
 	}
 }
 
 void resolve_check_top(const struct app *app, struct diags *d)
 {
-	struct rctx r = {.d = d};
+	struct rctx r = {.app = app, .d = d};
 	const struct cnode *top = app->app_node;
 	struct worker scratch = {0};
 
@@ -421,7 +430,7 @@ void resolve_check_top(const struct app *app, struct diags *d)
 int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct worker *w,
 		   struct diags *d, bool report_inherited)
 {
-	struct rctx r = {.d = d};
+	struct rctx r = {.app = app, .d = d};
 	const struct cnode *n, *mounts_node, *rels_node, *wnode = wpair->value;
 	const char *why, *name = wpair->key->str;
 
@@ -486,7 +495,7 @@ int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct
 	w->resources = opaque(&r, n, "resources", true);
 
 	r.d = d;
-	check_cross(app, w, wnode, mounts_node, rels_node, &r);
+	check_cross(app, w, wnode, mounts_node, &r);
 	if (r.failed) {
 		worker_free(w);
 		return -EINVAL;

@@ -15,6 +15,10 @@ bool resolve_name_ok(const char *s, const char **why);
 /* Validate the top-level values of the inheritable keys once. */
 void resolve_check_top(const struct app *app, struct diags *d);
 
+/* What Platform.sh refuses that berth's runtime accepts (a disk below
+ * 128 MB, a timezone not in the tz database): `berth check` only. */
+void resolve_check_platform(const struct app *app, struct diags *d);
+
 /* Resolve the worker of `wpair` (its name and mapping under `workers`).
  * Problems in inherited top-level values are reported only when
  * report_inherited is true (they were reported by resolve_check_top

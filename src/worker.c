@@ -24,6 +24,8 @@ void worker_free(struct worker *w)
 		free(w->rels[i].name);
 		free(w->rels[i].service);
 		free(w->rels[i].endpoint);
+		free(w->rels[i].file);
+		free(w->rels[i].path);
 	}
 	free(w->rels);
 	for (size_t i = 0; i < w->n_vars; i++) {

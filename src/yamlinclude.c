@@ -235,12 +235,36 @@ int yamlinclude_resolve(struct yparser *p, const struct cnode *spec, unsigned de
 	return 0;
 }
 
+int yamlinclude_check_archive(struct yparser *p, const struct cnode *n)
+{
+	const char *s = n->str;
+
+	if (!*s || *s == '/')
+		return ytree_fail_node(p, n,
+				       "!archive needs a relative directory path, not '%.200s'", s);
+	for (const char *c = s; *c; c += strcspn(c, "/"), c += *c == '/')
+		if (strcspn(c, "/") == 2 && strncmp(c, "..", 2) == 0)
+			return ytree_fail_node(p, n, "!archive path '%.200s' must not contain '..'",
+					       s);
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return ytree_fail_node(p, n, "!archive path contains a control character");
+	return 0;
+}
+
 /* ---- the loader's entry points (yamltree.h) ------------------------------- */
 
+enum { LOAD_LIST = 1, LOAD_ARCHIVE = 2 };
+
 static int load(const char *name, const char *buf, size_t len, const char *include_dir,
-		bool list_ok, struct ytree_doc *doc, struct diags *d)
+		unsigned flags, struct ytree_doc *doc, struct diags *d)
 {
-	struct yloader ld = {.doc = doc, .d = d, .include_dir = include_dir, .dirfd = -1};
+	struct yloader ld = {.doc = doc,
+			     .d = d,
+			     .include_dir = include_dir,
+			     .archive_ok = flags & LOAD_ARCHIVE,
+			     .dirfd = -1};
+	bool list_ok = flags & LOAD_LIST;
 	const char *file;
 	int r;
 
@@ -268,11 +292,11 @@ int ytree_load_buffer(const char *name, const char *buf, size_t len, const char 
 		      struct ytree_doc *doc, struct diags *d)
 {
 	*doc = (struct ytree_doc){0};
-	return load(name ? name : "<memory>", buf ? buf : "", buf ? len : 0, include_dir, false,
-		    doc, d);
+	return load(name ? name : "<memory>", buf ? buf : "", buf ? len : 0, include_dir, 0, doc,
+		    d);
 }
 
-static int load_file(const char *path, const char *include_dir, bool list_ok,
+static int load_file(const char *path, const char *include_dir, unsigned flags,
 		     struct ytree_doc *doc, struct diags *d)
 {
 	_cleanup_free_ char *buf = NULL, *why = NULL;
@@ -296,19 +320,24 @@ static int load_file(const char *path, const char *include_dir, bool list_ok,
 		diags_add(d, path, 0, 0, "", "%s", why);
 		return r;
 	}
-	return load(path, buf, len, include_dir, list_ok, doc, d);
+	return load(path, buf, len, include_dir, flags, doc, d);
 }
 
 int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc *doc,
 		    struct diags *d)
 {
-	return load_file(path, include_dir, false, doc, d);
+	return load_file(path, include_dir, 0, doc, d);
+}
+
+int ytree_load_services_file(const char *path, struct ytree_doc *doc, struct diags *d)
+{
+	return load_file(path, NULL, LOAD_ARCHIVE, doc, d);
 }
 
 int ytree_load_file_list(const char *path, const char *include_dir, struct ytree_doc *doc,
 			 struct diags *d)
 {
-	return load_file(path, include_dir, true, doc, d);
+	return load_file(path, include_dir, LOAD_LIST, doc, d);
 }
 
 void ytree_doc_free(struct ytree_doc *doc)

@@ -24,6 +24,7 @@ struct yloader {
 	struct ytree_doc *doc;
 	struct diags *d;
 	const char *include_dir;
+	bool archive_ok;	/* `!archive` accepted (services.yaml) */
 	int dirfd;              /* O_PATH of include_dir, opened on first use */
 	size_t nodes;           /* nodes made so far, aliases expanded */
 	unsigned includes;      /* !include files opened */
@@ -57,6 +58,10 @@ struct cnode *ytree_node_new(struct yparser *p, enum cnode_kind kind, unsigned l
 int ytree_parse_document(struct yloader *ld, const char *file, const char *buf, size_t len,
 			 unsigned depth, unsigned include_depth, bool top, struct cnode **out);
 
+/* yamlinclude.c: `!archive` names a directory of the .platform dir that
+ * the platform packs: a relative path that stays beneath it, checked by
+ * its text.  0 or -EINVAL (reported). */
+int yamlinclude_check_archive(struct yparser *p, const struct cnode *n);
 /* yamlinclude.c: read a whole regular file of at most YTREE_MAX_BYTES; on
  * failure *why (xmalloc'd) says why. */
 int yamlinclude_read_file(int fd, char **out, size_t *out_len, char **why);

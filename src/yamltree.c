@@ -35,6 +35,7 @@ enum tag_kind {
 	TAG_MAP,
 	TAG_SEQ,
 	TAG_INCLUDE,
+	TAG_ARCHIVE, /* services.yaml: a directory of the .platform dir */
 };
 
 static const struct {
@@ -239,6 +240,14 @@ static int classify_tag(struct yparser *p, const yaml_event_t *ev, const char *t
 							      "mapping {type, path}, not a sequence")
 			       : 0;
 	}
+	if (strcmp(tag, "!archive") == 0 && p->ld->archive_ok) {
+		*out = TAG_ARCHIVE;
+		return ev->type == YAML_SCALAR_EVENT
+			   ? 0
+			   : fail_mark(
+				 p, ev->start_mark, "!archive needs a directory path, not a %s",
+				 ev->type == YAML_SEQUENCE_START_EVENT ? "sequence" : "mapping");
+	}
 	for (size_t i = 0; strncmp(tag, YAML_TAG_PREFIX, strlen(YAML_TAG_PREFIX)) == 0 &&
 			   i < ARRAY_SIZE(std_tags);
 	     i++) {
@@ -290,6 +299,8 @@ static int read_scalar(struct yparser *p, yaml_event_t *ev, enum tag_kind tk, st
 		r = fail_node(p, n, "'%.*s' is not a valid %s", key_width(n), n->str,
 			      tag_display((const char *)ev->data.scalar.tag, shown, sizeof(shown)));
 	}
+	if (r == 0 && tk == TAG_ARCHIVE)
+		r = yamlinclude_check_archive(p, n);
 	if (r < 0) {
 		cnode_free(n);
 		return r;

@@ -74,6 +74,10 @@ int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc 
  * (.platform/applications.yaml). */
 int ytree_load_file_list(const char *path, const char *include_dir, struct ytree_doc *doc,
 			 struct diags *d);
+/* services.yaml: no `!include`; `!archive "DIR"` (Solr's conf_dir) is
+ * accepted on a string that is a relative path without '..' components,
+ * and kept as that string. */
+int ytree_load_services_file(const char *path, struct ytree_doc *doc, struct diags *d);
 /* The same from memory; name is used in diagnostics. */
 int ytree_load_buffer(const char *name, const char *buf, size_t len, const char *include_dir,
 		       struct ytree_doc *doc, struct diags *d);

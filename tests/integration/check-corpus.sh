@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: MIT
 # Every file of tests/data/check/ through `berth check`: NAME.yaml is the
 # app config, NAME.expect its expected exit status (first line) and the
-# exact lines berth prints on stderr (FILE stands for the config's path).
+# exact lines berth prints on stderr (FILE stands for the config's path,
+# SVC for NAME.services.yaml's: when that file exists it is the
+# services.yaml, passed with --services).
 set -u
 dir="$TOP_SRCDIR/tests/data/check"
 n=0
 fail=0
 realdir=$(cd "$dir" && pwd -P)
 total=$(ls "$dir"/*.expect | wc -l)
-echo "1..$((total + 4))"
+echo "1..$((total + 5))"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for expect in "$dir"/*.expect; do
@@ -17,8 +19,14 @@ for expect in "$dir"/*.expect; do
 	file="$dir/$name.yaml"
 	n=$((n + 1))
 	want_status=$(head -n 1 "$expect")
-	tail -n +2 "$expect" | sed "s|FILE|$file|g; s|DIR|$realdir|g" > "$tmp/want"
-	"$BERTH" -f "$file" check > "$tmp/out" 2> "$tmp/err" < /dev/null
+	svc="$dir/$name.services.yaml"
+	tail -n +2 "$expect" | sed "s|SVC|$svc|g; s|FILE|$file|g; s|DIR|$realdir|g" > "$tmp/want"
+	if [ -f "$svc" ]; then
+		set -- --services "$svc"
+	else
+		set --
+	fi
+	"$BERTH" -f "$file" "$@" check > "$tmp/out" 2> "$tmp/err" < /dev/null
 	status=$?
 	if [ "$status" -ne "$want_status" ]; then
 		echo "not ok $n - $name: exit status $status, expected $want_status"
@@ -57,5 +65,21 @@ check_made fifo "$tmp/fifo.yaml" "$tmp/fifo.yaml: not a regular file (a FIFO)"
 ln -s /dev/zero "$tmp/link.yaml"
 check_made symlink "$tmp/link.yaml" "$tmp/link.yaml: is a symbolic link (not followed)"
 check_made missing "$tmp/none.yaml" "$tmp/none.yaml: cannot open: No such file or directory"
+# applications.yaml's map form with an app that sets 'name': an error,
+# exit 2, and never "configuration OK".
+mkdir -p "$tmp/multi/.platform"
+printf 'api:\n  name: other\n  type: nodejs:20\n  workers:\n    q:\n      commands: {start: x}\n' \
+	> "$tmp/multi/.platform/applications.yaml"
+n=$((n + 1))
+"$BERTH" -C "$tmp/multi" check > "$tmp/out" 2> "$tmp/err" < /dev/null
+status=$?
+if [ "$status" -eq 2 ] && ! grep -q "configuration OK" "$tmp/out" &&
+	grep -q "api: an app keyed by name must not set 'name'" "$tmp/err"; then
+	echo "ok $n - applications.yaml map form with name"
+else
+	echo "not ok $n - applications.yaml map form with name: status $status"
+	sed 's/^/# /' "$tmp/out" "$tmp/err"
+	fail=1
+fi
 
 exit $fail

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "context.h"
+#include "relationships.h"
 
 /* Load YAML text as an app; returns app_load_buffer's result. */
 static int load(const char *yaml, struct app *app, struct diags *d)
@@ -536,6 +538,64 @@ START_TEST(test_applications_yaml)
 }
 END_TEST
 
+/* An app keyed by name that also sets 'name' is an error, not a note
+ * before a successful load. */
+START_TEST(test_applications_yaml_map_name)
+{
+	static const char *const files[][2] = {
+	    {".platform/applications.yaml", "api:\n  name: other\n  type: nodejs:20\n"
+					    "  workers:\n    q:\n      commands: {start: x}\n"},
+	};
+	char *dir = tmpdir_with(files, ARRAY_SIZE(files));
+	struct app_locator loc = {.cwd = dir};
+	struct app app;
+	struct diags d = {0};
+
+	ck_assert_int_eq(app_load(&loc, &app, &d), -EINVAL);
+	char *all = joined(&d);
+	ck_assert_msg(strstr(all, "api: an app keyed by name must not set 'name'"), "%s", all);
+	ck_assert_msg(d.n == 1, "%s", all);
+	free(all);
+	diags_free(&d);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* An app-to-app relationship has the other app's type, as on Platform.sh. */
+START_TEST(test_app_relationship_type)
+{
+	static const char *const files[][2] = {
+	    {".platform/applications.yaml",
+	     "api:\n  type: nodejs:20\n  workers:\n    q:\n      commands: {start: x}\n"
+	     "web:\n  type: php:8.3\n  relationships: {backend: 'api:http'}\n"
+	     "  workers:\n    w:\n      commands: {start: y}\n"},
+	};
+	char *dir = tmpdir_with(files, ARRAY_SIZE(files));
+	struct app_locator loc = {.cwd = dir, .app_name = "web"};
+	struct context ctx;
+	struct app app;
+	struct worker w;
+	struct diags d = {0};
+	json_t *rels;
+
+	ck_assert_int_eq(app_load(&loc, &app, &d), 0);
+	ck_assert_int_eq(app_resolve(&app, "w", &w, &d), 0);
+	ck_assert_int_eq(context_load_nostate(NULL, &ctx), 0);
+	ck_assert_int_eq(relationships_build(&app, &w, &ctx, &d, &d, &rels), 0);
+	json_t *o = json_array_get(json_object_get(rels, "backend"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "type")), "nodejs:20");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "rel")), "http");
+	json_decref(rels);
+	context_free(&ctx);
+	worker_free(&w);
+	app_free(&app);
+	diags_free(&d);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_applications_yaml_list)
 {
 	static const char *const files[][2] = {
@@ -581,6 +641,8 @@ int main(void)
 	tcase_add_test(tc, test_services_checked);
 	tcase_add_test(tc, test_applications_yaml);
 	tcase_add_test(tc, test_applications_yaml_list);
+	tcase_add_test(tc, test_applications_yaml_map_name);
+	tcase_add_test(tc, test_app_relationship_type);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -353,7 +353,7 @@ static json_t *one_rel(const char *type, const char *ep, json_t *conf, const str
 
 	f.w.rels = &r;
 	f.w.n_rels = 1;
-	if (relationships_build(&f.app, &f.w, c ? c : &f.ctx, &rels) == 0) {
+	if (relationships_build(&f.app, &f.w, c ? c : &f.ctx, NULL, NULL, &rels) == 0) {
 		out = json_incref(json_array_get(json_object_get(rels, "rel"), 0));
 		json_decref(rels);
 	}
@@ -488,12 +488,12 @@ START_TEST(test_relationship_unknown_service)
 	f.w.rels[0].service = xstrdup("nosuch");
 	free(f.w.rels[0].endpoint);
 	f.w.rels[0].endpoint = xstrdup("custom");
-	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, &rels), -EINVAL);
+	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, NULL, NULL, &rels), -EINVAL);
 
 	/* A well-known endpoint says what the service is. */
 	free(f.w.rels[0].endpoint);
 	f.w.rels[0].endpoint = xstrdup("mysql");
-	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, &rels), 0);
+	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, NULL, NULL, &rels), 0);
 	o = json_array_get(json_object_get(rels, "database"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(o, "type")), "mariadb");
 	ck_assert_str_eq(json_string_value(json_object_get(o, "service")), "nosuch");
@@ -503,7 +503,7 @@ START_TEST(test_relationship_unknown_service)
 	/* endpoint http: another app of the project. */
 	free(f.w.rels[0].endpoint);
 	f.w.rels[0].endpoint = xstrdup("http");
-	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, &rels), 0);
+	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, NULL, NULL, &rels), 0);
 	o = json_array_get(json_object_get(rels, "database"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(o, "scheme")), "http");
 	ck_assert_str_eq(json_string_value(json_object_get(o, "rel")), "http");
@@ -516,7 +516,7 @@ START_TEST(test_relationship_unknown_service)
 	f.w.rels[0].endpoint = xstrdup("custom");
 	f.ctx.services = json_loads("{\"nosuch\": {\"type\": \"redis:7.2\", \"ip\": \"10.1.1.1\"}}",
 				    0, NULL);
-	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, &rels), 0);
+	ck_assert_int_eq(relationships_build(&f.app, &f.w, &f.ctx, NULL, NULL, &rels), 0);
 	o = json_array_get(json_object_get(rels, "database"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(o, "scheme")), "redis");
 	ck_assert_str_eq(json_string_value(json_object_get(o, "rel")), "custom");
@@ -742,7 +742,8 @@ START_TEST(test_context_and_options)
 	ck_assert_str_eq(get(envp, "HOME"), "/home/app");
 	ck_assert_str_eq(get(envp, "USER"), "app");
 	ck_assert_str_eq(get(envp, "PATH"), "/bin");
-	ck_assert_str_eq(get(envp, "TZ"), "Europe/Paris");
+	/* timezone applies to crons on Platform.sh: the runtime stays UTC */
+	ck_assert_str_eq(get(envp, "TZ"), "UTC");
 	ck_assert_str_eq(get(envp, "HTTP_PROXY"), "http://p:3128");
 	ck_assert_str_eq(get(envp, "PLATFORM_BRANCH"), "main");
 	ck_assert_ptr_null(get(envp, "ABSENT"));
