@@ -9,7 +9,7 @@
 # --max-restarts 0 it exits 90, the status of "gave up after an OOM kill".
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
-plan 10
+plan 12
 
 for box in unconfined boxed; do
 	: >"$CLOG"
@@ -51,5 +51,27 @@ exec $TC start wait"
 	wait_run 20
 	is "$RUN_RC" 90 "$box: --max-restarts 0 after an OOM kill: exit 90"
 done
+
+# The watch costs nothing while idle: with the OOM notice in the epoll set
+# (on v1 an eventfd), a quiet worker under a memory limit never wakes berth.
+: >"$CLOG"
+RUN_BOXED=0
+write_app "exec $TEST_CHILD --log $CLOG start wait"
+start_run host --memory 64M
+wait_for "$CLOG" '^START' 10
+sleep 0.3
+switches() { awk '/ctxt_switches/ { n += $2 } END { print n }' "/proc/$1/status"; }
+if grep -q ' - cgroup cgroup .*memory' /proc/self/mountinfo; then
+	check "v1 memory: berth holds the OOM eventfd" sh -c \
+		"ls -l /proc/$BERTH_PID/fd | grep -q 'anon_inode:\[eventfd\]'"
+else
+	check "v2 memory: berth holds memory.events" sh -c \
+		"ls -l /proc/$BERTH_PID/fd | grep -q 'memory.events'"
+fi
+b0=$(switches "$BERTH_PID")
+sleep 2
+is "$(switches "$BERTH_PID")" "$b0" "an idle berth with the OOM watch does not wake up (2 s)"
+kill -TERM "$BERTH_PID"
+wait_run 20
 [ "$T_FAILED" -eq 0 ] || dump_logs
 done_testing
