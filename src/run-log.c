@@ -7,11 +7,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "cleanup.h"
@@ -74,9 +77,70 @@ uint64_t run_oom_new(struct run_ctx *c)
 	return c->oom_fresh;
 }
 
+/* The start of a small /proc file, NUL-terminated.  0 or -errno. */
+static int read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Is pid on its way out: SIGKILL pending for its thread group, or
+ * PF_EXITING (0x4) in the flags of /proc/PID/stat?  Before berth's own
+ * kill, those are the OOM killer's victims. */
+static bool dying(pid_t pid)
+{
+	char path[64], st[4096], stat[1024];
+	unsigned long long pend = 0, flags = 0;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if (read_small(path, st, sizeof(st)) == 0 && (p = strstr(st, "\nShdPnd:")) &&
+	    sscanf(p + 8, "%llx", &pend) == 1 && (pend & (1ULL << (SIGKILL - 1))))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	/* Field 9, counted after the ")" that ends the name. */
+	if (read_small(path, stat, sizeof(stat)) < 0 || !(p = strrchr(stat, ')')) ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %llu", &flags) != 1)
+		return false;
+	return flags & 0x4;
+}
+
+/* The victims, where they can still be seen: neither memory.events nor
+ * the v1 notice names a pid, but a victim is in the cgroup until its exit
+ * is done.  "" when none is seen (gone already). */
+static char *oom_victims(struct run_ctx *c, json_t **pids)
+{
+	_cleanup_free_ struct cgroup_proc *procs = NULL;
+	struct strbuf sb = {0};
+	size_t n = 0, k = 0;
+
+	*pids = log_json() ? json_array() : NULL;
+	if (c->have_cg)
+		cgroup_procs(&c->cg, &procs, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!dying(procs[i].pid))
+			continue;
+		if (*pids)
+			json_array_append_new(*pids, json_integer(procs[i].pid));
+		if (k++ < LOG_MAX_PIDS)
+			strbuf_printf(&sb, "%s%ld (%s)", k > 1 ? ", " : "; dying: ",
+				      (long)procs[i].pid, procs[i].comm);
+	}
+	return sb.len ? strbuf_detach(&sb) : xstrdup("");
+}
+
 /* The "oom" line, at the kill: the cgroup's counters say how many were
- * killed, not which (neither memory.events nor the v1 notice names a pid);
- * the kill of the rest (the "killed" line) follows. */
+ * killed, the cgroup shows who is dying; the kill of the rest (the
+ * "killed" line) follows. */
 static void log_oom(struct run_ctx *c)
 {
 	uint64_t mem = c->o->limits ? c->o->limits->memory_bytes : 0;
@@ -95,13 +159,17 @@ static void log_oom(struct run_ctx *c)
 		snprintf(who, sizeof(who), "a process of the worker is being");
 	else
 		snprintf(who, sizeof(who), "a process of the worker was");
+	json_t *pj = NULL;
+	_cleanup_free_ char *victims = oom_victims(c, &pj);
+
 	log_event(LOG_LVL_WARN, "oom",
-		  FIELDS("{s:I, s:I, s:I, s:s?, s:I}", "oom_kills", (json_int_t)c->oom_kills,
+		  FIELDS("{s:I, s:I, s:I, s:s?, s:I, s:o*}", "oom_kills", (json_int_t)c->oom_kills,
 			 "killed", (json_int_t)c->oom_fresh, "memory_bytes", (json_int_t)mem,
-			 "cgroup", path, "worker_pid", (json_int_t)c->main_pid),
-		  "%s killed by the OOM killer (%s, oom_kill count %llu) in %s; the whole worker "
-		  "goes",
-		  who, limit, (unsigned long long)c->oom_kills, path ? path : "its cgroup");
+			 "cgroup", path, "worker_pid", (json_int_t)c->main_pid, "dying", pj),
+		  "%s killed by the OOM killer (%s, oom_kill count %llu) in %s%s; the whole "
+		  "worker goes",
+		  who, limit, (unsigned long long)c->oom_kills, path ? path : "its cgroup",
+		  victims);
 }
 
 /* The exit line; a run that the OOM killer ended says so (the "oom" line

@@ -9,7 +9,7 @@
 # --max-restarts 0 it exits 90, the status of "gave up after an OOM kill".
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
-plan 12
+plan 14
 
 for box in unconfined boxed; do
 	: >"$CLOG"
@@ -31,6 +31,16 @@ exec $TC start wait"
 	check "$box: the OOM kill is logged while the worker still runs" wait_for "$BLOG" \
 		'killed by the OOM killer \(memory limit 64 MiB, oom_kill count 1\) in /sys/fs/cgroup/' 10
 	check "$box: the rest of the worker is killed" wait_for "$BLOG" 'OOM kill: killed the worker' 5
+	# The victim, when berth still sees it dying in the cgroup, is the hog
+	# (boxed, test-child logs the pids of its namespace: the name only).
+	hog=$(awk '$1 == "HOG" { print $3; exit }' "$L")
+	[ $box = boxed ] && hog='[0-9]+'
+	if grep -q 'OOM killer.*dying: ' "$BLOG"; then
+		check "$box: the dying process named is the hog" \
+			grep -Eq "OOM killer.*dying: $hog \(test-child\);" "$BLOG"
+	else
+		ok "$box: the hog was gone before berth looked: no victim named"
+	fi
 	# The restarted worker hogs again: its HOG line is the second (a
 	# restart waits until the cgroup is empty: the first run's waiting
 	# process is gone by then).
