@@ -56,8 +56,8 @@ static int run_watch_oom(struct run_ctx *c)
 
 	if (fd == -ENOENT)
 		return 0;
-	if (fd < 0)
-		return fd; /* logged */
+	if (fd < 0) /* logged; a setup failure (125), whatever the errno */
+		return fd == -EINVAL ? -EIO : fd;
 	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ee) < 0)
 		return log_errno(-errno, "epoll_ctl(OOM notice)");
 	return 0;

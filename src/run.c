@@ -154,8 +154,9 @@ static void feed(struct run_ctx *c, const struct supervise_event *ev);
  * the kill, while the kernel still picks its victim and prints its report
  * (measured here: the counter moves about 1 ms later), so after a
  * notice berth waits for the counter, at most OOM_COUNT_WAIT_MS in 1 ms
- * steps; only then, never while idle.  A notice whose kill is not counted by then still ends the
- * worker: the cgroup is at its limit with the OOM killer at work. */
+ * steps; only then, never while idle.  A notice whose kill is not counted
+ * by then still ends the worker: the cgroup is at its limit with the OOM
+ * killer at work. */
 #define OOM_COUNT_WAIT_MS 100
 static void check_oom(struct run_ctx *c, bool notice)
 {

@@ -400,7 +400,10 @@ static void on_stop_signal(struct supervise *s, int sig, uint64_t now,
  * this kill's aftermath. */
 static void on_oom(struct supervise *s, uint64_t now, struct supervise_actions *out)
 {
-	if (s->oom_run || s->state == SUP_EXITED || s->state == SUP_IDLE)
+	/* Starting: nothing of the new run exists yet, and the last run's
+	 * kills were reported with it. */
+	if (s->oom_run || s->state == SUP_EXITED || s->state == SUP_IDLE ||
+	    s->state == SUP_STARTING)
 		return;
 	s->oom_run = true;
 	push(out, SUP_ACT_LOG_OOM);
@@ -418,7 +421,7 @@ static void on_oom(struct supervise *s, uint64_t now, struct supervise_actions *
 			s->deadline = now + s->pol.kill_grace_ms;
 		}
 		break;
-	default: /* starting: the spawn result comes next; killing: done */
+	default: /* killing: SIGKILL went out already */
 		break;
 	}
 }
