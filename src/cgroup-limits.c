@@ -3,7 +3,7 @@
  * Limits on the instance cgroup (issue 5): memory with swap 0, CPU quota,
  * pids, the whole-group OOM kill on v2; each value read back after writing.
  * v2 files on pure v2, the v1 memory/cpu/pids hierarchies otherwise.  Also
- * the OOM-kill counter read before the cgroup is removed.
+ * the OOM-kill counter, and the fd that signals an OOM kill as it happens.
  */
 #include "config.h"
 
@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "cgroup-internal.h"
@@ -175,22 +177,47 @@ int cgroup_apply_limits(const struct cgroup *cg, const struct cgroup_limits *lim
 	return r;
 }
 
-int cgroup_oom_kills(struct cgroup *cg, uint64_t *count)
+/* Open the OOM counter's file once (cg->oom_fd): it is read at every OOM
+ * notice and every exit of the worker, and on v2 it is the notice itself. */
+static int oom_open(struct cgroup *cg, const char **path, const char **file)
 {
-	const char *path = NULL, *why = NULL, *file;
-	int fd = ctl_dir(cg, CG_CTL_MEMORY, CG_V1_MEMORY, &path, &why);
-	char text[512];
+	const char *why = NULL;
+	int fd = ctl_dir(cg, CG_CTL_MEMORY, CG_V1_MEMORY, path, &why);
 	int r;
 
 	if (fd < 0)
 		return -ENOENT;
-	file = cg->mode == CGROUP_MODE_V2 ? "memory.events" : "memory.oom_control";
-	/* Kept open: it is read after every exit of the worker. */
-	if (cg->oom_fd < 0 && (cg->oom_fd = cgfs_open(fd, file, O_RDONLY)) < 0) {
+	*file = cg->mode == CGROUP_MODE_V2 ? "memory.events" : "memory.oom_control";
+	if (cg->oom_fd < 0 && (cg->oom_fd = cgfs_open(fd, *file, O_RDONLY)) < 0) {
 		r = cg->oom_fd;
 		cg->oom_fd = -1;
-		return log_errno(r, "open %s/%s", path, file);
+		return log_errno(r, "open %s/%s", *path, *file);
 	}
+	return 0;
+}
+
+const char *cgroup_memory_path(const struct cgroup *cg)
+{
+	const char *path = NULL, *why = NULL;
+
+	return ctl_dir(cg, CG_CTL_MEMORY, CG_V1_MEMORY, &path, &why) < 0 ? NULL : path;
+}
+
+int cgroup_oom_kills(struct cgroup *cg, uint64_t *count)
+{
+	const char *path = NULL, *file = NULL;
+	char text[512];
+	uint64_t ticks;
+	int r = oom_open(cg, &path, &file);
+
+	if (r < 0)
+		return r;
+	/* A v1 notice is consumed here, so that the eventfd is quiet until
+	 * the next one (its counter is not needed: the kill count is). */
+	if (cg->oom_event_fd >= 0 && read(cg->oom_event_fd, &ticks, sizeof(ticks)) < 0 &&
+	    errno != EAGAIN)
+		log_debug("read the OOM eventfd: %s", strerror(errno));
+	/* On v2 this read also re-arms memory.events' POLLPRI. */
 	r = cgfs_read_small(cg->oom_fd, text, sizeof(text));
 	if (r < 0)
 		return log_errno(r, "read %s/%s", path, file);
@@ -198,4 +225,36 @@ int cgroup_oom_kills(struct cgroup *cg, uint64_t *count)
 	if (r < 0)
 		return log_errno(r, "%s/%s: no oom_kill counter", path, file);
 	return 0;
+}
+
+int cgroup_oom_watch(struct cgroup *cg, uint32_t *events)
+{
+	const char *path = NULL, *file = NULL;
+	_cleanup_close_ int efd = -1;
+	char line[64];
+	int r = oom_open(cg, &path, &file);
+
+	if (r < 0)
+		return r;
+	if (cg->mode == CGROUP_MODE_V2) {
+		*events = EPOLLPRI;
+		return cg->oom_fd;
+	}
+	if (cg->oom_event_fd >= 0) {
+		*events = EPOLLIN;
+		return cg->oom_event_fd;
+	}
+	/* v1 has no memory.events: the memcg signals an eventfd registered as
+	 * "<eventfd> <fd of memory.oom_control>" in cgroup.event_control.  The
+	 * registration lasts until the eventfd is closed or the cgroup goes. */
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		return log_errno(-errno, "eventfd");
+	snprintf(line, sizeof(line), "%d %d", efd, cg->oom_fd);
+	r = cgfs_write(cg->v1_fd[CG_V1_MEMORY], "cgroup.event_control", line);
+	if (r < 0)
+		return log_errno(r, "register an OOM eventfd in %s/cgroup.event_control", path);
+	cg->oom_event_fd = TAKE_FD(efd);
+	*events = EPOLLIN;
+	return cg->oom_event_fd;
 }

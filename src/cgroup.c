@@ -46,7 +46,7 @@ void cgroup_init(struct cgroup *cg, enum cgroup_mode mode)
 {
 	memset(cg, 0, sizeof(*cg));
 	cg->mode = mode;
-	cg->v2_fd = cg->events_fd = cg->oom_fd = cg->v2_parent_fd = -1;
+	cg->v2_fd = cg->events_fd = cg->oom_fd = cg->oom_event_fd = cg->v2_parent_fd = -1;
 	for (int i = 0; i < CG_V1_COUNT; i++)
 		cg->v1_fd[i] = cg->v1_parent_fd[i] = -1;
 }
@@ -389,6 +389,9 @@ int cgroup_destroy(struct cgroup *cg)
 	if (cg->oom_fd >= 0)
 		close(cg->oom_fd);
 	cg->oom_fd = -1;
+	if (cg->oom_event_fd >= 0)
+		close(cg->oom_event_fd);
+	cg->oom_event_fd = -1;
 	if (cg->v2_fd >= 0) {
 		q = remove_tree(cg->v2_parent_fd, cg->name, cg->v2_path);
 		if (q == 0) {
@@ -422,7 +425,7 @@ int cgroup_destroy(struct cgroup *cg)
 
 void cgroup_release(struct cgroup *cg)
 {
-	int fds[] = {cg->v2_fd, cg->events_fd, cg->oom_fd, cg->v2_parent_fd};
+	int fds[] = {cg->v2_fd, cg->events_fd, cg->oom_fd, cg->oom_event_fd, cg->v2_parent_fd};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)

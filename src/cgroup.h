@@ -54,6 +54,7 @@ struct cgroup {
 	char *v1_path[CG_V1_COUNT];
 	int events_fd;                 /* cgroup.events (poll POLLPRI) or -1 */
 	int oom_fd;                    /* the OOM kill counter's file, once read, or -1 */
+	int oom_event_fd;              /* v1: the eventfd registered for OOM notices, or -1 */
 	/* Private to cgroup*.c (kept here so the struct can live on the stack). */
 	char *name;                    /* the instance directory's name */
 	int v2_parent_fd;              /* O_PATH dirfds of the parents, for rmdir */
@@ -199,5 +200,18 @@ int cgroup_apply_limits(const struct cgroup *cg, const struct cgroup_limits *lim
 /* OOM kills so far (memory.events "oom_kill" on v2, memory.oom_control
  * "oom_kill" on v1).  -ENOENT when the memory controller is not in use. */
 int cgroup_oom_kills(struct cgroup *cg, uint64_t *count);
+/* An fd that becomes ready when the OOM killer acts in the cgroup, for the
+ * supervisor's epoll set; *events is what to wait for.  v1 (hybrid, v1
+ * only): an eventfd registered through cgroup.event_control on
+ * memory.oom_control, EPOLLIN, signalled when the memcg OOM killer is
+ * invoked (just before it picks its victim).  v2: memory.events itself,
+ * EPOLLPRI, signalled (at most every 20 ms) when a counter changes.
+ * cgroup_oom_kills() clears the readiness (it drains the eventfd and
+ * re-reads memory.events).  The fd stays owned by cg.  -ENOENT when the
+ * memory controller is not in use, else 0 or -errno (logged). */
+int cgroup_oom_watch(struct cgroup *cg, uint32_t *events);
+/* Where the OOM counter lives: the instance's memory cgroup (v1) or its
+ * cgroup2 directory; NULL when the memory controller is not in use. */
+const char *cgroup_memory_path(const struct cgroup *cg);
 
 #endif

@@ -67,6 +67,7 @@ static const char exit_help[] =
 	"  125      a setup step failed (cgroup, mount, network, privileges)\n"
 	"  126/127  the shell could not be executed / was not found\n"
 	"  137      run: the stop escalated to SIGKILL at the deadline\n"
+	"  90       run: gave up after a run that ended in an OOM kill\n"
 	"  N, 128+S run: the worker's last status (or signal S) when berth gave up\n";
 
 const char *cli_env_default(const char *value, const char *env_name)

@@ -180,6 +180,18 @@ static int hook_globals(const struct hook_state *st, const struct hook_bundle *b
 			  OCISPEC_ANN_WORKER);
 		return BERTH_EXIT_USAGE;
 	}
+	static const char *const paths[] = {OCISPEC_ANN_APP_CONFIG, OCISPEC_ANN_CONTEXT,
+					    OCISPEC_ANN_STATE_DIR, OCISPEC_ANN_STORAGE_ROOT};
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		v = hook_annotation(st, b, paths[i]);
+		if (v && ocispec_check_path_annotation(paths[i], v) < 0) {
+			log_error("container %s: annotation %s: '%s' is not an absolute path (the "
+				  "hook runs in the bundle %s; write the spec again with this "
+				  "berth)",
+				  st->id, paths[i], v, st->bundle);
+			return BERTH_EXIT_USAGE;
+		}
+	}
 	if ((v = hook_annotation(st, b, OCISPEC_ANN_APP_CONFIG)))
 		g->app_config = v;
 	if ((v = hook_annotation(st, b, OCISPEC_ANN_CONTEXT)))

@@ -177,11 +177,32 @@ static int write_out(const char *path, const json_t *spec)
 	return 0;
 }
 
+/* p as an absolute path (NULL stays NULL): the runtime runs the hooks in
+ * the bundle, so a path relative to where `berth spec` ran would name
+ * something else there.  Symlinks resolved when p exists; else joined to
+ * the working directory.  Freshly allocated. */
+static char *spec_abs(const char *p)
+{
+	char buf[PATH_MAX], cwd[PATH_MAX];
+
+	if (!p || p[0] == '/')
+		return p ? xstrdup(p) : NULL;
+	if (realpath(p, buf))
+		return xstrdup(buf);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	return xasprintf("%s/%s", strcmp(cwd, "/") ? cwd : "", p);
+}
+
 static int spec_build(const struct cli_global *g, struct spec_cli *sc, const struct app *app,
 		      const struct worker *w, char **envp, json_t **out)
 {
+	_cleanup_free_ char *app_config = spec_abs(app->file), *context = spec_abs(g->context);
+	_cleanup_free_ char *state_dir = spec_abs(g->state_dir), *storage_root = NULL;
 	struct context_options co = {
-	    .file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+	    .file = context, .state_dir = state_dir, .app_dir = w->app_dir};
 	struct sizelimit_overrides lo = {0};
 	struct cgroup_limits limits = {0};
 	struct caps_user user = {0};
@@ -204,7 +225,14 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	vo.storage_root = sc->storage_root ? sc->storage_root : getenv("BERTH_STORAGE_ROOT");
 	if (vo.storage_root && !*vo.storage_root)
 		vo.storage_root = NULL;
-	vo.state_dir = g->state_dir;
+	storage_root = spec_abs(vo.storage_root);
+	if ((app->file && !app_config) || (g->context && !context) ||
+	    (g->state_dir && !state_dir) || (vo.storage_root && !storage_root)) {
+		log_errno(-errno, "getcwd: cannot make the spec's paths absolute");
+		goto out;
+	}
+	vo.storage_root = storage_root;
+	vo.state_dir = state_dir;
 	vo.project = ctx.project;
 	vo.environment = ctx.environment;
 	vo.uid = user.uid;
@@ -274,9 +302,9 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	    .require_quota = sc->require_quota,
 	    .rootfs = sc->rootfs ? sc->rootfs : "rootfs",
 	    .hook_path = sc->no_hooks ? NULL : sc->hook,
-	    .app_config = app->file,
-	    .context_file = g->context,
-	    .state_dir = g->state_dir,
+	    .app_config = app_config,
+	    .context_file = context,
+	    .state_dir = state_dir,
 	    .storage_root = plan.storage_root,
 	    .stop_timeout_s = 15,
 	};

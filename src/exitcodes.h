@@ -11,6 +11,15 @@ enum berth_exit {
 	BERTH_EXIT_OK = 0,
 	BERTH_EXIT_FAILURE = 1,     /* generic failure of a debugging command */
 	BERTH_EXIT_USAGE = 2,       /* bad command line or configuration */
+	/* run: the crash budget was spent and the last run ended in an OOM
+	 * kill.  Without it that run's status would be 137 (128 + SIGKILL),
+	 * the code of a stop that escalated.  90 is none of the codes that
+	 * mean something else already: not the shell's 126/127, not 128+N
+	 * (signals go up to 64: 129-192), not timeout(1)'s 124/125, not one
+	 * that systemd names in its unit status (1-8 after LSB, 64-78 after
+	 * sysexits.h, 200-245 its own).  A worker may still exit 90 itself:
+	 * the gave-up line says which it was. */
+	BERTH_EXIT_OOM = 90,
 	BERTH_EXIT_SETUP = 125,     /* a setup step (cgroup, mount, ...) failed */
 	BERTH_EXIT_NOEXEC = 126,    /* the shell could not be executed */
 	BERTH_EXIT_NOTFOUND = 127,  /* the shell was not found */

@@ -437,6 +437,16 @@ static int check_linux(const json_t *l, char **err)
 	return 0;
 }
 
+int ocispec_check_path_annotation(const char *key, const char *value)
+{
+	static const char *const paths[] = {OCISPEC_ANN_APP_CONFIG, OCISPEC_ANN_CONTEXT,
+					    OCISPEC_ANN_STATE_DIR, OCISPEC_ANN_STORAGE_ROOT, NULL};
+
+	if (!in_set(key, paths))
+		return 1;
+	return value && value[0] == '/' ? 0 : -EINVAL;
+}
+
 int ocispec_check(const json_t *spec, char **err)
 {
 	static const char *const stages[] = {"prestart",
@@ -508,8 +518,14 @@ int ocispec_check(const json_t *spec, char **err)
 	if ((v = json_object_get(spec, "annotations"))) {
 		if (!json_is_object(v))
 			BAD("annotations: not an object");
-		json_object_foreach((json_t *)v, k, e) if (!json_is_string(e))
-		    BAD("annotations.%s: not a string", k);
+		json_object_foreach((json_t *)v, k, e)
+		{
+			if (!json_is_string(e))
+				BAD("annotations.%s: not a string", k);
+			if (ocispec_check_path_annotation(k, json_string_value(e)) < 0)
+				BAD("annotations.%s: '%s' is not an absolute path", k,
+				    json_string_value(e));
+		}
 	}
 	if ((v = json_object_get(spec, "linux")) && (r = check_linux(v, err)) < 0)
 		return r;

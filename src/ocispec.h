@@ -70,8 +70,15 @@ json_t *ocispec_build(const struct ocispec_input *in);
  * reference. */
 json_t *ocispec_seccomp(const struct filter_opts *o);
 
+/* For an annotation that names a path (berth.app-config, berth.context,
+ * berth.state-dir, berth.storage-root): 0 when value is absolute,
+ * -EINVAL when it is relative (the runtime runs the hooks in the bundle,
+ * not where `berth spec` ran), 1 when key names no path. */
+int ocispec_check_path_annotation(const char *key, const char *value);
+
 /* Check a config.json against the runtime-spec schema's required fields
- * and types (those crun rejects).  0, or -EINVAL with a one-line reason in
+ * and types (those crun rejects), and berth's path annotations (absolute,
+ * ocispec_check_path_annotation).  0, or -EINVAL with a one-line reason in
  * *err (freshly allocated), naming the field. */
 int ocispec_check(const json_t *spec, char **err);
 

@@ -17,7 +17,7 @@
 #include "run.h"
 #include "supervise.h"
 
-enum { TAG_SIGNAL = 1, TAG_PIDFD, TAG_EVENTS, TAG_TIMER };
+enum { TAG_SIGNAL = 1, TAG_PIDFD, TAG_EVENTS, TAG_TIMER, TAG_OOM };
 
 #define LOG_MAX_PIDS 20
 
@@ -36,6 +36,7 @@ struct run_ctx {
 	bool tree_killed;      /* no cgroup: berth's process tree got SIGKILL, and
 				* gets it again while anything of it is left */
 	uint64_t oom_kills;    /* the cgroup's OOM kill counter, last seen */
+	uint64_t oom_fresh;    /* how much it grew at the last look */
 	int sfd, epfd, cwd_fd;
 	int tfd;               /* timerfd at the machine's deadline */
 	uint64_t armed;        /* the deadline tfd is set to, or SUPERVISE_NO_DEADLINE */
@@ -69,11 +70,14 @@ uint64_t run_now_ms(void);
 int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n);
 
 /* run-log.c: the pids as a JSON array (NULL in text mode); the "exited"
- * (or "oom") line of the main process; the "stopping" line once owed; the
- * lines of the machine's other log actions. */
+ * line of the main process; the "stopping" line once owed; the lines of
+ * the machine's other log actions ("oom" among them). */
 json_t *run_pids_json(const pid_t *pids, size_t n);
 void run_log_exit(struct run_ctx *c, int status);
 void run_log_stopping(struct run_ctx *c);
 void run_log_action(struct run_ctx *c, const struct supervise_action *a);
+/* New OOM kills in the worker's cgroup since the last look: their number
+ * (0 if none or unknown); c->oom_kills and c->oom_fresh follow. */
+uint64_t run_oom_new(struct run_ctx *c);
 
 #endif

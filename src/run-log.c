@@ -7,11 +7,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "cleanup.h"
@@ -62,52 +65,130 @@ void run_log_stopping(struct run_ctx *c)
 	c->stop_log_sig = 0;
 }
 
-/* New OOM kills in the worker's cgroup since the last look (0 if none or
- * unknown); *total gets the counter. */
-static uint64_t oom_new(struct run_ctx *c, uint64_t *total)
+uint64_t run_oom_new(struct run_ctx *c)
 {
-	uint64_t n, fresh;
+	uint64_t n;
 
-	*total = c->oom_kills;
+	c->oom_fresh = 0;
 	if (!c->have_cg || cgroup_oom_kills(&c->cg, &n) < 0 || n <= c->oom_kills)
 		return 0;
-	fresh = n - c->oom_kills;
-	c->oom_kills = *total = n;
-	return fresh;
+	c->oom_fresh = n - c->oom_kills;
+	c->oom_kills = n;
+	return c->oom_fresh;
 }
 
-/* The exit line; when the OOM killer struck since the last run it says so,
- * with the memory limit and the cgroup's oom_kill count. */
+/* The start of a small /proc file, NUL-terminated.  0 or -errno. */
+static int read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Is pid on its way out: SIGKILL pending for its thread group, or
+ * PF_EXITING (0x4) in the flags of /proc/PID/stat?  Before berth's own
+ * kill, those are the OOM killer's victims. */
+static bool dying(pid_t pid)
+{
+	char path[64], st[4096], stat[1024];
+	unsigned long long pend = 0, flags = 0;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if (read_small(path, st, sizeof(st)) == 0 && (p = strstr(st, "\nShdPnd:")) &&
+	    sscanf(p + 8, "%llx", &pend) == 1 && (pend & (1ULL << (SIGKILL - 1))))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	/* Field 9, counted after the ")" that ends the name. */
+	if (read_small(path, stat, sizeof(stat)) < 0 || !(p = strrchr(stat, ')')) ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %llu", &flags) != 1)
+		return false;
+	return flags & 0x4;
+}
+
+/* The victims, where they can still be seen: neither memory.events nor
+ * the v1 notice names a pid, but a victim is in the cgroup until its exit
+ * is done.  "" when none is seen (gone already). */
+static char *oom_victims(struct run_ctx *c, json_t **pids)
+{
+	_cleanup_free_ struct cgroup_proc *procs = NULL;
+	struct strbuf sb = {0};
+	size_t n = 0, k = 0;
+
+	*pids = log_json() ? json_array() : NULL;
+	if (c->have_cg)
+		cgroup_procs(&c->cg, &procs, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!dying(procs[i].pid))
+			continue;
+		if (*pids)
+			json_array_append_new(*pids, json_integer(procs[i].pid));
+		if (k++ < LOG_MAX_PIDS)
+			strbuf_printf(&sb, "%s%ld (%s)", k > 1 ? ", " : "; dying: ",
+				      (long)procs[i].pid, procs[i].comm);
+	}
+	return sb.len ? strbuf_detach(&sb) : xstrdup("");
+}
+
+/* The "oom" line, at the kill: the cgroup's counters say how many were
+ * killed, the cgroup shows who is dying; the kill of the rest (the
+ * "killed" line) follows. */
+static void log_oom(struct run_ctx *c)
+{
+	uint64_t mem = c->o->limits ? c->o->limits->memory_bytes : 0;
+	const char *path = c->have_cg ? cgroup_memory_path(&c->cg) : NULL;
+	char limit[48], who[64];
+
+	if (mem)
+		snprintf(limit, sizeof(limit), "memory limit %llu MiB",
+			 (unsigned long long)(mem >> 20));
+	else
+		snprintf(limit, sizeof(limit), "no memory limit set by berth");
+	if (c->oom_fresh > 1)
+		snprintf(who, sizeof(who), "%llu processes of the worker were",
+			 (unsigned long long)c->oom_fresh);
+	else if (c->oom_fresh == 0) /* a v1 notice whose kill was not counted yet */
+		snprintf(who, sizeof(who), "a process of the worker is being");
+	else
+		snprintf(who, sizeof(who), "a process of the worker was");
+	json_t *pj = NULL;
+	_cleanup_free_ char *victims = oom_victims(c, &pj);
+
+	log_event(LOG_LVL_WARN, "oom",
+		  FIELDS("{s:I, s:I, s:I, s:s?, s:I, s:o*}", "oom_kills", (json_int_t)c->oom_kills,
+			 "killed", (json_int_t)c->oom_fresh, "memory_bytes", (json_int_t)mem,
+			 "cgroup", path, "worker_pid", (json_int_t)c->main_pid, "dying", pj),
+		  "%s killed by the OOM killer (%s, oom_kill count %llu) in %s%s; the whole "
+		  "worker goes",
+		  who, limit, (unsigned long long)c->oom_kills, path ? path : "its cgroup",
+		  victims);
+}
+
+/* The exit line; a run that the OOM killer ended says so (the "oom" line
+ * came at the kill). */
 void run_log_exit(struct run_ctx *c, int status)
 {
-	uint64_t up = run_now_ms() - c->main_started, total;
-	uint64_t fresh = oom_new(c, &total);
-	char sb[24], oom[160] = "";
-	const char *what = sb;
+	uint64_t up = run_now_ms() - c->main_started;
+	bool oom = c->sup.oom_run;
+	const char *note = oom ? " (OOM kill in the worker)" : "";
+	char sb[24];
+	json_t *f = FIELDS("{s:I, s:I, s:b}", "worker_pid", (json_int_t)c->main_pid, "uptime_ms",
+			   (json_int_t)up, "oom", oom);
 
-	if (fresh) {
-		uint64_t mem = c->o->limits ? c->o->limits->memory_bytes : 0;
-		char limit[48];
-		if (mem)
-			snprintf(limit, sizeof(limit), "memory limit %llu MiB",
-				 (unsigned long long)(mem >> 20));
-		else
-			snprintf(limit, sizeof(limit), "no memory limit set by berth");
-		snprintf(oom, sizeof(oom), "the OOM killer (%s, oom_kill count %llu)", limit,
-			 (unsigned long long)total);
-	}
-	json_t *f = FIELDS("{s:I, s:I}", "worker_pid", (json_int_t)c->main_pid, "uptime_ms",
-			   (json_int_t)up);
-
-	if (f && fresh)
-		json_object_set_new(f, "oom_kills", json_integer((json_int_t)total));
 	if (WIFEXITED(status)) {
 		if (f)
 			json_object_set_new(f, "exit_code", json_integer(WEXITSTATUS(status)));
-		log_event(fresh ? LOG_LVL_WARN : LOG_LVL_INFO, fresh ? "oom" : "exited", f,
-			  "worker process %ld exited with status %d after %llu ms%s%s%s",
-			  (long)c->main_pid, WEXITSTATUS(status), (unsigned long long)up,
-			  fresh ? " (a process of it was killed by " : "", oom, fresh ? ")" : "");
+		log_event(LOG_LVL_INFO, "exited", f,
+			  "worker process %ld exited with status %d after %llu ms%s",
+			  (long)c->main_pid, WEXITSTATUS(status), (unsigned long long)up, note);
 		return;
 	}
 	signals_fullname(WTERMSIG(status), sb, sizeof(sb));
@@ -115,11 +196,9 @@ void run_log_exit(struct run_ctx *c, int status)
 		json_object_set_new(f, "signal", json_string(sb));
 		json_object_set_new(f, "core_dumped", json_boolean(WCOREDUMP(status)));
 	}
-	if (fresh && WTERMSIG(status) == SIGKILL)
-		what = oom;
-	log_event(fresh ? LOG_LVL_WARN : LOG_LVL_INFO, fresh ? "oom" : "exited", f,
-		  "worker process %ld killed by %s%s after %llu ms", (long)c->main_pid, what,
-		  WCOREDUMP(status) ? " (core dumped)" : "", (unsigned long long)up);
+	log_event(LOG_LVL_INFO, "exited", f, "worker process %ld killed by %s%s after %llu ms%s",
+		  (long)c->main_pid, sb, WCOREDUMP(status) ? " (core dumped)" : "",
+		  (unsigned long long)up, note);
 }
 
 /* The lines of the machine's SUP_ACT_LOG_* actions other than "stopping"
@@ -163,7 +242,14 @@ void run_log_action(struct run_ctx *c, const struct supervise_action *a)
 		json_t *f = FIELDS("{s:i, s:i, s:I}", "exit_status", a->code,
 				   "max_restarts", c->o->policy.max_restarts, "window_ms",
 				   (json_int_t)c->o->policy.restart_window_ms);
-		if (c->o->policy.max_restarts == 0)
+		if (f)
+			json_object_set_new(f, "oom", json_boolean(a->oom));
+		if (a->oom)
+			log_event(LOG_LVL_ERROR, "gave-up", f,
+				  "the worker was OOM-killed and the crash budget (--max-restarts "
+				  "%d) is spent: exiting with status %d",
+				  c->o->policy.max_restarts, a->code);
+		else if (c->o->policy.max_restarts == 0)
 			log_event(LOG_LVL_INFO, "gave-up", f,
 				  "the start command ended and --max-restarts is 0: "
 				  "exiting with its status %d",
@@ -194,6 +280,9 @@ void run_log_action(struct run_ctx *c, const struct supervise_action *a)
 			  (unsigned long long)c->o->policy.kill_grace_ms, who);
 		break;
 	}
+	case SUP_ACT_LOG_OOM:
+		log_oom(c);
+		break;
 	case SUP_ACT_LOG_DROPPED:
 		signals_fullname(a->sig, sb, sizeof(sb));
 		log_event(LOG_LVL_INFO, "dropped", FIELDS("{s:s}", "signal", sb),

@@ -44,6 +44,25 @@ static char *instance_name(const struct run_opts *o)
 	return xasprintf("berth-%s-%08x", w, rnd);
 }
 
+/* OOM kills are seen when they happen, not only when the main process
+ * exits: a worker whose child was killed may run on (a shell script goes
+ * to its next command).  No memory controller, no OOM killer of the
+ * cgroup's own: nothing to watch. */
+static int run_watch_oom(struct run_ctx *c)
+{
+	uint32_t events = 0;
+	int fd = cgroup_oom_watch(&c->cg, &events);
+	struct epoll_event ee = {.events = events, .data.u32 = TAG_OOM};
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0) /* logged; a setup failure (125), whatever the errno */
+		return fd == -EINVAL ? -EIO : fd;
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ee) < 0)
+		return log_errno(-errno, "epoll_ctl(OOM notice)");
+	return 0;
+}
+
 int run_setup(struct run_ctx *c)
 {
 	const struct run_opts *o = c->o;
@@ -131,6 +150,9 @@ int run_setup(struct run_ctx *c)
 		}
 		if (cgroup_oom_kills(&c->cg, &c->oom_kills) < 0)
 			c->oom_kills = 0;
+		r = run_watch_oom(c);
+		if (r < 0)
+			return r;
 		if (c->cg.events_fd >= 0) {
 			struct epoll_event ce = {.events = EPOLLPRI, .data.u32 = TAG_EVENTS};
 			if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->cg.events_fd, &ce) < 0)

@@ -101,7 +101,7 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 {
 	static const char *const reasons[] = {
 		[SUP_KILL_DEADLINE] = "deadline", [SUP_KILL_LEFTOVER] = "leftover",
-		[SUP_KILL_MIXED_REST] = "mixed"};
+		[SUP_KILL_MIXED_REST] = "mixed", [SUP_KILL_OOM] = "oom"};
 	_cleanup_free_ char *who = NULL;
 	json_t *pj = NULL, *f;
 	size_t n = 0;
@@ -138,12 +138,45 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 			  (unsigned long long)c->o->policy.stop_timeout_ms, n, who);
 	else if (reason == SUP_KILL_LEFTOVER)
 		log_event(LOG_LVL_WARN, "killed", f, "killed %zu leftover processes: %s", n, who);
+	else if (reason == SUP_KILL_OOM)
+		log_event(LOG_LVL_WARN, "killed", f,
+			  "OOM kill: killed the worker's %zu processes: %s", n, who);
 	else
 		log_event(LOG_LVL_INFO, "killed", f,
 			  "main process gone (kill mode mixed): killed %zu processes: %s", n, who);
 }
 
 static void feed(struct run_ctx *c, const struct supervise_event *ev);
+
+/* Look at the cgroup's OOM kill counter (after an OOM notice, and before a
+ * main process's exit is handled, since v2's notice may come up to 20 ms
+ * after the kill): new kills go to the machine.  v1's notice comes before
+ * the kill, while the kernel still picks its victim and prints its report
+ * (measured here: the counter moves about 1 ms later), so after a
+ * notice berth waits for the counter, at most OOM_COUNT_WAIT_MS in 1 ms
+ * steps; only then, never while idle.  A notice whose kill is not counted
+ * by then still ends the worker: the cgroup is at its limit with the OOM
+ * killer at work. */
+#define OOM_COUNT_WAIT_MS 100
+static void check_oom(struct run_ctx *c, bool notice)
+{
+	struct supervise_event ev = {.type = SUP_EV_OOM};
+	bool v1_notice = notice && c->cg.oom_event_fd >= 0;
+	int ms = 0;
+
+	for (; run_oom_new(c) == 0; ms++) {
+		if (!v1_notice)
+			return;
+		if (ms == OOM_COUNT_WAIT_MS) {
+			log_debug("OOM notice without a counted kill after %d ms", ms);
+			break;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	}
+	log_debug("oom_kill count %llu (+%llu), %d ms after the notice",
+		  (unsigned long long)c->oom_kills, (unsigned long long)c->oom_fresh, ms);
+	feed(c, &ev);
+}
 
 /* berth-init for the next spawn: a new one when the last was killed (a
  * clone into the PID namespace of a dead init fails). */
@@ -283,6 +316,7 @@ static void reap_all(struct run_ctx *c)
 			log_debug("reaped process %ld", (long)pid);
 			continue;
 		}
+		check_oom(c, false);
 		run_log_exit(c, status);
 		close(c->pidfd); /* and out of the epoll set: no other fd has it */
 		c->pidfd = -1;
@@ -359,11 +393,11 @@ static int loop(struct run_ctx *c)
 	if (!c->done)
 		feed(c, &start);
 	while (!c->done) {
-		struct epoll_event evs[5];
+		struct epoll_event evs[8];
 		uint64_t dl;
 		int nev, sigs[64];
 		size_t nsig = 0;
-		bool check = false, reap = false;
+		bool check = false, reap = false, oom = false;
 
 		if (arm_timer(c) < 0)
 			return -EIO;
@@ -388,13 +422,18 @@ static int loop(struct run_ctx *c)
 				if (pread(c->cg.events_fd, buf, sizeof(buf), 0) < 0)
 					log_debug("read cgroup.events: %s", strerror(errno));
 				check = true;
+			} else if (evs[i].data.u32 == TAG_OOM) {
+				oom = true; /* cgroup_oom_kills() clears it */
 			}
 		}
 		/* The worker's state first, then what people asked for, then
 		 * the clock: a stop signal that arrives with the end of a
 		 * backoff wins over the restart.  Every exit of a child of
 		 * berth's (the worker's main process, an orphan) queues a
-		 * SIGCHLD, so without one there is nothing to reap. */
+		 * SIGCHLD, so without one there is nothing to reap.  An OOM
+		 * kill comes before the exit it causes. */
+		if (oom && !c->done)
+			check_oom(c, true);
 		if (reap)
 			reap_all(c);
 		/* Without a cgroup, a process the SIGKILL sweep of the tree

@@ -191,7 +191,7 @@ static void push_kill(struct supervise_actions *out, enum supervise_kill_reason 
 static int final_code(const struct supervise *s)
 {
 	if (s->giving_up)
-		return s->last_code;
+		return s->oom_run ? BERTH_EXIT_OOM : s->last_code;
 	if (s->killed)
 		return BERTH_EXIT_KILLED;
 	return BERTH_EXIT_OK;
@@ -206,6 +206,7 @@ static void do_exit(struct supervise *s, struct supervise_actions *out)
 
 static void do_spawn(struct supervise *s, struct supervise_actions *out)
 {
+	s->oom_run = false;
 	push(out, SUP_ACT_SPAWN);
 	s->state = SUP_STARTING;
 	s->deadline = SUPERVISE_NO_DEADLINE;
@@ -272,7 +273,9 @@ static void schedule_restart(struct supervise *s, uint64_t now, struct supervise
 		s->failures = 0;
 	if (budget_spent(s, now)) {
 		s->giving_up = true;
-		push(out, SUP_ACT_LOG_GIVE_UP)->code = s->last_code;
+		struct supervise_action *a = push(out, SUP_ACT_LOG_GIVE_UP);
+		a->code = final_code(s);
+		a->oom = s->oom_run;
 		if (s->populated)
 			begin_stop(s, now, true, out);
 		else
@@ -301,6 +304,14 @@ static void on_main_exited(struct supervise *s, const struct supervise_event *ev
 	case SUP_RUNNING:
 		if (!s->populated) {
 			schedule_restart(s, now, out);
+			break;
+		}
+		if (s->oom_run) {
+			/* The rest got SIGKILL with the OOM kill: no leftover
+			 * report, no stop signal; wait for the cgroup to empty. */
+			s->state = SUP_LEFTOVER;
+			s->leftover_killed = true;
+			s->deadline = now + s->pol.kill_grace_ms;
 			break;
 		}
 		push(out, SUP_ACT_LOG_LEFTOVER);
@@ -378,6 +389,39 @@ static void on_stop_signal(struct supervise *s, int sig, uint64_t now,
 			do_exit(s, out);
 		break;
 	default:
+		break;
+	}
+}
+
+/* An OOM kill in the worker: as memory.oom.group does on v2, the whole
+ * worker goes (SIGKILL to the rest of the cgroup), so that the restart
+ * starts clean instead of a worker running on without the process the
+ * kernel chose.  Reported once per run: later kills of the same run are
+ * this kill's aftermath. */
+static void on_oom(struct supervise *s, uint64_t now, struct supervise_actions *out)
+{
+	/* Starting: nothing of the new run exists yet, and the last run's
+	 * kills were reported with it. */
+	if (s->oom_run || s->state == SUP_EXITED || s->state == SUP_IDLE ||
+	    s->state == SUP_STARTING)
+		return;
+	s->oom_run = true;
+	push(out, SUP_ACT_LOG_OOM);
+	switch (s->state) {
+	case SUP_RUNNING:
+	case SUP_STOPPING:
+	case SUP_BACKOFF:
+		if (s->main_alive || s->populated)
+			push_kill(out, SUP_KILL_OOM);
+		break;
+	case SUP_LEFTOVER:
+		if (!s->leftover_killed) {
+			push_kill(out, SUP_KILL_OOM);
+			s->leftover_killed = true;
+			s->deadline = now + s->pol.kill_grace_ms;
+		}
+		break;
+	default: /* killing: SIGKILL went out already */
 		break;
 	}
 }
@@ -464,6 +508,9 @@ enum supervise_state supervise_step(struct supervise *s, const struct supervise_
 		break;
 	case SUP_EV_DEADLINE:
 		on_deadline(s, now, out);
+		break;
+	case SUP_EV_OOM:
+		on_oom(s, now, out);
 		break;
 	}
 	return s->state;

@@ -69,6 +69,7 @@ enum supervise_ev {
 	SUP_EV_EMPTY,        /* the cgroup (process tree) is empty */
 	SUP_EV_SIGNAL,       /* berth received signal sig */
 	SUP_EV_DEADLINE,     /* now >= supervise_deadline() */
+	SUP_EV_OOM,          /* the OOM killer killed a process of the cgroup */
 };
 
 struct supervise_event {
@@ -93,12 +94,14 @@ enum supervise_act {
 	SUP_ACT_LOG_GIVE_UP,   /* crash budget spent: code */
 	SUP_ACT_LOG_STUCK,     /* processes survive SIGKILL past the grace */
 	SUP_ACT_LOG_DROPPED,   /* sig not relayed: no main process */
+	SUP_ACT_LOG_OOM,       /* an OOM kill in the worker (first of its run) */
 };
 
 enum supervise_kill_reason {
 	SUP_KILL_DEADLINE,     /* the stop timeout expired */
 	SUP_KILL_LEFTOVER,     /* leftovers ignored the stop signal */
 	SUP_KILL_MIXED_REST,   /* mixed mode: main process gone */
+	SUP_KILL_OOM,          /* the OOM killer struck: the whole worker goes */
 };
 
 struct supervise_action {
@@ -107,6 +110,7 @@ struct supervise_action {
 	int code;
 	uint64_t ms;
 	enum supervise_kill_reason reason;
+	bool oom;   /* LOG_GIVE_UP: the last run was OOM-killed */
 };
 
 #define SUPERVISE_MAX_ACTIONS 8
@@ -125,6 +129,7 @@ struct supervise {
 	bool giving_up;      /* the crash budget is spent */
 	bool killed;         /* SIGKILL escalation happened during the stop */
 	bool leftover_killed;
+	bool oom_run;        /* the OOM killer struck the current/last run */
 	uint64_t started_at; /* when the current/last run started */
 	unsigned failures;   /* consecutive quick terminations */
 	int last_code;       /* the last run's status (128 + sig if killed) */

@@ -407,6 +407,34 @@ hook_rejects "a dead pid" "cannot open it" "$(st ",\"pid\":$dead")"
 hook_rejects "a host process" "not the container's init" "$(st ",\"pid\":$$")"
 hook_rejects "PID 1 of another pid namespace" "shares berth's net namespace" "$(st ",\"pid\":${foreign:-1}")"
 kill "$foreign_launcher" 2>/dev/null
+# A path annotation relative to somewhere else: the hook runs in the
+# bundle, and refuses it even where it would resolve (-C "$APP").
+mkdir -p "$TMP/relb"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["annotations"]["berth.app-config"] = "./.platform.app.yaml"
+json.dump(d, open(sys.argv[2], "w"))' "$TMP/plain.json" "$TMP/relb/config.json"
+hook_rejects "a relative berth.app-config" "berth.app-config: './.platform.app.yaml' is not an absolute path" \
+	"$(printf '{"ociVersion":"1.0.0","id":"bad","status":"creating","bundle":"%s/relb","pid":%s}' "$TMP" $$)"
+# berth spec run in the app's directory with -f ./.platform.app.yaml and a
+# relative state dir: every path it writes is absolute.
+if (cd "$APP" && BERTH_STATE_DIR=./rel-state "$BERTH" -q -f ./.platform.app.yaml spec test \
+	--rootfs "$BUNDLE/rootfs" --storage-root "$STORAGE" --no-prepare -o "$TMP/rel.json") \
+	2>"$BLOG"; then
+	check "spec from the app's directory: the app config, state dir and app root absolute" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+a = d["annotations"]
+assert a["berth.app-config"] == sys.argv[2] + "/.platform.app.yaml", a
+assert a["berth.state-dir"] == sys.argv[2] + "/rel-state", a
+assert all(a[k].startswith("/") for k in a if k in ("berth.context", "berth.storage-root")), a
+assert all(m["source"].startswith("/") for m in d["mounts"] if m["type"] == "bind"), d["mounts"]' \
+		"$TMP/rel.json" "$(cd "$APP" && pwd -P)"
+else
+	not_ok "spec from the app's directory with a relative -f"
+	diag "$(cat "$BLOG")"
+fi
 is "$(nftx /proc/self/ns/net "list tables" 2>/dev/null | grep -c berth)" "$tables_before" "no firewall table left in the host's namespace"
 check "the rejections are logged for the operator" grep -q 'container=bad: failed' /run/berth/hook.log
 check "contrib/oci-hooks.d registers createRuntime and poststop for berth.worker" python3 -c '

@@ -57,6 +57,26 @@ for m in v2 v1 hybrid; do
 	check "$m: leftovers killed before each restart" \
 		test "$(count_lines "$BLOG" 'killed 1 leftover processes')" -eq 2
 	check "$m: no leftover survives" all_gone $(logged_pids ESCAPE)
+
+	# An OOM kill of a child while the script runs on: seen when it
+	# happens (v1: the memory.oom_control eventfd; v2: memory.events),
+	# the whole worker killed, exit 90.  Forced v2 on a hybrid host has
+	# no memory controller in its cgroup2.
+	if [ $m = v2 ] && ! grep -qw memory "$(awk '$9 == "cgroup2" { print $5; exit }' \
+		/proc/self/mountinfo)/cgroup.controllers" 2>/dev/null; then
+		diag "v2: no memory controller on cgroup2 here: OOM case left to tests/vm"
+		continue
+	fi
+	: >"$CLOG"
+	: >"$BLOG"
+	"$RUN_DRIVER" --cgroup-mode "$m" --memory 64M --max-restarts 0 "$APP" \
+		"$TEST_CHILD --log $CLOG hog 200
+exec $TEST_CHILD --log $CLOG start wait" >>"$BLOG" 2>&1 </dev/null &
+	RUN_PID=$! BERTH_PID=$!
+	STARTED_PIDS="$STARTED_PIDS $RUN_PID"
+	wait_run 20
+	is "$RUN_RC" 90 "$m: OOM kill of a child: the worker killed, gave up with 90"
+	check "$m: the OOM kill logged" grep -q 'killed by the OOM killer (memory limit 64 MiB' "$BLOG"
 done
 [ "$T_N" -gt 0 ] || skip_all "no usable cgroup layout"
 
@@ -70,7 +90,7 @@ RUN_PID=$! BERTH_PID=$!
 STARTED_PIDS="$STARTED_PIDS $RUN_PID"
 RUN_T0=$(now_ms)
 wait_run 30
-is "$RUN_RC" 137 "memory limit: the OOM-killed run's status (128 + SIGKILL)"
+is "$RUN_RC" 90 "memory limit: gave up after an OOM-killed run: 90"
 is "$(count_lines "$CLOG" '^HOGGED ')" 0 "memory limit: the worker never got its 256 MiB"
 is "$(count_lines "$BLOG" 'killed by the OOM killer \(memory limit 64 MiB, oom_kill count [12]\)')" 2 "memory limit: each OOM kill reported"
 is "$(count_lines "$CLOG" '^START ')" 2 "memory limit: restarted after the OOM kill"

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exitcodes.h"
 #include "run.h"
 #include "signals.h"
 #include "supervise.h"
@@ -708,6 +709,75 @@ START_TEST(test_signals)
 }
 END_TEST
 
+/* An OOM kill anywhere in the worker ends the whole worker (SIGKILL to the
+ * cgroup, as memory.oom.group does on v2), quietly: no leftover report, no
+ * stop signal; the restart waits for the cgroup to empty. */
+START_TEST(test_oom_kills_worker)
+{
+	int k;
+
+	setup_default();
+	start_running();
+	T += 50;
+	ck_assert_int_eq(ev(SUP_EV_OOM), SUP_RUNNING);
+	ck_assert_int_eq(find(SUP_ACT_LOG_OOM), 0);
+	k = find(SUP_ACT_KILL_ALL);
+	ck_assert_int_eq(k, 1);
+	ck_assert_int_eq(A.a[k].reason, SUP_KILL_OOM);
+	/* The rest of the same episode: counted, not reported or killed again. */
+	ck_assert_int_eq(ev(SUP_EV_OOM), SUP_RUNNING);
+	ck_assert_uint_eq(A.n, 0);
+	ck_assert_int_eq(ev_exit(128 + SIGKILL, true), SUP_LEFTOVER);
+	ck_assert_int_eq(find(SUP_ACT_LOG_LEFTOVER), -1);
+	ck_assert_int_eq(find(SUP_ACT_SIGNAL_ALL), -1);
+	ck_assert_int_eq(ev(SUP_EV_EMPTY), SUP_BACKOFF);
+	ck_assert_int_ge(find(SUP_ACT_LOG_RESTART), 0);
+	ck_assert_int_eq(at_deadline(), SUP_STARTING);
+	ck_assert_int_eq(ev(SUP_EV_SPAWNED), SUP_RUNNING);
+	/* A new run: a new OOM is reported again. */
+	ck_assert_int_eq(ev(SUP_EV_OOM), SUP_RUNNING);
+	ck_assert_int_eq(find(SUP_ACT_LOG_OOM), 0);
+	ck_assert_int_ge(find(SUP_ACT_KILL_ALL), 0);
+}
+END_TEST
+
+/* Giving up after an OOM-killed run exits BERTH_EXIT_OOM, not 137. */
+START_TEST(test_oom_budget)
+{
+	struct supervise_policy p;
+	int g;
+
+	supervise_policy_default(&p);
+	p.max_restarts = 0;
+	setup_policy(&p);
+	start_running();
+	ev(SUP_EV_OOM);
+	ck_assert_int_eq(ev_exit(128 + SIGKILL, false), SUP_EXITED);
+	g = find(SUP_ACT_LOG_GIVE_UP);
+	ck_assert_int_ge(g, 0);
+	ck_assert(A.a[g].oom);
+	ck_assert_int_eq(A.a[g].code, BERTH_EXIT_OOM);
+	ck_assert_int_eq(A.a[find(SUP_ACT_EXIT)].code, BERTH_EXIT_OOM);
+
+	/* Without an OOM kill the last status passes through. */
+	setup_policy(&p);
+	start_running();
+	ck_assert_int_eq(ev_exit(128 + SIGKILL, false), SUP_EXITED);
+	ck_assert_int_eq(A.a[find(SUP_ACT_EXIT)].code, 137);
+
+	/* An OOM kill in leftovers (main gone): they are killed at once. */
+	p.max_restarts = SUPERVISE_UNLIMITED;
+	setup_policy(&p);
+	start_running();
+	ck_assert_int_eq(ev_exit(0, true), SUP_LEFTOVER);
+	T += 10;
+	ck_assert_int_eq(ev(SUP_EV_OOM), SUP_LEFTOVER);
+	ck_assert_int_ge(find(SUP_ACT_KILL_ALL), 0);
+	ck_assert_uint_eq(supervise_deadline(&S), T + p.kill_grace_ms);
+	ck_assert_int_eq(ev(SUP_EV_EMPTY), SUP_BACKOFF);
+}
+END_TEST
+
 static Suite *supervise_suite(void)
 {
 	Suite *s = suite_create("supervise");
@@ -734,6 +804,8 @@ static Suite *supervise_suite(void)
 	tcase_add_test(tc, test_crash_budget_window);
 	tcase_add_test(tc, test_crash_budget_zero_and_leftovers);
 	tcase_add_test(tc, test_spawn_failed);
+	tcase_add_test(tc, test_oom_kills_worker);
+	tcase_add_test(tc, test_oom_budget);
 	tcase_add_test(tc, test_relay);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_policy_set);
