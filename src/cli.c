@@ -15,27 +15,51 @@
 #include "commands.h"
 #include "exitcodes.h"
 
+/* Exit statuses, each command listing those it can return. */
+#define EXIT_OK	   "  0        success\n"
+#define EXIT_USAGE "  2        usage or configuration error\n"
+#define EXIT_SETUP "  125      a setup step failed (cgroup, mount, network, privileges,\n" \
+		   "           the state directory)\n"
+#define EXIT_SHELL "  126/127  the shell could not be executed / was not found\n"
+
+static const char exits_plain[] = EXIT_OK EXIT_USAGE;
+static const char exits_setup[] = EXIT_OK EXIT_USAGE EXIT_SETUP;
+static const char exits_run[] =
+	"  0        the worker was stopped on request in time\n" EXIT_USAGE EXIT_SETUP EXIT_SHELL
+	"  137      the stop escalated to SIGKILL at the deadline\n"
+	"  90       gave up after a run that ended in an OOM kill\n"
+	"  N, 128+S the worker's last status (or signal S) when berth gave up\n";
+static const char exits_exec[] =
+	EXIT_USAGE EXIT_SETUP EXIT_SHELL
+	"  137      the stop escalated to SIGKILL at the deadline\n"
+	"  90       the command ended in an OOM kill\n"
+	"  N, 128+S the command's status (or signal S), 0 included\n";
+
 static const struct cli_command commands[] = {
-	{"check", "check", "validate the app config and every worker", cmd_check,
+	{"check", "check", "validate the app config and every worker", cmd_check, "",
 	 "Prints 'configuration OK', or every error found, one per line, as\n"
-	 "FILE:LINE:COLUMN: KEY.PATH: message (exit status 2).\n"},
-	{"list", "list", "list the app's workers (name, size, start command)", cmd_list, ""},
-	{"show", "show WORKER", "print the resolved worker and its plan as JSON", cmd_show, ""},
+	 "FILE:LINE:COLUMN: KEY.PATH: message (exit status 2).\n",
+	 exits_plain},
+	{"list", "list", "list the app's workers (name, size, start command)", cmd_list, "", "",
+	 exits_plain},
+	{"show", "show WORKER", "print the resolved worker and its plan as JSON", cmd_show, "", "",
+	 exits_setup},
 	{"env", "env [OPTIONS] WORKER", "print the environment the worker would get", cmd_env,
 	 "  --format=shell|json|null  output format (default: shell, 'export NAME=...'\n"
 	 "                            lines that eval safely; null: NUL-separated)\n"
 	 "  --decode                  show the base64 PLATFORM_* values decoded\n"
 	 "  --pass-env NAME           also pass NAME from berth's environment\n"
-	 "                            (repeatable) [BERTH_PASS_ENV=NAME,NAME]\n"},
+	 "                            (repeatable) [BERTH_PASS_ENV=NAME,NAME]\n",
+	 "", exits_setup},
 	{"run", "run [OPTIONS] WORKER", "run the worker in its box and supervise it", cmd_run,
-	 cmd_run_help_text},
+	 cmd_run_help_text, "", exits_run},
 	{"exec", "exec [OPTIONS] WORKER -- COMMAND...",
 	 "run a command once inside the worker's box, for debugging", cmd_exec,
-	 cmd_exec_help_text},
+	 cmd_exec_help_text, cmd_exec_details, exits_exec},
 	{"spec", "spec [OPTIONS] WORKER", "write an OCI runtime config.json for the worker",
-	 cmd_spec, cmd_spec_help_text},
+	 cmd_spec, cmd_spec_help_text, "", exits_setup},
 	{"hook", "hook STAGE", "OCI hook: apply the worker's box to a container (state on stdin)",
-	 cmd_hook, cmd_hook_help_text},
+	 cmd_hook, "", cmd_hook_help_text, exits_setup},
 };
 
 static const char global_help[] =
@@ -61,14 +85,12 @@ static const char global_help[] =
 	"  -V, --version          show the version\n";
 
 static const char exit_help[] =
-	"Exit status:\n"
-	"  0        success; for run: the worker was stopped on request in time\n"
-	"  2        usage or configuration error\n"
-	"  125      a setup step failed (cgroup, mount, network, privileges)\n"
-	"  126/127  the shell could not be executed / was not found\n"
-	"  137      run: the stop escalated to SIGKILL at the deadline\n"
+	"Exit status:\n" EXIT_OK EXIT_USAGE EXIT_SETUP EXIT_SHELL
+	"  137      run, exec: the stop escalated to SIGKILL at the deadline\n"
 	"  90       run: gave up after a run that ended in an OOM kill\n"
-	"  N, 128+S run: the worker's last status (or signal S) when berth gave up\n";
+	"           (exec: the command did)\n"
+	"  N, 128+S run: the worker's last status (or signal S) when berth gave up;\n"
+	"           exec: the command's status\n";
 
 const char *cli_env_default(const char *value, const char *env_name)
 {
@@ -112,9 +134,10 @@ void cli_command_help(const struct cli_command *cmd, FILE *out)
 	const char *help = cmd->help;
 
 	fprintf(out, "Usage: berth [GLOBAL OPTIONS] %s\n\n%s.\n", cmd->synopsis, cmd->summary);
-	if (help && *help)
-		fprintf(out, "\nOptions:\n%s", help);
-	fprintf(out, "  -h, --help                show this help\n\n%s", exit_help);
+	if (cmd->details && *cmd->details)
+		fprintf(out, "\n%s", cmd->details);
+	fprintf(out, "\nOptions:\n%s", help ? help : "");
+	fprintf(out, "  -h, --help                show this help\n\nExit status:\n%s", cmd->exits);
 }
 
 const struct cli_command *cli_find(const char *name)

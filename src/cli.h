@@ -30,7 +30,9 @@ struct cli_command {
 	const char *summary;
 	/* Runs the command: argv[0] is the command name.  Returns berth's exit status. */
 	int (*run)(const struct cli_global *g, int argc, char **argv);
-	const char *help; /* the command's options, for --help */
+	const char *help;    /* the command's options, for --help */
+	const char *details; /* what it does beyond the summary, or "" */
+	const char *exits;   /* the exit statuses it can return */
 };
 
 /*

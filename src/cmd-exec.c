@@ -38,7 +38,9 @@ const char cmd_exec_help_text[] =
     "  --tmp-size SIZE          the command's /tmp, a tmpfs of its own (default\n"
     "                           1G) [BERTH_TMP_SIZE]\n"
     "  --ro-bind PATH           also show the host's PATH read-only at the same\n"
-    "                           path (repeatable) [BERTH_RO_BIND=PATH:PATH]\n"
+    "                           path (repeatable) [BERTH_RO_BIND=PATH:PATH]\n";
+
+const char cmd_exec_details[] =
     "The command runs once, with berth's stdin, in the worker's mount view\n"
     "(while `berth run` holds the instance: its disk; /tmp is the command's\n"
     "own, empty), as its user, in the app root, after ./.environment; berth\n"

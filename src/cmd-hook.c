@@ -37,11 +37,20 @@
 #include "view.h"
 
 const char cmd_hook_help_text[] =
-    "  STAGE is createRuntime, createContainer, startContainer, poststart,\n"
-    "  poststop or prestart; the OCI state JSON is read from standard input and\n"
-    "  <bundle>/config.json for the annotations: berth.worker (required),\n"
-    "  berth.app-config, berth.context, berth.state-dir, berth.storage-root.\n"
-    "  Errors go to standard error and to " HOOK_LOG_FILE ".\n";
+    "STAGE is createRuntime, createContainer, startContainer, poststart,\n"
+    "poststop or prestart; the OCI state JSON is read from standard input and\n"
+    "<bundle>/config.json for the annotations (the state's first):\n"
+    "  " OCISPEC_ANN_WORKER "              the worker (required)\n"
+    "  " OCISPEC_ANN_APP_CONFIG "          the app config (absolute)\n"
+    "  " OCISPEC_ANN_CONTEXT "             the context file (absolute)\n"
+    "  " OCISPEC_ANN_STATE_DIR "           the state directory (absolute)\n"
+    "  " OCISPEC_ANN_STORAGE_ROOT "        where instance storage lives (absolute)\n"
+    "  " OCISPEC_ANN_REQUIRE_QUOTA "  1: no disk bound is an error\n"
+    "  " OCISPEC_ANN_STOP_GUARD "          on (default) or off: the stop guard\n"
+    "  " OCISPEC_ANN_STOP_TIMEOUT "        as run's options of the same names\n"
+    "  " OCISPEC_ANN_STOP_SIGNAL "         (15s, TERM, control-group)\n"
+    "  " OCISPEC_ANN_KILL_MODE "\n"
+    "Errors go to standard error and to " HOOK_LOG_FILE ".\n";
 
 /* Read all of fd 0, at most HOOK_STATE_MAX bytes, within the time limit. */
 static int read_state(char **out, size_t *len)

@@ -18,6 +18,7 @@ int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **ou
 /* `berth exec WORKER -- COMMAND...` (cmd-exec.c). */
 int cmd_exec(const struct cli_global *g, int argc, char **argv);
 extern const char cmd_exec_help_text[];
+extern const char cmd_exec_details[];
 /* `berth spec WORKER` (cmd-spec.c) and `berth hook STAGE` (cmd-hook.c). */
 int cmd_spec(const struct cli_global *g, int argc, char **argv);
 extern const char cmd_spec_help_text[];
