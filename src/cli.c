@@ -114,6 +114,38 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return BERTH_EXIT_USAGE;
 }
 
+/* The global options and their values' names, for the hint below. */
+static const struct {
+	char short_name;
+	const char *long_name, *arg;
+} global_opts[] = {
+	{'f', "app-config", "FILE"}, {0, "app", "NAME"},	 {0, "services", "FILE"},
+	{'C', "app-dir", "DIR"},     {0, "context", "FILE"},	 {0, "state-dir", "DIR"},
+	{0, "log-format", "FMT"},    {'v', "verbose", NULL},	 {'q', "quiet", NULL},
+	{'V', "version", NULL},
+};
+
+int cli_unknown_option(const char *cmd, const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+
+	for (size_t i = 0; cmd && i < ARRAY_SIZE(global_opts); i++) {
+		const char *l = global_opts[i].long_name, *a = global_opts[i].arg;
+		bool is_short = arg[0] == '-' && arg[1] == global_opts[i].short_name &&
+				arg[1] && arg[2] == '\0';
+		bool is_long = strncmp(arg, "--", 2) == 0 && n - 2 == strlen(l) &&
+			       strncmp(arg + 2, l, n - 2) == 0;
+
+		if (is_short || is_long)
+			return cli_usage_error(cmd,
+					       "'%.*s' is a global option: put it before the "
+					       "command: berth %.*s%s%s %s ...",
+					       (int)n, arg, (int)n, arg, a ? " " : "", a ? a : "",
+					       cmd);
+	}
+	return cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
 void cli_usage(FILE *out)
 {
 	fprintf(out, "Usage: berth [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
@@ -227,14 +259,23 @@ int cli_parse_global(int argc, char **argv, struct cli_global *g,
 	if (log_format && log_parse_format(log_format, &g->log_format) < 0)
 		return cli_usage_error(NULL, "--log-format must be 'text' or 'json', not '%s'",
 				       log_format);
-	level = getenv("BERTH_LOG_LEVEL");
-	if (level && g->log_level == LOG_LVL_INFO) {
-		if (strcmp(level, "debug") == 0)
-			g->log_level = LOG_LVL_DEBUG;
-		else if (strcmp(level, "warning") == 0)
-			g->log_level = LOG_LVL_WARN;
-		else if (strcmp(level, "error") == 0)
-			g->log_level = LOG_LVL_ERROR;
+	level = cli_env_default(NULL, "BERTH_LOG_LEVEL");
+	if (level) {
+		static const char *const names[] = {"debug", "info", "warning", "error"};
+		static const enum log_level levels[] = {LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN,
+							LOG_LVL_ERROR};
+		size_t i = 0;
+
+		while (i < ARRAY_SIZE(names) && strcmp(level, names[i]) != 0)
+			i++;
+		if (i == ARRAY_SIZE(names))
+			return cli_usage_error(NULL,
+					       "BERTH_LOG_LEVEL must be debug, info, warning or "
+					       "error, not '%s'",
+					       level);
+		/* -v and -q win over the environment */
+		if (g->log_level == LOG_LVL_INFO)
+			g->log_level = levels[i];
 	}
 	if (optind >= argc) {
 		cli_usage(stderr);

@@ -53,6 +53,10 @@ void cli_command_help(const struct cli_command *cmd, FILE *out);
 /* Option value from the command line, else from the environment twin. */
 const char *cli_env_default(const char *value, const char *env_name);
 
+/* A command's unknown option arg: the usage error, saying where a global
+ * option goes when arg is one.  Returns 2. */
+int cli_unknown_option(const char *cmd, const char *arg);
+
 /* Print "berth CMD: message" and "Try 'berth CMD --help'", return 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) ATTR_PRINTF(2, 3);
 

@@ -136,12 +136,14 @@ int cmd_env(const struct cli_global *g, int argc, char **argv)
 			r = cli_usage_error(argv[0], "option '%s' needs a value", argv[optind - 1]);
 			goto out;
 		default:
-			r = cli_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+			r = cli_unknown_option(argv[0], argv[optind - 1]);
 			goto out;
 		}
 	}
 	if (argc - optind != 1) {
-		r = cli_usage_error(argv[0], "expected a worker name");
+		r = argc - optind > 1 ? cli_usage_error(argv[0], "expected one worker name, got %d",
+							argc - optind)
+				      : cli_usage_error(argv[0], "expected a worker name");
 		goto out;
 	}
 	if (!npass && getenv("BERTH_PASS_ENV"))

@@ -118,7 +118,7 @@ static int exec_parse(int argc, char **argv, struct exec_cli *c)
 			return cli_usage_error(argv[0], "option '%s' needs a value",
 					       argv[optind - 1]);
 		case '?':
-			return cli_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option(argv[0], argv[optind - 1]);
 		case OPT_STORAGE_ROOT:
 			if (optarg[0] != '/')
 				return cli_usage_error(argv[0], "--storage-root must be absolute");

@@ -438,7 +438,7 @@ static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_
 		case ':':
 			return cli_usage_error(argv[0], "option '%s' needs a value", argv[optind - 1]);
 		case '?':
-			return cli_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option(argv[0], argv[optind - 1]);
 		case OPT_STOP_ON_QUIT:
 			o->policy.quit_stops = true;
 			break;
@@ -476,6 +476,8 @@ static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_
 		commands_pass_env_add(&rc->pass, &rc->npass, e);
 	if (o->policy.restart_max_ms < o->policy.restart_min_ms)
 		return cli_usage_error(argv[0], "--restart-max must not be below --restart-min");
+	if (argc - optind > 1)
+		return cli_usage_error(argv[0], "expected one worker name, got %d", argc - optind);
 	if (argc - optind != 1)
 		return cli_usage_error(argv[0], "expected a worker name");
 	*worker_arg = optind;

@@ -105,7 +105,7 @@ static int spec_parse(int argc, char **argv, struct spec_cli *sc, int *wi)
 			return cli_usage_error(argv[0], "option '%s' needs a value",
 					       argv[optind - 1]);
 		case '?':
-			return cli_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option(argv[0], argv[optind - 1]);
 		case OPT_ROOTFS:
 			sc->rootfs = optarg;
 			break;

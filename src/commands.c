@@ -62,8 +62,10 @@ int commands_parse_plain(int argc, char **argv, int nargs, int *first)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h')
 			return -2;
-		return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		return cli_unknown_option(cmd, argv[optind - 1]);
 	}
+	if (nargs && argc - optind > nargs)
+		return cli_usage_error(cmd, "expected one worker name, got %d", argc - optind);
 	if (argc - optind != nargs)
 		return cli_usage_error(cmd, nargs ? "expected a worker name" : "takes no arguments");
 	*first = optind;
