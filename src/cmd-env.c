@@ -69,19 +69,30 @@ static int worker_user_name(const char *spec, bool self, char **out)
 	return 0;
 }
 
-int commands_worker_env_user(const struct cli_global *g, const struct app *app,
-			     const struct worker *w, char *const *pass_env, const char *user,
-			     bool self, char ***envp)
+static int worker_env(const struct cli_global *g, const struct app *app, const struct worker *w,
+		      char *const *pass_env, const char *user, bool self, bool read_only,
+		      char ***envp)
 {
-	struct env_options eo = {.pass_env = pass_env, .environ = environ};
+	bool state_failed = false;
+	struct env_options eo = {.pass_env = pass_env,
+				 .environ = environ,
+				 .read_only_state = read_only,
+				 .state_failed = &state_failed};
 	_cleanup_free_ char *name = NULL;
 
 	if (worker_user_name(user, self, &name) < 0)
 		return BERTH_EXIT_USAGE;
 	eo.user = name;
 	if (env_for_worker(app, w, g->context, g->state_dir, &eo, envp) < 0)
-		return BERTH_EXIT_USAGE;
+		return state_failed ? BERTH_EXIT_SETUP : BERTH_EXIT_USAGE;
 	return 0;
+}
+
+int commands_worker_env_user(const struct cli_global *g, const struct app *app,
+			     const struct worker *w, char *const *pass_env, const char *user,
+			     bool self, char ***envp)
+{
+	return worker_env(g, app, w, pass_env, user, self, false, envp);
 }
 
 int commands_worker_env(const struct cli_global *g, const struct app *app, const struct worker *w,
@@ -89,8 +100,8 @@ int commands_worker_env(const struct cli_global *g, const struct app *app, const
 {
 	const char *user = getenv("BERTH_USER");
 
-	return commands_worker_env_user(g, app, w, pass_env, user && *user ? user : NULL, false,
-					envp);
+	/* env and show only read: the state is created by what runs */
+	return worker_env(g, app, w, pass_env, user && *user ? user : NULL, false, true, envp);
 }
 
 int cmd_env(const struct cli_global *g, int argc, char **argv)

@@ -282,6 +282,12 @@ int cmd_exec(const struct cli_global *g, int argc, char **argv)
 	if (r >= 0)
 		goto out;
 	log_setup(g->log_format, g->log_level, argv[c.worker_arg]);
+	if (geteuid() != 0) {
+		log_error("berth exec builds the worker's box as root (mounts, namespaces, user "
+			  "switch); run it as root");
+		r = BERTH_EXIT_SETUP;
+		goto out;
+	}
 	r = commands_load_worker(g, argv[c.worker_arg], &app, &w);
 	if (r)
 		goto out;

@@ -368,8 +368,10 @@ static int auto_size_from(struct run_cli *rc, const struct context *ctx)
 
 int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **out)
 {
-	struct context_options co = {
-		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+	struct context_options co = {.file = g->context,
+				     .state_dir = g->state_dir,
+				     .app_dir = w->app_dir,
+				     .read_only = true}; /* show only reads */
 	struct context ctx = {0};
 	struct run_cli rc = {0};
 	json_t *mounts = NULL, *box = NULL;

@@ -340,6 +340,12 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv)
 	if ((e = getenv("BERTH_REQUIRE_DISK_QUOTA")) && strcmp(e, "1") == 0)
 		sc.require_quota = true;
 	log_setup(g->log_format, g->log_level, argv[wi]);
+	if (!sc.no_prepare && geteuid() != 0) {
+		log_error("berth spec prepares the instance's storage as root; run it as root, "
+			  "or with --no-prepare when the storage directories exist");
+		r = BERTH_EXIT_SETUP;
+		goto out;
+	}
 	r = commands_load_worker(g, argv[wi], &app, &w);
 	if (r)
 		goto out;

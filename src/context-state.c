@@ -23,6 +23,13 @@
 #define PROJECT_LEN 13
 #define ENTROPY_LEN 56
 
+/* Said where the state directory refuses a plain user. */
+static const char *hint(int r)
+{
+	return r == -EACCES || r == -EPERM || r == -EROFS ? " (run as root or give --state-dir)"
+							  : "";
+}
+
 static int random_alnum(char *buf, size_t n)
 {
 	size_t i = 0;
@@ -63,7 +70,7 @@ static int read_project(int dfd, const char *dir, char **project, char **entropy
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -ENOENT;
-		return log_errno(-errno, "open %s/%s", dir, CONTEXT_PROJECT_FILE);
+		return log_errno(-errno, "open %s/%s%s", dir, CONTEXT_PROJECT_FILE, hint(-errno));
 	}
 	if (fstat(fd, &st) < 0)
 		return log_errno(-errno, "stat %s/%s", dir, CONTEXT_PROJECT_FILE);
@@ -110,7 +117,7 @@ static int write_project(int dfd, const char *dir)
 	_cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 						  O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
-		return log_errno(-errno, "create %s/%s", dir, tmp);
+		return log_errno(-errno, "create %s/%s%s", dir, tmp, hint(-errno));
 	size_t len = strlen(text);
 	ssize_t n = write(fd, text, len);
 
@@ -129,19 +136,36 @@ static int write_project(int dfd, const char *dir)
 	return 0;
 }
 
-int context_state_project(const char *state_dir, char **project, char **entropy)
+static int state_error(int r, const char *what, const char *dir)
 {
-	if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
-		return log_errno(-errno, "create state directory %s (see --state-dir)",
-				 state_dir);
+	return log_errno(r, "%s state directory %s%s", what, dir,
+			 *hint(r) ? hint(r) : " (see --state-dir)");
+}
+
+int context_state_read(const char *state_dir, char **project, char **entropy)
+{
 	_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (dfd < 0)
-		return log_errno(-errno, "open state directory %s (see --state-dir)", state_dir);
+		return errno == ENOENT ? -ENOENT : state_error(-errno, "open", state_dir);
 	int r = read_project(dfd, state_dir, project, entropy);
 
-	if (r != -ENOENT)
+	return r;
+}
+
+int context_state_project(const char *state_dir, char **project, char **entropy)
+{
+	if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
+		return state_error(-errno, "create", state_dir);
+	_cleanup_close_ int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0)
+		return state_error(-errno, "open", state_dir);
+	int r = read_project(dfd, state_dir, project, entropy);
+
+	if (r != -ENOENT) {
 		return r;
+	}
 	r = write_project(dfd, state_dir);
 	if (r < 0)
 		return r;

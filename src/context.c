@@ -420,9 +420,21 @@ int context_load(const struct context_options *o, struct context *ctx)
 	if (!ctx->project || !ctx->entropy) {
 		_cleanup_free_ char *p = NULL, *e = NULL;
 
-		r = context_state_project(o->state_dir ? o->state_dir : BERTH_STATE_DIR, &p, &e);
-		if (r < 0)
+		const char *dir = o->state_dir ? o->state_dir : BERTH_STATE_DIR;
+
+		r = o->read_only ? context_state_read(dir, &p, &e)
+				 : context_state_project(dir, &p, &e);
+		if (r == -ENOENT && o->read_only) {
+			log_info("no %s/%s yet (the first run, exec, spec or hook creates "
+				 "it): project id and entropy are placeholders",
+				 dir, CONTEXT_PROJECT_FILE);
+			p = xstrdup(CONTEXT_NOSTATE_ID);
+			e = xstrdup(CONTEXT_NOSTATE_ID);
+		} else if (r < 0) {
+			if (o->state_failed)
+				*o->state_failed = true;
 			goto fail;
+		}
 		if (!ctx->project)
 			ctx->project = TAKE_PTR(p);
 		if (!ctx->entropy)
@@ -453,9 +465,9 @@ int context_load_nostate(const char *file, struct context *ctx)
 		return r;
 	}
 	if (!ctx->project)
-		ctx->project = xstrdup("check");
+		ctx->project = xstrdup(CONTEXT_NOSTATE_ID);
 	if (!ctx->entropy)
-		ctx->entropy = xstrdup("check");
+		ctx->entropy = xstrdup(CONTEXT_NOSTATE_ID);
 	if (!ctx->tree_id)
 		ctx->tree_id = xstrdup(CONTEXT_DEFAULT_TREE_ID);
 	context_defaults(ctx);

@@ -40,6 +40,10 @@ struct context_options {
 	const char *state_dir; /* --state-dir, or NULL for BERTH_STATE_DIR */
 	const char *app_dir;   /* the app directory (for the git tree id) */
 	const char *git;       /* git binary, or NULL for CONTEXT_GIT */
+	bool read_only;        /* read the state, never create it (show, env):
+				* placeholders while there is none */
+	bool *state_failed;    /* set when the state directory failed (a setup
+				* problem, not the context file's), or NULL */
 };
 
 /*
@@ -79,6 +83,12 @@ bool context_tree_id_ok(const char *s);
 /* State directory: read <dir>/project.json, or create it once (O_EXCL,
  * atomically) with a fresh project id (13 [a-z0-9]) and entropy (56). */
 int context_state_project(const char *state_dir, char **project, char **entropy);
+/* The same without creating anything: -ENOENT (not logged) when the
+ * directory or project.json is not there. */
+int context_state_read(const char *state_dir, char **project, char **entropy);
+/* The project id and entropy of a context without state (check, and show
+ * or env before the first run). */
+#define CONTEXT_NOSTATE_ID "check"
 
 /* The git tree id of dir at HEAD (`git -C dir rev-parse HEAD:./`, run by
  * absolute path with an empty environment).  -ENOENT when there is none. */

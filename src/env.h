@@ -35,6 +35,8 @@ struct env_options {
 	size_t max_bytes;      /* the whole envp (strings, NULs and pointers);
 				* 0 = unchecked.  See env_limits(). */
 	size_t max_string;     /* one "NAME=value" with its NUL; 0 = unchecked */
+	bool read_only_state;  /* env_for_worker: context_options.read_only */
+	bool *state_failed;    /* env_for_worker: context_options.state_failed */
 };
 
 /*

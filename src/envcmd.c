@@ -55,6 +55,8 @@ int env_for_worker(const struct app *app, const struct worker *w, const char *co
 		.file = context_file,
 		.state_dir = state_dir,
 		.app_dir = w->app_dir ? w->app_dir : app->dir,
+		.read_only = opts->read_only_state,
+		.state_failed = opts->state_failed,
 	};
 	struct env_options o = *opts;
 	struct context ctx;
