@@ -428,8 +428,8 @@ int context_load(const struct context_options *o, struct context *ctx)
 			log_info("no %s/%s yet (the first run, exec, spec or hook creates "
 				 "it): project id and entropy are placeholders",
 				 dir, CONTEXT_PROJECT_FILE);
-			p = xstrdup(CONTEXT_NOSTATE_ID);
-			e = xstrdup(CONTEXT_NOSTATE_ID);
+			p = xstrdup(CONTEXT_PLACEHOLDER_PROJECT);
+			e = xstrdup(CONTEXT_PLACEHOLDER_ENTROPY);
 		} else if (r < 0) {
 			if (o->state_failed)
 				*o->state_failed = true;

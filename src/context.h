@@ -86,9 +86,13 @@ int context_state_project(const char *state_dir, char **project, char **entropy)
 /* The same without creating anything: -ENOENT (not logged) when the
  * directory or project.json is not there. */
 int context_state_read(const char *state_dir, char **project, char **entropy);
-/* The project id and entropy of a context without state (check, and show
- * or env before the first run). */
+/* The project id and entropy of a context without state (check). */
 #define CONTEXT_NOSTATE_ID "check"
+/* Those of show and env before the state exists: shaped like generated
+ * ones (13 and 56 characters), so that what reads them accepts them. */
+#define CONTEXT_PLACEHOLDER_PROJECT "0000000000000"
+#define CONTEXT_PLACEHOLDER_ENTROPY \
+	"00000000000000000000000000000000000000000000000000000000"
 
 /* The git tree id of dir at HEAD (`git -C dir rev-parse HEAD:./`, run by
  * absolute path with an empty environment).  -ENOENT when there is none. */

@@ -120,7 +120,8 @@ scenario() {
 
 # the project (the record's first key) comes from this test's state dir
 write_start exits
-"$BERTH" -f "$APP/.platform.app.yaml" show test >/dev/null 2>&1
+# (spec creates the state; show only reads it)
+"$BERTH" -f "$APP/.platform.app.yaml" spec --no-prepare -o /dev/null test >/dev/null 2>&1
 PROJECT=$(sed -n 's/.*"project": *"\([^"]*\)".*/\1/p' "$TMP/state/project.json")
 [ -n "$PROJECT" ] || skip_all "no project in $TMP/state/project.json"
 
