@@ -80,7 +80,8 @@ static const char global_help[] =
 	"                         [BERTH_STATE_DIR]\n"
 	"      --log-format FMT   text or json [BERTH_LOG_FORMAT]\n"
 	"  -v, --verbose          log debug messages too\n"
-	"  -q, --quiet            log warnings and errors only [BERTH_LOG_LEVEL]\n"
+	"  -q, --quiet            log warnings and errors only\n"
+	"                         [BERTH_LOG_LEVEL=debug|info|warning|error]\n"
 	"  -h, --help             show this help, or a command's with COMMAND --help\n"
 	"  -V, --version          show the version\n";
 
