@@ -100,7 +100,8 @@ int commands_worker_env(const struct cli_global *g, const struct app *app, const
 {
 	const char *user = getenv("BERTH_USER");
 
-	/* env and show only read: the state is created by what runs */
+	/* show only reads: the state is created by what runs or prints the
+	 * worker's environment */
 	return worker_env(g, app, w, pass_env, user && *user ? user : NULL, false, true, envp);
 }
 
@@ -116,6 +117,7 @@ int cmd_env(const struct cli_global *g, int argc, char **argv)
 	};
 	enum env_format fmt = ENV_FORMAT_SHELL;
 	char **pass = NULL, **envp = NULL;
+	const char *user;
 	size_t npass = 0;
 	bool decode = false;
 	struct app app;
@@ -162,7 +164,10 @@ int cmd_env(const struct cli_global *g, int argc, char **argv)
 	r = commands_load_worker(g, argv[optind], &app, &w);
 	if (r)
 		goto out;
-	r = commands_worker_env(g, &app, &w, pass, &envp);
+	/* what the worker gets, byte for byte: the project and entropy a
+	 * run will use, made now when there are none yet */
+	user = getenv("BERTH_USER");
+	r = worker_env(g, &app, &w, pass, user && *user ? user : NULL, false, false, &envp);
 	if (r == 0 && env_print(stdout, envp, fmt, decode) < 0)
 		r = BERTH_EXIT_FAILURE;
 	strv_free(envp);

@@ -3,7 +3,8 @@
 # Usage errors say what to do: a global option given after the command,
 # too many worker names, an unknown BERTH_LOG_LEVEL.  exec and spec say
 # they need root; a state directory a plain user may not use is exit 125
-# for every command, naming it; show, env and check create no state.
+# for every command, naming it; show and check create no state, env
+# creates the project a run will use.
 . "$(dirname "$0")/lib.sh"
 
 EX=$TOP_SRCDIR/contrib/examples
@@ -42,8 +43,8 @@ for l in debug info warning error; do
 	is "$?" 0 "BERTH_LOG_LEVEL=$l is accepted"
 done
 
-# show, env and check only read the state: none is created.
-for c in "show queue" "env queue" check; do
+# show and check only read the state: none is created.
+for c in "show queue" check; do
 	rm -rf "$TMP/fresh"
 	# shellcheck disable=SC2086
 	BERTH_STATE_DIR=$TMP/fresh "$BERTH" -C "$EX" $c >/dev/null 2>"$TMP/err"
@@ -54,6 +55,12 @@ done
 mkdir "$TMP/empty"
 BERTH_STATE_DIR=$TMP/empty "$BERTH" -C "$EX" show queue >/dev/null 2>&1
 is "$(ls -A "$TMP/empty")" "" "show writes no project.json into an empty state directory"
+# env prints what the worker gets: it makes the project a run then uses.
+rm -rf "$TMP/envstate"
+BERTH_STATE_DIR=$TMP/envstate "$BERTH" -C "$EX" env queue >"$TMP/out" 2>"$TMP/err"
+proj=$(sed -n 's/.*"project": *"\([^"]*\)".*/\1/p' "$TMP/envstate/project.json" 2>/dev/null)
+check "env creates the project a run uses ($proj)" \
+	grep -q "^export PLATFORM_PROJECT='$proj'\$" "$TMP/out"
 # ...and use the state once it is there (spec creates it, as root).
 if [ "$(id -u)" -eq 0 ]; then
 	BERTH_STATE_DIR=$TMP/empty "$BERTH" -C "$EX" spec --no-prepare -o "$TMP/config.json" \
