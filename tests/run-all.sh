@@ -23,6 +23,13 @@ apt-get update -qq
 xargs apt-get install -y -qq --no-install-recommends < .ci/packages > /dev/null
 
 ./autogen.sh > /dev/null 2>&1
+# The README's first command configures and builds in the tree itself;
+# the builds below are out of tree, which configure refuses beside an
+# in-tree configuration.
+if [ -f config.status ]; then
+	echo "tests/run-all.sh: the tree is configured in place: make distclean first"
+	make -s distclean > /dev/null 2>&1 || true
+fi
 export BERTH_STRICT=1
 summary=""
 status=0
