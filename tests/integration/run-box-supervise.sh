@@ -84,7 +84,12 @@ for mode in host pid1; do
 	pids=$(descendants "$BERTH_PID")
 	init=$(init_of "$BERTH_PID")
 	main=$(sed -n 's/.*started worker process \([0-9]*\).*/\1/p' "$BLOG" | head -n 1)
-	dirs=$( (cgroup_dirs_of "$main"; cgroup_dirs_of "$BERTH_PID") | sort -u)
+	# the cgroups berth made, from its instance record (as PID 1 the
+	# logged pid is one of berth's own namespace, not the host's)
+	proj=$(sed -n 's/.*"project": *"\([^"]*\)".*/\1/p' "$BERTH_STATE_DIR/project.json")
+	record=$(ls "${BERTH_RUNTIME_DIR:-/run/berth}/instances/$proj"/*/app/test 2>/dev/null)
+	dirs=$( (awk '$1 == "cgroup" { print $2 }' $record; cgroup_dirs_of "$main") | sort -u)
+	check "$mode: berth recorded its cgroups ($(echo $dirs))" test -n "$dirs"
 	n=$(echo "$pids" | grep -c .)
 	check "$mode: berth-init and the worker's 5 processes are berth's descendants ($n)" \
 		test -n "$init" -a "$n" -ge 6
@@ -107,6 +112,8 @@ for mode in host pid1; do
 	wait_run 10
 	remove_cgroups $dirs
 	check "$mode: the dead berth's cgroups removed by the test" cgroup_gone $dirs
+	# and its instance record (run-dead-berth.sh tests the next run's cleanup)
+	[ -n "$proj" ] && rm -rf "${BERTH_RUNTIME_DIR:-/run/berth}/instances/$proj"
 done
 
 # --- the stop signal reaches the program behind dash, exit 0 -------------
