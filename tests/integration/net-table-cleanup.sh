@@ -4,14 +4,19 @@
 # create when it exits: --network netns:PATH after a stop, after a give-up
 # and when the table was changed meanwhile (deleted anyway, and said so);
 # --network current with berth as PID 1 (unshare --pid --fork) in a
-# namespace the test made, after a stop and after a setup failure.  Namespaces come from `ip netns add` (in a mount
-# namespace of this test's own); the test's own namespace is never touched.
-. "${TOP_SRCDIR:-.}/tests/integration/lib.sh"
-require_root
-if [ -z "${BERTH_NET_CLEANUP_INNER:-}" ]; then
-	command -v unshare >/dev/null || skip_all "needs unshare (util-linux)"
+# namespace the test made, after a stop and after a setup failure.
+# Namespaces come from `ip netns add` (in a mount namespace of this test's
+# own); the test's own namespace is never touched.
+#
+# The script runs itself again in that mount namespace before lib.sh
+# makes its temporary directory: the exec would skip lib.sh's cleanup.
+if [ -z "${BERTH_NET_CLEANUP_INNER:-}" ] && command -v unshare >/dev/null &&
+	[ "$(id -u)" -eq 0 ]; then
 	BERTH_NET_CLEANUP_INNER=1 exec unshare --mount --propagation private sh "$0" "$@"
 fi
+. "${TOP_SRCDIR:-.}/tests/integration/lib.sh"
+require_root
+[ -n "${BERTH_NET_CLEANUP_INNER:-}" ] || skip_all "needs unshare (util-linux)"
 command -v ip >/dev/null || skip_all "needs ip (iproute2)"
 D=${TOP_BUILDDIR:?run through make check}/tests/helpers/net-driver
 RUN_BOXED=1
