@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cgroupfs file access for the cgroup module (see cgroup-internal.h):
- * openat on a cgroup dirfd, every fd checked with fstatfs to be on cgroupfs
- * (security.md rule 10), whole-file reads, "key value" parsing.
+ * openat on a cgroup dirfd, every fd checked with fstatfs to be on cgroupfs,
+ * whole-file reads, "key value" parsing.
  */
 #include "config.h"
 
@@ -233,4 +233,19 @@ bool cgfs_holds_pid(int dirfd, pid_t pid)
 		if (strncmp(p, want, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
 			return true;
 	return false;
+}
+
+/* A relative path without empty, "." or ".." components ("" is fine). */
+bool cgfs_relpath_ok(const char *p)
+{
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		if (*p == '/' && *++p == '\0')
+			return false;
+	}
+	return true;
 }

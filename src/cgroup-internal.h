@@ -2,7 +2,7 @@
 /*
  * Shared by the cgroup*.c files only (implemented in cgroup-fs.c): cgroupfs file
  * access relative to a cgroup dirfd, every fd checked to be on cgroupfs
- * (security.md rule 10), and "key value" parsing of cgroup.events & co.
+ * (fstatfs magic), and "key value" parsing of cgroup.events & co.
  * These helpers do not log: their callers know the path and log once.
  */
 #ifndef BERTH_CGROUP_INTERNAL_H
@@ -39,6 +39,8 @@ int cgfs_kv(const char *text, const char *key, uint64_t *val);
 int cgfs_tracking_fd(const struct cgroup *cg, const char **path);
 
 /* Helpers of cgroup.c and cgroup-leaf.c (cgroup-fs.c, cgroup.c). */
+/* A relative path without empty, "." or ".." components ("" is fine). */
+bool cgfs_relpath_ok(const char *p);
 unsigned cgfs_ctl_mask(const char *list);
 char *cgfs_ctl_list(unsigned mask, const char *prefix);
 int cgfs_move_pid(int dirfd, pid_t pid);

@@ -43,18 +43,7 @@ char **cgroup_dirs(const struct cgroup *cg)
 /* An absolute path without empty, "." or ".." components, not "/". */
 static bool abs_path_ok(const char *p)
 {
-	if (p[0] != '/' || !p[1])
-		return false;
-	for (p++; *p;) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		p += n;
-		if (*p == '/' && *++p == '\0')
-			return false;
-	}
-	return true;
+	return p[0] == '/' && p[1] && cgfs_relpath_ok(p + 1);
 }
 
 static int open_dir_nofollow(const char *path)

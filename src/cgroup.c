@@ -64,21 +64,6 @@ static bool valid_name(const char *name)
 	return true;
 }
 
-/* A relative path without empty, "." or ".." components ("" is fine). */
-static bool relpath_ok(const char *p)
-{
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		p += n;
-		if (*p == '/' && *++p == '\0')
-			return false;
-	}
-	return true;
-}
-
 static int open_beneath(int dirfd, const char *rel)
 {
 	struct open_how how = {
@@ -131,7 +116,7 @@ static int open_parent(const char *mnt, const char *root, const char *ctl, const
 	rel += strspn(rel, "/");
 	if (!parent && !ctl && cgleaf_home_of(rel))
 		rel = cgleaf_home_of(rel); /* berth sits in its own leaf: P is where it came from */
-	if (!relpath_ok(rel)) {
+	if (!cgfs_relpath_ok(rel)) {
 		log_error("cgroup parent '%s': not a plain relative path", rel);
 		return -EINVAL;
 	}

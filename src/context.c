@@ -356,21 +356,6 @@ void context_defaults(struct context *ctx)
 		ctx->routes = json_object();
 }
 
-static const char *file_kind(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "not a regular file";
-}
-
 /*
  * Opened without waiting (O_NONBLOCK: a FIFO would block the open until a
  * writer came) and refused unless a regular file.  Symlinks are followed:

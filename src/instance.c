@@ -24,6 +24,7 @@
 #include "instance.h"
 #include "log.h"
 #include "mountplan.h"
+#include "proctree.h"
 #include "storage.h"
 #include "util.h"
 
@@ -145,28 +146,10 @@ int instance_parse(const char *text, struct instance_rec *rec)
 
 /* --- the file ----------------------------------------------------------------- */
 
-/* Field 22 of /proc/PID/stat (after the command name, which may hold
- * spaces and parentheses): 0 or -errno (-ENOENT: no such process). */
+/* Field 22 of /proc/PID/stat: 0 or -errno (-ENOENT: no such process). */
 static int start_time(pid_t pid, unsigned long long *out)
 {
-	char path[40], buf[1024];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return n < 0 ? -errno : -ENOENT;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", out) != 1)
-		return -EINVAL;
-	return 0;
+	return proctree_stat(pid, 22, out, 1);
 }
 
 /* mkdirat + open, never following a link, owned by us and writable by

@@ -27,6 +27,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "nsinit.h"
+#include "proctree.h"
 #include "util.h"
 
 #define INIT_NAME    "berth-init"
@@ -65,26 +66,13 @@ char *nsinit_hostname(const char *app, const char *worker)
  * /proc/self/stat.  Zeroes when unknown. */
 static void arg_area(unsigned long *start, unsigned long *end)
 {
-	char buf[1024], *p, *save = NULL;
-	_cleanup_close_ int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	unsigned long long f[2];
 
 	*start = *end = 0;
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* the name may hold spaces and parens */
-	if (!p)
-		return;
-	p = strtok_r(p + 1, " ", &save);
-	for (int field = 3; p && field <= 49; field++, p = strtok_r(NULL, " ", &save)) {
-		if (field == 48)
-			*start = strtoul(p, NULL, 10);
-		else if (field == 49)
-			*end = strtoul(p, NULL, 10);
+	if (proctree_stat(0, 48, f, 2) == 0 && f[1] > f[0]) {
+		*start = (unsigned long)f[0];
+		*end = (unsigned long)f[1];
 	}
-	if (*end <= *start)
-		*start = *end = 0;
 }
 
 /* Make `ps` and /proc/1/cmdline say "berth-init": overwrite the argv

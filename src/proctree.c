@@ -23,27 +23,46 @@ struct pp {
 	pid_t pid, ppid;
 };
 
-static pid_t read_ppid(pid_t pid)
+int proctree_stat(pid_t pid, int first, unsigned long long *out, size_t n)
 {
-	char path[64], buf[512];
+	char path[40], buf[1024], *p, *end;
 	_cleanup_close_ int fd = -1;
-	ssize_t n;
+	ssize_t len;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (pid > 0)
+		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/stat");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "pid (comm) S ppid ...": comm may contain spaces and parens. */
-	char *p = strrchr(buf, ')');
-	long ppid;
-	char state;
-	if (!p || sscanf(p + 1, " %c %ld", &state, &ppid) != 2)
-		return -1;
-	return (pid_t)ppid;
+		return -errno;
+	len = read(fd, buf, sizeof(buf) - 1);
+	if (len <= 0)
+		return len < 0 ? -errno : -ENOENT;
+	buf[len] = '\0';
+	p = strrchr(buf, ')'); /* the end of field 2, the name */
+	if (!p || first < 4)
+		return -EINVAL;
+	p++;
+	for (int field = 3; field < first + (int)n; field++) {
+		p += strspn(p, " ");
+		if (!*p)
+			return -EINVAL;
+		if (field >= first) {
+			out[field - first] = strtoull(p, &end, 10);
+			if (end == p)
+				return -EINVAL;
+		}
+		p += strcspn(p, " ");
+	}
+	return 0;
+}
+
+static pid_t read_ppid(pid_t pid)
+{
+	unsigned long long ppid;
+
+	return proctree_stat(pid, 4, &ppid, 1) < 0 ? -1 : (pid_t)ppid;
 }
 
 /* Append the pids listed in /proc/PID/task/TID/children ("1 2 3 "). */

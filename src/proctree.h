@@ -24,6 +24,15 @@ int proctree_descendants_except(pid_t root, const pid_t *skip, size_t n_skip, pi
  * berth-init, whose descendants are the worker's but which is not. */
 void proctree_drop(pid_t *pids, size_t *n, pid_t pid);
 
+/*
+ * Fields first .. first+n-1 of /proc/PID/stat (numbered as in proc(5):
+ * 4 is the parent's pid, 22 the start time), PID 0 for this process; the
+ * command name before them may hold spaces and parentheses.  0, or
+ * -errno (-ENOENT: no such process; -EINVAL: a field missing).  Only
+ * numeric fields from 4 on.
+ */
+int proctree_stat(pid_t pid, int first, unsigned long long *out, size_t n);
+
 /* The process's name (/proc/PID/comm) into buf, "?" when gone. */
 const char *proctree_comm(pid_t pid, char *buf, size_t size);
 

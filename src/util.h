@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -50,6 +51,10 @@ int parse_bytes(const char *s, uint64_t *out);
 uint64_t monotonic_ms(void);
 
 bool str_has_prefix(const char *s, const char *prefix);
+
+/* What a file that is not a regular one is, for a message: "a FIFO",
+ * "a directory", ... (st_mode's type bits). */
+const char *file_kind(mode_t m);
 void strv_free(char **v);
 
 /* Free a string array terminated by NULL, for _cleanup_(). */

@@ -37,21 +37,6 @@ struct open_how {
 #include "yamlload.h"
 #include "yamlnode.h"
 
-static const char *file_kind(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "not a regular file";
-}
-
 /*
  * The buffer fits the file (grown if it grows while read), never the
  * limit: a 1 MiB buffer per file, freed, left a hole in berth run's heap
