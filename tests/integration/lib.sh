@@ -200,8 +200,9 @@ start_run() {
 		BERTH_PID=$RUN_PID
 		;;
 	pid1)
-		eval "exec unshare --pid --fork --mount --mount-proc $_cmd" 2>>"$BLOG" >>"$BLOG" \
-			</dev/null &
+		# RUN_WRAP: a command to start it through (e.g. nsenter --net=...)
+		eval "exec ${RUN_WRAP:-} unshare --pid --fork --mount --mount-proc $_cmd" \
+			2>>"$BLOG" >>"$BLOG" </dev/null &
 		RUN_PID=$!
 		BERTH_PID=
 		for _i in $(seq 100); do

@@ -63,18 +63,9 @@ check "give-up: the table is removed" no_table "$NS"
 # start_pid1 NSENTER...: berth as PID 1 of a new pid namespace, started
 # through the given command (which joins NS2).
 start_pid1() {
-	: >"$BLOG"
-	_cmd=$(run_cmd --network current)
-	eval "exec $* unshare --pid --fork --mount --mount-proc $_cmd" >>"$BLOG" 2>&1 </dev/null &
-	RUN_PID=$!
-	BERTH_PID=
-	for _i in $(seq 100); do
-		BERTH_PID=$(cat "/proc/$RUN_PID/task/$RUN_PID/children" 2>/dev/null |
-			awk '{print $1}')
-		[ -n "$BERTH_PID" ] && break
-		sleep 0.02
-	done
-	STARTED_PIDS="$STARTED_PIDS $RUN_PID $BERTH_PID"
+	RUN_WRAP="$*"
+	start_run pid1 --network current
+	RUN_WRAP=
 }
 
 # --- current, berth as PID 1 in a namespace of the test's ----------------------

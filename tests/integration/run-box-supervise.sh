@@ -25,6 +25,14 @@ descendants() {
 	done
 }
 
+# wait_starts N: until test-child has logged N starts (5 s at most).
+wait_starts() {
+	for _i in $(seq 250); do
+		[ "$(grep -c '^START ' "$BLOG")" -ge "$1" ] && break
+		sleep 0.02
+	done
+}
+
 # The child of berth named berth-init.
 init_of() {
 	for _c in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
@@ -144,10 +152,7 @@ wait_for "$BLOG" '^SIG 1 ' 10
 check "SIGHUP relayed to the program behind sh" grep -q '^SIG 1 ' "$BLOG"
 # test-child ends by SIGHUP, sh goes on with "echo after" and exits 0:
 # the worker is started again, in the same namespaces.
-for _i in $(seq 250); do
-	[ "$(grep -c '^START ' "$BLOG")" -ge 2 ] && break
-	sleep 0.02
-done
+wait_starts 2
 is "$(grep -c '^START ' "$BLOG")" 2 "the worker was started again after its exit"
 check "the restarted worker has the same berth-init" test -n "$init" -a "$(init_of "$BERTH_PID")" = "$init"
 sleep 0.2
@@ -167,10 +172,7 @@ init=$(init_of "$BERTH_PID")
 kill -KILL "${init:-none}"
 wait_for "$BLOG" 'berth-init \(process [0-9]+\) died' 10
 check "berth-init's death is logged" grep -q "berth-init (process ${init:-none}) died" "$BLOG"
-for _i in $(seq 250); do
-	[ "$(grep -c '^START ' "$BLOG")" -ge 2 ] && break
-	sleep 0.02
-done
+wait_starts 2
 is "$(grep -c '^START ' "$BLOG")" 2 "the worker, killed with it, was started again"
 new_init=$(init_of "$BERTH_PID")
 check "in a new berth-init ($new_init)" test -n "$new_init" -a "$new_init" != "$init"
