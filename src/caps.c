@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The worker's identity and privilege drop (security.md §5.3, rules 13-15):
+ * The worker's identity and privilege drop (doc/isolation.md, "Least privilege"):
  * --user parsing and lookup in the parent; in the child, bounding and
  * ambient sets, securebits, inheritable, groups, gid, uid, no_new_privs,
  * then a verification that fails closed.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Limits on the instance cgroup (issue 5): memory with swap 0, CPU quota,
+ * Limits on the instance cgroup: memory with swap 0, CPU quota,
  * pids, the whole-group OOM kill on v2; each value read back after writing.
  * v2 files on pure v2, the v1 memory/cpu/pids hierarchies otherwise.  Also
  * the OOM-kill counter, and the fd that signals an OOM kill as it happens.

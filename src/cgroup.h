@@ -4,7 +4,7 @@
  * = v1 controllers + a cgroup2 mount used for tracking and killing, v1
  * only), creation of one cgroup per instance, placement, emptiness
  * tracking, cgroup-wide signalling and SIGKILL, removal.
- * Limits from `size` are written by cgroup_apply_limits() (issue 5).
+ * Limits from `size` are written by cgroup_apply_limits().
  */
 #ifndef BERTH_CGROUP_H
 #define BERTH_CGROUP_H
@@ -181,7 +181,7 @@ void cgroup_init(struct cgroup *cg, enum cgroup_mode mode);
  * cgroup_destroy().  0 or -errno (logged); cg is released on failure. */
 int cgroup_open_pid(pid_t pid, struct cgroup *cg);
 
-/* Limits (issue 5).  A zero field is "not set" and left alone. */
+/* Limits.  A zero field is "not set" and left alone. */
 struct cgroup_limits {
 	uint64_t memory_bytes;   /* memory.max / memory.limit_in_bytes; swap is then 0 */
 	uint64_t cpu_quota_us;   /* cpu.max / cpu.cfs_quota_us */

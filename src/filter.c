@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The worker's syscall filter: the deny table of security.md §3.5, turned
+ * The worker's syscall filter: berth's deny table, turned
  * into a libseccomp context (native arch, bad arch = kill process), then
  * into classic BPF in the parent, so that the child installs it with a
  * single seccomp(2) call and no allocation.
@@ -48,7 +48,7 @@
 #define IOCTL(req) {"ioctl", EPERM, FILTER_EQ32, 1, req, #req, "terminal"}
 #define SOCKET(fam) {"socket", EAFNOSUPPORT, FILTER_EQ, 0, fam, #fam, "sockets"}
 
-/* security.md §3.5.  ENOSYS where libc or a runtime should fall back
+/* The deny table.  ENOSYS where libc or a runtime should fall back
  * (clone3 → clone, io_uring → epoll); EPERM elsewhere, so programs print
  * "Operation not permitted" at the call instead of dying of SIGSYS. */
 static const struct filter_rule rules[] = {

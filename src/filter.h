@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The worker's syscall filter (libseccomp): a deny-list with one errno per
- * call (security.md §3.5), native architecture only, any other ABI kills
+ * call (doc/isolation.md), native architecture only, any other ABI kills
  * the process.  A pure plan, compiled to BPF in the parent, installed in
  * the child right before execve with one async-signal-safe syscall.
  * (Not called seccomp.h: that name is libseccomp's own header.)

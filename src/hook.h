@@ -2,7 +2,7 @@
 /*
  * `berth hook STAGE`: the OCI state JSON (stdin) and the bundle's
  * config.json parsed and validated (pure), the container's init verified
- * by identity through a pidfd (security.md rule 29, CVE-2016-9962), and the
+ * by identity through a pidfd (CVE-2016-9962), and the
  * createRuntime actions applied to it: the worker's limits in its cgroup,
  * the ingress rules in its network namespace.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The ingress ruleset (security.md §4.2): table inet berth, input policy
+ * The ingress ruleset (doc/isolation.md): table inet berth, input policy
  * drop with loopback, established/related and the ICMP/ICMPv6 messages
  * IPv4 and IPv6 need; forward dropped; output accepted.  Installed with
  * libnftables as one transaction, then listed as JSON and compared, rule

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Relationship endpoint objects: type defaults (research/platform.md 2.3),
+ * Relationship endpoint objects: type defaults (doc/context.md),
  * then services.yaml endpoints (database schemas, Solr cores), then the
  * context's services.<name>, services.<name>.endpoints.<ep> and
  * relationships.<name> fields, in that order.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Platform.sh container sizes and the CPU/memory they stand for
- * (research/platform.md §1): HIGH_CPU for app and worker containers of
+ * (Platform.sh's documented table): HIGH_CPU for app and worker containers of
  * most runtimes, HIGH_MEMORY for `java:`.  Pure table code.
  */
 #ifndef BERTH_SIZE_H

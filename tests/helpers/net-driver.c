@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Test driver for issue 7's modules, through the real spawn sequence:
+ * Test driver for the network and sandbox modules, through the real spawn sequence:
  * sandbox_prepare() in the parent, then spawn_worker() with sb.steps (join
  * the netns, the driver's mount step with the hosts file, privilege drop,
  * syscall filter last), running SCRIPT with /bin/sh -c.  Exits with the script's status (128+N for a signal).

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# No ingress, egress kept (issue 7), as root, in network namespaces and a
+# No ingress, egress kept, as root, in network namespaces and a
 # veth pair made here (worker W, peer P), driven by tests/helpers/net-driver
 # (net_prepare + spawn_worker with the child's steps).  The worker binds TCP
 # and UDP on 0.0.0.0 and [::] (filter and bind denial off) and receives nothing from P,

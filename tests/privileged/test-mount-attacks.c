@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * security.md rules 5, 6 and 9 in the real kernel, as root: a planted
+ * The mount view against attacks in the real kernel, as root: a planted
  * storage/x -> /etc, an app directory replaced by a symlink to outside, a
  * dangling symlink component, a symlink where berth creates the instance
  * directory, FIFO and device sources, and 1000 starts (half with the
