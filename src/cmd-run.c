@@ -335,6 +335,7 @@ static int run_env_twins_apply(struct run_cli *rc, const bool *seen)
 		rc->vo.require_quota = true;
 	if ((e = getenv("BERTH_UNCONFINED")) && strcmp(e, "1") == 0)
 		rc->unconfined = true;
+	rc->o.notify_socket = getenv("NOTIFY_SOCKET"); /* a Type=notify service */
 	if (!rc->n_ro_binds && (e = getenv("BERTH_RO_BIND")) && *e &&
 	    view_ro_bind_add(&rc->ro_binds, &rc->n_ro_binds, e, true) < 0)
 		return cli_usage_error("run", "BERTH_RO_BIND: '%s' is not a list of absolute "

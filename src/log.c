@@ -32,7 +32,8 @@ static struct {
 	int out_fd;	       /* fd 2, or the reopened one (OUT_REOPENED) */
 	unsigned long dropped; /* lines not written since the last one that was */
 	bool torn;	       /* the last line was cut short: end it first */
-} log_cfg = {LOG_FMT_TEXT, LOG_LVL_INFO, "", -1, OUT_BLOCKING, STDERR_FILENO, 0, false};
+	bool journal;	       /* stderr is the journal's stream (log_journal) */
+} log_cfg = {LOG_FMT_TEXT, LOG_LVL_INFO, "", -1, OUT_BLOCKING, STDERR_FILENO, 0, false, false};
 
 static const char *const level_names[] = {
 	[LOG_LVL_ERROR] = "error",
@@ -46,6 +47,18 @@ void log_setup(enum log_format fmt, enum log_level max, const char *worker)
 	log_cfg.fmt = fmt;
 	log_cfg.max = max;
 	snprintf(log_cfg.worker, sizeof(log_cfg.worker), "%s", worker ? worker : "");
+}
+
+void log_journal(const char *journal_stream)
+{
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	log_cfg.journal = journal_stream &&
+			  sscanf(journal_stream, "%llu:%llu%c", &dev, &ino, &end) == 2 &&
+			  fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+			  (unsigned long long)st.st_ino == ino;
 }
 
 void log_copy_to(int fd)
@@ -177,40 +190,60 @@ bool log_json(void)
 	return log_cfg.fmt == LOG_FMT_JSON;
 }
 
-/* The line for an event, newline included; freshly allocated.  fields are
- * borrowed. */
-static char *format_line(enum log_level lvl, const char *event, json_t *fields, const char *msg,
-			 bool truncated)
+/* sd-daemon(3)'s prefixes, which the journal takes as the priority and
+ * strips: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
+static const char *const journal_prio[] = {
+	[LOG_LVL_ERROR] = "<3>",
+	[LOG_LVL_WARN] = "<4>",
+	[LOG_LVL_INFO] = "<6>",
+	[LOG_LVL_DEBUG] = "<7>",
+};
+
+static char *format_json(enum log_level lvl, const char *event, json_t *fields, const char *msg,
+			 bool truncated, const char *ts)
 {
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "time", ts, "level", level_names[lvl], "pid",
+			      (json_int_t)getpid(), "msg", msg);
+	char *body;
+
+	if (!o)
+		return NULL;
+	if (log_cfg.worker[0])
+		json_object_set_new(o, "worker", json_string(log_cfg.worker));
+	if (event)
+		json_object_set_new(o, "event", json_string(event));
+	if (truncated)
+		json_object_set_new(o, "truncated", json_true());
+	if (fields)
+		json_object_update_missing(o, fields);
+	body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return body;
+}
+
+/* The line for an event, newline included; freshly allocated.  fields are
+ * borrowed.  journal: for the journal's stream (log_journal()). */
+static char *format_line(enum log_level lvl, const char *event, json_t *fields, const char *msg,
+			 bool truncated, bool journal)
+{
+	const char *prio = journal ? journal_prio[lvl] : "";
+	const char *cut = truncated ? " [truncated]" : "";
+	const char *lv = lvl == LOG_LVL_INFO ? "" : level_names[lvl];
 	char ts[40];
-	char *line = NULL;
 
 	log_timestamp(ts, sizeof(ts));
 	if (log_cfg.fmt == LOG_FMT_JSON) {
-		json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "time", ts, "level", level_names[lvl],
-				      "pid", (json_int_t)getpid(), "msg", msg);
-		if (o && log_cfg.worker[0])
-			json_object_set_new(o, "worker", json_string(log_cfg.worker));
-		if (o && event)
-			json_object_set_new(o, "event", json_string(event));
-		if (o && truncated)
-			json_object_set_new(o, "truncated", json_true());
-		if (o && fields)
-			json_object_update_missing(o, fields);
-		char *body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-		json_decref(o);
-		if (body) {
-			line = xasprintf("%s\n", body);
-			free(body);
-		}
+		_cleanup_free_ char *body = format_json(lvl, event, fields, msg, truncated, ts);
+		if (body)
+			return xasprintf("%s%s\n", prio, body);
 	}
-	if (!line) {
-		const char *lv = lvl == LOG_LVL_INFO ? "" : level_names[lvl];
-		line = xasprintf("%s berth[%ld]%s%s: %s%s%s%s\n", ts, (long)getpid(),
-				 log_cfg.worker[0] ? " " : "", log_cfg.worker, lv, *lv ? ": " : "",
-				 msg, truncated ? " [truncated]" : "");
-	}
-	return line;
+	/* the journal has the time and the pid of each line already */
+	if (journal)
+		return xasprintf("%s%s%s%s%s%s%s\n", prio, log_cfg.worker,
+				 log_cfg.worker[0] ? ": " : "", lv, *lv ? ": " : "", msg, cut);
+	return xasprintf("%s berth[%ld]%s%s: %s%s%s%s\n", ts, (long)getpid(),
+			 log_cfg.worker[0] ? " " : "", log_cfg.worker, lv, *lv ? ": " : "", msg,
+			 cut);
 }
 
 /* The line, at most PIPE_BUF bytes when stderr is non-blocking (a pipe
@@ -218,7 +251,7 @@ static char *format_line(enum log_level lvl, const char *event, json_t *fields, 
  * and the message is cut (at a UTF-8 boundary), marked as truncated. */
 static char *bounded_line(enum log_level lvl, const char *event, json_t *fields, const char *msg)
 {
-	char *line = format_line(lvl, event, fields, msg, false);
+	char *line = format_line(lvl, event, fields, msg, false, log_cfg.journal);
 	size_t keep = strlen(msg);
 
 	while (log_cfg.out != OUT_BLOCKING && strlen(line) > PIPE_BUF && keep > 0) {
@@ -228,7 +261,7 @@ static char *bounded_line(enum log_level lvl, const char *event, json_t *fields,
 			keep--;
 		cut = xstrndup(msg, keep);
 		free(line);
-		line = format_line(lvl, event, NULL, cut, true);
+		line = format_line(lvl, event, NULL, cut, true, log_cfg.journal);
 	}
 	return line;
 }
@@ -248,7 +281,7 @@ static void emit_stderr(const char *line)
 		_cleanup_(json_decrefp) json_t *f =
 		    json_pack("{s:I}", "count", (json_int_t)log_cfg.dropped);
 		_cleanup_free_ char *notice =
-		    format_line(LOG_LVL_WARN, "dropped-logs", f, msg, false);
+		    format_line(LOG_LVL_WARN, "dropped-logs", f, msg, false, log_cfg.journal);
 		if (!out_line(notice, strlen(notice))) {
 			log_cfg.dropped++;
 			return;
@@ -264,8 +297,13 @@ static void log_emit(enum log_level lvl, const char *event, json_t *fields, cons
 	char *line = bounded_line(lvl, event, fields, msg);
 
 	emit_stderr(line);
-	if (log_cfg.copy_fd >= 0)
+	if (log_cfg.copy_fd >= 0 && log_cfg.journal) {
+		/* the copy is a file of its own: timestamps and pid stay */
+		_cleanup_free_ char *own = format_line(lvl, event, fields, msg, false, false);
+		write_all(log_cfg.copy_fd, own, strlen(own));
+	} else if (log_cfg.copy_fd >= 0) {
 		write_all(log_cfg.copy_fd, line, strlen(line));
+	}
 	free(line);
 }
 

@@ -21,6 +21,11 @@ enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
 /* worker may be NULL; the string is copied. */
 void log_setup(enum log_format fmt, enum log_level max, const char *worker);
 int log_parse_format(const char *s, enum log_format *out);
+/* $JOURNAL_STREAM ("DEV:INODE", or NULL): when it names berth's stderr,
+ * the journal reads it, which stamps each line with its own time and pid:
+ * text lines are then "<PRIORITY>worker: message" (sd-daemon(3)'s
+ * prefixes), without berth's timestamp and pid.  JSON lines keep theirs. */
+void log_journal(const char *journal_stream);
 /* Every line also to fd (an append-only log file), or to nothing more
  * with -1.  The fd stays the caller's. */
 void log_copy_to(int fd);

@@ -22,6 +22,7 @@ int main(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	log_setup(g.log_format, g.log_level, NULL);
+	log_journal(getenv("JOURNAL_STREAM"));
 	status = cmd->run(&g, argc - argi, argv + argi);
 	if ((fflush(stdout) != 0 || fflush(stderr) != 0) && status == 0)
 		status = 1;

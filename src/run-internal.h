@@ -13,6 +13,7 @@
 
 #include "cgroup.h"
 #include "log.h"
+#include "notify.h"
 #include "nsinit.h"
 #include "run.h"
 #include "supervise.h"
@@ -32,6 +33,7 @@ struct run_ctx {
 	struct cgroup cg;
 	bool have_cg;
 	struct nsinit ns;      /* berth-init when o->hostname (zeroed: none) */
+	struct notify notify;  /* the service manager's socket (fd -1: none) */
 	bool cg_killed;        /* cgroup.kill was used on the instance */
 	bool tree_killed;      /* no cgroup: berth's process tree got SIGKILL, and
 				* gets it again while anything of it is left */
@@ -75,6 +77,8 @@ int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n);
 json_t *run_pids_json(const pid_t *pids, size_t n);
 void run_log_exit(struct run_ctx *c, int status);
 void run_log_stopping(struct run_ctx *c);
+/* READY=1 (the first time) and the status, to the service manager. */
+void run_notify_started(struct run_ctx *c);
 void run_log_action(struct run_ctx *c, const struct supervise_action *a);
 /* New OOM kills in the worker's cgroup since the last look: their number
  * (0 if none or unknown); c->oom_kills and c->oom_fresh follow. */

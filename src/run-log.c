@@ -62,6 +62,8 @@ void run_log_stopping(struct run_ctx *c)
 			 "timeout_ms", (json_int_t)timeout),
 		  "%s received: stopping (%s, kill mode %s, SIGKILL after %llu ms)", got,
 		  signals_name(c->o->policy.stop_signal), mode, (unsigned long long)timeout);
+	notify_send(&c->notify, "STOPPING=1\nSTATUS=stopping on %s (SIGKILL after %llu ms)", got,
+		    (unsigned long long)timeout);
 	c->stop_log_sig = 0;
 }
 
@@ -201,6 +203,14 @@ void run_log_exit(struct run_ctx *c, int status)
 		  (unsigned long long)up, note);
 }
 
+void run_notify_started(struct run_ctx *c)
+{
+	_cleanup_free_ char *status =
+		xasprintf("worker %s running (process %ld)", c->o->worker, (long)c->main_pid);
+
+	notify_running(&c->notify, status);
+}
+
 /* The lines of the machine's SUP_ACT_LOG_* actions other than "stopping"
  * (run_log_stopping()). */
 void run_log_action(struct run_ctx *c, const struct supervise_action *a)
@@ -212,6 +222,8 @@ void run_log_action(struct run_ctx *c, const struct supervise_action *a)
 		log_event(LOG_LVL_INFO, "restarting",
 			  FIELDS("{s:I}", "delay_ms", (json_int_t)a->ms),
 			  "restarting in %llu ms", (unsigned long long)a->ms);
+		notify_send(&c->notify, "STATUS=worker exited, restarting in %llu ms",
+			    (unsigned long long)a->ms);
 		break;
 	case SUP_ACT_LOG_STOP_AGAIN: {
 		uint64_t dl = supervise_deadline(&c->sup), now = run_now_ms();
@@ -239,6 +251,7 @@ void run_log_action(struct run_ctx *c, const struct supervise_action *a)
 		break;
 	}
 	case SUP_ACT_LOG_GIVE_UP: {
+		notify_send(&c->notify, "STATUS=gave up, exiting with status %d", a->code);
 		json_t *f = FIELDS("{s:i, s:i, s:I}", "exit_status", a->code,
 				   "max_restarts", c->o->policy.max_restarts, "window_ms",
 				   (json_int_t)c->o->policy.restart_window_ms);

@@ -92,6 +92,9 @@ int run_setup(struct run_ctx *c)
 	c->sfd = signalfd(-1, &c->blocked, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (c->sfd < 0)
 		return log_errno(-errno, "signalfd");
+	r = notify_open(o->notify_socket, &c->notify);
+	if (r < 0)
+		return r;
 
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_warn("cannot become a child subreaper (%s): orphans of the worker will not "
@@ -180,6 +183,7 @@ void run_teardown(struct run_ctx *c)
 {
 	/* Its exit waits for an unreaped main process of the namespace. */
 	nsinit_stop(&c->ns, c->main_pid);
+	notify_close(&c->notify);
 	if (c->pidfd >= 0)
 		close(c->pidfd);
 	if (c->have_cg) {

@@ -221,6 +221,7 @@ static void do_spawn(struct run_ctx *c)
 			  FIELDS("{s:I, s:s}", "worker_pid", (json_int_t)res.pid, "method",
 				 res.method),
 			  "started worker process %ld (%s)", (long)res.pid, res.method);
+		run_notify_started(c);
 		ev.type = SUP_EV_SPAWNED;
 	}
 	feed(c, &ev);
@@ -466,7 +467,7 @@ static int loop(struct run_ctx *c)
 int run_worker(const struct run_opts *o)
 {
 	struct run_ctx c = {.o = o, .sfd = -1, .epfd = -1, .cwd_fd = -1, .pidfd = -1,
-			    .tfd = -1, .armed = SUPERVISE_NO_DEADLINE};
+			    .tfd = -1, .armed = SUPERVISE_NO_DEADLINE, .notify = {.fd = -1}};
 	int r;
 
 	supervise_init(&c.sup, &o->policy);

@@ -43,6 +43,7 @@ struct run_opts {
 	 * removed.  NULL: not called. */
 	int (*cgroups_hook)(void *data, char *const *paths);
 	void *cgroups_data;
+	const char *notify_socket;   /* $NOTIFY_SOCKET (notify.h), or NULL */
 };
 
 /* Fill o with the defaults (policy included); the caller sets the rest. */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -178,6 +179,85 @@ START_TEST(test_regular_file_unchanged)
 }
 END_TEST
 
+/* In a child with stderr on a fresh file: log_journal(stream) (NULL: the
+ * file's own "DEV:INODE"), one line per level, the copy to copy_fd; the
+ * file's text in buf. */
+static void journal_lines(const char *stream, enum log_format fmt, int copy_fd, char *buf,
+			  size_t size)
+{
+	char path[] = "/tmp/test-log.XXXXXX";
+	int fd = mkstemp(path);
+	struct stat st;
+	ssize_t n;
+	pid_t pid;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char own[64];
+		snprintf(own, sizeof(own), "%llu:%llu", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
+		dup2(fd, STDERR_FILENO);
+		log_setup(fmt, LOG_LVL_DEBUG, "queue");
+		log_journal(stream ? stream : own);
+		log_copy_to(copy_fd);
+		log_error("e1");
+		log_warn("w1");
+		log_info("i1");
+		log_debug("d1");
+		_exit(0);
+	}
+	ck_assert_int_eq(wait_child(pid), 0);
+	n = pread(fd, buf, size - 1, 0);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	close(fd);
+	unlink(path);
+}
+
+START_TEST(test_journal_prefixes)
+{
+	char buf[4096], copy[4096];
+	char cpath[] = "/tmp/test-log.XXXXXX";
+	int cfd = mkstemp(cpath);
+	ssize_t n;
+
+	ck_assert_int_ge(cfd, 0);
+	journal_lines(NULL, LOG_FMT_TEXT, cfd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "<3>queue: error: e1\n<4>queue: warning: w1\n<6>queue: i1\n"
+			      "<7>queue: debug: d1\n");
+	/* the copy is a file of its own: time and pid stay there */
+	n = pread(cfd, copy, sizeof(copy) - 1, 0);
+	ck_assert_int_gt(n, 0);
+	copy[n] = '\0';
+	ck_assert_ptr_nonnull(strstr(copy, " berth["));
+	ck_assert_ptr_nonnull(strstr(copy, "] queue: i1\n"));
+	ck_assert_ptr_null(strchr(copy, '<'));
+	close(cfd);
+	unlink(cpath);
+
+	/* JSON keeps its fields and gains the prefix alone */
+	journal_lines(NULL, LOG_FMT_JSON, -1, buf, sizeof(buf));
+	ck_assert(strncmp(buf, "<3>{\"time\":", 11) == 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\n<6>{\"time\":"));
+}
+END_TEST
+
+START_TEST(test_journal_other_stream)
+{
+	char buf[4096];
+
+	/* another file's stream, garbage, nothing: berth's own lines */
+	journal_lines("1:2", LOG_FMT_TEXT, -1, buf, sizeof(buf));
+	ck_assert_ptr_null(strchr(buf, '<'));
+	ck_assert_ptr_nonnull(strstr(buf, " berth["));
+	journal_lines("x", LOG_FMT_TEXT, -1, buf, sizeof(buf));
+	ck_assert_ptr_null(strchr(buf, '<'));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("log");
@@ -188,6 +268,8 @@ int main(void)
 	tcase_add_test(tc, test_dropped_then_reported);
 	tcase_add_test(tc, test_long_line_cut_to_pipe_buf);
 	tcase_add_test(tc, test_regular_file_unchanged);
+	tcase_add_test(tc, test_journal_prefixes);
+	tcase_add_test(tc, test_journal_other_stream);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
