@@ -19,7 +19,7 @@ skip() {
 		exit 1
 	fi
 	echo "1..0 # SKIP $1"
-	exit 77
+	exit 0 # the TAP driver reads the plan; 77 would be an error
 }
 
 ok() {
@@ -57,7 +57,7 @@ state="$tmp/state"
 pkg="$cache/node_modules/platformsh-config"
 if ! grep -q '"version": "2.4.1"' "$pkg/package.json" 2> /dev/null; then
 	mkdir -p "$cache"
-	"$NPM" install --prefix "$cache" --no-audit --no-fund --no-package-lock \
+	"$NPM" install --prefix "$cache" --cache "$cache/.npm" --no-audit --no-fund --no-package-lock \
 		platformsh-config@2.4.1 > "$tmp/npm.log" 2>&1 ||
 		{ sed 's/^/# /' "$tmp/npm.log"; skip "npm install platformsh-config@2.4.1 failed"; }
 fi
