@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The whole test suite, as CI runs it (.ci/run calls exactly this):
+# The whole test suite, as CI runs it (.ci/run, after the README's first
+# command):
 #   1. install the Debian packages the build and the tests need;
 #   2. build in build/ and run `make check` (unit, privileged, integration)
 #      with skips counted as failures (BERTH_STRICT=1);
 #   3. build again with ASan + UBSan in build-asan/ and run the suite again;
-#   4. run the libFuzzer target over the config loader for FUZZ_SECONDS.
+#   4. run the libFuzzer target over the config loader for FUZZ_SECONDS;
+#   5. make the release tarball and run `make distcheck` on it as nobody.
 # Must run as root on Debian 12 (the privileged and integration tiers need
 # the real kernel).
 set -eu
@@ -79,8 +81,29 @@ fuzz_status=0
 BUILD_DIR="$top/build" "$top/tests/fuzz/run.sh" "$FUZZ_SECONDS" || fuzz_status=1
 [ "$fuzz_status" -eq 0 ] || status=1
 
+# The release tarball: made from build/, then built, checked, installed
+# and uninstalled by `make distcheck` as a plain user (read-only sources,
+# an out-of-tree build; the tiers that need root skip there, so strict
+# mode is off for this step only: the same tests ran as root above).
+dist_status=0
+dist_dir=$(mktemp -d /tmp/berth-distcheck.XXXXXX)
+if make -C build -s dist >/dev/null && cp build/berth-*.tar.gz "$dist_dir/" &&
+	chown -R nobody "$dist_dir" &&
+	(cd "$dist_dir" && env -u BERTH_STRICT runuser -u nobody -- sh -c \
+		'tar xzf berth-*.tar.gz && cd berth-*/ && ./configure -q &&
+		 make -s -j'"$jobs"' distcheck' >distcheck.log 2>&1); then
+	:
+else
+	tail -n 40 "$dist_dir/distcheck.log" >&2
+	dist_status=1
+	status=1
+fi
+rm -rf "$dist_dir"
+
 printf '%s' "$summary"
 echo "fuzz (${FUZZ_SECONDS}s): $([ $fuzz_status -eq 0 ] && echo clean || echo FAILED)"
 [ "$fuzz_status" -eq 0 ] || total_bad=$((total_bad + 1))
+echo "distcheck as a plain user: $([ $dist_status -eq 0 ] && echo passed || echo FAILED)"
+[ "$dist_status" -eq 0 ] || total_bad=$((total_bad + 1))
 echo "$total_pass passed, $total_bad failed"
 exit $status
