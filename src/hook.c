@@ -29,7 +29,7 @@
 #include "spawn.h"
 #include "util.h"
 
-static const char *const stage_names[] = {
+static const char *const stage_names[HOOK_STAGE_COUNT] = {
     [HOOK_PRESTART] = "prestart",
     [HOOK_CREATE_RUNTIME] = "createRuntime",
     [HOOK_CREATE_CONTAINER] = "createContainer",
@@ -40,8 +40,8 @@ static const char *const stage_names[] = {
 
 int hook_stage_parse(const char *s, enum hook_stage *out)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(stage_names); i++)
-		if (s && strcmp(s, stage_names[i]) == 0) {
+	for (size_t i = 0; i < HOOK_STAGE_COUNT; i++)
+		if (s && stage_names[i] && strcmp(s, stage_names[i]) == 0) {
 			*out = (enum hook_stage)i;
 			return 0;
 		}
@@ -50,7 +50,7 @@ int hook_stage_parse(const char *s, enum hook_stage *out)
 
 const char *hook_stage_name(enum hook_stage s)
 {
-	return stage_names[s];
+	return (size_t)s < HOOK_STAGE_COUNT && stage_names[s] ? stage_names[s] : "?";
 }
 
 bool hook_stage_needs_pid(enum hook_stage s)

@@ -33,6 +33,7 @@ enum hook_stage {
 	HOOK_START_CONTAINER,
 	HOOK_POSTSTART,
 	HOOK_POSTSTOP,
+	HOOK_STAGE_COUNT /* not a stage: the size of the name table */
 };
 
 /* From argv: the spec's stage names.  0 or -EINVAL. */

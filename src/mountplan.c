@@ -17,7 +17,7 @@
 #include "safepath.h"
 #include "util.h"
 
-static const char *const kind_names[] = {
+static const char *const kind_names[MP_KIND_COUNT] = {
     [MP_PRIVATE] = "propagation",
     [MP_CGROUPNS] = "cgroup-namespace",
     [MP_DISK] = "disk",
@@ -49,7 +49,7 @@ static const char *const kind_names[] = {
 
 const char *mountplan_kind_name(enum mountplan_kind k)
 {
-	return (size_t)k < ARRAY_SIZE(kind_names) ? kind_names[k] : "?";
+	return (size_t)k < MP_KIND_COUNT && kind_names[k] ? kind_names[k] : "?";
 }
 
 bool mountplan_key_ok(const char *s)

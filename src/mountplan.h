@@ -56,6 +56,7 @@ enum mountplan_kind {
 	MP_TMP,		 /* a fresh bounded tmpfs on /tmp */
 	MP_APP_AGAIN,	 /* an app root beneath /tmp bound again inside the private /tmp */
 	MP_PIVOT,	 /* pivot_root into the new root, the host's tree detached */
+	MP_KIND_COUNT	 /* not a kind: the size of the name table */
 };
 
 /* The trusted directory a relative path starts from. */

@@ -42,22 +42,22 @@
 #define NET_INIT_INO 0xEFFFFFF9U /* kernels that number the initial netns (6.18+) */
 #define PID_INIT_INO 0xEFFFFFFCU /* since 3.8 */
 
-static const char *const mode_names[] = {
+static const char *const mode_names[NET_MODE_COUNT] = {
 	[NET_AUTO] = "auto", [NET_CURRENT] = "current", [NET_PRIVATE] = "private",
 	[NET_NONE] = "none", [NET_NETNS] = "netns",
 };
 
 const char *net_mode_name(enum net_mode m)
 {
-	return (size_t)m < ARRAY_SIZE(mode_names) ? mode_names[m] : "?";
+	return (size_t)m < NET_MODE_COUNT && mode_names[m] ? mode_names[m] : "?";
 }
 
 int net_parse_mode(const char *s, struct net_opts *o, const char **msg)
 {
 	memset(o, 0, sizeof(*o));
 	*msg = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
-		if (i != NET_NETNS && strcmp(s, mode_names[i]) == 0) {
+	for (size_t i = 0; i < NET_MODE_COUNT; i++)
+		if (i != NET_NETNS && mode_names[i] && strcmp(s, mode_names[i]) == 0) {
 			o->mode = (enum net_mode)i;
 			return 0;
 		}

@@ -23,6 +23,7 @@ enum net_mode {
 	NET_PRIVATE, /* a new namespace, egress through pasta */
 	NET_NONE,    /* a new namespace with loopback only */
 	NET_NETNS,   /* a namespace prepared by CNI or ip netns */
+	NET_MODE_COUNT /* not a mode: the size of the name table */
 };
 
 struct net_opts {

@@ -516,37 +516,37 @@ enum supervise_state supervise_step(struct supervise *s, const struct supervise_
 	return s->state;
 }
 
-static const char *const state_names[] = {
+static const char *const state_names[SUP_STATE_COUNT] = {
 	[SUP_IDLE] = "idle",         [SUP_STARTING] = "starting", [SUP_RUNNING] = "running",
 	[SUP_LEFTOVER] = "leftover", [SUP_BACKOFF] = "backoff",   [SUP_STOPPING] = "stopping",
 	[SUP_KILLING] = "killing",   [SUP_EXITED] = "exited",
 };
 
-static const char *const kill_mode_names[] = {
+static const char *const kill_mode_names[SUP_KILL_MODE_COUNT] = {
 	[SUP_KILL_CONTROL_GROUP] = "control-group",
 	[SUP_KILL_MIXED] = "mixed",
 	[SUP_KILL_PROCESS] = "process",
 };
 
-static const char *const leftover_names[] = {
+static const char *const leftover_names[SUP_LEFTOVER_COUNT] = {
 	[SUP_LEFTOVER_KILL] = "kill",
 	[SUP_LEFTOVER_RESTART] = "restart",
 };
 
 const char *supervise_state_name(enum supervise_state st)
 {
-	return (size_t)st < ARRAY_SIZE(state_names) ? state_names[st] : "?";
+	return (size_t)st < SUP_STATE_COUNT && state_names[st] ? state_names[st] : "?";
 }
 
 const char *supervise_kill_mode_name(enum supervise_kill_mode m)
 {
-	return (size_t)m < ARRAY_SIZE(kill_mode_names) ? kill_mode_names[m] : "?";
+	return (size_t)m < SUP_KILL_MODE_COUNT && kill_mode_names[m] ? kill_mode_names[m] : "?";
 }
 
 int supervise_kill_mode_parse(const char *s, enum supervise_kill_mode *m)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(kill_mode_names); i++)
-		if (strcmp(s, kill_mode_names[i]) == 0) {
+	for (size_t i = 0; i < SUP_KILL_MODE_COUNT; i++)
+		if (kill_mode_names[i] && strcmp(s, kill_mode_names[i]) == 0) {
 			*m = (enum supervise_kill_mode)i;
 			return 0;
 		}
@@ -555,13 +555,13 @@ int supervise_kill_mode_parse(const char *s, enum supervise_kill_mode *m)
 
 const char *supervise_leftover_name(enum supervise_leftover l)
 {
-	return (size_t)l < ARRAY_SIZE(leftover_names) ? leftover_names[l] : "?";
+	return (size_t)l < SUP_LEFTOVER_COUNT && leftover_names[l] ? leftover_names[l] : "?";
 }
 
 int supervise_leftover_parse(const char *s, enum supervise_leftover *l)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(leftover_names); i++)
-		if (strcmp(s, leftover_names[i]) == 0) {
+	for (size_t i = 0; i < SUP_LEFTOVER_COUNT; i++)
+		if (leftover_names[i] && strcmp(s, leftover_names[i]) == 0) {
 			*l = (enum supervise_leftover)i;
 			return 0;
 		}

@@ -25,6 +25,7 @@ enum supervise_kill_mode {
 				 * of the cgroup is SIGKILLed at once */
 	SUP_KILL_PROCESS,       /* the main process; the rest may run until
 				 * the deadline */
+	SUP_KILL_MODE_COUNT     /* not a mode: the size of the name table */
 };
 
 /* What happens to processes still in the cgroup when the start command
@@ -33,6 +34,7 @@ enum supervise_leftover {
 	SUP_LEFTOVER_KILL,    /* stop them like a stop (signal, deadline,
 			       * SIGKILL), then restart (default) */
 	SUP_LEFTOVER_RESTART, /* report them and restart anyway (Platform.sh) */
+	SUP_LEFTOVER_COUNT    /* not a policy: the size of the name table */
 };
 
 struct supervise_policy {
@@ -59,6 +61,7 @@ enum supervise_state {
 	SUP_STOPPING, /* stop signal sent, waiting for the cgroup to empty */
 	SUP_KILLING,  /* SIGKILL sent, waiting for the cgroup to empty */
 	SUP_EXITED,   /* done; the exit action was emitted */
+	SUP_STATE_COUNT /* not a state: the size of the name table */
 };
 
 enum supervise_ev {
