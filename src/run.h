@@ -43,6 +43,10 @@ struct run_opts {
 	 * removed.  NULL: not called. */
 	int (*cgroups_hook)(void *data, char *const *paths);
 	void *cgroups_data;
+	/* Called before each start but the first (a restart); a failure is a
+	 * failed start.  NULL: not called. */
+	int (*restart_hook)(void *data);
+	void *restart_data;
 };
 
 /* Fill o with the defaults (policy included); the caller sets the rest. */
