@@ -23,13 +23,13 @@ static const char *const verdict_canon[] = {"accept", "reject tcp reset",
 
 /* One rule: [FAM daddr ADDRS|@SET] [PROTO dport PORTS | meta l4proto PROTO] VERDICT */
 struct rspec {
-	const char *fam;     /* "ip", "ip6", or NULL: any address */
+	const char *fam; /* "ip", "ip6", or NULL: any address */
 	const char *const *addrs;
 	size_t n_addrs;
-	const char *set;     /* a named set instead of addrs */
-	const char *proto;   /* "tcp", "udp", or NULL: any protocol */
+	const char *set;   /* a named set instead of addrs */
+	const char *proto; /* "tcp", "udp", or NULL: any protocol */
 	const char *const *ports;
-	size_t n_ports;      /* 0: every port of proto */
+	size_t n_ports; /* 0: every port of proto */
 	enum verdict v;
 };
 
@@ -89,8 +89,14 @@ static void emit_endpoints(const struct egress_endpoint *v, size_t n, enum verdi
 
 		netaddr_format(&v[i].addr, addr);
 		snprintf(port, sizeof(port), "%u", v[i].port);
-		struct rspec r = {v[i].addr.family == AF_INET ? "ip" : "ip6", &a, 1, NULL, "tcp",
-				  &pt, 1, verdict};
+		struct rspec r = {v[i].addr.family == AF_INET ? "ip" : "ip6",
+				  &a,
+				  1,
+				  NULL,
+				  "tcp",
+				  &pt,
+				  1,
+				  verdict};
 		emit_rule(&r, fn, ctx);
 	}
 }
@@ -125,8 +131,8 @@ static void emit_dns(const struct egress_plan *p, emit_fn fn, void *ctx)
 	for (int f = 0; v && f < 2; f++) {
 		size_t n = of_family(p->dns, f ? AF_INET6 : AF_INET, v);
 		for (int t = 0; n && t < 2; t++) {
-			struct rspec r = {f ? "ip6" : "ip", v, n, NULL, t ? "tcp" : "udp",
-					  port53, 1, V_ACCEPT};
+			struct rspec r = {f ? "ip6" : "ip",  v,	     n, NULL,
+					  t ? "tcp" : "udp", port53, 1, V_ACCEPT};
 			emit_rule(&r, fn, ctx);
 		}
 	}
@@ -137,8 +143,10 @@ static void emit_fw_rule(const struct egress_rule *fr, size_t idx, emit_fn fn, v
 {
 	char **ports = calloc(fr->n_ports + 1, sizeof(char *));
 	const char **addrs = calloc(count(fr->cidrs) + 1, sizeof(char *));
-	struct rspec r = {.proto = "tcp", .ports = (const char *const *)ports,
-			  .n_ports = fr->n_ports, .v = V_ACCEPT};
+	struct rspec r = {.proto = "tcp",
+			  .ports = (const char *const *)ports,
+			  .n_ports = fr->n_ports,
+			  .v = V_ACCEPT};
 
 	for (size_t i = 0; ports && i < fr->n_ports; i++)
 		ports[i] = xasprintf("%u", fr->ports[i]);
@@ -271,7 +279,8 @@ char *egress_nft_update(const struct egress_plan *p)
 			char *const *v = f ? p->rules[i].addrs6 : p->rules[i].addrs4;
 			strbuf_printf(&sb, "flush set inet berth fw%zu_%d\n", i, f ? 6 : 4);
 			if (count(v)) {
-				strbuf_printf(&sb, "add element inet berth fw%zu_%d ", i, f ? 6 : 4);
+				strbuf_printf(&sb, "add element inet berth fw%zu_%d ", i,
+					      f ? 6 : 4);
 				list_text(&sb, (const char *const *)v, count(v));
 				strbuf_putc(&sb, '\n');
 			}
@@ -355,9 +364,9 @@ json_t *egress_describe(const struct egress_plan *p)
 		for (size_t i = 0; i < p->n_rules; i++)
 			json_array_append_new(fw, rule_json(&p->rules[i]));
 	}
-	return json_pack("{s:o, s:o, s:s, s:o, s:o, s:s}", "relationships",
-			 endpoints_json(p->allow, p->n_allow), "blocked",
-			 endpoints_json(p->block, p->n_block), "port_25",
-			 "rejected (TCP reset), always", "dns", strv_json(p->dns), "firewall", fw,
-			 "otherwise", "rejected: TCP with a reset, the rest with ICMP admin-prohibited");
+	return json_pack(
+	    "{s:o, s:o, s:s, s:o, s:o, s:s}", "relationships", endpoints_json(p->allow, p->n_allow),
+	    "blocked", endpoints_json(p->block, p->n_block), "port_25",
+	    "rejected (TCP reset), always", "dns", strv_json(p->dns), "firewall", fw, "otherwise",
+	    "rejected: TCP with a reset, the rest with ICMP admin-prohibited");
 }

@@ -48,8 +48,8 @@ static bool has_ep(const struct egress_endpoint *v, size_t n, const struct netad
 	return false;
 }
 
-static void add_ep(struct egress_endpoint **v, size_t *n, const char *name,
-		   const struct netaddr *a, unsigned port)
+static void add_ep(struct egress_endpoint **v, size_t *n, const char *name, const struct netaddr *a,
+		   unsigned port)
 {
 	if (has_ep(*v, *n, a, port))
 		return;
@@ -79,9 +79,8 @@ static void endpoint_addrs(const json_t *ep, const char **out, size_t max, size_
 	*n = 0;
 	if (ip)
 		out[(*n)++] = ip;
-	json_array_foreach(ips, i, v)
-		if (json_is_string(v) && *n < max)
-			out[(*n)++] = json_string_value(v);
+	json_array_foreach(ips, i, v) if (json_is_string(v) && *n < max) out[(*n)++] =
+	    json_string_value(v);
 }
 
 static void add_relationships(const struct egress_input *in, struct egress_plan *p)
@@ -89,11 +88,13 @@ static void add_relationships(const struct egress_input *in, struct egress_plan 
 	const char *name;
 	json_t *eps;
 
-	json_object_foreach((json_t *)in->relationships, name, eps) {
+	json_object_foreach((json_t *)in->relationships, name, eps)
+	{
 		size_t i;
 		json_t *ep;
 
-		json_array_foreach(eps, i, ep) {
+		json_array_foreach(eps, i, ep)
+		{
 			const char *addrs[16];
 			size_t n;
 			json_int_t port = json_integer_value(json_object_get(ep, "port"));
@@ -140,7 +141,8 @@ static void add_services(const struct egress_input *in, struct egress_plan *p)
 	size_t i;
 	json_t *s;
 
-	json_array_foreach(in->services, i, s) {
+	json_array_foreach(in->services, i, s)
+	{
 		const char *name = json_string_value(json_object_get(s, "name"));
 		const char *ip = json_string_value(json_object_get(s, "ip"));
 		json_int_t port = json_integer_value(json_object_get(s, "port"));
@@ -158,7 +160,8 @@ static int add_rule(struct egress_rule *r, const json_t *rule)
 	size_t i, n = 0, nd = 0;
 
 	memset(r, 0, sizeof(*r));
-	json_array_foreach(json_object_get(rule, "ips"), i, v) {
+	json_array_foreach(json_object_get(rule, "ips"), i, v)
+	{
 		struct netaddr a;
 		char buf[NETADDR_STRLEN];
 		if (!json_is_string(v) || netaddr_parse_cidr(json_string_value(v), &a) < 0)
@@ -167,7 +170,8 @@ static int add_rule(struct egress_rule *r, const json_t *rule)
 		if (!strv_has(r->cidrs, buf))
 			strv_push(&r->cidrs, &n, xstrdup(buf));
 	}
-	json_array_foreach(json_object_get(rule, "domains"), i, v) {
+	json_array_foreach(json_object_get(rule, "domains"), i, v)
+	{
 		if (!json_is_string(v) || !netaddr_valid_hostname(json_string_value(v)))
 			return log_errno(-EINVAL, "firewall: bad domains entry");
 		if (!strv_has(r->domains, json_string_value(v)))

@@ -35,11 +35,11 @@ struct egress_endpoint {
 
 /* One firewall.outbound rule. */
 struct egress_rule {
-	char **cidrs;     /* canonical CIDRs, NULL-terminated; NULL: none */
-	char **domains;   /* NULL-terminated; NULL: none */
-	char **addrs4;    /* what the domains resolved to (egress_set_resolved) */
+	char **cidrs;	/* canonical CIDRs, NULL-terminated; NULL: none */
+	char **domains; /* NULL-terminated; NULL: none */
+	char **addrs4;	/* what the domains resolved to (egress_set_resolved) */
 	char **addrs6;
-	unsigned *ports;  /* n_ports of them; none: every port */
+	unsigned *ports; /* n_ports of them; none: every port */
 	size_t n_ports;
 };
 
@@ -48,19 +48,19 @@ struct egress_plan {
 	size_t n_allow;
 	struct egress_endpoint *block; /* every other service endpoint */
 	size_t n_block;
-	char **dns;                    /* resolver addresses, NULL-terminated */
-	bool all_tcp;                  /* no firewall key (or no outbound) */
+	char **dns;   /* resolver addresses, NULL-terminated */
+	bool all_tcp; /* no firewall key (or no outbound) */
 	struct egress_rule *rules;
 	size_t n_rules;
 };
 
 struct egress_input {
-	const json_t *firewall;      /* the worker's firewall (checked); NULL: no key */
-	const json_t *relationships; /* relationships_build(); NULL: none */
-	const json_t *services;      /* relationships_services(); NULL: none */
-	const char *loopback_as;     /* private mode: pasta's gateway; NULL or "" */
-	const char *const *host_addrs; /* private mode: this host's own addresses,
-				      * where a service on 0.0.0.0 also listens */
+	const json_t *firewall;		/* the worker's firewall (checked); NULL: no key */
+	const json_t *relationships;	/* relationships_build(); NULL: none */
+	const json_t *services;		/* relationships_services(); NULL: none */
+	const char *loopback_as;	/* private mode: pasta's gateway; NULL or "" */
+	const char *const *host_addrs;	/* private mode: this host's own addresses,
+					 * where a service on 0.0.0.0 also listens */
 	const char *const *nameservers; /* NULL-terminated, or NULL */
 };
 

@@ -15,9 +15,9 @@
 #define NETADDR_STRLEN 64 /* "ffff:...:ffff/128" and more */
 
 struct netaddr {
-	int family;              /* AF_INET or AF_INET6 */
-	unsigned char addr[16];  /* network byte order; 4 bytes for AF_INET */
-	unsigned prefix;         /* 0-32 or 0-128 */
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network byte order; 4 bytes for AF_INET */
+	unsigned prefix;	/* 0-32 or 0-128 */
 };
 
 /* "192.0.2.7", "10.0.0.0/8", "2001:db8::/32": 0, or -EINVAL.  Host bits

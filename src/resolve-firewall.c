@@ -42,8 +42,9 @@ static void check_ips(struct rctx *r, const char *base, const struct cnode *v)
 		if (!resolve_expect_string(r, e, "each of ips"))
 			continue;
 		if (netaddr_parse_cidr(e->str, &a) < 0)
-			fail(r, e, "'%s' is not an IPv4 or IPv6 address or CIDR (such as "
-				   "192.0.2.0/24 or 2001:db8::/32)",
+			fail(r, e,
+			     "'%s' is not an IPv4 or IPv6 address or CIDR (such as "
+			     "192.0.2.0/24 or 2001:db8::/32)",
 			     e->str);
 	}
 }
@@ -57,8 +58,9 @@ static void check_domains(struct rctx *r, const char *base, const struct cnode *
 		if (!resolve_expect_string(r, e, "each of domains"))
 			continue;
 		if (!netaddr_valid_hostname(e->str))
-			fail(r, e, "'%s' is not a host name (such as api.example.com; addresses "
-				   "go in ips)",
+			fail(r, e,
+			     "'%s' is not a host name (such as api.example.com; addresses "
+			     "go in ips)",
 			     e->str);
 	}
 }
@@ -71,9 +73,8 @@ static void check_ports(struct rctx *r, const char *base, const struct cnode *v)
 		const struct cnode *e = v->items[i];
 		if (e->kind != CNODE_SCALAR || e->type != SCALAR_INT)
 			fail(r, e, "a port must be an integer from 1 to 65535, not %s",
-			     e->kind == CNODE_SCALAR && e->type == SCALAR_STR
-				 ? "a string"
-				 : cnode_type_name(e));
+			     e->kind == CNODE_SCALAR && e->type == SCALAR_STR ? "a string"
+									      : cnode_type_name(e));
 		else if (e->ival < 1 || e->ival > 65535)
 			fail(r, e, "port %lld is outside 1-65535", e->ival);
 	}
@@ -133,7 +134,8 @@ json_t *resolve_firewall(struct rctx *r, const struct cnode *n)
 
 		rctx_path(r, base, n->pairs[i].key->str);
 		if (strcmp(n->pairs[i].key->str, "outbound") != 0) {
-			fail(r, n->pairs[i].key, "unknown firewall key '%s' (firewall has outbound)",
+			fail(r, n->pairs[i].key,
+			     "unknown firewall key '%s' (firewall has outbound)",
 			     n->pairs[i].key->str);
 			continue;
 		}

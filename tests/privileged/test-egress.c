@@ -110,7 +110,8 @@ static pid_t start_server(void)
 				bool v6 = strchr(addrs[a], ':');
 				bool udp = i == ARRAY_SIZE(ports);
 				int s = socket(v6 ? AF_INET6 : AF_INET,
-					       udp ? SOCK_DGRAM : SOCK_STREAM, 0), one = 1;
+					       udp ? SOCK_DGRAM : SOCK_STREAM, 0),
+				    one = 1;
 				socklen_t len;
 				if (v6) {
 					struct sockaddr_in6 *s6 = (void *)&ss;
@@ -126,7 +127,8 @@ static pid_t start_server(void)
 					len = sizeof(*s4);
 				}
 				setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-				if (s < 0 || bind(s, (void *)&ss, len) < 0 || (!udp && listen(s, 16) < 0))
+				if (s < 0 || bind(s, (void *)&ss, len) < 0 ||
+				    (!udp && listen(s, 16) < 0))
 					_exit(2);
 				pf[n++] = (struct pollfd){.fd = s, .events = POLLIN};
 			}
@@ -143,7 +145,8 @@ static pid_t start_server(void)
 				ssize_t k;
 				if (!(pf[i].revents & POLLIN))
 					continue;
-				k = recvfrom(pf[i].fd, buf, sizeof(buf), MSG_DONTWAIT, (void *)&from, &fl);
+				k = recvfrom(pf[i].fd, buf, sizeof(buf), MSG_DONTWAIT,
+					     (void *)&from, &fl);
 				if (k >= 0) {
 					sendto(pf[i].fd, buf, (size_t)k, 0, (void *)&from, fl);
 					continue;
@@ -238,7 +241,8 @@ static int do_probe(const void *arg)
 	socklen_t len;
 	struct timespec t0, t1;
 	int s = socket(v6 ? AF_INET6 : AF_INET, (t->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK,
-		       0), err = 0;
+		       0),
+	    err = 0;
 	struct pollfd pf = {.fd = s};
 
 	if (v6) {
@@ -310,17 +314,17 @@ START_TEST(test_firewall)
 	ck_assert_int_eq(in_w(do_install, &p), 0);
 	ck_assert_int_eq(in_w(do_verify, &p), 0);
 
-	ck_assert_int_eq(probe("10.77.0.2", 5672), 0);            /* the relationship */
+	ck_assert_int_eq(probe("10.77.0.2", 5672), 0);		  /* the relationship */
 	ck_assert_int_eq(probe("10.77.0.2", 3306), ECONNREFUSED); /* another service */
-	ck_assert_int_eq(probe("10.77.0.2", 25), ECONNREFUSED);   /* allowed, still 25 */
-	ck_assert_int_eq(probe("10.77.0.2", 443), 0);             /* the CIDR and port */
-	ck_assert_int_eq(probe("10.77.0.2", 80), ECONNREFUSED);   /* a port not named */
+	ck_assert_int_eq(probe("10.77.0.2", 25), ECONNREFUSED);	  /* allowed, still 25 */
+	ck_assert_int_eq(probe("10.77.0.2", 443), 0);		  /* the CIDR and port */
+	ck_assert_int_eq(probe("10.77.0.2", 80), ECONNREFUSED);	  /* a port not named */
 	ck_assert_int_eq(probe("10.77.0.3", 443), ECONNREFUSED);  /* an address not named */
-	ck_assert_int_eq(probe("fd77::2", 443), 0);               /* IPv6 CIDR */
+	ck_assert_int_eq(probe("fd77::2", 443), 0);		  /* IPv6 CIDR */
 	ck_assert_int_eq(probe("fd77::2", 80), ECONNREFUSED);
-	ck_assert_int_eq(probe("10.77.0.2", 8443), 0);            /* the domain's address */
+	ck_assert_int_eq(probe("10.77.0.2", 8443), 0); /* the domain's address */
 	ck_assert_int_eq(probe("10.77.0.3", 8443), ECONNREFUSED);
-	ck_assert_int_ne(in_w(do_probe, &udp), 0);                /* UDP, not DNS */
+	ck_assert_int_ne(in_w(do_probe, &udp), 0); /* UDP, not DNS */
 
 	/* the domain moved: its set refilled in one transaction, read back */
 	egress_set_resolved(&p, 1, second, NULL);
