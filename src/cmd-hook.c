@@ -32,6 +32,7 @@
 #include "net.h"
 #include "ocispec.h"
 #include "relationships.h"
+#include "safepath.h"
 #include "signals.h"
 #include "sizelimit.h"
 #include "stopguard.h"
@@ -237,6 +238,21 @@ static int hook_plan(const struct cli_global *g, const struct worker *w,
 	return r;
 }
 
+/* The container root's etc/resolv.conf, opened without following a
+ * symlink anywhere beneath the root (it is the image's); -1 when it is
+ * not a plain file there (then no resolver is allowed: logged). */
+static int root_resolv_conf(const char *root)
+{
+	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int etc = rootfd < 0 ? -errno : safepath_open(rootfd, "etc", O_PATH, 0);
+	int fd = etc < 0 ? etc : openat(etc, "resolv.conf", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		log_info("egress: %s/etc/resolv.conf: %s; no resolver is allowed", root,
+			 strerror(etc < 0 ? -etc : errno));
+	return fd < 0 ? -1 : fd;
+}
+
 /* The worker's egress plan in the container: its relationships, the
  * services of the app and the context, its firewall, the resolvers of the
  * resolv.conf the container sees (a bind of config.json, else its root's);
@@ -247,8 +263,10 @@ static int hook_egress(const struct cli_global *g, const struct app *app, const 
 {
 	struct context_options co = {
 	    .file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
-	_cleanup_free_ char *resolv =
-	    b->resolv_conf ? xstrdup(b->resolv_conf) : xasprintf("%s/etc/resolv.conf", b->root);
+	_cleanup_close_ int rfd = b->resolv_conf ? -1 : root_resolv_conf(b->root);
+	_cleanup_free_ char *resolv = b->resolv_conf ? xstrdup(b->resolv_conf)
+				      : rfd >= 0    ? xasprintf("/proc/self/fd/%d", rfd)
+						    : NULL;
 	struct context ctx = {0};
 	json_t *rels = NULL, *services = NULL;
 	int r;
@@ -257,7 +275,7 @@ static int hook_egress(const struct cli_global *g, const struct app *app, const 
 		return r;
 	r = relationships_build(app, w, &ctx, NULL, NULL, &rels);
 	if (r == 0) {
-		struct net_egress eg = {w->firewall, rels, NULL, resolv};
+		struct net_egress eg = {w->firewall, rels, NULL, resolv ? resolv : "/dev/null"};
 		services = relationships_services(app, &ctx);
 		eg.services = services;
 		r = net_egress_plan(&eg, NET_CURRENT, NULL, plan);
