@@ -16,13 +16,13 @@
 #   - berth show prints the plan: the relationship allowed, the other
 #     service blocked, the firewall rule, port 25.
 # Nothing is installed in this test's own namespace.
-if [ -z "${BERTH_NET_EGRESS_INNER:-}" ] && command -v unshare >/dev/null &&
+if [ -z "${BERTH_NET_EGRESS_RESTART_INNER:-}" ] && command -v unshare >/dev/null &&
 	[ "$(id -u)" -eq 0 ]; then
-	BERTH_NET_EGRESS_INNER=1 exec unshare --mount --propagation private sh "$0" "$@"
+	BERTH_NET_EGRESS_RESTART_INNER=1 exec unshare --mount --propagation private sh "$0" "$@"
 fi
 . "${TOP_SRCDIR:-.}/tests/integration/lib.sh"
 require_root
-[ -n "${BERTH_NET_EGRESS_INNER:-}" ] || skip_all "needs unshare (util-linux)"
+[ -n "${BERTH_NET_EGRESS_RESTART_INNER:-}" ] || skip_all "needs unshare (util-linux)"
 command -v ip >/dev/null || skip_all "needs ip (iproute2)"
 [ -x /usr/bin/python3 ] || skip_all "needs python3"
 D=${TOP_BUILDDIR:?run through make check}/tests/helpers/net-driver
