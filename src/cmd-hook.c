@@ -417,9 +417,10 @@ static int create_runtime(const struct cli_global *g0, const struct hook_state *
 	    hook_storage(&g, &w, st, b, pidfd) < 0 || hook_stop_guard(st, b, pidfd) < 0)
 		r = BERTH_EXIT_SETUP;
 	else
-		log_info("container %s (pid %d): limits, network rules (no ingress, egress to "
-			 "%zu relationship endpoint(s), %s), storage and stop in place",
-			 st->id, (int)st->pid, plan.n_allow,
+		log_info("container %s (pid %d): limits, ingress rules, storage and stop in place "
+			 "(egress: %zu relationship endpoint(s), %zu other service endpoint(s) "
+			 "refused, %s)",
+			 st->id, (int)st->pid, plan.n_allow, plan.n_block,
 			 plan.all_tcp ? "all TCP" : "firewall.outbound");
 	egress_plan_free(&plan);
 	worker_free(&w);
