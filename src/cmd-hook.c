@@ -2,8 +2,8 @@
 /*
  * `berth hook STAGE`: called by an OCI runtime with the container's state
  * on stdin.  createRuntime gives the container the worker's box parts a
- * runtime leaves to hooks: limits in its cgroup, the ingress rules in its
- * network namespace (joined through a verified pidfd), the instance's
+ * runtime leaves to hooks: limits in its cgroup, the network rules (no
+ * ingress, the worker's egress plan) in its network namespace (joined through a verified pidfd), the instance's
  * storage (disk bound) mounted in its root; createContainer checks the
  * storage is there.  poststop and the other stages have nothing to undo.
  */
@@ -25,10 +25,14 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "context.h"
+#include "egress.h"
 #include "exitcodes.h"
 #include "hook.h"
 #include "log.h"
+#include "net.h"
 #include "ocispec.h"
+#include "relationships.h"
+#include "safepath.h"
 #include "signals.h"
 #include "sizelimit.h"
 #include "stopguard.h"
@@ -234,6 +238,56 @@ static int hook_plan(const struct cli_global *g, const struct worker *w,
 	return r;
 }
 
+/* The container root's etc/resolv.conf, opened without following a
+ * symlink anywhere beneath the root (it is the image's); -1 when it is
+ * not a plain file there (then no resolver is allowed: logged). */
+static int root_resolv_conf(const char *root)
+{
+	_cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int etc = rootfd < 0 ? -errno : safepath_open(rootfd, "etc", O_PATH, 0);
+	int fd = etc < 0 ? etc : openat(etc, "resolv.conf", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		log_info("egress: %s/etc/resolv.conf: %s; no resolver is allowed", root,
+			 strerror(etc < 0 ? -etc : errno));
+	return fd < 0 ? -1 : fd;
+}
+
+/* The worker's egress plan in the container: its relationships, the
+ * services of the app and the context, its firewall, the resolvers of the
+ * resolv.conf the container sees (a bind of config.json, else its root's);
+ * the firewall's domains resolved here, in the hook's namespaces.  0 or
+ * -errno (logged). */
+static int hook_egress(const struct cli_global *g, const struct app *app, const struct worker *w,
+		       const struct hook_bundle *b, struct egress_plan *plan)
+{
+	struct context_options co = {
+	    .file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+	_cleanup_close_ int rfd = b->resolv_conf ? -1 : root_resolv_conf(b->root);
+	_cleanup_free_ char *resolv = b->resolv_conf ? xstrdup(b->resolv_conf)
+				      : rfd >= 0    ? xasprintf("/proc/self/fd/%d", rfd)
+						    : NULL;
+	struct context ctx = {0};
+	json_t *rels = NULL, *services = NULL;
+	int r;
+
+	if ((r = context_load(&co, &ctx)) < 0)
+		return r;
+	r = relationships_build(app, w, &ctx, NULL, NULL, &rels);
+	if (r == 0) {
+		struct net_egress eg = {w->firewall, rels, NULL, resolv ? resolv : "/dev/null"};
+		services = relationships_services(app, &ctx);
+		eg.services = services;
+		r = net_egress_plan(&eg, NET_CURRENT, NULL, plan);
+	}
+	if (r == 0)
+		egress_resolve(plan);
+	json_decref(rels);
+	json_decref(services);
+	context_free(&ctx);
+	return r;
+}
+
 /* BERTH_REQUIRE_DISK_QUOTA=1 in the hook's environment or the annotation
  * (berth spec --require-disk-quota): no disk bound is an error. */
 static bool hook_require_quota(const struct hook_state *st, const struct hook_bundle *b)
@@ -342,6 +396,7 @@ static int create_runtime(const struct cli_global *g0, const struct hook_state *
 	struct cli_global g = *g0;
 	struct sizelimit_overrides lo = {0};
 	struct cgroup_limits lim = {0};
+	struct egress_plan plan = {0};
 	_cleanup_close_ int pidfd = -1;
 	const char *worker;
 	struct app app;
@@ -357,12 +412,17 @@ static int create_runtime(const struct cli_global *g0, const struct hook_state *
 	if (r)
 		return r;
 	sizelimit_for_worker(&w, &lo, &lim);
-	if (hook_apply_limits(st->pid, &lim) < 0 || hook_ingress(pidfd) < 0 ||
+	if (hook_apply_limits(st->pid, &lim) < 0 || hook_egress(&g, &app, &w, b, &plan) < 0 ||
+	    hook_net_rules(pidfd, &plan) < 0 ||
 	    hook_storage(&g, &w, st, b, pidfd) < 0 || hook_stop_guard(st, b, pidfd) < 0)
 		r = BERTH_EXIT_SETUP;
 	else
-		log_info("container %s (pid %d): limits, ingress rules, storage and stop in place",
-			 st->id, (int)st->pid);
+		log_info("container %s (pid %d): limits, ingress rules, storage and stop in place "
+			 "(egress: %zu relationship endpoint(s), %zu other service endpoint(s) "
+			 "refused, %s)",
+			 st->id, (int)st->pid, plan.n_allow, plan.n_block,
+			 plan.all_tcp ? "all TCP" : "firewall.outbound");
+	egress_plan_free(&plan);
 	worker_free(&w);
 	app_free(&app);
 	return r;

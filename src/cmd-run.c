@@ -367,7 +367,8 @@ static int auto_size_from(struct run_cli *rc, const struct context *ctx)
 	return -1;
 }
 
-int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **out)
+int cmd_run_plan(const struct cli_global *g, const struct app *app, const struct worker *w,
+		 json_t **out)
 {
 	struct context_options co = {.file = g->context,
 				     .state_dir = g->state_dir,
@@ -375,7 +376,7 @@ int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **ou
 				     .read_only = true}; /* show only reads */
 	struct context ctx = {0};
 	struct run_cli rc = {0};
-	json_t *mounts = NULL, *box = NULL;
+	json_t *mounts = NULL, *box = NULL, *rels = NULL, *services = NULL;
 	int r;
 
 	run_opts_init(&rc.o);
@@ -396,6 +397,12 @@ int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **ou
 	sizelimit_for_worker(w, &rc.lo, &rc.limits);
 	view_opts_finish(&rc);
 	if (!rc.unconfined) {
+		if (relationships_build(app, w, &ctx, NULL, NULL, &rels) < 0)
+			goto out;
+		services = relationships_services(app, &ctx);
+		rc.so.relationships = rels;
+		rc.so.services = services;
+		rc.so.firewall = w->firewall;
 		mounts = view_describe(w, &rc.vo);
 		box = sandbox_describe(&rc.so, getpid() == 1);
 		if (!mounts || !box)
@@ -413,6 +420,8 @@ int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **ou
 out:
 	json_decref(mounts);
 	json_decref(box);
+	json_decref(rels);
+	json_decref(services);
 	context_free(&ctx);
 	sandbox_opts_free(&rc.so);
 	strv_free(rc.ro_binds);
@@ -497,6 +506,7 @@ struct run_box {
 	struct view view;
 	struct sandbox sb;
 	json_t *rels;
+	json_t *services; /* every known service endpoint (egress plan) */
 	char *hostname;
 	bool have_user, have_view, have_sb;
 };
@@ -510,8 +520,14 @@ static void box_close(struct run_box *b)
 	if (b->have_user)
 		caps_user_free(&b->user);
 	json_decref(b->rels);
+	json_decref(b->services);
 	free(b->hostname);
 	memset(b, 0, sizeof(*b));
+}
+
+static int box_restart(void *data)
+{
+	return net_refresh(data);
 }
 
 static int box_open(const struct cli_global *g, struct run_cli *rc, const struct app *app,
@@ -550,6 +566,9 @@ static int box_open(const struct cli_global *g, struct run_cli *rc, const struct
 	b->have_view = true;
 	ms = view_step(&b->view);
 	rc->so.relationships = b->rels;
+	b->services = relationships_services(app, ctx);
+	rc->so.services = b->services;
+	rc->so.firewall = w->firewall;
 	if (sandbox_prepare(&rc->so, getpid() == 1, &ms, 1, &b->sb) < 0)
 		return BERTH_EXIT_SETUP;
 	b->have_sb = true;
@@ -564,6 +583,9 @@ static int box_open(const struct cli_global *g, struct run_cli *rc, const struct
 	}
 	rc->o.steps = b->sb.steps;
 	rc->o.n_steps = b->sb.n_steps;
+	/* before each restart: the firewall's domains resolved again */
+	rc->o.restart_hook = box_restart;
+	rc->o.restart_data = &b->sb.net;
 	b->hostname = nsinit_hostname(w->app_name, w->name);
 	rc->o.hostname = b->hostname;
 	return 0;

@@ -208,7 +208,7 @@ int cmd_show(const struct cli_global *g, int argc, char **argv)
 	json_t *j = worker_to_json(&w), *plan = NULL;
 	char **envp = NULL;
 
-	r = cmd_run_plan(g, &w, &plan);
+	r = cmd_run_plan(g, &app, &w, &plan);
 	if (r == 0)
 		r = commands_worker_env(g, &app, &w, NULL, &envp);
 	if (r) {

@@ -14,7 +14,8 @@ int cmd_run(const struct cli_global *g, int argc, char **argv);
 extern const char cmd_run_help_text[];
 /* The run part of `berth show` (argv, stop and restart policy, from the
  * defaults and the BERTH_* environment twins).  0 or an exit status. */
-int cmd_run_plan(const struct cli_global *g, const struct worker *w, json_t **out);
+int cmd_run_plan(const struct cli_global *g, const struct app *app, const struct worker *w,
+		 json_t **out);
 /* `berth exec WORKER -- COMMAND...` (cmd-exec.c). */
 int cmd_exec(const struct cli_global *g, int argc, char **argv);
 extern const char cmd_exec_help_text[];

@@ -156,7 +156,12 @@ int hook_bundle_parse(const char *text, const char *bundle, struct hook_bundle *
 	json_array_foreach(v, i, ns)
 	{
 		const char *d = json_string_value(json_object_get(ns, "destination"));
+		const char *src = json_string_value(json_object_get(ns, "source"));
 		b->mounts[i] = xstrdup(d ? d : "");
+		if (d && src && src[0] == '/' && strcmp(d, "/etc/resolv.conf") == 0) {
+			free(b->resolv_conf);
+			b->resolv_conf = xstrdup(src);
+		}
 		b->mounts[i + 1] = NULL;
 	}
 	json_array_foreach(json_object_get(json_object_get(root, "linux"), "namespaces"), i, ns)
@@ -200,6 +205,7 @@ bool hook_bundle_mounts(const struct hook_bundle *b, const char *dest)
 void hook_bundle_free(struct hook_bundle *b)
 {
 	strv_free(b->mounts);
+	free(b->resolv_conf);
 	free(b->root);
 	json_decref(b->annotations);
 	for (int k = 0; k < 3; k++)
@@ -341,10 +347,10 @@ int hook_pid_verify(pid_t pid, const struct hook_bundle *b, int *pidfd)
 /* The helper's body: in the container's network namespace; 0 or 1. */
 static int ingress_child(int pidfd, void *data)
 {
+	const struct egress_plan *plan = data;
 	_cleanup_close_ int nsfd = -1;
 	int r;
 
-	(void)data;
 	if (setns(pidfd, CLONE_NEWNET) < 0) {
 		log_errno(-errno, "setns into the container's network namespace");
 		return 1;
@@ -356,7 +362,7 @@ static int ingress_child(int pidfd, void *data)
 			  "rules installed there");
 		return 1;
 	}
-	return net_rules_install() < 0 || net_rules_verify() < 0 ? 1 : 0;
+	return net_rules_install(plan) < 0 ? 1 : 0;
 }
 
 int hook_helper(int pidfd, int (*fn)(int pidfd, void *data), void *data, const char *what)
@@ -401,9 +407,9 @@ int hook_helper(int pidfd, int (*fn)(int pidfd, void *data), void *data, const c
 	return 0;
 }
 
-int hook_ingress(int pidfd)
+int hook_net_rules(int pidfd, const struct egress_plan *plan)
 {
-	return hook_helper(pidfd, ingress_child, NULL, "the ingress rules");
+	return hook_helper(pidfd, ingress_child, (void *)plan, "the network rules");
 }
 
 int hook_apply_limits(pid_t pid, const struct cgroup_limits *lim)

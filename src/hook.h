@@ -68,6 +68,7 @@ struct hook_bundle {
 	char *ns_path[3]; /* ... or one joined by path */
 	bool ns_listed[3];
 	char **mounts; /* the mounts' destinations, NULL-terminated */
+	char *resolv_conf; /* the source of a bind onto /etc/resolv.conf, or NULL */
 };
 enum { HOOK_NS_PID, HOOK_NS_NET, HOOK_NS_MNT };
 
@@ -103,11 +104,13 @@ int hook_pid_verify(pid_t pid, const struct hook_bundle *b, int *pidfd);
  * own errors.  0 when it exited 0, else -errno (logged, naming what). */
 int hook_helper(int pidfd, int (*fn)(int pidfd, void *data), void *data, const char *what);
 
+struct egress_plan;
 /* Join the network namespace of pidfd's process from a forked helper
  * (berth stays where it is; the helper is non-dumpable before setns),
- * refuse the host's initial one, install and verify table inet berth.
- * Bounded by HOOK_HELPER_TIMEOUT_MS.  0 or -errno (logged). */
-int hook_ingress(int pidfd);
+ * refuse the host's initial one, install and verify table inet berth with
+ * the egress plan.  Bounded by HOOK_HELPER_TIMEOUT_MS.  0 or -errno
+ * (logged). */
+int hook_net_rules(int pidfd, const struct egress_plan *plan);
 
 /* Write lim into the cgroup(s) pid is in (/proc/<pid>/cgroup), read back.
  * 0 or -errno (logged). */

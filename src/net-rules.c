@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The ingress ruleset (doc/isolation.md): table inet berth, input policy
- * drop with loopback, established/related and the ICMP/ICMPv6 messages
- * IPv4 and IPv6 need; forward dropped; output accepted.  Installed with
- * libnftables as one transaction, then listed as JSON and compared, rule
- * by rule, in a canonical form that does not depend on nft's spelling.
+ * The ruleset (doc/isolation.md): table inet berth, input policy drop
+ * with loopback, established/related and the ICMP/ICMPv6 messages IPv4
+ * and IPv6 need; forward dropped; output as the egress plan says
+ * (egress.h).  Installed with libnftables as one transaction, then listed
+ * as JSON and compared, rule by rule, in a canonical form that does not
+ * depend on nft's spelling (net-canon.c).
  * libnftables is dlopen()ed on first use (in the forked rules helper), so
  * berth itself does not map it and its dependencies while it supervises.
  */
@@ -19,16 +20,13 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "egress.h"
 #include "log.h"
 #include "net.h"
 #include "util.h"
 
-/* "table; delete table; table {...}" replaces any older copy atomically:
- * the whole buffer is one netlink batch. */
-static const char ruleset[] =
-	"table inet berth\n"
-	"delete table inet berth\n"
-	"table inet berth {\n"
+/* The ingress chains: input drops what is not an answer, forward drops. */
+static const char ingress[] =
 	"	chain input {\n"
 	"		type filter hook input priority filter; policy drop;\n"
 	"		iif \"lo\" accept\n"
@@ -40,161 +38,22 @@ static const char ruleset[] =
 	"	}\n"
 	"	chain forward {\n"
 	"		type filter hook forward priority filter; policy drop;\n"
-	"	}\n"
-	"	chain output {\n"
-	"		type filter hook output priority filter; policy accept;\n"
-	"	}\n"
-	"}\n";
+	"	}\n";
 
-/* What the read-back must say, in canonical form (see canon_rule()). */
-static const char *const want_chains[] = {
-	"chain input: filter hook input prio 0 policy drop",
-	"chain forward: filter hook forward prio 0 policy drop",
-	"chain output: filter hook output prio 0 policy accept",
-};
-static const char *const want_rules[] = {
-	"input: meta iif in {lo} accept",
-	"input: ct state in {established,related} accept",
-	"input: ct state in {invalid} drop",
-	"input: icmpv6 type in {destination-unreachable,nd-neighbor-advert,nd-neighbor-solicit,"
-	"nd-router-advert,packet-too-big,parameter-problem,time-exceeded} accept",
-	"input: icmp type in {destination-unreachable,parameter-problem,time-exceeded} accept",
-};
-
-const char *net_rules_text(void)
+/* "table; delete table; table {...}" replaces any older copy atomically:
+ * the whole buffer is one netlink batch. */
+char *net_rules_text(const struct egress_plan *p)
 {
-	return ruleset;
-}
-
-json_t *net_rules_describe(void)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < ARRAY_SIZE(want_chains); i++)
-		json_array_append_new(a, json_string(want_chains[i]));
-	for (size_t i = 0; i < ARRAY_SIZE(want_rules); i++)
-		json_array_append_new(a, json_string(want_rules[i]));
-	return a;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void canon_dump(struct strbuf *sb, const json_t *v)
-{
-	_cleanup_free_ char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	strbuf_puts(sb, s ? s : "?");
-}
-
-/* A value as a sorted set: "lo" -> {lo}, ["b","a"] -> {a,b}, {"set": [...]}. */
-static void canon_set(struct strbuf *sb, const json_t *v)
-{
-	const json_t *arr = json_is_object(v) ? json_object_get(v, "set") : v;
-	size_t n = json_is_array(arr) ? json_array_size(arr) : 1, i;
-	char **items = xcalloc(n, sizeof(char *));
-
-	for (i = 0; i < n; i++) {
-		const json_t *e = json_is_array(arr) ? json_array_get(arr, i) : v;
-		struct strbuf one = {0};
-		if (json_is_string(e))
-			strbuf_puts(&one, json_string_value(e));
-		else
-			canon_dump(&one, e);
-		items[i] = strbuf_detach(&one);
-	}
-	qsort(items, n, sizeof(char *), cmp_str);
-	strbuf_putc(sb, '{');
-	for (i = 0; i < n; i++) {
-		strbuf_printf(sb, "%s%s", i ? "," : "", items[i]);
-		free(items[i]);
-	}
-	strbuf_putc(sb, '}');
-	free(items);
-}
-
-static void canon_left(struct strbuf *sb, const json_t *l)
-{
-	const json_t *m;
-
-	if ((m = json_object_get(l, "meta")) && json_object_size(m) == 1)
-		strbuf_printf(sb, "meta %s", json_string_value(json_object_get(m, "key")));
-	else if ((m = json_object_get(l, "ct")) && json_object_size(m) == 1)
-		strbuf_printf(sb, "ct %s", json_string_value(json_object_get(m, "key")));
-	else if ((m = json_object_get(l, "payload")) && json_object_size(m) == 2)
-		strbuf_printf(sb, "%s %s", json_string_value(json_object_get(m, "protocol")),
-			      json_string_value(json_object_get(m, "field")));
-	else
-		canon_dump(sb, l);
-}
-
-/* One statement: a match ("LEFT in {SET}" for == and in), a verdict, or
- * (anything else) its JSON, which then matches nothing expected. */
-static void canon_stmt(struct strbuf *sb, const json_t *st)
-{
-	const json_t *m = json_object_get(st, "match");
-	const char *op;
-
-	if (json_object_size(st) == 1 && json_object_get(st, "accept")) {
-		strbuf_puts(sb, "accept");
-	} else if (json_object_size(st) == 1 && json_object_get(st, "drop")) {
-		strbuf_puts(sb, "drop");
-	} else if (m && json_object_size(st) == 1 && json_object_size(m) == 3 &&
-		   (op = json_string_value(json_object_get(m, "op"))) &&
-		   (strcmp(op, "==") == 0 || strcmp(op, "in") == 0)) {
-		canon_left(sb, json_object_get(m, "left"));
-		strbuf_puts(sb, " in ");
-		canon_set(sb, json_object_get(m, "right"));
-	} else {
-		canon_dump(sb, st);
-	}
-}
-
-/* "meta l4proto icmp" right before an icmp payload match is the match's
- * implicit dependency: nft versions differ on whether they print it. */
-static bool implicit_dependency(const json_t *st, const json_t *next)
-{
-	const json_t *m = json_object_get(st, "match"), *nm = json_object_get(next, "match");
-	const json_t *meta = json_object_get(json_object_get(m, "left"), "meta");
-	const json_t *pl = json_object_get(json_object_get(nm, "left"), "payload");
-	const char *key = json_string_value(json_object_get(meta, "key"));
-	const char *proto = json_string_value(json_object_get(m, "right"));
-	const char *want = json_string_value(json_object_get(pl, "protocol"));
-
-	if (!key || strcmp(key, "l4proto") != 0 || !proto || !want)
-		return false;
-	return (strcmp(proto, "icmp") == 0 && strcmp(want, "icmp") == 0) ||
-	       (strcmp(proto, "ipv6-icmp") == 0 && strcmp(want, "icmpv6") == 0);
-}
-
-static char *canon_rule(const json_t *rule)
-{
-	const json_t *expr = json_object_get(rule, "expr");
 	struct strbuf sb = {0};
-	size_t n = json_array_size(expr);
 
-	strbuf_printf(&sb, "%s:", json_string_value(json_object_get(rule, "chain")));
-	for (size_t i = 0; i < n; i++) {
-		const json_t *st = json_array_get(expr, i);
-		if (i + 1 < n && implicit_dependency(st, json_array_get(expr, i + 1)))
-			continue;
-		strbuf_putc(&sb, ' ');
-		canon_stmt(&sb, st);
-	}
+	strbuf_puts(&sb, "table inet " NET_TABLE "\n"
+			 "delete table inet " NET_TABLE "\n"
+			 "table inet " NET_TABLE " {\n");
+	egress_nft_sets(p, &sb);
+	strbuf_puts(&sb, ingress);
+	egress_nft_output(p, &sb);
+	strbuf_puts(&sb, "}\n");
 	return strbuf_detach(&sb);
-}
-
-static char *canon_chain(const json_t *c)
-{
-	const json_t *prio = json_object_get(c, "prio");
-
-	return xasprintf("chain %s: %s hook %s prio %lld policy %s",
-			 json_string_value(json_object_get(c, "name")),
-			 json_string_value(json_object_get(c, "type")),
-			 json_string_value(json_object_get(c, "hook")),
-			 json_is_integer(prio) ? (long long)json_integer_value(prio) : -999999LL,
-			 json_string_value(json_object_get(c, "policy")));
 }
 
 #define NFT_LIBRARY "libnftables.so.1"
@@ -292,7 +151,8 @@ static int nft_error(const struct nft_lib *lib, struct nft_ctx *nft, const char 
 	return -EIO;
 }
 
-int net_rules_install(void)
+/* Run one buffer (one transaction). */
+static int nft_run(const char *text, const char *what)
 {
 	const struct nft_lib *lib;
 	struct nft_ctx *nft = nft_open(&lib);
@@ -300,10 +160,25 @@ int net_rules_install(void)
 
 	if (!nft)
 		return -ELIBACC;
-	r = lib->run_cmd_from_buffer(nft, ruleset) == 0 ? 0
-							: nft_error(lib, nft, "installing the ruleset");
+	r = lib->run_cmd_from_buffer(nft, text) == 0 ? 0 : nft_error(lib, nft, what);
 	lib->ctx_free(nft);
-	return r < 0 ? r : net_rules_verify();
+	return r;
+}
+
+int net_rules_install(const struct egress_plan *p)
+{
+	_cleanup_free_ char *text = net_rules_text(p);
+	int r = nft_run(text, "installing the ruleset");
+
+	return r < 0 ? r : net_rules_verify(p);
+}
+
+int net_rules_update_sets(const struct egress_plan *p)
+{
+	_cleanup_free_ char *text = egress_nft_update(p);
+	int r = *text ? nft_run(text, "updating the firewall's domain sets") : 0;
+
+	return r < 0 ? r : net_rules_verify(p);
 }
 
 /* The table as JSON, or NULL with *err (-ENOENT: no such table). */
@@ -333,7 +208,7 @@ static json_t *list_table(int *err)
 	return root;
 }
 
-int net_rules_remove(void)
+int net_rules_remove(const struct egress_plan *p)
 {
 	const struct nft_lib *lib;
 	struct nft_ctx *nft;
@@ -343,7 +218,7 @@ int net_rules_remove(void)
 	if (!root)
 		return err == -ENOENT ? 0 : err;
 	/* net_rules_check() logs the difference; the table goes all the same */
-	if (net_rules_check(root) < 0)
+	if (net_rules_check(root, p) < 0)
 		log_warn("table inet " NET_TABLE " was changed while berth ran (above): "
 			 "deleting it anyway");
 	json_decref(root);
@@ -366,25 +241,7 @@ int net_rules_present(void)
 	return err == 0 ? 1 : err == -ENOENT ? 0 : err;
 }
 
-/* Compare got (n_got canonical strings) with want, logging the first
- * difference. */
-static int compare(const char *what, char **got, size_t n_got, const char *const *want,
-		   size_t n_want)
-{
-	for (size_t i = 0; i < n_got || i < n_want; i++) {
-		const char *g = i < n_got ? got[i] : "(nothing)";
-		const char *w = i < n_want ? want[i] : "(nothing)";
-		if (strcmp(g, w) != 0) {
-			log_error("nftables: the %s read back differ from what was installed: "
-				  "got '%s', expected '%s'",
-				  what, g, w);
-			return -EBADMSG;
-		}
-	}
-	return 0;
-}
-
-int net_rules_verify(void)
+int net_rules_verify(const struct egress_plan *p)
 {
 	int err, r;
 	json_t *root = list_table(&err);
@@ -393,41 +250,7 @@ int net_rules_verify(void)
 		return err == -ENOENT ? log_errno(-EBADMSG, "nftables: table inet " NET_TABLE
 							    " is missing after the installation")
 				      : err;
-	r = net_rules_check(root);
+	r = net_rules_check(root, p);
 	json_decref(root);
-	return r;
-}
-
-int net_rules_check(const json_t *root)
-{
-	char *chains[16], *rules[32];
-	size_t n_chains = 0, n_rules = 0, i;
-	const json_t *item;
-	int r = 0;
-
-	json_array_foreach(json_object_get(root, "nftables"), i, item) {
-		const json_t *v;
-		if (json_object_get(item, "metainfo") || json_object_get(item, "table"))
-			continue;
-		if ((v = json_object_get(item, "chain")) && n_chains < ARRAY_SIZE(chains)) {
-			chains[n_chains++] = canon_chain(v);
-		} else if ((v = json_object_get(item, "rule")) && n_rules < ARRAY_SIZE(rules)) {
-			rules[n_rules++] = canon_rule(v);
-		} else {
-			_cleanup_free_ char *s = json_dumps(item, JSON_COMPACT);
-			log_error("nftables: unexpected object in table inet " NET_TABLE ": %.200s",
-				  s ? s : "?");
-			r = -EBADMSG;
-			break;
-		}
-	}
-	if (r == 0)
-		r = compare("chains", chains, n_chains, want_chains, ARRAY_SIZE(want_chains));
-	if (r == 0)
-		r = compare("rules", rules, n_rules, want_rules, ARRAY_SIZE(want_rules));
-	for (i = 0; i < n_chains; i++)
-		free(chains[i]);
-	for (i = 0; i < n_rules; i++)
-		free(rules[i]);
 	return r;
 }

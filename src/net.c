@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "egress.h"
 #include "log.h"
 #include "net.h"
 #include "spawn.h"
@@ -170,7 +171,7 @@ static int loopback_up(void)
  * changed.  For a new namespace, *new_fd receives it (opened from the
  * helper's /proc entry while the helper waits).
  */
-static int setup_in_helper(int nsfd, int *new_fd)
+static int setup_in_helper(int nsfd, int *new_fd, const struct egress_plan *plan)
 {
 	_cleanup_close_ int rd = -1, wr = -1, go_rd = -1, go_wr = -1;
 	int p[2], status, r;
@@ -201,7 +202,7 @@ static int setup_in_helper(int nsfd, int *new_fd)
 		if (r == 0)
 			r = loopback_up();
 		if (r == 0)
-			r = net_rules_install();
+			r = net_rules_install(plan);
 		n = write(wr, &r, sizeof(r));
 		(void)!read(go_rd, &c, 1); /* until the parent has the namespace */
 		_exit(r == 0 && n == sizeof(r) ? 0 : 1);
@@ -234,7 +235,7 @@ static int setup_in_helper(int nsfd, int *new_fd)
 /* Fork a helper that joins nsfd and deletes table inet berth there; the
  * caller's namespace is never changed.  0 or -errno (logged; the helper
  * logs what it found, a changed table included). */
-static int remove_in_helper(int nsfd)
+static int remove_in_helper(int nsfd, const struct egress_plan *plan)
 {
 	enum { GONE = 0, FAILED = 1, REMOVED = 2 };
 	int status, r;
@@ -246,7 +247,7 @@ static int remove_in_helper(int nsfd)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		r = setns(nsfd, CLONE_NEWNET) < 0 ? log_errno(-errno, "setns") : 0;
 		if (r == 0)
-			r = net_rules_remove();
+			r = net_rules_remove(plan);
 		_exit(r < 0 ? FAILED : r > 0 ? REMOVED : GONE);
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -429,7 +430,27 @@ static void default_gateway(char out[16])
 		}
 }
 
-int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
+/* The plan for h's mode, its domains resolved: h->plan. */
+static int prepare_plan(const struct net_egress *eg, struct net_handle *h)
+{
+	const struct net_egress none = {0};
+
+	/* the gateway pasta will copy from berth's namespace (before pasta
+	 * runs: the rules go in first) */
+	if (h->mode == NET_PRIVATE)
+		default_gateway(h->gateway);
+	h->plan = xcalloc(1, sizeof(*h->plan));
+	if (net_egress_plan(eg ? eg : &none, h->mode, h->gateway, h->plan) < 0) {
+		free(h->plan);
+		h->plan = NULL;
+		return -EINVAL;
+	}
+	egress_resolve(h->plan);
+	return 0;
+}
+
+int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg,
+		struct net_handle *h)
 {
 	_cleanup_close_ int self = -1;
 	int r;
@@ -439,6 +460,9 @@ int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
 	h->pasta_pidfd = -1;
 	h->table_nsfd = -1;
 	h->mode = net_mode_effective(o, pid1);
+	r = prepare_plan(eg, h);
+	if (r < 0)
+		return r;
 	switch (h->mode) {
 	case NET_CURRENT:
 		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -450,7 +474,7 @@ int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
 			/* from here on the table may be there: removed at release */
 			h->table_nsfd = TAKE_FD(self);
 			h->remove_table = true;
-			r = setup_in_helper(h->table_nsfd, NULL);
+			r = setup_in_helper(h->table_nsfd, NULL, h->plan);
 		}
 		break;
 	case NET_NETNS:
@@ -472,15 +496,13 @@ int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
 				r = log_errno(-errno, "dup %s", o->netns_path);
 		}
 		if (r == 0)
-			r = setup_in_helper(h->nsfd, NULL);
+			r = setup_in_helper(h->nsfd, NULL, h->plan);
 		break;
 	case NET_NONE:
 	case NET_PRIVATE:
-		r = setup_in_helper(-1, &h->nsfd);
-		if (r == 0 && h->mode == NET_PRIVATE) {
+		r = setup_in_helper(-1, &h->nsfd, h->plan);
+		if (r == 0 && h->mode == NET_PRIVATE)
 			r = start_pasta(o, h);
-			default_gateway(h->gateway);
-		}
 		break;
 	default:
 		r = -EINVAL;
@@ -489,8 +511,11 @@ int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h)
 		net_release(h);
 		return r;
 	}
-	log_msg(LOG_LVL_INFO, "network", "network: %s, ingress dropped (table inet " NET_TABLE
-		", read back and verified)", net_mode_name(h->mode));
+	log_msg(LOG_LVL_INFO, "network",
+		"network: %s, ingress dropped, egress to %zu relationship endpoint(s), %zu other "
+		"service endpoint(s) refused, %s (table inet " NET_TABLE ", read back and verified)",
+		net_mode_name(h->mode), h->plan->n_allow, h->plan->n_block,
+		h->plan->all_tcp ? "all TCP" : "firewall.outbound");
 	return 0;
 }
 
@@ -505,8 +530,13 @@ void net_release(struct net_handle *h)
 		close(h->pasta_pidfd);
 	}
 	if (h->remove_table) {
-		remove_in_helper(h->table_nsfd);
+		remove_in_helper(h->table_nsfd, h->plan);
 		close(h->table_nsfd);
+	}
+	if (h->plan) {
+		egress_plan_free(h->plan);
+		free(h->plan);
+		h->plan = NULL;
 	}
 	if (h->nsfd >= 0)
 		close(h->nsfd);
@@ -524,11 +554,22 @@ int net_join_step(void *data)
 	return setns(h->nsfd, CLONE_NEWNET) < 0 ? -errno : 0;
 }
 
-json_t *net_describe(const struct net_opts *o, bool pid1)
+json_t *net_describe(const struct net_opts *o, bool pid1, const struct net_egress *eg)
 {
+	const struct net_egress none = {0};
 	enum net_mode m = net_mode_effective(o, pid1);
+	struct egress_plan p;
+	char gw[16] = "";
+	json_t *j;
 
-	return json_pack("{s:s, s:s?, s:s, s:o}", "mode", net_mode_name(m), "netns",
-			 m == NET_NETNS ? o->netns_path : NULL, "table", "inet " NET_TABLE,
-			 "rules", net_rules_describe());
+	if (m == NET_PRIVATE)
+		default_gateway(gw);
+	if (net_egress_plan(eg ? eg : &none, m, gw, &p) < 0)
+		return NULL;
+	j = json_pack("{s:s, s:s?, s:s?, s:s, s:o, s:o}", "mode", net_mode_name(m), "netns",
+		      m == NET_NETNS ? o->netns_path : NULL, "loopback_as", *gw ? gw : NULL,
+		      "table", "inet " NET_TABLE, "rules", net_rules_describe(&p), "egress",
+		      egress_describe(&p));
+	egress_plan_free(&p);
+	return j;
 }

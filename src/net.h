@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * No ingress, egress kept: the worker's network namespace (--network=
- * current, private, none or netns:PATH), the nftables ruleset installed
- * there as one libnftables transaction, read back and compared, and the
- * hosts file that resolves each relationship's host (database.internal).
+ * No ingress, egress as Platform.sh draws it: the worker's network
+ * namespace (--network=current, private, none or netns:PATH), the
+ * nftables ruleset (ingress and the egress plan, egress.h) installed there
+ * as one libnftables transaction, read back and compared, and the hosts
+ * file that resolves each relationship's host (database.internal).
  * berth never installs rules in the host's initial network namespace.
  */
 #ifndef BERTH_NET_H
@@ -39,34 +40,53 @@ void net_opts_free(struct net_opts *o);
 enum net_mode net_mode_effective(const struct net_opts *o, bool pid1);
 const char *net_mode_name(enum net_mode m);
 
-/* ---- the ruleset (net-rules.c) ---- */
+/* ---- the ruleset (net-rules.c, net-canon.c) ---- */
 
-/* The nft transaction: (re)creates table inet berth atomically. */
-const char *net_rules_text(void);
+struct egress_plan;
+
+/* The nft transaction for plan p: (re)creates table inet berth
+ * atomically, ingress and egress (egress.h).  New string. */
+char *net_rules_text(const struct egress_plan *p);
 
 /* The rules in the canonical form net_rules_verify() compares, for berth
- * show: ["chain input: policy drop", "input: meta iif in {lo} accept", ...].
- * New reference. */
-json_t *net_rules_describe(void);
+ * show: ["chain input: ...", "set fw0_4: ...", "input: meta iif in {lo}
+ * accept", ..., "output: ..."].  New reference. */
+json_t *net_rules_describe(const struct egress_plan *p);
 
 /* In the calling process's current network namespace: one transaction,
  * then the read-back comparison.  0, or -errno / -EBADMSG (the ruleset read
  * back differs; logged with the difference). */
-int net_rules_install(void);
-int net_rules_verify(void);
+int net_rules_install(const struct egress_plan *p);
+int net_rules_verify(const struct egress_plan *p);
+/* Refill the named sets of the firewall's domains from p in one
+ * transaction, then verify the whole table.  0 or -errno (logged). */
+int net_rules_update_sets(const struct egress_plan *p);
 
 /* The comparison alone: a `list table inet berth` JSON listing against
  * the plan.  0 or -EBADMSG (logged).  Pure. */
-int net_rules_check(const json_t *listing);
+int net_rules_check(const json_t *listing, const struct egress_plan *p);
 
 /* In the calling process's current network namespace: delete table inet
  * berth.  A table that differs from the plan (changed while berth ran) is
  * deleted too, with a warning naming the difference.  1 deleted, 0 there
  * was none, or -errno (logged). */
-int net_rules_remove(void);
+int net_rules_remove(const struct egress_plan *p);
 
 /* Whether table inet berth exists in the current namespace (tests). */
 int net_rules_present(void);
+
+/* What the egress plan is made from (egress.h), borrowed. */
+struct net_egress {
+	const json_t *firewall;      /* the worker's firewall; NULL: no key */
+	const json_t *relationships; /* relationships_build(); NULL: none */
+	const json_t *services;      /* relationships_services(); NULL: none */
+	const char *resolv_conf;     /* the worker's resolv.conf; NULL: /etc/resolv.conf */
+};
+
+/* The plan for a namespace in mode m (loopback_as: private mode's
+ * gateway, else NULL), domains not resolved yet.  0 or -EINVAL (logged). */
+int net_egress_plan(const struct net_egress *eg, enum net_mode m, const char *loopback_as,
+		    struct egress_plan *out);
 
 /* ---- the namespace (net.c) ---- */
 
@@ -94,6 +114,7 @@ struct net_handle {
 			     * the table, to remove it from at release (a flag,
 			     * so that a zeroed handle owns no fd 0) */
 	int table_nsfd;
+	struct egress_plan *plan; /* what was installed; owned */
 };
 
 /*
@@ -103,7 +124,12 @@ struct net_handle {
  * for private.  Refuses the host's initial namespace, naming the option to
  * use.  0 with *h filled (net_release() it), or -errno (logged).
  */
-int net_prepare(const struct net_opts *o, bool pid1, struct net_handle *h);
+int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg,
+		struct net_handle *h);
+/* Before a restart: resolve the firewall's domains again and refill their
+ * sets in the worker's namespace (forked helper, one transaction, read
+ * back).  Nothing to do without domains.  0 or -errno (logged). */
+int net_refresh(struct net_handle *h);
 /* Stop pasta, close the namespace, and delete table inet berth from a
  * namespace berth did not create (current, netns:PATH: the namespace
  * outlives berth; one it created dies with it), from a forked helper that
@@ -115,8 +141,9 @@ void net_release(struct net_handle *h);
  * Needs CAP_SYS_ADMIN: before the privilege drop. */
 int net_join_step(void *data);
 
-/* What berth show prints: {"mode": ..., "rules": [...]} (new reference). */
-json_t *net_describe(const struct net_opts *o, bool pid1);
+/* What berth show prints: {"mode": ..., "rules": [...], "egress": {...}}
+ * (new reference); domains are not resolved. */
+json_t *net_describe(const struct net_opts *o, bool pid1, const struct net_egress *eg);
 
 /* ---- the hosts file (net-hosts.c) ---- */
 

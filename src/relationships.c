@@ -324,3 +324,76 @@ int relationships_build(const struct app *app, const struct worker *w, const str
 	*out = rels;
 	return 0;
 }
+
+/* One endpoint: base (the service's ip and port) overlaid by o's. */
+static void service_ep(json_t *out, const char *name, const char *ip, json_int_t port,
+		       const json_t *o)
+{
+	const json_t *v;
+
+	if ((v = json_object_get(o, "ip")) && json_is_string(v))
+		ip = json_string_value(v);
+	if ((v = json_object_get(o, "port")) && json_is_integer(v))
+		port = json_integer_value(v);
+	if (port > 0)
+		json_array_append_new(out, json_pack("{s:s, s:s, s:I}", "name", name, "ip", ip,
+						     "port", port));
+}
+
+/* A service's own address and default port: its type's, the context's. */
+static void service_base(const struct app *app, const struct context *ctx, const char *name,
+			 const char **ip, json_int_t *port)
+{
+	const json_t *c = ctx->services ? json_object_get(ctx->services, name) : NULL;
+	const struct service *svc = find_service(app, name);
+	const char *type = svc ? svc->type : json_string_value(json_object_get(c, "type"));
+	const struct relationships_type *t = type ? relationships_type(type) : NULL;
+
+	*ip = "127.0.0.1";
+	*port = t ? t->port : 0;
+	if (json_is_string(json_object_get(c, "ip")))
+		*ip = json_string_value(json_object_get(c, "ip"));
+	if (json_is_integer(json_object_get(c, "port")))
+		*port = json_integer_value(json_object_get(c, "port"));
+}
+
+static void service_all(json_t *out, const struct app *app, const struct context *ctx,
+			const char *name)
+{
+	const json_t *c = ctx->services ? json_object_get(ctx->services, name) : NULL;
+	const char *ip, *ep;
+	json_int_t port;
+	json_t *v;
+
+	service_base(app, ctx, name, &ip, &port);
+	service_ep(out, name, ip, port, NULL);
+	json_object_foreach(json_object_get(c, "endpoints"), ep, v) {
+		_cleanup_free_ char *n = xasprintf("%s:%s", name, ep);
+		service_ep(out, n, ip, port, v);
+	}
+}
+
+json_t *relationships_services(const struct app *app, const struct context *ctx)
+{
+	json_t *out = json_array(), *v;
+	const char *name;
+
+	for (size_t i = 0; i < app->n_services; i++)
+		service_all(out, app, ctx, app->services[i].name);
+	json_object_foreach(ctx->services, name, v)
+		if (!find_service(app, name))
+			service_all(out, app, ctx, name);
+	json_object_foreach(ctx->relationships, name, v) {
+		const char *svc = json_string_value(json_object_get(v, "service"));
+		const char *ip = "127.0.0.1";
+		json_int_t port = 0;
+
+		if (!json_object_get(v, "ip") && !json_object_get(v, "port"))
+			continue;
+		if (svc)
+			service_base(app, ctx, svc, &ip, &port);
+		_cleanup_free_ char *n = xasprintf("relationship %s", name);
+		service_ep(out, n, ip, port, v);
+	}
+	return out;
+}

@@ -39,4 +39,15 @@ const struct relationships_type *relationships_type(const char *type);
 int relationships_build(const struct app *app, const struct worker *w, const struct context *ctx,
 			struct diags *errors, struct diags *warnings, json_t **out);
 
+/*
+ * Every service endpoint the app's services.yaml and the context know,
+ * as [{"name": ..., "ip": ..., "port": N}]: each service at its address
+ * (context services.<name>.ip, else 127.0.0.1) and port (the context's,
+ * else its type's), each endpoint the context gives it, and each
+ * relationship override of the context that moves an address or port.
+ * Endpoints without a known port are left out.  What the egress plan
+ * refuses to workers that have no relationship to them.  New reference.
+ */
+json_t *relationships_services(const struct app *app, const struct context *ctx);
+
 #endif

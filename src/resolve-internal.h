@@ -42,4 +42,8 @@ bool resolve_expect_map(struct rctx *r, const struct cnode *n, const char *what)
 int resolve_mounts(struct rctx *r, const struct cnode *n, struct mount **out, size_t *nout);
 void resolve_mount_clear(struct mount *m);
 
+/* firewall (resolve-firewall.c): the checked value as JSON, or NULL (not
+ * set, null, or invalid: then r->failed, each problem reported). */
+json_t *resolve_firewall(struct rctx *r, const struct cnode *n);
+
 #endif

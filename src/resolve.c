@@ -419,7 +419,9 @@ void resolve_check_top(const struct app *app, struct diags *d)
 	const struct cnode *tz = cnode_get(top, "timezone");
 	if (tz && !cnode_is_null(tz))
 		resolve_expect_string(&r, tz, "timezone");
-	static const char *const maps[] = {"access", "firewall", "resources"};
+	snprintf(r.path, sizeof(r.path), "firewall");
+	json_decref(resolve_firewall(&r, cnode_get(top, "firewall")));
+	static const char *const maps[] = {"access", "resources"};
 	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
 		snprintf(r.path, sizeof(r.path), "%s", maps[i]);
 		json_decref(opaque(&r, cnode_get(top, maps[i]), maps[i], true));
@@ -489,7 +491,7 @@ int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct
 	n = pick(app, wnode, name, "access", report_inherited, d, &r, &w->overridden.access);
 	w->access = opaque(&r, n, "access", true);
 	n = pick(app, wnode, name, "firewall", report_inherited, d, &r, &w->overridden.firewall);
-	w->firewall = opaque(&r, n, "firewall", true);
+	w->firewall = resolve_firewall(&r, n);
 	n = pick(app, wnode, name, "resources", report_inherited, d, &r,
 		 &w->overridden.resources);
 	w->resources = opaque(&r, n, "resources", true);

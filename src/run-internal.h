@@ -45,6 +45,7 @@ struct run_ctx {
 	pid_t main_pid;        /* 0 when no main process (reaped) */
 	int pidfd;
 	uint64_t main_started; /* ms */
+	bool spawned_before;   /* a start was tried: the next is a restart */
 	uint64_t stop_started; /* ms, 0 when no stop was requested */
 	int stop_log_sig;      /* the "stopping" line is owed for this signal */
 	char *script;

@@ -210,7 +210,11 @@ static void do_spawn(struct run_ctx *c)
 	struct spawn_result res;
 	struct supervise_event ev = {.type = SUP_EV_SPAWN_FAILED};
 
-	if (ensure_init(c) == 0 && spawn_worker(&so, &res) == 0) {
+	bool restart = c->spawned_before;
+
+	c->spawned_before = true;
+	if ((!restart || !c->o->restart_hook || c->o->restart_hook(c->o->restart_data) == 0) &&
+	    ensure_init(c) == 0 && spawn_worker(&so, &res) == 0) {
 		struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_PIDFD};
 		c->main_pid = res.pid;
 		c->pidfd = res.pidfd;

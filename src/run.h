@@ -44,6 +44,10 @@ struct run_opts {
 	int (*cgroups_hook)(void *data, char *const *paths);
 	void *cgroups_data;
 	const char *notify_socket;   /* $NOTIFY_SOCKET (notify.h), or NULL */
+	/* Called before each start but the first (a restart); a failure is a
+	 * failed start.  NULL: not called. */
+	int (*restart_hook)(void *data);
+	void *restart_data;
 };
 
 /* Fill o with the defaults (policy included); the caller sets the rest. */

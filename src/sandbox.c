@@ -102,7 +102,9 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_
 	r = caps_set_undumpable();
 	if (r < 0)
 		return r;
-	r = net_prepare(&o->net, pid1, &sb->net);
+	struct net_egress eg = {o->firewall, o->relationships, o->services, NULL};
+
+	r = net_prepare(&o->net, pid1, &eg, &sb->net);
 	if (r < 0)
 		goto fail;
 	if (o->relationships) {
@@ -195,16 +197,22 @@ static json_t *landlock_describe(const struct sandbox_opts *o)
 
 json_t *sandbox_describe(const struct sandbox_opts *o, bool pid1)
 {
+	struct net_egress eg = {o->firewall, o->relationships, o->services, NULL};
 	struct caps_user u;
-	json_t *groups, *root;
+	json_t *groups, *root, *net;
 
 	if (resolve_user(o->user, &u) < 0)
 		return NULL;
+	net = net_describe(&o->net, pid1, &eg);
+	if (!net) {
+		caps_user_free(&u);
+		return NULL;
+	}
 	groups = json_array();
 	for (size_t i = 0; i < u.n_groups; i++)
 		json_array_append_new(groups, json_integer(u.groups[i]));
 	root = json_pack("{s:o, s:{s:s?, s:I, s:I, s:o, s:b, s:s}, s:o, s:o}", "network",
-			 net_describe(&o->net, pid1), "user", "name", u.name, "uid",
+			 net, "user", "name", u.name, "uid",
 			 (json_int_t)u.uid, "gid", (json_int_t)u.gid, "groups", groups,
 			 "no_new_privs", 1, "capabilities", "none", "seccomp",
 			 filter_describe(&o->filter), "landlock", landlock_describe(o));

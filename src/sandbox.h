@@ -26,6 +26,9 @@ struct sandbox_opts {
 	const char *user;            /* --user; NULL: web, else nobody */
 	struct filter_opts filter;   /* --seccomp=off, --allow-local-listen */
 	const json_t *relationships; /* relationships_build(); NULL: no hosts file */
+	const json_t *firewall;      /* the worker's firewall; NULL: no key (all TCP) */
+	const json_t *services;      /* relationships_services(): refused unless a
+				      * relationship; NULL: none */
 };
 
 struct sandbox {
@@ -72,8 +75,9 @@ void sandbox_opts_free(struct sandbox_opts *o);
 
 /*
  * In the parent, once, before the first spawn (and after the cgroup is
- * made): prctl(PR_SET_DUMPABLE, 0); net_prepare (namespace, ruleset read
- * back, pasta); the hosts file's text (sb->hosts.text, for the mount
+ * made): prctl(PR_SET_DUMPABLE, 0); net_prepare (namespace, ruleset with
+ * the egress plan of relationships, services and firewall, read back,
+ * pasta); the hosts file's text (sb->hosts.text, for the mount
  * step: view_set_hosts); the user; the capability plan; the Landlock
  * ruleset; the filter, compiled.  Then sb->steps, in this order:
  *

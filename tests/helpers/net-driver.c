@@ -5,14 +5,20 @@
  * the netns, the driver's mount step with the hosts file, privilege drop,
  * syscall filter last), running SCRIPT with /bin/sh -c.  Exits with the script's status (128+N for a signal).
  *
- *   net-driver [--network MODE] [--hosts FILE.json] [--user SPEC]
+ *   net-driver [--network MODE] [--hosts FILE.json] [--firewall FILE.json]
+ *              [--services FILE.json] [--user SPEC]
  *              [--seccomp on|off] [--allow-local-listen] [--no-clone3] SCRIPT
+ *                        (--hosts: the relationships, for the hosts file
+ *                        and the egress plan; --firewall: the worker's
+ *                        firewall value; --services: every service
+ *                        endpoint, as relationships_services() gives)
  *                        (--no-clone3: clone3 fails with ENOSYS in the driver
  *                        and its children, as under some seccomp profiles)
  *   net-driver --present     1 if table inet berth is in this namespace
  *   net-driver --is-initial  1 if this is the host's initial namespace
  *   net-driver --landlock-abi  the kernel's Landlock ABI (< 0: none)
- *   net-driver --verify NS   compare the ruleset in namespace file NS
+ *   net-driver --verify NS   compare the ruleset in namespace file NS with
+ *                            the plan of the options given before it
  *   net-driver --nft NS CMD  run an nft command in namespace file NS
  */
 #include "config.h"
@@ -30,12 +36,44 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "egress.h"
 #include "log.h"
 #include "sandbox.h"
 
 #include <nftables/libnftables.h>
 #include <seccomp.h>
 #include "util.h"
+
+static json_t *load(const char *file)
+{
+	json_error_t je;
+	json_t *j = json_load_file(file, 0, &je);
+
+	if (!j) {
+		fprintf(stderr, "%s: %s\n", file, je.text);
+		exit(2);
+	}
+	return j;
+}
+
+/* --verify: the plan the options so far describe, against namespace ns. */
+static int driver_verify(const char *ns, const struct net_opts *no, const json_t *rels,
+			 const json_t *fw, const json_t *svc)
+{
+	struct net_egress eg = {fw, rels, svc, NULL};
+	struct egress_plan p;
+	int fd = open(ns, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		perror(ns);
+		return 2;
+	}
+	if (net_egress_plan(&eg, net_mode_effective(no, false), NULL, &p) < 0)
+		return 2;
+	r = net_rules_verify(&p) == 0 ? 0 : 1;
+	egress_plan_free(&p);
+	return r;
+}
 
 /* What berth run's mount step does with the hosts file, without the rest
  * of the view: in a mount namespace of the child's own, the text written
@@ -71,6 +109,8 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"network", required_argument, NULL, 'n'},
 		{"hosts", required_argument, NULL, 'H'},
+		{"firewall", required_argument, NULL, 'F'},
+		{"services", required_argument, NULL, 'S'},
 		{"user", required_argument, NULL, 'u'},
 		{"seccomp", required_argument, NULL, 's'},
 		{"allow-local-listen", no_argument, NULL, 'l'},
@@ -86,9 +126,9 @@ int main(int argc, char **argv)
 	struct filter_opts fo = {0};
 	struct sandbox sb;
 	struct spawn_result res;
-	const char *hosts_file = NULL, *user_spec = NULL, *msg;
+	const char *user_spec = NULL, *msg;
 	char *env[] = {(char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-	_cleanup_(json_decrefp) json_t *rels = NULL;
+	_cleanup_(json_decrefp) json_t *rels = NULL, *fw = NULL, *svc = NULL;
 	int c, status, cwd;
 
 	log_setup(LOG_FMT_TEXT, LOG_LVL_DEBUG, "net-driver");
@@ -101,7 +141,13 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'H':
-			hosts_file = optarg;
+			rels = load(optarg);
+			break;
+		case 'F':
+			fw = load(optarg);
+			break;
+		case 'S':
+			svc = load(optarg);
 			break;
 		case 'u':
 			user_spec = optarg;
@@ -153,12 +199,7 @@ int main(int argc, char **argv)
 			}
 		case 'v':
 			/* the read-back comparison alone, in the namespace at optarg */
-			cwd = open(optarg, O_RDONLY | O_CLOEXEC);
-			if (cwd < 0 || setns(cwd, CLONE_NEWNET) < 0) {
-				perror(optarg);
-				return 2;
-			}
-			return net_rules_verify() == 0 ? 0 : 1;
+			return driver_verify(optarg, &no, rels, fw, svc);
 		default:
 			return 2;
 		}
@@ -168,16 +209,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (hosts_file) {
-		json_error_t je;
-		rels = json_load_file(hosts_file, 0, &je);
-		if (!rels) {
-			fprintf(stderr, "%s: %s\n", hosts_file, je.text);
-			return 2;
-		}
-	}
 	struct sandbox_opts sbo = {
 		.net = no, .user = user_spec, .filter = fo, .relationships = rels,
+		.firewall = fw, .services = svc,
 	};
 	const char *hosts = NULL;
 	struct spawn_step ms = {"the hosts file", hosts_step, &hosts};

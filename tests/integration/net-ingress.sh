@@ -4,8 +4,8 @@
 # veth pair made here (worker W, peer P), driven by tests/helpers/net-driver
 # (net_prepare + spawn_worker with the child's steps).  The worker binds TCP
 # and UDP on 0.0.0.0 and [::] (filter and bind denial off) and receives nothing from P,
-# while its own TCP connections and UDP requests to P work over IPv4 and
-# IPv6 (neighbour discovery included); with the filter on listen() fails
+# while its own TCP connections to P work over IPv4 and IPv6 (neighbour
+# discovery included) and its UDP requests (not DNS) get no answer; with the filter on listen() fails
 # with EPERM; the ruleset read back matches and a tampered one does not;
 # private reaches a server outside, none reaches nothing; the hosts file
 # resolves database.internal; the worker's ids and capabilities; no rules
@@ -164,10 +164,15 @@ while True:
 EOF
 
 cat >"$TMP/client.py" <<'EOF'
-# The worker's outbound TCP connection and UDP request/response.
+# The worker's outbound TCP connection and UDP request/response; with
+# --udp-refused, UDP must get no answer (the egress plan rejects it).
 import socket, sys
-port, failed = int(sys.argv[1]), 0
-for a in sys.argv[2:]:
+args = sys.argv[1:]
+refused = args[0] == "--udp-refused"
+if refused:
+    args = args[1:]
+port, failed = int(args[0]), 0
+for a in args[1:]:
     fam = socket.AF_INET6 if ":" in a else socket.AF_INET
     try:
         s = socket.create_connection((a, port), timeout=3)
@@ -179,11 +184,14 @@ for a in sys.argv[2:]:
     print("tcp", a, "ok" if ok else "FAILED"); failed += not ok
     u = socket.socket(fam, socket.SOCK_DGRAM)
     u.settimeout(3)
+    u.settimeout(1 if refused else 3)
     try:
         u.sendto(b"udp", (a, port))
         ok = u.recvfrom(100)[0] == b"echo:udp"
     except OSError as e:
         print("udp", a, e); ok = False
+    if refused:
+        ok = not ok
     print("udp", a, "ok" if ok else "FAILED"); failed += not ok
 sys.exit(1 if failed else 0)
 EOF
@@ -246,8 +254,9 @@ EPID=$!
 PIDS="$PIDS $EPID"
 wait_file "$TMP/echo.out" && sleep 0.2
 "$D" --network "netns:/run/netns/$W" --user nobody \
-	"$PY $TMP/client.py $PORT 10.231.0.2 fd42:231::2" >"$TMP/client.out" 2>&1
-check "egress: outbound TCP and UDP request/response, v4 and v6 (filter on, as nobody)" [ $? = 0 ]
+	"$PY $TMP/client.py --udp-refused $PORT 10.231.0.2 fd42:231::2" >"$TMP/client.out" 2>&1
+check "egress: outbound TCP works and UDP (not DNS) is refused, v4 and v6 (filter on, as nobody)" \
+	[ $? = 0 ]
 check "egress: IPv6 neighbour discovery resolved the peer" \
 	sh -c "ip -n '$W' -6 neigh show fd42:231::2 | grep -q lladdr"
 
@@ -329,19 +338,19 @@ else
 	PIDS="$PIDS $HPID"
 	wait_file "$TMP/host-echo.out" && sleep 0.2
 	"$D" --network private --user nobody \
-		"gw=\$(ip route show default | awk '{print \$3; exit}'); $PY $TMP/client.py $((PORT + 1)) \$gw" \
+		"gw=\$(ip route show default | awk '{print \$3; exit}'); $PY $TMP/client.py --udp-refused $((PORT + 1)) \$gw" \
 		>"$TMP/private.out" 2>&1
 	check "private: reaches a server outside the worker's namespace" [ $? = 0 ]
 	printf '{"database": [{"host": "database.internal", "ip": "127.0.0.1"}]}\n' \
 		>"$TMP/rels-lo.json"
 	"$D" --network private --hosts "$TMP/rels-lo.json" \
-		"$PY $TMP/client.py $((PORT + 1)) database.internal" >"$TMP/private-hosts.out" 2>&1
+		"$PY $TMP/client.py --udp-refused $((PORT + 1)) database.internal" >"$TMP/private-hosts.out" 2>&1
 	check "private: a relationship at 127.0.0.1 reaches this host's loopback by its name" \
 		[ $? = 0 ]
 	# where clone3 fails with ENOSYS (a seccomp profile), pasta is forked
 	# into berth's PID namespace instead of a new one, and still serves
 	"$D" --no-clone3 --network private --hosts "$TMP/rels-lo.json" \
-		"$PY $TMP/client.py $((PORT + 1)) database.internal" >"$TMP/private-noclone3.out" 2>&1
+		"$PY $TMP/client.py --udp-refused $((PORT + 1)) database.internal" >"$TMP/private-noclone3.out" 2>&1
 	rc=$?
 	check "private, clone3 filtered: pasta is forked and serves" \
 		sh -c "[ '$rc' = 0 ] && grep -q \"pasta shares berth's PID namespace\" '$TMP/private-noclone3.out'"
@@ -358,7 +367,7 @@ cat >"$TMP/rels.json" <<'EOF'
 {"database": [{"host": "database.internal", "ip": "10.231.0.2", "port": 3306}]}
 EOF
 out=$("$D" --network "netns:/run/netns/$W" --hosts "$TMP/rels.json" --user nobody \
-	"getent hosts database.internal; $PY $TMP/client.py $PORT database.internal >/dev/null && echo reached" \
+	"getent hosts database.internal; $PY $TMP/client.py --udp-refused $PORT database.internal >/dev/null && echo reached" \
 	2>/dev/null)
 check "hosts: database.internal resolves to the context's address ($(echo $out))" \
 	sh -c "echo '$out' | grep -q '^10.231.0.2 *database.internal' && echo '$out' | grep -qx reached"

@@ -241,6 +241,11 @@ if crunx run -d -b "$TMP/plain" berth-it-$$-plain >"$OUT" 2>"$BLOG" && wait_for 
 	is "$(cg_file "$pid" memory memory.limit_in_bytes memory.max)" 134217728 "hook: the memory limit written by the hook"
 	is "$(cg_file "$pid" pids pids.max pids.max)" 4096 "hook: the pids limit written by the hook"
 	check "hook: ingress rules in the container's namespace" sh -c "'$NETD' --nft /proc/$pid/ns/net 'list table inet berth' | grep -q 'policy drop'"
+	"$NETD" --nft /proc/$pid/ns/net 'list chain inet berth output' >"$TMP/hook-output.txt" 2>&1
+	check "hook: the worker's egress plan in the same table (port 25 refused, all TCP, the rest rejected)" \
+		sh -c "grep -q 'tcp dport 25 reject with tcp reset' '$TMP/hook-output.txt' &&
+		       grep -q 'meta l4proto tcp accept' '$TMP/hook-output.txt' &&
+		       grep -q 'reject with icmpx admin-prohibited' '$TMP/hook-output.txt'"
 	check "hook: the instance's storage is mounted, with the spec's data" sh -c "nsenter -t $pid -m -r cat '$APP/data/persist' >/dev/null"
 	check "hook: the storage is nosuid,nodev in the container" sh -c "grep ' $APP/data ' /proc/$pid/mountinfo | grep -q 'nosuid,nodev'"
 	check_bound "hook" "$OUT"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "egress.h"
 #include "net.h"
 #include "sandbox.h"
 #include "util.h"
@@ -49,15 +50,47 @@ START_TEST(test_parse_mode)
 }
 END_TEST
 
+/* A plan with every kind of egress rule (the golden listing
+ * tests/data/nft/berth-table-1.0.6.json is this plan, installed by nft
+ * 1.0.6 and listed). */
+static void test_plan(struct egress_plan *p)
+{
+	json_t *fw = json_loads("{\"outbound\": [{\"protocol\": \"tcp\", \"ips\": [\"10.1.0.0/16\", "
+				"\"2001:db8::/32\", \"192.0.2.7\"], \"ports\": [443, 80]}, "
+				"{\"domains\": [\"api.example.test\"], \"ports\": [443]}, "
+				"{\"ports\": [8080]}]}",
+				0, NULL);
+	json_t *rels = json_loads("{\"emails\": [{\"ip\": \"127.0.0.1\", \"port\": 5672, "
+				  "\"host\": \"emails.internal\"}]}",
+				  0, NULL);
+	json_t *svc = json_loads("[{\"name\": \"mysqldb\", \"ip\": \"127.0.0.1\", \"port\": 3306}, "
+				 "{\"name\": \"rabbitqueue\", \"ip\": \"127.0.0.1\", \"port\": 5672}, "
+				 "{\"name\": \"cache\", \"ip\": \"fd00::5\", \"port\": 6379}]",
+				 0, NULL);
+	const char *ns[] = {"10.255.255.53", "fd00::53", NULL}, *host[] = {"198.51.100.4", NULL};
+	const char *v4[] = {"203.0.113.9", "203.0.113.10", NULL}, *v6[] = {"2001:db8:1::9", NULL};
+	struct egress_input in = {fw, rels, svc, "192.0.2.1", host, ns};
+
+	ck_assert_int_eq(egress_plan_build(&in, p), 0);
+	egress_set_resolved(p, 1, v4, v6);
+	json_decref(fw);
+	json_decref(rels);
+	json_decref(svc);
+}
+
 START_TEST(test_rules_text)
 {
-	const char *t = net_rules_text();
+	struct egress_plan p;
+	char *t;
 	json_t *d;
+
+	test_plan(&p);
+	t = net_rules_text(&p);
 
 	ck_assert_ptr_nonnull(strstr(t, "table inet berth {"));
 	ck_assert_ptr_nonnull(strstr(t, "hook input priority filter; policy drop;"));
 	ck_assert_ptr_nonnull(strstr(t, "hook forward priority filter; policy drop;"));
-	ck_assert_ptr_nonnull(strstr(t, "hook output priority filter; policy accept;"));
+	ck_assert_ptr_nonnull(strstr(t, "hook output priority filter; policy drop;"));
 	ck_assert_ptr_nonnull(strstr(t, "iif \"lo\" accept"));
 	ck_assert_ptr_nonnull(strstr(t, "ct state established,related accept"));
 	ck_assert_ptr_nonnull(strstr(t, "ct state invalid drop"));
@@ -65,9 +98,16 @@ START_TEST(test_rules_text)
 	ck_assert_ptr_nonnull(strstr(t, "packet-too-big"));
 	/* the replacement is atomic: add, delete and re-create in one batch */
 	ck_assert_ptr_eq(strstr(t, "table inet berth\ndelete table inet berth\n"), t);
-	d = net_rules_describe();
-	ck_assert_uint_eq(json_array_size(d), 8);
+	/* egress in the same transaction */
+	ck_assert_ptr_nonnull(strstr(t, "set fw1_4 {"));
+	ck_assert_ptr_nonnull(strstr(t, "tcp dport { 25 } reject with tcp reset"));
+	ck_assert_ptr_nonnull(strstr(t, "reject with icmpx admin-prohibited\n\t}\n}\n"));
+	free(t);
+	d = net_rules_describe(&p);
+	/* 3 chains, 2 sets, 5 input rules, 19 output rules */
+	ck_assert_uint_eq(json_array_size(d), 29);
 	json_decref(d);
+	egress_plan_free(&p);
 }
 END_TEST
 
@@ -163,7 +203,13 @@ START_TEST(test_sandbox_describe)
 	ck_assert_ptr_nonnull(d);
 	v = json_object_get(d, "network");
 	ck_assert_str_eq(json_string_value(json_object_get(v, "mode")), "private");
-	ck_assert_uint_eq(json_array_size(json_object_get(v, "rules")), 8);
+	/* 3 chains, 5 input rules, 8 output rules (no resolver in this plan
+	 * when resolv.conf has none: count what it has) */
+	ck_assert_uint_le(json_array_size(json_object_get(v, "rules")), 8 + 8 + 4);
+	ck_assert_uint_ge(json_array_size(json_object_get(v, "rules")), 8 + 8);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(v, "egress"),
+							   "firewall")),
+			 "all TCP (no firewall.outbound)");
 	v = json_object_get(d, "user");
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "uid")), 65534);
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "gid")), 100);
@@ -253,12 +299,20 @@ static json_t *nth(json_t *root, const char *kind, size_t n)
 	return NULL;
 }
 
+/* The element list of the first named set. */
+static json_t *set_elems(json_t *root)
+{
+	return json_object_get(nth(root, "set", 0), "elem");
+}
+
 START_TEST(test_rules_check)
 {
-	json_t *j = golden(), *r, *expr;
+	struct egress_plan p;
+	json_t *j = golden(), *r, *expr, *a;
 
+	test_plan(&p);
 	/* what nft 1.0.6 lists after the installation */
-	ck_assert_int_eq(net_rules_check(j), 0);
+	ck_assert_int_eq(net_rules_check(j, &p), 0);
 
 	/* spelled differently, same rules: explicit dependency, == for a set */
 	expr = json_object_get(nth(j, "rule", 3), "expr");
@@ -267,34 +321,67 @@ START_TEST(test_rules_check)
 					"meta", "key", "l4proto", "right", "ipv6-icmp"));
 	json_object_set_new(json_object_get(json_array_get(expr, 1), "match"), "op",
 			    json_string("in"));
-	ck_assert_int_eq(net_rules_check(j), 0);
+	ck_assert_int_eq(net_rules_check(j, &p), 0);
+	/* a set element as a /32 prefix, elements in another order, adjacent
+	 * addresses as a range: the same set */
+	a = set_elems(j);
+	json_array_set_new(a, 0, json_pack("{s:{s:s, s:i}}", "prefix", "addr", "203.0.113.9", "len",
+					   32));
+	json_array_append_new(a, json_string("203.0.113.10"));
+	json_array_remove(a, 1);
+	ck_assert_int_eq(net_rules_check(j, &p), 0);
+	json_array_clear(a);
+	json_array_append_new(a, json_pack("{s:[s, s]}", "range", "203.0.113.9", "203.0.113.10"));
+	ck_assert_int_eq(net_rules_check(j, &p), 0);
 	json_decref(j);
 
 	/* an extra rule */
 	j = golden();
-	r = json_deep_copy(json_array_get(json_object_get(j, "nftables"), 5));
+	r = json_deep_copy(json_array_get(json_object_get(j, "nftables"), 7));
 	json_object_set_new(json_object_get(r, "rule"), "expr",
 			    json_pack("[{s:n}]", "accept"));
 	json_array_append_new(json_object_get(j, "nftables"), r);
-	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
 	json_decref(j);
 
 	/* a policy changed */
 	j = golden();
 	json_object_set_new(nth(j, "chain", 0), "policy", json_string("accept"));
-	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
+	json_decref(j);
+	j = golden();
+	json_object_set_new(nth(j, "chain", 2), "policy", json_string("accept"));
+	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
 	json_decref(j);
 
 	/* a rule missing, rules reordered, one ICMPv6 type fewer */
 	j = golden();
-	json_array_remove(json_object_get(j, "nftables"), 6);
-	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	json_array_remove(json_object_get(j, "nftables"), 8);
+	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
 	json_decref(j);
 	j = golden();
 	expr = json_object_get(nth(j, "rule", 3), "expr");
 	json_array_remove(json_object_get(json_object_get(json_object_get(
 				  json_array_get(expr, 0), "match"), "right"), "set"), 0);
-	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
+	json_decref(j);
+
+	/* egress: port 25's reject made an accept; a set element more; an
+	 * allowed port more */
+	j = golden();
+	expr = json_object_get(nth(j, "rule", 8), "expr");
+	json_array_set_new(expr, 1, json_pack("{s:n}", "accept"));
+	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
+	json_decref(j);
+	j = golden();
+	json_array_append_new(set_elems(j), json_string("198.51.100.1"));
+	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
+	json_decref(j);
+	j = golden();
+	expr = json_object_get(nth(j, "rule", 20), "expr");
+	json_object_set_new(json_object_get(json_array_get(expr, 1), "match"), "right",
+			    json_pack("{s:[i, i, i]}", "set", 80, 443, 8443));
+	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
 	json_decref(j);
 
 	/* an object of another kind in the table (a set, a chain) */
@@ -302,14 +389,15 @@ START_TEST(test_rules_check)
 	json_array_append_new(json_object_get(j, "nftables"),
 			      json_pack("{s:{s:s, s:s, s:s}}", "set", "family", "inet", "table",
 					"berth", "name", "x"));
-	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
 	json_decref(j);
 	j = golden();
-	r = json_deep_copy(json_array_get(json_object_get(j, "nftables"), 2));
+	r = json_deep_copy(json_array_get(json_object_get(j, "nftables"), 4));
 	json_object_set_new(json_object_get(r, "chain"), "name", json_string("sneaky"));
 	json_array_append_new(json_object_get(j, "nftables"), r);
-	ck_assert_int_eq(net_rules_check(j), -EBADMSG);
+	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
 	json_decref(j);
+	egress_plan_free(&p);
 }
 END_TEST
 
