@@ -24,17 +24,28 @@
  *   kill SIG         kill itself with signal SIG (number)
  *   wait             wait for signals forever: SIGTERM/SIGINT/SIGHUP end the
  *                    process by that signal unless ignore-term or drain
+ *   connect HOST PORT  TCP connect (3 s timeout), log "CONNECT HOST PORT
+ *                    OUTCOME MS": connected, ECONNREFUSED (or another errno
+ *                    name), timeout, or resolve
+ *   udp HOST PORT    send a datagram, wait 2 s for any reply, log "UDP HOST
+ *                    PORT OUTCOME MS": reply, an errno name, timeout, resolve
+ * After a probe the exit status (unless exit or kill says otherwise) is the
+ * last probe's: 0 connected/reply, 10 ECONNREFUSED, 11 timeout, 12 another
+ * error, 13 the name did not resolve.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -277,6 +288,78 @@ static void zombies(int n)
 	logf_("ZOMBIES %d", n);
 }
 
+enum { PROBE_OK = 0, PROBE_REFUSED = 10, PROBE_TIMEOUT = 11, PROBE_ERROR = 12, PROBE_RESOLVE = 13 };
+
+static int probe_status(int err)
+{
+	if (err == 0)
+		return PROBE_OK;
+	if (err == ECONNREFUSED)
+		return PROBE_REFUSED;
+	return err == ETIMEDOUT ? PROBE_TIMEOUT : PROBE_ERROR;
+}
+
+/* Wait up to ms for fd to become ready for events; 0, or the pending
+ * error, or ETIMEDOUT. */
+static int probe_wait(int fd, short events, long ms)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+	int err = 0, n;
+	socklen_t len = sizeof(err);
+
+	do
+		n = poll(&p, 1, (int)ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno;
+	if (n == 0)
+		return ETIMEDOUT;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return errno;
+	return err;
+}
+
+/* One TCP connect or one UDP request to host:port, logged as
+ * "TAG HOST PORT OUTCOME MS"; returns the probe status. */
+static int probe(const char *tag, const char *host, const char *port, bool udp)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM};
+	struct addrinfo *ai = NULL;
+	unsigned long long t0 = mono_ns();
+	const char *outcome;
+	int fd, err;
+	char buf[64];
+
+	if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai) {
+		logf_("%s %s %s resolve 0", tag, host, port);
+		return PROBE_RESOLVE;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = errno;
+	} else if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		err = errno == EINPROGRESS ? probe_wait(fd, POLLOUT, 3000) : errno;
+	} else if (!udp) {
+		err = 0;
+	} else if (send(fd, "ping", 4, 0) < 0) {
+		err = errno;
+	} else {
+		err = probe_wait(fd, POLLIN, 2000);
+		if (err == 0 && recv(fd, buf, sizeof(buf), 0) < 0)
+			err = errno;
+	}
+	freeaddrinfo(ai);
+	if (fd >= 0)
+		close(fd);
+	if (err == 0)
+		outcome = udp ? "reply" : "connected";
+	else
+		outcome = err == ETIMEDOUT ? "timeout" : strerrorname_np(err);
+	logf_("%s %s %s %s %llu", tag, host, port, outcome, (mono_ns() - t0) / 1000000ULL);
+	return probe_status(err);
+}
+
 static long need_num(int argc, char **argv, int i)
 {
 	if (i >= argc) {
@@ -290,7 +373,7 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa;
 	sigset_t all;
-	int i = 1;
+	int i = 1, status = 0;
 
 	if (argc > 2 && strcmp(argv[1], "--log") == 0) {
 		log_fd = open(argv[2], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -389,10 +472,18 @@ int main(int argc, char **argv)
 			_exit(100);
 		} else if (strcmp(c, "wait") == 0) {
 			wait_signals(-1);
+		} else if (strcmp(c, "connect") == 0 || strcmp(c, "udp") == 0) {
+			if (i + 2 >= argc) {
+				fprintf(stderr, "test-child: %s needs HOST PORT\n", c);
+				return 2;
+			}
+			status = probe(c[0] == 'c' ? "CONNECT" : "UDP", argv[i + 1], argv[i + 2],
+				       c[0] == 'u');
+			i += 2;
 		} else {
 			fprintf(stderr, "test-child: unknown command %s\n", c);
 			return 2;
 		}
 	}
-	return 0;
+	return status;
 }
