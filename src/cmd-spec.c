@@ -211,7 +211,7 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	struct mountplan plan = {0};
 	char hook[PATH_MAX];
 	const char *msg = NULL;
-	_cleanup_free_ char *script = NULL, *err = NULL;
+	_cleanup_free_ char *script = NULL, *pre = NULL, *err = NULL;
 	bool have_plan = false, by_hook;
 	int r = BERTH_EXIT_SETUP;
 
@@ -289,10 +289,12 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	}
 	sizelimit_for_worker(w, &lo, &limits);
 	script = spawn_script(w->start ? w->start : "", SIGTERM);
+	pre = w->pre_start ? spawn_script(w->pre_start, SIGTERM) : NULL;
 	struct ocispec_input in = {
 	    .w = w,
 	    .envp = envp,
 	    .script = script,
+	    .pre_script = pre,
 	    .uid = user.uid,
 	    .gid = user.gid,
 	    .limits = &limits,

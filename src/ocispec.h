@@ -41,6 +41,7 @@ struct ocispec_input {
 	const struct worker *w;
 	char *const *envp;  /* the worker's environment */
 	const char *script; /* the sh -c script (spawn_script) */
+	const char *pre_script; /* commands.pre_start's, or NULL */
 	uid_t uid;	    /* the worker's user */
 	gid_t gid;
 	const struct cgroup_limits *limits; /* NULL: no linux.resources */
@@ -59,8 +60,10 @@ struct ocispec_input {
 	unsigned stop_timeout_s;
 };
 
-/* The container's PID 1 script (sh -c SCRIPT berth-init START_SCRIPT):
- * the stop signal to every process, SIGKILL at the deadline.  Allocated. */
+/* The container's PID 1 script (sh -c SCRIPT berth-init START_SCRIPT
+ * [PRE_START_SCRIPT]): the pre-start script first when given, then the
+ * start script; the stop signal to every process, SIGKILL at the
+ * deadline.  Allocated. */
 char *ocispec_init_script(unsigned stop_timeout_s);
 
 /* The config.json for in.  New reference. */
