@@ -200,6 +200,7 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 		      const struct worker *w, char **envp, json_t **out)
 {
 	_cleanup_free_ char *app_config = spec_abs(app->file), *context = spec_abs(g->context);
+	_cleanup_free_ char *services = app->have_services ? spec_abs(app->services_file) : NULL;
 	_cleanup_free_ char *state_dir = spec_abs(g->state_dir), *storage_root = NULL;
 	struct context_options co = {
 	    .file = context, .state_dir = state_dir, .app_dir = w->app_dir};
@@ -227,6 +228,7 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 		vo.storage_root = NULL;
 	storage_root = spec_abs(vo.storage_root);
 	if ((app->file && !app_config) || (g->context && !context) ||
+	    (app->have_services && app->services_file && !services) ||
 	    (g->state_dir && !state_dir) || (vo.storage_root && !storage_root)) {
 		log_errno(-errno, "getcwd: cannot make the spec's paths absolute");
 		goto out;
@@ -305,6 +307,8 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	    .rootfs = sc->rootfs ? sc->rootfs : "rootfs",
 	    .hook_path = sc->no_hooks ? NULL : sc->hook,
 	    .app_config = app_config,
+	    .app_name = g->app_name,
+	    .services = services,
 	    .context_file = context,
 	    .state_dir = state_dir,
 	    .storage_root = plan.storage_root,

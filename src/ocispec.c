@@ -265,6 +265,8 @@ json_t *ocispec_build(const struct ocispec_input *in)
 		json_object_set_new(lnx, "seccomp", ocispec_seccomp(in->filter));
 	ann_set(ann, OCISPEC_ANN_WORKER, in->w->name);
 	ann_set(ann, OCISPEC_ANN_APP_CONFIG, in->app_config);
+	ann_set(ann, OCISPEC_ANN_APP, in->app_name);
+	ann_set(ann, OCISPEC_ANN_SERVICES, in->services);
 	ann_set(ann, OCISPEC_ANN_CONTEXT, in->context_file);
 	ann_set(ann, OCISPEC_ANN_STATE_DIR, in->state_dir);
 	ann_set(ann, OCISPEC_ANN_STORAGE_ROOT, in->storage_root);
@@ -470,8 +472,9 @@ static int check_linux(const json_t *l, char **err)
 
 int ocispec_check_path_annotation(const char *key, const char *value)
 {
-	static const char *const paths[] = {OCISPEC_ANN_APP_CONFIG, OCISPEC_ANN_CONTEXT,
-					    OCISPEC_ANN_STATE_DIR, OCISPEC_ANN_STORAGE_ROOT, NULL};
+	static const char *const paths[] = {OCISPEC_ANN_APP_CONFIG, OCISPEC_ANN_SERVICES,
+					    OCISPEC_ANN_CONTEXT,    OCISPEC_ANN_STATE_DIR,
+					    OCISPEC_ANN_STORAGE_ROOT, NULL};
 
 	if (!in_set(key, paths))
 		return 1;
