@@ -245,14 +245,13 @@ json_t *ocispec_build(const struct ocispec_input *in)
 	json_t *args = json_pack("[s,s,s,s,s]", "/bin/sh", "-c", init, "berth-init", in->script);
 	if (in->pre_script) /* $2 of the init script */
 		json_array_append_new(args, json_string(in->pre_script));
-	process =
-	    json_pack("{s:b, s:{s:I, s:I}, s:o, s:o, s:s, s:o, s:[{s:s, s:I, s:I}, "
-		      "{s:s, s:I, s:I}], s:b}",
-		      "terminal", 0, "user", "uid", (json_int_t)in->uid, "gid", (json_int_t)in->gid,
-		      "args", args, "env", env, "cwd",
-		      in->w->app_dir, "capabilities", caps, "rlimits", "type", "RLIMIT_NOFILE",
-		      "hard", (json_int_t)1024, "soft", (json_int_t)1024, "type", "RLIMIT_CORE",
-		      "hard", (json_int_t)0, "soft", (json_int_t)0, "noNewPrivileges", 1);
+	process = json_pack("{s:b, s:{s:I, s:I}, s:o, s:o, s:s, s:o, s:[{s:s, s:I, s:I}, "
+			    "{s:s, s:I, s:I}], s:b}",
+			    "terminal", 0, "user", "uid", (json_int_t)in->uid, "gid",
+			    (json_int_t)in->gid, "args", args, "env", env, "cwd", in->w->app_dir,
+			    "capabilities", caps, "rlimits", "type", "RLIMIT_NOFILE", "hard",
+			    (json_int_t)1024, "soft", (json_int_t)1024, "type", "RLIMIT_CORE",
+			    "hard", (json_int_t)0, "soft", (json_int_t)0, "noNewPrivileges", 1);
 	nss = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
 		json_array_append_new(nss, json_pack("{s:s}", "type", ns[i]));
@@ -472,8 +471,8 @@ static int check_linux(const json_t *l, char **err)
 
 int ocispec_check_path_annotation(const char *key, const char *value)
 {
-	static const char *const paths[] = {OCISPEC_ANN_APP_CONFIG, OCISPEC_ANN_SERVICES,
-					    OCISPEC_ANN_CONTEXT,    OCISPEC_ANN_STATE_DIR,
+	static const char *const paths[] = {OCISPEC_ANN_APP_CONFIG,   OCISPEC_ANN_SERVICES,
+					    OCISPEC_ANN_CONTEXT,      OCISPEC_ANN_STATE_DIR,
 					    OCISPEC_ANN_STORAGE_ROOT, NULL};
 
 	if (!in_set(key, paths))

@@ -198,8 +198,8 @@ void run_log_exit(struct run_ctx *c, int status)
 		json_object_set_new(f, "signal", json_string(sb));
 		json_object_set_new(f, "core_dumped", json_boolean(WCOREDUMP(status)));
 	}
-	log_event(LOG_LVL_INFO, "exited", f, "%s process %ld killed by %s%s after %llu ms%s",
-		  proc, (long)c->main_pid, sb, WCOREDUMP(status) ? " (core dumped)" : "",
+	log_event(LOG_LVL_INFO, "exited", f, "%s process %ld killed by %s%s after %llu ms%s", proc,
+		  (long)c->main_pid, sb, WCOREDUMP(status) ? " (core dumped)" : "",
 		  (unsigned long long)up, note);
 }
 
