@@ -95,7 +95,7 @@ enum supervise_act {
 	SUP_ACT_LOG_RESTART,   /* restarting in ms */
 	SUP_ACT_LOG_STOPPING,  /* stop requested by sig */
 	SUP_ACT_LOG_STOP_AGAIN,/* sig during the stop: deadline unchanged */
-	SUP_ACT_LOG_LEFTOVER,  /* processes left after the start command */
+	SUP_ACT_LOG_LEFTOVER,  /* processes left after the start (or pre-start) command */
 	SUP_ACT_LOG_GIVE_UP,   /* crash budget spent: code */
 	SUP_ACT_LOG_STUCK,     /* processes survive SIGKILL past the grace */
 	SUP_ACT_LOG_DROPPED,   /* sig not relayed: no main process */
