@@ -28,6 +28,7 @@ static const char exits_run[] =
 	"  0        the worker was stopped on request in time\n" EXIT_USAGE EXIT_SETUP EXIT_SHELL
 	"  137      the stop escalated to SIGKILL at the deadline\n"
 	"  90       gave up after a run that ended in an OOM kill\n"
+	"  91       commands.pre_start failed: the worker was not started\n"
 	"  N, 128+S the worker's last status (or signal S) when berth gave up\n";
 static const char exits_exec[] =
 	EXIT_USAGE EXIT_SETUP EXIT_SHELL
@@ -90,6 +91,7 @@ static const char exit_help[] =
 	"  137      run, exec: the stop escalated to SIGKILL at the deadline\n"
 	"  90       run: gave up after a run that ended in an OOM kill\n"
 	"           (exec: the command did)\n"
+	"  91       run: commands.pre_start failed: the worker was not started\n"
 	"  N, 128+S run: the worker's last status (or signal S) when berth gave up;\n"
 	"           exec: the command's status\n";
 

@@ -46,6 +46,8 @@ const char cmd_hook_help_text[] =
     "<bundle>/config.json for the annotations (the state's first):\n"
     "  " OCISPEC_ANN_WORKER "              the worker (required)\n"
     "  " OCISPEC_ANN_APP_CONFIG "          the app config (absolute)\n"
+    "  " OCISPEC_ANN_APP "                 the app of .platform/applications.yaml\n"
+    "  " OCISPEC_ANN_SERVICES "            services.yaml (absolute)\n"
     "  " OCISPEC_ANN_CONTEXT "             the context file (absolute)\n"
     "  " OCISPEC_ANN_STATE_DIR "           the state directory (absolute)\n"
     "  " OCISPEC_ANN_STORAGE_ROOT "        where instance storage lives (absolute)\n"
@@ -193,8 +195,9 @@ static int hook_globals(const struct hook_state *st, const struct hook_bundle *b
 			  OCISPEC_ANN_WORKER);
 		return BERTH_EXIT_USAGE;
 	}
-	static const char *const paths[] = {OCISPEC_ANN_APP_CONFIG, OCISPEC_ANN_CONTEXT,
-					    OCISPEC_ANN_STATE_DIR, OCISPEC_ANN_STORAGE_ROOT};
+	static const char *const paths[] = {OCISPEC_ANN_APP_CONFIG, OCISPEC_ANN_SERVICES,
+					    OCISPEC_ANN_CONTEXT, OCISPEC_ANN_STATE_DIR,
+					    OCISPEC_ANN_STORAGE_ROOT};
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
 		v = hook_annotation(st, b, paths[i]);
 		if (v && ocispec_check_path_annotation(paths[i], v) < 0) {
@@ -205,8 +208,13 @@ static int hook_globals(const struct hook_state *st, const struct hook_bundle *b
 			return BERTH_EXIT_USAGE;
 		}
 	}
+	/* the config as spec loaded it: the same file, app and services */
 	if ((v = hook_annotation(st, b, OCISPEC_ANN_APP_CONFIG)))
 		g->app_config = v;
+	if ((v = hook_annotation(st, b, OCISPEC_ANN_APP)))
+		g->app_name = v;
+	if ((v = hook_annotation(st, b, OCISPEC_ANN_SERVICES)))
+		g->services = v;
 	if ((v = hook_annotation(st, b, OCISPEC_ANN_CONTEXT)))
 		g->context = v;
 	if ((v = hook_annotation(st, b, OCISPEC_ANN_STATE_DIR)))

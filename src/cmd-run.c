@@ -408,9 +408,8 @@ int cmd_run_plan(const struct cli_global *g, const struct app *app, const struct
 		if (!mounts || !box)
 			goto out;
 	}
-	rc.o.worker = w->name;
-	rc.o.app_dir = w->app_dir;
-	rc.o.start = w->start;
+	rc.o.start = w->start; /* what run_describe() shows */
+	rc.o.pre_start = w->pre_start;
 	*out = run_describe(&rc.o);
 	json_object_set_new(*out, "cgroup", rc.o.no_cgroup ? json_null()
 							   : sizelimit_describe(&rc.limits));
@@ -631,6 +630,7 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 		rc.o.worker = w.name;
 		rc.o.app_dir = w.app_dir;
 		rc.o.start = w.start;
+		rc.o.pre_start = w.pre_start;
 		rc.o.envp = envp;
 		sizelimit_for_worker(&w, &rc.lo, &rc.limits);
 		view_opts_finish(&rc);

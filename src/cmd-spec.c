@@ -200,6 +200,7 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 		      const struct worker *w, char **envp, json_t **out)
 {
 	_cleanup_free_ char *app_config = spec_abs(app->file), *context = spec_abs(g->context);
+	_cleanup_free_ char *services = app->have_services ? spec_abs(app->services_file) : NULL;
 	_cleanup_free_ char *state_dir = spec_abs(g->state_dir), *storage_root = NULL;
 	struct context_options co = {
 	    .file = context, .state_dir = state_dir, .app_dir = w->app_dir};
@@ -211,7 +212,7 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	struct mountplan plan = {0};
 	char hook[PATH_MAX];
 	const char *msg = NULL;
-	_cleanup_free_ char *script = NULL, *err = NULL;
+	_cleanup_free_ char *script = NULL, *pre = NULL, *err = NULL;
 	bool have_plan = false, by_hook;
 	int r = BERTH_EXIT_SETUP;
 
@@ -227,6 +228,7 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 		vo.storage_root = NULL;
 	storage_root = spec_abs(vo.storage_root);
 	if ((app->file && !app_config) || (g->context && !context) ||
+	    (app->have_services && app->services_file && !services) ||
 	    (g->state_dir && !state_dir) || (vo.storage_root && !storage_root)) {
 		log_errno(-errno, "getcwd: cannot make the spec's paths absolute");
 		goto out;
@@ -289,10 +291,12 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	}
 	sizelimit_for_worker(w, &lo, &limits);
 	script = spawn_script(w->start ? w->start : "", SIGTERM);
+	pre = w->pre_start ? spawn_script(w->pre_start, SIGTERM) : NULL;
 	struct ocispec_input in = {
 	    .w = w,
 	    .envp = envp,
 	    .script = script,
+	    .pre_script = pre,
 	    .uid = user.uid,
 	    .gid = user.gid,
 	    .limits = &limits,
@@ -303,6 +307,8 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	    .rootfs = sc->rootfs ? sc->rootfs : "rootfs",
 	    .hook_path = sc->no_hooks ? NULL : sc->hook,
 	    .app_config = app_config,
+	    .app_name = g->app_name,
+	    .services = services,
 	    .context_file = context,
 	    .state_dir = state_dir,
 	    .storage_root = plan.storage_root,

@@ -20,6 +20,10 @@ enum berth_exit {
 	 * sysexits.h, 200-245 its own).  A worker may still exit 90 itself:
 	 * the gave-up line says which it was. */
 	BERTH_EXIT_OOM = 90,
+	/* run: commands.pre_start failed (exit status not 0, or killed), so
+	 * the worker was not started; chosen as 90 was.  Its status is on
+	 * the prestart-failed line. */
+	BERTH_EXIT_PRESTART = 91,
 	BERTH_EXIT_SETUP = 125,     /* a setup step (cgroup, mount, ...) failed */
 	BERTH_EXIT_NOEXEC = 126,    /* the shell could not be executed */
 	BERTH_EXIT_NOTFOUND = 127,  /* the shell was not found */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "exitcodes.h"
 #include "nsinit.h"
 #include "ocispec.h"
 #include "log.h"
@@ -178,17 +179,44 @@ static void ann_set(json_t *ann, const char *key, const char *v)
  * the deadline; HUP, USR1 and USR2 are relayed to the start command; the
  * exit status is the start command's.  (The shell starts its child with
  * SIGINT and SIGQUIT ignored, as any non-interactive sh does for `&`.)
+ *
+ * With a second script (commands.pre_start) it runs that first, the same
+ * way, as `berth run` does: a stop during it ends the container with its
+ * status; its failure is one line and exit 91 (BERTH_EXIT_PRESTART); what
+ * it left behind gets TERM and CONT, and KILL at the deadline, before the
+ * start.  (While the foreground sleep runs, the shell reaps every child,
+ * the orphans it adopted as PID 1 too, so kill -0 -1 sees live processes.)
  */
 char *ocispec_init_script(unsigned stop_timeout_s)
 {
 	return xasprintf(
-	    "trap 'kill -TERM -1 2>/dev/null; (sleep %u; kill -KILL -1 2>/dev/null) &' TERM\n"
+	    "berth_stop=\n"
+	    "trap 'berth_stop=1; kill -TERM -1 2>/dev/null; "
+	    "(sleep %u; kill -KILL -1 2>/dev/null) &' TERM\n"
 	    "for s in HUP USR1 USR2; do trap \"kill -s $s \\$child 2>/dev/null\" $s; done\n"
-	    "/bin/sh -c \"$1\" &\n"
-	    "child=$!\n"
-	    "while :; do wait \"$child\"; rc=$?; kill -0 \"$child\" 2>/dev/null || break; done\n"
+	    "berth_run() {\n"
+	    "\t/bin/sh -c \"$1\" &\n"
+	    "\tchild=$!\n"
+	    "\twhile :; do wait \"$child\"; rc=$?; kill -0 \"$child\" 2>/dev/null || break; done\n"
+	    "}\n"
+	    "if [ $# -ge 2 ]; then\n"
+	    "\tberth_run \"$2\"\n"
+	    "\t[ -n \"$berth_stop\" ] && exit $rc\n"
+	    "\tif [ $rc -ne 0 ]; then\n"
+	    "\t\techo \"berth-init: commands.pre_start exited with status $rc:"
+	    " the worker is not started (exit status %d)\" >&2\n"
+	    "\t\texit %d\n"
+	    "\tfi\n"
+	    "\tif kill -0 -1 2>/dev/null; then\n"
+	    "\t\tkill -TERM -1 2>/dev/null; kill -CONT -1 2>/dev/null; i=0\n"
+	    "\t\twhile kill -0 -1 2>/dev/null && [ $i -lt %u ]; do sleep 0.1; i=$((i + 1)); done\n"
+	    "\t\tkill -KILL -1 2>/dev/null\n"
+	    "\tfi\n"
+	    "\t[ -n \"$berth_stop\" ] && exit $rc\n"
+	    "fi\n"
+	    "berth_run \"$1\"\n"
 	    "exit $rc\n",
-	    stop_timeout_s);
+	    stop_timeout_s, BERTH_EXIT_PRESTART, BERTH_EXIT_PRESTART, stop_timeout_s * 10);
 }
 
 json_t *ocispec_build(const struct ocispec_input *in)
@@ -214,14 +242,16 @@ json_t *ocispec_build(const struct ocispec_input *in)
 							  "permitted", "ambient", NULL};
 	     *s; s++)
 		json_object_set_new(caps, *s, json_array());
-	process =
-	    json_pack("{s:b, s:{s:I, s:I}, s:[s,s,s,s,s], s:o, s:s, s:o, s:[{s:s, s:I, s:I}, "
-		      "{s:s, s:I, s:I}], s:b}",
-		      "terminal", 0, "user", "uid", (json_int_t)in->uid, "gid", (json_int_t)in->gid,
-		      "args", "/bin/sh", "-c", init, "berth-init", in->script, "env", env, "cwd",
-		      in->w->app_dir, "capabilities", caps, "rlimits", "type", "RLIMIT_NOFILE",
-		      "hard", (json_int_t)1024, "soft", (json_int_t)1024, "type", "RLIMIT_CORE",
-		      "hard", (json_int_t)0, "soft", (json_int_t)0, "noNewPrivileges", 1);
+	json_t *args = json_pack("[s,s,s,s,s]", "/bin/sh", "-c", init, "berth-init", in->script);
+	if (in->pre_script) /* $2 of the init script */
+		json_array_append_new(args, json_string(in->pre_script));
+	process = json_pack("{s:b, s:{s:I, s:I}, s:o, s:o, s:s, s:o, s:[{s:s, s:I, s:I}, "
+			    "{s:s, s:I, s:I}], s:b}",
+			    "terminal", 0, "user", "uid", (json_int_t)in->uid, "gid",
+			    (json_int_t)in->gid, "args", args, "env", env, "cwd", in->w->app_dir,
+			    "capabilities", caps, "rlimits", "type", "RLIMIT_NOFILE", "hard",
+			    (json_int_t)1024, "soft", (json_int_t)1024, "type", "RLIMIT_CORE",
+			    "hard", (json_int_t)0, "soft", (json_int_t)0, "noNewPrivileges", 1);
 	nss = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
 		json_array_append_new(nss, json_pack("{s:s}", "type", ns[i]));
@@ -234,6 +264,8 @@ json_t *ocispec_build(const struct ocispec_input *in)
 		json_object_set_new(lnx, "seccomp", ocispec_seccomp(in->filter));
 	ann_set(ann, OCISPEC_ANN_WORKER, in->w->name);
 	ann_set(ann, OCISPEC_ANN_APP_CONFIG, in->app_config);
+	ann_set(ann, OCISPEC_ANN_APP, in->app_name);
+	ann_set(ann, OCISPEC_ANN_SERVICES, in->services);
 	ann_set(ann, OCISPEC_ANN_CONTEXT, in->context_file);
 	ann_set(ann, OCISPEC_ANN_STATE_DIR, in->state_dir);
 	ann_set(ann, OCISPEC_ANN_STORAGE_ROOT, in->storage_root);
@@ -439,8 +471,9 @@ static int check_linux(const json_t *l, char **err)
 
 int ocispec_check_path_annotation(const char *key, const char *value)
 {
-	static const char *const paths[] = {OCISPEC_ANN_APP_CONFIG, OCISPEC_ANN_CONTEXT,
-					    OCISPEC_ANN_STATE_DIR, OCISPEC_ANN_STORAGE_ROOT, NULL};
+	static const char *const paths[] = {OCISPEC_ANN_APP_CONFIG,   OCISPEC_ANN_SERVICES,
+					    OCISPEC_ANN_CONTEXT,      OCISPEC_ANN_STATE_DIR,
+					    OCISPEC_ANN_STORAGE_ROOT, NULL};
 
 	if (!in_set(key, paths))
 		return 1;

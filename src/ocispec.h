@@ -25,6 +25,10 @@
 /* Annotations naming the worker (read back by `berth hook`). */
 #define OCISPEC_ANN_WORKER	  "berth.worker"
 #define OCISPEC_ANN_APP_CONFIG	  "berth.app-config"
+/* The app of .platform/applications.yaml (--app) and the services.yaml
+ * that spec used: the hook loads the config as spec did. */
+#define OCISPEC_ANN_APP		  "berth.app"
+#define OCISPEC_ANN_SERVICES	  "berth.services"
 #define OCISPEC_ANN_CONTEXT	  "berth.context"
 #define OCISPEC_ANN_STATE_DIR	  "berth.state-dir"
 #define OCISPEC_ANN_STORAGE_ROOT  "berth.storage-root"
@@ -41,6 +45,7 @@ struct ocispec_input {
 	const struct worker *w;
 	char *const *envp;  /* the worker's environment */
 	const char *script; /* the sh -c script (spawn_script) */
+	const char *pre_script; /* commands.pre_start's, or NULL */
 	uid_t uid;	    /* the worker's user */
 	gid_t gid;
 	const struct cgroup_limits *limits; /* NULL: no linux.resources */
@@ -53,14 +58,18 @@ struct ocispec_input {
 	const char *hook_path;		    /* absolute berth binary, or NULL: no hooks */
 	/* Annotations (NULL: left out). */
 	const char *app_config;
+	const char *app_name;
+	const char *services;
 	const char *context_file;
 	const char *state_dir;
 	const char *storage_root;
 	unsigned stop_timeout_s;
 };
 
-/* The container's PID 1 script (sh -c SCRIPT berth-init START_SCRIPT):
- * the stop signal to every process, SIGKILL at the deadline.  Allocated. */
+/* The container's PID 1 script (sh -c SCRIPT berth-init START_SCRIPT
+ * [PRE_START_SCRIPT]): the pre-start script first when given, then the
+ * start script; the stop signal to every process, SIGKILL at the
+ * deadline.  Allocated. */
 char *ocispec_init_script(unsigned stop_timeout_s);
 
 /* The config.json for in.  New reference. */
@@ -70,8 +79,8 @@ json_t *ocispec_build(const struct ocispec_input *in);
  * reference. */
 json_t *ocispec_seccomp(const struct filter_opts *o);
 
-/* For an annotation that names a path (berth.app-config, berth.context,
- * berth.state-dir, berth.storage-root): 0 when value is absolute,
+/* For an annotation that names a path (berth.app-config, berth.services,
+ * berth.context, berth.state-dir, berth.storage-root): 0 when value is absolute,
  * -EINVAL when it is relative (the runtime runs the hooks in the bundle,
  * not where `berth spec` ran), 1 when key names no path. */
 int ocispec_check_path_annotation(const char *key, const char *value);

@@ -311,8 +311,15 @@ static int resolve_commands(struct rctx *r, const struct cnode *n, const struct 
 			else
 				*start = xstrdup(s->str);
 		} else if (strcmp(p->key->str, "pre_start") == 0) {
-			if (!cnode_is_null(p->value) &&
-			    resolve_expect_string(r, p->value, "commands.pre_start"))
+			/* as start: an argument of execve in berth run and
+			 * berth spec alike */
+			if (cnode_is_null(p->value) ||
+			    !resolve_expect_string(r, p->value, "commands.pre_start"))
+				continue;
+			if (p->value->len > START_MAX_BYTES)
+				fail(r, p->value, "commands.pre_start is longer than %d bytes",
+				     START_MAX_BYTES);
+			else
 				*pre = xstrdup(p->value->str);
 		} else {
 			fail(r, p->key, "unknown command '%s' (workers have start and pre_start)",

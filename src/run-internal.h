@@ -49,6 +49,9 @@ struct run_ctx {
 	uint64_t stop_started; /* ms, 0 when no stop was requested */
 	int stop_log_sig;      /* the "stopping" line is owed for this signal */
 	char *script;
+	char *pre_script;      /* the pre-start command's, or NULL */
+	int last_status;       /* the main process's wait status, last reaped */
+	bool main_pre;         /* the main process runs the pre-start command */
 	sigset_t blocked, oldmask;
 	bool masked;           /* oldmask is to be restored */
 	bool done;

@@ -18,6 +18,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "exitcodes.h"
 #include "log.h"
 #include "proctree.h"
 #include "run-internal.h"
@@ -181,6 +182,7 @@ void run_log_exit(struct run_ctx *c, int status)
 	uint64_t up = run_now_ms() - c->main_started;
 	bool oom = c->sup.oom_run;
 	const char *note = oom ? " (OOM kill in the worker)" : "";
+	const char *proc = c->main_pre ? "pre_start" : "worker";
 	char sb[24];
 	json_t *f = FIELDS("{s:I, s:I, s:b}", "worker_pid", (json_int_t)c->main_pid, "uptime_ms",
 			   (json_int_t)up, "oom", oom);
@@ -189,7 +191,7 @@ void run_log_exit(struct run_ctx *c, int status)
 		if (f)
 			json_object_set_new(f, "exit_code", json_integer(WEXITSTATUS(status)));
 		log_event(LOG_LVL_INFO, "exited", f,
-			  "worker process %ld exited with status %d after %llu ms%s",
+			  "%s process %ld exited with status %d after %llu ms%s", proc,
 			  (long)c->main_pid, WEXITSTATUS(status), (unsigned long long)up, note);
 		return;
 	}
@@ -198,7 +200,7 @@ void run_log_exit(struct run_ctx *c, int status)
 		json_object_set_new(f, "signal", json_string(sb));
 		json_object_set_new(f, "core_dumped", json_boolean(WCOREDUMP(status)));
 	}
-	log_event(LOG_LVL_INFO, "exited", f, "worker process %ld killed by %s%s after %llu ms%s",
+	log_event(LOG_LVL_INFO, "exited", f, "%s process %ld killed by %s%s after %llu ms%s", proc,
 		  (long)c->main_pid, sb, WCOREDUMP(status) ? " (core dumped)" : "",
 		  (unsigned long long)up, note);
 }
@@ -209,6 +211,36 @@ void run_notify_started(struct run_ctx *c)
 		xasprintf("worker %s running (process %ld)", c->o->worker, (long)c->main_pid);
 
 	notify_running(&c->notify, status);
+}
+
+/* The pre-start command's end, from its wait status: one line, "done"
+ * or "failed" naming its status or signal. */
+static void log_prestart(struct run_ctx *c, const struct supervise_action *a)
+{
+	int st = c->last_status;
+	char what[48], sb[24];
+	json_t *f = FIELDS("{s:I, s:b}", "duration_ms", (json_int_t)a->ms, "oom", a->oom);
+
+	if (WIFSIGNALED(st)) {
+		signals_fullname(WTERMSIG(st), sb, sizeof(sb));
+		snprintf(what, sizeof(what), "killed by %s", sb);
+		if (f)
+			json_object_set_new(f, "signal", json_string(sb));
+	} else {
+		snprintf(what, sizeof(what), "exited with status %d", WEXITSTATUS(st));
+		if (f)
+			json_object_set_new(f, "exit_code", json_integer(WEXITSTATUS(st)));
+	}
+	if (a->code == 0)
+		log_event(LOG_LVL_INFO, "prestart-done", f,
+			  "commands.pre_start %s after %llu ms: starting the worker", what,
+			  (unsigned long long)a->ms);
+	else
+		log_event(LOG_LVL_ERROR, "prestart-failed", f,
+			  "commands.pre_start %s after %llu ms%s: the worker is not started "
+			  "(exit status %d)",
+			  what, (unsigned long long)a->ms, a->oom ? " (OOM kill)" : "",
+			  BERTH_EXIT_PRESTART);
 }
 
 /* The lines of the machine's SUP_ACT_LOG_* actions other than "stopping"
@@ -237,17 +269,19 @@ void run_log_action(struct run_ctx *c, const struct supervise_action *a)
 		break;
 	}
 	case SUP_ACT_LOG_LEFTOVER: {
+		/* the pre-start command's leftovers are always stopped */
+		bool pre = c->sup.state == SUP_PRESTART;
+		const char *policy = pre ? "kill" : supervise_leftover_name(c->o->policy.leftover);
 		_cleanup_free_ pid_t *pids = NULL;
 		_cleanup_free_ char *who = NULL;
 		size_t n;
 		list_pids(c, &pids, &n);
 		who = proctree_describe(pids, n, LOG_MAX_PIDS);
 		log_event(LOG_LVL_WARN, "leftover",
-			  FIELDS("{s:I, s:s, s:o*}", "count", (json_int_t)n, "policy",
-				 supervise_leftover_name(c->o->policy.leftover), "pids",
-				 run_pids_json(pids, n)),
-			  "%zu processes left behind by the start command (policy %s): %s",
-			  n, supervise_leftover_name(c->o->policy.leftover), who);
+			  FIELDS("{s:I, s:s, s:o*}", "count", (json_int_t)n, "policy", policy,
+				 "pids", run_pids_json(pids, n)),
+			  "%zu processes left behind by %s (policy %s): %s", n,
+			  pre ? "commands.pre_start" : "the start command", policy, who);
 		break;
 	}
 	case SUP_ACT_LOG_GIVE_UP: {
@@ -295,6 +329,9 @@ void run_log_action(struct run_ctx *c, const struct supervise_action *a)
 	}
 	case SUP_ACT_LOG_OOM:
 		log_oom(c);
+		break;
+	case SUP_ACT_LOG_PRESTART:
+		log_prestart(c, a);
 		break;
 	case SUP_ACT_LOG_DROPPED:
 		signals_fullname(a->sig, sb, sizeof(sb));

@@ -176,6 +176,8 @@ int run_setup(struct run_ctx *c)
 			return r;
 	}
 	c->script = spawn_script(o->start, o->policy.stop_signal);
+	if (o->pre_start)
+		c->pre_script = spawn_script(o->pre_start, o->policy.stop_signal);
 	return 0;
 }
 
@@ -203,6 +205,7 @@ void run_teardown(struct run_ctx *c)
 	if (c->cwd_fd >= 0)
 		close(c->cwd_fd);
 	free(c->script);
+	free(c->pre_script);
 	if (c->masked)
 		sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 }

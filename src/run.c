@@ -188,11 +188,13 @@ static int ensure_init(struct run_ctx *c)
 	return nsinit_start(&c->ns, c->o->hostname);
 }
 
-static void do_spawn(struct run_ctx *c)
+/* The worker's start command, or (pre) its pre-start command: the same
+ * process in the same box, with another script. */
+static void do_spawn(struct run_ctx *c, bool pre)
 {
 	c->tree_killed = false;
 	struct spawn_opts so = {
-		.script = c->script,
+		.script = pre ? c->pre_script : c->script,
 		.envp = c->o->envp,
 		.cwd_fd = c->cwd_fd,
 		.stdin_fd = c->o->stdin_fd,
@@ -210,22 +212,27 @@ static void do_spawn(struct run_ctx *c)
 	struct spawn_result res;
 	struct supervise_event ev = {.type = SUP_EV_SPAWN_FAILED};
 
-	bool restart = c->spawned_before;
+	/* pre_start is not a start: the hook runs before the second start */
+	bool restart = c->spawned_before && !pre;
 
-	c->spawned_before = true;
+	if (!pre)
+		c->spawned_before = true;
 	if ((!restart || !c->o->restart_hook || c->o->restart_hook(c->o->restart_data) == 0) &&
 	    ensure_init(c) == 0 && spawn_worker(&so, &res) == 0) {
 		struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_PIDFD};
 		c->main_pid = res.pid;
+		c->main_pre = pre;
 		c->pidfd = res.pidfd;
 		c->main_started = run_now_ms();
 		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->pidfd, &ee) < 0)
 			log_errno(-errno, "epoll_ctl(pidfd)"); /* SIGCHLD still reaps */
-		log_event(LOG_LVL_INFO, "started",
+		log_event(LOG_LVL_INFO, pre ? "prestart-started" : "started",
 			  FIELDS("{s:I, s:s}", "worker_pid", (json_int_t)res.pid, "method",
 				 res.method),
-			  "started worker process %ld (%s)", (long)res.pid, res.method);
-		run_notify_started(c);
+			  "started %s process %ld (%s)", pre ? "pre_start" : "worker",
+			  (long)res.pid, res.method);
+		if (!pre)
+			run_notify_started(c);
 		ev.type = SUP_EV_SPAWNED;
 	}
 	feed(c, &ev);
@@ -244,7 +251,8 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			run_log_stopping(c);
 		switch (a->type) {
 		case SUP_ACT_SPAWN:
-			do_spawn(c);
+		case SUP_ACT_SPAWN_PRESTART:
+			do_spawn(c, a->type == SUP_ACT_SPAWN_PRESTART);
 			break;
 		case SUP_ACT_SIGNAL_MAIN:
 			if (c->pidfd >= 0 && spawn_pidfd_send_signal(c->pidfd, a->sig) < 0 &&
@@ -322,7 +330,9 @@ static void reap_all(struct run_ctx *c)
 			continue;
 		}
 		check_oom(c, false);
-		run_log_exit(c, status);
+		c->last_status = status;
+		if (c->sup.state != SUP_PRESTART) /* else the prestart line says it */
+			run_log_exit(c, status);
 		close(c->pidfd); /* and out of the epoll set: no other fd has it */
 		c->pidfd = -1;
 		c->main_pid = 0;
@@ -472,9 +482,11 @@ int run_worker(const struct run_opts *o)
 {
 	struct run_ctx c = {.o = o, .sfd = -1, .epfd = -1, .cwd_fd = -1, .pidfd = -1,
 			    .tfd = -1, .armed = SUPERVISE_NO_DEADLINE, .notify = {.fd = -1}};
+	struct supervise_policy pol = o->policy;
 	int r;
 
-	supervise_init(&c.sup, &o->policy);
+	pol.pre_start = o->pre_start != NULL;
+	supervise_init(&c.sup, &pol);
 	r = run_setup(&c);
 	if (r < 0) {
 		run_teardown(&c);
@@ -512,13 +524,20 @@ json_t *run_describe(const struct run_opts *o)
 {
 	const struct supervise_policy *p = &o->policy;
 	_cleanup_free_ char *script = spawn_script(o->start ? o->start : "", p->stop_signal);
+	_cleanup_free_ char *pre =
+	    o->pre_start ? spawn_script(o->pre_start, p->stop_signal) : NULL;
 	json_t *budget = p->max_restarts == SUPERVISE_UNLIMITED
 				 ? json_null()
 				 : json_pack("{s:i, s:I}", "max_restarts", p->max_restarts,
 					     "window_ms", (json_int_t)p->restart_window_ms);
+	/* null: no pre-start command runs */
+	json_t *pre_start = !pre ? json_null()
+				 : json_pack("{s:[s,s,s], s:s}", "argv", SPAWN_SHELL, "-c", pre,
+					     "runs", "once per berth run, before the first start");
 
-	return json_pack("{s:[s,s,s], s:{s:s, s:I, s:s, s:I, s:b}, s:{s:I, s:i, s:I, s:I, s:s, s:o}}",
-			 "argv", SPAWN_SHELL, "-c", script,
+	return json_pack("{s:[s,s,s], s:o, s:{s:s, s:I, s:s, s:I, s:b}, "
+			 "s:{s:I, s:i, s:I, s:I, s:s, s:o}}",
+			 "argv", SPAWN_SHELL, "-c", script, "pre_start", pre_start,
 			 "stop", "signal", signals_name(p->stop_signal), "timeout_ms",
 			 (json_int_t)p->stop_timeout_ms, "kill_mode",
 			 supervise_kill_mode_name(p->kill_mode), "kill_grace_ms",

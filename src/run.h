@@ -21,6 +21,8 @@ struct run_opts {
 	const char *worker;          /* worker name: logs, default cgroup name */
 	const char *app_dir;         /* the app root, the worker's cwd */
 	const char *start;           /* commands.start */
+	const char *pre_start;       /* commands.pre_start, run once before the
+				      * first start; NULL: none */
 	char *const *envp;           /* the worker's environment (not owned) */
 	struct supervise_policy policy;
 	bool no_cgroup;              /* run without a cgroup (--no-cgroup) */

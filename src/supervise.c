@@ -18,119 +18,6 @@
 #include "supervise.h"
 #include "util.h"
 
-void supervise_policy_default(struct supervise_policy *p)
-{
-	*p = (struct supervise_policy){
-		.restart_min_ms = 100,
-		.restart_factor = 2,
-		.restart_max_ms = 30000,
-		.restart_reset_ms = 10000,
-		.stop_signal = SIGTERM,
-		.stop_timeout_ms = 15000,
-		.kill_grace_ms = 5000,
-		.kill_mode = SUP_KILL_CONTROL_GROUP,
-		.leftover = SUP_LEFTOVER_KILL,
-		.quit_stops = false,
-		.max_restarts = SUPERVISE_UNLIMITED,
-		.restart_window_ms = 0,
-	};
-}
-
-int supervise_policy_check(const struct supervise_policy *p, const char **why)
-{
-	const char *w = NULL;
-
-	if (p->restart_min_ms == 0)
-		w = "the minimum restart delay must be at least 1 ms";
-	else if (p->restart_factor == 0)
-		w = "the restart factor must be at least 1";
-	else if (p->restart_min_ms > p->restart_max_ms)
-		w = "the minimum restart delay exceeds the maximum";
-	else if (p->stop_signal <= 0 || p->stop_signal >= NSIG || p->stop_signal == SIGKILL ||
-		 p->stop_signal == SIGSTOP)
-		w = "invalid stop signal";
-	else if (p->max_restarts != SUPERVISE_UNLIMITED &&
-		 (p->max_restarts < 0 || p->max_restarts > SUPERVISE_MAX_BUDGET))
-		w = "--max-restarts must be between 0 and 1000";
-	if (why)
-		*why = w;
-	return w ? -EINVAL : 0;
-}
-
-int supervise_policy_set(struct supervise_policy *p, const char *key, const char *value,
-			 const char **why)
-{
-	static const struct {
-		const char *key;
-		size_t off;
-	} durations[] = {
-		{"stop-timeout", offsetof(struct supervise_policy, stop_timeout_ms)},
-		{"restart-min", offsetof(struct supervise_policy, restart_min_ms)},
-		{"restart-max", offsetof(struct supervise_policy, restart_max_ms)},
-		{"restart-reset", offsetof(struct supervise_policy, restart_reset_ms)},
-		{"restart-window", offsetof(struct supervise_policy, restart_window_ms)},
-		{"kill-grace", offsetof(struct supervise_policy, kill_grace_ms)},
-	};
-	uint64_t n;
-
-	*why = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(durations); i++)
-		if (strcmp(key, durations[i].key) == 0) {
-			if (parse_duration_ms(value, &n) < 0) {
-				*why = "expected a duration: 15, 15s, 300ms, 2m";
-				return -EINVAL;
-			}
-			*(uint64_t *)((char *)p + durations[i].off) = n;
-			return 0;
-		}
-	if (strcmp(key, "stop-signal") == 0) {
-		int sig;
-		if (signals_parse(value, &sig) < 0 || sig == SIGKILL || sig == SIGSTOP) {
-			*why = "expected a signal that can be caught: TERM, SIGINT, 3";
-			return -EINVAL;
-		}
-		p->stop_signal = sig;
-	} else if (strcmp(key, "kill-mode") == 0) {
-		if (supervise_kill_mode_parse(value, &p->kill_mode) < 0) {
-			*why = "expected control-group, mixed or process";
-			return -EINVAL;
-		}
-	} else if (strcmp(key, "leftover-policy") == 0 || strcmp(key, "leftover") == 0) {
-		if (supervise_leftover_parse(value, &p->leftover) < 0) {
-			*why = "expected kill or restart";
-			return -EINVAL;
-		}
-	} else if (strcmp(key, "restart-factor") == 0) {
-		if (parse_u64(value, 1000, &n) < 0 || n == 0) {
-			*why = "expected a whole number from 1 to 1000";
-			return -EINVAL;
-		}
-		p->restart_factor = (unsigned)n;
-	} else if (strcmp(key, "max-restarts") == 0) {
-		if (strcmp(value, "unlimited") == 0) {
-			p->max_restarts = SUPERVISE_UNLIMITED;
-		} else if (parse_u64(value, SUPERVISE_MAX_BUDGET, &n) == 0) {
-			p->max_restarts = (int)n;
-		} else {
-			*why = "expected a whole number from 0 to 1000, or unlimited";
-			return -EINVAL;
-		}
-	} else if (strcmp(key, "quit-stops") == 0) {
-		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
-			p->quit_stops = true;
-		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
-			p->quit_stops = false;
-		else {
-			*why = "expected yes or no";
-			return -EINVAL;
-		}
-	} else {
-		*why = "unknown setting";
-		return -ENOENT;
-	}
-	return 0;
-}
-
 void supervise_init(struct supervise *s, const struct supervise_policy *p)
 {
 	memset(s, 0, sizeof(*s));
@@ -190,6 +77,8 @@ static void push_kill(struct supervise_actions *out, enum supervise_kill_reason 
 
 static int final_code(const struct supervise *s)
 {
+	if (s->fail_code)
+		return s->fail_code;
 	if (s->giving_up)
 		return s->oom_run ? BERTH_EXIT_OOM : s->last_code;
 	if (s->killed)
@@ -235,6 +124,69 @@ static void begin_stop(struct supervise *s, uint64_t now, bool fresh,
 		push_kill(out, SUP_KILL_MIXED_REST);
 	}
 	/* process mode without a main process: wait for the deadline. */
+}
+
+/* The pre-start command runs once, before the first start: in the
+ * worker's box, supervised like it (stop, OOM, leftovers), never again at
+ * a restart. */
+static void do_prestart(struct supervise *s, struct supervise_actions *out)
+{
+	push(out, SUP_ACT_SPAWN_PRESTART);
+	s->state = SUP_PRESTART;
+	s->pre_spawning = true;
+	s->deadline = SUPERVISE_NO_DEADLINE;
+}
+
+/* The pre-start command and everything it left are gone: start the worker,
+ * or exit when it failed. */
+static void prestart_done(struct supervise *s, struct supervise_actions *out)
+{
+	s->leftover_killed = false;
+	if (s->fail_code)
+		do_exit(s, out);
+	else
+		do_spawn(s, out);
+}
+
+static void prestart_spawned(struct supervise *s, uint64_t now, struct supervise_actions *out)
+{
+	s->pre_spawning = false;
+	s->main_alive = true;
+	s->populated = true;
+	s->pre_started_at = now;
+	if (s->stop_requested)
+		begin_stop(s, now, true, out);
+}
+
+/* The pre-start command exited (ev->code: 0, its status, 128 + signal).
+ * What it left behind (cmd &) is stopped first, whatever --leftover says:
+ * the worker never starts beside it, and berth never exits before it. */
+static void prestart_exited(struct supervise *s, const struct supervise_event *ev, uint64_t now,
+			    struct supervise_actions *out)
+{
+	struct supervise_action *a = push(out, SUP_ACT_LOG_PRESTART);
+
+	a->code = ev->code;
+	a->ms = now - s->pre_started_at;
+	a->oom = s->oom_run;
+	if (ev->code != 0)
+		s->fail_code = BERTH_EXIT_PRESTART;
+	if (!s->populated) {
+		prestart_done(s, out);
+		return;
+	}
+	if (s->oom_run) {
+		/* the rest got SIGKILL with the OOM kill */
+		s->leftover_killed = true;
+		s->deadline = now + s->pol.kill_grace_ms;
+		return;
+	}
+	push(out, SUP_ACT_LOG_LEFTOVER);
+	s->leftover_killed = false;
+	s->deadline = now + s->pol.stop_timeout_ms;
+	push_sig(out, SUP_ACT_SIGNAL_ALL, s->pol.stop_signal);
+	if (s->pol.stop_signal != SIGCONT)
+		push_sig(out, SUP_ACT_SIGNAL_ALL, SIGCONT);
 }
 
 static bool budget_spent(const struct supervise *s, uint64_t now)
@@ -301,6 +253,9 @@ static void on_main_exited(struct supervise *s, const struct supervise_event *ev
 	s->populated = ev->populated;
 
 	switch (s->state) {
+	case SUP_PRESTART:
+		prestart_exited(s, ev, now, out);
+		break;
 	case SUP_RUNNING:
 		if (!s->populated) {
 			schedule_restart(s, now, out);
@@ -344,6 +299,10 @@ static void on_empty(struct supervise *s, uint64_t now, struct supervise_actions
 		return;
 	s->populated = false;
 	switch (s->state) {
+	case SUP_PRESTART:
+		if (!s->main_alive)
+			prestart_done(s, out);
+		break;
 	case SUP_LEFTOVER:
 		schedule_restart(s, now, out);
 		break;
@@ -375,6 +334,14 @@ static void on_stop_signal(struct supervise *s, int sig, uint64_t now,
 		break;
 	case SUP_STARTING:
 		break; /* served when the spawn result arrives */
+	case SUP_PRESTART:
+		if (s->pre_spawning)
+			break; /* served when the spawn result arrives */
+		if (s->main_alive)
+			begin_stop(s, now, true, out);
+		else /* its leftovers got the stop signal: keep the deadline */
+			s->state = s->leftover_killed ? SUP_KILLING : SUP_STOPPING;
+		break;
 	case SUP_RUNNING:
 		begin_stop(s, now, true, out);
 		break;
@@ -403,7 +370,7 @@ static void on_oom(struct supervise *s, uint64_t now, struct supervise_actions *
 	/* Starting: nothing of the new run exists yet, and the last run's
 	 * kills were reported with it. */
 	if (s->oom_run || s->state == SUP_EXITED || s->state == SUP_IDLE ||
-	    s->state == SUP_STARTING)
+	    s->state == SUP_STARTING || (s->state == SUP_PRESTART && s->pre_spawning))
 		return;
 	s->oom_run = true;
 	push(out, SUP_ACT_LOG_OOM);
@@ -414,6 +381,13 @@ static void on_oom(struct supervise *s, uint64_t now, struct supervise_actions *
 		if (s->main_alive || s->populated)
 			push_kill(out, SUP_KILL_OOM);
 		break;
+	case SUP_PRESTART:
+		if (s->main_alive) {
+			push_kill(out, SUP_KILL_OOM);
+			break;
+		}
+		/* its leftovers: */
+		/* fall through */
 	case SUP_LEFTOVER:
 		if (!s->leftover_killed) {
 			push_kill(out, SUP_KILL_OOM);
@@ -433,6 +407,16 @@ static void on_deadline(struct supervise *s, uint64_t now, struct supervise_acti
 	switch (s->state) {
 	case SUP_BACKOFF:
 		do_spawn(s, out);
+		break;
+	case SUP_PRESTART: /* its leftovers */
+		if (!s->leftover_killed) {
+			push_kill(out, SUP_KILL_LEFTOVER);
+			s->leftover_killed = true;
+			s->deadline = now + s->pol.kill_grace_ms;
+		} else {
+			push(out, SUP_ACT_LOG_STUCK);
+			prestart_done(s, out);
+		}
 		break;
 	case SUP_LEFTOVER:
 		if (!s->leftover_killed) {
@@ -465,10 +449,16 @@ enum supervise_state supervise_step(struct supervise *s, const struct supervise_
 {
 	switch (ev->type) {
 	case SUP_EV_START:
-		if (s->state == SUP_IDLE)
+		if (s->state == SUP_IDLE && s->pol.pre_start)
+			do_prestart(s, out);
+		else if (s->state == SUP_IDLE)
 			do_spawn(s, out);
 		break;
 	case SUP_EV_SPAWNED:
+		if (s->state == SUP_PRESTART && s->pre_spawning) {
+			prestart_spawned(s, now, out);
+			break;
+		}
 		if (s->state != SUP_STARTING)
 			break;
 		s->main_alive = true;
@@ -480,6 +470,14 @@ enum supervise_state supervise_step(struct supervise *s, const struct supervise_
 			begin_stop(s, now, true, out);
 		break;
 	case SUP_EV_SPAWN_FAILED:
+		if (s->state == SUP_PRESTART && s->pre_spawning) {
+			/* berth could not create it: nothing was started */
+			s->pre_spawning = false;
+			if (!s->stop_requested)
+				s->fail_code = BERTH_EXIT_SETUP;
+			do_exit(s, out);
+			break;
+		}
 		if (s->state != SUP_STARTING)
 			break;
 		s->last_code = BERTH_EXIT_SETUP;
@@ -517,53 +515,12 @@ enum supervise_state supervise_step(struct supervise *s, const struct supervise_
 }
 
 static const char *const state_names[SUP_STATE_COUNT] = {
-	[SUP_IDLE] = "idle",         [SUP_STARTING] = "starting", [SUP_RUNNING] = "running",
-	[SUP_LEFTOVER] = "leftover", [SUP_BACKOFF] = "backoff",   [SUP_STOPPING] = "stopping",
-	[SUP_KILLING] = "killing",   [SUP_EXITED] = "exited",
-};
-
-static const char *const kill_mode_names[SUP_KILL_MODE_COUNT] = {
-	[SUP_KILL_CONTROL_GROUP] = "control-group",
-	[SUP_KILL_MIXED] = "mixed",
-	[SUP_KILL_PROCESS] = "process",
-};
-
-static const char *const leftover_names[SUP_LEFTOVER_COUNT] = {
-	[SUP_LEFTOVER_KILL] = "kill",
-	[SUP_LEFTOVER_RESTART] = "restart",
+	[SUP_IDLE] = "idle",         [SUP_PRESTART] = "pre-start", [SUP_STARTING] = "starting",
+	[SUP_RUNNING] = "running",   [SUP_LEFTOVER] = "leftover",  [SUP_BACKOFF] = "backoff",
+	[SUP_STOPPING] = "stopping", [SUP_KILLING] = "killing",    [SUP_EXITED] = "exited",
 };
 
 const char *supervise_state_name(enum supervise_state st)
 {
 	return (size_t)st < SUP_STATE_COUNT && state_names[st] ? state_names[st] : "?";
-}
-
-const char *supervise_kill_mode_name(enum supervise_kill_mode m)
-{
-	return (size_t)m < SUP_KILL_MODE_COUNT && kill_mode_names[m] ? kill_mode_names[m] : "?";
-}
-
-int supervise_kill_mode_parse(const char *s, enum supervise_kill_mode *m)
-{
-	for (size_t i = 0; i < SUP_KILL_MODE_COUNT; i++)
-		if (kill_mode_names[i] && strcmp(s, kill_mode_names[i]) == 0) {
-			*m = (enum supervise_kill_mode)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-const char *supervise_leftover_name(enum supervise_leftover l)
-{
-	return (size_t)l < SUP_LEFTOVER_COUNT && leftover_names[l] ? leftover_names[l] : "?";
-}
-
-int supervise_leftover_parse(const char *s, enum supervise_leftover *l)
-{
-	for (size_t i = 0; i < SUP_LEFTOVER_COUNT; i++)
-		if (leftover_names[i] && strcmp(s, leftover_names[i]) == 0) {
-			*l = (enum supervise_leftover)i;
-			return 0;
-		}
-	return -EINVAL;
 }

@@ -50,10 +50,14 @@ struct supervise_policy {
 	bool quit_stops;           /* SIGQUIT stops instead of being relayed */
 	int max_restarts;          /* crash budget, or SUPERVISE_UNLIMITED */
 	uint64_t restart_window_ms;/* ...within this window; 0 = lifetime */
+	bool pre_start;            /* run the pre-start command (commands.pre_start)
+				    * once, before the first start */
 };
 
 enum supervise_state {
 	SUP_IDLE,     /* before the first start */
+	SUP_PRESTART, /* the pre-start command: its spawn requested, it runs, or
+		       * what it left behind is being stopped */
 	SUP_STARTING, /* spawn requested, result not yet known */
 	SUP_RUNNING,  /* the start command runs */
 	SUP_LEFTOVER, /* start command gone, stopping what it left behind */
@@ -84,6 +88,7 @@ struct supervise_event {
 
 enum supervise_act {
 	SUP_ACT_SPAWN,         /* start the worker; answer SPAWNED/SPAWN_FAILED */
+	SUP_ACT_SPAWN_PRESTART,/* start the pre-start command; answer the same */
 	SUP_ACT_SIGNAL_MAIN,   /* sig to the main process (its pidfd) */
 	SUP_ACT_SIGNAL_GROUP,  /* sig to the main process's process group */
 	SUP_ACT_SIGNAL_ALL,    /* sig to every process of the cgroup */
@@ -93,11 +98,13 @@ enum supervise_act {
 	SUP_ACT_LOG_RESTART,   /* restarting in ms */
 	SUP_ACT_LOG_STOPPING,  /* stop requested by sig */
 	SUP_ACT_LOG_STOP_AGAIN,/* sig during the stop: deadline unchanged */
-	SUP_ACT_LOG_LEFTOVER,  /* processes left after the start command */
+	SUP_ACT_LOG_LEFTOVER,  /* processes left after the start (or pre-start) command */
 	SUP_ACT_LOG_GIVE_UP,   /* crash budget spent: code */
 	SUP_ACT_LOG_STUCK,     /* processes survive SIGKILL past the grace */
 	SUP_ACT_LOG_DROPPED,   /* sig not relayed: no main process */
 	SUP_ACT_LOG_OOM,       /* an OOM kill in the worker (first of its run) */
+	SUP_ACT_LOG_PRESTART,  /* the pre-start command ended: code (0: the worker
+				* starts next), ms it ran, oom */
 };
 
 enum supervise_kill_reason {
@@ -113,7 +120,7 @@ struct supervise_action {
 	int code;
 	uint64_t ms;
 	enum supervise_kill_reason reason;
-	bool oom;   /* LOG_GIVE_UP: the last run was OOM-killed */
+	bool oom;   /* LOG_GIVE_UP, LOG_PRESTART: that run was OOM-killed */
 };
 
 #define SUPERVISE_MAX_ACTIONS 8
@@ -137,6 +144,10 @@ struct supervise {
 	unsigned failures;   /* consecutive quick terminations */
 	int last_code;       /* the last run's status (128 + sig if killed) */
 	unsigned long starts;/* how many times the worker was started */
+	bool pre_spawning;   /* the pre-start command's spawn is requested */
+	uint64_t pre_started_at; /* when the pre-start command started */
+	int fail_code;       /* berth's exit status once it failed before the
+			      * worker started (pre-start), else 0 */
 	uint64_t restarts[SUPERVISE_MAX_BUDGET]; /* ring of restart times */
 	size_t n_restarts, ring_pos;
 };

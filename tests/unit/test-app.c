@@ -298,6 +298,22 @@ START_TEST(test_reject_commands)
 		       "must be a string, not sequence");
 	assert_rejects(HEAD "workers:\n  q:\n    commands: {start: x, stop: y}\n",
 		       "unknown command 'stop'");
+	assert_rejects(HEAD "workers:\n  q:\n    commands: {start: x, pre_start: 3}\n",
+		       "commands.pre_start must be a string, not integer");
+	/* pre_start has start's bound (64 KiB) */
+	for (int which = 0; which < 2; which++) {
+		size_t n = 64 * 1024 + 1;
+		char *big = malloc(n + 1), *yaml;
+		memset(big, 'x', n);
+		big[n] = '\0';
+		yaml = xasprintf(HEAD "workers:\n  q:\n    commands: {start: %s%s}\n",
+				 which ? "x, pre_start: " : "", big);
+		assert_rejects(yaml, which ? "test.yaml:5:37: workers.q.commands.pre_start: "
+					     "commands.pre_start is longer than 65536 bytes"
+					   : "commands.start is longer than 65536 bytes");
+		free(yaml);
+		free(big);
+	}
 }
 END_TEST
 
