@@ -98,6 +98,15 @@ sed -i 's/^        trap/        trap/' "$APP/.platform.app.yaml"
 . "$TOP_SRCDIR/tests/integration/oci-lib.sh"
 state_pid() { crunx state "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])'; }
 tables_before=$(nftx /proc/self/ns/net "list tables" 2>/dev/null | grep -c berth)
+# berth's hook log is the machine's and never truncated: only what was
+# written to it after this point counts.
+HOOKLOG=${BERTH_RUNTIME_DIR:-/run/berth}/hook.log
+HOOKLOG0=$(wc -c <"$HOOKLOG" 2>/dev/null || echo 0)
+hooklog() { tail -c +$((HOOKLOG0 + 1)) "$HOOKLOG" 2>/dev/null; }
+hooklog_has() { hooklog | grep -q -- "$1"; }
+# The app root belongs to the worker's user (nobody): only the read-only
+# mount can refuse its write there.
+chown 65534:65534 "$APP"
 # While a container mounts the image, its shared lock is held (by the loop
 # device): berth exec of the instance is refused, nothing may mkfs or resize.
 check_locked() { # PREFIX
@@ -206,10 +215,10 @@ else
 	not_ok "the stubborn worker runs"
 	diag "$(cat "$OUT" "$BLOG")"
 fi
-check "poststop ran and logged" grep -q "container berth-it-$$-2: poststop" /run/berth/hook.log
+check "poststop ran and logged" hooklog_has "container berth-it-$$-2: poststop"
 # crun gives hooks /dev/null as stderr: the hook log is stderr then, and
 # still gets each stage's summary line.
-check "each stage's summary is logged" grep -q "berth hook createRuntime container=berth-it-$$-2: ok (exit 0)" /run/berth/hook.log
+check "each stage's summary is logged" hooklog_has "berth hook createRuntime container=berth-it-$$-2: ok (exit 0)"
 
 # ---- a plain bundle with berth hook registered in config.json ----
 python3 - "$BUNDLE/config.json" "$TMP/plain.json" "$BERTH" "$APP" "$STORAGE" <<'PY'
@@ -266,8 +275,8 @@ d["annotations"].update(json.loads(sys.argv[4]))
 json.dump(d, open(sys.argv[2], "w"))
 PY
 }
-hook_log_has() { grep "container $1: " /run/berth/hook.log | grep -q "$2"; }
-guard_pid() { grep "container $1: stop guard (pid" /run/berth/hook.log | tail -1 |
+hook_log_has() { hooklog | grep "container $1: " | grep -q "$2"; }
+guard_pid() { hooklog | grep "container $1: stop guard (pid" | tail -1 |
 	sed 's/.*stop guard (pid \([0-9]*\)).*/\1/'; }
 # The init, PID 1 of its pid namespace, has no TERM handler: the kernel
 # drops the engine's SIGTERM.  Its child traps TERM; the guard relays it.
@@ -335,7 +344,7 @@ refused() {
 	if crunx run -d -b "$TMP/$1" "berth-it-$$-$2" >"$OUT" 2>"$BLOG"; then
 		not_ok "$3"
 	else
-		check "$3" grep -q "$4" /run/berth/hook.log
+		check "$3" hooklog_has "$4"
 	fi
 	crunx delete -f "berth-it-$$-$2" >/dev/null 2>&1
 }
@@ -384,7 +393,7 @@ hook_rejects() { # DESC EXPECTED-MESSAGE STATE
 		diag "$(cat "$TMP/hook.out")"
 	fi
 }
-st() { printf '{"ociVersion":"1.0.0","id":"bad","status":"creating","bundle":"%s/plain"%s}' "$TMP" "$1"; }
+st() { printf '{"ociVersion":"1.0.0","id":"berth-it-%s-bad","status":"creating","bundle":"%s/plain"%s}' $$ "$TMP" "$1"; }
 sh -c 'exit 0' &
 dead=$!
 wait $dead
@@ -416,7 +425,7 @@ d = json.load(open(sys.argv[1]))
 d["annotations"]["berth.app-config"] = "./.platform.app.yaml"
 json.dump(d, open(sys.argv[2], "w"))' "$TMP/plain.json" "$TMP/relb/config.json"
 hook_rejects "a relative berth.app-config" "berth.app-config: './.platform.app.yaml' is not an absolute path" \
-	"$(printf '{"ociVersion":"1.0.0","id":"bad","status":"creating","bundle":"%s/relb","pid":%s}' "$TMP" $$)"
+	"$(printf '{"ociVersion":"1.0.0","id":"berth-it-%s-bad","status":"creating","bundle":"%s/relb","pid":%s}' $$ "$TMP" $$)"
 # berth spec run in the app's directory with -f ./.platform.app.yaml and a
 # relative state dir: every path it writes is absolute.
 if (cd "$APP" && BERTH_STATE_DIR=./rel-state "$BERTH" -q -f ./.platform.app.yaml spec test \
@@ -436,7 +445,7 @@ else
 	diag "$(cat "$BLOG")"
 fi
 is "$(nftx /proc/self/ns/net "list tables" 2>/dev/null | grep -c berth)" "$tables_before" "no firewall table left in the host's namespace"
-check "the rejections are logged for the operator" grep -q 'container=bad: failed' /run/berth/hook.log
+check "the rejections are logged for the operator" hooklog_has "container=berth-it-$$-bad: failed"
 check "contrib/oci-hooks.d registers createRuntime and poststop for berth.worker" python3 -c '
 import json, re, sys
 for f, stage in ((sys.argv[1], "createRuntime"), (sys.argv[2], "poststop")):
