@@ -5,11 +5,13 @@
 # in its own network namespace and cgroup namespace, sees the new root
 # (read-only even for root, its own /run) with the app read-only and its
 # storage writable (persistent across restarts), resolves database.internal to the
-# context's address, and nothing is left on the host afterwards: mounts,
+# context's address, has the ingress ruleset in its network namespace, and
+# nothing is left on the host afterwards: mounts,
 # cgroups, firewall tables.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
 RUN_BOXED=1
+NETD=${TOP_BUILDDIR:?run through make check}/tests/helpers/net-driver
 
 # The app: a local mount, a relationship, and a start command that reports
 # what the worker sees on stdout (berth's log) and then waits.
@@ -64,6 +66,15 @@ for mode in host pid1; do
 	check "$mode: the app root is mounted read-only" grep -Eq '^OPTS app ro(,|$)' "$BLOG"
 	cgs=$(run_cgroup_dirs)
 	check "$mode: the worker is in berth-* cgroups" test -n "$cgs"
+	# The ingress ruleset, read back from the worker's own namespace.
+	wnet=
+	for p in $(descendants "$BERTH_PID"); do
+		[ "$(readlink "/proc/$p/ns/net")" != "$(readlink /proc/self/ns/net)" ] &&
+			wnet=/proc/$p/ns/net && break
+	done
+	"$NETD" --nft "${wnet:-/nonexistent}" "list table inet berth" >"$TMP/rules.txt" 2>&1
+	check "$mode: the worker's namespace has the ingress ruleset (input policy drop)" \
+		grep -q 'hook input priority filter; policy drop;' "$TMP/rules.txt"
 	check "$mode: /tmp and the storage mount are writable" sh -c "grep -q '^WRITE tmp yes' '$BLOG' && grep -q '^WRITE data yes' '$BLOG'"
 	check "$mode: database.internal is the context's address" grep -q '^HOSTS 10.11.12.13 database.internal' "$BLOG"
 	check "$mode: only loopback (--network none)" grep -q '^IFACES lo $' "$BLOG"
