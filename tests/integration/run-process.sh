@@ -99,6 +99,8 @@ if command -v script >/dev/null; then
 	script -qec "$cmd" /dev/null >"$BLOG" 2>&1 </dev/null
 	is "$(awk '$1 == "TTY" { print $2, $3 }' "$CLOG")" "isatty0=0 devtty=no" \
 		"under a pty: no controlling terminal, stdin not the tty"
+else
+	skip "under a pty: no controlling terminal, stdin not the tty" "no script(1) (bsdutils)"
 fi
 
 # --- cgroups: refusal, and --no-cgroup ----------------------------------
@@ -133,6 +135,13 @@ if command -v setpriv >/dev/null; then
 	eval "$asuser $cmd" >"$BLOG" 2>&1 </dev/null
 	is "$?" 0 "unprivileged with --no-cgroup: runs (status of the single run)"
 	is "$(count_lines "$CLOG" '^START ')" 1 "unprivileged with --no-cgroup: started"
+else
+	for t in "unprivileged: refused (125)" "unprivileged: says so and names --no-cgroup" \
+		"unprivileged: nothing was started" \
+		"unprivileged with --no-cgroup: runs (status of the single run)" \
+		"unprivileged with --no-cgroup: started"; do
+		skip "$t" "no setpriv(1) (util-linux)"
+	done
 fi
 
 : >"$CLOG"
