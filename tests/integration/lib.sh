@@ -29,6 +29,8 @@ APP=$TMP/app
 CLOG=$TMP/child.log
 BLOG=$TMP/berth.log
 mkdir -p "$APP" "$TMP/state"
+# whose it is, for the suite's last test on a machine shared with other runs
+echo "${TOP_BUILDDIR:-}" >"$TMP/.suite"
 # berth keeps per-project state (generated secrets): never the machine's.
 BERTH_STATE_DIR=$TMP/state
 export BERTH_STATE_DIR
