@@ -31,6 +31,7 @@ touch ./app-file 2>/dev/null && echo WRITE app yes || echo WRITE app no
 touch /tmp/x 2>/dev/null && echo WRITE tmp yes || echo WRITE tmp no
 echo "OPTS / $(awk '$5 == "/" { print $6 }' /proc/self/mountinfo | tail -n 1)"
 echo "OPTS app $(awk -v d="$PWD" '$5 == d { print $6 }' /proc/self/mountinfo | tail -n 1)"
+echo "SHM $(awk '$5 == "/dev/shm" { for (i = 7; $i != "-"; i++) ; print $6, $(i + 1) }' /proc/self/mountinfo | tail -n 1) $(stat -c %a /dev/shm) $(touch /dev/shm/x 2>/dev/null && echo writable)"
 [ -f data/persist ] && echo PERSIST found || echo PERSIST none
 date > data/persist && echo WRITE data yes || echo WRITE data no
 echo "HOSTS $(grep database.internal /etc/hosts | tr -s ' \t' ' ')"
@@ -64,6 +65,8 @@ for mode in host pid1; do
 	check "$mode: the app root (the worker's own) is read-only" grep -q '^WRITE app no' "$BLOG"
 	check "$mode: the new root is mounted read-only" grep -Eq '^OPTS / ro(,|$)' "$BLOG"
 	check "$mode: the app root is mounted read-only" grep -Eq '^OPTS app ro(,|$)' "$BLOG"
+	check "$mode: /dev/shm a tmpfs of its own, 1777, writable, nosuid,nodev,noexec" \
+		grep -Eq '^SHM rw,nosuid,nodev,noexec(,[a-z]+)* tmpfs 1777 writable$' "$BLOG"
 	cgs=$(run_cgroup_dirs)
 	check "$mode: the worker is in berth-* cgroups" test -n "$cgs"
 	# The ingress ruleset, read back from the worker's own namespace.
