@@ -319,6 +319,47 @@ else
 	not_ok "guard: the stubborn plain bundle runs"
 	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
 fi
+# The annotations berth.stop-signal, berth.stop-timeout, berth.kill-mode:
+# the engine's SIGTERM is relayed as SIGUSR1 to the process behind the
+# init (which ignores TERM); a TERM-ignoring init is SIGKILLed at 2 s, not
+# 15, and with kill-mode process nothing is relayed to the others.
+guard_bundle gsig '["/bin/sh", "-c", "sh -c '\''trap \"\" TERM; trap \"echo CHILD USR1; exit 0\" USR1; echo READY; while :; do sleep 0.1; done'\'' & wait; echo INIT DONE"]' '{"berth.stop-signal": "USR1"}'
+: >"$OUT"
+IDS="$IDS berth-it-$$-gsig"
+if crunx run -d -b "$TMP/gsig" berth-it-$$-gsig >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
+	pid=$(state_pid berth-it-$$-gsig)
+	crunx kill berth-it-$$-gsig TERM
+	i=0
+	while alive "$pid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	check "guard: berth.stop-signal USR1 is what the process behind the init gets" \
+		sh -c "{ ! kill -0 $pid 2>/dev/null || [ \"\$(awk '{print \$3}' /proc/$pid/stat)\" = Z ]; } && grep -q '^CHILD USR1' '$OUT'"
+	check "guard: and the log names it" hook_log_has berth-it-$$-gsig "stopping (SIGUSR1 to "
+	crunx delete -f berth-it-$$-gsig 2>/dev/null
+else
+	not_ok "guard: the berth.stop-signal bundle runs"
+	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
+fi
+guard_bundle gtime '["/bin/sh", "-c", "sleep 1000 & echo READY; exec sleep 1000"]' \
+	'{"berth.stop-timeout": "2s", "berth.kill-mode": "process"}'
+: >"$OUT"
+IDS="$IDS berth-it-$$-gtime"
+if crunx run -d -b "$TMP/gtime" berth-it-$$-gtime >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
+	pid=$(state_pid berth-it-$$-gtime)
+	crunx kill berth-it-$$-gtime TERM
+	t0=$(now_ms)
+	i=0
+	while alive "$pid" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	ms=$(($(now_ms) - t0))
+	check "guard: berth.stop-timeout 2s: SIGKILL at 2 s ($ms ms in [1900, 6000))" \
+		sh -c "{ ! kill -0 $pid 2>/dev/null || [ \"\$(awk '{print \$3}' /proc/$pid/stat)\" = Z ]; } && [ $ms -ge 1900 ] && [ $ms -lt 6000 ]"
+	check "guard: the 2 s deadline is logged" hook_log_has berth-it-$$-gtime "stop timeout (2000 ms) reached"
+	check "guard: berth.kill-mode process: nothing relayed to the other process" \
+		hook_log_has berth-it-$$-gtime "stopping (nothing to"
+	crunx delete -f berth-it-$$-gtime 2>/dev/null
+else
+	not_ok "guard: the berth.stop-timeout bundle runs"
+	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
+fi
 nothing_left "guard: once the containers are gone, no loop device or mount is left"
 # berth.stop-guard=off leaves the stop to the engine; a bad value is refused.
 guard_bundle goff '["/bin/sh", "-c", "echo READY; exec sleep 1000"]' '{"berth.stop-guard": "off"}'
