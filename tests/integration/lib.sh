@@ -12,8 +12,9 @@
 #                    set RUN_RC; RUN_MS is how long it took since start_run
 #   ok / not_ok / check DESC CMD... / is GOT WANT DESC / skip DESC REASON /
 #   skip_all REASON
-#   child_cgroup_dirs, pid_cgroup_dirs PID, cgroup_mounts  cgroup directories
-#                    on any layout (v2, hybrid, v1)
+#   child_cgroup_dirs, pid_cgroup_dirs PID, run_cgroup_dirs, cgroup_mounts
+#                    cgroup directories on any layout (v2, hybrid, v1)
+#   CLEANUP_CGROUPS  cgroup directories the test made, removed at exit
 #
 # Cleanup, pass or fail, kills every process still below this script, the
 # worker's logged processes and those in its cgroups (all by pid), then
@@ -44,6 +45,8 @@ RUN_RC=
 RUN_MS=
 STARTED_PIDS=
 STARTED_BERTHS=
+# cgroup directories a test made itself, removed (deepest first) at exit
+CLEANUP_CGROUPS=
 
 cleanup() {
 	# A berth still running (a failed or interrupted test): ask it to stop,
@@ -94,6 +97,7 @@ cleanup() {
 		kill -KILL $_kill 2>/dev/null
 		sleep 0.05
 	done
+	_cgs="$_cgs $CLEANUP_CGROUPS"
 	for _cg in $(printf '%s\n' $_cgs | awk '{ print length($0), $0 }' | sort -rn | cut -d' ' -f2-); do
 		_i=0
 		while [ -d "$_cg" ] && ! rmdir "$_cg" 2>/dev/null && [ $_i -lt 100 ]; do
