@@ -29,7 +29,7 @@ echo never reached"
 	check "$mode: worker started" wait_for "$CLOG" '^START ' 10
 	cgs=$(child_cgroup_dirs)
 	check "$mode: worker in its own cgroup before it runs" \
-		sh -c "echo '$cgs' | grep -q '^/sys/fs/cgroup/unified/.*berth-test-'"
+		sh -c "echo '$cgs' | grep -q '^$(cgroup_dir 0::)/.*berth-test-'"
 	child=$(logged_pids START)
 	send TERM
 	wait_run 10
