@@ -191,6 +191,7 @@ START_TEST(test_compile)
 }
 END_TEST
 
+/* clang-format off: one rule per entry, as in src/filter.c's table */
 /*
  * The rules that must be there, written out here and not taken from
  * filter_rules(): a rule deleted from the table is still probed (and
@@ -236,6 +237,7 @@ static const struct ref_rule {
 	REF_ANY("setdomainname", EPERM), REF_IOCTL(TIOCSTI), REF_IOCTL(TIOCLINUX),
 	REF_SOCKET(AF_VSOCK), REF_SOCKET(AF_ALG),
 };
+/* clang-format on */
 
 static char *ref_spec(const struct ref_rule *r)
 {
@@ -254,8 +256,9 @@ START_TEST(test_reference)
 		bool found = false;
 
 		for (size_t j = 0; j < n && !found; j++)
-			found = strcmp(r[j].syscall, want->syscall) == 0 && r[j].cond == want->cond &&
-				r[j].value == want->value && r[j].err == want->err;
+			found = strcmp(r[j].syscall, want->syscall) == 0 &&
+				r[j].cond == want->cond && r[j].value == want->value &&
+				r[j].err == want->err;
 		ck_assert_msg(found, "rule %s (%#llx, errno %d) is missing from the table",
 			      want->syscall, (unsigned long long)want->value, want->err);
 	}
