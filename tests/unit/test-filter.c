@@ -191,7 +191,8 @@ START_TEST(test_compile)
 }
 END_TEST
 
-/* clang-format off: one rule per entry, as in src/filter.c's table */
+/* one rule per entry, as in src/filter.c's table */
+/* clang-format off */
 /*
  * The rules that must be there, written out here and not taken from
  * filter_rules(): a rule deleted from the table is still probed (and
