@@ -3,7 +3,7 @@
 # --context FILE: only a regular file is read.  A FIFO is refused at once
 # (it blocked berth forever), as are a directory and /dev/null: exit 2 and
 # one line naming the file; a symlink to a regular file (an orchestrator's
-# mounted secret) is read.  Under timeout(1): a hang fails, never stalls.
+# mounted secret) is read; a key given twice is refused.  Under timeout(1): a hang fails, never stalls.
 . "${TOP_SRCDIR:-.}/tests/integration/lib.sh"
 
 write_app "exit 0"
@@ -35,5 +35,18 @@ timeout 10 "$BERTH" -f "$APP/.platform.app.yaml" --context "$TMP/link.json" env 
 	>"$TMP/out" 2>"$TMP/err" </dev/null
 is "$?" 0 "--context a symlink to a regular file: read"
 check "its values are used" grep -q 'PLATFORM_BRANCH=.*ctxbranch' "$TMP/out"
+
+# A key given twice: refused (jansson would keep the last one silently),
+# by run and env, naming the file, line, column and key.
+printf '{"branch": "a", "project": "abcdef1234567",\n "branch": "b"}\n' >"$TMP/dup.json"
+for cmd in "run --unconfined" env; do
+	# shellcheck disable=SC2086
+	timeout 10 "$BERTH" -f "$APP/.platform.app.yaml" --context "$TMP/dup.json" $cmd test \
+		>"$TMP/out" 2>"$TMP/err" </dev/null
+	is "$?" 2 "${cmd%% *}: a duplicate key in the context file: exit 2"
+	check "${cmd%% *}: one line naming the file, line and key ($(head -c 200 "$TMP/err"))" \
+		sh -c "[ \$(grep -c . '$TMP/err') -eq 1 ] &&
+			grep -qF 'context $TMP/dup.json:2:' '$TMP/err' && grep -q 'duplicate object key.*branch' '$TMP/err'"
+done
 
 done_testing

@@ -12,9 +12,13 @@
 #                    set RUN_RC; RUN_MS is how long it took since start_run
 #   ok / not_ok / check DESC CMD... / is GOT WANT DESC / skip DESC REASON /
 #   skip_all REASON
+#   child_cgroup_dirs, pid_cgroup_dirs PID, run_cgroup_dirs, cgroup_mounts
+#                    cgroup directories on any layout (v2, hybrid, v1)
+#   CLEANUP_CGROUPS  cgroup directories the test made, removed at exit
 #
-# Cleanup kills only processes this script started (by pid) and any
-# process left in a cgroup named after this test run.
+# Cleanup, pass or fail, kills every process still below this script, the
+# worker's logged processes and those in its cgroups (all by pid), then
+# removes those cgroups and the ones named after a berth it started.
 set -u
 
 : "${BERTH:?BERTH not set (run through make check)}"
@@ -26,6 +30,8 @@ APP=$TMP/app
 CLOG=$TMP/child.log
 BLOG=$TMP/berth.log
 mkdir -p "$APP" "$TMP/state"
+# whose it is, for the suite's last test on a machine shared with other runs
+echo "${TOP_BUILDDIR:-}" >"$TMP/.suite"
 # berth keeps per-project state (generated secrets): never the machine's.
 BERTH_STATE_DIR=$TMP/state
 export BERTH_STATE_DIR
@@ -38,6 +44,9 @@ RUN_PID=
 RUN_RC=
 RUN_MS=
 STARTED_PIDS=
+STARTED_BERTHS=
+# cgroup directories a test made itself, removed (deepest first) at exit
+CLEANUP_CGROUPS=
 
 cleanup() {
 	# A berth still running (a failed or interrupted test): ask it to stop,
@@ -60,17 +69,50 @@ cleanup() {
 	for p in $_alive; do
 		kill -KILL "$p" 2>/dev/null
 	done
-	# Anything a failed test left in its worker's process tree (pids the
-	# child logged by hand; as PID 1 the namespace took care of them).
-	if [ "$T_FAILED" -gt 0 ] && [ -s "$CLOG" ]; then
-		for p in $(awk '$1 == "START" || $1 == "ESCAPE" { print $2 }' "$CLOG"); do
-			if [ -r "/proc/$p/cmdline" ] && tr '\0' ' ' <"/proc/$p/cmdline" |
-				grep -q "test-child"; then
-				kill -KILL "$p" 2>/dev/null
-			fi
+	# Whatever the test left, pass or fail: every process still below this
+	# shell, the test-child processes the worker logged (escaped ones
+	# included: their command line says test-child, so a reused pid is
+	# never hit), every process in the worker's cgroups, then those cgroups
+	# and the ones named after a berth this test started.
+	_cgs=$(child_cgroup_dirs 2>/dev/null)
+	for p in $STARTED_BERTHS; do
+		_cgs="$_cgs $(cgroup_mounts | while read -r _m; do
+			find "$_m" -maxdepth 6 -type d -name "berth-*-$p" 2>/dev/null
+		done)"
+	done
+	for _round in 1 2 3; do
+		_kill=$(descendants $$)
+		if [ -s "$CLOG" ]; then
+			for p in $(awk '$1 == "START" || $1 == "ESCAPE" { print $2 }' "$CLOG"); do
+				if [ -r "/proc/$p/cmdline" ] && tr '\0' ' ' <"/proc/$p/cmdline" |
+					grep -q "test-child"; then
+					_kill="$_kill $p"
+				fi
+			done
+		fi
+		for _cg in $_cgs; do
+			_kill="$_kill $(cat "$_cg/cgroup.procs" 2>/dev/null)"
 		done
-	fi
+		[ -n "$(echo $_kill)" ] || break
+		kill -KILL $_kill 2>/dev/null
+		sleep 0.05
+	done
+	_cgs="$_cgs $CLEANUP_CGROUPS"
+	for _cg in $(printf '%s\n' $_cgs | awk '{ print length($0), $0 }' | sort -rn | cut -d' ' -f2-); do
+		_i=0
+		while [ -d "$_cg" ] && ! rmdir "$_cg" 2>/dev/null && [ $_i -lt 100 ]; do
+			sleep 0.02
+			_i=$((_i + 1))
+		done
+	done
 	rm -rf "$TMP"
+}
+# descendants PID: every process below PID, deepest last.
+descendants() {
+	for _c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		echo "$_c"
+		descendants "$_c"
+	done
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -214,32 +256,41 @@ start_run() {
 		;;
 	esac
 	STARTED_PIDS="$STARTED_PIDS $RUN_PID $BERTH_PID"
+	STARTED_BERTHS="$STARTED_BERTHS $BERTH_PID"
 }
 
-# wait_run [TIMEOUT_SECONDS]
+# wait_run [TIMEOUT_SECONDS]: a berth still running after TIMEOUT (30 s)
+# is a hang: it is SIGKILLed, the hang is a failed test and RUN_RC is
+# "hung", so that no `is "$RUN_RC" 137` passes for it.
 wait_run() {
 	_limit=${1:-30}
 	_i=0
+	_hung=
 	while kill -0 "$RUN_PID" 2>/dev/null; do
 		_state=$(awk '{print $3}' "/proc/$RUN_PID/stat" 2>/dev/null)
 		[ "$_state" = Z ] && break
 		_i=$((_i + 1))
 		if [ $_i -gt $((_limit * 50)) ]; then
-			diag "berth still running after ${_limit}s: killing it"
-			kill -KILL "$RUN_PID" "$BERTH_PID" 2>/dev/null
+			_hung=1
+			kill -KILL "$RUN_PID" $BERTH_PID 2>/dev/null
 			break
 		fi
 		sleep 0.02
 	done
 	wait "$RUN_PID"
 	RUN_RC=$?
+	RUN_MS=$(($(now_ms) - RUN_T0))
+	if [ -n "$_hung" ]; then
+		RUN_RC=hung
+		not_ok "berth exited within ${_limit}s (it hung: SIGKILLed)"
+		dump_logs
+	fi
 	# Reaped: its pid may be reused, never signal it again.
 	_left=
 	for _p in $STARTED_PIDS; do
 		[ "$_p" = "$RUN_PID" ] || [ "$_p" = "$BERTH_PID" ] || _left="$_left $_p"
 	done
 	STARTED_PIDS=$_left
-	RUN_MS=$(($(now_ms) - RUN_T0))
 }
 
 # wait_for FILE PATTERN [SECONDS]: until a line matches (grep -E).
@@ -269,19 +320,59 @@ all_gone() {
 	return 0
 }
 
-# The worker's cgroup directories, from the child's "cgroup" report
-# ("CGROUP n:ctl:/path"), one per line: /sys/fs/cgroup/<ctl or unified>/path.
-child_cgroup_dirs() {
-	awk '$1 == "CGROUP" { print $2 }' "$CLOG" | while IFS=: read -r _n _ctl _path; do
-		case $_path in */berth-*) ;; *) continue ;; esac
-		_ctl=${_ctl#name=}
-		[ -z "$_ctl" ] && _ctl=unified
-		echo "/sys/fs/cgroup/$_ctl$_path"
+# cgroup_mounts: the mount point of every cgroup hierarchy (v1 and v2).
+cgroup_mounts() {
+	awk '{ for (i = 7; $i != "-"; i++) ; if ($(i + 1) ~ /^cgroup2?$/) print $5 }' \
+		/proc/self/mountinfo
+}
+
+# cgroup_dir N:CTL:PATH: the directory of one /proc/PID/cgroup line, on
+# whatever layout this host has (pure v2, hybrid, v1).
+cgroup_dir() {
+	echo "$1" | {
+		IFS=: read -r _n _ctl _path
+		awk -v ctl="$_ctl" -v n="$_n" '{
+			for (i = 7; $i != "-"; i++) ;
+			fs = $(i + 1); opts = "," $(i + 3) ","
+			if (n == 0 && ctl == "" && fs == "cgroup2") { print $5; exit }
+			if (fs != "cgroup" || ctl == "") next
+			k = split(ctl, c, ",")
+			for (j = 1; j <= k; j++) if (index(opts, "," c[j] ",") == 0) next
+			print $5; exit
+		}' /proc/self/mountinfo | sed "s|\$|$_path|"
+	}
+}
+
+# pid_cgroup_dirs PID: the berth-* cgroup directories PID is in.
+pid_cgroup_dirs() {
+	while read -r _l; do
+		case $_l in */berth-*) cgroup_dir "$_l" ;; esac
+	done <"/proc/$1/cgroup" | sort -u
+}
+
+# run_cgroup_dirs: the berth-* cgroup directories of every process below
+# the running berth (BERTH_PID), whatever the worker is.
+run_cgroup_dirs() {
+	for _p in $(descendants "$BERTH_PID"); do
+		pid_cgroup_dirs "$_p" 2>/dev/null
 	done | sort -u
 }
 
-# cgroup_gone DIR...: none of the worker's cgroup directories exists.
+# The worker's cgroup directories, from the child's "cgroup" report
+# ("CGROUP n:ctl:/path"), one per line, on any cgroup layout.
+child_cgroup_dirs() {
+	awk '$1 == "CGROUP" { print $2 }' "$CLOG" | while read -r _l; do
+		case $_l in */berth-*) cgroup_dir "$_l" ;; esac
+	done | sort -u
+}
+
+# cgroup_gone DIR...: none of the worker's cgroup directories exists.  No
+# directory at all is a failure: the check would pass whatever happened.
 cgroup_gone() {
+	if [ $# -eq 0 ]; then
+		diag "cgroup_gone: no cgroup directory known (did the worker report one?)"
+		return 1
+	fi
 	for _cg in "$@"; do
 		[ -e "$_cg" ] && return 1
 	done

@@ -230,6 +230,7 @@ wait_file() {
 LPID=$!
 PIDS="$PIDS $LPID"
 if wait_file "$RW/ready"; then
+	"$D" --nft "/run/netns/$W" "list table inet berth" >"$TMP/ingress-rules.txt" 2>&1
 	ip netns exec "$P" "$PY" "$TMP/peer-send.py" "$PORT" >"$TMP/peer.out" 2>&1
 	prc=$?
 	sleep 0.3 # datagrams in flight
@@ -239,7 +240,8 @@ if wait_file "$RW/ready"; then
 	check "ingress: no TCP connection from the peer completes (v4, v6)" [ "$prc" = 0 ]
 	check "ingress: the worker's sockets received nothing (TCP and UDP, v4 and v6)" \
 		grep -qx "received 0" "$TMP/listen.out"
-	check "ingress: the worker ran (rules installed and verified first)" [ "$lrc" = 0 ]
+	check "ingress: the worker ran, its namespace's input policy drop" \
+		sh -c "[ '$lrc' = 0 ] && grep -q 'hook input priority filter; policy drop;' '$TMP/ingress-rules.txt'"
 else
 	wait "$LPID"
 	not_ok "ingress: the listener never became ready: $(cat "$TMP/listen.err")"
@@ -431,8 +433,20 @@ else
 	skip "current: refused in the host's initial namespace" "this test is not in it"
 	skip "netns:PATH: the host's namespace refused too" "this test is not in it"
 fi
-out=$(ip netns exec "$W" "$D" --network current "echo in-w" 2>"$TMP/current-w.err")
-check "current: in a namespace of its own, installs there" [ "$out" = in-w ]
+# The worker waits until the test has read the ruleset in W.
+rm -f "$RW/cur.up" "$RW/cur.stop"
+ip netns exec "$W" "$D" --network current \
+	"touch $RW/cur.up; while [ ! -e $RW/cur.stop ]; do sleep 0.05; done; echo in-w" \
+	>"$TMP/current-w.out" 2>"$TMP/current-w.err" &
+BG=$!
+PIDS="$PIDS $BG"
+wait_file "$RW/cur.up"
+"$D" --nft "/run/netns/$W" "list table inet berth" >"$TMP/current-rules.txt" 2>&1
+touch "$RW/cur.stop"
+wait "$BG"
+check "current: in a namespace of its own, installs there (input policy drop while it runs)" \
+	sh -c "grep -q 'hook input priority filter; policy drop;' '$TMP/current-rules.txt' &&
+	       grep -qx in-w '$TMP/current-w.out'"
 check "current: and removes the table there when it exits" \
 	grep -q 'removed from the namespace' "$TMP/current-w.err"
 check "current: no table left in that namespace" no_table

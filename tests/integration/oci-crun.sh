@@ -98,6 +98,15 @@ sed -i 's/^        trap/        trap/' "$APP/.platform.app.yaml"
 . "$TOP_SRCDIR/tests/integration/oci-lib.sh"
 state_pid() { crunx state "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])'; }
 tables_before=$(nftx /proc/self/ns/net "list tables" 2>/dev/null | grep -c berth)
+# berth's hook log is the machine's and never truncated: only what was
+# written to it after this point counts.
+HOOKLOG=${BERTH_RUNTIME_DIR:-/run/berth}/hook.log
+HOOKLOG0=$(wc -c <"$HOOKLOG" 2>/dev/null || echo 0)
+hooklog() { tail -c +$((HOOKLOG0 + 1)) "$HOOKLOG" 2>/dev/null; }
+hooklog_has() { hooklog | grep -q -- "$1"; }
+# The app root belongs to the worker's user (nobody): only the read-only
+# mount can refuse its write there.
+chown 65534:65534 "$APP"
 # While a container mounts the image, its shared lock is held (by the loop
 # device): berth exec of the instance is refused, nothing may mkfs or resize.
 check_locked() { # PREFIX
@@ -206,10 +215,10 @@ else
 	not_ok "the stubborn worker runs"
 	diag "$(cat "$OUT" "$BLOG")"
 fi
-check "poststop ran and logged" grep -q "container berth-it-$$-2: poststop" /run/berth/hook.log
+check "poststop ran and logged" hooklog_has "container berth-it-$$-2: poststop"
 # crun gives hooks /dev/null as stderr: the hook log is stderr then, and
 # still gets each stage's summary line.
-check "each stage's summary is logged" grep -q "berth hook createRuntime container=berth-it-$$-2: ok (exit 0)" /run/berth/hook.log
+check "each stage's summary is logged" hooklog_has "berth hook createRuntime container=berth-it-$$-2: ok (exit 0)"
 
 # ---- a plain bundle with berth hook registered in config.json ----
 python3 - "$BUNDLE/config.json" "$TMP/plain.json" "$BERTH" "$APP" "$STORAGE" <<'PY'
@@ -271,8 +280,8 @@ d["annotations"].update(json.loads(sys.argv[4]))
 json.dump(d, open(sys.argv[2], "w"))
 PY
 }
-hook_log_has() { grep "container $1: " /run/berth/hook.log | grep -q "$2"; }
-guard_pid() { grep "container $1: stop guard (pid" /run/berth/hook.log | tail -1 |
+hook_log_has() { hooklog | grep "container $1: " | grep -q "$2"; }
+guard_pid() { hooklog | grep "container $1: stop guard (pid" | tail -1 |
 	sed 's/.*stop guard (pid \([0-9]*\)).*/\1/'; }
 # The init, PID 1 of its pid namespace, has no TERM handler: the kernel
 # drops the engine's SIGTERM.  Its child traps TERM; the guard relays it.
@@ -315,6 +324,47 @@ else
 	not_ok "guard: the stubborn plain bundle runs"
 	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
 fi
+# The annotations berth.stop-signal, berth.stop-timeout, berth.kill-mode:
+# the engine's SIGTERM is relayed as SIGUSR1 to the process behind the
+# init (which ignores TERM); a TERM-ignoring init is SIGKILLed at 2 s, not
+# 15, and with kill-mode process nothing is relayed to the others.
+guard_bundle gsig '["/bin/sh", "-c", "sh -c '\''trap \"\" TERM; trap \"echo CHILD USR1; exit 0\" USR1; echo READY; while :; do sleep 0.1; done'\'' & wait; echo INIT DONE"]' '{"berth.stop-signal": "USR1"}'
+: >"$OUT"
+IDS="$IDS berth-it-$$-gsig"
+if crunx run -d -b "$TMP/gsig" berth-it-$$-gsig >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
+	pid=$(state_pid berth-it-$$-gsig)
+	crunx kill berth-it-$$-gsig TERM
+	i=0
+	while alive "$pid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	check "guard: berth.stop-signal USR1 is what the process behind the init gets" \
+		sh -c "{ ! kill -0 $pid 2>/dev/null || [ \"\$(awk '{print \$3}' /proc/$pid/stat)\" = Z ]; } && grep -q '^CHILD USR1' '$OUT'"
+	check "guard: and the log names it" hook_log_has berth-it-$$-gsig "stopping (SIGUSR1 to "
+	crunx delete -f berth-it-$$-gsig 2>/dev/null
+else
+	not_ok "guard: the berth.stop-signal bundle runs"
+	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
+fi
+guard_bundle gtime '["/bin/sh", "-c", "sleep 1000 & echo READY; exec sleep 1000"]' \
+	'{"berth.stop-timeout": "2s", "berth.kill-mode": "process"}'
+: >"$OUT"
+IDS="$IDS berth-it-$$-gtime"
+if crunx run -d -b "$TMP/gtime" berth-it-$$-gtime >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^READY' 20; then
+	pid=$(state_pid berth-it-$$-gtime)
+	crunx kill berth-it-$$-gtime TERM
+	t0=$(now_ms)
+	i=0
+	while alive "$pid" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	ms=$(($(now_ms) - t0))
+	check "guard: berth.stop-timeout 2s: SIGKILL at 2 s ($ms ms in [1900, 6000))" \
+		sh -c "{ ! kill -0 $pid 2>/dev/null || [ \"\$(awk '{print \$3}' /proc/$pid/stat)\" = Z ]; } && [ $ms -ge 1900 ] && [ $ms -lt 6000 ]"
+	check "guard: the 2 s deadline is logged" hook_log_has berth-it-$$-gtime "stop timeout (2000 ms) reached"
+	check "guard: berth.kill-mode process: nothing relayed to the other process" \
+		hook_log_has berth-it-$$-gtime "stopping (nothing to"
+	crunx delete -f berth-it-$$-gtime 2>/dev/null
+else
+	not_ok "guard: the berth.stop-timeout bundle runs"
+	diag "$(cat "$OUT" "$BLOG"; tail -5 /run/berth/hook.log)"
+fi
 nothing_left "guard: once the containers are gone, no loop device or mount is left"
 # berth.stop-guard=off leaves the stop to the engine; a bad value is refused.
 guard_bundle goff '["/bin/sh", "-c", "echo READY; exec sleep 1000"]' '{"berth.stop-guard": "off"}'
@@ -340,7 +390,7 @@ refused() {
 	if crunx run -d -b "$TMP/$1" "berth-it-$$-$2" >"$OUT" 2>"$BLOG"; then
 		not_ok "$3"
 	else
-		check "$3" grep -q "$4" /run/berth/hook.log
+		check "$3" hooklog_has "$4"
 	fi
 	crunx delete -f "berth-it-$$-$2" >/dev/null 2>&1
 }
@@ -389,7 +439,7 @@ hook_rejects() { # DESC EXPECTED-MESSAGE STATE
 		diag "$(cat "$TMP/hook.out")"
 	fi
 }
-st() { printf '{"ociVersion":"1.0.0","id":"bad","status":"creating","bundle":"%s/plain"%s}' "$TMP" "$1"; }
+st() { printf '{"ociVersion":"1.0.0","id":"berth-it-%s-bad","status":"creating","bundle":"%s/plain"%s}' $$ "$TMP" "$1"; }
 sh -c 'exit 0' &
 dead=$!
 wait $dead
@@ -421,7 +471,7 @@ d = json.load(open(sys.argv[1]))
 d["annotations"]["berth.app-config"] = "./.platform.app.yaml"
 json.dump(d, open(sys.argv[2], "w"))' "$TMP/plain.json" "$TMP/relb/config.json"
 hook_rejects "a relative berth.app-config" "berth.app-config: './.platform.app.yaml' is not an absolute path" \
-	"$(printf '{"ociVersion":"1.0.0","id":"bad","status":"creating","bundle":"%s/relb","pid":%s}' "$TMP" $$)"
+	"$(printf '{"ociVersion":"1.0.0","id":"berth-it-%s-bad","status":"creating","bundle":"%s/relb","pid":%s}' $$ "$TMP" $$)"
 # berth spec run in the app's directory with -f ./.platform.app.yaml and a
 # relative state dir: every path it writes is absolute.
 if (cd "$APP" && BERTH_STATE_DIR=./rel-state "$BERTH" -q -f ./.platform.app.yaml spec test \
@@ -441,7 +491,7 @@ else
 	diag "$(cat "$BLOG")"
 fi
 is "$(nftx /proc/self/ns/net "list tables" 2>/dev/null | grep -c berth)" "$tables_before" "no firewall table left in the host's namespace"
-check "the rejections are logged for the operator" grep -q 'container=bad: failed' /run/berth/hook.log
+check "the rejections are logged for the operator" hooklog_has "container=berth-it-$$-bad: failed"
 check "contrib/oci-hooks.d registers createRuntime and poststop for berth.worker" python3 -c '
 import json, re, sys
 for f, stage in ((sys.argv[1], "createRuntime"), (sys.argv[2], "poststop")):

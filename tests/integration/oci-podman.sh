@@ -126,7 +126,9 @@ hooks_copied() { # each the same as contrib/oci-hooks.d's but for its path
 		cmp -s "$TMP/a.json" "$TMP/b.json" || return 1
 	done
 }
-check "hooks.d: the copies of contrib/oci-hooks.d name the built berth" hooks_copied
+# The test's own setup, not a claim of berth's (that podman runs them is
+# checked below, from berth's hook log): only a broken copy is reported.
+hooks_copied || not_ok "setup: the copies of contrib/oci-hooks.d name the built berth"
 
 cat >"$APP/.platform.app.yaml" <<'YAML'
 name: app

@@ -5,11 +5,13 @@
 # in its own network namespace and cgroup namespace, sees the new root
 # (read-only even for root, its own /run) with the app read-only and its
 # storage writable (persistent across restarts), resolves database.internal to the
-# context's address, and nothing is left on the host afterwards: mounts,
+# context's address, has the ingress ruleset in its network namespace, and
+# nothing is left on the host afterwards: mounts,
 # cgroups, firewall tables.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
 RUN_BOXED=1
+NETD=${TOP_BUILDDIR:?run through make check}/tests/helpers/net-driver
 
 # The app: a local mount, a relationship, and a start command that reports
 # what the worker sees on stdout (berth's log) and then waits.
@@ -27,7 +29,9 @@ JSON
 grep -E '^(Uid|Gid|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status | tr '\t' ' ' | sed 's/^/STATUS /'
 touch ./app-file 2>/dev/null && echo WRITE app yes || echo WRITE app no
 touch /tmp/x 2>/dev/null && echo WRITE tmp yes || echo WRITE tmp no
-touch /etc/x 2>/dev/null && echo WRITE etc yes || echo WRITE etc no
+echo "OPTS / $(awk '$5 == "/" { print $6 }' /proc/self/mountinfo | tail -n 1)"
+echo "OPTS app $(awk -v d="$PWD" '$5 == d { print $6 }' /proc/self/mountinfo | tail -n 1)"
+echo "SHM $(awk '$5 == "/dev/shm" { for (i = 7; $i != "-"; i++) ; print $6, $(i + 1) }' /proc/self/mountinfo | tail -n 1) $(stat -c %a /dev/shm) $(touch /dev/shm/x 2>/dev/null && echo writable)"
 [ -f data/persist ] && echo PERSIST found || echo PERSIST none
 date > data/persist && echo WRITE data yes || echo WRITE data no
 echo "HOSTS $(grep database.internal /etc/hosts | tr -s ' \t' ' ')"
@@ -43,6 +47,9 @@ SH
 
 mounts_of_test() { grep -F -e "$TMP" -e /berth /proc/self/mountinfo | grep -v -e '^$' || true; }
 before=$(mounts_of_test)
+# The app root belongs to the worker's user: only the read-only mount can
+# refuse its write there.
+chown 65534:65534 "$APP"
 tables_before=$(nft list tables 2>/dev/null | grep -c berth)
 
 for mode in host pid1; do
@@ -55,8 +62,22 @@ for mode in host pid1; do
 	check "$mode: runs as nobody" grep -q '^STATUS Uid: 65534 65534 65534 65534' "$BLOG"
 	check "$mode: no capabilities" sh -c "grep '^STATUS Cap' '$BLOG' | grep -vq ' 0000000000000000\$' && exit 1 || exit 0"
 	check "$mode: no_new_privs and seccomp" sh -c "grep -q '^STATUS NoNewPrivs: 1' '$BLOG' && grep -q '^STATUS Seccomp: 2' '$BLOG'"
-	check "$mode: the app root is read-only" grep -q '^WRITE app no' "$BLOG"
-	check "$mode: /etc is read-only" grep -q '^WRITE etc no' "$BLOG"
+	check "$mode: the app root (the worker's own) is read-only" grep -q '^WRITE app no' "$BLOG"
+	check "$mode: the new root is mounted read-only" grep -Eq '^OPTS / ro(,|$)' "$BLOG"
+	check "$mode: the app root is mounted read-only" grep -Eq '^OPTS app ro(,|$)' "$BLOG"
+	check "$mode: /dev/shm a tmpfs of its own, 1777, writable, nosuid,nodev,noexec" \
+		grep -Eq '^SHM rw,nosuid,nodev,noexec(,[a-z]+)* tmpfs 1777 writable$' "$BLOG"
+	cgs=$(run_cgroup_dirs)
+	check "$mode: the worker is in berth-* cgroups" test -n "$cgs"
+	# The ingress ruleset, read back from the worker's own namespace.
+	wnet=
+	for p in $(descendants "$BERTH_PID"); do
+		[ "$(readlink "/proc/$p/ns/net")" != "$(readlink /proc/self/ns/net)" ] &&
+			wnet=/proc/$p/ns/net && break
+	done
+	"$NETD" --nft "${wnet:-/nonexistent}" "list table inet berth" >"$TMP/rules.txt" 2>&1
+	check "$mode: the worker's namespace has the ingress ruleset (input policy drop)" \
+		grep -q 'hook input priority filter; policy drop;' "$TMP/rules.txt"
 	check "$mode: /tmp and the storage mount are writable" sh -c "grep -q '^WRITE tmp yes' '$BLOG' && grep -q '^WRITE data yes' '$BLOG'"
 	check "$mode: database.internal is the context's address" grep -q '^HOSTS 10.11.12.13 database.internal' "$BLOG"
 	check "$mode: only loopback (--network none)" grep -q '^IFACES lo $' "$BLOG"
@@ -75,6 +96,7 @@ for mode in host pid1; do
 	kill -TERM "$BERTH_PID"
 	wait_run 30
 	is "$RUN_RC" 0 "$mode: stopped on request, exit 0"
+	check "$mode: its cgroups were removed" cgroup_gone $cgs
 	is "$(mounts_of_test)" "$before" "$mode: the host's mount table is as before"
 	is "$(nft list tables 2>/dev/null | grep -c berth)" "$tables_before" \
 		"$mode: no berth table in the host's network namespace"
@@ -85,7 +107,6 @@ for p in ./x /etc/x /usr/x /x; do
 	check "exec --user 0: $p is read-only" grep -q "Read-only file system" "$BLOG"
 done
 check "storage stays on the host, outside the app" test -f "$(find "$TMP/state/storage" -name persist -path '*/local/*' 2>/dev/null | head -n 1)" -o -n "$(find "$TMP/state/storage" -name 'disk.img' | head -n 1)"
-ls /sys/fs/cgroup/unified | grep -q "berth-test-$BERTH_PID" && not_ok "cgroup left" || ok "no cgroup left"
 
 # pasta (--network private) is berth's helper, not part of the worker.
 # Without a cgroup the stop leaves it alone; SIGKILLed by hand, berth takes

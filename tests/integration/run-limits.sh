@@ -4,7 +4,7 @@
 # pure v2 run is tests/integration/vm-cgroup2.sh): the values in the cgroup
 # files are the table's, a worker allocating past its memory limit is
 # OOM-killed, reported and restarted, a fork bomb stops at the pids limit
-# while the machine stays responsive, a busy loop under S uses about 0.4
+# (pids.current and cgroup.procs), a busy loop under S uses about 0.4
 # CPU (from the cgroup's own CPU accounting), and the cgroups are gone after.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
@@ -20,11 +20,13 @@ write_sized_app() {
 	START_CMD=$2
 }
 
-# cg_file CTL FILE: the worker's cgroup file in hierarchy CTL ("" = cgroup2).
+# cg_file CTL FILE: the worker's cgroup file in hierarchy CTL ("" = cgroup2),
+# wherever this host mounts it.
 cg_file() {
-	_p=$(awk -v c="$1" '$1 == "CGROUP" { split($2, a, ":"); if (a[2] == c) print a[3] }' \
-		"$CLOG" | head -n 1)
-	if [ -z "$1" ]; then echo "/sys/fs/cgroup/unified$_p/$2"; else echo "/sys/fs/cgroup/$1$_p/$2"; fi
+	_l=$(awk -v c="$1" '$1 == "CGROUP" { split($2, a, ":"); n = split(a[2], k, ",")
+		for (i = 1; i <= n; i++) if (k[i] == c) { print $2; exit }
+		if (c == "" && a[1] == "0") { print $2; exit } }' "$CLOG")
+	echo "$(cgroup_dir "$_l")/$2"
 }
 
 # --- values and OOM ----------------------------------------------------------
@@ -66,11 +68,16 @@ start_run host --pids-max 64
 wait_for "$CLOG" '^CGROUP' 10
 # The bomb keeps forking and failing: sample pids.current for 3 s, keep the
 # peak, and read how often the limit refused a fork (pids.events "max").
+# The processes in the worker's cgroup are counted too, from cgroup.procs
+# (membership, not the pids controller's own count).
 peak=0
+procs=0
 i=0
 while [ $i -lt 60 ]; do
 	cur=$(cat "$(cg_file pids pids.current)" 2>/dev/null || echo 0)
 	[ "$cur" -gt "$peak" ] && peak=$cur
+	cur=$(wc -l <"$(cg_file "" cgroup.procs)" 2>/dev/null || echo 0)
+	[ "$cur" -gt "$procs" ] && procs=$cur
 	sleep 0.05
 	i=$((i + 1))
 done
@@ -78,10 +85,9 @@ refused=$(awk '$1 == "max" { print $2 }' "$(cg_file pids pids.events)" 2>/dev/nu
 [ "$peak" -le 64 ] && [ "${refused:-0}" -gt 0 ] &&
 	ok "fork bomb held at pids.max 64 (peak $peak, $refused forks refused)" ||
 	not_ok "pids peak $peak, forks refused: ${refused:-none}"
-t0=$(now_ms)
-/bin/true && t1=$(now_ms)
-[ $((t1 - t0)) -lt 1000 ] && ok "machine responsive ($((t1 - t0)) ms for /bin/true)" ||
-	not_ok "slow: $((t1 - t0)) ms"
+[ "$procs" -gt 1 ] && [ "$procs" -le 64 ] &&
+	ok "at most 64 processes in the worker's cgroup.procs (peak $procs)" ||
+	not_ok "the bomb's processes in cgroup.procs: peak $procs, want 2..64"
 dirs=$(child_cgroup_dirs)
 kill -TERM "$BERTH_PID"
 wait_run 30
@@ -101,10 +107,12 @@ t0=$(now_ms)
 sleep 3
 u1=$(awk '$1 == "usage_usec" { print $2 }' "$stat")
 t1=$(now_ms)
-# CPUs used = usage delta (us) / wall time (us); expect 0.40 +- 25 %.
+# CPUs used = usage delta (us) / wall time (us); expect 0.40: at most
+# 0.50 (the quota holds; without it the loop takes a whole CPU), at least
+# 0.20 (a loaded two-core CI still gives it that).
 milli=$(((u1 - u0) / (t1 - t0)))
-[ "$milli" -ge 300 ] && [ "$milli" -le 500 ] && ok "busy loop under S uses 0.$milli CPU" ||
-	not_ok "busy loop used $milli milli-CPU, want about 400"
+[ "$milli" -ge 200 ] && [ "$milli" -le 500 ] && ok "busy loop under S uses 0.$milli CPU" ||
+	not_ok "busy loop used $milli milli-CPU, want about 400 (200..500)"
 kill -TERM "$BERTH_PID"
 wait_run 20
 done_testing

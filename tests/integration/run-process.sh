@@ -99,6 +99,8 @@ if command -v script >/dev/null; then
 	script -qec "$cmd" /dev/null >"$BLOG" 2>&1 </dev/null
 	is "$(awk '$1 == "TTY" { print $2, $3 }' "$CLOG")" "isatty0=0 devtty=no" \
 		"under a pty: no controlling terminal, stdin not the tty"
+else
+	skip "under a pty: no controlling terminal, stdin not the tty" "no script(1) (bsdutils)"
 fi
 
 # --- cgroups: refusal, and --no-cgroup ----------------------------------
@@ -109,6 +111,34 @@ wait_run 10
 is "$RUN_RC" 125 "a cgroup that cannot be created: setup failure (125)"
 check "it says so, naming the path" grep -q 'does/not/exist' "$BLOG"
 is "$(count_lines "$CLOG" '^START ')" 0 "nothing was started"
+
+# A parent that exists on every hierarchy: the worker's cgroup beneath it,
+# removed at the stop, the parent left as it was.
+parent=berth-parent-$$
+for m in $(cgroup_mounts); do
+	mkdir "$m/$parent" && CLEANUP_CGROUPS="$CLEANUP_CGROUPS $m/$parent"
+done
+: >"$CLOG"
+write_app "exec $TEST_CHILD --log $CLOG start cgroup wait"
+start_run host --cgroup-parent "$parent"
+wait_for "$CLOG" '^START ' 10
+cgs=$(child_cgroup_dirs)
+under=yes
+for cg in $cgs; do
+	case $cg in */$parent/berth-test-*) ;; *) under="no: $cg" ;; esac
+done
+check "--cgroup-parent: the worker's cgroups are beneath it ($(echo $cgs | wc -w) of them)" \
+	test -n "$cgs" -a "$under" = yes
+kill -TERM "$BERTH_PID"
+wait_run 10
+is "$RUN_RC" 0 "--cgroup-parent: stopped, status 0"
+check "--cgroup-parent: the worker's cgroups removed" cgroup_gone $cgs
+left=
+for m in $(cgroup_mounts); do
+	[ -d "$m/$parent" ] || left="$left $m/$parent (gone)"
+	[ -z "$(find "$m/$parent" -mindepth 1 -type d 2>/dev/null)" ] || left="$left $m/$parent (not empty)"
+done
+is "${left# }" "" "--cgroup-parent: the parent left as it was"
 
 # Not allowed to create cgroups (an unprivileged user): refused unless
 # --no-cgroup, which then works.
@@ -133,6 +163,13 @@ if command -v setpriv >/dev/null; then
 	eval "$asuser $cmd" >"$BLOG" 2>&1 </dev/null
 	is "$?" 0 "unprivileged with --no-cgroup: runs (status of the single run)"
 	is "$(count_lines "$CLOG" '^START ')" 1 "unprivileged with --no-cgroup: started"
+else
+	for t in "unprivileged: refused (125)" "unprivileged: says so and names --no-cgroup" \
+		"unprivileged: nothing was started" \
+		"unprivileged with --no-cgroup: runs (status of the single run)" \
+		"unprivileged with --no-cgroup: started"; do
+		skip "$t" "no setpriv(1) (util-linux)"
+	done
 fi
 
 : >"$CLOG"

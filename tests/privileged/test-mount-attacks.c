@@ -258,7 +258,10 @@ START_TEST(test_race_1000)
 	waitpid(s2, NULL, 0);
 	fprintf(stderr, "race: %d starts succeeded, %d refused\n", ok, refused);
 	ck_assert(outside_empty());
-	ck_assert_int_eq(ok + refused, 1000);
+	/* Any other status aborted above; both outcomes must have happened,
+	 * or the swappers never raced the starts and nothing was shown. */
+	ck_assert_msg(ok > 0 && refused > 0, "race: %d succeeded, %d refused: no race", ok,
+		      refused);
 	close_env(&e);
 }
 END_TEST

@@ -181,9 +181,11 @@ START_TEST(test_deadline)
 	ck_assert(same_mntns(guard));
 	t0 = now_ms();
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
-	ck_assert(readable(pidfd, 3000));
+	/* the kill at 300 ms: generous above for a loaded 2-core CI (a guard
+	 * that never kills fails readable()) */
+	ck_assert(readable(pidfd, 10000));
 	ck_assert_int_ge(now_ms() - t0, 290);
-	ck_assert_int_le(now_ms() - t0, 1500);
+	ck_assert_int_le(now_ms() - t0, 1200 + 1800);
 	ck_assert_int_eq(waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED), 0);
 	ck_assert_int_eq(si.si_code, CLD_KILLED);
 	ck_assert_int_eq(si.si_status, SIGKILL);

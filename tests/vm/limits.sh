@@ -46,8 +46,7 @@ stop_berth() {
 limits_test() {
 	_app=/tmp/app-limits _clog=/tmp/limits-child.log _blog=/tmp/limits-berth.log
 	if ! $BERTH run --help >/dev/null 2>&1; then
-		N=$((N + 1))
-		echo "not ok $N - limits: berth run with size S # TODO the CLI has no 'run' yet"
+		not_ok "limits: berth has a run command"
 		return
 	fi
 
@@ -122,8 +121,8 @@ while :; do :; done"
 	_u1=$(awk '$1 == "usage_usec" { print $2 }' $_w/cpu.stat)
 	_t1=$(uptime_ms)
 	_milli=$(((_u1 - _u0) / (_t1 - _t0)))
-	check "a busy loop under S uses 0.$_milli CPU (0.40 +- 25%)" \
-		test "$_milli" -ge 300 -a "$_milli" -le 500
+	check "a busy loop under S uses 0.$_milli CPU (0.40: 0.20 on a loaded host, 0.50 at most)" \
+		test "$_milli" -ge 200 -a "$_milli" -le 500
 	stop_berth
 	is "$RUN_RC" 0 "busy loop: stopped on request, exit status 0"
 	all_removed "busy loop" "$_w"

@@ -5,9 +5,8 @@
 # are SIGKILLed at the 1 s deadline (exit status 137), and the worker's
 # cgroup, berth's supervisor leaf and the controllers berth enabled are gone.
 #
-# `berth -f APP run --stop-timeout 1s test` is the command under test.
-# Until the CLI has `run`, the same run_worker() is driven by
-# tests/helpers/run-driver, and a TODO line marks the missing CLI.
+# `berth -f APP run --stop-timeout 1s test` is the command under test: a
+# berth without `run` is a failure, never a stand-in.
 
 stop_test() {
 	_app=/tmp/app _clog=/tmp/child.log
@@ -16,13 +15,12 @@ stop_test() {
 	_start="$TEST_CHILD --log $_clog start cgroup ignore-term escape wait"
 	printf 'name: app\ntype: "python:3.11"\nworkers:\n  test:\n    commands:\n      start: |\n        %s\n' \
 		"$_start" >$_app/.platform.app.yaml
-	if $BERTH run --help >/dev/null 2>&1; then
-		_how="berth run"
-		set -- $BERTH -f $_app/.platform.app.yaml --state-dir /run/berth run --unconfined --stop-timeout 1s test
-	else
-		_how="run-driver"
-		set -- $RUN_DRIVER --stop-timeout 1s $_app "$_start"
+	if ! $BERTH run --help >/dev/null 2>&1; then
+		not_ok "stop: berth has a run command"
+		return
 	fi
+	_how="berth run"
+	set -- $BERTH -f $_app/.platform.app.yaml --state-dir /run/berth run --unconfined --stop-timeout 1s test
 	_svc=$(service berth-stop) || {
 		not_ok "stop: service cgroup"
 		return
@@ -61,10 +59,6 @@ stop_test() {
 		test ! -e $CG$_cg -a ! -e $CG$_cg-supervisor
 	check "stop ($_how): the service cgroup is left as it was" service_clean $_svc
 	rmdir $_svc
-	if [ "$_how" != "berth run" ]; then
-		N=$((N + 1)) # a TODO line, not a failure
-		echo "not ok $N - stop: berth -f APP run --stop-timeout 1s test # TODO the CLI has no 'run' yet"
-	fi
 }
 stop_test
 
