@@ -136,7 +136,9 @@ else
 	diag "$(tail -5 "$BLOG")"
 fi
 prefix=$(sed -n 's/^prefix = //p' "$TOP_BUILDDIR/Makefile")
-# Two workers: one ignores SIGTERM (sh and its sleeps), one exits on it.
+# The workers: one ignores SIGTERM (sh and its sleeps), one exits on it,
+# one is a shell that SIGTERM ends before the child it waits for, which
+# takes 0.3 s to finish (as `sh -c "python3 worker.py"` with dash).
 cat >"$CTX/app/.platform.app.yaml" <<'YAML'
 name: app
 type: "python:3.11"
@@ -155,6 +157,11 @@ workers:
         echo "WORKER uid=$(id -u) pid=$$ init=$(cat /proc/1/comm)"
         trap "echo GOT TERM; exit 0" TERM
         while :; do sleep 1 & wait $!; done
+  nested:
+    commands:
+      start: |
+        echo "WORKER uid=$(id -u) pid=$$ init=$(cat /proc/1/comm)"
+        sh -c 'trap "sleep 0.3; echo CHILD DONE; exit 0" TERM; while :; do sleep 1 & wait $!; done'
 YAML
 
 t0=$(now_ms)
@@ -237,6 +244,22 @@ else
 	not_ok "the worker starts with --cap-drop all --cap-add $ALLCAPS"
 fi
 pm rm -f -t 0 "$NAME-box" >/dev/null 2>&1
+
+# Without a cgroup the child that outlives the shell is berth-init's: its
+# exit ends the stop all the same, at once, not at the deadline.
+if run "$NAME-nested" nested --cap-drop all --cap-add "$ALLCAPS" -e BERTH_NO_CGROUP=1 &&
+	started "$NAME-nested"; then
+	stop_ms "$NAME-nested"
+	if [ "$EXIT" = 0 ] && [ "$STOP_MS" -lt 3000 ] && grep -q '^CHILD DONE' "$OUT"; then
+		ok "no cgroup: the stop ends when the shell's child does, 0 ($STOP_MS ms)"
+	else
+		not_ok "no cgroup: the stop ends when the shell's child does, 0 ($STOP_MS ms, exit $EXIT)"
+		diag "$(tail -5 "$OUT")"
+	fi
+else
+	not_ok "no cgroup: the nested worker starts"
+fi
+pm rm -f -t 0 "$NAME-nested" >/dev/null 2>&1
 
 # --- each capability is needed; so is a writable cgroupfs -------------------
 # failing CTR WORKER WANT OPTIONS...: berth refuses (125, or keeps failing
