@@ -18,7 +18,8 @@
 #   - the fallback, --unconfined with BERTH_NO_CGROUP=1, with no
 #     capability at all.
 # podman's state is private to the test (in $TMP), as in oci-podman.sh;
-# nothing is left: no container, cgroup, mount or podman state.
+# nothing is left: no container, cgroup, mount, podman state, network
+# device or firewall rule.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
 command -v podman >/dev/null || skip_all "podman is not installed (apt-get install podman)"
@@ -79,11 +80,15 @@ pm() {
 }
 host_state() {
 	for _f in /dev/shm/libpod_lock /run/libpod /run/containers /var/lib/containers \
-		/etc/cni/net.d/cni.lock; do
+		/etc/cni/net.d/cni.lock /var/lib/cni /sys/class/net/cni-podman0 /sys/class/net/podman0; do
 		[ -e "$_f" ] && echo "$_f"
 	done
 }
 host_state_before=$(host_state)
+# The host's firewall, through libnftables (tests/helpers/net-driver).
+NETD=${TOP_BUILDDIR:?run through make check}/tests/helpers/net-driver
+ruleset() { "$NETD" --nft /proc/self/ns/net "list ruleset" 2>&1; }
+ruleset_before=$(ruleset)
 our_mounts() { grep -c " $TMP" /proc/self/mountinfo; }
 podman_cleanup() {
 	pm rm -a -f -t 0 >/dev/null 2>&1
@@ -165,7 +170,10 @@ workers:
 YAML
 
 t0=$(now_ms)
-if pm build --pull=never -f "$RECIPE" --build-arg BASE="$BASE" --build-arg PACKAGES= \
+# --network none: the RUN step's container would otherwise get CNI's
+# bridge, a cni-podman0 device and iptables chains in the host's namespace
+# (containers.conf's netns does not apply to podman build).
+if pm build --network none --pull=never -f "$RECIPE" --build-arg BASE="$BASE" --build-arg PACKAGES= \
 	--build-arg PREFIX="$prefix" -t "$IMAGE" "$CTX" >"$BLOG" 2>&1; then
 	ok "podman build with the recipe, offline ($(($(now_ms) - t0)) ms)"
 else
@@ -341,5 +349,6 @@ is "$(pm ps -a -q | wc -l)" 0 "no container left"
 pm rmi -f "$IMAGE" "$BASE" >/dev/null 2>&1
 is "$(find /sys/fs/cgroup/*/"$CGPARENT" -maxdepth 1 -name 'libpod-*' 2>/dev/null | wc -l)" 0 "the containers' cgroups are gone"
 is "$(our_mounts)" 0 "no mount of the test left"
-is "$(host_state)" "$host_state_before" "no podman state outside the test's directory"
+is "$(host_state)" "$host_state_before" "no podman state or network device outside the test's directory"
+is "$(ruleset)" "$ruleset_before" "the host's firewall ruleset is unchanged"
 done_testing
