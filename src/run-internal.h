@@ -18,7 +18,7 @@
 #include "run.h"
 #include "supervise.h"
 
-enum { TAG_SIGNAL = 1, TAG_PIDFD, TAG_EVENTS, TAG_TIMER, TAG_OOM };
+enum { TAG_SIGNAL = 1, TAG_PIDFD, TAG_EVENTS, TAG_TIMER, TAG_OOM, TAG_WATCH };
 
 #define LOG_MAX_PIDS 20
 
@@ -44,6 +44,8 @@ struct run_ctx {
 	uint64_t armed;        /* the deadline tfd is set to, or SUPERVISE_NO_DEADLINE */
 	pid_t main_pid;        /* 0 when no main process (reaped) */
 	int pidfd;
+	int *watch;            /* pidfds of the leftovers (run-watch.c) */
+	size_t n_watch;
 	uint64_t main_started; /* ms */
 	bool spawned_before;   /* a start was tried: the next is a restart */
 	uint64_t stop_started; /* ms, 0 when no stop was requested */
@@ -74,6 +76,15 @@ uint64_t run_now_ms(void);
  * and theirs, and but berth-init itself (its descendants, the worker's
  * orphans, are in), freshly allocated (run.c).  0 or -errno. */
 int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n);
+
+/* run-watch.c: a pidfd in the epoll set (TAG_WATCH) for each process
+ * run_tree_pids() finds, instead of those watched before: without a cgroup
+ * their exits are berth-init's to reap and would wake nothing.  The number
+ * of live processes watched (0: the worker is down; zombies, berth-init's
+ * to reap, do not count), or -errno (logged).  run_watch_clear() closes
+ * them. */
+int run_watch_tree(struct run_ctx *c);
+void run_watch_clear(struct run_ctx *c);
 
 /* run-log.c: the pids as a JSON array (NULL in text mode); the "exited"
  * line of the main process; the "stopping" line once owed; the lines of

@@ -186,6 +186,7 @@ void run_teardown(struct run_ctx *c)
 	/* Its exit waits for an unreaped main process of the namespace. */
 	nsinit_stop(&c->ns, c->main_pid);
 	notify_close(&c->notify);
+	run_watch_clear(c);
 	if (c->pidfd >= 0)
 		close(c->pidfd);
 	if (c->have_cg) {

@@ -439,6 +439,8 @@ static int loop(struct run_ctx *c)
 				check = true;
 			} else if (evs[i].data.u32 == TAG_OOM) {
 				oom = true; /* cgroup_oom_kills() clears it */
+			} else if (evs[i].data.u32 == TAG_WATCH) {
+				check = true; /* a leftover ended: look again */
 			}
 		}
 		/* The worker's state first, then what people asked for, then
@@ -464,11 +466,17 @@ static int loop(struct run_ctx *c)
 		}
 		if (!c->done && c->sup.populated && !c->sup.main_alive && (check || !c->have_cg ||
 									c->cg.events_fd < 0)) {
-			if (!populated_now(c)) {
+			/* Boxed without a cgroup: the live processes left, each
+			 * watched (run-watch.c); else the tree or the cgroup. */
+			bool empty = !c->have_cg && c->ns.pid > 0 ? run_watch_tree(c) == 0
+								  : !populated_now(c);
+			if (empty) {
 				struct supervise_event ev = {.type = SUP_EV_EMPTY};
 				feed(c, &ev);
 			}
 		}
+		if (c->n_watch && (c->done || c->sup.main_alive || !c->sup.populated))
+			run_watch_clear(c);
 		dl = supervise_deadline(&c->sup);
 		if (!c->done && dl != SUPERVISE_NO_DEADLINE && run_now_ms() >= dl) {
 			struct supervise_event ev = {.type = SUP_EV_DEADLINE};

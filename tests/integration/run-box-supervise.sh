@@ -239,4 +239,20 @@ check "--no-cgroup: the deadline killed the daemon" grep -q 'reached: killed 1 p
 check "--no-cgroup: berth-init did not die before berth" sh -c "! grep -q 'berth-init.*died' '$BLOG'"
 check "--no-cgroup: nothing is left" all_gone $orphans "${init:-none}"
 
+# --- --no-cgroup: the stop ends when the last leftover does ---------------
+# SIGTERM ends the start command's shell at once; its child, berth-init's
+# then, takes 0.3 s to finish.  Its exit wakes nothing of berth's own
+# (berth-init reaps it): berth watches it and exits then, not at 5 s.
+write_app "sh -c 'trap \"sleep 0.3; echo CHILD DONE; exit 0\" TERM; echo READY; while :; do sleep 1 & wait \$!; done'"
+: >"$BLOG"
+start_run host --network none --no-cgroup --stop-timeout 5s
+wait_for "$BLOG" '^READY' 20 || { not_ok "--no-cgroup: the nested worker did not start"; dump_logs; }
+t0=$(now_ms)
+kill -TERM "$BERTH_PID"
+wait_run 20
+ms=$(($(now_ms) - t0))
+is "$RUN_RC" 0 "--no-cgroup: stopped in time: exit 0"
+check "--no-cgroup: the stop ended with the shell's child ($ms ms), not at the deadline" \
+	sh -c "grep -q '^CHILD DONE' '$BLOG' && [ $ms -lt 2500 ]"
+
 done_testing
