@@ -65,9 +65,26 @@ static char *canon_elem(const json_t *e)
 	return strbuf_detach(&sb);
 }
 
+/* A layer-4 protocol as nft names it: without /etc/protocols (a minimal
+ * container image) libnftables lists numbers instead of names. */
+static const char *proto_name(const json_t *v)
+{
+	static const struct {
+		json_int_t num;
+		const char *name;
+	} protos[] = {{1, "icmp"}, {6, "tcp"}, {17, "udp"}, {58, "ipv6-icmp"}};
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	for (size_t i = 0; json_is_integer(v) && i < ARRAY_SIZE(protos); i++)
+		if (json_integer_value(v) == protos[i].num)
+			return protos[i].name;
+	return NULL;
+}
+
 /* A value or a list of them as a canonical set: "lo" -> {lo},
  * {"set": [80, 443]} -> {80,443}, "@fw0_4" -> {@fw0_4}. */
-static void canon_set(struct strbuf *sb, const json_t *v)
+static void canon_set(struct strbuf *sb, const json_t *v, bool protos)
 {
 	const json_t *arr =
 	    json_is_object(v) && json_object_get(v, "set") ? json_object_get(v, "set") : v;
@@ -75,8 +92,11 @@ static void canon_set(struct strbuf *sb, const json_t *v)
 	char **items = xcalloc(n + 1, sizeof(char *));
 	char *s;
 
-	for (i = 0; i < n; i++)
-		items[i] = canon_elem(json_is_array(arr) ? json_array_get(arr, i) : arr);
+	for (i = 0; i < n; i++) {
+		const json_t *e = json_is_array(arr) ? json_array_get(arr, i) : arr;
+		const char *name = protos ? proto_name(e) : NULL;
+		items[i] = name ? xstrdup(name) : canon_elem(e);
+	}
 	s = netaddr_canon_set((const char *const *)items, n);
 	strbuf_puts(sb, s);
 	free(s);
@@ -137,9 +157,11 @@ static void canon_stmt(struct strbuf *sb, const json_t *st)
 	} else if (m && json_object_size(st) == 1 && json_object_size(m) == 3 &&
 		   (op = json_string_value(json_object_get(m, "op"))) &&
 		   (strcmp(op, "==") == 0 || strcmp(op, "in") == 0)) {
+		const json_t *meta = json_object_get(json_object_get(m, "left"), "meta");
+		const char *key = json_string_value(json_object_get(meta, "key"));
 		canon_left(sb, json_object_get(m, "left"));
 		strbuf_puts(sb, " in ");
-		canon_set(sb, json_object_get(m, "right"));
+		canon_set(sb, json_object_get(m, "right"), key && strcmp(key, "l4proto") == 0);
 	} else {
 		canon_dump(sb, st);
 	}
@@ -159,7 +181,9 @@ static bool implicit_dependency(const json_t *st, const json_t *next)
 	const json_t *meta = json_object_get(json_object_get(m, "left"), "meta");
 	const json_t *pl = json_object_get(json_object_get(nm, "left"), "payload");
 	const char *key = json_string_value(json_object_get(meta, "key"));
-	const char *val = json_string_value(json_object_get(m, "right"));
+	const char *val = strcmp(key ? key : "", "l4proto") == 0
+				  ? proto_name(json_object_get(m, "right"))
+				  : json_string_value(json_object_get(m, "right"));
 	const char *want = json_string_value(json_object_get(pl, "protocol"));
 
 	if (!key || !val || !want)
@@ -210,7 +234,7 @@ static char *canon_named_set(const json_t *s)
 	strbuf_printf(&sb, "set %s: %s ", json_string_value(json_object_get(s, "name")),
 		      json_string_value(json_object_get(s, "type")));
 	if (json_object_get(s, "elem"))
-		canon_set(&sb, json_object_get(s, "elem"));
+		canon_set(&sb, json_object_get(s, "elem"), false);
 	else
 		strbuf_puts(&sb, "{}");
 	if (flags && json_array_size(flags)) {

@@ -305,6 +305,61 @@ static json_t *set_elems(json_t *root)
 	return json_object_get(nth(root, "set", 0), "elem");
 }
 
+/* Every "meta l4proto NAME" match of the listing with NAME's number, as
+ * libnftables lists them where /etc/protocols is missing (a minimal
+ * container image); returns how many were changed.  swap: tcp as udp's. */
+static int protos_as_numbers(json_t *v, bool swap)
+{
+	static const struct {
+		const char *name;
+		int num;
+	} protos[] = {{"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"ipv6-icmp", 58}};
+	const char *key, *name;
+	json_t *m, *e;
+	size_t i;
+	int n = 0;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e)
+			n += protos_as_numbers(e, swap);
+		return n;
+	}
+	if (!json_is_object(v))
+		return 0;
+	m = json_object_get(v, "match");
+	key = json_string_value(json_object_get(json_object_get(json_object_get(m, "left"), "meta"),
+						"key"));
+	name = json_string_value(json_object_get(m, "right"));
+	if (key && strcmp(key, "l4proto") == 0 && name) {
+		for (i = 0; i < ARRAY_SIZE(protos); i++)
+			if (strcmp(name, protos[i].name) == 0) {
+				int num = swap && protos[i].num == 6 ? 17 : protos[i].num;
+				json_object_set_new(m, "right", json_integer(num));
+				return 1;
+			}
+	}
+	json_object_foreach(v, key, e)
+		n += protos_as_numbers(e, swap);
+	return n;
+}
+
+START_TEST(test_rules_check_proto_numbers)
+{
+	struct egress_plan p;
+	json_t *j = golden();
+
+	test_plan(&p);
+	ck_assert_int_gt(protos_as_numbers(j, false), 0);
+	ck_assert_int_eq(net_rules_check(j, &p), 0);
+	json_decref(j);
+	j = golden();
+	ck_assert_int_gt(protos_as_numbers(j, true), 0); /* tcp listed as 17 */
+	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
+	json_decref(j);
+	egress_plan_free(&p);
+}
+END_TEST
+
 START_TEST(test_rules_check)
 {
 	struct egress_plan p;
@@ -411,6 +466,7 @@ int main(void)
 	tcase_add_test(tc, test_parse_mode);
 	tcase_add_test(tc, test_rules_text);
 	tcase_add_test(tc, test_rules_check);
+	tcase_add_test(tc, test_rules_check_proto_numbers);
 	tcase_add_test(tc, test_hosts_render);
 	tcase_add_test(tc, test_hosts_file);
 	tcase_add_test(tc, test_initial_detection);
