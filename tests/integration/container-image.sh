@@ -85,6 +85,15 @@ host_state() {
 	done
 }
 host_state_before=$(host_state)
+# podman build and import keep a blob cache at a fixed path when root,
+# whatever --root says (/var/lib/containers/cache): created by this test
+# when it was not there, so removed by it.
+drop_blob_cache() {
+	case $host_state_before in
+	*/var/lib/containers*) ;;
+	*) rm -rf /var/lib/containers ;;
+	esac
+}
 # The host's firewall, through libnftables (tests/helpers/net-driver).
 NETD=${TOP_BUILDDIR:?run through make check}/tests/helpers/net-driver
 ruleset() { "$NETD" --nft /proc/self/ns/net "list ruleset" 2>&1; }
@@ -93,6 +102,7 @@ our_mounts() { grep -c " $TMP" /proc/self/mountinfo; }
 podman_cleanup() {
 	pm rm -a -f -t 0 >/dev/null 2>&1
 	pm rmi -a -f >/dev/null 2>&1
+	drop_blob_cache
 	for _h in /sys/fs/cgroup/*/"$CGPARENT"; do
 		[ -d "$_h" ] && find "$_h" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
@@ -349,6 +359,7 @@ is "$(pm ps -a -q | wc -l)" 0 "no container left"
 pm rmi -f "$IMAGE" "$BASE" >/dev/null 2>&1
 is "$(find /sys/fs/cgroup/*/"$CGPARENT" -maxdepth 1 -name 'libpod-*' 2>/dev/null | wc -l)" 0 "the containers' cgroups are gone"
 is "$(our_mounts)" 0 "no mount of the test left"
+drop_blob_cache
 is "$(host_state)" "$host_state_before" "no podman state or network device outside the test's directory"
 is "$(ruleset)" "$ruleset_before" "the host's firewall ruleset is unchanged"
 done_testing
