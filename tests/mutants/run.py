@@ -12,9 +12,16 @@ copied again) and built once in BUILDDIR/mutants/build.  Then:
      run stops before building ("mutant NAME no longer applies");
   2. the unmutated copy runs every test any mutant names: all must PASS,
      or "killed" would mean nothing;
-  3. per mutant: apply its hunks, rebuild (incremental), run each claimed
-     tier's tests in order until one fails (killed), restore the files.
-     With --every, every claimed test runs (to see which tests kill it).
+  3. per mutant: apply its hunks, rebuild (incremental), snapshot the
+     build, restore the files; from the snapshot, each claimed tier's
+     tests run in order until one fails (killed), while the next mutant
+     builds.  With --every, every claimed test runs (to see which kill it).
+Steps 2 and 3 share one pool of -j tests at a time.
+
+Each test runs as make check would run it (the same drivers, BERTH_STRICT=1)
+but in a private mount namespace with its own /tmp and under a subreaper
+that kills what is left of its tree (ISOLATE, reaper()): a mutant that
+breaks the PID namespace or the stop leaves nothing behind.
 
 A tier is killed when one of its tests FAILs or ERRORs (a hang past the
 timeout counts, the test cannot pass); a SKIP is an error of the run.
@@ -28,13 +35,64 @@ import filecmp
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 TIERS = ("unit", "privileged", "integration")
 TEST_TIMEOUT = 600
+# Each test (unmutated or not) runs in a private mount namespace with its
+# own /tmp (the directory ISOLATE's first argument names), under this
+# script's --reaper: what a mutant makes a test leave behind (a worker its
+# PID namespace did not take along, mounts, /tmp/berth-* entries) goes
+# when the test ends.  Not a PID namespace: tests name global things (crun
+# containers, cgroups) after $$, and berth's stop guard needs the initial one.
+ISOLATE = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+           'mount --bind "$0" /tmp && exec "$@"', None, sys.executable,
+           os.path.abspath(__file__), "--reaper"]
+
+
+def reaper(cmd):
+    """Run cmd as a child subreaper; when it ends, SIGKILL (by pid) and
+    reap every process of its tree still there.  Its exit status."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+        print("check-mutants: --reaper: prctl: " + os.strerror(ctypes.get_errno()),
+              file=sys.stderr)
+        return 125
+    p = subprocess.Popen(cmd)
+    # the timeout's SIGTERM: end the test, then sweep its tree below
+    signal.signal(signal.SIGTERM, lambda *_: p.kill())
+    rc = p.wait()
+    # Reap whatever ends first: a dying PID namespace's init waits until
+    # the rest of its namespace (reparented here) has been reaped.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        kids = set()
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/children") as f:
+                    kids |= {int(x) for x in f.read().split()}
+            except OSError:
+                pass
+        if not kids:
+            break
+        for k in kids:
+            try:
+                os.kill(k, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            break
+        time.sleep(0.05)
+    return rc if rc >= 0 else 128 - rc
 
 
 class MutantError(Exception):
@@ -203,12 +261,18 @@ def run_test(src, b, t, logdir):
     for f in (base + ".log", base + ".trs"):
         if os.path.exists(f):
             os.unlink(f)
+    tmp = tempfile.mkdtemp(prefix="tmp.", dir=os.path.dirname(os.path.dirname(b)))
+    os.chmod(tmp, 0o1777)
     t0 = time.monotonic()
     try:
-        subprocess.run(["timeout", "-k", "10", str(TEST_TIMEOUT)] + cmd, cwd=b, env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        iso = [tmp if x is None else x for x in ISOLATE]
+        subprocess.run(["timeout", "-k", "10", str(TEST_TIMEOUT)] + iso + ["--"] + cmd,
+                       cwd=b, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
     except OSError:
         return "ERROR", 0.0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     dt = time.monotonic() - t0
     res = "ERROR"
     try:
@@ -295,6 +359,8 @@ def fmt_tests(r):
 
 
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--reaper" and sys.argv[2] == "--":
+        return reaper(sys.argv[3:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--srcdir", required=True)
     ap.add_argument("--builddir", required=True)
@@ -335,11 +401,16 @@ def main():
                     print(f"  {tier}: {' '.join(m.tests[tier])}")
         return 0
 
+    if os.geteuid() != 0:
+        print("check-mutants: must run as root (the privileged and integration tiers, "
+              "the namespaces of each test)", file=sys.stderr)
+        return 2
     # 2. the private copy, configured once, built incrementally
     work = os.path.join(builddir, "mutants")
     src, b = os.path.join(work, "src"), os.path.join(work, "build")
     logdir = os.path.join(work, "logs")
-    os.makedirs(logdir, exist_ok=True)
+    shutil.rmtree(logdir, ignore_errors=True)
+    os.makedirs(logdir)
     blog = os.path.join(logdir, "build.log")
     open(blog, "w").close()
     skip = {".git", os.path.join("tests", ".cache"), "autom4te.cache"}
