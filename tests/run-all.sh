@@ -9,7 +9,9 @@
 #      declares (tests/count-tests.sh);
 #   3. build again with ASan + UBSan in build-asan/ and run the suite again;
 #   4. run the libFuzzer target over the config loader for FUZZ_SECONDS;
-#   5. make the release tarball and run `make distcheck` on it as nobody.
+#   5. `make check-mutants`: each mutant of tests/mutants must fail the
+#      tests that claim its feature, in every tier that claims it;
+#   6. make the release tarball and run `make distcheck` on it as nobody.
 # Must run as root on Debian 12 (the privileged and integration tiers need
 # the real kernel).
 set -eu
@@ -90,6 +92,14 @@ fuzz_status=0
 BUILD_DIR="$top/build" "$top/tests/fuzz/run.sh" "$FUZZ_SECONDS" || fuzz_status=1
 [ "$fuzz_status" -eq 0 ] || status=1
 
+mutants_status=0
+if [ -f build/Makefile ]; then
+	make -C build -s check-mutants || mutants_status=1
+else
+	mutants_status=1
+fi
+[ "$mutants_status" -eq 0 ] || status=1
+
 # The release tarball: made from build/, then built, checked, installed
 # and uninstalled by `make distcheck` as a plain user (read-only sources,
 # an out-of-tree build; the tiers that need root skip there, so strict
@@ -112,6 +122,8 @@ rm -rf "$dist_dir"
 printf '%s' "$summary"
 echo "fuzz (${FUZZ_SECONDS}s): $([ $fuzz_status -eq 0 ] && echo clean || echo FAILED)"
 [ "$fuzz_status" -eq 0 ] || total_bad=$((total_bad + 1))
+echo "mutants: $([ $mutants_status -eq 0 ] && echo all killed || echo FAILED)"
+[ "$mutants_status" -eq 0 ] || total_bad=$((total_bad + 1))
 echo "distcheck as a plain user: $([ $dist_status -eq 0 ] && echo passed || echo FAILED)"
 [ "$dist_status" -eq 0 ] || total_bad=$((total_bad + 1))
 echo "$total_pass passed, $total_bad failed"

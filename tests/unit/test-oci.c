@@ -360,6 +360,40 @@ START_TEST(spec_checker_rejects)
 }
 END_TEST
 
+/* The app root's bind is read-only, whatever else config.json says: the
+ * mount at the app's path has "ro" and no "rw" among its options. */
+static bool has_option(const json_t *m, const char *opt)
+{
+	const json_t *o;
+	size_t i;
+
+	json_array_foreach(json_object_get(m, "options"), i, o)
+	{
+		if (strcmp(json_string_value(o), opt) == 0)
+			return true;
+	}
+	return false;
+}
+
+START_TEST(spec_app_read_only)
+{
+	json_t *spec = sample_spec(), *m, *app = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(spec, "mounts"), i, m)
+	{
+		if (strcmp(json_string_value(json_object_get(m, "destination")), "/app") == 0) {
+			ck_assert_msg(!app, "two mounts at /app");
+			app = m;
+		}
+	}
+	ck_assert_msg(app, "no mount at the app's path");
+	ck_assert(has_option(app, "ro"));
+	ck_assert(!has_option(app, "rw"));
+	json_decref(spec);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("oci");
@@ -376,6 +410,7 @@ int main(void)
 	tcase_add_test(tc, spec_valid);
 	tcase_add_test(tc, spec_storage_by_hook);
 	tcase_add_test(tc, spec_checker_rejects);
+	tcase_add_test(tc, spec_app_read_only);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
