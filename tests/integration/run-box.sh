@@ -45,12 +45,13 @@ exec sleep 1000
 SH
 } >"$APP/.platform.app.yaml"
 
-mounts_of_test() { grep -F -e "$TMP" -e /berth /proc/self/mountinfo | grep -v -e '^$' || true; }
+mounts_of_test() { grep -F -e "$TMP" -e /berth/ /proc/self/mountinfo | grep -v -e '^$' || true; }
 before=$(mounts_of_test)
 # The app root belongs to the worker's user: only the read-only mount can
 # refuse its write there.
 chown 65534:65534 "$APP"
-tables_before=$(nft list tables 2>/dev/null | grep -c berth)
+host_tables() { "$NETD" --nft /proc/self/ns/net "list tables" 2>&1 | grep -c berth; }
+tables_before=$(host_tables)
 
 for mode in host pid1; do
 	: >"$BLOG"
@@ -98,7 +99,7 @@ for mode in host pid1; do
 	is "$RUN_RC" 0 "$mode: stopped on request, exit 0"
 	check "$mode: its cgroups were removed" cgroup_gone $cgs
 	is "$(mounts_of_test)" "$before" "$mode: the host's mount table is as before"
-	is "$(nft list tables 2>/dev/null | grep -c berth)" "$tables_before" \
+	is "$(host_tables)" "$tables_before" \
 		"$mode: no berth table in the host's network namespace"
 done
 # The read-only view as root (no permission stands in the way): EROFS.
