@@ -433,7 +433,11 @@ def main():
         if sh([os.path.join(src, "configure"), "-q"], b, blog) != 0:
             print(f"check-mutants: configure failed, see {blog}", file=sys.stderr)
             return 2
+    # the claimed check programs, and the helpers the tests run (make
+    # check builds those, through check_DATA; make alone does not)
     progs = sorted({t for m in mutants for tier in ("unit", "privileged") for t in m.tests[tier]})
+    progs += ["tests/helpers/test-child", "tests/helpers/seccomp-probe",
+              "tests/helpers/net-driver", "tests/helpers/run-driver"]
     if not build(work, a.jobs, progs, blog):
         print(f"check-mutants: the unmutated copy does not build, see {blog}", file=sys.stderr)
         return 2
