@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -430,6 +431,69 @@ START_TEST(test_kill_tree_v2)
 }
 END_TEST
 
+/* In a child: give up the capabilities that pass over file permissions,
+ * check the kernel now refuses cgroup.kill, and kill the tree.  0 when
+ * all went as it should, else the step that did not. */
+static int kill_without_kill_file(const struct cgroup *cg)
+{
+	static const cap_value_t dac[] = {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER};
+	struct cgroup_proc *procs = NULL;
+	cap_t caps = cap_get_proc();
+	size_t n = 0;
+	int fd;
+
+	if (!caps || cap_set_flag(caps, CAP_EFFECTIVE, 3, dac, CAP_CLEAR) < 0 ||
+	    cap_set_proc(caps) < 0)
+		return 10;
+	cap_free(caps);
+	fd = openat(cg->v2_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 || errno != EACCES)
+		return 11; /* the write would still go through */
+	if (cgroup_kill_all_procs(cg, &procs, &n) != 0)
+		return 12;
+	free(procs);
+	return n >= 20 ? 0 : 13;
+}
+
+/* v2 without a usable cgroup.kill (the file is new in Linux 5.14): berth
+ * kills pid by pid with the cgroup frozen, against the real kernel.  The
+ * file is made read-only and the killing child gives up
+ * CAP_DAC_OVERRIDE, so the kernel refuses the write (EACCES), as it does
+ * not have the file on an older kernel (ENOENT); the same fallback runs. */
+START_TEST(test_kill_tree_v2_no_kill_file)
+{
+	_cleanup_free_ char *name = tname("nokill");
+	struct cgroup_layout l;
+	struct cgroup cg;
+	pid_t pid, child;
+	int status;
+
+	setup();
+	layout(&l, CGROUP_MODE_V2);
+	ck_assert_int_eq(cgroup_create(&l, NULL, name, &cg), 0);
+	pid = spawn(&cg, B_TREE);
+	ck_assert(wait_pids(&cg, 20, 5000));
+	ck_assert_int_eq(fchmodat(cg.v2_fd, "cgroup.kill", 0444, 0), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0)
+		_exit(kill_without_kill_file(&cg));
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed: %d",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_msg(reap_until_empty(&cg, 10000), "%zu processes left", count_pids(&cg));
+	{
+		_cleanup_free_ char *f = slurp_at(cg.v2_path, "cgroup.freeze");
+		ck_assert_str_eq(f, "0"); /* thawed afterwards */
+	}
+	ck_assert_int_eq(cgroup_destroy(&cg), 0);
+	cgroup_release(&cg);
+	cgroup_layout_free(&l);
+}
+END_TEST
+
 /* Pure v2 path: the child is born inside the cgroup (clone3). */
 START_TEST(test_clone_into_cgroup)
 {
@@ -641,6 +705,7 @@ int main(void)
 	if (l.unified_mnt) {
 		tcase_add_test(v2, test_attach_v2);
 		tcase_add_test(v2, test_kill_tree_v2);
+		tcase_add_test(v2, test_kill_tree_v2_no_kill_file);
 		tcase_add_test(v2, test_clone_into_cgroup);
 		tcase_add_test(v2, test_parent_v2);
 		if (l.mode == CGROUP_MODE_V2) {
