@@ -63,18 +63,12 @@ static int run_watch_oom(struct run_ctx *c)
 	return 0;
 }
 
-int run_setup(struct run_ctx *c)
+/* Fills closed fds 0-2 with /dev/null and routes every catchable signal
+ * through one signalfd; opens the readiness socket. */
+static int setup_signals(struct run_ctx *c)
 {
-	const struct run_opts *o = c->o;
 	static const int sync_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
-	struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_SIGNAL};
-	const char *why;
-	int r;
 
-	if (supervise_policy_check(&o->policy, &why) < 0) {
-		log_error("%s", why);
-		return -EINVAL;
-	}
 	/* Started with 0, 1 or 2 closed: fill the gap with /dev/null, or the
 	 * signalfd would become the worker's stdin or stdout. */
 	for (int fd = 0; fd <= 2; fd++)
@@ -92,17 +86,18 @@ int run_setup(struct run_ctx *c)
 	c->sfd = signalfd(-1, &c->blocked, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (c->sfd < 0)
 		return log_errno(-errno, "signalfd");
-	r = notify_open(o->notify_socket, &c->notify);
-	if (r < 0)
-		return r;
+	return notify_open(c->o->notify_socket, &c->notify);
+}
 
-	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		log_warn("cannot become a child subreaper (%s): orphans of the worker will not "
-			 "be reaped by berth", strerror(errno));
+/* Opens the app root and the epoll set with the signalfd and an absolute
+ * timerfd in it. */
+static int setup_epoll(struct run_ctx *c)
+{
+	struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_SIGNAL};
 
-	c->cwd_fd = open(o->app_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	c->cwd_fd = open(c->o->app_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->cwd_fd < 0)
-		return log_errno(-errno, "cannot open the app root %s", o->app_dir);
+		return log_errno(-errno, "cannot open the app root %s", c->o->app_dir);
 
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (c->epfd < 0)
@@ -117,52 +112,99 @@ int run_setup(struct run_ctx *c)
 	ee.data.u32 = TAG_TIMER;
 	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->tfd, &ee) < 0)
 		return log_errno(-errno, "epoll_ctl(timerfd)");
+	return 0;
+}
 
+/* Detects the cgroup layout and refuses a forced or missing one. */
+static int setup_layout(struct run_ctx *c)
+{
+	const struct run_opts *o = c->o;
+	int r = cgroup_detect(&c->layout);
+
+	if (r < 0)
+		return r;
+	if (o->force_mode && cgroup_layout_force(&c->layout, o->mode) < 0) {
+		log_error("no %s cgroup layout here", cgroup_mode_to_string(o->mode));
+		return -ENOENT;
+	}
+	if (c->layout.mode == CGROUP_MODE_NONE) {
+		log_error("no usable cgroup hierarchy: berth cannot track and stop the "
+			  "worker's processes; use --no-cgroup to run without one");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* Creates the instance cgroup, gives it the worker's limits (fail closed)
+ * and watches its OOM kills and cgroup.events. */
+static int setup_cgroup(struct run_ctx *c)
+{
+	const struct run_opts *o = c->o;
+	_cleanup_free_ char *name = NULL;
+	int r = setup_layout(c);
+
+	if (r < 0)
+		return r;
+	name = instance_name(o);
+	r = cgroup_create(&c->layout, o->cgroup_parent, name, &c->cg);
+	if (r < 0)
+		return r; /* logged, naming the path and --no-cgroup */
+	c->have_cg = true;
+	if (o->cgroups_hook) {
+		char **dirs = cgroup_dirs(&c->cg);
+
+		r = o->cgroups_hook(o->cgroups_data, dirs);
+		strv_free(dirs);
+		if (r < 0)
+			return r; /* logged */
+	}
+	if (o->limits) {
+		/* Fail closed: a worker never runs without its limits. */
+		r = cgroup_apply_limits(&c->cg, o->limits);
+		if (r < 0)
+			return r; /* logged */
+	}
+	if (cgroup_oom_kills(&c->cg, &c->oom_kills) < 0)
+		c->oom_kills = 0;
+	r = run_watch_oom(c);
+	if (r < 0)
+		return r;
+	if (c->cg.events_fd >= 0) {
+		struct epoll_event ce = {.events = EPOLLPRI, .data.u32 = TAG_EVENTS};
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->cg.events_fd, &ce) < 0)
+			return log_errno(-errno, "epoll_ctl(cgroup.events)");
+	}
+	log_debug("cgroup %s (%s)", c->cg.v2_path ? c->cg.v2_path : "v1",
+		  cgroup_mode_to_string(c->cg.mode));
+	return 0;
+}
+
+int run_setup(struct run_ctx *c)
+{
+	const struct run_opts *o = c->o;
+	const char *why;
+	int r;
+
+	if (supervise_policy_check(&o->policy, &why) < 0) {
+		log_error("%s", why);
+		return -EINVAL;
+	}
+	r = setup_signals(c);
+	if (r < 0)
+		return r;
+
+	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_warn("cannot become a child subreaper (%s): orphans of the worker will not "
+			 "be reaped by berth",
+			 strerror(errno));
+
+	r = setup_epoll(c);
+	if (r < 0)
+		return r;
 	if (!o->no_cgroup) {
-		_cleanup_free_ char *name = NULL;
-		r = cgroup_detect(&c->layout);
+		r = setup_cgroup(c);
 		if (r < 0)
 			return r;
-		if (o->force_mode && cgroup_layout_force(&c->layout, o->mode) < 0) {
-			log_error("no %s cgroup layout here", cgroup_mode_to_string(o->mode));
-			return -ENOENT;
-		}
-		if (c->layout.mode == CGROUP_MODE_NONE) {
-			log_error("no usable cgroup hierarchy: berth cannot track and stop the "
-				  "worker's processes; use --no-cgroup to run without one");
-			return -ENOTSUP;
-		}
-		name = instance_name(o);
-		r = cgroup_create(&c->layout, o->cgroup_parent, name, &c->cg);
-		if (r < 0)
-			return r; /* logged, naming the path and --no-cgroup */
-		c->have_cg = true;
-		if (o->cgroups_hook) {
-			char **dirs = cgroup_dirs(&c->cg);
-
-			r = o->cgroups_hook(o->cgroups_data, dirs);
-			strv_free(dirs);
-			if (r < 0)
-				return r; /* logged */
-		}
-		if (o->limits) {
-			/* Fail closed: a worker never runs without its limits. */
-			r = cgroup_apply_limits(&c->cg, o->limits);
-			if (r < 0)
-				return r; /* logged */
-		}
-		if (cgroup_oom_kills(&c->cg, &c->oom_kills) < 0)
-			c->oom_kills = 0;
-		r = run_watch_oom(c);
-		if (r < 0)
-			return r;
-		if (c->cg.events_fd >= 0) {
-			struct epoll_event ce = {.events = EPOLLPRI, .data.u32 = TAG_EVENTS};
-			if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->cg.events_fd, &ce) < 0)
-				return log_errno(-errno, "epoll_ctl(cgroup.events)");
-		}
-		log_debug("cgroup %s (%s)", c->cg.v2_path ? c->cg.v2_path : "v1",
-			  cgroup_mode_to_string(c->cg.mode));
 	} else {
 		log_info("running without a cgroup (--no-cgroup): processes that leave the "
 			 "worker's process tree cannot be stopped");
