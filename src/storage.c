@@ -127,39 +127,35 @@ static int check_and_fill(const struct mountplan *p, struct storage *s)
 	return 0;
 }
 
-/* 0: bounded; 1: no mechanism (reason logged by the caller); < 0: error. */
-static int open_disk(const struct mountplan *p, const struct storage_opts *o, struct storage *s,
-		     const char **why)
+/* Why the disk cannot be bounded here (no bound asked, no mkfs, no loop
+ * devices), or NULL when it can be tried. */
+static const char *disk_unavailable(const struct storage_opts *o)
 {
-	uint64_t want = storage_image_bytes(p->disk_mb);
-	bool fresh = true;
-	int r;
+	if (o->no_disk_bound)
+		return o->no_bound_reason ? o->no_bound_reason : "disabled";
+	if (access(o->mkfs ? o->mkfs : STORAGE_MKFS, X_OK) < 0)
+		return "mkfs.ext4 is not installed (e2fsprogs)";
+	if (access("/dev/loop-control", W_OK) < 0)
+		return "no loop devices (/dev/loop-control)";
+	return NULL;
+}
 
-	*why = NULL;
-	if (o->no_disk_bound) {
-		*why = o->no_bound_reason ? o->no_bound_reason : "disabled";
-		return 1;
-	}
-	if (access(o->mkfs ? o->mkfs : STORAGE_MKFS, X_OK) < 0) {
-		*why = "mkfs.ext4 is not installed (e2fsprogs)";
-		return 1;
-	}
-	if (access("/dev/loop-control", W_OK) < 0) {
-		*why = "no loop devices (/dev/loop-control)";
-		return 1;
-	}
+/* Opens (creating it when missing: *fresh) the instance's disk image, a
+ * plain file, and locks it exclusively; returns the fd. */
+static int open_image(const struct mountplan *p, struct storage *s, bool *fresh, struct stat *st)
+{
 	_cleanup_close_ int img = openat(s->inst_fd, MOUNTPLAN_DISK_IMAGE,
 					 O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	*fresh = true;
 	if (img < 0 && errno == EEXIST) {
-		fresh = false;
+		*fresh = false;
 		img = openat(s->inst_fd, MOUNTPLAN_DISK_IMAGE, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (img < 0)
 		return log_errno(-errno, "open the disk image");
-	struct stat st;
-	if (fstat(img, &st) < 0)
+	if (fstat(img, st) < 0)
 		return log_errno(-errno, "stat the disk image");
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1) {
 		log_error("the disk image is not a plain file");
 		return -EINVAL;
 	}
@@ -172,6 +168,17 @@ static int open_disk(const struct mountplan *p, const struct storage_opts *o, st
 				  p->instance_dir);
 		return errno == EWOULDBLOCK ? -EBUSY : log_errno(-errno, "lock the disk image");
 	}
+	return TAKE_FD(img);
+}
+
+/* Gives the image its size and blocks: a fresh one allocated and made
+ * ext4 (removed again on failure), an old one resized and its holes
+ * filled. */
+static int size_image(const struct mountplan *p, const struct storage_opts *o, struct storage *s,
+		      int img, bool fresh, uint64_t have, uint64_t want)
+{
+	int r;
+
 	if (fresh) {
 		/* allocated before and after mkfs: it may punch what it zeroes */
 		r = storage_allocate_image(p, img, want);
@@ -184,21 +191,23 @@ static int open_disk(const struct mountplan *p, const struct storage_opts *o, st
 			return r;
 		}
 		log_info("created the %" PRIu64 " MB disk image", p->disk_mb);
-	} else {
-		if ((uint64_t)st.st_size != want) {
-			r = storage_resize_image(p, o, img, (uint64_t)st.st_size, want);
-			if (r < 0)
-				return r;
-		}
-		r = storage_allocate_image(p, img, want); /* fills holes of earlier runs */
+		return 0;
+	}
+	if (have != want) {
+		r = storage_resize_image(p, o, img, have, want);
 		if (r < 0)
 			return r;
 	}
-	s->image_bytes = want;
-	if (flock(img, LOCK_SH) < 0)
-		return log_errno(-errno, "lock the disk image");
-	s->img_fd = TAKE_FD(img);
-	img = dup(s->img_fd);
+	return storage_allocate_image(p, img, want); /* fills holes of earlier runs */
+}
+
+/* Attaches the image (now s->img_fd) to a loop device, mounts it to fill
+ * it and records the device.  0: bounded; 1: no mechanism (*why). */
+static int attach_image(const struct mountplan *p, struct storage *s, const char **why)
+{
+	_cleanup_close_ int img = dup(s->img_fd);
+	int r;
+
 	if (img < 0)
 		return log_errno(-errno, "dup");
 	r = loop_attach(img, p->instance_dir, s);
@@ -218,6 +227,31 @@ static int open_disk(const struct mountplan *p, const struct storage_opts *o, st
 	if (r < 0)
 		return log_errno(r, "mount the disk image %s", s->loop_dev);
 	return record_loop(s);
+}
+
+/* 0: bounded; 1: no mechanism (reason logged by the caller); < 0: error. */
+static int open_disk(const struct mountplan *p, const struct storage_opts *o, struct storage *s,
+		     const char **why)
+{
+	uint64_t want = storage_image_bytes(p->disk_mb);
+	struct stat st;
+	bool fresh;
+	int r;
+
+	*why = disk_unavailable(o);
+	if (*why)
+		return 1;
+	_cleanup_close_ int img = open_image(p, s, &fresh, &st);
+	if (img < 0)
+		return img;
+	r = size_image(p, o, s, img, fresh, (uint64_t)st.st_size, want);
+	if (r < 0)
+		return r;
+	s->image_bytes = want;
+	if (flock(img, LOCK_SH) < 0)
+		return log_errno(-errno, "lock the disk image");
+	s->img_fd = TAKE_FD(img);
+	return attach_image(p, s, why);
 }
 
 /* Write the loop device's name for berth exec (attach_running). */
@@ -311,54 +345,60 @@ static int mkdir_in(struct storage *s, int dirfd, const char *rel, mode_t mode, 
 	return fd;
 }
 
-int storage_open(const struct mountplan *p, const struct storage_opts *o, struct storage *s)
+/* Creates and opens the storage root, which must belong to root and be
+ * writable only by it. */
+static int open_root(const struct mountplan *p, struct storage *s)
 {
 	struct stat st;
-	int r, fd;
+	int r = mkdir_root(p->storage_root);
 
-	memset(s, 0, sizeof(*s));
-	s->root_fd = s->inst_fd = s->loop_fd = s->img_fd = -1;
-	s->uid = o->uid;
-	s->gid = o->uid == (uid_t)-1 ? (gid_t)-1 : o->gid;
-
-	r = mkdir_root(p->storage_root);
 	if (r < 0)
 		return r;
 	s->root_fd = open(p->storage_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (s->root_fd < 0 || fstat(s->root_fd, &st) < 0) {
-		r = log_errno(-errno, "open the storage root %s", p->storage_root);
-		goto fail;
-	}
+	if (s->root_fd < 0 || fstat(s->root_fd, &st) < 0)
+		return log_errno(-errno, "open the storage root %s", p->storage_root);
 	if (st.st_uid != 0 || (st.st_mode & 022)) {
 		log_error("the storage root %s must belong to root and be writable only by it",
 			  p->storage_root);
-		r = -EPERM;
-		goto fail;
+		return -EPERM;
 	}
 	s->root_dev = st.st_dev;
 	s->root_ino = st.st_ino;
+	return 0;
+}
 
-	r = mkdir_in(s, s->root_fd, p->instance_dir, 0700, false, "the instance directory");
+/* Creates and locks the instance directory.  0: locked; 1: held by a
+ * running berth and joined (o->attach); < 0: error. */
+static int lock_instance(const struct mountplan *p, const struct storage_opts *o, struct storage *s)
+{
+	int r = mkdir_in(s, s->root_fd, p->instance_dir, 0700, false, "the instance directory");
+
 	if (r < 0)
-		goto fail;
+		return r;
 	s->inst_fd = r;
-	if (flock(s->inst_fd, LOCK_EX | LOCK_NB) < 0) {
-		r = -errno;
-		if (r == -EWOULDBLOCK && o->attach) {
-			s->attached = true;
-			r = attach_running(s);
-			if (r < 0)
-				goto fail;
-			return 0;
-		}
-		if (r == -EWOULDBLOCK)
-			log_error("the storage of %s is in use by another berth", p->instance_dir);
-		else
-			log_errno(r, "lock the instance directory");
-		goto fail;
+	if (flock(s->inst_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	r = -errno;
+	if (r == -EWOULDBLOCK && o->attach) {
+		s->attached = true;
+		r = attach_running(s);
+		return r < 0 ? r : 1;
 	}
+	if (r == -EWOULDBLOCK)
+		log_error("the storage of %s is in use by another berth", p->instance_dir);
+	else
+		log_errno(r, "lock the instance directory");
+	return r;
+}
+
+/* Creates each service's directory (owned by the worker) under its
+ * parent (root's). */
+static int make_service_dirs(const struct mountplan *p, struct storage *s)
+{
 	for (size_t i = 0; p->service_dirs[i]; i++) {
 		char *parent = xstrdup(p->service_dirs[i]);
+		int fd;
+
 		*strrchr(parent, '/') = '\0';
 		fd = mkdir_in(s, s->root_fd, parent, 0700, false, "the service directory");
 		free(parent);
@@ -367,60 +407,94 @@ int storage_open(const struct mountplan *p, const struct storage_opts *o, struct
 			fd = mkdir_in(s, s->root_fd, p->service_dirs[i], 0755, true,
 				      "the service directory");
 		}
-		if (fd < 0) {
-			r = fd;
-			goto fail;
-		}
+		if (fd < 0)
+			return fd;
 		close(fd);
 	}
+	return 0;
+}
 
-	s->private_tmp = o->private_tmp;
-	r = storage_sweep(s);
-	if (r < 0)
-		goto fail;
-
+/* Bounds local storage with the disk image when the plan has a disk; an
+ * unbounded disk is a warning, or an error with --require-disk-quota. */
+static int bound_disk(const struct mountplan *p, const struct storage_opts *o, struct storage *s)
+{
 	const char *why = NULL;
-	if (p->has_disk) {
-		r = open_disk(p, o, s, &why);
-		if (r < 0)
-			goto fail;
-		s->bounded = r == 0;
-		if (r == 1) {
-			if (o->require_quota) {
-				log_error("disk: cannot bound local storage to %" PRIu64
-					  " MB (%s) and --require-disk-quota is set",
-					  p->disk_mb, why);
-				r = -EOPNOTSUPP;
-				goto fail;
-			}
-			log_msg(LOG_LVL_WARN, "disk-unbounded",
-				"disk: cannot bound local storage to %" PRIu64
-				" MB (%s); running without the bound",
-				p->disk_mb, why);
-		}
+	int r;
+
+	if (!p->has_disk)
+		return 0;
+	r = open_disk(p, o, s, &why);
+	if (r < 0)
+		return r;
+	s->bounded = r == 0;
+	if (r == 0)
+		return 0;
+	if (o->require_quota) {
+		log_error("disk: cannot bound local storage to %" PRIu64
+			  " MB (%s) and --require-disk-quota is set",
+			  p->disk_mb, why);
+		return -EOPNOTSUPP;
 	}
-	/* The local directory: the image's mount point, or the storage itself. */
-	fd = mkdir_in(s, s->inst_fd, MOUNTPLAN_LOCAL_DIR, s->bounded ? 0700 : 0755, !s->bounded,
-		      "the local storage directory");
-	if (fd < 0) {
-		r = fd;
-		goto fail;
-	}
+	log_msg(LOG_LVL_WARN, "disk-unbounded",
+		"disk: cannot bound local storage to %" PRIu64
+		" MB (%s); running without the bound",
+		p->disk_mb, why);
+	return 0;
+}
+
+/* Creates the local directory (the image's mount point, or the storage
+ * itself) and, unbounded, the local mounts' sources in it. */
+static int make_local_dir(const struct mountplan *p, struct storage *s)
+{
+	_cleanup_close_ int fd =
+	    mkdir_in(s, s->inst_fd, MOUNTPLAN_LOCAL_DIR, s->bounded ? 0700 : 0755, !s->bounded,
+		     "the local storage directory");
+	if (fd < 0)
+		return fd;
 	for (size_t i = 0; !s->bounded && i < p->n_ops; i++) {
 		const struct mountplan_op *op = &p->ops[i];
 		if (op->kind != MP_BIND || op->msource != MOUNT_LOCAL)
 			continue;
 		int q =
 		    safepath_mkdir(fd, op->source, 0755, s->uid, s->gid, SAFEPATH_NO_XDEV, NULL);
-		if (q < 0) {
-			close(fd);
-			r = log_errno(q, "mount '%s': its source '%s' in local storage", op->target,
-				      op->source);
-			goto fail;
-		}
+		if (q < 0)
+			return log_errno(q, "mount '%s': its source '%s' in local storage",
+					 op->target, op->source);
 		close(q);
 	}
-	close(fd);
+	return 0;
+}
+
+int storage_open(const struct mountplan *p, const struct storage_opts *o, struct storage *s)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->root_fd = s->inst_fd = s->loop_fd = s->img_fd = -1;
+	s->uid = o->uid;
+	s->gid = o->uid == (uid_t)-1 ? (gid_t)-1 : o->gid;
+
+	r = open_root(p, s);
+	if (r < 0)
+		goto fail;
+	r = lock_instance(p, o, s);
+	if (r == 1)
+		return 0; /* joined a running berth's storage */
+	if (r < 0)
+		goto fail;
+	r = make_service_dirs(p, s);
+	if (r < 0)
+		goto fail;
+	s->private_tmp = o->private_tmp;
+	r = storage_sweep(s);
+	if (r < 0)
+		goto fail;
+	r = bound_disk(p, o, s);
+	if (r < 0)
+		goto fail;
+	r = make_local_dir(p, s);
+	if (r < 0)
+		goto fail;
 	return 0;
 fail:
 	storage_close(s);
