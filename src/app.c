@@ -248,43 +248,48 @@ static const struct cnode *pick_application(struct app *app, const struct cnode 
 	return found;
 }
 
-int app_load(const struct app_locator *loc, struct app *app, struct diags *d)
+/* Finds the app's file (app->file): -f FILE, or .platform.app.yaml or
+ * .platform/applications.yaml in the directory; *multi for the latter. */
+static int find_app_file(const struct app_locator *loc, struct app *app, bool *multi,
+			 struct diags *d)
 {
 	const char *cwd = loc->cwd ? loc->cwd : ".";
-	char *project_root = NULL, *services = NULL;
-	const char *name_override = NULL;
-	const struct cnode *node;
-	bool multi = false;
-	size_t before = d->n;
-	int r;
 
-	memset(app, 0, sizeof(*app));
+	*multi = false;
 	if (loc->app_config) {
 		app->file = xstrdup(loc->app_config);
 		char *base = xstrdup(app->file);
-		multi = strcmp(basename(base), "applications.yaml") == 0;
+		*multi = strcmp(basename(base), "applications.yaml") == 0;
 		free(base);
-	} else {
-		char *single = xasprintf("%s/.platform.app.yaml", cwd);
-		char *many = xasprintf("%s/.platform/applications.yaml", cwd);
-		if (file_exists(single)) {
-			app->file = single;
-			free(many);
-		} else if (file_exists(many)) {
-			app->file = many;
-			multi = true;
-			free(single);
-		} else {
-			diags_add(d, NULL, 0, 0, "",
-				  "no .platform.app.yaml or .platform/applications.yaml in %s "
-				  "(use -f FILE or run in the app directory)", cwd);
-			free(single);
-			free(many);
-			return -ENOENT;
-		}
+		return 0;
 	}
+	char *single = xasprintf("%s/.platform.app.yaml", cwd);
+	char *many = xasprintf("%s/.platform/applications.yaml", cwd);
+	if (file_exists(single)) {
+		app->file = single;
+		free(many);
+	} else if (file_exists(many)) {
+		app->file = many;
+		*multi = true;
+		free(single);
+	} else {
+		diags_add(d, NULL, 0, 0, "",
+			  "no .platform.app.yaml or .platform/applications.yaml in %s "
+			  "(use -f FILE or run in the app directory)",
+			  cwd);
+		free(single);
+		free(many);
+		return -ENOENT;
+	}
+	return 0;
+}
 
+/* Sets app->dir from the file's place; returns the project root. */
+static char *find_dirs(struct app *app, bool multi)
+{
 	char *file_dir = dir_of(app->file);
+	char *project_root;
+
 	if (multi) {
 		/* FILE is PROJECT/.platform/applications.yaml */
 		project_root = dir_of(file_dir);
@@ -294,49 +299,86 @@ int app_load(const struct app_locator *loc, struct app *app, struct diags *d)
 		project_root = xstrdup(app->dir);
 	}
 	free(file_dir);
+	return project_root;
+}
+
+/* The app's node in the document: in applications.yaml the one chosen
+ * (--app), whose source.root moves app->dir; NULL on error (a diag). */
+static const struct cnode *select_app(const struct app_locator *loc, struct app *app, bool multi,
+				      const char *project_root, const char **name_override,
+				      struct diags *d)
+{
+	const struct cnode *node = app->doc.root;
+
+	if (!multi) {
+		if (!loc->app_name)
+			return node;
+		diags_add(d, app->file, 0, 0, "", "--app %s needs .platform/applications.yaml",
+			  loc->app_name);
+		return NULL;
+	}
+	node = pick_application(app, node, loc->app_name, name_override, d);
+	if (!node)
+		return NULL;
+	const struct cnode *src = node_key(node_key(node, "source"), "root");
+	if (src && src->kind == CNODE_SCALAR && src->type == SCALAR_STR) {
+		char *sub = xasprintf("%s/%s", project_root, src->str);
+		free(app->dir);
+		app->dir = abs_dir(sub);
+		free(sub);
+	}
+	return node;
+}
+
+/* The services file: --services, or .platform/services.yaml beside the
+ * project root; NULL when there is none. */
+static char *services_file(const struct app_locator *loc, const char *project_root, bool multi)
+{
+	char *services;
+
+	if (loc->services)
+		return xstrdup(loc->services);
+	/* .platform/services.yaml beside the project root: the app's own
+	 * directory, or its parent in a multi-app repository. */
+	services = xasprintf("%s/.platform/services.yaml", project_root);
+	if (!file_exists(services) && !multi) {
+		char *parent = dir_of(project_root);
+		free(services);
+		services = xasprintf("%s/.platform/services.yaml", parent);
+		free(parent);
+	}
+	if (!file_exists(services)) {
+		free(services);
+		services = NULL;
+	}
+	return services;
+}
+
+int app_load(const struct app_locator *loc, struct app *app, struct diags *d)
+{
+	char *project_root = NULL, *services = NULL;
+	const char *name_override = NULL;
+	const struct cnode *node;
+	bool multi;
+	size_t before = d->n;
+	int r;
+
+	memset(app, 0, sizeof(*app));
+	r = find_app_file(loc, app, &multi, d);
+	if (r < 0)
+		return r;
+	project_root = find_dirs(app, multi);
 
 	r = multi ? ytree_load_file_list(app->file, app->dir, &app->doc, d)
 		  : ytree_load_file(app->file, app->dir, &app->doc, d);
 	if (r < 0)
 		goto fail;
-	node = app->doc.root;
-	if (multi) {
-		node = pick_application(app, node, loc->app_name, &name_override, d);
-		if (!node) {
-			r = -EINVAL;
-			goto fail;
-		}
-		const struct cnode *src = node_key(node_key(node, "source"), "root");
-		if (src && src->kind == CNODE_SCALAR && src->type == SCALAR_STR) {
-			char *sub = xasprintf("%s/%s", project_root, src->str);
-			free(app->dir);
-			app->dir = abs_dir(sub);
-			free(sub);
-		}
-	} else if (loc->app_name) {
-		diags_add(d, app->file, 0, 0, "", "--app %s needs .platform/applications.yaml",
-			  loc->app_name);
+	node = select_app(loc, app, multi, project_root, &name_override, d);
+	if (!node) {
 		r = -EINVAL;
 		goto fail;
 	}
-
-	if (loc->services) {
-		services = xstrdup(loc->services);
-	} else {
-		/* .platform/services.yaml beside the project root: the app's own
-		 * directory, or its parent in a multi-app repository. */
-		services = xasprintf("%s/.platform/services.yaml", project_root);
-		if (!file_exists(services) && !multi) {
-			char *parent = dir_of(project_root);
-			free(services);
-			services = xasprintf("%s/.platform/services.yaml", parent);
-			free(parent);
-		}
-		if (!file_exists(services)) {
-			free(services);
-			services = NULL;
-		}
-	}
+	services = services_file(loc, project_root, multi);
 	if (services && load_services(app, services, d) < 0) {
 		r = -EINVAL;
 		goto fail;
