@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,104 +184,157 @@ static int take_object(const json_t *v, const char *file, const char *key, json_
 	return 0;
 }
 
+/* Each check runs on a key's value once it is stored; 0 or -EINVAL,
+ * logged. */
+
+/* project, environment: a name of 1-64 of [A-Za-z0-9_.-]. */
+static int check_name(const json_t *v, const char *file, const char *key)
+{
+	if (name_ok(json_string_value(v), 64))
+		return 0;
+	log_error("context %s: %s: \"%s\" must be 1-64 of [A-Za-z0-9_.-]", file, key,
+		  json_string_value(v));
+	return -EINVAL;
+}
+
+/* tree_id: a git object id. */
+static int check_tree_id(const json_t *v, const char *file, const char *key)
+{
+	(void)key;
+	if (context_tree_id_ok(json_string_value(v)))
+		return 0;
+	log_error("context %s: tree_id: must be 40 (or 64) lowercase hex digits", file);
+	return -EINVAL;
+}
+
+/* environment_type: one of the three kinds. */
+static int check_environment_type(const json_t *v, const char *file, const char *key)
+{
+	const char *t = json_string_value(v);
+
+	(void)key;
+	if (strcmp(t, "production") == 0 || strcmp(t, "staging") == 0 ||
+	    strcmp(t, "development") == 0)
+		return 0;
+	log_error("context %s: environment_type: must be production, staging or development", file);
+	return -EINVAL;
+}
+
+/* auto_size: a size name other than AUTO. */
+static int check_auto_size(const json_t *v, const char *file, const char *key)
+{
+	enum size_name sz;
+
+	(void)key;
+	if (size_parse(json_string_value(v), &sz) == 0 && sz != SIZE_AUTO)
+		return 0;
+	log_error("context %s: auto_size: \"%s\" must be S, M, L, XL, 2XL or 4XL", file,
+		  json_string_value(v));
+	return -EINVAL;
+}
+
+/* app_dir: an absolute path. */
+static int check_app_dir(const json_t *v, const char *file, const char *key)
+{
+	(void)key;
+	if (json_string_value(v)[0] == '/')
+		return 0;
+	log_error("context %s: app_dir: must be an absolute path", file);
+	return -EINVAL;
+}
+
+/* variables: every name is "prefix:name"; all are checked. */
+static int check_variables(const json_t *v, const char *file, const char *key)
+{
+	const char *name;
+	json_t *val;
+	int r = 0;
+
+	(void)key;
+	json_object_foreach((json_t *)v, name, val)
+	{
+		const char *colon = strchr(name, ':');
+
+		if (!colon || colon == name || colon[1] == '\0') {
+			log_error("context %s: variables: \"%s\" is not \"prefix:name\"", file,
+				  name);
+			r = -EINVAL;
+		}
+	}
+	return r;
+}
+
+/* services, relationships: every member is an endpoint; all are checked. */
+static int check_endpoints(const json_t *v, const char *file, const char *key)
+{
+	bool svc = strcmp(key, "services") == 0;
+	const char *name;
+	json_t *val;
+	int r = 0;
+
+	json_object_foreach((json_t *)v, name, val)
+	{
+		_cleanup_free_ char *w = xasprintf("%s.%s", key, name);
+
+		if (context_check_endpoint(val, file, w, svc) < 0)
+			r = -EINVAL;
+	}
+	return r;
+}
+
+/* The context file's keys: where each is stored (a char * or, for an
+ * object, a json_t * in struct context) and how it is checked. */
+static const struct context_key {
+	const char *name;
+	size_t offset;
+	bool object;
+	bool nullable; /* null or "" clears it */
+	int (*check)(const json_t *v, const char *file, const char *key);
+} context_keys[] = {
+    {"project", offsetof(struct context, project), false, false, check_name},
+    {"environment", offsetof(struct context, environment), false, false, check_name},
+    {"entropy", offsetof(struct context, entropy), false, false, NULL},
+    {"branch", offsetof(struct context, branch), false, false, NULL},
+    {"tree_id", offsetof(struct context, tree_id), false, false, check_tree_id},
+    {"environment_type", offsetof(struct context, environment_type), false, false,
+     check_environment_type},
+    {"smtp_host", offsetof(struct context, smtp_host), false, true, NULL},
+    {"auto_size", offsetof(struct context, auto_size), false, false, check_auto_size},
+    {"app_dir", offsetof(struct context, app_dir), false, false, check_app_dir},
+    {"routes", offsetof(struct context, routes), true, false, NULL},
+    {"variables", offsetof(struct context, variables), true, false, check_variables},
+    {"services", offsetof(struct context, services), true, false, check_endpoints},
+    {"relationships", offsetof(struct context, relationships), true, false, check_endpoints},
+};
+
+/* Stores one key of the context file in ctx after its table's checks. */
 static int parse_key(const char *key, const json_t *v, const char *file, struct context *ctx)
 {
+	const struct context_key *k = NULL;
+	char *base = (char *)ctx;
 	int r;
 
-	if (strcmp(key, "project") == 0 || strcmp(key, "environment") == 0) {
-		char **dst = key[0] == 'p' ? &ctx->project : &ctx->environment;
+	for (size_t i = 0; i < ARRAY_SIZE(context_keys) && !k; i++)
+		if (strcmp(key, context_keys[i].name) == 0)
+			k = &context_keys[i];
+	if (!k) {
+		log_error("context %s: unknown key \"%s\"", file, key);
+		return -EINVAL;
+	}
+	if (k->object)
+		r = take_object(v, file, key, (json_t **)(base + k->offset));
+	else if (k->nullable &&
+		 (json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0))) {
+		char **dst = (char **)(base + k->offset);
 
-		r = take_string(v, file, key, dst);
-		if (r == 0 && !name_ok(*dst, 64)) {
-			log_error("context %s: %s: \"%s\" must be 1-64 of [A-Za-z0-9_.-]", file, key,
-				  *dst);
-			r = -EINVAL;
-		}
-		return r;
-	}
-	if (strcmp(key, "entropy") == 0)
-		return take_string(v, file, key, &ctx->entropy);
-	if (strcmp(key, "branch") == 0)
-		return take_string(v, file, key, &ctx->branch);
-	if (strcmp(key, "tree_id") == 0) {
-		r = take_string(v, file, key, &ctx->tree_id);
-		if (r == 0 && !context_tree_id_ok(ctx->tree_id)) {
-			log_error("context %s: tree_id: must be 40 (or 64) lowercase hex digits", file);
-			r = -EINVAL;
-		}
-		return r;
-	}
-	if (strcmp(key, "environment_type") == 0) {
-		r = take_string(v, file, key, &ctx->environment_type);
-		if (r == 0 && strcmp(ctx->environment_type, "production") != 0 &&
-		    strcmp(ctx->environment_type, "staging") != 0 &&
-		    strcmp(ctx->environment_type, "development") != 0) {
-			log_error("context %s: environment_type: must be production, staging or "
-				  "development", file);
-			r = -EINVAL;
-		}
-		return r;
-	}
-	if (strcmp(key, "smtp_host") == 0) {
-		free(ctx->smtp_host);
-		ctx->smtp_host = NULL;
-		if (json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0))
-			return 0; /* mail disabled */
-		return take_string(v, file, key, &ctx->smtp_host);
-	}
-	if (strcmp(key, "auto_size") == 0) {
-		enum size_name sz;
-
-		r = take_string(v, file, key, &ctx->auto_size);
-		if (r == 0 && (size_parse(ctx->auto_size, &sz) < 0 || sz == SIZE_AUTO)) {
-			log_error("context %s: auto_size: \"%s\" must be S, M, L, XL, 2XL or 4XL",
-				  file, ctx->auto_size);
-			r = -EINVAL;
-		}
-		return r;
-	}
-	if (strcmp(key, "app_dir") == 0) {
-		r = take_string(v, file, key, &ctx->app_dir);
-		if (r == 0 && ctx->app_dir[0] != '/') {
-			log_error("context %s: app_dir: must be an absolute path", file);
-			r = -EINVAL;
-		}
-		return r;
-	}
-	if (strcmp(key, "routes") == 0)
-		return take_object(v, file, key, &ctx->routes);
-	if (strcmp(key, "variables") == 0) {
-		const char *name;
-		json_t *val;
-
-		r = take_object(v, file, key, &ctx->variables);
-		json_object_foreach(ctx->variables, name, val) {
-			const char *colon = strchr(name, ':');
-
-			if (!colon || colon == name || colon[1] == '\0') {
-				log_error("context %s: variables: \"%s\" is not \"prefix:name\"", file,
-					  name);
-				r = -EINVAL;
-			}
-		}
-		return r;
-	}
-	if (strcmp(key, "services") == 0 || strcmp(key, "relationships") == 0) {
-		bool svc = key[0] == 's';
-		const char *name;
-		json_t *val;
-
-		r = take_object(v, file, key, svc ? &ctx->services : &ctx->relationships);
-		json_object_foreach((json_t *)v, name, val) {
-			_cleanup_free_ char *w = xasprintf("%s.%s", key, name);
-
-			if (context_check_endpoint(val, file, w, svc) < 0)
-				r = -EINVAL;
-		}
-		return r;
-	}
-	log_error("context %s: unknown key \"%s\"", file, key);
-	return -EINVAL;
+		free(*dst);
+		*dst = NULL; /* mail disabled */
+		return 0;
+	} else
+		r = take_string(v, file, key, (char **)(base + k->offset));
+	if (r == 0 && k->check)
+		r = k->check(v, file, key);
+	return r;
 }
 
 int context_parse(const json_t *root, const char *file, struct context *ctx)
