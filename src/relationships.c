@@ -202,58 +202,60 @@ static void overlay(json_t *obj, const json_t *o, bool *set_ips, bool *set_hostn
 	}
 }
 
-static int build_one(const struct app *app, const struct relationship *r, const struct context *ctx,
-		     const struct rel_out *o, json_t **out)
+/* The relationship's service type and its table entry (*t, NULL when
+ * unknown): from services.yaml, the context, another app of the project
+ * or the endpoint's name.  *app_rel for a relationship to an app. */
+static int find_type(const struct app *app, const struct relationship *r, const json_t *csvc,
+		     const json_t *crel, const struct rel_out *o,
+		     const struct relationships_type **t, const char **type, bool *app_rel)
 {
 	const struct service *svc = find_service(app, r->service);
-	json_t *csvc = ctx->services ? json_object_get(ctx->services, r->service) : NULL;
-	json_t *crel = ctx->relationships ? json_object_get(ctx->relationships, r->name) : NULL;
-	const struct relationships_type *t = NULL;
-	const char *type = NULL;
-	bool app_rel = false;
 
+	*t = NULL;
+	*type = NULL;
+	*app_rel = false;
 	if (svc)
-		type = svc->type;
+		*type = svc->type;
 	else if (json_is_string(json_object_get(crel, "type")))
-		type = json_string_value(json_object_get(crel, "type"));
+		*type = json_string_value(json_object_get(crel, "type"));
 	else if (json_is_string(json_object_get(csvc, "type")))
-		type = json_string_value(json_object_get(csvc, "type"));
+		*type = json_string_value(json_object_get(csvc, "type"));
 
-	if (type) {
-		t = relationships_type(type);
-		if (!t)
+	if (*type) {
+		*t = relationships_type(*type);
+		if (!*t)
 			rel_warn(o, r,
 				 "service type %s is not known to berth; its port and "
 				 "credentials must come from the context",
-				 type);
+				 *type);
 	} else if (is_app(app, r->service) || (r->endpoint && strcmp(r->endpoint, "http") == 0)) {
 		/* Another app of the project: app-to-app relationships name the
 		 * endpoint http. */
-		app_rel = true;
-		t = &app_type;
+		*app_rel = true;
+		*t = &app_type;
 		if (app->name && strcmp(r->service, app->name) == 0)
-			type = app->type;
-		for (size_t i = 0; !type && app->apps && app->app_types && app->apps[i]; i++)
+			*type = app->type;
+		for (size_t i = 0; !*type && app->apps && app->app_types && app->apps[i]; i++)
 			if (strcmp(app->apps[i], r->service) == 0 && app->app_types[i][0])
-				type = app->app_types[i];
-	} else if (r->endpoint && (t = type_by_endpoint(r->endpoint))) {
+				*type = app->app_types[i];
+	} else if (r->endpoint && (*t = type_by_endpoint(r->endpoint))) {
 		/* No services.yaml entry: the endpoint says what it is. */
 		rel_warn(o, r, "service %s is not in services.yaml; assuming %s", r->service,
-			 t->type);
-		type = t->type;
+			 (*t)->type);
+		*type = (*t)->type;
 	} else if (!csvc && !crel) {
 		rel_error(o, r, "no service or app named \"%s\"%s", r->service,
 			  app->have_services ? "" : " (no services.yaml was found)");
 		return -EINVAL;
 	}
-	if (app_rel && !r->endpoint) {
-		rel_error(o, r, "a relationship to the app %s needs an endpoint (\"%s:http\")",
-			  r->service, r->service);
-		return -EINVAL;
-	}
-	_cleanup_free_ char *base = type ? xstrndup(type, strcspn(type, ":")) : NULL;
-	/* An unknown type without an endpoint: name the endpoint after the type. */
-	const char *ep = r->endpoint ? r->endpoint : t ? t->endpoint : base ? base : r->service;
+	return 0;
+}
+
+/* The endpoint's object as berth knows it from the type alone. */
+static json_t *default_object(const struct relationship *r, const struct context *ctx,
+			      const struct relationships_type *t, const char *type,
+			      const char *base, const char *ep)
+{
 	_cleanup_free_ char *host = xasprintf("%s.internal", r->name);
 	json_t *obj = json_object();
 
@@ -269,20 +271,19 @@ static int build_one(const struct app *app, const struct relationship *r, const 
 	json_object_set_new(obj, "host", json_string(host));
 	json_object_set_new(obj, "rel", json_string(ep));
 	json_object_set_new(obj, "path", str_or_null(t ? t->path : NULL));
-	json_object_set_new(obj, "query", t && t->is_master ? json_pack("{s:b}", "is_master", 1)
-							       : json_object());
+	json_object_set_new(obj, "query",
+			    t && t->is_master ? json_pack("{s:b}", "is_master", 1) : json_object());
 	json_object_set_new(obj, "type", str_or_null(type));
 	json_object_set_new(obj, "public", json_false());
 	json_object_set_new(obj, "host_mapped", json_false());
 	json_object_set_new(obj, "epoch", json_integer(0));
+	return obj;
+}
 
-	int custom = svc && t ? apply_service_endpoint(t, svc, r, ep, obj, o) : 0;
-
-	if (custom < 0 ||
-	    (svc && t && !custom && check_default_endpoint(t, svc, csvc, r, ep, o) < 0)) {
-		json_decref(obj);
-		return -EINVAL;
-	}
+/* Lays the context's service, its endpoint and the relationship over
+ * obj; instance_ips and hostname follow ip and host unless set. */
+static void overlay_context(json_t *obj, const json_t *csvc, const json_t *crel, const char *ep)
+{
 	bool set_ips = false, set_hostname = false;
 
 	overlay(obj, csvc, &set_ips, &set_hostname);
@@ -295,6 +296,37 @@ static int build_one(const struct app *app, const struct relationship *r, const 
 				    json_pack("[O]", json_object_get(obj, "ip")));
 	if (!set_hostname)
 		json_object_set(obj, "hostname", json_object_get(obj, "host"));
+}
+
+static int build_one(const struct app *app, const struct relationship *r, const struct context *ctx,
+		     const struct rel_out *o, json_t **out)
+{
+	const struct service *svc = find_service(app, r->service);
+	json_t *csvc = ctx->services ? json_object_get(ctx->services, r->service) : NULL;
+	json_t *crel = ctx->relationships ? json_object_get(ctx->relationships, r->name) : NULL;
+	const struct relationships_type *t;
+	const char *type;
+	bool app_rel;
+
+	if (find_type(app, r, csvc, crel, o, &t, &type, &app_rel) < 0)
+		return -EINVAL;
+	if (app_rel && !r->endpoint) {
+		rel_error(o, r, "a relationship to the app %s needs an endpoint (\"%s:http\")",
+			  r->service, r->service);
+		return -EINVAL;
+	}
+	_cleanup_free_ char *base = type ? xstrndup(type, strcspn(type, ":")) : NULL;
+	/* An unknown type without an endpoint: name the endpoint after the type. */
+	const char *ep = r->endpoint ? r->endpoint : t ? t->endpoint : base ? base : r->service;
+	json_t *obj = default_object(r, ctx, t, type, base, ep);
+	int custom = svc && t ? apply_service_endpoint(t, svc, r, ep, obj, o) : 0;
+
+	if (custom < 0 ||
+	    (svc && t && !custom && check_default_endpoint(t, svc, csvc, r, ep, o) < 0)) {
+		json_decref(obj);
+		return -EINVAL;
+	}
+	overlay_context(obj, csvc, crel, ep);
 	if (json_is_null(json_object_get(obj, "port")))
 		rel_warn(o, r, "no port known for service %s", r->service);
 	*out = obj;
