@@ -243,6 +243,87 @@ static void log_prestart(struct run_ctx *c, const struct supervise_action *a)
 			  BERTH_EXIT_PRESTART);
 }
 
+/* A second stop signal: the deadline stays, its time left is said. */
+static void log_stop_again(struct run_ctx *c, const struct supervise_action *a)
+{
+	uint64_t dl = supervise_deadline(&c->sup), now = run_now_ms();
+	uint64_t left = dl == SUPERVISE_NO_DEADLINE || dl < now ? 0 : dl - now;
+	char sb[24];
+
+	signals_fullname(a->sig, sb, sizeof(sb));
+	log_event(LOG_LVL_INFO, "stopping",
+		  FIELDS("{s:s, s:I}", "signal", sb, "remaining_ms", (json_int_t)left),
+		  "%s received while stopping; deadline unchanged (%llu ms left)", sb,
+		  (unsigned long long)left);
+}
+
+/* The processes the start (or pre-start) command left behind. */
+static void log_leftover(struct run_ctx *c)
+{
+	/* the pre-start command's leftovers are always stopped */
+	bool pre = c->sup.state == SUP_PRESTART;
+	const char *policy = pre ? "kill" : supervise_leftover_name(c->o->policy.leftover);
+	_cleanup_free_ pid_t *pids = NULL;
+	_cleanup_free_ char *who = NULL;
+	size_t n;
+
+	list_pids(c, &pids, &n);
+	who = proctree_describe(pids, n, LOG_MAX_PIDS);
+	log_event(LOG_LVL_WARN, "leftover",
+		  FIELDS("{s:I, s:s, s:o*}", "count", (json_int_t)n, "policy", policy, "pids",
+			 run_pids_json(pids, n)),
+		  "%zu processes left behind by %s (policy %s): %s", n,
+		  pre ? "commands.pre_start" : "the start command", policy, who);
+}
+
+/* Giving up: why (OOM kill, no restarts, the crash budget) and the
+ * status berth exits with. */
+static void log_give_up(struct run_ctx *c, const struct supervise_action *a)
+{
+	const struct supervise_policy *p = &c->o->policy;
+
+	notify_send(&c->notify, "STATUS=gave up, exiting with status %d", a->code);
+	json_t *f = FIELDS("{s:i, s:i, s:I}", "exit_status", a->code, "max_restarts",
+			   p->max_restarts, "window_ms", (json_int_t)p->restart_window_ms);
+	if (f)
+		json_object_set_new(f, "oom", json_boolean(a->oom));
+	if (a->oom)
+		log_event(LOG_LVL_ERROR, "gave-up", f,
+			  "the worker was OOM-killed and the crash budget (--max-restarts "
+			  "%d) is spent: exiting with status %d",
+			  p->max_restarts, a->code);
+	else if (p->max_restarts == 0)
+		log_event(LOG_LVL_INFO, "gave-up", f,
+			  "the start command ended and --max-restarts is 0: "
+			  "exiting with its status %d",
+			  a->code);
+	else if (p->restart_window_ms)
+		log_event(LOG_LVL_ERROR, "gave-up", f,
+			  "crash budget spent (%d restarts within %llu ms): giving "
+			  "up with status %d",
+			  p->max_restarts, (unsigned long long)p->restart_window_ms, a->code);
+	else
+		log_event(LOG_LVL_ERROR, "gave-up", f,
+			  "crash budget spent (%d restarts): giving up with status %d",
+			  p->max_restarts, a->code);
+}
+
+/* Processes that survive SIGKILL past the grace time. */
+static void log_stuck(struct run_ctx *c)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	_cleanup_free_ char *who = NULL;
+	size_t n;
+
+	list_pids(c, &pids, &n);
+	who = proctree_describe(pids, n, LOG_MAX_PIDS);
+	log_event(LOG_LVL_ERROR, "stuck",
+		  FIELDS("{s:I, s:I, s:o*}", "count", (json_int_t)n, "grace_ms",
+			 (json_int_t)c->o->policy.kill_grace_ms, "pids", run_pids_json(pids, n)),
+		  "%zu processes survive SIGKILL after %llu ms: %s", n,
+		  (unsigned long long)c->o->policy.kill_grace_ms, who);
+}
+
 /* The lines of the machine's SUP_ACT_LOG_* actions other than "stopping"
  * (run_log_stopping()). */
 void run_log_action(struct run_ctx *c, const struct supervise_action *a)
@@ -252,81 +333,23 @@ void run_log_action(struct run_ctx *c, const struct supervise_action *a)
 	switch (a->type) {
 	case SUP_ACT_LOG_RESTART:
 		log_event(LOG_LVL_INFO, "restarting",
-			  FIELDS("{s:I}", "delay_ms", (json_int_t)a->ms),
-			  "restarting in %llu ms", (unsigned long long)a->ms);
+			  FIELDS("{s:I}", "delay_ms", (json_int_t)a->ms), "restarting in %llu ms",
+			  (unsigned long long)a->ms);
 		notify_send(&c->notify, "STATUS=worker exited, restarting in %llu ms",
 			    (unsigned long long)a->ms);
 		break;
-	case SUP_ACT_LOG_STOP_AGAIN: {
-		uint64_t dl = supervise_deadline(&c->sup), now = run_now_ms();
-		uint64_t left = dl == SUPERVISE_NO_DEADLINE || dl < now ? 0 : dl - now;
-		signals_fullname(a->sig, sb, sizeof(sb));
-		log_event(LOG_LVL_INFO, "stopping",
-			  FIELDS("{s:s, s:I}", "signal", sb, "remaining_ms",
-				 (json_int_t)left),
-			  "%s received while stopping; deadline unchanged (%llu ms left)",
-			  sb, (unsigned long long)left);
+	case SUP_ACT_LOG_STOP_AGAIN:
+		log_stop_again(c, a);
 		break;
-	}
-	case SUP_ACT_LOG_LEFTOVER: {
-		/* the pre-start command's leftovers are always stopped */
-		bool pre = c->sup.state == SUP_PRESTART;
-		const char *policy = pre ? "kill" : supervise_leftover_name(c->o->policy.leftover);
-		_cleanup_free_ pid_t *pids = NULL;
-		_cleanup_free_ char *who = NULL;
-		size_t n;
-		list_pids(c, &pids, &n);
-		who = proctree_describe(pids, n, LOG_MAX_PIDS);
-		log_event(LOG_LVL_WARN, "leftover",
-			  FIELDS("{s:I, s:s, s:o*}", "count", (json_int_t)n, "policy", policy,
-				 "pids", run_pids_json(pids, n)),
-			  "%zu processes left behind by %s (policy %s): %s", n,
-			  pre ? "commands.pre_start" : "the start command", policy, who);
+	case SUP_ACT_LOG_LEFTOVER:
+		log_leftover(c);
 		break;
-	}
-	case SUP_ACT_LOG_GIVE_UP: {
-		notify_send(&c->notify, "STATUS=gave up, exiting with status %d", a->code);
-		json_t *f = FIELDS("{s:i, s:i, s:I}", "exit_status", a->code,
-				   "max_restarts", c->o->policy.max_restarts, "window_ms",
-				   (json_int_t)c->o->policy.restart_window_ms);
-		if (f)
-			json_object_set_new(f, "oom", json_boolean(a->oom));
-		if (a->oom)
-			log_event(LOG_LVL_ERROR, "gave-up", f,
-				  "the worker was OOM-killed and the crash budget (--max-restarts "
-				  "%d) is spent: exiting with status %d",
-				  c->o->policy.max_restarts, a->code);
-		else if (c->o->policy.max_restarts == 0)
-			log_event(LOG_LVL_INFO, "gave-up", f,
-				  "the start command ended and --max-restarts is 0: "
-				  "exiting with its status %d",
-				  a->code);
-		else if (c->o->policy.restart_window_ms)
-			log_event(LOG_LVL_ERROR, "gave-up", f,
-				  "crash budget spent (%d restarts within %llu ms): giving "
-				  "up with status %d",
-				  c->o->policy.max_restarts,
-				  (unsigned long long)c->o->policy.restart_window_ms, a->code);
-		else
-			log_event(LOG_LVL_ERROR, "gave-up", f,
-				  "crash budget spent (%d restarts): giving up with status %d",
-				  c->o->policy.max_restarts, a->code);
+	case SUP_ACT_LOG_GIVE_UP:
+		log_give_up(c, a);
 		break;
-	}
-	case SUP_ACT_LOG_STUCK: {
-		_cleanup_free_ pid_t *pids = NULL;
-		_cleanup_free_ char *who = NULL;
-		size_t n;
-		list_pids(c, &pids, &n);
-		who = proctree_describe(pids, n, LOG_MAX_PIDS);
-		log_event(LOG_LVL_ERROR, "stuck",
-			  FIELDS("{s:I, s:I, s:o*}", "count", (json_int_t)n, "grace_ms",
-				 (json_int_t)c->o->policy.kill_grace_ms, "pids",
-				 run_pids_json(pids, n)),
-			  "%zu processes survive SIGKILL after %llu ms: %s", n,
-			  (unsigned long long)c->o->policy.kill_grace_ms, who);
+	case SUP_ACT_LOG_STUCK:
+		log_stuck(c);
 		break;
-	}
 	case SUP_ACT_LOG_OOM:
 		log_oom(c);
 		break;
