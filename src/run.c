@@ -391,6 +391,92 @@ static int arm_timer(struct run_ctx *c)
 	return 0;
 }
 
+/* What one wakeup brought: the signals read, and whether to reap, to
+ * look at the cgroup (or the watched leftovers) and at its OOM kills. */
+struct wakeup {
+	int sigs[64];
+	size_t nsig;
+	bool check, reap, oom;
+};
+
+/* Reads what each ready fd says into w. */
+static void collect(struct run_ctx *c, const struct epoll_event *evs, int nev, struct wakeup *w)
+{
+	for (int i = 0; i < nev; i++) {
+		if (evs[i].data.u32 == TAG_SIGNAL) {
+			w->reap |= read_signals(c, w->sigs, &w->nsig, ARRAY_SIZE(w->sigs));
+		} else if (evs[i].data.u32 == TAG_PIDFD) {
+			w->reap = true;
+		} else if (evs[i].data.u32 == TAG_TIMER) {
+			uint64_t ticks; /* clears the readiness; the clock decides */
+			if (read(c->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+				log_debug("read timerfd: %s", strerror(errno));
+		} else if (evs[i].data.u32 == TAG_EVENTS) {
+			/* Re-read so kernfs stops reporting the change. */
+			char buf[128];
+			if (pread(c->cg.events_fd, buf, sizeof(buf), 0) < 0)
+				log_debug("read cgroup.events: %s", strerror(errno));
+			w->check = true;
+		} else if (evs[i].data.u32 == TAG_OOM) {
+			w->oom = true; /* cgroup_oom_kills() clears it */
+		} else if (evs[i].data.u32 == TAG_WATCH) {
+			w->check = true; /* a leftover ended: look again */
+		}
+	}
+}
+
+/* Feeds SUP_EV_EMPTY when the main process is gone and nothing of the
+ * worker is left. */
+static void check_empty(struct run_ctx *c, bool check)
+{
+	if (c->done || !c->sup.populated || c->sup.main_alive ||
+	    !(check || !c->have_cg || c->cg.events_fd < 0))
+		return;
+	/* Boxed without a cgroup: the live processes left, each
+	 * watched (run-watch.c); else the tree or the cgroup. */
+	bool empty = !c->have_cg && c->ns.pid > 0 ? run_watch_tree(c) == 0 : !populated_now(c);
+	if (empty) {
+		struct supervise_event ev = {.type = SUP_EV_EMPTY};
+		feed(c, &ev);
+	}
+}
+
+/* Feeds the machine what one wakeup brought, in order. */
+static void serve(struct run_ctx *c, const struct wakeup *w)
+{
+	uint64_t dl;
+
+	/* The worker's state first, then what people asked for, then
+	 * the clock: a stop signal that arrives with the end of a
+	 * backoff wins over the restart.  Every exit of a child of
+	 * berth's (the worker's main process, an orphan) queues a
+	 * SIGCHLD, so without one there is nothing to reap.  An OOM
+	 * kill comes before the exit it causes. */
+	if (w->oom && !c->done)
+		check_oom(c, true);
+	if (w->reap)
+		reap_all(c);
+	/* Without a cgroup, a process the SIGKILL sweep of the tree
+	 * missed (an orphan moving to berth while its parent died)
+	 * is berth's child by the time the parent's exit wakes berth:
+	 * sweep again while anything is left. */
+	if (c->tree_killed && !c->done && populated_now(c))
+		run_signal_all(NULL, 0, c->o->helpers, c->o->n_helpers, c->ns.pid,
+			       (const int[]){SIGKILL}, 1);
+	for (size_t i = 0; i < w->nsig && !c->done; i++) {
+		struct supervise_event ev = {.type = SUP_EV_SIGNAL, .sig = w->sigs[i]};
+		feed(c, &ev);
+	}
+	check_empty(c, w->check);
+	if (c->n_watch && (c->done || c->sup.main_alive || !c->sup.populated))
+		run_watch_clear(c);
+	dl = supervise_deadline(&c->sup);
+	if (!c->done && dl != SUPERVISE_NO_DEADLINE && run_now_ms() >= dl) {
+		struct supervise_event ev = {.type = SUP_EV_DEADLINE};
+		feed(c, &ev);
+	}
+}
+
 /* The loop: one epoll_wait per batch of events, without a timeout; the
  * machine's deadline is the timerfd's. */
 static int loop(struct run_ctx *c)
@@ -409,10 +495,8 @@ static int loop(struct run_ctx *c)
 		feed(c, &start);
 	while (!c->done) {
 		struct epoll_event evs[8];
-		uint64_t dl;
-		int nev, sigs[64];
-		size_t nsig = 0;
-		bool check = false, reap = false, oom = false;
+		struct wakeup w = {.nsig = 0};
+		int nev;
 
 		if (arm_timer(c) < 0)
 			return -EIO;
@@ -422,66 +506,8 @@ static int loop(struct run_ctx *c)
 				continue;
 			return log_errno(-errno, "epoll_wait");
 		}
-		for (int i = 0; i < nev; i++) {
-			if (evs[i].data.u32 == TAG_SIGNAL) {
-				reap |= read_signals(c, sigs, &nsig, ARRAY_SIZE(sigs));
-			} else if (evs[i].data.u32 == TAG_PIDFD) {
-				reap = true;
-			} else if (evs[i].data.u32 == TAG_TIMER) {
-				uint64_t ticks; /* clears the readiness; the clock decides */
-				if (read(c->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-					log_debug("read timerfd: %s", strerror(errno));
-			} else if (evs[i].data.u32 == TAG_EVENTS) {
-				/* Re-read so kernfs stops reporting the change. */
-				char buf[128];
-				if (pread(c->cg.events_fd, buf, sizeof(buf), 0) < 0)
-					log_debug("read cgroup.events: %s", strerror(errno));
-				check = true;
-			} else if (evs[i].data.u32 == TAG_OOM) {
-				oom = true; /* cgroup_oom_kills() clears it */
-			} else if (evs[i].data.u32 == TAG_WATCH) {
-				check = true; /* a leftover ended: look again */
-			}
-		}
-		/* The worker's state first, then what people asked for, then
-		 * the clock: a stop signal that arrives with the end of a
-		 * backoff wins over the restart.  Every exit of a child of
-		 * berth's (the worker's main process, an orphan) queues a
-		 * SIGCHLD, so without one there is nothing to reap.  An OOM
-		 * kill comes before the exit it causes. */
-		if (oom && !c->done)
-			check_oom(c, true);
-		if (reap)
-			reap_all(c);
-		/* Without a cgroup, a process the SIGKILL sweep of the tree
-		 * missed (an orphan moving to berth while its parent died)
-		 * is berth's child by the time the parent's exit wakes berth:
-		 * sweep again while anything is left. */
-		if (c->tree_killed && !c->done && populated_now(c))
-			run_signal_all(NULL, 0, c->o->helpers, c->o->n_helpers, c->ns.pid,
-				       (const int[]){SIGKILL}, 1);
-		for (size_t i = 0; i < nsig && !c->done; i++) {
-			struct supervise_event ev = {.type = SUP_EV_SIGNAL, .sig = sigs[i]};
-			feed(c, &ev);
-		}
-		if (!c->done && c->sup.populated && !c->sup.main_alive && (check || !c->have_cg ||
-									c->cg.events_fd < 0)) {
-			/* Boxed without a cgroup: the live processes left, each
-			 * watched (run-watch.c); else the tree or the cgroup. */
-			bool empty = !c->have_cg && c->ns.pid > 0 ? run_watch_tree(c) == 0
-								  : !populated_now(c);
-			if (empty) {
-				struct supervise_event ev = {.type = SUP_EV_EMPTY};
-				feed(c, &ev);
-			}
-		}
-		if (c->n_watch && (c->done || c->sup.main_alive || !c->sup.populated))
-			run_watch_clear(c);
-		dl = supervise_deadline(&c->sup);
-		if (!c->done && dl != SUPERVISE_NO_DEADLINE && run_now_ms() >= dl) {
-			struct supervise_event ev = {.type = SUP_EV_DEADLINE};
-			feed(c, &ev);
-		}
+		collect(c, evs, nev, &w);
+		serve(c, &w);
 	}
 	return 0;
 }
