@@ -93,47 +93,31 @@ static int check_storage_service(struct rctx *r, const struct cnode *svc)
 	return 0;
 }
 
-static int parse_mount_value(struct rctx *r, const struct cnode *v, const char *path,
-			     struct mount *m)
+/* The legacy form, before 2017.11: 'shared:files/SUBPATH'. */
+static int parse_legacy(struct rctx *r, const struct cnode *v, struct mount *m)
 {
 	const char *why;
 
-	if (v->kind == CNODE_SCALAR && v->type == SCALAR_STR) {
-		/* Legacy form, before 2017.11: 'shared:files/SUBPATH'. */
-		if (strcmp(v->str, "shared:files") != 0 && !str_has_prefix(v->str, "shared:files/")) {
-			fail(r, v, "mount must be a mapping {source: local|tmp|service, ...} or "
-				   "the legacy 'shared:files/PATH', not '%s'", v->str);
-			return -EINVAL;
-		}
-		m->source = MOUNT_LOCAL;
-		m->legacy = true;
-		m->source_path = normalise_relpath(v->str + strlen("shared:files"), true, &why);
-		if (!m->source_path) {
-			fail(r, v, "legacy mount path %s", why);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (!resolve_expect_map(r, v, "mount"))
+	if (strcmp(v->str, "shared:files") != 0 && !str_has_prefix(v->str, "shared:files/")) {
+		fail(r, v,
+		     "mount must be a mapping {source: local|tmp|service, ...} or "
+		     "the legacy 'shared:files/PATH', not '%s'",
+		     v->str);
 		return -EINVAL;
+	}
+	m->source = MOUNT_LOCAL;
+	m->legacy = true;
+	m->source_path = normalise_relpath(v->str + strlen("shared:files"), true, &why);
+	if (!m->source_path) {
+		fail(r, v, "legacy mount path %s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
 
-	const struct cnode *src = NULL, *sp = NULL, *svc = NULL;
-	for (size_t i = 0; i < v->n; i++) {
-		const struct cnode_pair *p = &v->pairs[i];
-		if (strcmp(p->key->str, "source") == 0)
-			src = p->value;
-		else if (strcmp(p->key->str, "source_path") == 0)
-			sp = p->value;
-		else if (strcmp(p->key->str, "service") == 0)
-			svc = p->value;
-		else
-			fail(r, p->key, "unknown mount key '%s' (expected source, source_path, "
-					"service)", p->key->str);
-	}
-	if (!src) {
-		fail(r, v, "mount has no 'source' (local, tmp or service)");
-		return -EINVAL;
-	}
+/* source: local, tmp or service. */
+static int parse_source(struct rctx *r, const struct cnode *src, struct mount *m)
+{
 	if (!resolve_expect_string(r, src, "source"))
 		return -EINVAL;
 	if (strcmp(src->str, "local") == 0)
@@ -147,41 +131,93 @@ static int parse_mount_value(struct rctx *r, const struct cnode *v, const char *
 		     src->str);
 		return -EINVAL;
 	}
-	if (sp && !cnode_is_null(sp)) {
-		if (!resolve_expect_string(r, sp, "source_path"))
-			return -EINVAL;
-		if (sp->str[0] == '/') {
-			fail(r, sp, "source_path '%s' must be relative", sp->str);
-			return -EINVAL;
-		}
-		m->source_path = normalise_relpath(sp->str, true, &why);
-		if (!m->source_path) {
-			fail(r, sp, "source_path '%s' %s", sp->str, why);
-			return -EINVAL;
-		}
-	} else {
+	return 0;
+}
+
+/* source_path: relative and normalised; the mount path when not set. */
+static int parse_source_path(struct rctx *r, const struct cnode *sp, const char *path,
+			     struct mount *m)
+{
+	const char *why;
+
+	if (!sp || cnode_is_null(sp)) {
 		/* Defaults to the mount path without leading or trailing slashes. */
 		m->source_path = xstrdup(path);
+		return 0;
 	}
-	if (m->source == MOUNT_SERVICE) {
-		if (!svc || cnode_is_null(svc)) {
-			fail(r, v, "a 'service' mount needs the name of its network-storage service");
-			return -EINVAL;
-		}
-		if (!resolve_expect_string(r, svc, "service"))
-			return -EINVAL;
-		if (!resolve_name_ok(svc->str, &why)) {
-			fail(r, svc, "service name '%s' %s", svc->str, why);
-			return -EINVAL;
-		}
-		if (check_storage_service(r, svc) < 0)
-			return -EINVAL;
-		m->service = xstrdup(svc->str);
-	} else if (svc && !cnode_is_null(svc)) {
-		fail(r, svc, "'service' is only valid with source: service");
+	if (!resolve_expect_string(r, sp, "source_path"))
+		return -EINVAL;
+	if (sp->str[0] == '/') {
+		fail(r, sp, "source_path '%s' must be relative", sp->str);
+		return -EINVAL;
+	}
+	m->source_path = normalise_relpath(sp->str, true, &why);
+	if (!m->source_path) {
+		fail(r, sp, "source_path '%s' %s", sp->str, why);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* service: the network-storage service of a 'service' mount, refused
+ * with any other source. */
+static int parse_service(struct rctx *r, const struct cnode *v, const struct cnode *svc,
+			 struct mount *m)
+{
+	const char *why;
+
+	if (m->source != MOUNT_SERVICE) {
+		if (!svc || cnode_is_null(svc))
+			return 0;
+		fail(r, svc, "'service' is only valid with source: service");
+		return -EINVAL;
+	}
+	if (!svc || cnode_is_null(svc)) {
+		fail(r, v, "a 'service' mount needs the name of its network-storage service");
+		return -EINVAL;
+	}
+	if (!resolve_expect_string(r, svc, "service"))
+		return -EINVAL;
+	if (!resolve_name_ok(svc->str, &why)) {
+		fail(r, svc, "service name '%s' %s", svc->str, why);
+		return -EINVAL;
+	}
+	if (check_storage_service(r, svc) < 0)
+		return -EINVAL;
+	m->service = xstrdup(svc->str);
+	return 0;
+}
+
+static int parse_mount_value(struct rctx *r, const struct cnode *v, const char *path,
+			     struct mount *m)
+{
+	const struct cnode *src = NULL, *sp = NULL, *svc = NULL;
+
+	if (v->kind == CNODE_SCALAR && v->type == SCALAR_STR)
+		return parse_legacy(r, v, m);
+	if (!resolve_expect_map(r, v, "mount"))
+		return -EINVAL;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct cnode_pair *p = &v->pairs[i];
+		if (strcmp(p->key->str, "source") == 0)
+			src = p->value;
+		else if (strcmp(p->key->str, "source_path") == 0)
+			sp = p->value;
+		else if (strcmp(p->key->str, "service") == 0)
+			svc = p->value;
+		else
+			fail(r, p->key,
+			     "unknown mount key '%s' (expected source, source_path, "
+			     "service)",
+			     p->key->str);
+	}
+	if (!src) {
+		fail(r, v, "mount has no 'source' (local, tmp or service)");
+		return -EINVAL;
+	}
+	if (parse_source(r, src, m) < 0 || parse_source_path(r, sp, path, m) < 0)
+		return -EINVAL;
+	return parse_service(r, v, svc, m);
 }
 
 static int mount_cmp(const void *a, const void *b)
