@@ -65,12 +65,90 @@ static int user_groups(struct caps_user *u, const char **msg)
 	return 0;
 }
 
+/* The user part: a uid (named when the passwd database knows it) or a
+ * user name; sets uid, gid and name. */
+static int lookup_user(const char *user, struct caps_user *out, const char **msg)
+{
+	struct passwd *pw;
+	uint32_t id;
+
+	if (strspn(user, "0123456789") > 0 || user[0] == '-' || user[0] == '+' || user[0] == ' ') {
+		/* looks numeric: must be a whole, plain number */
+		if (parse_id(user, &id) < 0) {
+			*msg = "a uid is a decimal number below 4294967295";
+			return -EINVAL;
+		}
+		out->uid = id;
+		out->gid = id;
+		errno = 0;
+		pw = getpwuid(id);
+		if (pw) {
+			out->name = xstrdup(pw->pw_name);
+			out->gid = pw->pw_gid;
+		}
+		return 0;
+	}
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		*msg = "no such user";
+		return -ENOENT;
+	}
+	out->uid = pw->pw_uid;
+	out->gid = pw->pw_gid;
+	out->name = xstrdup(pw->pw_name);
+	return 0;
+}
+
+/* The group part: a gid or a group name; sets gid. */
+static int lookup_group(const char *group, struct caps_user *out, const char **msg)
+{
+	uint32_t id;
+
+	if (is_number(group) || strchr("-+ ", group[0])) {
+		if (parse_id(group, &id) < 0) {
+			*msg = "a gid is a decimal number below 4294967295";
+			return -EINVAL;
+		}
+		out->gid = id;
+		return 0;
+	}
+	struct group *gr = getgrnam(group);
+	if (!gr) {
+		*msg = "no such group";
+		return -ENOENT;
+	}
+	out->gid = gr->gr_gid;
+	return 0;
+}
+
+/* The supplementary groups: the gid, and a named user's own groups
+ * unless a GID was given; group 0 only for root. */
+static int set_groups(struct caps_user *out, bool explicit_group, const char **msg)
+{
+	int r;
+
+	add_group(out, out->gid);
+	/* an explicit GID means exactly that group; a name brings its groups */
+	if (!explicit_group && out->name) {
+		r = user_groups(out, msg);
+		if (r < 0)
+			return r;
+	}
+	out->root = out->uid == 0;
+	if (!out->root)
+		for (size_t i = 0; i < out->n_groups; i++)
+			if (out->groups[i] == 0) {
+				*msg = "group 0 is refused for a worker that is not root";
+				return -EINVAL;
+			}
+	return 0;
+}
+
 int caps_user_parse(const char *spec, struct caps_user *out, const char **msg)
 {
 	_cleanup_free_ char *user = NULL;
 	const char *colon = strchr(spec, ':'), *group = NULL;
-	struct passwd *pw;
-	uint32_t id;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -87,67 +165,16 @@ int caps_user_parse(const char *spec, struct caps_user *out, const char **msg)
 		*msg = "empty user or group";
 		return -EINVAL;
 	}
-	if (strspn(user, "0123456789") > 0 || user[0] == '-' || user[0] == '+' ||
-	    user[0] == ' ') {
-		/* looks numeric: must be a whole, plain number */
-		if (parse_id(user, &id) < 0) {
-			*msg = "a uid is a decimal number below 4294967295";
-			return -EINVAL;
-		}
-		out->uid = id;
-		out->gid = id;
-		errno = 0;
-		pw = getpwuid(id);
-		if (pw) {
-			out->name = xstrdup(pw->pw_name);
-			out->gid = pw->pw_gid;
-		}
-	} else {
-		errno = 0;
-		pw = getpwnam(user);
-		if (!pw) {
-			*msg = "no such user";
-			return -ENOENT;
-		}
-		out->uid = pw->pw_uid;
-		out->gid = pw->pw_gid;
-		out->name = xstrdup(pw->pw_name);
+	r = lookup_user(user, out, msg);
+	if (r < 0)
+		return r;
+	r = group ? lookup_group(group, out, msg) : 0;
+	if (r == 0)
+		r = set_groups(out, group != NULL, msg);
+	if (r < 0) {
+		caps_user_free(out);
+		return r;
 	}
-	if (group) {
-		if (is_number(group) || strchr("-+ ", group[0])) {
-			if (parse_id(group, &id) < 0) {
-				*msg = "a gid is a decimal number below 4294967295";
-				caps_user_free(out);
-				return -EINVAL;
-			}
-			out->gid = id;
-		} else {
-			struct group *gr = getgrnam(group);
-			if (!gr) {
-				*msg = "no such group";
-				caps_user_free(out);
-				return -ENOENT;
-			}
-			out->gid = gr->gr_gid;
-		}
-	}
-	add_group(out, out->gid);
-	/* an explicit GID means exactly that group; a name brings its groups */
-	if (!group && out->name) {
-		r = user_groups(out, msg);
-		if (r < 0) {
-			caps_user_free(out);
-			return r;
-		}
-	}
-	out->root = out->uid == 0;
-	if (!out->root)
-		for (size_t i = 0; i < out->n_groups; i++)
-			if (out->groups[i] == 0) {
-				*msg = "group 0 is refused for a worker that is not root";
-				caps_user_free(out);
-				return -EINVAL;
-			}
 	if (out->root)
 		log_warn("the worker runs as uid 0, as asked (--user %s); it still has no "
 			 "capabilities",
