@@ -219,22 +219,12 @@ char *ocispec_init_script(unsigned stop_timeout_s)
 	    stop_timeout_s, BERTH_EXIT_PRESTART, BERTH_EXIT_PRESTART, stop_timeout_s * 10);
 }
 
-json_t *ocispec_build(const struct ocispec_input *in)
+/* process: the init script running the start (and pre-start) command
+ * as the worker's user, no capabilities, its rlimits. */
+static json_t *process_json(const struct ocispec_input *in)
 {
 	_cleanup_free_ char *init = ocispec_init_script(in->stop_timeout_s);
-	/* the hostname berth run gives the worker */
-	_cleanup_free_ char *hostname =
-	    nsinit_hostname(in->w->app_name ? in->w->app_name : "app", in->w->name);
-	static const char *const masked[] = {
-	    "/proc/acpi",	   "/proc/asound",     "/proc/kcore",	    "/proc/keys",
-	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-	    "/sys/firmware",	   "/proc/scsi"};
-	static const char *const ro[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-					 "/proc/sysrq-trigger"};
-	static const char *const ns[] = {"pid", "network", "ipc", "uts", "mount", "cgroup"};
-	json_t *spec, *process, *env = json_array(), *caps = json_object(), *lnx, *nss;
-	json_t *ann = json_object();
-	char buf[32];
+	json_t *env = json_array(), *caps = json_object();
 
 	for (char *const *e = in->envp; e && *e; e++)
 		json_array_append_new(env, json_string(*e));
@@ -245,14 +235,28 @@ json_t *ocispec_build(const struct ocispec_input *in)
 	json_t *args = json_pack("[s,s,s,s,s]", "/bin/sh", "-c", init, "berth-init", in->script);
 	if (in->pre_script) /* $2 of the init script */
 		json_array_append_new(args, json_string(in->pre_script));
-	process = json_pack("{s:b, s:{s:I, s:I}, s:o, s:o, s:s, s:o, s:[{s:s, s:I, s:I}, "
-			    "{s:s, s:I, s:I}], s:b}",
-			    "terminal", 0, "user", "uid", (json_int_t)in->uid, "gid",
-			    (json_int_t)in->gid, "args", args, "env", env, "cwd", in->w->app_dir,
-			    "capabilities", caps, "rlimits", "type", "RLIMIT_NOFILE", "hard",
-			    (json_int_t)1024, "soft", (json_int_t)1024, "type", "RLIMIT_CORE",
-			    "hard", (json_int_t)0, "soft", (json_int_t)0, "noNewPrivileges", 1);
-	nss = json_array();
+	return json_pack("{s:b, s:{s:I, s:I}, s:o, s:o, s:s, s:o, s:[{s:s, s:I, s:I}, "
+			 "{s:s, s:I, s:I}], s:b}",
+			 "terminal", 0, "user", "uid", (json_int_t)in->uid, "gid",
+			 (json_int_t)in->gid, "args", args, "env", env, "cwd", in->w->app_dir,
+			 "capabilities", caps, "rlimits", "type", "RLIMIT_NOFILE", "hard",
+			 (json_int_t)1024, "soft", (json_int_t)1024, "type", "RLIMIT_CORE", "hard",
+			 (json_int_t)0, "soft", (json_int_t)0, "noNewPrivileges", 1);
+}
+
+/* linux: the namespaces, masked and read-only paths, the limits and the
+ * seccomp filter. */
+static json_t *linux_json(const struct ocispec_input *in)
+{
+	static const char *const masked[] = {
+	    "/proc/acpi",	   "/proc/asound",     "/proc/kcore",	    "/proc/keys",
+	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	    "/sys/firmware",	   "/proc/scsi"};
+	static const char *const ro[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+					 "/proc/sysrq-trigger"};
+	static const char *const ns[] = {"pid", "network", "ipc", "uts", "mount", "cgroup"};
+	json_t *lnx, *nss = json_array();
+
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
 		json_array_append_new(nss, json_pack("{s:s}", "type", ns[i]));
 	lnx = json_pack("{s:o, s:o, s:o}", "namespaces", nss, "maskedPaths",
@@ -262,6 +266,15 @@ json_t *ocispec_build(const struct ocispec_input *in)
 		json_object_set_new(lnx, "resources", resources_json(in->limits));
 	if (in->filter && !in->filter->off)
 		json_object_set_new(lnx, "seccomp", ocispec_seccomp(in->filter));
+	return lnx;
+}
+
+/* annotations: what berth hook needs to find the worker again. */
+static json_t *annotations_json(const struct ocispec_input *in)
+{
+	json_t *ann = json_object();
+	char buf[32];
+
 	ann_set(ann, OCISPEC_ANN_WORKER, in->w->name);
 	ann_set(ann, OCISPEC_ANN_APP_CONFIG, in->app_config);
 	ann_set(ann, OCISPEC_ANN_APP, in->app_name);
@@ -271,13 +284,23 @@ json_t *ocispec_build(const struct ocispec_input *in)
 	ann_set(ann, OCISPEC_ANN_STORAGE_ROOT, in->storage_root);
 	snprintf(buf, sizeof(buf), "%us", in->stop_timeout_s);
 	ann_set(ann, OCISPEC_ANN_STOP_TIMEOUT, buf);
-	/* The init script above keeps the stop: no guard from the hook. */
+	/* The init script keeps the stop: no guard from the hook. */
 	ann_set(ann, OCISPEC_ANN_STOP_GUARD, "off");
 	ann_set(ann, OCISPEC_ANN_REQUIRE_QUOTA, in->require_quota ? "1" : NULL);
-	spec =
-	    json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion", OCISPEC_VERSION,
-		      "process", process, "root", "path", in->rootfs, "readonly", 1, "hostname",
-		      hostname, "mounts", mounts_json(in), "annotations", ann, "linux", lnx);
+	return ann;
+}
+
+json_t *ocispec_build(const struct ocispec_input *in)
+{
+	/* the hostname berth run gives the worker */
+	_cleanup_free_ char *hostname =
+	    nsinit_hostname(in->w->app_name ? in->w->app_name : "app", in->w->name);
+	json_t *spec;
+
+	spec = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion",
+			 OCISPEC_VERSION, "process", process_json(in), "root", "path", in->rootfs,
+			 "readonly", 1, "hostname", hostname, "mounts", mounts_json(in),
+			 "annotations", annotations_json(in), "linux", linux_json(in));
 	if (in->hook_path) {
 		json_t *hooks = json_pack("{s:[o], s:[o]}", "createRuntime",
 					  hook_json(in->hook_path, "createRuntime"), "poststop",
@@ -382,25 +405,15 @@ static int check_process(const json_t *p, char **err)
 	return 0;
 }
 
-static int check_linux(const json_t *l, char **err)
+/* linux.namespaces: known types, each once, an absolute path if any. */
+static int check_namespaces(const json_t *v, char **err)
 {
 	static const char *const nstypes[] = {"pid",  "network", "mount", "ipc", "uts",
 					      "user", "cgroup",	 "time",  NULL};
-	static const char *const actions[] = {"SCMP_ACT_KILL",	      "SCMP_ACT_KILL_PROCESS",
-					      "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
-					      "SCMP_ACT_ERRNO",	      "SCMP_ACT_TRACE",
-					      "SCMP_ACT_ALLOW",	      "SCMP_ACT_LOG",
-					      "SCMP_ACT_NOTIFY",      NULL};
-	static const char *const ops[] = {"SCMP_CMP_NE",	"SCMP_CMP_LT", "SCMP_CMP_LE",
-					  "SCMP_CMP_EQ",	"SCMP_CMP_GE", "SCMP_CMP_GT",
-					  "SCMP_CMP_MASKED_EQ", NULL};
-	const json_t *v, *e, *r, *sc;
+	const json_t *e;
 	unsigned seen = 0;
-	size_t i, j;
+	size_t i;
 
-	if (!json_is_object(l))
-		BAD("linux: not an object");
-	v = json_object_get(l, "namespaces");
 	if (v && !json_is_array(v))
 		BAD("linux.namespaces: not an array");
 	json_array_foreach(v, i, e)
@@ -417,56 +430,102 @@ static int check_linux(const json_t *l, char **err)
 		if (json_object_get(e, "path") && !abspath(json_object_get(e, "path")))
 			BAD("linux.namespaces[%zu].path: not an absolute path", i);
 	}
-	if ((r = json_object_get(l, "resources"))) {
-		const json_t *m = json_object_get(r, "memory"), *c = json_object_get(r, "cpu"),
-			     *p = json_object_get(r, "pids");
-		if (m &&
-		    (!json_is_integer(json_object_get(m, "limit")) ||
-		     (json_object_get(m, "swap") && !json_is_integer(json_object_get(m, "swap")))))
-			BAD("linux.resources.memory: limit and swap must be integers");
-		if (c && (!uint_opt(c, "quota") || !uint_opt(c, "period")))
-			BAD("linux.resources.cpu: quota and period must be integers >= 0");
-		if (p && !json_is_integer(json_object_get(p, "limit")))
-			BAD("linux.resources.pids.limit: required integer");
-	}
-	if ((sc = json_object_get(l, "seccomp"))) {
-		v = json_object_get(sc, "defaultAction");
-		if (!json_is_string(v) || !in_set(json_string_value(v), actions))
-			BAD("linux.seccomp.defaultAction: not a seccomp action");
-		if ((v = json_object_get(sc, "architectures"))) {
-			if (!strarray(v))
-				BAD("linux.seccomp.architectures: not an array of strings");
-			json_array_foreach(
-			    v, i, e) if (strncmp(json_string_value(e), "SCMP_ARCH_", 10) != 0)
-			    BAD("linux.seccomp.architectures[%zu]: not SCMP_ARCH_*", i);
-		}
-		json_array_foreach(json_object_get(sc, "syscalls"), i, e)
-		{
-			const json_t *names = json_object_get(e, "names"),
-				     *act = json_object_get(e, "action"), *a;
-			if (!strarray(names) || json_array_size(names) == 0)
-				BAD("linux.seccomp.syscalls[%zu].names: required non-empty", i);
-			if (!json_is_string(act) || !in_set(json_string_value(act), actions))
-				BAD("linux.seccomp.syscalls[%zu].action: not a seccomp action", i);
-			if (!uint_opt(e, "errnoRet"))
-				BAD("linux.seccomp.syscalls[%zu].errnoRet: not an integer", i);
-			json_array_foreach(json_object_get(e, "args"), j, a)
-			{
-				const json_t *ix = json_object_get(a, "index"),
-					     *op = json_object_get(a, "op");
-				if (!json_is_integer(ix) || json_integer_value(ix) < 0 ||
-				    json_integer_value(ix) > 5 ||
-				    !json_is_integer(json_object_get(a, "value")) ||
-				    !uint_opt(a, "valueTwo") || !json_is_string(op) ||
-				    !in_set(json_string_value(op), ops))
-					BAD("linux.seccomp.syscalls[%zu].args[%zu]: needs index "
-					    "0-5, "
-					    "value and op",
-					    i, j);
-			}
-		}
+	return 0;
+}
+
+/* linux.resources: memory, cpu and pids limits are integers. */
+static int check_resources(const json_t *r, char **err)
+{
+	const json_t *m = json_object_get(r, "memory"), *c = json_object_get(r, "cpu"),
+		     *p = json_object_get(r, "pids");
+	if (m && (!json_is_integer(json_object_get(m, "limit")) ||
+		  (json_object_get(m, "swap") && !json_is_integer(json_object_get(m, "swap")))))
+		BAD("linux.resources.memory: limit and swap must be integers");
+	if (c && (!uint_opt(c, "quota") || !uint_opt(c, "period")))
+		BAD("linux.resources.cpu: quota and period must be integers >= 0");
+	if (p && !json_is_integer(json_object_get(p, "limit")))
+		BAD("linux.resources.pids.limit: required integer");
+	return 0;
+}
+
+static const char *const seccomp_actions[] = {"SCMP_ACT_KILL",	      "SCMP_ACT_KILL_PROCESS",
+					      "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
+					      "SCMP_ACT_ERRNO",	      "SCMP_ACT_TRACE",
+					      "SCMP_ACT_ALLOW",	      "SCMP_ACT_LOG",
+					      "SCMP_ACT_NOTIFY",      NULL};
+
+/* linux.seccomp.syscalls[i]: names, an action, errnoRet and the args'
+ * index, value and op. */
+static int check_syscall(const json_t *e, size_t i, char **err)
+{
+	static const char *const ops[] = {"SCMP_CMP_NE",	"SCMP_CMP_LT", "SCMP_CMP_LE",
+					  "SCMP_CMP_EQ",	"SCMP_CMP_GE", "SCMP_CMP_GT",
+					  "SCMP_CMP_MASKED_EQ", NULL};
+	const json_t *names = json_object_get(e, "names"), *act = json_object_get(e, "action"), *a;
+	size_t j;
+
+	if (!strarray(names) || json_array_size(names) == 0)
+		BAD("linux.seccomp.syscalls[%zu].names: required non-empty", i);
+	if (!json_is_string(act) || !in_set(json_string_value(act), seccomp_actions))
+		BAD("linux.seccomp.syscalls[%zu].action: not a seccomp action", i);
+	if (!uint_opt(e, "errnoRet"))
+		BAD("linux.seccomp.syscalls[%zu].errnoRet: not an integer", i);
+	json_array_foreach(json_object_get(e, "args"), j, a)
+	{
+		const json_t *ix = json_object_get(a, "index"), *op = json_object_get(a, "op");
+		if (!json_is_integer(ix) || json_integer_value(ix) < 0 ||
+		    json_integer_value(ix) > 5 || !json_is_integer(json_object_get(a, "value")) ||
+		    !uint_opt(a, "valueTwo") || !json_is_string(op) ||
+		    !in_set(json_string_value(op), ops))
+			BAD("linux.seccomp.syscalls[%zu].args[%zu]: needs index "
+			    "0-5, "
+			    "value and op",
+			    i, j);
 	}
 	return 0;
+}
+
+/* linux.seccomp: the default action, the architectures, each syscall. */
+static int check_seccomp(const json_t *sc, char **err)
+{
+	const json_t *v, *e;
+	size_t i;
+	int r;
+
+	v = json_object_get(sc, "defaultAction");
+	if (!json_is_string(v) || !in_set(json_string_value(v), seccomp_actions))
+		BAD("linux.seccomp.defaultAction: not a seccomp action");
+	if ((v = json_object_get(sc, "architectures"))) {
+		if (!strarray(v))
+			BAD("linux.seccomp.architectures: not an array of strings");
+		json_array_foreach(v, i, e)
+		{
+			if (strncmp(json_string_value(e), "SCMP_ARCH_", 10) != 0)
+				BAD("linux.seccomp.architectures[%zu]: not SCMP_ARCH_*", i);
+		}
+	}
+	json_array_foreach(json_object_get(sc, "syscalls"), i, e)
+	{
+		r = check_syscall(e, i, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int check_linux(const json_t *l, char **err)
+{
+	const json_t *v;
+	int r;
+
+	if (!json_is_object(l))
+		BAD("linux: not an object");
+	r = check_namespaces(json_object_get(l, "namespaces"), err);
+	if (r == 0 && (v = json_object_get(l, "resources")))
+		r = check_resources(v, err);
+	if (r == 0 && (v = json_object_get(l, "seccomp")))
+		r = check_seccomp(v, err);
+	return r;
 }
 
 int ocispec_check_path_annotation(const char *key, const char *value)
@@ -480,7 +539,42 @@ int ocispec_check_path_annotation(const char *key, const char *value)
 	return value && value[0] == '/' ? 0 : -EINVAL;
 }
 
-int ocispec_check(const json_t *spec, char **err)
+/* root: a path, and readonly a boolean. */
+static int check_root(const json_t *v, char **err)
+{
+	if (!json_is_object(v) || !json_is_string(json_object_get(v, "path")) ||
+	    !*json_string_value(json_object_get(v, "path")))
+		BAD("root.path: required string");
+	if (json_object_get(v, "readonly") && !json_is_boolean(json_object_get(v, "readonly")))
+		BAD("root.readonly: not a boolean");
+	return 0;
+}
+
+/* mounts: each with an absolute destination; type, source and options
+ * strings. */
+static int check_mounts(const json_t *v, char **err)
+{
+	const json_t *e;
+	size_t i;
+
+	if (!json_is_array(v))
+		BAD("mounts: not an array");
+	json_array_foreach(v, i, e)
+	{
+		if (!abspath(json_object_get(e, "destination")))
+			BAD("mounts[%zu].destination: not an absolute path", i);
+		if ((json_object_get(e, "type") && !json_is_string(json_object_get(e, "type"))) ||
+		    (json_object_get(e, "source") &&
+		     !json_is_string(json_object_get(e, "source"))) ||
+		    (json_object_get(e, "options") && !strarray(json_object_get(e, "options"))))
+			BAD("mounts[%zu]: type, source and options must be strings", i);
+	}
+	return 0;
+}
+
+/* hooks: known stages, each hook with an absolute path, string args and
+ * env, a timeout >= 1. */
+static int check_hooks(const json_t *v, char **err)
 {
 	static const char *const stages[] = {"prestart",
 					     "createRuntime",
@@ -489,9 +583,53 @@ int ocispec_check(const json_t *spec, char **err)
 					     "poststart",
 					     "poststop",
 					     NULL};
-	const json_t *v, *e, *h;
+	const json_t *e, *h;
 	const char *k;
 	size_t i;
+
+	json_object_foreach((json_t *)v, k, h)
+	{
+		if (!in_set(k, stages))
+			BAD("hooks.%s: unknown stage", k);
+		if (!json_is_array(h))
+			BAD("hooks.%s: not an array", k);
+		json_array_foreach(h, i, e)
+		{
+			const json_t *t = json_object_get(e, "timeout");
+			if (!abspath(json_object_get(e, "path")))
+				BAD("hooks.%s[%zu].path: not an absolute path", k, i);
+			if ((json_object_get(e, "args") && !strarray(json_object_get(e, "args"))) ||
+			    (json_object_get(e, "env") && !strarray(json_object_get(e, "env"))))
+				BAD("hooks.%s[%zu]: args and env must be arrays of strings", k, i);
+			if (t && (!json_is_integer(t) || json_integer_value(t) < 1))
+				BAD("hooks.%s[%zu].timeout: not an integer >= 1", k, i);
+		}
+	}
+	return 0;
+}
+
+/* annotations: strings; berth's path annotations absolute. */
+static int check_annotations(const json_t *v, char **err)
+{
+	const json_t *e;
+	const char *k;
+
+	if (!json_is_object(v))
+		BAD("annotations: not an object");
+	json_object_foreach((json_t *)v, k, e)
+	{
+		if (!json_is_string(e))
+			BAD("annotations.%s: not a string", k);
+		if (ocispec_check_path_annotation(k, json_string_value(e)) < 0)
+			BAD("annotations.%s: '%s' is not an absolute path", k,
+			    json_string_value(e));
+	}
+	return 0;
+}
+
+int ocispec_check(const json_t *spec, char **err)
+{
+	const json_t *v;
 	int r;
 
 	*err = NULL;
@@ -499,68 +637,20 @@ int ocispec_check(const json_t *spec, char **err)
 		BAD("config: not an object");
 	if (!json_is_string(json_object_get(spec, "ociVersion")))
 		BAD("ociVersion: required string");
-	v = json_object_get(spec, "root");
-	if (!json_is_object(v) || !json_is_string(json_object_get(v, "path")) ||
-	    !*json_string_value(json_object_get(v, "path")))
-		BAD("root.path: required string");
-	if (json_object_get(v, "readonly") && !json_is_boolean(json_object_get(v, "readonly")))
-		BAD("root.readonly: not a boolean");
-	if ((v = json_object_get(spec, "process")) && (r = check_process(v, err)) < 0)
+	r = check_root(json_object_get(spec, "root"), err);
+	if (r == 0 && (v = json_object_get(spec, "process")))
+		r = check_process(v, err);
+	if (r < 0)
 		return r;
 	if ((v = json_object_get(spec, "hostname")) && !json_is_string(v))
 		BAD("hostname: not a string");
-	if ((v = json_object_get(spec, "mounts"))) {
-		if (!json_is_array(v))
-			BAD("mounts: not an array");
-		json_array_foreach(v, i, e)
-		{
-			if (!abspath(json_object_get(e, "destination")))
-				BAD("mounts[%zu].destination: not an absolute path", i);
-			if ((json_object_get(e, "type") &&
-			     !json_is_string(json_object_get(e, "type"))) ||
-			    (json_object_get(e, "source") &&
-			     !json_is_string(json_object_get(e, "source"))) ||
-			    (json_object_get(e, "options") &&
-			     !strarray(json_object_get(e, "options"))))
-				BAD("mounts[%zu]: type, source and options must be strings", i);
-		}
-	}
-	if ((v = json_object_get(spec, "hooks"))) {
-		json_object_foreach((json_t *)v, k, h)
-		{
-			if (!in_set(k, stages))
-				BAD("hooks.%s: unknown stage", k);
-			if (!json_is_array(h))
-				BAD("hooks.%s: not an array", k);
-			json_array_foreach(h, i, e)
-			{
-				const json_t *t = json_object_get(e, "timeout");
-				if (!abspath(json_object_get(e, "path")))
-					BAD("hooks.%s[%zu].path: not an absolute path", k, i);
-				if ((json_object_get(e, "args") &&
-				     !strarray(json_object_get(e, "args"))) ||
-				    (json_object_get(e, "env") &&
-				     !strarray(json_object_get(e, "env"))))
-					BAD("hooks.%s[%zu]: args and env must be arrays of strings",
-					    k, i);
-				if (t && (!json_is_integer(t) || json_integer_value(t) < 1))
-					BAD("hooks.%s[%zu].timeout: not an integer >= 1", k, i);
-			}
-		}
-	}
-	if ((v = json_object_get(spec, "annotations"))) {
-		if (!json_is_object(v))
-			BAD("annotations: not an object");
-		json_object_foreach((json_t *)v, k, e)
-		{
-			if (!json_is_string(e))
-				BAD("annotations.%s: not a string", k);
-			if (ocispec_check_path_annotation(k, json_string_value(e)) < 0)
-				BAD("annotations.%s: '%s' is not an absolute path", k,
-				    json_string_value(e));
-		}
-	}
-	if ((v = json_object_get(spec, "linux")) && (r = check_linux(v, err)) < 0)
-		return r;
-	return 0;
+	if ((v = json_object_get(spec, "mounts")))
+		r = check_mounts(v, err);
+	if (r == 0 && (v = json_object_get(spec, "hooks")))
+		r = check_hooks(v, err);
+	if (r == 0 && (v = json_object_get(spec, "annotations")))
+		r = check_annotations(v, err);
+	if (r == 0 && (v = json_object_get(spec, "linux")))
+		r = check_linux(v, err);
+	return r;
 }
