@@ -409,11 +409,53 @@ static int check_merge_value(struct yparser *p, const struct cnode *v)
 	return 0;
 }
 
+/* A mapping's key from its first event: a scalar, not seen before in
+ * this mapping (keys: name -> line). */
+static int read_key(struct yparser *p, yaml_event_t *ev, unsigned depth, json_t *keys,
+		    struct cnode **key)
+{
+	json_t *first;
+	int r = parse_node(p, ev, depth, key);
+
+	yaml_event_delete(ev);
+	if (r < 0)
+		return r;
+	if ((*key)->kind != CNODE_SCALAR)
+		return fail_node(p, *key, "non-scalar mapping key (a %s)", cnode_type_name(*key));
+	first = json_object_get(keys, (*key)->str);
+	if (first)
+		return fail_node(p, *key, "duplicate key '%.*s' (first at line %lld)",
+				 key_width(*key), (*key)->str,
+				 (long long)json_integer_value(first));
+	json_object_set_new(keys, (*key)->str, json_integer((*key)->line));
+	return 0;
+}
+
+/* The value of key, read with the key on the diagnostics' path; a merge
+ * key's must be mappings. */
+static int read_value(struct yparser *p, unsigned depth, const struct cnode *key, bool is_merge,
+		      struct cnode **val)
+{
+	yaml_event_t ev;
+	size_t mark;
+	int r = next_event(p, &ev);
+
+	if (r < 0)
+		return r;
+	mark = path_push_key(p->ld, key->str);
+	r = parse_node(p, &ev, depth, val);
+	yaml_event_delete(&ev);
+	if (r == 0 && is_merge)
+		r = check_merge_value(p, *val);
+	path_pop(p->ld, mark);
+	return r;
+}
+
 static int read_map(struct yparser *p, yaml_event_t *start, unsigned depth, struct cnode **out)
 {
 	struct cnode *n, *key = NULL, *val = NULL, *merge = NULL;
-	json_t *keys = json_object(), *first;
-	size_t cap = 0, mark;
+	json_t *keys = json_object();
+	size_t cap = 0;
 	yaml_event_t ev;
 	bool is_merge;
 	int r;
@@ -437,31 +479,9 @@ static int read_map(struct yparser *p, yaml_event_t *start, unsigned depth, stru
 			break;
 		}
 		is_merge = is_merge_key(&ev);
-		r = parse_node(p, &ev, depth, &key);
-		yaml_event_delete(&ev);
-		if (r < 0)
-			goto fail;
-		if (key->kind != CNODE_SCALAR) {
-			r = fail_node(p, key, "non-scalar mapping key (a %s)", cnode_type_name(key));
-			goto fail;
-		}
-		first = json_object_get(keys, key->str);
-		if (first) {
-			r = fail_node(p, key, "duplicate key '%.*s' (first at line %lld)",
-				      key_width(key), key->str,
-				      (long long)json_integer_value(first));
-			goto fail;
-		}
-		json_object_set_new(keys, key->str, json_integer(key->line));
-		r = next_event(p, &ev);
-		if (r < 0)
-			goto fail;
-		mark = path_push_key(p->ld, key->str);
-		r = parse_node(p, &ev, depth, &val);
-		yaml_event_delete(&ev);
-		if (r == 0 && is_merge)
-			r = check_merge_value(p, val);
-		path_pop(p->ld, mark);
+		r = read_key(p, &ev, depth, keys, &key);
+		if (r == 0)
+			r = read_value(p, depth, key, is_merge, &val);
 		if (r < 0)
 			goto fail;
 		if (is_merge) {
