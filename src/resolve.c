@@ -132,8 +132,67 @@ static int resolve_disk(struct rctx *r, const struct cnode *n, bool *has, uint64
 	return 0;
 }
 
-static int resolve_relationships(struct rctx *r, const struct cnode *n,
-				 struct relationship **out, size_t *nout)
+/* A relationship's value: null (the service of its name),
+ * 'service:endpoint' or {service, endpoint}; *service NULL on error. */
+static void parse_relationship(struct rctx *r, const char *name, const struct cnode *val,
+			       char **service, char **endpoint)
+{
+	if (cnode_is_null(val)) {
+		*service = xstrdup(name);
+	} else if (val->kind == CNODE_SCALAR && val->type == SCALAR_STR) {
+		const char *colon = strchr(val->str, ':');
+		*service =
+		    colon ? xstrndup(val->str, (size_t)(colon - val->str)) : xstrdup(val->str);
+		if (colon && colon[1])
+			*endpoint = xstrdup(colon + 1);
+	} else if (val->kind == CNODE_MAP) {
+		for (size_t k = 0; k < val->n; k++) {
+			const struct cnode_pair *q = &val->pairs[k];
+			char **slot = strcmp(q->key->str, "service") == 0    ? service
+				      : strcmp(q->key->str, "endpoint") == 0 ? endpoint
+									     : NULL;
+			if (!slot) {
+				fail(r, q->key,
+				     "unknown relationship key '%s' (expected "
+				     "service, endpoint)",
+				     q->key->str);
+				continue;
+			}
+			if (cnode_is_null(q->value))
+				continue;
+			if (resolve_expect_string(r, q->value, q->key->str))
+				*slot = xstrdup(q->value->str);
+		}
+		if (!*service)
+			fail(r, val, "relationship needs a 'service'");
+	} else {
+		fail(r, val,
+		     "relationship must be 'service:endpoint', null or "
+		     "{service, endpoint}, not %s",
+		     cnode_type_name(val));
+	}
+}
+
+/* Refuses (and drops) a service name or endpoint that is not valid. */
+static void check_target(struct rctx *r, const struct cnode *val, char **service, char **endpoint)
+{
+	const char *why;
+
+	if (*service && !resolve_name_ok(*service, &why)) {
+		fail(r, val, "service name '%s' %s", *service, why);
+		free(*service);
+		*service = NULL;
+	}
+	if (*endpoint &&
+	    (!**endpoint || resolve_has_control(*endpoint) || strchr(*endpoint, '/'))) {
+		fail(r, val, "endpoint '%s' is not valid", *endpoint);
+		free(*endpoint);
+		*endpoint = NULL;
+	}
+}
+
+static int resolve_relationships(struct rctx *r, const struct cnode *n, struct relationship **out,
+				 size_t *nout)
 {
 	struct relationship *v;
 	size_t cnt = 0;
@@ -158,46 +217,8 @@ static int resolve_relationships(struct rctx *r, const struct cnode *n,
 			fail(r, p->key, "relationship name '%s' is not valid", p->key->str);
 			continue;
 		}
-		if (cnode_is_null(val)) {
-			service = xstrdup(p->key->str);
-		} else if (val->kind == CNODE_SCALAR && val->type == SCALAR_STR) {
-			const char *colon = strchr(val->str, ':');
-			service = colon ? xstrndup(val->str, (size_t)(colon - val->str))
-					: xstrdup(val->str);
-			if (colon && colon[1])
-				endpoint = xstrdup(colon + 1);
-		} else if (val->kind == CNODE_MAP) {
-			for (size_t k = 0; k < val->n; k++) {
-				const struct cnode_pair *q = &val->pairs[k];
-				char **slot = strcmp(q->key->str, "service") == 0    ? &service
-					      : strcmp(q->key->str, "endpoint") == 0 ? &endpoint
-										     : NULL;
-				if (!slot) {
-					fail(r, q->key, "unknown relationship key '%s' (expected "
-							"service, endpoint)", q->key->str);
-					continue;
-				}
-				if (cnode_is_null(q->value))
-					continue;
-				if (resolve_expect_string(r, q->value, q->key->str))
-					*slot = xstrdup(q->value->str);
-			}
-			if (!service)
-				fail(r, val, "relationship needs a 'service'");
-		} else {
-			fail(r, val, "relationship must be 'service:endpoint', null or "
-				     "{service, endpoint}, not %s", cnode_type_name(val));
-		}
-		if (service && !resolve_name_ok(service, &why)) {
-			fail(r, val, "service name '%s' %s", service, why);
-			free(service);
-			service = NULL;
-		}
-		if (endpoint && (!*endpoint || resolve_has_control(endpoint) || strchr(endpoint, '/'))) {
-			fail(r, val, "endpoint '%s' is not valid", endpoint);
-			free(endpoint);
-			endpoint = NULL;
-		}
+		parse_relationship(r, p->key->str, val, &service, &endpoint);
+		check_target(r, val, &service, &endpoint);
 		if (!service) {
 			free(endpoint);
 			continue;
@@ -436,11 +457,68 @@ void resolve_check_top(const struct app *app, struct diags *d)
 	worker_free(&scratch);
 }
 
+/* Refuses keys a worker does not have, each with its own path. */
+static void check_worker_keys(struct rctx *r, const struct cnode *wnode, const char *name)
+{
+	for (size_t i = 0; i < wnode->n; i++) {
+		const struct cnode_pair *p = &wnode->pairs[i];
+		bool known = false;
+		for (size_t k = 0; k < ARRAY_SIZE(worker_keys); k++)
+			known = known || strcmp(p->key->str, worker_keys[k]) == 0;
+		if (!known) {
+			snprintf(r->path, sizeof(r->path), "workers.%s.%s", name, p->key->str);
+			fail(r, p->key, "unknown worker key '%s'", p->key->str);
+		}
+	}
+}
+
+/* The keys a worker inherits from the app unless it sets them: size,
+ * disk, mounts, relationships, variables, timezone, access, firewall,
+ * resources.  Returns the mounts' node for the cross checks. */
+static const struct cnode *resolve_inherited(struct rctx *r, const struct app *app,
+					     const struct cnode *wnode, const char *name,
+					     struct diags *d, bool report_inherited,
+					     struct worker *w)
+{
+	const struct cnode *n, *mounts_node;
+
+	n = pick(app, wnode, name, "size", report_inherited, d, r, &w->overridden.size);
+	resolve_size(r, n, &w->size);
+	w->profile = size_profile_for_type(app->type);
+	w->limits = size_lookup(w->size, w->profile);
+
+	n = pick(app, wnode, name, "disk", report_inherited, d, r, &w->overridden.disk);
+	resolve_disk(r, n, &w->has_disk, &w->disk_mb);
+
+	mounts_node =
+	    pick(app, wnode, name, "mounts", report_inherited, d, r, &w->overridden.mounts);
+	resolve_mounts(r, mounts_node, &w->mounts, &w->n_mounts);
+
+	n = pick(app, wnode, name, "relationships", report_inherited, d, r,
+		 &w->overridden.relationships);
+	resolve_relationships(r, n, &w->rels, &w->n_rels);
+
+	n = pick(app, wnode, name, "variables", report_inherited, d, r, &w->overridden.variables);
+	resolve_variables(r, n, &w->vars, &w->n_vars);
+
+	n = pick(app, wnode, name, "timezone", report_inherited, d, r, &w->overridden.timezone);
+	if (n && !cnode_is_null(n) && resolve_expect_string(r, n, "timezone"))
+		w->timezone = xstrdup(n->str);
+
+	n = pick(app, wnode, name, "access", report_inherited, d, r, &w->overridden.access);
+	w->access = opaque(r, n, "access", true);
+	n = pick(app, wnode, name, "firewall", report_inherited, d, r, &w->overridden.firewall);
+	w->firewall = resolve_firewall(r, n);
+	n = pick(app, wnode, name, "resources", report_inherited, d, r, &w->overridden.resources);
+	w->resources = opaque(r, n, "resources", true);
+	return mounts_node;
+}
+
 int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct worker *w,
 		   struct diags *d, bool report_inherited)
 {
 	struct rctx r = {.app = app, .d = d};
-	const struct cnode *n, *mounts_node, *rels_node, *wnode = wpair->value;
+	const struct cnode *n, *mounts_node, *wnode = wpair->value;
 	const char *why, *name = wpair->key->str;
 
 	memset(w, 0, sizeof(*w));
@@ -450,16 +528,7 @@ int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct
 	if (!resolve_expect_map(&r, wnode, "a worker")) {
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < wnode->n; i++) {
-		const struct cnode_pair *p = &wnode->pairs[i];
-		bool known = false;
-		for (size_t k = 0; k < ARRAY_SIZE(worker_keys); k++)
-			known = known || strcmp(p->key->str, worker_keys[k]) == 0;
-		if (!known) {
-			snprintf(r.path, sizeof(r.path), "workers.%s.%s", name, p->key->str);
-			fail(&r, p->key, "unknown worker key '%s'", p->key->str);
-		}
-	}
+	check_worker_keys(&r, wnode, name);
 
 	w->name = xstrdup(name);
 	w->app_name = xstrdup(app->name ? app->name : "app");
@@ -471,37 +540,7 @@ int resolve_worker(const struct app *app, const struct cnode_pair *wpair, struct
 	snprintf(r.path, sizeof(r.path), n ? "workers.%s.commands" : "workers.%s", name);
 	r.d = d;
 	resolve_commands(&r, n, wpair->key, &w->start, &w->pre_start);
-
-	n = pick(app, wnode, name, "size", report_inherited, d, &r, &w->overridden.size);
-	resolve_size(&r, n, &w->size);
-	w->profile = size_profile_for_type(app->type);
-	w->limits = size_lookup(w->size, w->profile);
-
-	n = pick(app, wnode, name, "disk", report_inherited, d, &r, &w->overridden.disk);
-	resolve_disk(&r, n, &w->has_disk, &w->disk_mb);
-
-	mounts_node = pick(app, wnode, name, "mounts", report_inherited, d, &r,
-			   &w->overridden.mounts);
-	resolve_mounts(&r, mounts_node, &w->mounts, &w->n_mounts);
-
-	rels_node = pick(app, wnode, name, "relationships", report_inherited, d, &r,
-			 &w->overridden.relationships);
-	resolve_relationships(&r, rels_node, &w->rels, &w->n_rels);
-
-	n = pick(app, wnode, name, "variables", report_inherited, d, &r, &w->overridden.variables);
-	resolve_variables(&r, n, &w->vars, &w->n_vars);
-
-	n = pick(app, wnode, name, "timezone", report_inherited, d, &r, &w->overridden.timezone);
-	if (n && !cnode_is_null(n) && resolve_expect_string(&r, n, "timezone"))
-		w->timezone = xstrdup(n->str);
-
-	n = pick(app, wnode, name, "access", report_inherited, d, &r, &w->overridden.access);
-	w->access = opaque(&r, n, "access", true);
-	n = pick(app, wnode, name, "firewall", report_inherited, d, &r, &w->overridden.firewall);
-	w->firewall = resolve_firewall(&r, n);
-	n = pick(app, wnode, name, "resources", report_inherited, d, &r,
-		 &w->overridden.resources);
-	w->resources = opaque(&r, n, "resources", true);
+	mounts_node = resolve_inherited(&r, app, wnode, name, d, report_inherited, w);
 
 	r.d = d;
 	check_cross(app, w, wnode, mounts_node, &r);
