@@ -150,15 +150,10 @@ static void reset_reserved_signal(int sig)
 	syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
 }
 
-/* The child, between clone and execve.  Only async-signal-safe calls (the
- * /proc fallback of cloexec_from_3 aside: berth is single-threaded). */
-static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd, bool join_v1,
-				 pid_t parent)
+/* Waits until the child is in its cgroup: the parent's handshake byte
+ * (clone3 placed it), or joins the v1 hierarchies itself. */
+static void child_enter_cgroup(const struct spawn_opts *o, int errfd, int hsfd, bool join_v1)
 {
-	char sh[] = "sh", dash_c[] = "-c";
-	char *const argv[] = {sh, dash_c, (char *)o->script, NULL};
-	struct sigaction dfl;
-	sigset_t empty;
 	int r;
 
 	/* Not a single instruction of the worker before it is in its cgroup. */
@@ -175,8 +170,12 @@ static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd
 		if (r < 0)
 			child_fail(errfd, STEP_JOIN_V1, 0, -r);
 	}
-	if (setsid() < 0)
-		child_fail(errfd, STEP_SETSID, 0, errno);
+}
+
+/* Default dispositions for every signal; dies with berth. */
+static void child_reset_signals(const struct spawn_opts *o, int errfd, pid_t parent)
+{
+	struct sigaction dfl;
 
 	/* Default dispositions for everything; the mask is emptied last so a
 	 * signal sent meanwhile reaches the worker only after execve. */
@@ -194,28 +193,49 @@ static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd
 	 * the child: the namespace's init went with it. */
 	if (!o->ns && getppid() != parent)
 		_exit(BERTH_EXIT_SETUP);
+}
+
+/* stdin: the given fd, or /dev/null. */
+static void child_stdin(const struct spawn_opts *o, int errfd)
+{
+	if (o->stdin_fd >= 0) {
+		if (o->stdin_fd != STDIN_FILENO && dup2(o->stdin_fd, STDIN_FILENO) < 0)
+			child_fail(errfd, STEP_STDIN, 0, errno);
+		return;
+	}
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		child_fail(errfd, STEP_STDIN, 0, errno);
+	if (fd != STDIN_FILENO) {
+		if (dup2(fd, STDIN_FILENO) < 0)
+			child_fail(errfd, STEP_STDIN, 0, errno);
+		close(fd);
+	} else if (fcntl(fd, F_SETFD, 0) < 0) {
+		child_fail(errfd, STEP_STDIN, 0, errno);
+	}
+}
+
+/* The child, between clone and execve.  Only async-signal-safe calls (the
+ * /proc fallback of cloexec_from_3 aside: berth is single-threaded). */
+static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd, bool join_v1,
+				 pid_t parent)
+{
+	char sh[] = "sh", dash_c[] = "-c";
+	char *const argv[] = {sh, dash_c, (char *)o->script, NULL};
+	sigset_t empty;
+	int r;
+
+	child_enter_cgroup(o, errfd, hsfd, join_v1);
+	if (setsid() < 0)
+		child_fail(errfd, STEP_SETSID, 0, errno);
+	child_reset_signals(o, errfd, parent);
 
 	/* First of the pre-exec steps: it needs CAP_SYS_ADMIN. */
 	if (o->ns &&
 	    (setns(o->ns->ipc_fd, CLONE_NEWIPC) < 0 || setns(o->ns->uts_fd, CLONE_NEWUTS) < 0))
 		child_fail(errfd, STEP_NAMESPACES, 0, errno);
 
-	if (o->stdin_fd >= 0) {
-		if (o->stdin_fd != STDIN_FILENO && dup2(o->stdin_fd, STDIN_FILENO) < 0)
-			child_fail(errfd, STEP_STDIN, 0, errno);
-	} else {
-		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			child_fail(errfd, STEP_STDIN, 0, errno);
-		if (fd != STDIN_FILENO) {
-			if (dup2(fd, STDIN_FILENO) < 0)
-				child_fail(errfd, STEP_STDIN, 0, errno);
-			close(fd);
-		} else if (fcntl(fd, F_SETFD, 0) < 0) {
-			child_fail(errfd, STEP_STDIN, 0, errno);
-		}
-	}
-
+	child_stdin(o, errfd);
 	if (o->cwd_fd >= 0 && fchdir(o->cwd_fd) < 0)
 		child_fail(errfd, STEP_CHDIR, 0, errno);
 
