@@ -52,6 +52,77 @@ int supervise_policy_check(const struct supervise_policy *p, const char **why)
 	return w ? -EINVAL : 0;
 }
 
+/* The setters of the settings other than durations: each parses value
+ * into p, or says *why not (-EINVAL). */
+
+static int set_stop_signal(struct supervise_policy *p, const char *value, const char **why)
+{
+	int sig;
+
+	if (signals_parse(value, &sig) < 0 || sig == SIGKILL || sig == SIGSTOP) {
+		*why = "expected a signal that can be caught: TERM, SIGINT, 3";
+		return -EINVAL;
+	}
+	p->stop_signal = sig;
+	return 0;
+}
+
+static int set_kill_mode(struct supervise_policy *p, const char *value, const char **why)
+{
+	if (supervise_kill_mode_parse(value, &p->kill_mode) == 0)
+		return 0;
+	*why = "expected control-group, mixed or process";
+	return -EINVAL;
+}
+
+static int set_leftover(struct supervise_policy *p, const char *value, const char **why)
+{
+	if (supervise_leftover_parse(value, &p->leftover) == 0)
+		return 0;
+	*why = "expected kill or restart";
+	return -EINVAL;
+}
+
+static int set_restart_factor(struct supervise_policy *p, const char *value, const char **why)
+{
+	uint64_t n;
+
+	if (parse_u64(value, 1000, &n) < 0 || n == 0) {
+		*why = "expected a whole number from 1 to 1000";
+		return -EINVAL;
+	}
+	p->restart_factor = (unsigned)n;
+	return 0;
+}
+
+static int set_max_restarts(struct supervise_policy *p, const char *value, const char **why)
+{
+	uint64_t n;
+
+	if (strcmp(value, "unlimited") == 0) {
+		p->max_restarts = SUPERVISE_UNLIMITED;
+	} else if (parse_u64(value, SUPERVISE_MAX_BUDGET, &n) == 0) {
+		p->max_restarts = (int)n;
+	} else {
+		*why = "expected a whole number from 0 to 1000, or unlimited";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_quit_stops(struct supervise_policy *p, const char *value, const char **why)
+{
+	if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+		p->quit_stops = true;
+	else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+		p->quit_stops = false;
+	else {
+		*why = "expected yes or no";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int supervise_policy_set(struct supervise_policy *p, const char *key, const char *value,
 			 const char **why)
 {
@@ -59,12 +130,21 @@ int supervise_policy_set(struct supervise_policy *p, const char *key, const char
 		const char *key;
 		size_t off;
 	} durations[] = {
-		{"stop-timeout", offsetof(struct supervise_policy, stop_timeout_ms)},
-		{"restart-min", offsetof(struct supervise_policy, restart_min_ms)},
-		{"restart-max", offsetof(struct supervise_policy, restart_max_ms)},
-		{"restart-reset", offsetof(struct supervise_policy, restart_reset_ms)},
-		{"restart-window", offsetof(struct supervise_policy, restart_window_ms)},
-		{"kill-grace", offsetof(struct supervise_policy, kill_grace_ms)},
+	    {"stop-timeout", offsetof(struct supervise_policy, stop_timeout_ms)},
+	    {"restart-min", offsetof(struct supervise_policy, restart_min_ms)},
+	    {"restart-max", offsetof(struct supervise_policy, restart_max_ms)},
+	    {"restart-reset", offsetof(struct supervise_policy, restart_reset_ms)},
+	    {"restart-window", offsetof(struct supervise_policy, restart_window_ms)},
+	    {"kill-grace", offsetof(struct supervise_policy, kill_grace_ms)},
+	};
+	static const struct {
+		const char *key;
+		int (*set)(struct supervise_policy *p, const char *value, const char **why);
+	} setters[] = {
+	    {"stop-signal", set_stop_signal},	    {"kill-mode", set_kill_mode},
+	    {"leftover-policy", set_leftover},	    {"leftover", set_leftover},
+	    {"restart-factor", set_restart_factor}, {"max-restarts", set_max_restarts},
+	    {"quit-stops", set_quit_stops},
 	};
 	uint64_t n;
 
@@ -78,52 +158,11 @@ int supervise_policy_set(struct supervise_policy *p, const char *key, const char
 			*(uint64_t *)((char *)p + durations[i].off) = n;
 			return 0;
 		}
-	if (strcmp(key, "stop-signal") == 0) {
-		int sig;
-		if (signals_parse(value, &sig) < 0 || sig == SIGKILL || sig == SIGSTOP) {
-			*why = "expected a signal that can be caught: TERM, SIGINT, 3";
-			return -EINVAL;
-		}
-		p->stop_signal = sig;
-	} else if (strcmp(key, "kill-mode") == 0) {
-		if (supervise_kill_mode_parse(value, &p->kill_mode) < 0) {
-			*why = "expected control-group, mixed or process";
-			return -EINVAL;
-		}
-	} else if (strcmp(key, "leftover-policy") == 0 || strcmp(key, "leftover") == 0) {
-		if (supervise_leftover_parse(value, &p->leftover) < 0) {
-			*why = "expected kill or restart";
-			return -EINVAL;
-		}
-	} else if (strcmp(key, "restart-factor") == 0) {
-		if (parse_u64(value, 1000, &n) < 0 || n == 0) {
-			*why = "expected a whole number from 1 to 1000";
-			return -EINVAL;
-		}
-		p->restart_factor = (unsigned)n;
-	} else if (strcmp(key, "max-restarts") == 0) {
-		if (strcmp(value, "unlimited") == 0) {
-			p->max_restarts = SUPERVISE_UNLIMITED;
-		} else if (parse_u64(value, SUPERVISE_MAX_BUDGET, &n) == 0) {
-			p->max_restarts = (int)n;
-		} else {
-			*why = "expected a whole number from 0 to 1000, or unlimited";
-			return -EINVAL;
-		}
-	} else if (strcmp(key, "quit-stops") == 0) {
-		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
-			p->quit_stops = true;
-		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
-			p->quit_stops = false;
-		else {
-			*why = "expected yes or no";
-			return -EINVAL;
-		}
-	} else {
-		*why = "unknown setting";
-		return -ENOENT;
-	}
-	return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(setters); i++)
+		if (strcmp(key, setters[i].key) == 0)
+			return setters[i].set(p, value, why);
+	*why = "unknown setting";
+	return -ENOENT;
 }
 
 static const char *const kill_mode_names[SUP_KILL_MODE_COUNT] = {
