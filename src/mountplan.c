@@ -273,6 +273,35 @@ static void build_ops(struct mountplan *p, size_t *cap, const struct worker *w,
 	op->attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 }
 
+/* The app root and the storage root: absolute, clean, apart, the app
+ * root neither / nor /tmp; and each --ro-bind. */
+static int check_roots(const struct worker *w, const struct mountplan_opts *o, struct mountplan *p,
+		       char **err)
+{
+	p->app_root = norm_abs(o->app_root ? o->app_root : w->app_dir);
+	p->storage_root = norm_abs(o->storage_root);
+	if (!p->app_root || !p->storage_root)
+		return fail(err, "app root '%s' and storage root '%s' must be absolute and clean",
+			    o->app_root ? o->app_root : w->app_dir,
+			    o->storage_root ? o->storage_root : "");
+	if (mountplan_beneath_or_same(p->app_root, p->storage_root) ||
+	    mountplan_beneath_or_same(p->storage_root, p->app_root))
+		return fail(err,
+			    "the storage root %s and the app root %s must not contain each other",
+			    p->storage_root, p->app_root);
+	if (strcmp(p->app_root, "/tmp") == 0 || strcmp(p->app_root, "/") == 0)
+		return fail(err, "the app root cannot be %s", p->app_root);
+	for (size_t i = 0; o->ro_binds && o->ro_binds[i]; i++) {
+		char *n = norm_abs(o->ro_binds[i]);
+		const char *why = !n || strcmp(n, o->ro_binds[i]) ? "not an absolute, clean path"
+								  : mountplan_ro_bind_check(p, n);
+		free(n);
+		if (why)
+			return fail(err, "--ro-bind %s: %s", o->ro_binds[i], why);
+	}
+	return 0;
+}
+
 int mountplan_build(const struct worker *w, const struct mountplan_opts *o, struct mountplan *p,
 		    char **err)
 {
@@ -294,34 +323,10 @@ int mountplan_build(const struct worker *w, const struct mountplan_opts *o, stru
 	r = check_mounts(w, err);
 	if (r < 0)
 		return r;
-
-	p->app_root = norm_abs(o->app_root ? o->app_root : w->app_dir);
-	p->storage_root = norm_abs(o->storage_root);
-	if (!p->app_root || !p->storage_root) {
-		r = fail(err, "app root '%s' and storage root '%s' must be absolute and clean",
-			 o->app_root ? o->app_root : w->app_dir,
-			 o->storage_root ? o->storage_root : "");
-		goto fail;
-	}
-	if (mountplan_beneath_or_same(p->app_root, p->storage_root) ||
-	    mountplan_beneath_or_same(p->storage_root, p->app_root)) {
-		r = fail(err, "the storage root %s and the app root %s must not contain each other",
-			 p->storage_root, p->app_root);
-		goto fail;
-	}
-	if (strcmp(p->app_root, "/tmp") == 0 || strcmp(p->app_root, "/") == 0) {
-		r = fail(err, "the app root cannot be %s", p->app_root);
-		goto fail;
-	}
-	for (size_t i = 0; o->ro_binds && o->ro_binds[i]; i++) {
-		char *n = norm_abs(o->ro_binds[i]);
-		const char *why = !n || strcmp(n, o->ro_binds[i]) ? "not an absolute, clean path"
-								  : mountplan_ro_bind_check(p, n);
-		free(n);
-		if (why) {
-			r = fail(err, "--ro-bind %s: %s", o->ro_binds[i], why);
-			goto fail;
-		}
+	r = check_roots(w, o, p, err);
+	if (r < 0) {
+		mountplan_free(p);
+		return r;
 	}
 	p->instance_dir =
 	    xasprintf("%s/%s/%s/%s", o->project, o->environment, w->app_name, instance);
@@ -332,9 +337,6 @@ int mountplan_build(const struct worker *w, const struct mountplan_opts *o, stru
 	p->services = xcalloc(w->n_mounts + 1, sizeof(char *));
 	build_ops(p, &cap, w, o);
 	return 0;
-fail:
-	mountplan_free(p);
-	return r;
 }
 
 void mountplan_free(struct mountplan *p)
