@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "app.h"
-#include "base64.h"
 #include "context.h"
 #include "env.h"
+#include "envtest.h"
 #include "pyjson.h"
 #include "util.h"
 
@@ -53,51 +53,20 @@ static char **env_of(const char *file, const char *worker)
 	return envp;
 }
 
-static const char *get(char **envp, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (char **p = envp; *p; p++)
-		if (strncmp(*p, name, n) == 0 && (*p)[n] == '=')
-			return *p + n + 1;
-	return NULL;
-}
-
-static json_t *get_json(char **envp, const char *name)
-{
-	const char *v = get(envp, name);
-	unsigned char *raw;
-	size_t len;
-
-	ck_assert_ptr_nonnull(v);
-	ck_assert_int_eq(base64_decode(v, strlen(v), &raw, &len), 0);
-	json_t *j = json_loadb((const char *)raw, len, 0, NULL);
-
-	ck_assert_ptr_nonnull(j);
-	/* The text is exactly Python's json.dumps(sort_keys=True) of itself. */
-	char *again;
-
-	ck_assert_int_eq(pyjson_dumps(j, &again), 0);
-	ck_assert_str_eq(again, (const char *)raw);
-	free(again);
-	free(raw);
-	return j;
-}
-
 START_TEST(test_example_queue)
 {
 	char **envp = env_of(EXAMPLE, "queue");
-	json_t *rels = get_json(envp, "PLATFORM_RELATIONSHIPS");
+	json_t *rels = envtest_get_json(envp, "PLATFORM_RELATIONSHIPS");
 	char *s;
 
-	ck_assert_str_eq(get(envp, "TYPE"), "worker");
-	ck_assert_str_eq(get(envp, "type"), "worker");
-	ck_assert_str_eq(get(envp, "PLATFORM_APPLICATION_NAME"), "app");
-	ck_assert_str_eq(get(envp, "PLATFORM_APP_DIR"), "/app");
-	ck_assert_str_eq(get(envp, "PLATFORM_DOCUMENT_ROOT"), "/app");
-	ck_assert_str_eq(get(envp, "PLATFORM_VARIABLES"), "e30=");
-	ck_assert_ptr_null(get(envp, "PLATFORM_SMTP_HOST"));
-	ck_assert_ptr_null(get(envp, "PORT"));
+	ck_assert_str_eq(envtest_get(envp, "TYPE"), "worker");
+	ck_assert_str_eq(envtest_get(envp, "type"), "worker");
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_APPLICATION_NAME"), "app");
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_APP_DIR"), "/app");
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_DOCUMENT_ROOT"), "/app");
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_VARIABLES"), "e30=");
+	ck_assert_ptr_null(envtest_get(envp, "PLATFORM_SMTP_HOST"));
+	ck_assert_ptr_null(envtest_get(envp, "PORT"));
 	ck_assert_int_eq(pyjson_dumps(rels, &s), 0);
 	ck_assert_str_eq(
 		s,
@@ -118,7 +87,7 @@ START_TEST(test_example_queue)
 	json_decref(rels);
 
 	/* The whole app config, workers included, mount keys with '/'. */
-	json_t *app = get_json(envp, "PLATFORM_APPLICATION");
+	json_t *app = envtest_get_json(envp, "PLATFORM_APPLICATION");
 	json_t *workers = json_object_get(app, "workers");
 
 	ck_assert_str_eq(json_string_value(json_object_get(app, "name")), "app");
@@ -135,7 +104,7 @@ END_TEST
 START_TEST(test_example_mail)
 {
 	char **envp = env_of(EXAMPLE, "mail");
-	json_t *rels = get_json(envp, "PLATFORM_RELATIONSHIPS");
+	json_t *rels = envtest_get_json(envp, "PLATFORM_RELATIONSHIPS");
 
 	ck_assert_uint_eq(json_object_size(rels), 1);
 	ck_assert_ptr_null(json_object_get(rels, "database"));
@@ -144,7 +113,7 @@ START_TEST(test_example_mail)
 	ck_assert_str_eq(json_string_value(json_object_get(e, "host")), "emails.internal");
 	ck_assert_str_eq(json_string_value(json_object_get(e, "service")), "rabbitqueue");
 	ck_assert_int_eq(json_integer_value(json_object_get(e, "port")), 5672);
-	ck_assert_str_eq(get(envp, "TYPE"), "worker");
+	ck_assert_str_eq(envtest_get(envp, "TYPE"), "worker");
 	json_decref(rels);
 	strv_free(envp);
 }
@@ -166,7 +135,7 @@ START_TEST(test_seed_identical)
 				ck_assert_str_eq(a[n], b[n]);
 		ck_assert_ptr_null(a[n]);
 		ck_assert_ptr_null(b[n]);
-		ck_assert_ptr_nonnull(get(a, "PLATFORM_RELATIONSHIPS"));
+		ck_assert_ptr_nonnull(envtest_get(a, "PLATFORM_RELATIONSHIPS"));
 		strv_free(a);
 		strv_free(b);
 	}

@@ -17,6 +17,7 @@
 #include "base64.h"
 #include "context.h"
 #include "env.h"
+#include "envtest.h"
 #include "pyjson.h"
 #include "relationships.h"
 #include "util.h"
@@ -117,30 +118,6 @@ static void fx_free(struct fx *f)
 	free(f->w.app_dir);
 	free(f->w.timezone);
 	context_free(&f->ctx);
-}
-
-/* The value of name in envp, or NULL. */
-static const char *get(char **envp, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (char **p = envp; *p; p++)
-		if (strncmp(*p, name, n) == 0 && (*p)[n] == '=')
-			return *p + n + 1;
-	return NULL;
-}
-
-/* The base64-decoded value of name, as text. */
-static char *get_decoded(char **envp, const char *name)
-{
-	const char *v = get(envp, name);
-	unsigned char *out;
-	size_t len;
-
-	ck_assert_ptr_nonnull(v);
-	ck_assert_int_eq(base64_decode(v, strlen(v), &out, &len), 0);
-	ck_assert_uint_eq(strlen((char *)out), len);
-	return (char *)out;
 }
 
 static char **build(struct fx *f, const struct env_options *o)
@@ -309,13 +286,13 @@ START_TEST(test_relationships_seed)
 
 	fx_init(&f);
 	char **envp = build(&f, NULL);
-	char *rels = get_decoded(envp, "PLATFORM_RELATIONSHIPS");
+	char *rels = envtest_get_decoded(envp, "PLATFORM_RELATIONSHIPS");
 
 	ck_assert_str_eq(rels, rels_queue);
 	/* The same bytes Python's base64.b64encode gives, padded, one line. */
 	char *want = base64_encode(rels_queue, strlen(rels_queue));
 
-	ck_assert_str_eq(get(envp, "PLATFORM_RELATIONSHIPS"), want);
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_RELATIONSHIPS"), want);
 	/* Python: base64.b64encode(json.dumps(rels, sort_keys=True).encode()) */
 	ck_assert_str_eq(want,
 		"eyJkYXRhYmFzZSI6IFt7ImNsdXN0ZXIiOiAiYWJjZGVmZ2gxMjM0NS1tYWluLWFiY2QxMjMiLCAiZXBv"
@@ -535,7 +512,7 @@ START_TEST(test_relationships_none)
 	f.w.n_rels = 0;
 	char **envp = build(&f, NULL);
 
-	ck_assert_str_eq(get(envp, "PLATFORM_RELATIONSHIPS"), "e30=");
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_RELATIONSHIPS"), "e30=");
 	f.w.n_rels = 2;
 	strv_free(envp);
 	fx_free(&f);
@@ -555,21 +532,21 @@ START_TEST(test_variables)
 	add_var(&f.w, "env", "Mixed_Case", json_integer(7));
 	add_var(&f.w, "env", "nothing", json_null());
 	char **envp = build(&f, NULL);
-	char *vars = get_decoded(envp, "PLATFORM_VARIABLES");
+	char *vars = envtest_get_decoded(envp, "PLATFORM_VARIABLES");
 
 	ck_assert_str_eq(vars, "{\"d8config:system.site:name\": \"Caf\\u00e9\", "
 			       "\"stuff:list\": [1, \"b\", 2.5]}");
-	ck_assert_str_eq(get(envp, "PLATFORM_VARIABLES"),
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_VARIABLES"),
 			 "eyJkOGNvbmZpZzpzeXN0ZW0uc2l0ZTpuYW1lIjogIkNhZlx1MDBlOSIsICJzdHVmZjpsaXN0Ij"
 			 "ogWzEsICJiIiwgMi41XX0=");
 	ck_assert_ptr_null(strstr(vars, "env:"));
-	ck_assert_str_eq(get(envp, "type"), "worker");
-	ck_assert_str_eq(get(envp, "TYPE"), "worker");
-	ck_assert_str_eq(get(envp, "nested"), "{\"a\": [true, null], \"b\": 1}");
-	ck_assert_str_eq(get(envp, "NESTED"), "{\"a\": [true, null], \"b\": 1}");
-	ck_assert_str_eq(get(envp, "Mixed_Case"), "7");
-	ck_assert_str_eq(get(envp, "MIXED_CASE"), "7");
-	ck_assert_str_eq(get(envp, "nothing"), "");
+	ck_assert_str_eq(envtest_get(envp, "type"), "worker");
+	ck_assert_str_eq(envtest_get(envp, "TYPE"), "worker");
+	ck_assert_str_eq(envtest_get(envp, "nested"), "{\"a\": [true, null], \"b\": 1}");
+	ck_assert_str_eq(envtest_get(envp, "NESTED"), "{\"a\": [true, null], \"b\": 1}");
+	ck_assert_str_eq(envtest_get(envp, "Mixed_Case"), "7");
+	ck_assert_str_eq(envtest_get(envp, "MIXED_CASE"), "7");
+	ck_assert_str_eq(envtest_get(envp, "nothing"), "");
 	free(vars);
 	strv_free(envp);
 	fx_free(&f);
@@ -588,10 +565,10 @@ START_TEST(test_variables_empty_and_alias_rules)
 	add_var(&f.w, "env", "path", json_string("/opt/bin"));
 	char **envp = build(&f, NULL);
 
-	ck_assert_str_eq(get(envp, "type"), "worker");
-	ck_assert_str_eq(get(envp, "TYPE"), "upper");
-	ck_assert_str_eq(get(envp, "PATH"), "/opt/bin");
-	ck_assert_str_eq(get(envp, "PLATFORM_VARIABLES"), "e30=");
+	ck_assert_str_eq(envtest_get(envp, "type"), "worker");
+	ck_assert_str_eq(envtest_get(envp, "TYPE"), "upper");
+	ck_assert_str_eq(envtest_get(envp, "PATH"), "/opt/bin");
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_VARIABLES"), "e30=");
 	strv_free(envp);
 	fx_free(&f);
 }
@@ -606,12 +583,12 @@ START_TEST(test_variables_context)
 	f.ctx.variables = json_loads("{\"stuff:a\": \"context\", \"env:type\": \"ctx\","
 				     " \"env:EXTRA\": \"x\"}", 0, NULL);
 	char **envp = build(&f, NULL);
-	char *vars = get_decoded(envp, "PLATFORM_VARIABLES");
+	char *vars = envtest_get_decoded(envp, "PLATFORM_VARIABLES");
 
 	ck_assert_str_eq(vars, "{\"stuff:a\": \"context\"}");
-	ck_assert_str_eq(get(envp, "type"), "ctx");
-	ck_assert_str_eq(get(envp, "TYPE"), "ctx");
-	ck_assert_str_eq(get(envp, "EXTRA"), "x");
+	ck_assert_str_eq(envtest_get(envp, "type"), "ctx");
+	ck_assert_str_eq(envtest_get(envp, "TYPE"), "ctx");
+	ck_assert_str_eq(envtest_get(envp, "EXTRA"), "x");
 	free(vars);
 	strv_free(envp);
 	fx_free(&f);
@@ -685,9 +662,9 @@ START_TEST(test_env_whole)
 			ck_assert_str_eq(envp[n], want[n]);
 	}
 	ck_assert_uint_eq(n, ARRAY_SIZE(want));
-	ck_assert_ptr_null(get(envp, "PLATFORM_SMTP_HOST"));
-	ck_assert_ptr_null(get(envp, "PORT"));
-	ck_assert_ptr_null(get(envp, "SOCKET"));
+	ck_assert_ptr_null(envtest_get(envp, "PLATFORM_SMTP_HOST"));
+	ck_assert_ptr_null(envtest_get(envp, "PORT"));
+	ck_assert_ptr_null(envtest_get(envp, "SOCKET"));
 	strv_free(envp);
 	fx_free(&f);
 }
@@ -699,7 +676,7 @@ START_TEST(test_application_json)
 
 	fx_init(&f);
 	char **envp = build(&f, NULL);
-	char *app = get_decoded(envp, "PLATFORM_APPLICATION");
+	char *app = envtest_get_decoded(envp, "PLATFORM_APPLICATION");
 
 	ck_assert_str_eq(
 		app,
@@ -736,19 +713,19 @@ START_TEST(test_context_and_options)
 	f.w.timezone = xstrdup("Europe/Paris");
 	char **envp = build(&f, &o);
 
-	ck_assert_str_eq(get(envp, "PLATFORM_SMTP_HOST"), "smtp.internal");
-	ck_assert_str_eq(get(envp, "PLATFORM_APP_DIR"), "/app");
-	ck_assert_str_eq(get(envp, "PLATFORM_DOCUMENT_ROOT"), "/app");
-	ck_assert_str_eq(get(envp, "HOME"), "/home/app");
-	ck_assert_str_eq(get(envp, "USER"), "app");
-	ck_assert_str_eq(get(envp, "PATH"), "/bin");
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_SMTP_HOST"), "smtp.internal");
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_APP_DIR"), "/app");
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_DOCUMENT_ROOT"), "/app");
+	ck_assert_str_eq(envtest_get(envp, "HOME"), "/home/app");
+	ck_assert_str_eq(envtest_get(envp, "USER"), "app");
+	ck_assert_str_eq(envtest_get(envp, "PATH"), "/bin");
 	/* timezone applies to crons on Platform.sh: the runtime stays UTC */
-	ck_assert_str_eq(get(envp, "TZ"), "UTC");
-	ck_assert_str_eq(get(envp, "HTTP_PROXY"), "http://p:3128");
-	ck_assert_str_eq(get(envp, "PLATFORM_BRANCH"), "main");
-	ck_assert_ptr_null(get(envp, "ABSENT"));
-	ck_assert_ptr_null(get(envp, "LD_PRELOAD"));
-	ck_assert_ptr_null(get(envp, "SECRET"));
+	ck_assert_str_eq(envtest_get(envp, "TZ"), "UTC");
+	ck_assert_str_eq(envtest_get(envp, "HTTP_PROXY"), "http://p:3128");
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_BRANCH"), "main");
+	ck_assert_ptr_null(envtest_get(envp, "ABSENT"));
+	ck_assert_ptr_null(envtest_get(envp, "LD_PRELOAD"));
+	ck_assert_ptr_null(envtest_get(envp, "SECRET"));
 	strv_free(envp);
 
 	char *const badpass[] = {(char *)"A=B", NULL};
@@ -770,7 +747,7 @@ START_TEST(test_document_root)
 			    "root", json_string("/public/"));
 	char **envp = build(&f, NULL);
 
-	ck_assert_str_eq(get(envp, "PLATFORM_DOCUMENT_ROOT"), "/srv/app/public");
+	ck_assert_str_eq(envtest_get(envp, "PLATFORM_DOCUMENT_ROOT"), "/srv/app/public");
 	strv_free(envp);
 	fx_free(&f);
 }
