@@ -13,10 +13,7 @@
 
 #include "exitcodes.h"
 #include "supervise.h"
-
-static struct supervise S;
-static struct supervise_actions A;
-static uint64_t T; /* the injected clock, ms */
+#include "suptest.h"
 
 static void setup_prestart(void)
 {
@@ -26,54 +23,6 @@ static void setup_prestart(void)
 	p.pre_start = true;
 	supervise_init(&S, &p);
 	T = 1000;
-}
-
-static enum supervise_state ev(enum supervise_ev type)
-{
-	struct supervise_event e = {.type = type};
-
-	memset(&A, 0, sizeof(A));
-	return supervise_step(&S, &e, T, &A);
-}
-
-static enum supervise_state ev_sig(int sig)
-{
-	struct supervise_event e = {.type = SUP_EV_SIGNAL, .sig = sig};
-
-	memset(&A, 0, sizeof(A));
-	return supervise_step(&S, &e, T, &A);
-}
-
-static enum supervise_state ev_exit(int code, bool populated)
-{
-	struct supervise_event e = {
-	    .type = SUP_EV_MAIN_EXITED, .code = code, .populated = populated};
-
-	memset(&A, 0, sizeof(A));
-	return supervise_step(&S, &e, T, &A);
-}
-
-static enum supervise_state at_deadline(void)
-{
-	ck_assert_uint_ne(supervise_deadline(&S), SUPERVISE_NO_DEADLINE);
-	T = supervise_deadline(&S);
-	return ev(SUP_EV_DEADLINE);
-}
-
-static int find(enum supervise_act t)
-{
-	for (size_t i = 0; i < A.n; i++)
-		if (A.a[i].type == t)
-			return (int)i;
-	return -1;
-}
-
-static const struct supervise_action *act(enum supervise_act t)
-{
-	int i = find(t);
-
-	ck_assert_msg(i >= 0, "action %d not emitted", (int)t);
-	return &A.a[i];
 }
 
 /* START: the pre-start command is spawned first, and runs. */

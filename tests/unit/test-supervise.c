@@ -17,10 +17,7 @@
 #include "run.h"
 #include "signals.h"
 #include "supervise.h"
-
-static struct supervise S;
-static struct supervise_actions A;
-static uint64_t T; /* the injected clock, ms */
+#include "suptest.h"
 
 static void setup_policy(const struct supervise_policy *p)
 {
@@ -34,47 +31,6 @@ static void setup_default(void)
 
 	supervise_policy_default(&p);
 	setup_policy(&p);
-}
-
-static enum supervise_state ev(enum supervise_ev type)
-{
-	struct supervise_event e = {.type = type};
-
-	memset(&A, 0, sizeof(A));
-	return supervise_step(&S, &e, T, &A);
-}
-
-static enum supervise_state ev_sig(int sig)
-{
-	struct supervise_event e = {.type = SUP_EV_SIGNAL, .sig = sig};
-
-	memset(&A, 0, sizeof(A));
-	return supervise_step(&S, &e, T, &A);
-}
-
-static enum supervise_state ev_exit(int code, bool populated)
-{
-	struct supervise_event e = {.type = SUP_EV_MAIN_EXITED, .code = code, .populated = populated};
-
-	memset(&A, 0, sizeof(A));
-	return supervise_step(&S, &e, T, &A);
-}
-
-/* Advance the clock to the deadline and deliver it. */
-static enum supervise_state at_deadline(void)
-{
-	ck_assert_uint_ne(supervise_deadline(&S), SUPERVISE_NO_DEADLINE);
-	T = supervise_deadline(&S);
-	return ev(SUP_EV_DEADLINE);
-}
-
-/* Index of the first action of type t, or -1. */
-static int find(enum supervise_act t)
-{
-	for (size_t i = 0; i < A.n; i++)
-		if (A.a[i].type == t)
-			return (int)i;
-	return -1;
 }
 
 static void start_running(void)
