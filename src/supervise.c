@@ -444,6 +444,46 @@ static void on_deadline(struct supervise *s, uint64_t now, struct supervise_acti
 	}
 }
 
+/* SUP_EV_SPAWNED: the pre-start command or the worker runs. */
+static void on_spawned(struct supervise *s, uint64_t now, struct supervise_actions *out)
+{
+	if (s->state == SUP_PRESTART && s->pre_spawning) {
+		prestart_spawned(s, now, out);
+		return;
+	}
+	if (s->state != SUP_STARTING)
+		return;
+	s->main_alive = true;
+	s->populated = true;
+	s->started_at = now;
+	s->starts++;
+	s->state = SUP_RUNNING;
+	if (s->stop_requested)
+		begin_stop(s, now, true, out);
+}
+
+/* SUP_EV_SPAWN_FAILED: berth could not create the process. */
+static void on_spawn_failed(struct supervise *s, uint64_t now, struct supervise_actions *out)
+{
+	if (s->state == SUP_PRESTART && s->pre_spawning) {
+		/* berth could not create it: nothing was started */
+		s->pre_spawning = false;
+		if (!s->stop_requested)
+			s->fail_code = BERTH_EXIT_SETUP;
+		do_exit(s, out);
+		return;
+	}
+	if (s->state != SUP_STARTING)
+		return;
+	s->last_code = BERTH_EXIT_SETUP;
+	s->started_at = now;
+	s->populated = false;
+	if (s->stop_requested)
+		do_exit(s, out);
+	else
+		schedule_restart(s, now, out);
+}
+
 enum supervise_state supervise_step(struct supervise *s, const struct supervise_event *ev,
 				    uint64_t now, struct supervise_actions *out)
 {
@@ -455,38 +495,10 @@ enum supervise_state supervise_step(struct supervise *s, const struct supervise_
 			do_spawn(s, out);
 		break;
 	case SUP_EV_SPAWNED:
-		if (s->state == SUP_PRESTART && s->pre_spawning) {
-			prestart_spawned(s, now, out);
-			break;
-		}
-		if (s->state != SUP_STARTING)
-			break;
-		s->main_alive = true;
-		s->populated = true;
-		s->started_at = now;
-		s->starts++;
-		s->state = SUP_RUNNING;
-		if (s->stop_requested)
-			begin_stop(s, now, true, out);
+		on_spawned(s, now, out);
 		break;
 	case SUP_EV_SPAWN_FAILED:
-		if (s->state == SUP_PRESTART && s->pre_spawning) {
-			/* berth could not create it: nothing was started */
-			s->pre_spawning = false;
-			if (!s->stop_requested)
-				s->fail_code = BERTH_EXIT_SETUP;
-			do_exit(s, out);
-			break;
-		}
-		if (s->state != SUP_STARTING)
-			break;
-		s->last_code = BERTH_EXIT_SETUP;
-		s->started_at = now;
-		s->populated = false;
-		if (s->stop_requested)
-			do_exit(s, out);
-		else
-			schedule_restart(s, now, out);
+		on_spawn_failed(s, now, out);
 		break;
 	case SUP_EV_MAIN_EXITED:
 		on_main_exited(s, ev, now, out);
