@@ -449,10 +449,52 @@ static int prepare_plan(const struct net_egress *eg, struct net_handle *h)
 	return 0;
 }
 
+/* --network=current: berth's own namespace (never the initial one) gets
+ * the table. */
+static int join_current(struct net_handle *h)
+{
+	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (self < 0)
+		return log_errno(-errno, "open /proc/self/ns/net");
+	r = refuse_initial(self, "--network=current: berth's namespace",
+			   "--network=private (or none, or netns:PATH)");
+	if (r < 0)
+		return r;
+	/* from here on the table may be there: removed at release */
+	h->table_nsfd = TAKE_FD(self);
+	h->remove_table = true;
+	return setup_in_helper(h->table_nsfd, NULL, h->plan);
+}
+
+/* --network=netns:PATH: a network namespace (never the initial one)
+ * gets the table. */
+static int join_netns(const struct net_opts *o, struct net_handle *h)
+{
+	int r;
+
+	h->nsfd = open(o->netns_path, O_RDONLY | O_CLOEXEC);
+	if (h->nsfd < 0)
+		return log_errno(-errno, "open %s", o->netns_path);
+	r = ioctl(h->nsfd, NS_GET_NSTYPE);
+	if (r != CLONE_NEWNET)
+		return log_errno(r < 0 ? -errno : -EINVAL, "%s is not a network namespace",
+				 o->netns_path);
+	r = refuse_initial(h->nsfd, o->netns_path,
+			   "another namespace, or --network=private or none");
+	if (r < 0)
+		return r;
+	h->table_nsfd = fcntl(h->nsfd, F_DUPFD_CLOEXEC, 3);
+	h->remove_table = h->table_nsfd >= 0;
+	if (h->table_nsfd < 0)
+		return log_errno(-errno, "dup %s", o->netns_path);
+	return setup_in_helper(h->nsfd, NULL, h->plan);
+}
+
 int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg,
 		struct net_handle *h)
 {
-	_cleanup_close_ int self = -1;
 	int r;
 
 	memset(h, 0, sizeof(*h));
@@ -465,38 +507,10 @@ int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg
 		return r;
 	switch (h->mode) {
 	case NET_CURRENT:
-		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (self < 0)
-			return log_errno(-errno, "open /proc/self/ns/net");
-		r = refuse_initial(self, "--network=current: berth's namespace",
-				   "--network=private (or none, or netns:PATH)");
-		if (r == 0) {
-			/* from here on the table may be there: removed at release */
-			h->table_nsfd = TAKE_FD(self);
-			h->remove_table = true;
-			r = setup_in_helper(h->table_nsfd, NULL, h->plan);
-		}
+		r = join_current(h);
 		break;
 	case NET_NETNS:
-		h->nsfd = open(o->netns_path, O_RDONLY | O_CLOEXEC);
-		if (h->nsfd < 0)
-			return log_errno(-errno, "open %s", o->netns_path);
-		r = ioctl(h->nsfd, NS_GET_NSTYPE);
-		if (r != CLONE_NEWNET) {
-			r = log_errno(r < 0 ? -errno : -EINVAL, "%s is not a network namespace",
-				      o->netns_path);
-			break;
-		}
-		r = refuse_initial(h->nsfd, o->netns_path,
-				   "another namespace, or --network=private or none");
-		if (r == 0) {
-			h->table_nsfd = fcntl(h->nsfd, F_DUPFD_CLOEXEC, 3);
-			h->remove_table = h->table_nsfd >= 0;
-			if (h->table_nsfd < 0)
-				r = log_errno(-errno, "dup %s", o->netns_path);
-		}
-		if (r == 0)
-			r = setup_in_helper(h->nsfd, NULL, h->plan);
+		r = join_netns(o, h);
 		break;
 	case NET_NONE:
 	case NET_PRIVATE:
@@ -508,12 +522,13 @@ int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg
 		r = -EINVAL;
 	}
 	if (r < 0) {
-		net_release(h);
+		net_release(h); /* also when a namespace could not be opened */
 		return r;
 	}
 	log_msg(LOG_LVL_INFO, "network",
 		"network: %s, ingress dropped, egress to %zu relationship endpoint(s), %zu other "
-		"service endpoint(s) refused, %s (table inet " NET_TABLE ", read back and verified)",
+		"service endpoint(s) refused, %s (table inet " NET_TABLE
+		", read back and verified)",
 		net_mode_name(h->mode), h->plan->n_allow, h->plan->n_block,
 		h->plan->all_tcp ? "all TCP" : "firewall.outbound");
 	return 0;
