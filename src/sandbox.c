@@ -88,6 +88,51 @@ static int resolve_user(const char *spec, struct caps_user *u)
 	return r;
 }
 
+/* The user, its capability plan, the compiled syscall filter and the
+ * Landlock ruleset. */
+static int prepare_privileges(const struct sandbox_opts *o, struct sandbox *sb)
+{
+	int r = resolve_user(o->user, &sb->user);
+
+	if (r < 0)
+		return r;
+	r = caps_plan_init(&sb->user, &sb->caps);
+	if (r < 0)
+		return r;
+	if (o->filter.off)
+		log_warn("--seccomp=off: the worker runs WITHOUT its syscall filter (no listen/"
+			 "accept/io_uring/namespace/mount denies); for debugging only");
+	else if (o->filter.allow_local_listen)
+		log_info("--allow-local-listen: listen, accept and accept4 are allowed; ingress "
+			 "is still dropped by the ruleset");
+	r = filter_compile(&o->filter, &sb->filter);
+	if (r < 0)
+		return r;
+	/* Always: the domain itself keeps the worker from other processes;
+	 * --allow-local-listen only takes the TCP bind denial out of it. */
+	return landlock_prepare(&sb->landlock, o->filter.allow_local_listen);
+}
+
+/* The pre-exec steps in their order: network namespace, the mounts,
+ * user and capabilities, Landlock, the syscall filter last. */
+static void order_steps(const struct spawn_step *mount_steps, size_t n_mount_steps,
+			struct sandbox *sb)
+{
+	sb->steps[sb->n_steps++] =
+	    (struct spawn_step){"the network namespace", net_join_step, &sb->net};
+	/* the hosts file (sb->hosts.text) is the mount step's: the caller
+	 * hands it to the view (view_set_hosts) */
+	for (size_t i = 0; i < n_mount_steps; i++)
+		sb->steps[sb->n_steps++] = mount_steps[i];
+	sb->steps[sb->n_steps++] =
+	    (struct spawn_step){"the user and capabilities", caps_step, &sb->caps};
+	if (sb->landlock.fd >= 0)
+		sb->steps[sb->n_steps++] =
+		    (struct spawn_step){"the Landlock ruleset", landlock_step, &sb->landlock};
+	sb->steps[sb->n_steps++] =
+	    (struct spawn_step){"the syscall filter", filter_step, &sb->filter};
+}
+
 int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_step *mount_steps,
 		    size_t n_mount_steps, struct sandbox *sb)
 {
@@ -109,45 +154,17 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_
 		goto fail;
 	if (o->relationships) {
 		r = net_hosts_prepare(o->relationships,
-				      sb->net.mode == NET_PRIVATE ? sb->net.gateway : NULL, &sb->hosts);
+				      sb->net.mode == NET_PRIVATE ? sb->net.gateway : NULL,
+				      &sb->hosts);
 		if (r < 0)
 			goto fail;
 	}
-	r = resolve_user(o->user, &sb->user);
+	r = prepare_privileges(o, sb);
 	if (r < 0)
 		goto fail;
-	r = caps_plan_init(&sb->user, &sb->caps);
-	if (r < 0)
-		goto fail;
-	if (o->filter.off)
-		log_warn("--seccomp=off: the worker runs WITHOUT its syscall filter (no listen/"
-			 "accept/io_uring/namespace/mount denies); for debugging only");
-	else if (o->filter.allow_local_listen)
-		log_info("--allow-local-listen: listen, accept and accept4 are allowed; ingress "
-			 "is still dropped by the ruleset");
-	r = filter_compile(&o->filter, &sb->filter);
-	if (r < 0)
-		goto fail;
-	/* Always: the domain itself keeps the worker from other processes;
-	 * --allow-local-listen only takes the TCP bind denial out of it. */
-	r = landlock_prepare(&sb->landlock, o->filter.allow_local_listen);
-	if (r < 0)
-		goto fail;
-
-	sb->steps[sb->n_steps++] = (struct spawn_step){"the network namespace", net_join_step,
-						       &sb->net};
-	/* the hosts file (sb->hosts.text) is the mount step's: the caller
-	 * hands it to the view (view_set_hosts) */
-	for (size_t i = 0; i < n_mount_steps; i++)
-		sb->steps[sb->n_steps++] = mount_steps[i];
-	sb->steps[sb->n_steps++] = (struct spawn_step){"the user and capabilities", caps_step,
-						       &sb->caps};
-	if (sb->landlock.fd >= 0)
-		sb->steps[sb->n_steps++] =
-			(struct spawn_step){"the Landlock ruleset", landlock_step, &sb->landlock};
-	sb->steps[sb->n_steps++] = (struct spawn_step){"the syscall filter", filter_step,
-						       &sb->filter};
-	log_msg(LOG_LVL_INFO, "privileges", "the worker runs as %s (uid %u, gid %u), no "
+	order_steps(mount_steps, n_mount_steps, sb);
+	log_msg(LOG_LVL_INFO, "privileges",
+		"the worker runs as %s (uid %u, gid %u), no "
 		"capabilities, syscall filter %s",
 		sb->user.name ? sb->user.name : "(no passwd entry)", (unsigned)sb->user.uid,
 		(unsigned)sb->user.gid, o->filter.off ? "OFF" : "on");
