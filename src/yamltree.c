@@ -566,13 +566,52 @@ static int parse_node(struct yparser *p, yaml_event_t *ev, unsigned depth, struc
 	return 0;
 }
 
+/* The stream's one document: STREAM-START, DOCUMENT-START, its node
+ * (*root), DOCUMENT-END, STREAM-END; an empty file or a second document
+ * is refused. */
+static int read_stream(struct yparser *p, unsigned depth, struct cnode **root)
+{
+	yaml_event_t ev;
+	int r = next_event(p, &ev); /* STREAM-START */
+
+	if (r < 0)
+		return r;
+	yaml_event_delete(&ev);
+	r = next_event(p, &ev); /* DOCUMENT-START or STREAM-END */
+	if (r < 0)
+		return r;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		return ytree_fail(p, p->file, 0, 0, "empty file");
+	}
+	yaml_event_delete(&ev);
+	r = next_event(p, &ev);
+	if (r < 0)
+		return r;
+	r = parse_node(p, &ev, depth, root);
+	yaml_event_delete(&ev);
+	if (r < 0)
+		return r;
+	r = next_event(p, &ev); /* DOCUMENT-END */
+	if (r < 0)
+		return r;
+	yaml_event_delete(&ev);
+	r = next_event(p, &ev); /* STREAM-END, or a second document */
+	if (r < 0)
+		return r;
+	if (ev.type != YAML_STREAM_END_EVENT)
+		r = fail_mark(p, ev.start_mark,
+			      "a second document is not allowed (one '---' per file)");
+	yaml_event_delete(&ev);
+	return r;
+}
+
 int ytree_parse_document(struct yloader *ld, const char *file, const char *buf, size_t len,
 			 unsigned depth, unsigned include_depth, bool top, struct cnode **out)
 {
-	struct yparser p = {.ld = ld, .file = file, .buf = buf, .len = len,
-			   .include_depth = include_depth};
+	struct yparser p = {
+	    .ld = ld, .file = file, .buf = buf, .len = len, .include_depth = include_depth};
 	struct cnode *root = NULL;
-	yaml_event_t ev;
 	const char *nul;
 	unsigned line, col;
 	int r;
@@ -591,40 +630,10 @@ int ytree_parse_document(struct yloader *ld, const char *file, const char *buf, 
 	yaml_parser_set_encoding(&p.yp, YAML_UTF8_ENCODING);
 	p.anchors = json_object();
 
-	r = next_event(&p, &ev); /* STREAM-START */
-	if (r < 0)
-		goto out;
-	yaml_event_delete(&ev);
-	r = next_event(&p, &ev); /* DOCUMENT-START or STREAM-END */
-	if (r < 0)
-		goto out;
-	if (ev.type == YAML_STREAM_END_EVENT) {
-		yaml_event_delete(&ev);
-		r = ytree_fail(&p, file, 0, 0, "empty file");
-		goto out;
-	}
-	yaml_event_delete(&ev);
-	r = next_event(&p, &ev);
-	if (r < 0)
-		goto out;
-	r = parse_node(&p, &ev, depth, &root);
-	yaml_event_delete(&ev);
-	if (r < 0)
-		goto out;
-	r = next_event(&p, &ev); /* DOCUMENT-END */
-	if (r < 0)
-		goto out;
-	yaml_event_delete(&ev);
-	r = next_event(&p, &ev); /* STREAM-END, or a second document */
-	if (r < 0)
-		goto out;
-	if (ev.type != YAML_STREAM_END_EVENT)
-		r = fail_mark(&p, ev.start_mark, "a second document is not allowed (one '---' per file)");
-	yaml_event_delete(&ev);
+	r = read_stream(&p, depth, &root);
 	if (r == 0 && top && root->kind != CNODE_MAP)
 		r = fail_node(&p, root, "the top level must be a mapping (got %s)",
 			      cnode_type_name(root));
-out:
 	if (r < 0)
 		cnode_free(root);
 	else
