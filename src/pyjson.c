@@ -160,10 +160,55 @@ static int cmp_keys(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* An array: [a, b], as json.dumps writes it. */
+static int append_array(struct strbuf *sb, const json_t *v)
+{
+	int r;
+
+	strbuf_putc(sb, '[');
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		if (i)
+			strbuf_puts(sb, ", ");
+		r = pyjson_append(sb, json_array_get(v, i));
+		if (r < 0)
+			return r;
+	}
+	strbuf_putc(sb, ']');
+	return 0;
+}
+
+/* An object: {"a": 1, "b": 2}, its keys sorted as sort_keys=True does. */
+static int append_object(struct strbuf *sb, const json_t *v)
+{
+	size_t n = json_object_size(v), i = 0;
+	const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+	const char *key;
+	json_t *val;
+	int r = 0;
+
+	json_object_foreach((json_t *)v, key, val) keys[i++] = key;
+	/* UTF-8 byte order is code point order, which is Python's. */
+	qsort(keys, n, sizeof(*keys), cmp_keys);
+	strbuf_putc(sb, '{');
+	for (i = 0; i < n && r == 0; i++) {
+		if (i)
+			strbuf_puts(sb, ", ");
+		r = pyjson_append_string(sb, keys[i], strlen(keys[i]));
+		if (r == 0) {
+			strbuf_puts(sb, ": ");
+			r = pyjson_append(sb, json_object_get(v, keys[i]));
+		}
+	}
+	free(keys);
+	if (r < 0)
+		return r;
+	strbuf_putc(sb, '}');
+	return 0;
+}
+
 int pyjson_append(struct strbuf *sb, const json_t *v)
 {
 	char num[40];
-	int r;
 
 	switch (json_typeof(v)) {
 	case JSON_NULL:
@@ -185,43 +230,9 @@ int pyjson_append(struct strbuf *sb, const json_t *v)
 	case JSON_STRING:
 		return pyjson_append_string(sb, json_string_value(v), json_string_length(v));
 	case JSON_ARRAY:
-		strbuf_putc(sb, '[');
-		for (size_t i = 0; i < json_array_size(v); i++) {
-			if (i)
-				strbuf_puts(sb, ", ");
-			r = pyjson_append(sb, json_array_get(v, i));
-			if (r < 0)
-				return r;
-		}
-		strbuf_putc(sb, ']');
-		return 0;
-	case JSON_OBJECT: {
-		size_t n = json_object_size(v), i = 0;
-		const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
-		const char *key;
-		json_t *val;
-
-		json_object_foreach((json_t *)v, key, val)
-			keys[i++] = key;
-		/* UTF-8 byte order is code point order, which is Python's. */
-		qsort(keys, n, sizeof(*keys), cmp_keys);
-		strbuf_putc(sb, '{');
-		r = 0;
-		for (i = 0; i < n && r == 0; i++) {
-			if (i)
-				strbuf_puts(sb, ", ");
-			r = pyjson_append_string(sb, keys[i], strlen(keys[i]));
-			if (r == 0) {
-				strbuf_puts(sb, ": ");
-				r = pyjson_append(sb, json_object_get(v, keys[i]));
-			}
-		}
-		free(keys);
-		if (r < 0)
-			return r;
-		strbuf_putc(sb, '}');
-		return 0;
-	}
+		return append_array(sb, v);
+	case JSON_OBJECT:
+		return append_object(sb, v);
 	}
 	return -EINVAL;
 }
