@@ -155,51 +155,41 @@ static int include_spec(struct yparser *p, const struct cnode *spec, const char 
 	return 0;
 }
 
-int yamlinclude_resolve(struct yparser *p, const struct cnode *spec, unsigned depth,
-			struct cnode **out)
+/* The path and the include budget: relative, without '..', within the
+ * number of files and the nesting depth allowed. */
+static int check_include(struct yparser *p, const struct cnode *spec, const char *path)
 {
 	struct yloader *ld = p->ld;
-	_cleanup_free_ char *buf = NULL, *why = NULL;
-	_cleanup_close_ int fd = -1;
-	const char *path, *type, *file;
-	struct cnode *n;
-	size_t len;
-	int r;
 
-	if (!ld->include_dir)
-		return ytree_fail_node(p, spec, "!include is not allowed here (no app directory)");
-	r = include_spec(p, spec, &path, &type);
-	if (r < 0)
-		return r;
 	if (!*path)
 		return ytree_fail_node(p, spec, "!include: empty path");
 	if (path[0] == '/')
-		return ytree_fail_node(p, spec, "!include path '%s' is absolute: it must be relative to %s",
-				 path, ld->include_dir);
+		return ytree_fail_node(p, spec,
+				       "!include path '%s' is absolute: it must be relative to %s",
+				       path, ld->include_dir);
 	if (has_dotdot(path))
 		return ytree_fail_node(p, spec, "!include path '%s' must not contain '..'", path);
 	if (ld->includes >= YTREE_MAX_INCLUDES)
-		return ytree_fail_node(p, spec, "too many !include files (at most %d)", YTREE_MAX_INCLUDES);
+		return ytree_fail_node(p, spec, "too many !include files (at most %d)",
+				       YTREE_MAX_INCLUDES);
 	if (p->include_depth >= YTREE_MAX_INCLUDE_DEPTH)
 		return ytree_fail_node(p, spec, "!include nested more than %d files deep (a loop?)",
-				 YTREE_MAX_INCLUDE_DEPTH);
-	ld->includes++;
-	fd = open_beneath(p, spec, path);
-	if (fd < 0)
-		return fd;
-	r = yamlinclude_read_file(fd, &buf, &len, &why);
-	if (r < 0)
-		return ytree_fail_node(p, spec, "!include '%s': %s", path, why);
-	if (strcmp(type, "yaml") == 0) {
-		_cleanup_free_ char *name = xasprintf("%s/%s", ld->include_dir, path);
-		xgrow(&ld->doc->files, &ld->doc->cap_files, ld->doc->n_files + 1, sizeof(char *));
-		file = ld->doc->files[ld->doc->n_files++] = TAKE_PTR(name);
-		return ytree_parse_document(ld, file, buf, len, depth, p->include_depth + 1, false, out);
-	}
+				       YTREE_MAX_INCLUDE_DEPTH);
+	return 0;
+}
+
+/* A string or binary include: the file's text (NUL-free UTF-8) or its
+ * base64 as a string scalar; takes *buf. */
+static int scalar_include(struct yparser *p, const struct cnode *spec, const char *path,
+			  const char *type, char **buf, size_t len, struct cnode **out)
+{
+	struct cnode *n;
+
 	if (strcmp(type, "string") == 0) {
-		json_t *check = json_stringn(buf, len);
-		if (memchr(buf, '\0', len))
-			return ytree_fail_node(p, spec, "!include '%s': file contains a NUL byte", path);
+		json_t *check = json_stringn(*buf, len);
+		if (memchr(*buf, '\0', len))
+			return ytree_fail_node(p, spec, "!include '%s': file contains a NUL byte",
+					       path);
 		if (!check)
 			return ytree_fail_node(p, spec, "!include '%s': invalid UTF-8", path);
 		json_decref(check);
@@ -209,15 +199,48 @@ int yamlinclude_resolve(struct yparser *p, const struct cnode *spec, unsigned de
 		return -EINVAL;
 	n->file = spec->file;
 	if (strcmp(type, "binary") == 0) {
-		n->str = base64_encode(buf, len);
+		n->str = base64_encode(*buf, len);
 		n->len = strlen(n->str);
 	} else {
-		n->str = TAKE_PTR(buf);
+		n->str = TAKE_PTR(*buf);
 		n->len = len;
 	}
 	n->type = SCALAR_STR;
 	*out = n;
 	return 0;
+}
+
+int yamlinclude_resolve(struct yparser *p, const struct cnode *spec, unsigned depth,
+			struct cnode **out)
+{
+	struct yloader *ld = p->ld;
+	_cleanup_free_ char *buf = NULL, *why = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *path, *type, *file;
+	size_t len;
+	int r;
+
+	if (!ld->include_dir)
+		return ytree_fail_node(p, spec, "!include is not allowed here (no app directory)");
+	r = include_spec(p, spec, &path, &type);
+	if (r < 0)
+		return r;
+	r = check_include(p, spec, path);
+	if (r < 0)
+		return r;
+	ld->includes++;
+	fd = open_beneath(p, spec, path);
+	if (fd < 0)
+		return fd;
+	r = yamlinclude_read_file(fd, &buf, &len, &why);
+	if (r < 0)
+		return ytree_fail_node(p, spec, "!include '%s': %s", path, why);
+	if (strcmp(type, "yaml") != 0)
+		return scalar_include(p, spec, path, type, &buf, len, out);
+	_cleanup_free_ char *name = xasprintf("%s/%s", ld->include_dir, path);
+	xgrow(&ld->doc->files, &ld->doc->cap_files, ld->doc->n_files + 1, sizeof(char *));
+	file = ld->doc->files[ld->doc->n_files++] = TAKE_PTR(name);
+	return ytree_parse_document(ld, file, buf, len, depth, p->include_depth + 1, false, out);
 }
 
 int yamlinclude_check_archive(struct yparser *p, const struct cnode *n)
