@@ -363,13 +363,12 @@ static int open_locked(struct instance *in)
 	return -EAGAIN;
 }
 
-int instance_open(const char *rd, const struct instance_key *k, bool join, struct instance *in)
+/* Each key names a directory: a storage key not starting with a dot;
+ * the runtime directory is clean and absolute. */
+static int check_keys(const char *rd, const struct instance_key *k)
 {
 	const char *keys[] = {k->project, k->environment, k->app, k->instance};
-	int r;
 
-	memset(in, 0, sizeof(*in));
-	in->dir_fd = in->fd = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (!keys[i] || !mountplan_key_ok(keys[i]) || keys[i][0] == '.') {
 			log_error("'%s' cannot name an instance record", keys[i] ? keys[i] : "");
@@ -379,9 +378,15 @@ int instance_open(const char *rd, const struct instance_key *k, bool join, struc
 		log_error("the runtime directory '%s' is not a clean absolute path", rd);
 		return -EINVAL;
 	}
-	in->path = xasprintf("%s/%s/%s/%s/%s/%s", rd, INSTANCE_SUBDIR, k->project, k->environment,
-			     k->app, k->instance);
-	in->name = xstrdup(k->instance);
+	return 0;
+}
+
+/* Opens the record's directories and locks the record, again when a
+ * berth ending meanwhile removed them. */
+static int open_record(const char *rd, const struct instance_key *k, struct instance *in)
+{
+	int r = -ENOENT;
+
 	/* the directories of a record are removed when its berth ends: a
 	 * berth that finds one gone under it makes them again */
 	for (int tries = 0; tries < 8; tries++) {
@@ -396,6 +401,22 @@ int instance_open(const char *rd, const struct instance_key *k, bool join, struc
 	}
 	if (r == -ENOENT)
 		log_error("the directory of the instance record %s keeps being removed", in->path);
+	return r;
+}
+
+int instance_open(const char *rd, const struct instance_key *k, bool join, struct instance *in)
+{
+	int r;
+
+	memset(in, 0, sizeof(*in));
+	in->dir_fd = in->fd = -1;
+	r = check_keys(rd, k);
+	if (r < 0)
+		return r;
+	in->path = xasprintf("%s/%s/%s/%s/%s/%s", rd, INSTANCE_SUBDIR, k->project, k->environment,
+			     k->app, k->instance);
+	in->name = xstrdup(k->instance);
+	r = open_record(rd, k, in);
 	if (r == -EWOULDBLOCK && join) {
 		r = 1; /* berth exec joins the berth run that holds it */
 		goto fail;
