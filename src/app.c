@@ -66,10 +66,41 @@ static bool service_size_ok(const char *file, const char *name, const struct cno
 	return false;
 }
 
+/* One entry of services.yaml: a valid name, a mapping with a versioned
+ * type and a valid size; a diag otherwise. */
+static bool service_ok(const char *file, const struct cnode_pair *p, struct diags *d)
+{
+	const struct cnode *type = node_key(p->value, "type");
+	const char *why;
+
+	if (!resolve_name_ok(p->key->str, &why)) {
+		diags_add(d, file, p->key->line, p->key->col, p->key->str, "service name '%s' %s",
+			  p->key->str, why);
+		return false;
+	}
+	if (p->value->kind != CNODE_MAP) {
+		diags_add(d, file, p->value->line, p->value->col, p->key->str,
+			  "a service must be a mapping, not %s", cnode_type_name(p->value));
+		return false;
+	}
+	if (!type || type->kind != CNODE_SCALAR || type->type != SCALAR_STR || !type->str[0]) {
+		const struct cnode *at = type ? type : p->value;
+		diags_add(d, file, at->line, at->col, p->key->str,
+			  "a service needs a 'type' such as 'mariadb:10.6'");
+		return false;
+	}
+	if (!type_has_version(type->str)) {
+		diags_add(d, file, type->line, type->col, p->key->str,
+			  "type '%s' needs a version: '%.*s:VERSION' (e.g. 'mariadb:10.6')",
+			  type->str, (int)strcspn(type->str, ":"), type->str);
+		return false;
+	}
+	return service_size_ok(file, p->key->str, node_key(p->value, "size"), d);
+}
+
 static int load_services(struct app *app, const char *file, struct diags *d)
 {
 	const struct cnode *root;
-	const char *why;
 	bool bad = false;
 
 	if (ytree_load_services_file(file, &app->services_doc, d) < 0)
@@ -86,64 +117,30 @@ static int load_services(struct app *app, const char *file, struct diags *d)
 	app->services = xcalloc(root->n, sizeof(*app->services));
 	for (size_t i = 0; i < root->n; i++) {
 		const struct cnode_pair *p = &root->pairs[i];
-		const struct cnode *type = node_key(p->value, "type");
 		const struct cnode *conf = node_key(p->value, "configuration");
 
-		if (!resolve_name_ok(p->key->str, &why)) {
-			diags_add(d, file, p->key->line, p->key->col, p->key->str,
-				  "service name '%s' %s", p->key->str, why);
-			bad = true;
-			continue;
-		}
-		if (p->value->kind != CNODE_MAP) {
-			diags_add(d, file, p->value->line, p->value->col, p->key->str,
-				  "a service must be a mapping, not %s", cnode_type_name(p->value));
-			bad = true;
-			continue;
-		}
-		if (!type || type->kind != CNODE_SCALAR || type->type != SCALAR_STR ||
-		    !type->str[0]) {
-			const struct cnode *at = type ? type : p->value;
-			diags_add(d, file, at->line, at->col, p->key->str,
-				  "a service needs a 'type' such as 'mariadb:10.6'");
-			bad = true;
-			continue;
-		}
-		if (!type_has_version(type->str)) {
-			diags_add(d, file, type->line, type->col, p->key->str,
-				  "type '%s' needs a version: '%.*s:VERSION' (e.g. 'mariadb:10.6')",
-				  type->str, (int)strcspn(type->str, ":"), type->str);
-			bad = true;
-			continue;
-		}
-		if (!service_size_ok(file, p->key->str, node_key(p->value, "size"), d)) {
+		if (!service_ok(file, p, d)) {
 			bad = true;
 			continue;
 		}
 		struct service *s = &app->services[app->n_services++];
 		s->name = xstrdup(p->key->str);
-		s->type = xstrdup(type->str);
+		s->type = xstrdup(node_key(p->value, "type")->str);
 		s->configuration = conf && conf->kind == CNODE_MAP ? cnode_to_json(conf) : NULL;
 	}
 	return bad ? -EINVAL : 0;
 }
 
 /* Validate the app mapping and every worker; fill the model. */
-static int app_build(struct app *app, const struct cnode *node, const char *name_override,
-		     struct diags *d)
+/* The app's name: --app's choice, 'name', or "app"; and its type, which
+ * needs a version.  Problems are diags. */
+static void set_name_type(struct app *app, const struct cnode *node, const char *name_override,
+			  struct diags *d)
 {
 	const struct cnode *name = node_key(node, "name");
 	const struct cnode *type = node_key(node, "type");
-	const struct cnode *workers = node_key(node, "workers");
 	const char *why;
-	size_t before = d->n;
 
-	if (!node || node->kind != CNODE_MAP) {
-		diags_add(d, app->file, node ? node->line : 0, node ? node->col : 0, "",
-			  "the app config must be a mapping");
-		return -EINVAL;
-	}
-	app->app_node = node;
 	if (name_override) {
 		app->name = xstrdup(name_override);
 	} else if (name && !cnode_is_null(name)) {
@@ -151,8 +148,8 @@ static int app_build(struct app *app, const struct cnode *node, const char *name
 			diags_add(d, app->file, name->line, name->col, "name",
 				  "name must be a string, not %s", cnode_type_name(name));
 		else if (!resolve_name_ok(name->str, &why))
-			diags_add(d, app->file, name->line, name->col, "name",
-				  "app name '%s' %s", name->str, why);
+			diags_add(d, app->file, name->line, name->col, "name", "app name '%s' %s",
+				  name->str, why);
 		else
 			app->name = xstrdup(name->str);
 	} else {
@@ -169,6 +166,21 @@ static int app_build(struct app *app, const struct cnode *node, const char *name
 	} else {
 		app->type = xstrdup(type->str);
 	}
+}
+
+static int app_build(struct app *app, const struct cnode *node, const char *name_override,
+		     struct diags *d)
+{
+	const struct cnode *workers = node_key(node, "workers");
+	size_t before = d->n;
+
+	if (!node || node->kind != CNODE_MAP) {
+		diags_add(d, app->file, node ? node->line : 0, node ? node->col : 0, "",
+			  "the app config must be a mapping");
+		return -EINVAL;
+	}
+	app->app_node = node;
+	set_name_type(app, node, name_override, d);
 	app->json = cnode_to_json(node);
 	if (name_override)
 		json_object_set_new(app->json, "name", json_string(name_override));
