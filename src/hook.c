@@ -124,13 +124,57 @@ void hook_state_free(struct hook_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-int hook_bundle_parse(const char *text, const char *bundle, struct hook_bundle *b, char **err)
+/* The mounts' destinations, and the host file bound on
+ * /etc/resolv.conf. */
+static void read_mounts(struct hook_bundle *b, const json_t *v)
+{
+	const json_t *m;
+	size_t i;
+
+	b->mounts = xmalloc((json_array_size(v) + 1) * sizeof(char *));
+	b->mounts[0] = NULL;
+	json_array_foreach(v, i, m)
+	{
+		const char *d = json_string_value(json_object_get(m, "destination"));
+		const char *src = json_string_value(json_object_get(m, "source"));
+		b->mounts[i] = xstrdup(d ? d : "");
+		if (d && src && src[0] == '/' && strcmp(d, "/etc/resolv.conf") == 0) {
+			free(b->resolv_conf);
+			b->resolv_conf = xstrdup(src);
+		}
+		b->mounts[i + 1] = NULL;
+	}
+}
+
+/* The PID, network and mount namespaces: listed, and joined (a path)
+ * or new. */
+static void read_namespaces(struct hook_bundle *b, const json_t *v)
 {
 	static const char *const nsnames[] = {"pid", "network", "mount"};
-	json_error_t je;
-	json_t *root = json_loads(text, 0, &je), *v, *ns;
-	const char *path;
+	const json_t *ns;
 	size_t i;
+
+	json_array_foreach(v, i, ns)
+	{
+		const char *t = json_string_value(json_object_get(ns, "type"));
+		const char *p = json_string_value(json_object_get(ns, "path"));
+		for (size_t k = 0; t && k < ARRAY_SIZE(nsnames); k++) {
+			if (strcmp(t, nsnames[k]) != 0)
+				continue;
+			b->ns_listed[k] = true;
+			if (p && *p)
+				b->ns_path[k] = xstrdup(p);
+			else
+				b->ns_new[k] = true;
+		}
+	}
+}
+
+int hook_bundle_parse(const char *text, const char *bundle, struct hook_bundle *b, char **err)
+{
+	json_error_t je;
+	json_t *root = json_loads(text, 0, &je), *v;
+	const char *path;
 
 	memset(b, 0, sizeof(*b));
 	*err = NULL;
@@ -150,34 +194,8 @@ int hook_bundle_parse(const char *text, const char *bundle, struct hook_bundle *
 		BAD("%s/config.json: process.user is negative", bundle);
 	b->uid = (uid_t)json_integer_value(json_object_get(v, "uid"));
 	b->gid = (gid_t)json_integer_value(json_object_get(v, "gid"));
-	v = json_object_get(root, "mounts");
-	b->mounts = xmalloc((json_array_size(v) + 1) * sizeof(char *));
-	b->mounts[0] = NULL;
-	json_array_foreach(v, i, ns)
-	{
-		const char *d = json_string_value(json_object_get(ns, "destination"));
-		const char *src = json_string_value(json_object_get(ns, "source"));
-		b->mounts[i] = xstrdup(d ? d : "");
-		if (d && src && src[0] == '/' && strcmp(d, "/etc/resolv.conf") == 0) {
-			free(b->resolv_conf);
-			b->resolv_conf = xstrdup(src);
-		}
-		b->mounts[i + 1] = NULL;
-	}
-	json_array_foreach(json_object_get(json_object_get(root, "linux"), "namespaces"), i, ns)
-	{
-		const char *t = json_string_value(json_object_get(ns, "type"));
-		const char *p = json_string_value(json_object_get(ns, "path"));
-		for (size_t k = 0; t && k < ARRAY_SIZE(nsnames); k++) {
-			if (strcmp(t, nsnames[k]) != 0)
-				continue;
-			b->ns_listed[k] = true;
-			if (p && *p)
-				b->ns_path[k] = xstrdup(p);
-			else
-				b->ns_new[k] = true;
-		}
-	}
+	read_mounts(b, json_object_get(root, "mounts"));
+	read_namespaces(b, json_object_get(json_object_get(root, "linux"), "namespaces"));
 	json_decref(root);
 	return 0;
 fail:
