@@ -79,13 +79,59 @@ static int mount_is_shared(int fd)
 	return r;
 }
 
+/* Moves the storage clone of op i onto its mount point in the
+ * container's root (root), a private mount, and checks it landed there;
+ * 0, or 1 (logged). */
+static int place_one(const struct storage_job *j, int root, size_t i)
+{
+	const struct mountplan *p = j->plan;
+	_cleanup_free_ char *rel = target_rel(p, &p->ops[i]);
+	_cleanup_close_ int dst = -1, again = -1;
+	struct stat want, got;
+	int r;
+
+	dst = safepath_mkdir(root, rel, 0755, (uid_t)-1, (gid_t)-1, 0, NULL);
+	if (dst < 0) {
+		log_errno(dst,
+			  "mount '%s': the mount point %s in the container's root "
+			  "(a symlink or a non-directory on its path is refused)",
+			  p->ops[i].target, rel);
+		return 1;
+	}
+	r = mount_is_shared(dst);
+	if (r != 0) {
+		if (r > 0)
+			log_error("mount '%s': %s is on a shared mount in the container: "
+				  "the storage would propagate out of it (use "
+				  "rootfsPropagation private or slave)",
+				  p->ops[i].target, rel);
+		else
+			log_errno(r, "mount '%s': the propagation of %s", p->ops[i].target, rel);
+		return 1;
+	}
+	if (fstat(j->clones[i], &want) < 0 ||
+	    move_mount(j->clones[i], "", dst, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		log_errno(-errno, "mount '%s': bind onto %s in the container", p->ops[i].target,
+			  rel);
+		return 1;
+	}
+	again = safepath_open(root, rel, O_PATH, 0);
+	if (again < 0 || fstat(again, &got) < 0 || got.st_dev != want.st_dev ||
+	    got.st_ino != want.st_ino) {
+		log_error("mount '%s': the storage did not land on %s in the container",
+			  p->ops[i].target, rel);
+		return 1;
+	}
+	return 0;
+}
+
 /* The helper, in the container's mount namespace: each clone moved onto
  * its target beneath the root, made if missing without following a
  * symlink, and checked where it landed.  Exit status 0 or 1. */
 static int storage_child(int pidfd, void *data)
 {
 	struct storage_job *j = data;
-	const struct mountplan *p = j->plan;
 	_cleanup_close_ int root = -1;
 
 	if (setns(pidfd, CLONE_NEWNS) < 0) {
@@ -97,50 +143,9 @@ static int storage_child(int pidfd, void *data)
 		log_errno(-errno, "open the container's root %s", j->root);
 		return 1;
 	}
-	for (size_t i = 0; i < p->n_ops; i++) {
-		_cleanup_free_ char *rel = NULL;
-		_cleanup_close_ int dst = -1, again = -1;
-		struct stat want, got;
-		int r;
-
-		if (j->clones[i] < 0)
-			continue;
-		rel = target_rel(p, &p->ops[i]);
-		dst = safepath_mkdir(root, rel, 0755, (uid_t)-1, (gid_t)-1, 0, NULL);
-		if (dst < 0) {
-			log_errno(dst,
-				  "mount '%s': the mount point %s in the container's root "
-				  "(a symlink or a non-directory on its path is refused)",
-				  p->ops[i].target, rel);
+	for (size_t i = 0; i < j->plan->n_ops; i++)
+		if (j->clones[i] >= 0 && place_one(j, root, i) != 0)
 			return 1;
-		}
-		r = mount_is_shared(dst);
-		if (r != 0) {
-			if (r > 0)
-				log_error("mount '%s': %s is on a shared mount in the container: "
-					  "the storage would propagate out of it (use "
-					  "rootfsPropagation private or slave)",
-					  p->ops[i].target, rel);
-			else
-				log_errno(r, "mount '%s': the propagation of %s", p->ops[i].target,
-					  rel);
-			return 1;
-		}
-		if (fstat(j->clones[i], &want) < 0 ||
-		    move_mount(j->clones[i], "", dst, "",
-			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-			log_errno(-errno, "mount '%s': bind onto %s in the container",
-				  p->ops[i].target, rel);
-			return 1;
-		}
-		again = safepath_open(root, rel, O_PATH, 0);
-		if (again < 0 || fstat(again, &got) < 0 || got.st_dev != want.st_dev ||
-		    got.st_ino != want.st_ino) {
-			log_error("mount '%s': the storage did not land on %s in the container",
-				  p->ops[i].target, rel);
-			return 1;
-		}
-	}
 	return 0;
 }
 
