@@ -451,6 +451,9 @@ static int read_value(struct yparser *p, unsigned depth, const struct cnode *key
 	return r;
 }
 
+/* A mapping: its pairs in order, a merge key's mappings merged after
+ * them.  About 60 lines: the loop keeps key, val and merge in one place
+ * because they share the one failure path that frees them. */
 static int read_map(struct yparser *p, yaml_event_t *start, unsigned depth, struct cnode **out)
 {
 	struct cnode *n, *key = NULL, *val = NULL, *merge = NULL;
