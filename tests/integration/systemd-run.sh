@@ -119,10 +119,16 @@ else
 	not_ok "systemd boots as the container's PID 1"
 	diag "$(cat "$BLOG")"
 fi
-# A unit outside systemd's search path (a --prefix of one's own) is linked.
+# A unit outside systemd's search path (a --prefix of one's own, as make
+# distcheck's) is linked into /etc/systemd/system.
+fragment=$unit
 case ${unit%/*} in
 /usr/local/lib/systemd/system | /usr/lib/systemd/system | /lib/systemd/system) ;;
-*) sx systemctl link "$unit" >/dev/null 2>>"$BLOG" ;;
+*)
+	fragment=/etc/systemd/system/berth@.service
+	sx systemctl link "$unit" >/dev/null 2>>"$BLOG"
+	is "$(sx readlink "$fragment" 2>&1)" "$unit" "systemctl link $unit"
+	;;
 esac
 # show UNIT PROP...: the values of `systemctl show -p PROP`, in that order
 show() {
@@ -156,7 +162,7 @@ else
 	diag "$(cat "$BLOG")"
 	diag "$(sx journalctl --no-pager -u "$U" 2>&1 | tail -8)"
 fi
-is "$(show "$U" FragmentPath)" "$unit" "the unit is the one make install installed"
+is "$(show "$U" FragmentPath)" "$fragment" "the unit is the one make install installed"
 is "$(show "$U" Type ActiveState SubState)" "notify active running" \
 	"Type=notify: active, running"
 status=$(show "$U" StatusText)
