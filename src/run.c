@@ -59,6 +59,19 @@ int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n)
 	return r;
 }
 
+/* How long epoll may wait: without cgroup.events (a host with v1
+ * hierarchies alone), nothing wakes berth when the last process of a
+ * worker whose main process is gone exits, unless it is berth's own child
+ * (a leftover in the box is berth-init's): look again every
+ * LEFTOVER_POLL_MS then, else sleep until an event. */
+#define LEFTOVER_POLL_MS 100
+static int wait_ms(const struct run_ctx *c)
+{
+	if (c->have_cg && c->cg.events_fd < 0 && c->sup.populated && !c->sup.main_alive)
+		return LEFTOVER_POLL_MS;
+	return -1;
+}
+
 /* Is anything of the worker left?  The cgroup when there is one; else any
  * child of berth (as PID 1 or subreaper, every orphan comes back to us;
  * in its namespaces, to berth-init, berth's child) but its helpers and
@@ -500,7 +513,7 @@ static int loop(struct run_ctx *c)
 
 		if (arm_timer(c) < 0)
 			return -EIO;
-		nev = epoll_wait(c->epfd, evs, ARRAY_SIZE(evs), -1);
+		nev = epoll_wait(c->epfd, evs, ARRAY_SIZE(evs), wait_ms(c));
 		if (nev < 0) {
 			if (errno == EINTR)
 				continue;

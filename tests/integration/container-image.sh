@@ -17,7 +17,7 @@
 #     size's limit, beneath the container's, gone after a prompt stop (0);
 #   - the fallback, --unconfined with BERTH_NO_CGROUP=1, with no
 #     capability at all.
-# podman's state is private to the test (in $TMP), as in oci-podman.sh;
+# podman's state is private to the test (in $TMP, podman-lib.sh);
 # nothing is left: no container, cgroup, mount, podman state, network
 # device or firewall rule.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
@@ -31,7 +31,6 @@ NFT=$(ls /lib/*/libnftables.so.1 /usr/lib/*/libnftables.so.1 2>/dev/null | head 
 [ -n "$NFT" ] || skip_all "no libnftables.so.1 (apt-get install libnftables1)"
 RECIPE=$TOP_SRCDIR/contrib/container/Containerfile
 
-PM=$TMP/podman
 ROOTFS=$TMP/rootfs
 CTX=$TMP/context
 CGPARENT=berth-image-$$
@@ -41,77 +40,16 @@ IMAGE=localhost/berth-test-app-$$
 OUT=$TMP/out.log
 # The capabilities berth needs in the container (doc/containers.md).
 CAPS="CHOWN KILL SETGID SETPCAP SETUID NET_ADMIN SYS_ADMIN"
-mkdir -p "$PM/rt" "$PM/state" "$PM/tmp" "$ROOTFS/bin" "$ROOTFS/etc" "$ROOTFS/proc" \
+mkdir -p "$ROOTFS/bin" "$ROOTFS/etc" "$ROOTFS/proc" \
 	"$ROOTFS/sys" "$ROOTFS/dev" "$ROOTFS/tmp" "$ROOTFS/run" "$ROOTFS/var/lib" "$CTX/app"
 
-# --- podman, private to the test (see oci-podman.sh for each setting) -----
-# crun through a wrapper keeping its state here and hiding the hybrid
-# host's cgroup2 mount, which crun 1.8 refuses.
-cat >"$PM/rt/crun" <<EOF
-#!/bin/sh
-exec unshare -m sh -c '
-	mount --make-rprivate /
-	if mountpoint -q /sys/fs/cgroup/unified; then
-		mount -t tmpfs none /sys/fs/cgroup/unified
-	fi
-	exec crun --root "$PM/state" "\$@"' sh "\$@"
-EOF
-chmod +x "$PM/rt/crun"
-cat >"$PM/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-netns = "none"
-ipcns = "private"
-log_driver = "k8s-file"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-lock_type = "file"
-tmp_dir = "$PM/tmp"
-static_dir = "$PM/static"
-volume_path = "$PM/volumes"
-[network]
-network_config_dir = "$PM/net"
-EOF
-# TMPDIR: podman build's scratch directories (else in /var/tmp).
-pm() {
-	TMPDIR=$PM/tmp CONTAINERS_CONF=$PM/containers.conf podman --root "$PM/root" \
-		--runroot "$PM/runroot" --storage-driver vfs --runtime "$PM/rt/crun" "$@"
-}
-host_state() {
-	for _f in /dev/shm/libpod_lock /run/libpod /run/containers /var/lib/containers \
-		/etc/cni/net.d/cni.lock /var/lib/cni /sys/class/net/cni-podman0 /sys/class/net/podman0; do
-		[ -e "$_f" ] && echo "$_f"
-	done
-}
-host_state_before=$(host_state)
-# podman build and import keep a blob cache at a fixed path when root,
-# whatever --root says (/var/lib/containers/cache): created by this test
-# when it was not there, so removed by it.
-drop_blob_cache() {
-	case $host_state_before in
-	*/var/lib/containers*) ;;
-	*) rm -rf /var/lib/containers ;;
-	esac
-}
+# --- podman, private to the test (podman-lib.sh) ---------------------------
+RT=crun
+. "$TOP_SRCDIR/tests/integration/podman-lib.sh"
 # The host's firewall, through libnftables (tests/helpers/net-driver).
 NETD=${TOP_BUILDDIR:?run through make check}/tests/helpers/net-driver
 ruleset() { "$NETD" --nft /proc/self/ns/net "list ruleset" 2>&1; }
 ruleset_before=$(ruleset)
-our_mounts() { grep -c " $TMP" /proc/self/mountinfo; }
-podman_cleanup() {
-	pm rm -a -f -t 0 >/dev/null 2>&1
-	pm rmi -a -f >/dev/null 2>&1
-	drop_blob_cache
-	for _h in /sys/fs/cgroup/*/"$CGPARENT"; do
-		[ -d "$_h" ] && find "$_h" -depth -type d -exec rmdir {} \; 2>/dev/null
-	done
-	grep " $TMP" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r _m; do
-		umount -l "$_m"
-	done
-	cleanup
-}
-trap podman_cleanup EXIT
 
 # --- the base image: the host's busybox and libraries, no pull ------------
 copy_libs() { # BINARY: the libraries it links and the loader, at their paths

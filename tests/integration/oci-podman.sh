@@ -23,95 +23,21 @@ if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q static; then
 		skip_all "no static busybox (apt-get install busybox-static)"
 fi
 
-PM=$TMP/podman
 ROOTFS=$TMP/rootfs
 STORAGE=$TMP/storage
 OUT=$TMP/out.log
-# The containers' parent cgroup (podman makes it, and conmon's beside the
-# containers' in it, in every v1 hierarchy): this test's, removed at exit.
 CGPARENT=berth-podman-$$
 NAME=berth-pod-$$
-mkdir -p "$PM/hooks" "$PM/rt" "$PM/state" "$ROOTFS/bin" "$ROOTFS/proc" "$ROOTFS/dev" \
+# podman, private to the test (podman-lib.sh), reading hooks.d from $PM.
+PM_ARGS="--hooks-dir $TMP/podman/hooks"
+. "$TOP_SRCDIR/tests/integration/podman-lib.sh"
+mkdir -p "$PM/hooks" "$ROOTFS/bin" "$ROOTFS/proc" "$ROOTFS/dev" \
 	"$ROOTFS/sys" "$ROOTFS/tmp" "$ROOTFS/etc" "$APP/data"
 cp "$BUSYBOX" "$ROOTFS/bin/busybox"
 for c in sh cat grep sed stat dd rm date sleep echo; do
 	ln -sf busybox "$ROOTFS/bin/$c"
 done
 
-# podman runs its OCI runtime ($OCI_RUNTIME: crun, podman's default, or
-# runc) through a wrapper of that name (podman treats it by its name), which
-# keeps the runtime's state in this test's directory (--root; not /run/crun)
-# and runs it in a private mount namespace with the host's cgroup2 mount
-# hidden, as oci-crun.sh's crunx() does: on a hybrid host (v1 controllers,
-# a cgroup2 at /sys/fs/cgroup/unified, which carries hugetlb on the test
-# VM) crun 1.8 refuses every container ("cgroups in hybrid mode not
-# supported, drop all controllers from cgroupv2"); hidden, it sees a v1
-# host.  podman itself,
-# with cgroupfs, only uses the v1 hierarchies.  runc 1.1 handles the hybrid
-# host itself and passes with or without the hiding (OCI_RUNTIME=runc).
-# Only the runtime's commands are wrapped: conmon and the container's
-# cleanup stay in the host's namespace.
-cat >"$PM/rt/$RT" <<EOF
-#!/bin/sh
-exec unshare -m sh -c '
-	mount --make-rprivate /
-	if mountpoint -q /sys/fs/cgroup/unified; then
-		mount -t tmpfs none /sys/fs/cgroup/unified
-	fi
-	exec "$RT" --root "$PM/state" "\$@"' sh "\$@"
-EOF
-chmod +x "$PM/rt/$RT"
-# podman's configuration, none of the host's: locks in files under its
-# tmp_dir (not /dev/shm/libpod_lock), networks (CNI's lock) in $PM, no
-# network at all (so no bridge, no firewall rule in the host's namespace),
-# a private ipc namespace (no /dev/shm mount on the host), and rlimits any
-# root may set (podman's defaults for root raise RLIMIT_NOFILE and
-# RLIMIT_NPROC above the hard limits, which needs CAP_SYS_RESOURCE: crun
-# fails with EPERM where root lacks it, as on the test VM).  The exit
-# command conmon runs (podman container cleanup) gets CONTAINERS_CONF and
-# the global flags.
-cat >"$PM/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-netns = "none"
-ipcns = "private"
-log_driver = "k8s-file"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-lock_type = "file"
-tmp_dir = "$PM/tmp"
-static_dir = "$PM/static"
-volume_path = "$PM/volumes"
-[network]
-network_config_dir = "$PM/net"
-EOF
-pm() {
-	CONTAINERS_CONF=$PM/containers.conf podman --root "$PM/root" --runroot "$PM/runroot" \
-		--storage-driver vfs --runtime "$PM/rt/$RT" --hooks-dir "$PM/hooks" "$@"
-}
-# What podman would leave on the host if its state were not private.
-host_state() {
-	for _f in /dev/shm/libpod_lock /run/libpod /run/containers /var/lib/containers \
-		/etc/cni/net.d/cni.lock; do
-		[ -e "$_f" ] && echo "$_f"
-	done
-}
-host_state_before=$(host_state)
-podman_cleanup() {
-	pm rm -a -f -t 0 >/dev/null 2>&1
-	# podman's cgroups in each hierarchy: the containers' (gone with them)
-	# and conmon's, beneath this test's parent.
-	for _h in /sys/fs/cgroup/*/"$CGPARENT"; do
-		[ -d "$_h" ] && find "$_h" -depth -type d -exec rmdir {} \; 2>/dev/null
-	done
-	# Nothing of this test may stay mounted beneath $TMP before it goes.
-	grep " $TMP" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r _m; do
-		umount -l "$_m"
-	done
-	cleanup
-}
-trap podman_cleanup EXIT
 
 # The hooks.d files, as shipped, naming the built berth.
 for f in berth.json berth-poststop.json; do
