@@ -50,9 +50,26 @@ TEST_TIMEOUT = 600
 # PID namespace did not take along, mounts, /tmp/berth-* entries) goes
 # when the test ends.  Not a PID namespace: tests name global things (crun
 # containers, cgroups) after $$, and berth's stop guard needs the initial one.
+# What the sources, the build and this script have under /tmp (a clone
+# there, as a CI checkout may be) is bound into the private /tmp at the
+# same path ($BERTH_MUTANT_KEEP: the names of /tmp's entries), or it would
+# vanish beneath it.
 ISOLATE = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-           'mount --bind "$0" /tmp && exec "$@"', None, sys.executable,
+           'for k in $BERTH_MUTANT_KEEP; do mkdir -p "$0/$k" && '
+           'mount --bind "/tmp/$k" "$0/$k" || exit 125; done; '
+           'mount --rbind "$0" /tmp && exec "$@"', None, sys.executable,
            os.path.abspath(__file__), "--reaper"]
+
+
+def tmp_entries(*paths):
+    """The entries of /tmp that hold these paths ("ci-clone" for
+    /tmp/ci-clone/build), space-separated."""
+    keep = set()
+    for p in paths:
+        parts = os.path.realpath(p).split("/")
+        if len(parts) > 2 and parts[1] == "tmp":
+            keep.add(parts[2])
+    return " ".join(sorted(keep))
 
 
 def reaper(cmd):
@@ -251,7 +268,8 @@ def run_test(src, b, t, logdir):
     env = dict(os.environ)
     env.update(BERTH=f"{b}/src/berth", TEST_CHILD=f"{b}/tests/helpers/test-child",
                RUN_DRIVER=f"{b}/tests/helpers/run-driver", TOP_SRCDIR=src, TOP_BUILDDIR=b,
-               CK_DEFAULT_TIMEOUT="60", BERTH_STRICT="1", srcdir=src, AM_TAP_AWK="awk")
+               CK_DEFAULT_TIMEOUT="60", BERTH_STRICT="1", srcdir=src, AM_TAP_AWK="awk",
+               BERTH_MUTANT_KEEP=tmp_entries(src, b, logdir, __file__))
     common = ["--test-name", t, "--log-file", base + ".log", "--trs-file", base + ".trs",
               "--color-tests", "no", "--enable-hard-errors", "yes", "--expect-failure", "no"]
     if t.endswith(".sh"):
