@@ -224,8 +224,8 @@ static const struct cnode *pick_application(struct app *app, const struct cnode 
 		return NULL;
 	}
 	for (size_t i = 0; i < count; i++) {
-		const struct cnode *n = root->kind == CNODE_SEQ ? root->items[i]
-								: root->pairs[i].value;
+		const struct cnode *n =
+			root->kind == CNODE_SEQ ? root->items[i] : root->pairs[i].value;
 		const char *nm = NULL;
 		if (root->kind == CNODE_MAP) {
 			nm = root->pairs[i].key->str;
@@ -241,7 +241,7 @@ static const struct cnode *pick_application(struct app *app, const struct cnode 
 
 		/* for app-to-app relationships' "type" */
 		app->app_types[i] = xstrdup(
-		    ty && ty->kind == CNODE_SCALAR && ty->type == SCALAR_STR ? ty->str : "");
+			ty && ty->kind == CNODE_SCALAR && ty->type == SCALAR_STR ? ty->str : "");
 		if (!want && count == 1) {
 			found = n;
 		} else if (want && strcmp(want, nm) == 0) {
@@ -412,8 +412,7 @@ fail:
 	return r;
 }
 
-int app_load_buffer(const char *name, const char *buf, size_t len, struct app *app,
-		    struct diags *d)
+int app_load_buffer(const char *name, const char *buf, size_t len, struct app *app, struct diags *d)
 {
 	int r;
 
@@ -428,8 +427,7 @@ int app_load_buffer(const char *name, const char *buf, size_t len, struct app *a
 	return r;
 }
 
-int app_resolve(const struct app *app, const char *worker, struct worker *out,
-		struct diags *d)
+int app_resolve(const struct app *app, const char *worker, struct worker *out, struct diags *d)
 {
 	const struct cnode *workers = node_key(app->app_node, "workers");
 	const struct cnode_pair *wpair = NULL;

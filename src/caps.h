@@ -13,18 +13,18 @@
 #include <sys/capability.h>
 #include <sys/types.h>
 
-#define CAPS_DEFAULT_USER "web"
+#define CAPS_DEFAULT_USER  "web"
 #define CAPS_FALLBACK_USER "nobody"
-#define CAPS_FALLBACK_ID "65534" /* without either: the overflow uid/gid */
-#define CAPS_MAX_GROUPS 64
+#define CAPS_FALLBACK_ID   "65534" /* without either: the overflow uid/gid */
+#define CAPS_MAX_GROUPS	   64
 
 struct caps_user {
 	uid_t uid;
 	gid_t gid;
 	gid_t groups[CAPS_MAX_GROUPS]; /* supplementary, the gid included */
 	size_t n_groups;
-	char *name;                    /* passwd name, or NULL */
-	bool root;                     /* uid 0, asked for explicitly */
+	char *name; /* passwd name, or NULL */
+	bool root;  /* uid 0, asked for explicitly */
 };
 
 /*
@@ -46,10 +46,10 @@ void caps_user_free(struct caps_user *u);
 /* What the child needs, prepared in the parent so the child allocates
  * nothing. */
 struct caps_plan {
-	struct caps_user user;         /* copied; name not owned */
-	cap_t for_switch;              /* P = E = {SETUID, SETGID}, I empty */
-	cap_t none;                    /* every set empty */
-	int last_cap;                  /* highest capability the kernel knows */
+	struct caps_user user; /* copied; name not owned */
+	cap_t for_switch;      /* P = E = {SETUID, SETGID}, I empty */
+	cap_t none;	       /* every set empty */
+	int last_cap;	       /* highest capability the kernel knows */
 };
 
 int caps_plan_init(const struct caps_user *u, struct caps_plan *p);

@@ -31,7 +31,8 @@ static char *unescape(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
 		    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
-			*o++ = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+			*o++ = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
+				      (s[i + 3] - '0'));
 			i += 3;
 		} else {
 			*o++ = s[i];
@@ -248,4 +249,3 @@ int cgroup_detect(struct cgroup_layout *out)
 		log_debug("cgroup hierarchy: %s", cgroup_mode_to_string(out->mode));
 	return r;
 }
-

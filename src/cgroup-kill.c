@@ -26,8 +26,8 @@
 #include "util.h"
 
 #define FREEZE_TIMEOUT_MS 1000
-#define KILL_PASSES 100
-#define MAX_DEPTH 32
+#define KILL_PASSES	  100
+#define MAX_DEPTH	  32
 
 struct pidv {
 	pid_t *v;

@@ -28,9 +28,9 @@
  * leaf.  The one piece of state that is unavoidably per process.
  */
 static struct {
-	char *home;       /* P, relative to the cgroup2 mount ("" for its root) */
+	char *home;	  /* P, relative to the cgroup2 mount ("" for its root) */
 	char *home_path;  /* P's absolute path */
-	char *name;       /* "<name>-supervisor" */
+	char *name;	  /* "<name>-supervisor" */
 	unsigned enabled; /* CG_CTL_* berth enabled in P's cgroup.subtree_control */
 	pid_t companion[CGROUP_MAX_COMPANIONS]; /* berth's helpers: they move with it */
 	size_t n_companions;
@@ -62,9 +62,9 @@ const char *cgleaf_home_of(const char *rel)
 	if (n == 0)
 		return strcmp(rel, leaf.name) == 0 ? leaf.home : NULL;
 	return strncmp(rel, leaf.home, n) == 0 && rel[n] == '/' &&
-		       strcmp(rel + n + 1, leaf.name) == 0
-		   ? leaf.home
-		   : NULL;
+			       strcmp(rel + n + 1, leaf.name) == 0
+		       ? leaf.home
+		       : NULL;
 }
 
 char *cgleaf_path(void)

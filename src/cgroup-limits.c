@@ -111,8 +111,9 @@ static int memory_limits(const struct cgroup *cg, const struct cgroup_limits *li
 					bytes);
 
 			if (q == -ENOENT)
-				log_debug("%s: no memory.memsw.limit_in_bytes (swap accounting off)",
-					  path);
+				log_debug(
+					"%s: no memory.memsw.limit_in_bytes (swap accounting off)",
+					path);
 			else if (r == -EINVAL && q == 0)
 				r = put_u64(fd, path, "memory.limit_in_bytes", lim->memory_bytes,
 					    bytes);

@@ -27,9 +27,9 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } v1_ctls[] = {
-    {CG_V1_MEMORY, CG_CTL_MEMORY, "memory"},
-    {CG_V1_CPU, CG_CTL_CPU, "cpu"},
-    {CG_V1_PIDS, CG_CTL_PIDS, "pids"},
+	{CG_V1_MEMORY, CG_CTL_MEMORY, "memory"},
+	{CG_V1_CPU, CG_CTL_CPU, "cpu"},
+	{CG_V1_PIDS, CG_CTL_PIDS, "pids"},
 };
 
 /* mnt + (path relative to the mount's root). */

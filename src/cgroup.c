@@ -106,7 +106,8 @@ static int open_parent(const char *mnt, const char *root, const char *ctl, const
 			size_t n = strlen(root);
 
 			if (strncmp(own, root, n) != 0 || (own[n] != '/' && own[n] != '\0')) {
-				log_error("berth's cgroup %s is not visible beneath %s (which shows %s)",
+				log_error("berth's cgroup %s is not visible beneath %s (which "
+					  "shows %s)",
 					  own, mnt, root);
 				return -ENOENT;
 			}
@@ -181,7 +182,7 @@ int cgfs_make_dir(int pfd, const char *ppath, const char *name, int *fd_out, cha
 static unsigned v1_bit(int i)
 {
 	return i == CG_V1_MEMORY ? CG_CTL_MEMORY
-	       : i == CG_V1_CPU  ? CG_CTL_CPU
+	       : i == CG_V1_CPU	 ? CG_CTL_CPU
 	       : i == CG_V1_PIDS ? CG_CTL_PIDS
 				 : 0;
 }
@@ -380,8 +381,8 @@ int cgroup_destroy(struct cgroup *cg)
 	if (cg->v2_fd >= 0) {
 		q = remove_tree(cg->v2_parent_fd, cg->name, cg->v2_path);
 		if (q == 0) {
-			_cleanup_free_ char *p = xstrndup(
-			    cg->v2_path, strlen(cg->v2_path) - strlen(cg->name) - 1);
+			_cleanup_free_ char *p =
+				xstrndup(cg->v2_path, strlen(cg->v2_path) - strlen(cg->name) - 1);
 
 			left_home = cgleaf_is_home(p);
 			close(cg->v2_fd);

@@ -16,17 +16,17 @@
 
 enum cgroup_mode {
 	CGROUP_MODE_NONE,   /* no usable hierarchy (or --no-cgroup) */
-	CGROUP_MODE_V2,     /* pure cgroup v2 */
+	CGROUP_MODE_V2,	    /* pure cgroup v2 */
 	CGROUP_MODE_HYBRID, /* v1 controllers, cgroup2 for tracking */
-	CGROUP_MODE_V1,     /* v1 only: the freezer for race-free kills */
+	CGROUP_MODE_V1,	    /* v1 only: the freezer for race-free kills */
 };
 
 enum cgroup_v1_ctl { CG_V1_FREEZER, CG_V1_MEMORY, CG_V1_CPU, CG_V1_PIDS, CG_V1_COUNT };
 
 struct cgroup_layout {
 	enum cgroup_mode mode;
-	char *unified_mnt;              /* cgroup2 mount point, or NULL */
-	char *v1_mnt[CG_V1_COUNT];      /* each v1 controller's mount, or NULL */
+	char *unified_mnt;	   /* cgroup2 mount point, or NULL */
+	char *v1_mnt[CG_V1_COUNT]; /* each v1 controller's mount, or NULL */
 	/* The cgroup each mount shows at its mount point (mountinfo field 4,
 	 * "/" unless a subtree was bind-mounted), to map /proc/self/cgroup
 	 * paths onto directories. */
@@ -48,19 +48,19 @@ enum cgroup_ctl {
 /* One instance's cgroup(s).  fds are O_PATH|O_DIRECTORY dirfds, -1 if unused. */
 struct cgroup {
 	enum cgroup_mode mode;
-	int v2_fd;                     /* the instance's cgroup2 directory */
-	char *v2_path;                 /* its absolute path */
+	int v2_fd;     /* the instance's cgroup2 directory */
+	char *v2_path; /* its absolute path */
 	int v1_fd[CG_V1_COUNT];
 	char *v1_path[CG_V1_COUNT];
-	int events_fd;                 /* cgroup.events (poll POLLPRI) or -1 */
-	int oom_fd;                    /* the OOM kill counter's file, once read, or -1 */
-	int oom_event_fd;              /* v1: the eventfd registered for OOM notices, or -1 */
+	int events_fd;	  /* cgroup.events (poll POLLPRI) or -1 */
+	int oom_fd;	  /* the OOM kill counter's file, once read, or -1 */
+	int oom_event_fd; /* v1: the eventfd registered for OOM notices, or -1 */
 	/* Private to cgroup*.c (kept here so the struct can live on the stack). */
-	char *name;                    /* the instance directory's name */
-	int v2_parent_fd;              /* O_PATH dirfds of the parents, for rmdir */
+	char *name;	  /* the instance directory's name */
+	int v2_parent_fd; /* O_PATH dirfds of the parents, for rmdir */
 	int v1_parent_fd[CG_V1_COUNT];
-	unsigned ctl_enabled;          /* v2: CG_CTL_* this instance enabled in the parent */
-	unsigned ctl_usable;           /* CG_CTL_* whose files exist for the instance */
+	unsigned ctl_enabled; /* v2: CG_CTL_* this instance enabled in the parent */
+	unsigned ctl_usable;  /* CG_CTL_* whose files exist for the instance */
 };
 
 /* A process found in the cgroup; comm is "?" when it vanished meanwhile. */
@@ -183,11 +183,11 @@ int cgroup_open_pid(pid_t pid, struct cgroup *cg);
 
 /* Limits.  A zero field is "not set" and left alone. */
 struct cgroup_limits {
-	uint64_t memory_bytes;   /* memory.max / memory.limit_in_bytes; swap is then 0 */
-	uint64_t cpu_quota_us;   /* cpu.max / cpu.cfs_quota_us */
-	uint64_t cpu_period_us;  /* 0: 100000 (100 ms) */
-	uint64_t pids_max;       /* pids.max */
-	bool allow_missing;      /* missing controller: warning instead of error */
+	uint64_t memory_bytes;	/* memory.max / memory.limit_in_bytes; swap is then 0 */
+	uint64_t cpu_quota_us;	/* cpu.max / cpu.cfs_quota_us */
+	uint64_t cpu_period_us; /* 0: 100000 (100 ms) */
+	uint64_t pids_max;	/* pids.max */
+	bool allow_missing;	/* missing controller: warning instead of error */
 };
 
 /*

@@ -32,22 +32,22 @@ static inline void cleanup_fclosep(FILE **f)
 		fclose(*f);
 }
 
-#define _cleanup_(fn) __attribute__((cleanup(fn)))
-#define _cleanup_free_ _cleanup_(cleanup_freep)
-#define _cleanup_close_ _cleanup_(cleanup_closep)
+#define _cleanup_(fn)	 __attribute__((cleanup(fn)))
+#define _cleanup_free_	 _cleanup_(cleanup_freep)
+#define _cleanup_close_	 _cleanup_(cleanup_closep)
 #define _cleanup_fclose_ _cleanup_(cleanup_fclosep)
 
-#define TAKE_PTR(p)                                                          \
-	({                                                                   \
-		__typeof__(p) _tp = (p);                                     \
-		(p) = NULL;                                                  \
-		_tp;                                                         \
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _tp = (p);                                                           \
+		(p) = NULL;                                                                        \
+		_tp;                                                                               \
 	})
-#define TAKE_FD(fd)                                                          \
-	({                                                                   \
-		int _tf = (fd);                                              \
-		(fd) = -1;                                                   \
-		_tf;                                                         \
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _tf = (fd);                                                                    \
+		(fd) = -1;                                                                         \
+		_tf;                                                                               \
 	})
 
 /* Memory a command still holds when it returns to main(), which exits

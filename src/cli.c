@@ -18,8 +18,9 @@
 /* Exit statuses, each command listing those it can return. */
 #define EXIT_OK	   "  0        success\n"
 #define EXIT_USAGE "  2        usage or configuration error\n"
-#define EXIT_SETUP "  125      a setup step failed (cgroup, mount, network, privileges,\n" \
-		   "           the state directory)\n"
+#define EXIT_SETUP                                                                                 \
+	"  125      a setup step failed (cgroup, mount, network, privileges,\n"                    \
+	"           the state directory)\n"
 #define EXIT_SHELL "  126/127  the shell could not be executed / was not found\n"
 
 static const char exits_plain[] = EXIT_OK EXIT_USAGE;
@@ -30,8 +31,7 @@ static const char exits_run[] =
 	"  90       gave up after a run that ended in an OOM kill\n"
 	"  91       commands.pre_start failed: the worker was not started\n"
 	"  N, 128+S the worker's last status (or signal S) when berth gave up\n";
-static const char exits_exec[] =
-	EXIT_USAGE EXIT_SETUP EXIT_SHELL
+static const char exits_exec[] = EXIT_USAGE EXIT_SETUP EXIT_SHELL
 	"  137      the stop escalated to SIGKILL at the deadline\n"
 	"  90       the command ended in an OOM kill\n"
 	"  N, 128+S the command's status (or signal S), 0 included\n";
@@ -55,8 +55,8 @@ static const struct cli_command commands[] = {
 	{"run", "run [OPTIONS] WORKER", "run the worker in its box and supervise it", cmd_run,
 	 cmd_run_help_text, "", exits_run},
 	{"exec", "exec [OPTIONS] WORKER -- COMMAND...",
-	 "run a command once inside the worker's box, for debugging", cmd_exec,
-	 cmd_exec_help_text, cmd_exec_details, exits_exec},
+	 "run a command once inside the worker's box, for debugging", cmd_exec, cmd_exec_help_text,
+	 cmd_exec_details, exits_exec},
 	{"spec", "spec [OPTIONS] WORKER", "write an OCI runtime config.json for the worker",
 	 cmd_spec, cmd_spec_help_text, "", exits_setup},
 	{"hook", "hook STAGE", "OCI hook: apply the worker's box to a container (state on stdin)",
@@ -122,9 +122,9 @@ static const struct {
 	char short_name;
 	const char *long_name, *arg;
 } global_opts[] = {
-	{'f', "app-config", "FILE"}, {0, "app", "NAME"},	 {0, "services", "FILE"},
-	{'C', "app-dir", "DIR"},     {0, "context", "FILE"},	 {0, "state-dir", "DIR"},
-	{0, "log-format", "FMT"},    {'v', "verbose", NULL},	 {'q', "quiet", NULL},
+	{'f', "app-config", "FILE"}, {0, "app", "NAME"},     {0, "services", "FILE"},
+	{'C', "app-dir", "DIR"},     {0, "context", "FILE"}, {0, "state-dir", "DIR"},
+	{0, "log-format", "FMT"},    {'v', "verbose", NULL}, {'q', "quiet", NULL},
 	{'V', "version", NULL},
 };
 
@@ -134,8 +134,8 @@ int cli_unknown_option(const char *cmd, const char *arg)
 
 	for (size_t i = 0; cmd && i < ARRAY_SIZE(global_opts); i++) {
 		const char *l = global_opts[i].long_name, *a = global_opts[i].arg;
-		bool is_short = arg[0] == '-' && arg[1] == global_opts[i].short_name &&
-				arg[1] && arg[2] == '\0';
+		bool is_short = arg[0] == '-' && arg[1] == global_opts[i].short_name && arg[1] &&
+				arg[2] == '\0';
 		bool is_long = strncmp(arg, "--", 2) == 0 && n - 2 == strlen(l) &&
 			       strncmp(arg + 2, l, n - 2) == 0;
 
@@ -183,8 +183,8 @@ const struct cli_command *cli_find(const char *name)
 	return NULL;
 }
 
-int cli_parse_global(int argc, char **argv, struct cli_global *g,
-		     const struct cli_command **cmd, int *argi)
+int cli_parse_global(int argc, char **argv, struct cli_global *g, const struct cli_command **cmd,
+		     int *argi)
 {
 	enum { OPT_APP = 256, OPT_SERVICES, OPT_CONTEXT, OPT_STATE_DIR, OPT_LOG_FORMAT };
 	static const struct option opts[] = {
@@ -252,8 +252,8 @@ int cli_parse_global(int argc, char **argv, struct cli_global *g,
 	g->app_config = cli_env_default(g->app_config, "BERTH_APP_CONFIG");
 	g->app_name = cli_env_default(g->app_name, "BERTH_APP");
 	g->services = cli_env_default(g->services, "BERTH_SERVICES");
-	g->app_dir = cli_env_default(cli_env_default(g->app_dir, "BERTH_APP_DIR"),
-				     "PLATFORM_APP_DIR");
+	g->app_dir =
+		cli_env_default(cli_env_default(g->app_dir, "BERTH_APP_DIR"), "PLATFORM_APP_DIR");
 	g->context = cli_env_default(g->context, "BERTH_CONTEXT");
 	g->state_dir = cli_env_default(g->state_dir, "BERTH_STATE_DIR");
 	if (!g->state_dir)

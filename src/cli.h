@@ -14,12 +14,12 @@
 #include "log.h"
 
 struct cli_global {
-	const char *app_config; /* -f, BERTH_APP_CONFIG */
-	const char *app_name;   /* --app, BERTH_APP */
-	const char *services;   /* --services, BERTH_SERVICES */
-	const char *app_dir;    /* -C, BERTH_APP_DIR, else $PLATFORM_APP_DIR, else cwd */
-	const char *context;    /* --context, BERTH_CONTEXT */
-	const char *state_dir;  /* --state-dir, BERTH_STATE_DIR */
+	const char *app_config;	    /* -f, BERTH_APP_CONFIG */
+	const char *app_name;	    /* --app, BERTH_APP */
+	const char *services;	    /* --services, BERTH_SERVICES */
+	const char *app_dir;	    /* -C, BERTH_APP_DIR, else $PLATFORM_APP_DIR, else cwd */
+	const char *context;	    /* --context, BERTH_CONTEXT */
+	const char *state_dir;	    /* --state-dir, BERTH_STATE_DIR */
 	enum log_format log_format; /* --log-format, BERTH_LOG_FORMAT */
 	enum log_level log_level;   /* -v / -q, BERTH_LOG_LEVEL */
 };
@@ -40,8 +40,8 @@ struct cli_command {
  * *argi the index of its name in argv; returns -1 to go on, or an exit
  * status when parsing ended the program (--help, --version, usage error).
  */
-int cli_parse_global(int argc, char **argv, struct cli_global *g,
-		     const struct cli_command **cmd, int *argi);
+int cli_parse_global(int argc, char **argv, struct cli_global *g, const struct cli_command **cmd,
+		     int *argi);
 
 /* The command called name, or NULL. */
 const struct cli_command *cli_find(const char *name);

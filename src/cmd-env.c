@@ -130,8 +130,10 @@ int cmd_env(const struct cli_global *g, int argc, char **argv)
 		switch (c) {
 		case OPT_FORMAT:
 			if (env_parse_format(optarg, &fmt) < 0) {
-				r = cli_usage_error(argv[0], "--format must be shell, json or null, "
-							     "not '%s'", optarg);
+				r = cli_usage_error(argv[0],
+						    "--format must be shell, json or null, "
+						    "not '%s'",
+						    optarg);
 				goto out;
 			}
 			break;

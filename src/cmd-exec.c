@@ -25,28 +25,28 @@
 #include "view.h"
 
 const char cmd_exec_help_text[] =
-    "  --storage-root DIR       where instance storage lives (default: <state\n"
-    "                           dir>/storage) [BERTH_STORAGE_ROOT]\n"
-    "  --require-disk-quota     refuse to run when `disk` cannot be enforced\n"
-    "                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
-    "  --user USER[:GROUP]      the worker's user (default web, else nobody)\n"
-    "                           [BERTH_USER]\n"
-    "  --stop-timeout DUR       stop signal -> SIGKILL (default 15s)\n"
-    "                           [BERTH_STOP_TIMEOUT]\n"
-    "  --no-cgroup              no cgroup of its own [BERTH_NO_CGROUP=1]\n"
-    "  --pass-env NAME          also pass NAME from berth's environment\n"
-    "  --tmp-size SIZE          the command's /tmp, a tmpfs of its own (default\n"
-    "                           1G) [BERTH_TMP_SIZE]\n"
-    "  --ro-bind PATH           also show the host's PATH read-only at the same\n"
-    "                           path (repeatable) [BERTH_RO_BIND=PATH:PATH]\n";
+	"  --storage-root DIR       where instance storage lives (default: <state\n"
+	"                           dir>/storage) [BERTH_STORAGE_ROOT]\n"
+	"  --require-disk-quota     refuse to run when `disk` cannot be enforced\n"
+	"                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
+	"  --user USER[:GROUP]      the worker's user (default web, else nobody)\n"
+	"                           [BERTH_USER]\n"
+	"  --stop-timeout DUR       stop signal -> SIGKILL (default 15s)\n"
+	"                           [BERTH_STOP_TIMEOUT]\n"
+	"  --no-cgroup              no cgroup of its own [BERTH_NO_CGROUP=1]\n"
+	"  --pass-env NAME          also pass NAME from berth's environment\n"
+	"  --tmp-size SIZE          the command's /tmp, a tmpfs of its own (default\n"
+	"                           1G) [BERTH_TMP_SIZE]\n"
+	"  --ro-bind PATH           also show the host's PATH read-only at the same\n"
+	"                           path (repeatable) [BERTH_RO_BIND=PATH:PATH]\n";
 
 const char cmd_exec_details[] =
-    "The command runs once, with berth's stdin, in the worker's mount view\n"
-    "(while `berth run` holds the instance: its disk; /tmp is the command's\n"
-    "own, empty), as its user, in the app root, after ./.environment; berth\n"
-    "exits with its status.  It does not join the running worker's network\n"
-    "namespace; its PID, IPC and UTS namespaces are its own, with the\n"
-    "worker's hostname.\n";
+	"The command runs once, with berth's stdin, in the worker's mount view\n"
+	"(while `berth run` holds the instance: its disk; /tmp is the command's\n"
+	"own, empty), as its user, in the app root, after ./.environment; berth\n"
+	"exits with its status.  It does not join the running worker's network\n"
+	"namespace; its PID, IPC and UTS namespaces are its own, with the\n"
+	"worker's hostname.\n";
 
 enum {
 	OPT_STORAGE_ROOT = 256,
@@ -60,16 +60,16 @@ enum {
 };
 
 static const struct option exec_options[] = {
-    {"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
-    {"require-disk-quota", no_argument, NULL, OPT_REQUIRE_QUOTA},
-    {"user", required_argument, NULL, OPT_USER},
-    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
-    {"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
-    {"pass-env", required_argument, NULL, OPT_PASS_ENV},
-    {"tmp-size", required_argument, NULL, OPT_TMP_SIZE},
-    {"ro-bind", required_argument, NULL, OPT_RO_BIND},
-    {"help", no_argument, NULL, 'h'},
-    {0},
+	{"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
+	{"require-disk-quota", no_argument, NULL, OPT_REQUIRE_QUOTA},
+	{"user", required_argument, NULL, OPT_USER},
+	{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+	{"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
+	{"pass-env", required_argument, NULL, OPT_PASS_ENV},
+	{"tmp-size", required_argument, NULL, OPT_TMP_SIZE},
+	{"ro-bind", required_argument, NULL, OPT_RO_BIND},
+	{"help", no_argument, NULL, 'h'},
+	{0},
 };
 
 /* "exec 'a' 'b'\''c'": the command as one sh script, every word quoted. */
@@ -133,7 +133,7 @@ static int exec_parse(int argc, char **argv, struct exec_cli *c)
 		case OPT_STOP_TIMEOUT:
 			if (parse_duration_ms(optarg, &ms) < 0 || ms > 24ULL * 3600 * 1000)
 				return cli_usage_error(
-				    argv[0], "--stop-timeout: '%s' is not a duration", optarg);
+					argv[0], "--stop-timeout: '%s' is not a duration", optarg);
 			c->o.policy.stop_timeout_ms = ms;
 			break;
 		case OPT_NO_CGROUP:
@@ -160,12 +160,16 @@ static int exec_parse(int argc, char **argv, struct exec_cli *c)
 	}
 	if (!c->vo.tmp_size && (e = getenv("BERTH_TMP_SIZE")) && *e &&
 	    view_parse_tmp_size(e, &c->vo.tmp_size) < 0)
-		return cli_usage_error(argv[0], "BERTH_TMP_SIZE: '%s' is not a size of at least "
-						"1M", e);
+		return cli_usage_error(argv[0],
+				       "BERTH_TMP_SIZE: '%s' is not a size of at least "
+				       "1M",
+				       e);
 	if (!c->n_ro_binds && (e = getenv("BERTH_RO_BIND")) && *e &&
 	    view_ro_bind_add(&c->ro_binds, &c->n_ro_binds, e, true) < 0)
-		return cli_usage_error(argv[0], "BERTH_RO_BIND: '%s' is not a list of absolute "
-						"paths (PATH:PATH) without . or .. components", e);
+		return cli_usage_error(argv[0],
+				       "BERTH_RO_BIND: '%s' is not a list of absolute "
+				       "paths (PATH:PATH) without . or .. components",
+				       e);
 	c->vo.ro_binds = (const char *const *)c->ro_binds;
 	if (!c->vo.storage_root && (e = getenv("BERTH_STORAGE_ROOT")) && *e)
 		c->vo.storage_root = e;
@@ -192,7 +196,7 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 		       const struct worker *w, char **cmd)
 {
 	struct context_options co = {
-	    .file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
 	struct context ctx = {0};
 	struct caps_user u = {0};
 	struct caps_plan cp = {0};
@@ -235,10 +239,10 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	/* mounts first (root, own namespace), then the user, the Landlock
 	 * domain (after no_new_privs; a no-op without Landlock), seccomp last */
 	struct spawn_step steps[] = {
-	    view_step(&v),
-	    {.name = "user", .run = caps_step, .data = &cp},
-	    {.name = "the Landlock domain", .run = landlock_step, .data = &lp},
-	    {.name = "seccomp", .run = filter_step, .data = &fp},
+		view_step(&v),
+		{.name = "user", .run = caps_step, .data = &cp},
+		{.name = "the Landlock domain", .run = landlock_step, .data = &lp},
+		{.name = "seccomp", .run = filter_step, .data = &fp},
 	};
 	script = exec_script(cmd);
 	c->o.worker = w->name;

@@ -3,9 +3,9 @@
  * `berth hook STAGE`: called by an OCI runtime with the container's state
  * on stdin.  createRuntime gives the container the worker's box parts a
  * runtime leaves to hooks: limits in its cgroup, the network rules (no
- * ingress, the worker's egress plan) in its network namespace (joined through a verified pidfd), the instance's
- * storage (disk bound) mounted in its root; createContainer checks the
- * storage is there.  poststop and the other stages have nothing to undo.
+ * ingress, the worker's egress plan) in its network namespace (joined through a verified pidfd),
+ * the instance's storage (disk bound) mounted in its root; createContainer checks the storage is
+ * there.  poststop and the other stages have nothing to undo.
  */
 #include "config.h"
 
@@ -41,22 +41,22 @@
 #include "view.h"
 
 const char cmd_hook_help_text[] =
-    "STAGE is createRuntime, createContainer, startContainer, poststart,\n"
-    "poststop or prestart; the OCI state JSON is read from standard input and\n"
-    "<bundle>/config.json for the annotations (the state's first):\n"
-    "  " OCISPEC_ANN_WORKER "              the worker (required)\n"
-    "  " OCISPEC_ANN_APP_CONFIG "          the app config (absolute)\n"
-    "  " OCISPEC_ANN_APP "                 the app of .platform/applications.yaml\n"
-    "  " OCISPEC_ANN_SERVICES "            services.yaml (absolute)\n"
-    "  " OCISPEC_ANN_CONTEXT "             the context file (absolute)\n"
-    "  " OCISPEC_ANN_STATE_DIR "           the state directory (absolute)\n"
-    "  " OCISPEC_ANN_STORAGE_ROOT "        where instance storage lives (absolute)\n"
-    "  " OCISPEC_ANN_REQUIRE_QUOTA "  1: no disk bound is an error\n"
-    "  " OCISPEC_ANN_STOP_GUARD "          on (default) or off: the stop guard\n"
-    "  " OCISPEC_ANN_STOP_TIMEOUT "        as run's options of the same names\n"
-    "  " OCISPEC_ANN_STOP_SIGNAL "         (15s, TERM, control-group)\n"
-    "  " OCISPEC_ANN_KILL_MODE "\n"
-    "Errors go to standard error and to " HOOK_LOG_FILE ".\n";
+	"STAGE is createRuntime, createContainer, startContainer, poststart,\n"
+	"poststop or prestart; the OCI state JSON is read from standard input and\n"
+	"<bundle>/config.json for the annotations (the state's first):\n"
+	"  " OCISPEC_ANN_WORKER "              the worker (required)\n"
+	"  " OCISPEC_ANN_APP_CONFIG "          the app config (absolute)\n"
+	"  " OCISPEC_ANN_APP "                 the app of .platform/applications.yaml\n"
+	"  " OCISPEC_ANN_SERVICES "            services.yaml (absolute)\n"
+	"  " OCISPEC_ANN_CONTEXT "             the context file (absolute)\n"
+	"  " OCISPEC_ANN_STATE_DIR "           the state directory (absolute)\n"
+	"  " OCISPEC_ANN_STORAGE_ROOT "        where instance storage lives (absolute)\n"
+	"  " OCISPEC_ANN_REQUIRE_QUOTA "  1: no disk bound is an error\n"
+	"  " OCISPEC_ANN_STOP_GUARD "          on (default) or off: the stop guard\n"
+	"  " OCISPEC_ANN_STOP_TIMEOUT "        as run's options of the same names\n"
+	"  " OCISPEC_ANN_STOP_SIGNAL "         (15s, TERM, control-group)\n"
+	"  " OCISPEC_ANN_KILL_MODE "\n"
+	"Errors go to standard error and to " HOOK_LOG_FILE ".\n";
 
 /* Read all of fd 0, at most HOOK_STATE_MAX bytes, within the time limit. */
 static int read_state(char **out, size_t *len)
@@ -230,7 +230,7 @@ static int hook_plan(const struct cli_global *g, const struct worker *w,
 		     struct mountplan *plan)
 {
 	struct context_options co = {
-	    .file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
 	struct context ctx = {0};
 	struct view_opts vo = {0};
 	int r;
@@ -270,11 +270,11 @@ static int hook_egress(const struct cli_global *g, const struct app *app, const 
 		       const struct hook_bundle *b, struct egress_plan *plan)
 {
 	struct context_options co = {
-	    .file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
+		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
 	_cleanup_close_ int rfd = b->resolv_conf ? -1 : root_resolv_conf(b->root);
 	_cleanup_free_ char *resolv = b->resolv_conf ? xstrdup(b->resolv_conf)
-				      : rfd >= 0    ? xasprintf("/proc/self/fd/%d", rfd)
-						    : NULL;
+				      : rfd >= 0     ? xasprintf("/proc/self/fd/%d", rfd)
+						     : NULL;
 	struct context ctx = {0};
 	json_t *rels = NULL, *services = NULL;
 	int r;
@@ -315,7 +315,7 @@ static int hook_storage(const struct cli_global *g, const struct worker *w,
 			const struct hook_state *st, const struct hook_bundle *b, int pidfd)
 {
 	struct storage_opts so = {
-	    .uid = b->uid, .gid = b->gid, .require_quota = hook_require_quota(st, b)};
+		.uid = b->uid, .gid = b->gid, .require_quota = hook_require_quota(st, b)};
 	struct mountplan plan;
 	struct storage s;
 	int r;
@@ -421,8 +421,8 @@ static int create_runtime(const struct cli_global *g0, const struct hook_state *
 		return r;
 	sizelimit_for_worker(&w, &lo, &lim);
 	if (hook_apply_limits(st->pid, &lim) < 0 || hook_egress(&g, &app, &w, b, &plan) < 0 ||
-	    hook_net_rules(pidfd, &plan) < 0 ||
-	    hook_storage(&g, &w, st, b, pidfd) < 0 || hook_stop_guard(st, b, pidfd) < 0)
+	    hook_net_rules(pidfd, &plan) < 0 || hook_storage(&g, &w, st, b, pidfd) < 0 ||
+	    hook_stop_guard(st, b, pidfd) < 0)
 		r = BERTH_EXIT_SETUP;
 	else
 		log_info("container %s (pid %d): limits, ingress rules, storage and stop in place "

@@ -80,8 +80,7 @@ const char cmd_run_help_text[] =
 	"  --unconfined             no box: no mount view, network, PID, IPC or UTS\n"
 	"                           namespace, user switch or syscall filter\n"
 	"                           (debugging only; what an unprivileged berth\n"
-	"                           needs) [BERTH_UNCONFINED=1]\n"
-	SANDBOX_HELP;
+	"                           needs) [BERTH_UNCONFINED=1]\n" SANDBOX_HELP;
 
 enum {
 	OPT_STOP_TIMEOUT = 256,
@@ -170,14 +169,22 @@ static const struct {
 	int opt;
 	const char *env;
 } run_env_twins[] = {
-	{OPT_STOP_TIMEOUT, "BERTH_STOP_TIMEOUT"},   {OPT_STOP_SIGNAL, "BERTH_STOP_SIGNAL"},
-	{OPT_KILL_MODE, "BERTH_KILL_MODE"},         {OPT_RESTART_MIN, "BERTH_RESTART_MIN"},
-	{OPT_RESTART_MAX, "BERTH_RESTART_MAX"},     {OPT_RESTART_RESET, "BERTH_RESTART_RESET"},
-	{OPT_MAX_RESTARTS, "BERTH_MAX_RESTARTS"},   {OPT_RESTART_WINDOW, "BERTH_RESTART_WINDOW"},
-	{OPT_LEFTOVER, "BERTH_LEFTOVER"},           {OPT_CGROUP_PARENT, "BERTH_CGROUP_PARENT"},
-	{OPT_MEMORY, "BERTH_MEMORY"},               {OPT_CPUS, "BERTH_CPUS"},
-	{OPT_PIDS_MAX, "BERTH_PIDS_MAX"},           {OPT_AUTO_SIZE, "BERTH_AUTO_SIZE"},
-	{OPT_STORAGE_ROOT, "BERTH_STORAGE_ROOT"},   {OPT_TMP_SIZE, "BERTH_TMP_SIZE"},
+	{OPT_STOP_TIMEOUT, "BERTH_STOP_TIMEOUT"},
+	{OPT_STOP_SIGNAL, "BERTH_STOP_SIGNAL"},
+	{OPT_KILL_MODE, "BERTH_KILL_MODE"},
+	{OPT_RESTART_MIN, "BERTH_RESTART_MIN"},
+	{OPT_RESTART_MAX, "BERTH_RESTART_MAX"},
+	{OPT_RESTART_RESET, "BERTH_RESTART_RESET"},
+	{OPT_MAX_RESTARTS, "BERTH_MAX_RESTARTS"},
+	{OPT_RESTART_WINDOW, "BERTH_RESTART_WINDOW"},
+	{OPT_LEFTOVER, "BERTH_LEFTOVER"},
+	{OPT_CGROUP_PARENT, "BERTH_CGROUP_PARENT"},
+	{OPT_MEMORY, "BERTH_MEMORY"},
+	{OPT_CPUS, "BERTH_CPUS"},
+	{OPT_PIDS_MAX, "BERTH_PIDS_MAX"},
+	{OPT_AUTO_SIZE, "BERTH_AUTO_SIZE"},
+	{OPT_STORAGE_ROOT, "BERTH_STORAGE_ROOT"},
+	{OPT_TMP_SIZE, "BERTH_TMP_SIZE"},
 };
 
 static const char *opt_name(int opt)
@@ -196,9 +203,10 @@ static int set_duration(int opt, const char *v, uint64_t *out, bool zero_ok)
 	uint64_t ms;
 
 	if (parse_duration_ms(v, &ms) < 0 || ms > RUN_MAX_DURATION_MS || (!zero_ok && ms == 0))
-		return cli_usage_error("run", "--%s: '%s' is not a duration%s (e.g. 15s, 300ms, 2m; "
-					      "at most 24h)", opt_name(opt), v,
-				       zero_ok ? "" : " above 0");
+		return cli_usage_error("run",
+				       "--%s: '%s' is not a duration%s (e.g. 15s, 300ms, 2m; "
+				       "at most 24h)",
+				       opt_name(opt), v, zero_ok ? "" : " above 0");
 	*out = ms;
 	return -1;
 }
@@ -213,13 +221,17 @@ static int run_apply(struct run_cli *rc, int opt, const char *v)
 	switch (opt) {
 	case OPT_MEMORY:
 		if (parse_bytes(v, &rc->lo.memory_bytes) < 0 || rc->lo.memory_bytes < (4 << 20))
-			return cli_usage_error("run", "--memory: '%s' is not a size of at least 4M "
-						      "(e.g. 256M, 1G)", v);
+			return cli_usage_error("run",
+					       "--memory: '%s' is not a size of at least 4M "
+					       "(e.g. 256M, 1G)",
+					       v);
 		return -1;
 	case OPT_CPUS:
 		if (sizelimit_parse_cpus(v, &rc->lo.cpu_milli) < 0)
-			return cli_usage_error("run", "--cpus: '%s' is not a number of CPUs from "
-						      "0.001 to 1024", v);
+			return cli_usage_error("run",
+					       "--cpus: '%s' is not a number of CPUs from "
+					       "0.001 to 1024",
+					       v);
 		return -1;
 	case OPT_PIDS_MAX:
 		if (strcmp(v, "max") == 0) {
@@ -227,13 +239,17 @@ static int run_apply(struct run_cli *rc, int opt, const char *v)
 			return -1;
 		}
 		if (parse_u64(v, 4194304, &rc->lo.pids_max) < 0 || rc->lo.pids_max == 0)
-			return cli_usage_error("run", "--pids-max: '%s' is not 'max' or a number "
-						      "from 1 to 4194304", v);
+			return cli_usage_error("run",
+					       "--pids-max: '%s' is not 'max' or a number "
+					       "from 1 to 4194304",
+					       v);
 		return -1;
 	case OPT_AUTO_SIZE:
 		if (size_parse(v, &rc->lo.auto_size) < 0 || rc->lo.auto_size == SIZE_AUTO)
-			return cli_usage_error("run", "--auto-size: '%s' is not one of S, M, L, XL, "
-						      "2XL, 4XL", v);
+			return cli_usage_error("run",
+					       "--auto-size: '%s' is not one of S, M, L, XL, "
+					       "2XL, 4XL",
+					       v);
 		rc->lo.have_auto_size = true;
 		return -1;
 	case OPT_STOP_TIMEOUT:
@@ -249,8 +265,10 @@ static int run_apply(struct run_cli *rc, int opt, const char *v)
 	case OPT_STOP_SIGNAL:
 		if (signals_parse(v, &p->stop_signal) < 0 || p->stop_signal == SIGKILL ||
 		    p->stop_signal == SIGSTOP)
-			return cli_usage_error("run", "--stop-signal: '%s' is not a signal berth "
-						      "can send as a stop signal", v);
+			return cli_usage_error("run",
+					       "--stop-signal: '%s' is not a signal berth "
+					       "can send as a stop signal",
+					       v);
 		return -1;
 	case OPT_KILL_MODE:
 		if (strcmp(v, "control-group") == 0)
@@ -260,8 +278,10 @@ static int run_apply(struct run_cli *rc, int opt, const char *v)
 		else if (strcmp(v, "process") == 0)
 			p->kill_mode = SUP_KILL_PROCESS;
 		else
-			return cli_usage_error("run", "--kill-mode must be control-group, mixed or "
-						      "process, not '%s'", v);
+			return cli_usage_error("run",
+					       "--kill-mode must be control-group, mixed or "
+					       "process, not '%s'",
+					       v);
 		return -1;
 	case OPT_LEFTOVER:
 		if (strcmp(v, "kill") == 0)
@@ -269,13 +289,15 @@ static int run_apply(struct run_cli *rc, int opt, const char *v)
 		else if (strcmp(v, "restart") == 0)
 			p->leftover = SUP_LEFTOVER_RESTART;
 		else
-			return cli_usage_error("run", "--leftover must be kill or restart, not '%s'",
-					       v);
+			return cli_usage_error("run",
+					       "--leftover must be kill or restart, not '%s'", v);
 		return -1;
 	case OPT_MAX_RESTARTS:
 		if (parse_u64(v, SUPERVISE_MAX_BUDGET, &n) < 0)
-			return cli_usage_error("run", "--max-restarts: '%s' is not a number from 0 "
-						      "to %d", v, SUPERVISE_MAX_BUDGET);
+			return cli_usage_error("run",
+					       "--max-restarts: '%s' is not a number from 0 "
+					       "to %d",
+					       v, SUPERVISE_MAX_BUDGET);
 		p->max_restarts = (int)n;
 		return -1;
 	case OPT_CGROUP_PARENT:
@@ -283,19 +305,23 @@ static int run_apply(struct run_cli *rc, int opt, const char *v)
 		return -1;
 	case OPT_STORAGE_ROOT:
 		if (v[0] != '/')
-			return cli_usage_error("run", "--storage-root must be an absolute path, not '%s'",
-					       v);
+			return cli_usage_error(
+				"run", "--storage-root must be an absolute path, not '%s'", v);
 		rc->vo.storage_root = v;
 		return -1;
 	case OPT_TMP_SIZE:
 		if (view_parse_tmp_size(v, &rc->tmp_size) < 0)
-			return cli_usage_error("run", "--tmp-size: '%s' is not a size of at least 1M "
-						      "(e.g. 512M, 2G)", v);
+			return cli_usage_error("run",
+					       "--tmp-size: '%s' is not a size of at least 1M "
+					       "(e.g. 512M, 2G)",
+					       v);
 		return -1;
 	case OPT_RO_BIND:
 		if (view_ro_bind_add(&rc->ro_binds, &rc->n_ro_binds, v, false) < 0)
-			return cli_usage_error("run", "--ro-bind: '%s' is not an absolute path "
-						      "without . or .. components", v);
+			return cli_usage_error("run",
+					       "--ro-bind: '%s' is not an absolute path "
+					       "without . or .. components",
+					       v);
 		return -1;
 	case OPT_NETWORK:
 	case OPT_USER:
@@ -304,7 +330,8 @@ static int run_apply(struct run_cli *rc, int opt, const char *v)
 		const char *name = sandbox_names[opt - OPT_NETWORK], *msg = NULL;
 		rc->so_set[opt - OPT_NETWORK] = true;
 		if (sandbox_opts_set(&rc->so, name, v ? v : "", &msg) < 0)
-			return cli_usage_error("run", "--%s: %s", name, msg ? msg : "invalid value");
+			return cli_usage_error("run", "--%s: %s", name,
+					       msg ? msg : "invalid value");
 		return -1;
 	}
 	default:
@@ -338,8 +365,10 @@ static int run_env_twins_apply(struct run_cli *rc, const bool *seen)
 	rc->o.notify_socket = getenv("NOTIFY_SOCKET"); /* a Type=notify service */
 	if (!rc->n_ro_binds && (e = getenv("BERTH_RO_BIND")) && *e &&
 	    view_ro_bind_add(&rc->ro_binds, &rc->n_ro_binds, e, true) < 0)
-		return cli_usage_error("run", "BERTH_RO_BIND: '%s' is not a list of absolute "
-					      "paths (PATH:PATH) without . or .. components", e);
+		return cli_usage_error("run",
+				       "BERTH_RO_BIND: '%s' is not a list of absolute "
+				       "paths (PATH:PATH) without . or .. components",
+				       e);
 	const char *bad = NULL, *msg = NULL;
 	if (sandbox_opts_from_env(&rc->so, rc->so_set, &bad, &msg) < 0)
 		return cli_usage_error("run", "%s: %s", bad ? bad : "environment",
@@ -352,7 +381,7 @@ static int run_env_twins_apply(struct run_cli *rc, const bool *seen)
 static void view_opts_finish(struct run_cli *rc)
 {
 	rc->vo.tmp_size =
-	    view_tmp_size(rc->tmp_size, rc->o.no_cgroup ? 0 : rc->limits.memory_bytes);
+		view_tmp_size(rc->tmp_size, rc->o.no_cgroup ? 0 : rc->limits.memory_bytes);
 	rc->vo.ro_binds = (const char *const *)rc->ro_binds;
 }
 
@@ -411,8 +440,8 @@ int cmd_run_plan(const struct cli_global *g, const struct app *app, const struct
 	rc.o.start = w->start; /* what run_describe() shows */
 	rc.o.pre_start = w->pre_start;
 	*out = run_describe(&rc.o);
-	json_object_set_new(*out, "cgroup", rc.o.no_cgroup ? json_null()
-							   : sizelimit_describe(&rc.limits));
+	json_object_set_new(*out, "cgroup",
+			    rc.o.no_cgroup ? json_null() : sizelimit_describe(&rc.limits));
 	json_object_set(*out, "mounts", mounts ? mounts : json_null());
 	json_object_set(*out, "sandbox", box ? box : json_null());
 	r = 0;
@@ -447,7 +476,8 @@ static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_
 			cli_command_help(cli_find(argv[0]), stdout);
 			return BERTH_EXIT_OK;
 		case ':':
-			return cli_usage_error(argv[0], "option '%s' needs a value", argv[optind - 1]);
+			return cli_usage_error(argv[0], "option '%s' needs a value",
+					       argv[optind - 1]);
 		case '?':
 			return cli_unknown_option(argv[0], argv[optind - 1]);
 		case OPT_STOP_ON_QUIT:
@@ -636,7 +666,8 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 		view_opts_finish(&rc);
 		if (rc.o.no_cgroup)
 			log_warn("--no-cgroup: no limits (size %s), and processes that leave "
-				 "berth's process tree cannot be stopped", size_to_string(w.size));
+				 "berth's process tree cannot be stopped",
+				 size_to_string(w.size));
 		else
 			rc.o.limits = &rc.limits;
 		if (rc.unconfined)

@@ -34,22 +34,22 @@
 #include "view.h"
 
 const char cmd_spec_help_text[] =
-    "  --rootfs PATH            root.path of the bundle (default: rootfs)\n"
-    "  --hook PATH              the berth binary the runtime calls as a hook\n"
-    "                           (default: this berth)\n"
-    "  --no-hooks               no hooks: config.json binds the storage\n"
-    "                           directories (which must exist), without the\n"
-    "                           disk bound\n"
-    "  --no-prepare             do not create the instance's storage directories\n"
-    "                           (they must exist when the runtime starts)\n"
-    "  --output FILE, -o FILE   write there instead of standard output\n"
-    "  --storage-root DIR       where instance storage lives [BERTH_STORAGE_ROOT]\n"
-    "  --require-disk-quota     refuse when `disk` cannot be enforced\n"
-    "                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
-    "  --user NAME|UID[:GID]    the worker's user (default: web, else nobody)\n"
-    "  --pass-env NAME          also pass NAME from berth's environment\n"
-    "  --seccomp=off            no linux.seccomp\n"
-    "  --allow-local-listen     listen/accept allowed by the filter\n";
+	"  --rootfs PATH            root.path of the bundle (default: rootfs)\n"
+	"  --hook PATH              the berth binary the runtime calls as a hook\n"
+	"                           (default: this berth)\n"
+	"  --no-hooks               no hooks: config.json binds the storage\n"
+	"                           directories (which must exist), without the\n"
+	"                           disk bound\n"
+	"  --no-prepare             do not create the instance's storage directories\n"
+	"                           (they must exist when the runtime starts)\n"
+	"  --output FILE, -o FILE   write there instead of standard output\n"
+	"  --storage-root DIR       where instance storage lives [BERTH_STORAGE_ROOT]\n"
+	"  --require-disk-quota     refuse when `disk` cannot be enforced\n"
+	"                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
+	"  --user NAME|UID[:GID]    the worker's user (default: web, else nobody)\n"
+	"  --pass-env NAME          also pass NAME from berth's environment\n"
+	"  --seccomp=off            no linux.seccomp\n"
+	"  --allow-local-listen     listen/accept allowed by the filter\n";
 
 #define NOHOOKS_REASON "--no-hooks: config.json binds plain directories"
 
@@ -67,19 +67,19 @@ enum {
 };
 
 static const struct option spec_options[] = {
-    {"rootfs", required_argument, NULL, OPT_ROOTFS},
-    {"hook", required_argument, NULL, OPT_HOOK},
-    {"no-hooks", no_argument, NULL, OPT_NO_HOOKS},
-    {"no-prepare", no_argument, NULL, OPT_NO_PREPARE},
-    {"output", required_argument, NULL, 'o'},
-    {"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
-    {"user", required_argument, NULL, OPT_USER},
-    {"pass-env", required_argument, NULL, OPT_PASS_ENV},
-    {"seccomp", required_argument, NULL, OPT_SECCOMP},
-    {"allow-local-listen", no_argument, NULL, OPT_LISTEN},
-    {"require-disk-quota", no_argument, NULL, OPT_REQUIRE_QUOTA},
-    {"help", no_argument, NULL, 'h'},
-    {0},
+	{"rootfs", required_argument, NULL, OPT_ROOTFS},
+	{"hook", required_argument, NULL, OPT_HOOK},
+	{"no-hooks", no_argument, NULL, OPT_NO_HOOKS},
+	{"no-prepare", no_argument, NULL, OPT_NO_PREPARE},
+	{"output", required_argument, NULL, 'o'},
+	{"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
+	{"user", required_argument, NULL, OPT_USER},
+	{"pass-env", required_argument, NULL, OPT_PASS_ENV},
+	{"seccomp", required_argument, NULL, OPT_SECCOMP},
+	{"allow-local-listen", no_argument, NULL, OPT_LISTEN},
+	{"require-disk-quota", no_argument, NULL, OPT_REQUIRE_QUOTA},
+	{"help", no_argument, NULL, 'h'},
+	{0},
 };
 
 struct spec_cli {
@@ -203,7 +203,7 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	_cleanup_free_ char *services = app->have_services ? spec_abs(app->services_file) : NULL;
 	_cleanup_free_ char *state_dir = spec_abs(g->state_dir), *storage_root = NULL;
 	struct context_options co = {
-	    .file = context, .state_dir = state_dir, .app_dir = w->app_dir};
+		.file = context, .state_dir = state_dir, .app_dir = w->app_dir};
 	struct sizelimit_overrides lo = {0};
 	struct cgroup_limits limits = {0};
 	struct caps_user user = {0};
@@ -293,26 +293,26 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 	script = spawn_script(w->start ? w->start : "", SIGTERM);
 	pre = w->pre_start ? spawn_script(w->pre_start, SIGTERM) : NULL;
 	struct ocispec_input in = {
-	    .w = w,
-	    .envp = envp,
-	    .script = script,
-	    .pre_script = pre,
-	    .uid = user.uid,
-	    .gid = user.gid,
-	    .limits = &limits,
-	    .filter = &sc->fo,
-	    .plan = &plan,
-	    .storage_by_hook = by_hook,
-	    .require_quota = sc->require_quota,
-	    .rootfs = sc->rootfs ? sc->rootfs : "rootfs",
-	    .hook_path = sc->no_hooks ? NULL : sc->hook,
-	    .app_config = app_config,
-	    .app_name = g->app_name,
-	    .services = services,
-	    .context_file = context,
-	    .state_dir = state_dir,
-	    .storage_root = plan.storage_root,
-	    .stop_timeout_s = 15,
+		.w = w,
+		.envp = envp,
+		.script = script,
+		.pre_script = pre,
+		.uid = user.uid,
+		.gid = user.gid,
+		.limits = &limits,
+		.filter = &sc->fo,
+		.plan = &plan,
+		.storage_by_hook = by_hook,
+		.require_quota = sc->require_quota,
+		.rootfs = sc->rootfs ? sc->rootfs : "rootfs",
+		.hook_path = sc->no_hooks ? NULL : sc->hook,
+		.app_config = app_config,
+		.app_name = g->app_name,
+		.services = services,
+		.context_file = context,
+		.state_dir = state_dir,
+		.storage_root = plan.storage_root,
+		.stop_timeout_s = 15,
 	};
 	*out = ocispec_build(&in);
 	if (ocispec_check(*out, &err) < 0) {

@@ -67,14 +67,14 @@ int commands_parse_plain(int argc, char **argv, int nargs, int *first)
 	if (nargs && argc - optind > nargs)
 		return cli_usage_error(cmd, "expected one worker name, got %d", argc - optind);
 	if (argc - optind != nargs)
-		return cli_usage_error(cmd, nargs ? "expected a worker name" : "takes no arguments");
+		return cli_usage_error(cmd,
+				       nargs ? "expected a worker name" : "takes no arguments");
 	*first = optind;
 	return -1;
 }
 
 /* Returns -1 to go on; otherwise the exit status (help printed). */
-static int plain_or_help(const struct cli_global *g, int argc, char **argv, int nargs,
-			 int *first)
+static int plain_or_help(const struct cli_global *g, int argc, char **argv, int nargs, int *first)
 {
 	int r = commands_parse_plain(argc, argv, nargs, first);
 
@@ -230,8 +230,8 @@ int cmd_show(const struct cli_global *g, int argc, char **argv)
 	return BERTH_EXIT_OK;
 }
 
-int commands_instance_open(const struct worker *w, const char *project,
-			   const char *environment, bool join, struct instance *in)
+int commands_instance_open(const struct worker *w, const char *project, const char *environment,
+			   bool join, struct instance *in)
 {
 	struct instance_key k = {project, environment, w->app_name, w->name};
 	char *rd = instance_runtime_dir();

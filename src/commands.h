@@ -40,8 +40,8 @@ int commands_parse_plain(int argc, char **argv, int nargs, int *first);
 void commands_pass_env_add(char ***names, size_t *n, const char *list);
 /* The worker's environment (context file, state dir, --pass-env names).
  * Returns 0 or an exit status (the reason is logged). */
-int commands_worker_env(const struct cli_global *g, const struct app *app,
-			const struct worker *w, char *const *pass_env, char ***envp);
+int commands_worker_env(const struct cli_global *g, const struct app *app, const struct worker *w,
+			char *const *pass_env, char ***envp);
 /* The same with USER the name of the user the worker runs as: user (a
  * --user NAME|UID[:GID]), berth's own user when self (--unconfined), else
  * the default (web, nobody, or uid 65534 shown as "65534").
@@ -55,7 +55,7 @@ struct instance;
  * directory; none, with a warning, where there is no runtime directory).
  * 0 taken (or none), 1 joined (join: another berth holds it), or an exit
  * status (the reason is logged). */
-int commands_instance_open(const struct worker *w, const char *project,
-			   const char *environment, bool join, struct instance *in);
+int commands_instance_open(const struct worker *w, const char *project, const char *environment,
+			   bool join, struct instance *in);
 
 #endif

@@ -63,8 +63,8 @@ static bool alnum_ok(const char *s, size_t len)
 
 static int read_project(int dfd, const char *dir, char **project, char **entropy)
 {
-	_cleanup_close_ int fd = openat(dfd, CONTEXT_PROJECT_FILE,
-					O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd =
+		openat(dfd, CONTEXT_PROJECT_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 
 	if (fd < 0) {
@@ -114,8 +114,8 @@ static int write_project(int dfd, const char *dir)
 	_cleanup_free_ char *tmp = xasprintf(".%s.%ld", CONTEXT_PROJECT_FILE, (long)getpid());
 	_cleanup_free_ char *text =
 		xasprintf("{\"project\": \"%s\", \"entropy\": \"%s\"}\n", project, entropy);
-	_cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-						  O_CLOEXEC | O_NOCTTY, 0600);
+	_cleanup_close_ int fd = openat(
+		dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
 		return log_errno(-errno, "create %s/%s%s", dir, tmp, hint(-errno));
 	size_t len = strlen(text);

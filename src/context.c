@@ -70,19 +70,31 @@ static const struct field {
 	const char *key;
 	enum ftype type;
 } endpoint_fields[] = {
-	{"username", F_STR_NULL}, {"password", F_STR_NULL}, {"scheme", F_STR},
-	{"service", F_STR},       {"fragment", F_STR_NULL}, {"ip", F_STR},
-	{"instance_ips", F_STR_ARRAY}, {"hostname", F_STR}, {"port", F_INT},
-	{"cluster", F_STR},       {"host", F_STR},          {"rel", F_STR},
-	{"path", F_STR_NULL},     {"query", F_OBJ},         {"type", F_STR},
-	{"public", F_BOOL},       {"host_mapped", F_BOOL},  {"epoch", F_INT},
+	{"username", F_STR_NULL},
+	{"password", F_STR_NULL},
+	{"scheme", F_STR},
+	{"service", F_STR},
+	{"fragment", F_STR_NULL},
+	{"ip", F_STR},
+	{"instance_ips", F_STR_ARRAY},
+	{"hostname", F_STR},
+	{"port", F_INT},
+	{"cluster", F_STR},
+	{"host", F_STR},
+	{"rel", F_STR},
+	{"path", F_STR_NULL},
+	{"query", F_OBJ},
+	{"type", F_STR},
+	{"public", F_BOOL},
+	{"host_mapped", F_BOOL},
+	{"epoch", F_INT},
 	{"url", F_STR},
 };
 
 static const char *ftype_name(enum ftype t)
 {
-	static const char *const names[] = {"a string", "a string or null", "an integer",
-					    "a boolean", "an object", "an array of strings"};
+	static const char *const names[] = {"a string",	 "a string or null", "an integer",
+					    "a boolean", "an object",	     "an array of strings"};
 	return names[t];
 }
 
@@ -106,9 +118,7 @@ static bool ftype_ok(enum ftype t, const json_t *v)
 
 		if (!json_is_array(v))
 			return false;
-		json_array_foreach(v, i, e)
-			if (!plain_string(e))
-				return false;
+		json_array_foreach(v, i, e) if (!plain_string(e)) return false;
 		return true;
 	}
 	}
@@ -126,7 +136,8 @@ int context_check_endpoint(const json_t *o, const char *file, const char *where,
 		log_error("context %s: %s: must be an object", file, where);
 		return -EINVAL;
 	}
-	json_object_foreach((json_t *)o, key, v) {
+	json_object_foreach((json_t *)o, key, v)
+	{
 		const struct field *f = NULL;
 
 		for (size_t i = 0; i < ARRAY_SIZE(endpoint_fields); i++)
@@ -137,11 +148,13 @@ int context_check_endpoint(const json_t *o, const char *file, const char *where,
 			json_t *ev;
 
 			if (!json_is_object(v)) {
-				log_error("context %s: %s.endpoints: must be an object", file, where);
+				log_error("context %s: %s.endpoints: must be an object", file,
+					  where);
 				r = -EINVAL;
 				continue;
 			}
-			json_object_foreach(v, ep, ev) {
+			json_object_foreach(v, ep, ev)
+			{
 				_cleanup_free_ char *w = xasprintf("%s.endpoints.%s", where, ep);
 
 				if (context_check_endpoint(ev, file, w, false) < 0)
@@ -291,20 +304,20 @@ static const struct context_key {
 	bool nullable; /* null or "" clears it */
 	int (*check)(const json_t *v, const char *file, const char *key);
 } context_keys[] = {
-    {"project", offsetof(struct context, project), false, false, check_name},
-    {"environment", offsetof(struct context, environment), false, false, check_name},
-    {"entropy", offsetof(struct context, entropy), false, false, NULL},
-    {"branch", offsetof(struct context, branch), false, false, NULL},
-    {"tree_id", offsetof(struct context, tree_id), false, false, check_tree_id},
-    {"environment_type", offsetof(struct context, environment_type), false, false,
-     check_environment_type},
-    {"smtp_host", offsetof(struct context, smtp_host), false, true, NULL},
-    {"auto_size", offsetof(struct context, auto_size), false, false, check_auto_size},
-    {"app_dir", offsetof(struct context, app_dir), false, false, check_app_dir},
-    {"routes", offsetof(struct context, routes), true, false, NULL},
-    {"variables", offsetof(struct context, variables), true, false, check_variables},
-    {"services", offsetof(struct context, services), true, false, check_endpoints},
-    {"relationships", offsetof(struct context, relationships), true, false, check_endpoints},
+	{"project", offsetof(struct context, project), false, false, check_name},
+	{"environment", offsetof(struct context, environment), false, false, check_name},
+	{"entropy", offsetof(struct context, entropy), false, false, NULL},
+	{"branch", offsetof(struct context, branch), false, false, NULL},
+	{"tree_id", offsetof(struct context, tree_id), false, false, check_tree_id},
+	{"environment_type", offsetof(struct context, environment_type), false, false,
+	 check_environment_type},
+	{"smtp_host", offsetof(struct context, smtp_host), false, true, NULL},
+	{"auto_size", offsetof(struct context, auto_size), false, false, check_auto_size},
+	{"app_dir", offsetof(struct context, app_dir), false, false, check_app_dir},
+	{"routes", offsetof(struct context, routes), true, false, NULL},
+	{"variables", offsetof(struct context, variables), true, false, check_variables},
+	{"services", offsetof(struct context, services), true, false, check_endpoints},
+	{"relationships", offsetof(struct context, relationships), true, false, check_endpoints},
 };
 
 /* Stores one key of the context file in ctx after its table's checks. */
@@ -347,9 +360,8 @@ int context_parse(const json_t *root, const char *file, struct context *ctx)
 		log_error("context %s: the top level must be an object", file);
 		return -EINVAL;
 	}
-	json_object_foreach((json_t *)root, key, v)
-		if (parse_key(key, v, file, ctx) < 0)
-			r = -EINVAL;
+	json_object_foreach((json_t *)root, key, v) if (parse_key(key, v, file, ctx) < 0) r =
+		-EINVAL;
 	return r;
 }
 

@@ -11,28 +11,28 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#define CONTEXT_PROJECT_FILE "project.json" /* under the state directory */
+#define CONTEXT_PROJECT_FILE	"project.json" /* under the state directory */
 #define CONTEXT_DEFAULT_TREE_ID "0000000000000000000000000000000000000000"
-#define CONTEXT_GIT "/usr/bin/git"
+#define CONTEXT_GIT		"/usr/bin/git"
 
 struct context {
-	char *project;          /* PLATFORM_PROJECT */
-	char *entropy;          /* PLATFORM_PROJECT_ENTROPY */
-	char *tree_id;          /* PLATFORM_TREE_ID */
-	char *branch;           /* PLATFORM_BRANCH */
-	char *environment;      /* PLATFORM_ENVIRONMENT */
+	char *project;		/* PLATFORM_PROJECT */
+	char *entropy;		/* PLATFORM_PROJECT_ENTROPY */
+	char *tree_id;		/* PLATFORM_TREE_ID */
+	char *branch;		/* PLATFORM_BRANCH */
+	char *environment;	/* PLATFORM_ENVIRONMENT */
 	char *environment_type; /* "production", "staging" or "development" */
-	char *smtp_host;        /* PLATFORM_SMTP_HOST; NULL = no mail */
-	char *app_dir;          /* PLATFORM_APP_DIR as the worker sees it; NULL =
+	char *smtp_host;	/* PLATFORM_SMTP_HOST; NULL = no mail */
+	char *app_dir;		/* PLATFORM_APP_DIR as the worker sees it; NULL =
 				 * the app directory */
-	char *auto_size;        /* what size AUTO means on this host ("M"), or
+	char *auto_size;	/* what size AUTO means on this host ("M"), or
 				 * NULL (no limit); --auto-size wins */
-	json_t *routes;         /* object; PLATFORM_ROUTES */
-	json_t *variables;      /* object "prefix:name" -> value (project and
+	json_t *routes;		/* object; PLATFORM_ROUTES */
+	json_t *variables;	/* object "prefix:name" -> value (project and
 				 * environment level), or NULL */
-	json_t *services;       /* object: service -> endpoint fields, plus
+	json_t *services;	/* object: service -> endpoint fields, plus
 				 * "endpoints": {name: fields}; or NULL */
-	json_t *relationships;  /* object: relationship -> endpoint fields, or NULL */
+	json_t *relationships;	/* object: relationship -> endpoint fields, or NULL */
 };
 
 struct context_options {
@@ -40,7 +40,7 @@ struct context_options {
 	const char *state_dir; /* --state-dir, or NULL for BERTH_STATE_DIR */
 	const char *app_dir;   /* the app directory (for the git tree id) */
 	const char *git;       /* git binary, or NULL for CONTEXT_GIT */
-	bool read_only;        /* read the state, never create it (show, env):
+	bool read_only;	       /* read the state, never create it (show, env):
 				* placeholders while there is none */
 	bool *state_failed;    /* set when the state directory failed (a setup
 				* problem, not the context file's), or NULL */
@@ -91,8 +91,7 @@ int context_state_read(const char *state_dir, char **project, char **entropy);
 /* Those of show and env before the state exists: shaped like generated
  * ones (13 and 56 characters), so that what reads them accepts them. */
 #define CONTEXT_PLACEHOLDER_PROJECT "0000000000000"
-#define CONTEXT_PLACEHOLDER_ENTROPY \
-	"00000000000000000000000000000000000000000000000000000000"
+#define CONTEXT_PLACEHOLDER_ENTROPY "00000000000000000000000000000000000000000000000000000000"
 
 /* The git tree id of dir at HEAD (`git -C dir rev-parse HEAD:./`, run by
  * absolute path with an empty environment).  -ENOENT when there is none. */

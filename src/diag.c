@@ -8,8 +8,8 @@
 
 #include "diag.h"
 
-void diags_add(struct diags *d, const char *file, unsigned line, unsigned col,
-	       const char *path, const char *fmt, ...)
+void diags_add(struct diags *d, const char *file, unsigned line, unsigned col, const char *path,
+	       const char *fmt, ...)
 {
 	va_list ap;
 	struct diag *dg;

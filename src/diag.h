@@ -26,8 +26,8 @@ struct diags {
 	size_t cap;
 };
 
-void diags_add(struct diags *d, const char *file, unsigned line, unsigned col,
-	       const char *path, const char *fmt, ...) ATTR_PRINTF(6, 7);
+void diags_add(struct diags *d, const char *file, unsigned line, unsigned col, const char *path,
+	       const char *fmt, ...) ATTR_PRINTF(6, 7);
 /* "FILE:LINE:COLUMN: KEY.PATH: message" (parts that are unknown are left out). */
 char *diag_format(const struct diag *dg);
 void diags_print(const struct diags *d, FILE *out);

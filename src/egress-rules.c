@@ -364,9 +364,10 @@ json_t *egress_describe(const struct egress_plan *p)
 		for (size_t i = 0; i < p->n_rules; i++)
 			json_array_append_new(fw, rule_json(&p->rules[i]));
 	}
-	return json_pack(
-	    "{s:o, s:o, s:s, s:o, s:o, s:s}", "relationships", endpoints_json(p->allow, p->n_allow),
-	    "blocked", endpoints_json(p->block, p->n_block), "port_25",
-	    "rejected (TCP reset), always", "dns", strv_json(p->dns), "firewall", fw, "otherwise",
-	    "rejected: TCP with a reset, the rest with ICMP admin-prohibited");
+	return json_pack("{s:o, s:o, s:s, s:o, s:o, s:s}", "relationships",
+			 endpoints_json(p->allow, p->n_allow), "blocked",
+			 endpoints_json(p->block, p->n_block), "port_25",
+			 "rejected (TCP reset), always", "dns", strv_json(p->dns), "firewall", fw,
+			 "otherwise",
+			 "rejected: TCP with a reset, the rest with ICMP admin-prohibited");
 }

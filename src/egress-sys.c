@@ -66,9 +66,9 @@ static int resolve_one(const char *domain, char ***v4, size_t *n4, char ***v6, s
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
 		char buf[NETADDR_STRLEN];
 		const void *a =
-		    ai->ai_family == AF_INET
-			? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-			: (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+			ai->ai_family == AF_INET
+				? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+				: (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
 		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
 		    !inet_ntop(ai->ai_family, a, buf, sizeof(buf)))
 			continue;
@@ -92,10 +92,10 @@ void egress_resolve(struct egress_plan *p)
 			int r = resolve_one(*d, &v4, &n4, &v6, &n6);
 
 			if (r != 0)
-				log_warn(
-				    "egress: firewall domain %s does not resolve (%s): the rule "
-				    "allows no address for it",
-				    *d, r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+				log_warn("egress: firewall domain %s does not resolve (%s): the "
+					 "rule "
+					 "allows no address for it",
+					 *d, r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
 			else
 				log_info("egress: firewall domain %s: %zu address(es)", *d,
 					 n4 + n6 - before);
@@ -126,8 +126,8 @@ char **egress_host_addrs(void)
 		    (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
 			continue;
 		p = i->ifa_addr->sa_family == AF_INET
-			? (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
-			: (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+			    ? (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+			    : (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
 		if (!inet_ntop(i->ifa_addr->sa_family, p, buf, sizeof(buf)) ||
 		    netaddr_parse_ip(buf, &a) < 0 || netaddr_is_loopback(&a))
 			continue;

@@ -80,7 +80,7 @@ static void endpoint_addrs(const json_t *ep, const char **out, size_t max, size_
 	if (ip)
 		out[(*n)++] = ip;
 	json_array_foreach(ips, i, v) if (json_is_string(v) && *n < max) out[(*n)++] =
-	    json_string_value(v);
+		json_string_value(v);
 }
 
 static void add_relationships(const struct egress_input *in, struct egress_plan *p)

@@ -21,8 +21,8 @@
 enum origin { O_BASE, O_CONFIG, O_CONTEXT, O_ALIAS, O_PASS, O_PLATFORM };
 
 static const char *const origin_names[] = {
-	"the defaults", "the app config", "the context", "the app config", "--pass-env",
-	"the platform",
+	"the defaults",	  "the app config", "the context",
+	"the app config", "--pass-env",	    "the platform",
 };
 
 struct entry {
@@ -126,9 +126,8 @@ json_t *env_variables_json(const struct worker *w, const struct context *ctx)
 		json_object_set_new(vars, name, json_deep_copy(var->value));
 	}
 	if (ctx && ctx->variables)
-		json_object_foreach(ctx->variables, key, v)
-			if (!str_has_prefix(key, "env:"))
-				json_object_set_new(vars, key, json_deep_copy(v));
+		json_object_foreach(ctx->variables, key, v) if (!str_has_prefix(key, "env:"))
+			json_object_set_new(vars, key, json_deep_copy(v));
 	return vars;
 }
 
@@ -143,7 +142,8 @@ static void normalise_mounts(json_t *parent)
 		return;
 	json_t *fixed = json_object();
 
-	json_object_foreach(mounts, key, v) {
+	json_object_foreach(mounts, key, v)
+	{
 		_cleanup_free_ char *k = key[0] == '/' ? xstrdup(key) : xasprintf("/%s", key);
 
 		json_object_set(fixed, k, v);
@@ -162,16 +162,15 @@ json_t *env_application_json(const struct app *app)
 	j = json_deep_copy(app->json);
 	normalise_mounts(j);
 	normalise_mounts(json_object_get(j, "web"));
-	json_object_foreach(json_object_get(j, "workers"), key, v)
-		normalise_mounts(v);
+	json_object_foreach(json_object_get(j, "workers"), key, v) normalise_mounts(v);
 	return j;
 }
 
 /* PLATFORM_DOCUMENT_ROOT: the root of web.locations['/'] under the app dir. */
 static char *document_root(const struct app *app, const char *app_dir)
 {
-	json_t *loc = json_object_get(json_object_get(json_object_get(app->json, "web"),
-						      "locations"), "/");
+	json_t *loc = json_object_get(
+		json_object_get(json_object_get(app->json, "web"), "locations"), "/");
 	const char *root = json_string_value(json_object_get(loc, "root"));
 
 	if (!root)
@@ -205,7 +204,8 @@ static int set_env_var(struct envmap *m, const char *where, const char *name, co
 
 	if (!env_name_ok(name)) {
 		log_error("%s: variables env:%s: not a valid environment variable name "
-			  "([A-Za-z_][A-Za-z0-9_]*)", where, name);
+			  "([A-Za-z_][A-Za-z0-9_]*)",
+			  where, name);
 		return -EINVAL;
 	}
 	if (env_value_string(v, &value) < 0) {
@@ -241,17 +241,16 @@ static int add_env_vars(struct envmap *m, const struct worker *w, const struct c
 		    set_env_var(m, cfg, w->vars[i].name, w->vars[i].value, O_CONFIG) < 0)
 			r = -EINVAL;
 	if (ctx->variables)
-		json_object_foreach(ctx->variables, key, v)
-			if (str_has_prefix(key, "env:") &&
-			    set_env_var(m, "context", key + 4, v, O_CONTEXT) < 0)
-				r = -EINVAL;
+		json_object_foreach(ctx->variables, key,
+				    v) if (str_has_prefix(key, "env:") &&
+					   set_env_var(m, "context", key + 4, v, O_CONTEXT) < 0) r =
+			-EINVAL;
 	if (r < 0)
 		return r;
 	/* Aliases: the context's first, so they win over the app config's. */
 	if (ctx->variables)
-		json_object_foreach(ctx->variables, key, v)
-			if (str_has_prefix(key, "env:"))
-				set_alias(m, key + 4);
+		json_object_foreach(ctx->variables, key, v) if (str_has_prefix(key, "env:"))
+			set_alias(m, key + 4);
 	for (size_t i = 0; i < w->n_vars; i++)
 		if (strcmp(w->vars[i].prefix, "env") == 0)
 			set_alias(m, w->vars[i].name);
@@ -316,8 +315,8 @@ static int add_platform(struct envmap *m, const struct app *app, const struct wo
 	if (set_json(m, "PLATFORM_RELATIONSHIPS", rels) < 0 ||
 	    set_json(m, "PLATFORM_APPLICATION", env_application_json(app)) < 0 ||
 	    set_json(m, "PLATFORM_VARIABLES", env_variables_json(w, ctx)) < 0 ||
-	    set_json(m, "PLATFORM_ROUTES", ctx->routes ? json_incref(ctx->routes)
-						       : json_object()) < 0)
+	    set_json(m, "PLATFORM_ROUTES", ctx->routes ? json_incref(ctx->routes) : json_object()) <
+		    0)
 		return -EINVAL;
 	return 0;
 }
@@ -384,7 +383,8 @@ int env_check(char *const *envp, size_t max_bytes, size_t max_string)
 
 		if (!env_name_ok(name)) {
 			log_error("environment variable name \"%.64s\" is not valid "
-				  "([A-Za-z_][A-Za-z0-9_]*)", name);
+				  "([A-Za-z_][A-Za-z0-9_]*)",
+				  name);
 			return -EINVAL;
 		}
 		if (max_string && len > max_string) {
@@ -402,8 +402,8 @@ int env_check(char *const *envp, size_t max_bytes, size_t max_string)
 		int n = big ? (int)strcspn(big, "=") : 0;
 
 		log_error("the environment is %zu bytes, more than the %zu execve allows here "
-			  "(largest: %.*s, %zu bytes)", total, max_bytes, n, big ? big : "",
-			  biggest);
+			  "(largest: %.*s, %zu bytes)",
+			  total, max_bytes, n, big ? big : "", biggest);
 		return -E2BIG;
 	}
 	return 0;

@@ -17,11 +17,11 @@
 #include "app.h"
 #include "context.h"
 
-#define ENV_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define ENV_DEFAULT_USER "web"
+#define ENV_DEFAULT_PATH  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define ENV_DEFAULT_USER  "web"
 #define ENV_DEFAULT_SHELL "/bin/sh"
-#define ENV_DEFAULT_LANG "C.UTF-8"
-#define ENV_DEFAULT_TZ "UTC"
+#define ENV_DEFAULT_LANG  "C.UTF-8"
+#define ENV_DEFAULT_TZ	  "UTC"
 
 struct env_options {
 	char *const *pass_env; /* --pass-env names, NULL-terminated, or NULL */

@@ -9,8 +9,8 @@
 
 enum berth_exit {
 	BERTH_EXIT_OK = 0,
-	BERTH_EXIT_FAILURE = 1,     /* generic failure of a debugging command */
-	BERTH_EXIT_USAGE = 2,       /* bad command line or configuration */
+	BERTH_EXIT_FAILURE = 1, /* generic failure of a debugging command */
+	BERTH_EXIT_USAGE = 2,	/* bad command line or configuration */
 	/* run: the crash budget was spent and the last run ended in an OOM
 	 * kill.  Without it that run's status would be 137 (128 + SIGKILL),
 	 * the code of a stop that escalated.  90 is none of the codes that
@@ -24,11 +24,11 @@ enum berth_exit {
 	 * the worker was not started; chosen as 90 was.  Its status is on
 	 * the prestart-failed line. */
 	BERTH_EXIT_PRESTART = 91,
-	BERTH_EXIT_SETUP = 125,     /* a setup step (cgroup, mount, ...) failed */
-	BERTH_EXIT_NOEXEC = 126,    /* the shell could not be executed */
-	BERTH_EXIT_NOTFOUND = 127,  /* the shell was not found */
-	BERTH_EXIT_SIGBASE = 128,   /* + signal number */
-	BERTH_EXIT_KILLED = 137,    /* stop escalated to SIGKILL */
+	BERTH_EXIT_SETUP = 125,	   /* a setup step (cgroup, mount, ...) failed */
+	BERTH_EXIT_NOEXEC = 126,   /* the shell could not be executed */
+	BERTH_EXIT_NOTFOUND = 127, /* the shell was not found */
+	BERTH_EXIT_SIGBASE = 128,  /* + signal number */
+	BERTH_EXIT_KILLED = 137,   /* stop escalated to SIGKILL */
 };
 
 #endif

@@ -43,10 +43,22 @@
 #define CLONE_FLAGS_ARG 0
 #endif
 
-#define ANY(name, e, grp) {name, e, FILTER_ANY, 0, 0, NULL, grp}
-#define CLONE_NS(flag) {"clone", EPERM, FILTER_FLAG_SET, CLONE_FLAGS_ARG, flag, #flag, "namespaces"}
-#define IOCTL(req) {"ioctl", EPERM, FILTER_EQ32, 1, req, #req, "terminal"}
-#define SOCKET(fam) {"socket", EAFNOSUPPORT, FILTER_EQ, 0, fam, #fam, "sockets"}
+#define ANY(name, e, grp)                                                                          \
+	{                                                                                          \
+		name, e, FILTER_ANY, 0, 0, NULL, grp                                               \
+	}
+#define CLONE_NS(flag)                                                                             \
+	{                                                                                          \
+		"clone", EPERM, FILTER_FLAG_SET, CLONE_FLAGS_ARG, flag, #flag, "namespaces"        \
+	}
+#define IOCTL(req)                                                                                 \
+	{                                                                                          \
+		"ioctl", EPERM, FILTER_EQ32, 1, req, #req, "terminal"                              \
+	}
+#define SOCKET(fam)                                                                                \
+	{                                                                                          \
+		"socket", EAFNOSUPPORT, FILTER_EQ, 0, fam, #fam, "sockets"                         \
+	}
 
 /* The deny table.  ENOSYS where libc or a runtime should fall back
  * (clone3 → clone, io_uring → epoll); EPERM elsewhere, so programs print

@@ -16,26 +16,26 @@
 #include <stdint.h>
 
 struct filter_opts {
-	bool off;                /* --seccomp=off: no filter at all (debugging) */
+	bool off;		 /* --seccomp=off: no filter at all (debugging) */
 	bool allow_local_listen; /* --allow-local-listen: listen/accept/accept4 allowed */
 };
 
 /* What a rule compares; at most one argument per rule (libseccomp). */
 enum filter_cond {
-	FILTER_ANY,       /* every call */
-	FILTER_FLAG_SET,  /* (arg & value) == value: clone namespace flags */
-	FILTER_EQ,        /* arg == value: socket families */
-	FILTER_EQ32,      /* (arg & 0xffffffff) == value: ioctl requests */
+	FILTER_ANY,	 /* every call */
+	FILTER_FLAG_SET, /* (arg & value) == value: clone namespace flags */
+	FILTER_EQ,	 /* arg == value: socket families */
+	FILTER_EQ32,	 /* (arg & 0xffffffff) == value: ioctl requests */
 };
 
 struct filter_rule {
 	const char *syscall;
-	int err;                 /* the errno the call returns */
+	int err; /* the errno the call returns */
 	enum filter_cond cond;
-	unsigned arg;            /* argument index for cond != FILTER_ANY */
+	unsigned arg; /* argument index for cond != FILTER_ANY */
 	uint64_t value;
-	const char *value_name;  /* "CLONE_NEWUSER", "TIOCSTI", "AF_VSOCK" */
-	const char *group;       /* "listen", "io_uring", "namespaces", ... */
+	const char *value_name; /* "CLONE_NEWUSER", "TIOCSTI", "AF_VSOCK" */
+	const char *group;	/* "listen", "io_uring", "namespaces", ... */
 };
 
 /* The whole deny table (whatever the options), for tests and docs. */
@@ -55,7 +55,7 @@ int filter_build(const struct filter_opts *o, scmp_filter_ctx *out);
 
 /* The filter compiled to classic BPF, ready for the child. */
 struct filter_prog {
-	void *insns;             /* struct sock_filter[len] */
+	void *insns; /* struct sock_filter[len] */
 	unsigned short len;
 };
 

@@ -30,12 +30,12 @@
 #include "util.h"
 
 static const char *const stage_names[HOOK_STAGE_COUNT] = {
-    [HOOK_PRESTART] = "prestart",
-    [HOOK_CREATE_RUNTIME] = "createRuntime",
-    [HOOK_CREATE_CONTAINER] = "createContainer",
-    [HOOK_START_CONTAINER] = "startContainer",
-    [HOOK_POSTSTART] = "poststart",
-    [HOOK_POSTSTOP] = "poststop",
+	[HOOK_PRESTART] = "prestart",
+	[HOOK_CREATE_RUNTIME] = "createRuntime",
+	[HOOK_CREATE_CONTAINER] = "createContainer",
+	[HOOK_START_CONTAINER] = "startContainer",
+	[HOOK_POSTSTART] = "poststart",
+	[HOOK_POSTSTOP] = "poststop",
 };
 
 int hook_stage_parse(const char *s, enum hook_stage *out)
@@ -278,7 +278,7 @@ static int read_proc(pid_t pid, const char *file, char **out)
 static int ns_stat(pid_t pid, const char *ns, struct stat *st)
 {
 	_cleanup_free_ char *path =
-	    pid ? xasprintf("/proc/%d/ns/%s", (int)pid, ns) : xasprintf("/proc/self/ns/%s", ns);
+		pid ? xasprintf("/proc/%d/ns/%s", (int)pid, ns) : xasprintf("/proc/self/ns/%s", ns);
 	return stat(path, st) < 0 ? -errno : 0;
 }
 
@@ -350,9 +350,9 @@ int hook_pid_verify(pid_t pid, const struct hook_bundle *b, int *pidfd)
 	}
 	if (!descends) {
 		log_error(
-		    "pid %d is not the container's init: it does not descend from the runtime "
-		    "that called the hook (pid %d)",
-		    (int)pid, (int)runtime);
+			"pid %d is not the container's init: it does not descend from the runtime "
+			"that called the hook (pid %d)",
+			(int)pid, (int)runtime);
 		return -ESRCH;
 	}
 	/* Everything above read /proc/<pid>: still the process the pidfd holds? */

@@ -67,7 +67,7 @@ struct hook_bundle {
 	bool ns_new[3];	  /* pid, network, mount: a new namespace (no path) */
 	char *ns_path[3]; /* ... or one joined by path */
 	bool ns_listed[3];
-	char **mounts; /* the mounts' destinations, NULL-terminated */
+	char **mounts;	   /* the mounts' destinations, NULL-terminated */
 	char *resolv_conf; /* the source of a bind onto /etc/resolv.conf, or NULL */
 };
 enum { HOOK_NS_PID, HOOK_NS_NET, HOOK_NS_MNT };

@@ -42,8 +42,8 @@ char *instance_runtime_dir(void)
 	/* another user's (an environment kept across setpriv or su) is none */
 	e = getenv("XDG_RUNTIME_DIR");
 	return e && e[0] == '/' && stat(e, &st) == 0 && st.st_uid == geteuid()
-		   ? xasprintf("%s/berth", e)
-		   : NULL;
+		       ? xasprintf("%s/berth", e)
+		       : NULL;
 }
 
 /* --- the text --------------------------------------------------------------- */
@@ -338,8 +338,8 @@ static int open_locked(struct instance *in)
 	for (int tries = 0; tries < 8; tries++) {
 		struct stat st, now;
 
-		in->fd =
-		    openat(in->dir_fd, in->name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		in->fd = openat(in->dir_fd, in->name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+				0600);
 		if (in->fd < 0 && (errno == EROFS || errno == ENOENT))
 			return -errno; /* ENOENT: its directory was removed meanwhile */
 		if (in->fd < 0 || fstat(in->fd, &st) < 0)
@@ -351,8 +351,8 @@ static int open_locked(struct instance *in)
 		}
 		if (flock(in->fd, LOCK_EX | LOCK_NB) < 0)
 			return errno == EWOULDBLOCK
-				   ? -EWOULDBLOCK
-				   : log_errno(-errno, "lock the instance record %s", in->path);
+				       ? -EWOULDBLOCK
+				       : log_errno(-errno, "lock the instance record %s", in->path);
 		if (fstatat(in->dir_fd, in->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    now.st_dev == st.st_dev && now.st_ino == st.st_ino)
 			return 0;

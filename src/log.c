@@ -181,8 +181,7 @@ void log_timestamp(char *buf, unsigned long size)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ts.tv_nsec / 1000000);
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
 bool log_json(void)
@@ -277,11 +276,11 @@ static void emit_stderr(const char *line)
 	}
 	if (log_cfg.dropped) {
 		_cleanup_free_ char *msg =
-		    xasprintf("%lu log lines dropped (stderr was full)", log_cfg.dropped);
+			xasprintf("%lu log lines dropped (stderr was full)", log_cfg.dropped);
 		_cleanup_(json_decrefp) json_t *f =
-		    json_pack("{s:I}", "count", (json_int_t)log_cfg.dropped);
+			json_pack("{s:I}", "count", (json_int_t)log_cfg.dropped);
 		_cleanup_free_ char *notice =
-		    format_line(LOG_LVL_WARN, "dropped-logs", f, msg, false, log_cfg.journal);
+			format_line(LOG_LVL_WARN, "dropped-logs", f, msg, false, log_cfg.journal);
 		if (!out_line(notice, strlen(notice))) {
 			log_cfg.dropped++;
 			return;

@@ -55,8 +55,8 @@ void log_event(enum log_level lvl, const char *event, json_t *fields, const char
 	ATTR_PRINTF(4, 5);
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, NULL, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_LVL_WARN, NULL, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LVL_INFO, NULL, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LVL_WARN, NULL, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LVL_INFO, NULL, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, NULL, __VA_ARGS__)
 
 /* Log "<message>: strerror(-err)" at error level and return err (< 0).

@@ -387,8 +387,8 @@ static int do_disk(struct mount_ctx *m, int sroot, const struct mountplan_op *op
 static int open_source(struct mount_ctx *m, struct mount_state *s, const struct mountplan_op *op)
 {
 	int base = op->msource == MOUNT_TMP
-		       ? s->tmp
-		       : safepath_open(s->sroot, op->src_dir, O_PATH, m->safepath_flags);
+			   ? s->tmp
+			   : safepath_open(s->sroot, op->src_dir, O_PATH, m->safepath_flags);
 
 	if (base < 0)
 		return mount_fail(m, base, "open the storage directory", op->src_dir);
@@ -454,7 +454,7 @@ static int reopen_app(struct mount_ctx *m, struct mount_state *s)
 static int do_app(struct mount_ctx *m, struct mount_state *s, const struct mountplan_op *op)
 {
 	const char *what =
-	    op->kind == MP_APP_RO ? "make the app root read-only" : "bind the app root again";
+		op->kind == MP_APP_RO ? "make the app root read-only" : "bind the app root again";
 	int base = op->kind == MP_APP_RO ? s->root : s->tmp;
 	const char *rel = op->kind == MP_APP_RO ? op->target : op->target + 4; /* "tmp/" */
 	struct statvfs sv;

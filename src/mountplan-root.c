@@ -23,15 +23,15 @@ static const char *const os_dirs[] = {"usr", "etc",   "opt",   "bin",	"sbin",
  * empty tmpfs.  A worker with --user 0 has no capabilities but the owner's
  * permissions on them. */
 static const char *const etc_files[] = {
-    "etc/shadow",
-    "etc/gshadow",
-    "etc/shadow-",
-    "etc/gshadow-",
-    "etc/security/opasswd",
-    "etc/ssh/ssh_host_rsa_key",
-    "etc/ssh/ssh_host_ecdsa_key",
-    "etc/ssh/ssh_host_ed25519_key",
-    "etc/ssh/ssh_host_dsa_key",
+	"etc/shadow",
+	"etc/gshadow",
+	"etc/shadow-",
+	"etc/gshadow-",
+	"etc/security/opasswd",
+	"etc/ssh/ssh_host_rsa_key",
+	"etc/ssh/ssh_host_ecdsa_key",
+	"etc/ssh/ssh_host_ed25519_key",
+	"etc/ssh/ssh_host_dsa_key",
 };
 static const char *const etc_dirs[] = {"etc/ssl/private"};
 
@@ -39,20 +39,20 @@ static const struct {
 	const char *name;
 	unsigned major, minor;
 } dev_nodes[] = {
-    {"null", 1, 3},   {"zero", 1, 5},	 {"full", 1, 7},
-    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+	{"null", 1, 3},	  {"zero", 1, 5},    {"full", 1, 7},
+	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const char *const dev_links[][2] = {
-    {"dev/fd", "/proc/self/fd"},       {"dev/stdin", "/proc/self/fd/0"},
-    {"dev/stdout", "/proc/self/fd/1"}, {"dev/stderr", "/proc/self/fd/2"},
-    {"dev/ptmx", "pts/ptmx"},
+	{"dev/fd", "/proc/self/fd"},	   {"dev/stdin", "/proc/self/fd/0"},
+	{"dev/stdout", "/proc/self/fd/1"}, {"dev/stderr", "/proc/self/fd/2"},
+	{"dev/ptmx", "pts/ptmx"},
 };
 
 /* What OCI runtimes mask in /proc. */
 static const char *const proc_files[] = {
-    "proc/kcore",	  "proc/keys",	      "proc/timer_list", "proc/sched_debug",
-    "proc/latency_stats", "proc/timer_stats", "proc/interrupts"};
+	"proc/kcore",	      "proc/keys",	  "proc/timer_list", "proc/sched_debug",
+	"proc/latency_stats", "proc/timer_stats", "proc/interrupts"};
 static const char *const proc_dirs[] = {"proc/acpi", "proc/asound", "proc/scsi"};
 static const char *const proc_ro[] = {"proc/bus", "proc/fs", "proc/irq", "proc/sys",
 				      "proc/sysrq-trigger"};
@@ -75,7 +75,7 @@ static void masks(struct mountplan *p, size_t *cap, const char *const *files, si
 	for (size_t i = 0; i < nf; i++)
 		root_op(p, cap, MP_MASK_FILE, files[i],
 			MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)
-		    ->optional = true;
+			->optional = true;
 	for (size_t i = 0; i < nd; i++)
 		root_op(p, cap, MP_MASK, dirs[i], RO_ALL)->optional = true;
 }
@@ -147,7 +147,7 @@ void mountplan_root_ops(struct mountplan *p, size_t *cap, const struct mountplan
 	masks(p, cap, etc_files, ARRAY_SIZE(etc_files), etc_dirs, ARRAY_SIZE(etc_dirs));
 	root_op(p, cap, MP_HOSTS, "etc/hosts",
 		MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
-	    ->optional = true;
+		->optional = true;
 	root_op(p, cap, MP_RUN, "run", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	root_op(p, cap, MP_DIR, "var", 0);
 	/* /var/tmp is /tmp, unless the app root or a --ro-bind path lives

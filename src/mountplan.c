@@ -18,33 +18,33 @@
 #include "util.h"
 
 static const char *const kind_names[MP_KIND_COUNT] = {
-    [MP_PRIVATE] = "propagation",
-    [MP_CGROUPNS] = "cgroup-namespace",
-    [MP_DISK] = "disk",
-    [MP_NEWROOT] = "new-root",
-    [MP_OS] = "os",
-    [MP_DEV] = "dev",
-    [MP_DEVNODE] = "device",
-    [MP_SYMLINK] = "symlink",
-    [MP_SHM] = "shm",
-    [MP_DEVPTS] = "devpts",
-    [MP_MQUEUE] = "mqueue",
-    [MP_MASK] = "mask",
-    [MP_MASK_FILE] = "mask-file",
-    [MP_HOSTS] = "hosts",
-    [MP_RUN] = "run",
-    [MP_DIR] = "dir",
-    [MP_PROC] = "proc",
-    [MP_READONLY] = "readonly",
-    [MP_SYS] = "sys",
-    [MP_CGROUP_TMPFS] = "cgroup-tmpfs",
-    [MP_CGROUP] = "cgroup",
-    [MP_RO_BIND] = "ro-bind",
-    [MP_APP_RO] = "app-root",
-    [MP_BIND] = "bind",
-    [MP_TMP] = "tmp",
-    [MP_APP_AGAIN] = "app-again",
-    [MP_PIVOT] = "pivot-root",
+	[MP_PRIVATE] = "propagation",
+	[MP_CGROUPNS] = "cgroup-namespace",
+	[MP_DISK] = "disk",
+	[MP_NEWROOT] = "new-root",
+	[MP_OS] = "os",
+	[MP_DEV] = "dev",
+	[MP_DEVNODE] = "device",
+	[MP_SYMLINK] = "symlink",
+	[MP_SHM] = "shm",
+	[MP_DEVPTS] = "devpts",
+	[MP_MQUEUE] = "mqueue",
+	[MP_MASK] = "mask",
+	[MP_MASK_FILE] = "mask-file",
+	[MP_HOSTS] = "hosts",
+	[MP_RUN] = "run",
+	[MP_DIR] = "dir",
+	[MP_PROC] = "proc",
+	[MP_READONLY] = "readonly",
+	[MP_SYS] = "sys",
+	[MP_CGROUP_TMPFS] = "cgroup-tmpfs",
+	[MP_CGROUP] = "cgroup",
+	[MP_RO_BIND] = "ro-bind",
+	[MP_APP_RO] = "app-root",
+	[MP_BIND] = "bind",
+	[MP_TMP] = "tmp",
+	[MP_APP_AGAIN] = "app-again",
+	[MP_PIVOT] = "pivot-root",
 };
 
 const char *mountplan_kind_name(enum mountplan_kind k)
@@ -202,8 +202,8 @@ static void bind_ops(struct mountplan *p, size_t *cap, const struct worker *w,
 			if (k == ns) {
 				p->services[ns] = xstrdup(m->service);
 				p->service_dirs[ns++] =
-				    xasprintf("%s/%s/%s/%s", o->project, o->environment,
-					      MOUNTPLAN_SERVICES_DIR, m->service);
+					xasprintf("%s/%s/%s/%s", o->project, o->environment,
+						  MOUNTPLAN_SERVICES_DIR, m->service);
 			}
 			mountplan_set(&op->src_dir, xstrdup(p->service_dirs[k]));
 			op->service = p->services[k];
@@ -329,7 +329,7 @@ int mountplan_build(const struct worker *w, const struct mountplan_opts *o, stru
 		return r;
 	}
 	p->instance_dir =
-	    xasprintf("%s/%s/%s/%s", o->project, o->environment, w->app_name, instance);
+		xasprintf("%s/%s/%s/%s", o->project, o->environment, w->app_name, instance);
 	p->has_disk = w->has_disk;
 	p->disk_mb = w->disk_mb;
 	p->tmp_size = o->tmp_size ? o->tmp_size : MOUNTPLAN_TMP_SIZE_DEFAULT;

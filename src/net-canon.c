@@ -23,17 +23,17 @@
 
 /* The ingress chains and rules, in canonical form. */
 static const char *const want_chains[] = {
-    "chain input: filter hook input prio 0 policy drop",
-    "chain forward: filter hook forward prio 0 policy drop",
-    EGRESS_CHAIN,
+	"chain input: filter hook input prio 0 policy drop",
+	"chain forward: filter hook forward prio 0 policy drop",
+	EGRESS_CHAIN,
 };
 static const char *const want_input[] = {
-    "input: meta iif in {lo} accept",
-    "input: ct state in {established,related} accept",
-    "input: ct state in {invalid} drop",
-    "input: icmpv6 type in {destination-unreachable,nd-neighbor-advert,nd-neighbor-solicit,"
-    "nd-router-advert,packet-too-big,parameter-problem,time-exceeded} accept",
-    "input: icmp type in {destination-unreachable,parameter-problem,time-exceeded} accept",
+	"input: meta iif in {lo} accept",
+	"input: ct state in {established,related} accept",
+	"input: ct state in {invalid} drop",
+	"input: icmpv6 type in {destination-unreachable,nd-neighbor-advert,nd-neighbor-solicit,"
+	"nd-router-advert,packet-too-big,parameter-problem,time-exceeded} accept",
+	"input: icmp type in {destination-unreachable,parameter-problem,time-exceeded} accept",
 };
 
 static void canon_dump(struct strbuf *sb, const json_t *v)
@@ -87,7 +87,7 @@ static const char *proto_name(const json_t *v)
 static void canon_set(struct strbuf *sb, const json_t *v, bool protos)
 {
 	const json_t *arr =
-	    json_is_object(v) && json_object_get(v, "set") ? json_object_get(v, "set") : v;
+		json_is_object(v) && json_object_get(v, "set") ? json_object_get(v, "set") : v;
 	size_t n = json_is_array(arr) ? json_array_size(arr) : 1, i;
 	char **items = xcalloc(n + 1, sizeof(char *));
 	char *s;
@@ -173,9 +173,9 @@ static void canon_stmt(struct strbuf *sb, const json_t *st)
 static bool implicit_dependency(const json_t *st, const json_t *next)
 {
 	static const char *const deps[][3] = {
-	    {"l4proto", "icmp", "icmp"}, {"l4proto", "ipv6-icmp", "icmpv6"},
-	    {"l4proto", "tcp", "tcp"},	 {"l4proto", "udp", "udp"},
-	    {"nfproto", "ipv4", "ip"},	 {"nfproto", "ipv6", "ip6"},
+		{"l4proto", "icmp", "icmp"}, {"l4proto", "ipv6-icmp", "icmpv6"},
+		{"l4proto", "tcp", "tcp"},   {"l4proto", "udp", "udp"},
+		{"nfproto", "ipv4", "ip"},   {"nfproto", "ipv6", "ip6"},
 	};
 	const json_t *m = json_object_get(st, "match"), *nm = json_object_get(next, "match");
 	const json_t *meta = json_object_get(json_object_get(m, "left"), "meta");

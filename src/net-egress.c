@@ -27,12 +27,12 @@ int net_egress_plan(const struct net_egress *eg, enum net_mode m, const char *lo
 	char **ns = egress_nameservers(eg->resolv_conf);
 	char **host = m == NET_PRIVATE ? egress_host_addrs() : NULL;
 	struct egress_input in = {
-	    .firewall = eg->firewall,
-	    .relationships = eg->relationships,
-	    .services = eg->services,
-	    .loopback_as = m == NET_PRIVATE ? loopback_as : NULL,
-	    .host_addrs = (const char *const *)host,
-	    .nameservers = (const char *const *)ns,
+		.firewall = eg->firewall,
+		.relationships = eg->relationships,
+		.services = eg->services,
+		.loopback_as = m == NET_PRIVATE ? loopback_as : NULL,
+		.host_addrs = (const char *const *)host,
+		.nameservers = (const char *const *)ns,
 	};
 	int r = egress_plan_build(&in, out);
 

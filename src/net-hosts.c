@@ -54,11 +54,13 @@ int net_hosts_render(const json_t *rels, const char *loopback_as, char **out)
 	strbuf_puts(&sb, "# written by berth for this worker: its relationships\n"
 			 "127.0.0.1\tlocalhost\n"
 			 "::1\tlocalhost ip6-localhost ip6-loopback\n");
-	json_object_foreach((json_t *)rels, rel, eps) {
+	json_object_foreach((json_t *)rels, rel, eps)
+	{
 		size_t i;
 		json_t *ep;
 
-		json_array_foreach(eps, i, ep) {
+		json_array_foreach(eps, i, ep)
+		{
 			const char *host = json_string_value(json_object_get(ep, "host"));
 			const char *ip = json_string_value(json_object_get(ep, "ip"));
 			if (!host || !ip)

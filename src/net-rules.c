@@ -34,7 +34,8 @@ static const char ingress[] =
 	"		ct state invalid drop\n"
 	"		icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, "
 	"parameter-problem, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept\n"
-	"		icmp type { destination-unreachable, time-exceeded, parameter-problem } accept\n"
+	"		icmp type { destination-unreachable, time-exceeded, parameter-problem } "
+	"accept\n"
 	"	}\n"
 	"	chain forward {\n"
 	"		type filter hook forward priority filter; policy drop;\n"
@@ -80,14 +81,14 @@ static const struct nft_lib *nft_lib(void)
 		const char *name;
 		size_t off;
 	} syms[] = {
-		{ "nft_ctx_new", offsetof(struct nft_lib, ctx_new) },
-		{ "nft_ctx_free", offsetof(struct nft_lib, ctx_free) },
-		{ "nft_ctx_buffer_output", offsetof(struct nft_lib, ctx_buffer_output) },
-		{ "nft_ctx_buffer_error", offsetof(struct nft_lib, ctx_buffer_error) },
-		{ "nft_ctx_get_output_buffer", offsetof(struct nft_lib, ctx_get_output_buffer) },
-		{ "nft_ctx_get_error_buffer", offsetof(struct nft_lib, ctx_get_error_buffer) },
-		{ "nft_ctx_output_set_flags", offsetof(struct nft_lib, ctx_output_set_flags) },
-		{ "nft_run_cmd_from_buffer", offsetof(struct nft_lib, run_cmd_from_buffer) },
+		{"nft_ctx_new", offsetof(struct nft_lib, ctx_new)},
+		{"nft_ctx_free", offsetof(struct nft_lib, ctx_free)},
+		{"nft_ctx_buffer_output", offsetof(struct nft_lib, ctx_buffer_output)},
+		{"nft_ctx_buffer_error", offsetof(struct nft_lib, ctx_buffer_error)},
+		{"nft_ctx_get_output_buffer", offsetof(struct nft_lib, ctx_get_output_buffer)},
+		{"nft_ctx_get_error_buffer", offsetof(struct nft_lib, ctx_get_error_buffer)},
+		{"nft_ctx_output_set_flags", offsetof(struct nft_lib, ctx_output_set_flags)},
+		{"nft_run_cmd_from_buffer", offsetof(struct nft_lib, run_cmd_from_buffer)},
 	};
 	void *h;
 

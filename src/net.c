@@ -281,9 +281,10 @@ static int remove_in_helper(int nsfd, const struct egress_plan *plan)
 static _Noreturn void exec_pasta(const char *pasta, const char *pidfile, int nsfd, int alive_rd)
 {
 	static const char *const args[] = {
-		"--quiet", "--foreground", "--runas", "0:0", "--config-net", "--tcp-ports",
-		"none", "--udp-ports", "none", "--tcp-ns", "none", "--udp-ns", "none",
-		"--netns", "/proc/self/fd/3", "--pid",
+		"--quiet",     "--foreground", "--runas",     "0:0",	 "--config-net",
+		"--tcp-ports", "none",	       "--udp-ports", "none",	 "--tcp-ns",
+		"none",	       "--udp-ns",     "none",	      "--netns", "/proc/self/fd/3",
+		"--pid",
 	};
 	char *argv[ARRAY_SIZE(args) + 3];
 	char *const envp[] = {NULL};
@@ -305,8 +306,8 @@ static _Noreturn void exec_pasta(const char *pasta, const char *pidfile, int nsf
 	/* the namespace as fd 3; 0 and 1 /dev/null; stderr stays; no signal
 	 * blocked */
 	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || setsid() < 0 || ns < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 ||
-	    dup2(ns, 3) < 0)
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || setsid() < 0 || ns < 0 || nul < 0 ||
+	    dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(ns, 3) < 0)
 		_exit(125);
 	execve(pasta, argv, envp);
 	_exit(127);
@@ -359,8 +360,9 @@ static int start_pasta(const struct net_opts *o, struct net_handle *h)
 	pid_t pid;
 
 	if (access(pasta, X_OK) < 0)
-		return log_errno(-errno, "--network=private needs %s (Debian package passt); "
-					 "or use --network=none",
+		return log_errno(-errno,
+				 "--network=private needs %s (Debian package passt); "
+				 "or use --network=none",
 				 pasta);
 	/* pasta cannot write its pid to an inherited fd: a private directory */
 	if (!mkdtemp(dir))

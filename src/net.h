@@ -14,16 +14,16 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define NET_PASTA "/usr/bin/pasta" /* Debian's passt package */
-#define NET_PASTA_TIMEOUT_MS 10000 /* from its start to its pid file */
-#define NET_TABLE "berth"          /* table inet berth */
+#define NET_PASTA	     "/usr/bin/pasta" /* Debian's passt package */
+#define NET_PASTA_TIMEOUT_MS 10000	      /* from its start to its pid file */
+#define NET_TABLE	     "berth"	      /* table inet berth */
 
 enum net_mode {
-	NET_AUTO,    /* current when berth is PID 1, else private */
-	NET_CURRENT, /* the namespace berth runs in (a container's own) */
-	NET_PRIVATE, /* a new namespace, egress through pasta */
-	NET_NONE,    /* a new namespace with loopback only */
-	NET_NETNS,   /* a namespace prepared by CNI or ip netns */
+	NET_AUTO,      /* current when berth is PID 1, else private */
+	NET_CURRENT,   /* the namespace berth runs in (a container's own) */
+	NET_PRIVATE,   /* a new namespace, egress through pasta */
+	NET_NONE,      /* a new namespace with loopback only */
+	NET_NETNS,     /* a namespace prepared by CNI or ip netns */
 	NET_MODE_COUNT /* not a mode: the size of the name table */
 };
 
@@ -77,9 +77,9 @@ int net_rules_present(void);
 
 /* What the egress plan is made from (egress.h), borrowed. */
 struct net_egress {
-	const json_t *firewall;      /* the worker's firewall; NULL: no key */
+	const json_t *firewall;	     /* the worker's firewall; NULL: no key */
 	const json_t *relationships; /* relationships_build(); NULL: none */
-	const json_t *services;      /* relationships_services(); NULL: none */
+	const json_t *services;	     /* relationships_services(); NULL: none */
 	const char *resolv_conf;     /* the worker's resolv.conf; NULL: /etc/resolv.conf */
 };
 
@@ -104,15 +104,15 @@ int net_netns_is_initial(int nsfd);
 
 struct net_handle {
 	enum net_mode mode; /* effective */
-	int nsfd;           /* the namespace the child joins; -1: stay (current) */
+	int nsfd;	    /* the namespace the child joins; -1: stay (current) */
 	pid_t pasta_pid;    /* NET_PRIVATE */
 	int pasta_pidfd;
-	char gateway[16];   /* NET_PRIVATE: the IPv4 gateway pasta maps to this
-			     * host's loopback; "" when unknown */
-	bool remove_table;  /* table_nsfd is set: a namespace berth did not
-			     * create (current, netns:PATH) where it installed
-			     * the table, to remove it from at release (a flag,
-			     * so that a zeroed handle owns no fd 0) */
+	char gateway[16];  /* NET_PRIVATE: the IPv4 gateway pasta maps to this
+			    * host's loopback; "" when unknown */
+	bool remove_table; /* table_nsfd is set: a namespace berth did not
+			    * create (current, netns:PATH) where it installed
+			    * the table, to remove it from at release (a flag,
+			    * so that a zeroed handle owns no fd 0) */
 	int table_nsfd;
 	struct egress_plan *plan; /* what was installed; owned */
 };

@@ -43,9 +43,9 @@ struct init_report {
 };
 
 static const char *const init_steps[] = {
-    [INIT_PDEATHSIG] = "set its parent-death signal",
-    [INIT_HOSTNAME] = "set the hostname",
-    [INIT_NSFDS] = "open its namespaces",
+	[INIT_PDEATHSIG] = "set its parent-death signal",
+	[INIT_HOSTNAME] = "set the hostname",
+	[INIT_NSFDS] = "open its namespaces",
 };
 
 /* pid, ipc, uts: the order of the fds in the report */
@@ -219,8 +219,8 @@ static int receive_report(int sock, struct nsinit *ni)
 	cm = CMSG_FIRSTHDR(&msg);
 	if (rep.step != INIT_OK) {
 		const char *what = rep.step > 0 && (size_t)rep.step < ARRAY_SIZE(init_steps)
-				       ? init_steps[rep.step]
-				       : "set up";
+					   ? init_steps[rep.step]
+					   : "set up";
 		return log_errno(-rep.err, INIT_NAME " could not %s", what);
 	}
 	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(fds)))

@@ -69,7 +69,7 @@ static int check_process(const json_t *p, char **err)
 		if (!strarray(v))
 			BAD("process.env: not an array of strings");
 		json_array_foreach(v, i, u) if (!strchr(json_string_value(u), '='))
-		    BAD("process.env[%zu]: no '='", i);
+			BAD("process.env[%zu]: no '='", i);
 	}
 	if ((v = json_object_get(p, "noNewPrivileges")) && !json_is_boolean(v))
 		BAD("process.noNewPrivileges: not a boolean");

@@ -150,9 +150,9 @@ static json_t *resources_json(const struct cgroup_limits *l)
 					      "swap", (json_int_t)l->memory_bytes));
 	if (l->cpu_quota_us)
 		json_object_set_new(
-		    res, "cpu",
-		    json_pack("{s:I, s:I}", "quota", (json_int_t)l->cpu_quota_us, "period",
-			      (json_int_t)(l->cpu_period_us ? l->cpu_period_us : 100000)));
+			res, "cpu",
+			json_pack("{s:I, s:I}", "quota", (json_int_t)l->cpu_quota_us, "period",
+				  (json_int_t)(l->cpu_period_us ? l->cpu_period_us : 100000)));
 	if (l->pids_max)
 		json_object_set_new(res, "pids",
 				    json_pack("{s:I}", "limit", (json_int_t)l->pids_max));
@@ -189,33 +189,35 @@ static void ann_set(json_t *ann, const char *key, const char *v)
 char *ocispec_init_script(unsigned stop_timeout_s)
 {
 	return xasprintf(
-	    "berth_stop=\n"
-	    "trap 'berth_stop=1; kill -TERM -1 2>/dev/null; "
-	    "(sleep %u; kill -KILL -1 2>/dev/null) &' TERM\n"
-	    "for s in HUP USR1 USR2; do trap \"kill -s $s \\$child 2>/dev/null\" $s; done\n"
-	    "berth_run() {\n"
-	    "\t/bin/sh -c \"$1\" &\n"
-	    "\tchild=$!\n"
-	    "\twhile :; do wait \"$child\"; rc=$?; kill -0 \"$child\" 2>/dev/null || break; done\n"
-	    "}\n"
-	    "if [ $# -ge 2 ]; then\n"
-	    "\tberth_run \"$2\"\n"
-	    "\t[ -n \"$berth_stop\" ] && exit $rc\n"
-	    "\tif [ $rc -ne 0 ]; then\n"
-	    "\t\techo \"berth-init: commands.pre_start exited with status $rc:"
-	    " the worker is not started (exit status %d)\" >&2\n"
-	    "\t\texit %d\n"
-	    "\tfi\n"
-	    "\tif kill -0 -1 2>/dev/null; then\n"
-	    "\t\tkill -TERM -1 2>/dev/null; kill -CONT -1 2>/dev/null; i=0\n"
-	    "\t\twhile kill -0 -1 2>/dev/null && [ $i -lt %u ]; do sleep 0.1; i=$((i + 1)); done\n"
-	    "\t\tkill -KILL -1 2>/dev/null\n"
-	    "\tfi\n"
-	    "\t[ -n \"$berth_stop\" ] && exit $rc\n"
-	    "fi\n"
-	    "berth_run \"$1\"\n"
-	    "exit $rc\n",
-	    stop_timeout_s, BERTH_EXIT_PRESTART, BERTH_EXIT_PRESTART, stop_timeout_s * 10);
+		"berth_stop=\n"
+		"trap 'berth_stop=1; kill -TERM -1 2>/dev/null; "
+		"(sleep %u; kill -KILL -1 2>/dev/null) &' TERM\n"
+		"for s in HUP USR1 USR2; do trap \"kill -s $s \\$child 2>/dev/null\" $s; done\n"
+		"berth_run() {\n"
+		"\t/bin/sh -c \"$1\" &\n"
+		"\tchild=$!\n"
+		"\twhile :; do wait \"$child\"; rc=$?; kill -0 \"$child\" 2>/dev/null || break; "
+		"done\n"
+		"}\n"
+		"if [ $# -ge 2 ]; then\n"
+		"\tberth_run \"$2\"\n"
+		"\t[ -n \"$berth_stop\" ] && exit $rc\n"
+		"\tif [ $rc -ne 0 ]; then\n"
+		"\t\techo \"berth-init: commands.pre_start exited with status $rc:"
+		" the worker is not started (exit status %d)\" >&2\n"
+		"\t\texit %d\n"
+		"\tfi\n"
+		"\tif kill -0 -1 2>/dev/null; then\n"
+		"\t\tkill -TERM -1 2>/dev/null; kill -CONT -1 2>/dev/null; i=0\n"
+		"\t\twhile kill -0 -1 2>/dev/null && [ $i -lt %u ]; do sleep 0.1; i=$((i + 1)); "
+		"done\n"
+		"\t\tkill -KILL -1 2>/dev/null\n"
+		"\tfi\n"
+		"\t[ -n \"$berth_stop\" ] && exit $rc\n"
+		"fi\n"
+		"berth_run \"$1\"\n"
+		"exit $rc\n",
+		stop_timeout_s, BERTH_EXIT_PRESTART, BERTH_EXIT_PRESTART, stop_timeout_s * 10);
 }
 
 /* process: the init script running the start (and pre-start) command
@@ -248,9 +250,9 @@ static json_t *process_json(const struct ocispec_input *in)
 static json_t *linux_json(const struct ocispec_input *in)
 {
 	static const char *const masked[] = {
-	    "/proc/acpi",	   "/proc/asound",     "/proc/kcore",	    "/proc/keys",
-	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-	    "/sys/firmware",	   "/proc/scsi"};
+		"/proc/acpi",	       "/proc/asound",	   "/proc/kcore",	"/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+		"/sys/firmware",       "/proc/scsi"};
 	static const char *const ro[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
 					 "/proc/sysrq-trigger"};
 	static const char *const ns[] = {"pid", "network", "ipc", "uts", "mount", "cgroup"};
@@ -293,7 +295,7 @@ json_t *ocispec_build(const struct ocispec_input *in)
 {
 	/* the hostname berth run gives the worker */
 	_cleanup_free_ char *hostname =
-	    nsinit_hostname(in->w->app_name ? in->w->app_name : "app", in->w->name);
+		nsinit_hostname(in->w->app_name ? in->w->app_name : "app", in->w->name);
 	json_t *spec;
 
 	spec = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion",
@@ -306,8 +308,8 @@ json_t *ocispec_build(const struct ocispec_input *in)
 					  hook_json(in->hook_path, "poststop"));
 		if (in->storage_by_hook)
 			json_object_set_new(
-			    hooks, "createContainer",
-			    json_pack("[o]", hook_json(in->hook_path, "createContainer")));
+				hooks, "createContainer",
+				json_pack("[o]", hook_json(in->hook_path, "createContainer")));
 		json_object_set_new(spec, "hooks", hooks);
 	}
 	return spec;

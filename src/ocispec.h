@@ -23,8 +23,8 @@
 /* The hook's time limit in config.json and in hooks.d (seconds). */
 #define OCISPEC_HOOK_TIMEOUT 10
 /* Annotations naming the worker (read back by `berth hook`). */
-#define OCISPEC_ANN_WORKER	  "berth.worker"
-#define OCISPEC_ANN_APP_CONFIG	  "berth.app-config"
+#define OCISPEC_ANN_WORKER     "berth.worker"
+#define OCISPEC_ANN_APP_CONFIG "berth.app-config"
 /* The app of .platform/applications.yaml (--app) and the services.yaml
  * that spec used: the hook loads the config as spec did. */
 #define OCISPEC_ANN_APP		  "berth.app"
@@ -37,16 +37,16 @@
 /* The stop guard of a plain bundle (berth hook createRuntime): "on"
  * (default) or "off" (the engine's stop, or a PID 1 that keeps berth's),
  * and the twins of berth run's --stop-signal and --kill-mode. */
-#define OCISPEC_ANN_STOP_GUARD	  "berth.stop-guard"
-#define OCISPEC_ANN_STOP_SIGNAL	  "berth.stop-signal"
-#define OCISPEC_ANN_KILL_MODE	  "berth.kill-mode"
+#define OCISPEC_ANN_STOP_GUARD	"berth.stop-guard"
+#define OCISPEC_ANN_STOP_SIGNAL "berth.stop-signal"
+#define OCISPEC_ANN_KILL_MODE	"berth.kill-mode"
 
 struct ocispec_input {
 	const struct worker *w;
-	char *const *envp;  /* the worker's environment */
-	const char *script; /* the sh -c script (spawn_script) */
+	char *const *envp;	/* the worker's environment */
+	const char *script;	/* the sh -c script (spawn_script) */
 	const char *pre_script; /* commands.pre_start's, or NULL */
-	uid_t uid;	    /* the worker's user */
+	uid_t uid;		/* the worker's user */
 	gid_t gid;
 	const struct cgroup_limits *limits; /* NULL: no linux.resources */
 	const struct filter_opts *filter;   /* NULL or ->off: no linux.seccomp */

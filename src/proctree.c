@@ -166,8 +166,7 @@ static void drop_skipped(pid_t *pids, size_t from, size_t *n, const pid_t *skip,
 }
 
 /* Breadth-first through the children files; *pids doubles as the queue. */
-static int descendants_fast(pid_t root, const pid_t *skip, size_t n_skip, pid_t **pids,
-			    size_t *n)
+static int descendants_fast(pid_t root, const pid_t *skip, size_t n_skip, pid_t **pids, size_t *n)
 {
 	size_t cap = 0;
 	int r = append_children(root, pids, n, &cap);

@@ -76,7 +76,7 @@ struct rel_out {
 };
 
 static void ATTR_PRINTF(4, 5)
-    say(struct diags *d, bool error, const struct relationship *r, const char *fmt, ...)
+	say(struct diags *d, bool error, const struct relationship *r, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL, *path = NULL;
 	va_list ap;
@@ -91,7 +91,7 @@ static void ATTR_PRINTF(4, 5)
 		return;
 	}
 	struct diag dg = {
-	    .file = r->file, .line = r->line, .col = r->col, .path = path, .msg = msg};
+		.file = r->file, .line = r->line, .col = r->col, .path = path, .msg = msg};
 	_cleanup_free_ char *line = diag_format(&dg);
 
 	if (error)
@@ -191,7 +191,8 @@ static void overlay(json_t *obj, const json_t *o, bool *set_ips, bool *set_hostn
 
 	if (!o)
 		return;
-	json_object_foreach((json_t *)o, k, v) {
+	json_object_foreach((json_t *)o, k, v)
+	{
 		if (strcmp(k, "endpoints") == 0)
 			continue;
 		if (strcmp(k, "instance_ips") == 0)
@@ -368,8 +369,8 @@ static void service_ep(json_t *out, const char *name, const char *ip, json_int_t
 	if ((v = json_object_get(o, "port")) && json_is_integer(v))
 		port = json_integer_value(v);
 	if (port > 0)
-		json_array_append_new(out, json_pack("{s:s, s:s, s:I}", "name", name, "ip", ip,
-						     "port", port));
+		json_array_append_new(
+			out, json_pack("{s:s, s:s, s:I}", "name", name, "ip", ip, "port", port));
 }
 
 /* A service's own address and default port: its type's, the context's. */
@@ -399,7 +400,8 @@ static void service_all(json_t *out, const struct app *app, const struct context
 
 	service_base(app, ctx, name, &ip, &port);
 	service_ep(out, name, ip, port, NULL);
-	json_object_foreach(json_object_get(c, "endpoints"), ep, v) {
+	json_object_foreach(json_object_get(c, "endpoints"), ep, v)
+	{
 		_cleanup_free_ char *n = xasprintf("%s:%s", name, ep);
 		service_ep(out, n, ip, port, v);
 	}
@@ -412,10 +414,10 @@ json_t *relationships_services(const struct app *app, const struct context *ctx)
 
 	for (size_t i = 0; i < app->n_services; i++)
 		service_all(out, app, ctx, app->services[i].name);
-	json_object_foreach(ctx->services, name, v)
-		if (!find_service(app, name))
-			service_all(out, app, ctx, name);
-	json_object_foreach(ctx->relationships, name, v) {
+	json_object_foreach(ctx->services, name, v) if (!find_service(app, name))
+		service_all(out, app, ctx, name);
+	json_object_foreach(ctx->relationships, name, v)
+	{
 		const char *svc = json_string_value(json_object_get(v, "service"));
 		const char *ip = "127.0.0.1";
 		json_int_t port = 0;

@@ -16,14 +16,14 @@
 
 /* Per service type: what a relationship endpoint looks like by default. */
 struct relationships_type {
-	const char *type;     /* base type, before ':' ("mariadb") */
+	const char *type; /* base type, before ':' ("mariadb") */
 	const char *scheme;
 	const char *endpoint; /* the default endpoint (= "rel") */
 	int port;
 	const char *username; /* NULL = JSON null */
 	const char *password;
 	const char *path;
-	bool is_master;       /* query {"is_master": true} */
+	bool is_master; /* query {"is_master": true} */
 };
 
 /* The table entry for a type ("mariadb:10.6" or "mariadb"), or NULL. */

@@ -14,23 +14,23 @@
 
 struct rctx {
 	const struct app *app; /* services.yaml for cross-checks, or NULL */
-	struct diags *d; /* NULL: parse silently */
-	char path[512];  /* key path of the node being parsed */
+	struct diags *d;       /* NULL: parse silently */
+	char path[512];	       /* key path of the node being parsed */
 	bool failed;
 };
 
 /* Report through r->d unless r->d is NULL (value already reported). */
-#define report(r, node, fmt, ...)                                                      \
-	do {                                                                           \
-		if ((r)->d)                                                            \
-			diags_add((r)->d, (node)->file, (node)->line, (node)->col,     \
-				  (r)->path, fmt, ##__VA_ARGS__);                      \
+#define report(r, node, fmt, ...)                                                                  \
+	do {                                                                                       \
+		if ((r)->d)                                                                        \
+			diags_add((r)->d, (node)->file, (node)->line, (node)->col, (r)->path, fmt, \
+				  ##__VA_ARGS__);                                                  \
 	} while (0)
 
-#define fail(r, node, ...)                                                             \
-	do {                                                                           \
-		report(r, node, __VA_ARGS__);                                          \
-		(r)->failed = true;                                                    \
+#define fail(r, node, ...)                                                                         \
+	do {                                                                                       \
+		report(r, node, __VA_ARGS__);                                                      \
+		(r)->failed = true;                                                                \
 	} while (0)
 
 void rctx_path(struct rctx *r, const char *base, const char *key);

@@ -15,7 +15,6 @@
 #include "resolve-internal.h"
 #include "resolve.h"
 
-
 /*
  * Normalise a path relative to the app root or to a storage volume:
  * strip leading and trailing '/', squeeze "//", drop "." components.
@@ -254,8 +253,10 @@ int resolve_mounts(struct rctx *r, const struct cnode *n, struct mount **out, si
 		rctx_path(r, base, p->key->str);
 		if (p->key->str[0] == '.' && p->key->str[1] && p->key->str[1] != '/' &&
 		    strcmp(p->key->str, "..") != 0 && !str_has_prefix(p->key->str, "../")) {
-			fail(r, p->key, "mount path starts with '.', which Platform.sh ignores; "
-					"write '/%s'", p->key->str);
+			fail(r, p->key,
+			     "mount path starts with '.', which Platform.sh ignores; "
+			     "write '/%s'",
+			     p->key->str);
 			continue;
 		}
 		m.path = normalise_relpath(p->key->str, false, &why);
@@ -265,8 +266,10 @@ int resolve_mounts(struct rctx *r, const struct cnode *n, struct mount **out, si
 		}
 		for (size_t j = 0; j < cnt; j++) {
 			if (strcmp(v[j].path, m.path) == 0) {
-				fail(r, p->key, "mount path '%s' is the same as '%s' after "
-						"normalisation", p->key->str, v[j].path);
+				fail(r, p->key,
+				     "mount path '%s' is the same as '%s' after "
+				     "normalisation",
+				     p->key->str, v[j].path);
 				resolve_mount_clear(&m);
 				goto next;
 			}
@@ -276,7 +279,7 @@ int resolve_mounts(struct rctx *r, const struct cnode *n, struct mount **out, si
 			continue;
 		}
 		v[cnt++] = m;
-next:;
+	next:;
 	}
 	snprintf(r->path, sizeof(r->path), "%s", base);
 	qsort(v, cnt, sizeof(*v), mount_cmp);
@@ -285,9 +288,11 @@ next:;
 		for (size_t j = 0; j < cnt; j++)
 			if (i != j && path_contains(v[i].path, v[j].path) &&
 			    v[i].source != v[j].source)
-				fail(r, n, "mount '%s' (%s) is nested in mount '%s' (%s) of another "
-					   "type", v[j].path, mount_source_to_string(v[j].source),
-				     v[i].path, mount_source_to_string(v[i].source));
+				fail(r, n,
+				     "mount '%s' (%s) is nested in mount '%s' (%s) of another "
+				     "type",
+				     v[j].path, mount_source_to_string(v[j].source), v[i].path,
+				     mount_source_to_string(v[i].source));
 	*out = v;
 	*nout = cnt;
 	return 0;

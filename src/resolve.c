@@ -142,7 +142,7 @@ static void parse_relationship(struct rctx *r, const char *name, const struct cn
 	} else if (val->kind == CNODE_SCALAR && val->type == SCALAR_STR) {
 		const char *colon = strchr(val->str, ':');
 		*service =
-		    colon ? xstrndup(val->str, (size_t)(colon - val->str)) : xstrdup(val->str);
+			colon ? xstrndup(val->str, (size_t)(colon - val->str)) : xstrdup(val->str);
 		if (colon && colon[1])
 			*endpoint = xstrdup(colon + 1);
 	} else if (val->kind == CNODE_MAP) {
@@ -282,8 +282,9 @@ static int resolve_variables(struct rctx *r, const struct cnode *n, struct varia
 			snprintf(sub, sizeof(sub), "%s", r->path);
 			rctx_path(r, sub, q->key->str);
 			if (strcmp(prefix, "env") == 0 && !is_env_name(q->key->str)) {
-				fail(r, q->key, "'%s' cannot be an environment variable name "
-						"(letters, digits and '_', not starting with a digit)",
+				fail(r, q->key,
+				     "'%s' cannot be an environment variable name "
+				     "(letters, digits and '_', not starting with a digit)",
 				     q->key->str);
 			} else if (!q->key->str[0] || resolve_has_control(q->key->str)) {
 				fail(r, q->key, "variable name '%s' is not valid", q->key->str);
@@ -326,7 +327,8 @@ static int resolve_commands(struct rctx *r, const struct cnode *n, const struct 
 			if (!resolve_expect_string(r, s, "commands.start"))
 				continue;
 			if (s->len > START_MAX_BYTES)
-				fail(r, s, "commands.start is longer than %d bytes", START_MAX_BYTES);
+				fail(r, s, "commands.start is longer than %d bytes",
+				     START_MAX_BYTES);
 			else if (strspn(s->str, " \t\r\n") == s->len)
 				fail(r, s, "commands.start is empty");
 			else
@@ -354,15 +356,15 @@ static int resolve_commands(struct rctx *r, const struct cnode *n, const struct 
 }
 
 static const char *const worker_keys[] = {
-	"commands", "size",     "disk",     "mounts",    "relationships",
-	"variables", "access",  "timezone", "firewall",  "resources",
+	"commands",  "size",   "disk",	   "mounts",   "relationships",
+	"variables", "access", "timezone", "firewall", "resources",
 };
 
 /* Parse one inheritable key: the worker's value when it sets the key,
  * the top level's otherwise.  Returns the node used (may be NULL). */
-static const struct cnode *pick(const struct app *app, const struct cnode *wnode,
-				const char *name, const char *key, bool report_inherited,
-				struct diags *d, struct rctx *r, bool *overridden)
+static const struct cnode *pick(const struct app *app, const struct cnode *wnode, const char *name,
+				const char *key, bool report_inherited, struct diags *d,
+				struct rctx *r, bool *overridden)
 {
 	const struct cnode *n = cnode_get(wnode, key);
 
@@ -439,8 +441,7 @@ void resolve_check_top(const struct app *app, struct diags *d)
 	snprintf(r.path, sizeof(r.path), "mounts");
 	resolve_mounts(&r, cnode_get(top, "mounts"), &scratch.mounts, &scratch.n_mounts);
 	snprintf(r.path, sizeof(r.path), "relationships");
-	resolve_relationships(&r, cnode_get(top, "relationships"), &scratch.rels,
-			      &scratch.n_rels);
+	resolve_relationships(&r, cnode_get(top, "relationships"), &scratch.rels, &scratch.n_rels);
 	snprintf(r.path, sizeof(r.path), "variables");
 	resolve_variables(&r, cnode_get(top, "variables"), &scratch.vars, &scratch.n_vars);
 	snprintf(r.path, sizeof(r.path), "timezone");
@@ -491,7 +492,7 @@ static const struct cnode *resolve_inherited(struct rctx *r, const struct app *a
 	resolve_disk(r, n, &w->has_disk, &w->disk_mb);
 
 	mounts_node =
-	    pick(app, wnode, name, "mounts", report_inherited, d, r, &w->overridden.mounts);
+		pick(app, wnode, name, "mounts", report_inherited, d, r, &w->overridden.mounts);
 	resolve_mounts(r, mounts_node, &w->mounts, &w->n_mounts);
 
 	n = pick(app, wnode, name, "relationships", report_inherited, d, r,

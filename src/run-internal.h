@@ -32,30 +32,30 @@ struct run_ctx {
 	struct cgroup_layout layout;
 	struct cgroup cg;
 	bool have_cg;
-	struct nsinit ns;      /* berth-init when o->hostname (zeroed: none) */
-	struct notify notify;  /* the service manager's socket (fd -1: none) */
-	bool cg_killed;        /* cgroup.kill was used on the instance */
-	bool tree_killed;      /* no cgroup: berth's process tree got SIGKILL, and
-				* gets it again while anything of it is left */
-	uint64_t oom_kills;    /* the cgroup's OOM kill counter, last seen */
-	uint64_t oom_fresh;    /* how much it grew at the last look */
+	struct nsinit ns;     /* berth-init when o->hostname (zeroed: none) */
+	struct notify notify; /* the service manager's socket (fd -1: none) */
+	bool cg_killed;	      /* cgroup.kill was used on the instance */
+	bool tree_killed;     /* no cgroup: berth's process tree got SIGKILL, and
+			       * gets it again while anything of it is left */
+	uint64_t oom_kills;   /* the cgroup's OOM kill counter, last seen */
+	uint64_t oom_fresh;   /* how much it grew at the last look */
 	int sfd, epfd, cwd_fd;
-	int tfd;               /* timerfd at the machine's deadline */
-	uint64_t armed;        /* the deadline tfd is set to, or SUPERVISE_NO_DEADLINE */
-	pid_t main_pid;        /* 0 when no main process (reaped) */
+	int tfd;	/* timerfd at the machine's deadline */
+	uint64_t armed; /* the deadline tfd is set to, or SUPERVISE_NO_DEADLINE */
+	pid_t main_pid; /* 0 when no main process (reaped) */
 	int pidfd;
-	int *watch;            /* pidfds of the leftovers (run-watch.c) */
+	int *watch; /* pidfds of the leftovers (run-watch.c) */
 	size_t n_watch;
 	uint64_t main_started; /* ms */
 	bool spawned_before;   /* a start was tried: the next is a restart */
 	uint64_t stop_started; /* ms, 0 when no stop was requested */
 	int stop_log_sig;      /* the "stopping" line is owed for this signal */
 	char *script;
-	char *pre_script;      /* the pre-start command's, or NULL */
-	int last_status;       /* the main process's wait status, last reaped */
-	bool main_pre;         /* the main process runs the pre-start command */
+	char *pre_script; /* the pre-start command's, or NULL */
+	int last_status;  /* the main process's wait status, last reaped */
+	bool main_pre;	  /* the main process runs the pre-start command */
 	sigset_t blocked, oldmask;
-	bool masked;           /* oldmask is to be restored */
+	bool masked; /* oldmask is to be restored */
 	bool done;
 	int exit_code;
 };

@@ -59,8 +59,8 @@ void run_log_stopping(struct run_ctx *c)
 
 	log_event(LOG_LVL_INFO, "stopping",
 		  FIELDS("{s:s, s:s, s:s, s:I}", "signal", got, "stop_signal",
-			 signals_fullname(c->o->policy.stop_signal, ss, sizeof(ss)), "kill_mode", mode,
-			 "timeout_ms", (json_int_t)timeout),
+			 signals_fullname(c->o->policy.stop_signal, ss, sizeof(ss)), "kill_mode",
+			 mode, "timeout_ms", (json_int_t)timeout),
 		  "%s received: stopping (%s, kill mode %s, SIGKILL after %llu ms)", got,
 		  signals_name(c->o->policy.stop_signal), mode, (unsigned long long)timeout);
 	notify_send(&c->notify, "STOPPING=1\nSTATUS=stopping on %s (SIGKILL after %llu ms)", got,
@@ -135,8 +135,9 @@ static char *oom_victims(struct run_ctx *c, json_t **pids)
 		if (*pids)
 			json_array_append_new(*pids, json_integer(procs[i].pid));
 		if (k++ < LOG_MAX_PIDS)
-			strbuf_printf(&sb, "%s%ld (%s)", k > 1 ? ", " : "; dying: ",
-				      (long)procs[i].pid, procs[i].comm);
+			strbuf_printf(&sb, "%s%ld (%s)",
+				      k > 1 ? ", " : "; dying: ", (long)procs[i].pid,
+				      procs[i].comm);
 	}
 	return sb.len ? strbuf_detach(&sb) : xstrdup("");
 }

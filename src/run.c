@@ -33,7 +33,6 @@
 #include "signals.h"
 #include "util.h"
 
-
 void run_opts_init(struct run_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -112,9 +111,10 @@ static void signal_all(struct run_ctx *c, const int *sigs, size_t nsigs)
 
 static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 {
-	static const char *const reasons[] = {
-		[SUP_KILL_DEADLINE] = "deadline", [SUP_KILL_LEFTOVER] = "leftover",
-		[SUP_KILL_MIXED_REST] = "mixed", [SUP_KILL_OOM] = "oom"};
+	static const char *const reasons[] = {[SUP_KILL_DEADLINE] = "deadline",
+					      [SUP_KILL_LEFTOVER] = "leftover",
+					      [SUP_KILL_MIXED_REST] = "mixed",
+					      [SUP_KILL_OOM] = "oom"};
 	_cleanup_free_ char *who = NULL;
 	json_t *pj = NULL, *f;
 	size_t n = 0;
@@ -334,7 +334,8 @@ static void reap_all(struct run_ctx *c)
 			log_event(LOG_LVL_WARN, "init-died",
 				  FIELDS("{s:I, s:i}", "pid", (json_int_t)pid, "status", status),
 				  "berth-init (process %ld) died (%s %d): the worker's namespaces "
-				  "are gone", (long)pid, WIFSIGNALED(status) ? "signal" : "status",
+				  "are gone",
+				  (long)pid, WIFSIGNALED(status) ? "signal" : "status",
 				  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			continue;
 		}
@@ -527,8 +528,14 @@ static int loop(struct run_ctx *c)
 
 int run_worker(const struct run_opts *o)
 {
-	struct run_ctx c = {.o = o, .sfd = -1, .epfd = -1, .cwd_fd = -1, .pidfd = -1,
-			    .tfd = -1, .armed = SUPERVISE_NO_DEADLINE, .notify = {.fd = -1}};
+	struct run_ctx c = {.o = o,
+			    .sfd = -1,
+			    .epfd = -1,
+			    .cwd_fd = -1,
+			    .pidfd = -1,
+			    .tfd = -1,
+			    .armed = SUPERVISE_NO_DEADLINE,
+			    .notify = {.fd = -1}};
 	struct supervise_policy pol = o->policy;
 	int r;
 
@@ -571,8 +578,7 @@ json_t *run_describe(const struct run_opts *o)
 {
 	const struct supervise_policy *p = &o->policy;
 	_cleanup_free_ char *script = spawn_script(o->start ? o->start : "", p->stop_signal);
-	_cleanup_free_ char *pre =
-	    o->pre_start ? spawn_script(o->pre_start, p->stop_signal) : NULL;
+	_cleanup_free_ char *pre = o->pre_start ? spawn_script(o->pre_start, p->stop_signal) : NULL;
 	json_t *budget = p->max_restarts == SUPERVISE_UNLIMITED
 				 ? json_null()
 				 : json_pack("{s:i, s:I}", "max_restarts", p->max_restarts,
@@ -582,15 +588,14 @@ json_t *run_describe(const struct run_opts *o)
 				 : json_pack("{s:[s,s,s], s:s}", "argv", SPAWN_SHELL, "-c", pre,
 					     "runs", "once per berth run, before the first start");
 
-	return json_pack("{s:[s,s,s], s:o, s:{s:s, s:I, s:s, s:I, s:b}, "
-			 "s:{s:I, s:i, s:I, s:I, s:s, s:o}}",
-			 "argv", SPAWN_SHELL, "-c", script, "pre_start", pre_start,
-			 "stop", "signal", signals_name(p->stop_signal), "timeout_ms",
-			 (json_int_t)p->stop_timeout_ms, "kill_mode",
-			 supervise_kill_mode_name(p->kill_mode), "kill_grace_ms",
-			 (json_int_t)p->kill_grace_ms, "quit_stops", p->quit_stops,
-			 "restart", "min_ms", (json_int_t)p->restart_min_ms, "factor",
-			 (int)p->restart_factor, "max_ms", (json_int_t)p->restart_max_ms, "reset_ms",
-			 (json_int_t)p->restart_reset_ms, "leftover",
-			 supervise_leftover_name(p->leftover), "budget", budget);
+	return json_pack(
+		"{s:[s,s,s], s:o, s:{s:s, s:I, s:s, s:I, s:b}, "
+		"s:{s:I, s:i, s:I, s:I, s:s, s:o}}",
+		"argv", SPAWN_SHELL, "-c", script, "pre_start", pre_start, "stop", "signal",
+		signals_name(p->stop_signal), "timeout_ms", (json_int_t)p->stop_timeout_ms,
+		"kill_mode", supervise_kill_mode_name(p->kill_mode), "kill_grace_ms",
+		(json_int_t)p->kill_grace_ms, "quit_stops", p->quit_stops, "restart", "min_ms",
+		(json_int_t)p->restart_min_ms, "factor", (int)p->restart_factor, "max_ms",
+		(json_int_t)p->restart_max_ms, "reset_ms", (json_int_t)p->restart_reset_ms,
+		"leftover", supervise_leftover_name(p->leftover), "budget", budget);
 }

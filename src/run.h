@@ -18,34 +18,34 @@
 #include "supervise.h"
 
 struct run_opts {
-	const char *worker;          /* worker name: logs, default cgroup name */
-	const char *app_dir;         /* the app root, the worker's cwd */
-	const char *start;           /* commands.start */
-	const char *pre_start;       /* commands.pre_start, run once before the
-				      * first start; NULL: none */
-	char *const *envp;           /* the worker's environment (not owned) */
+	const char *worker;    /* worker name: logs, default cgroup name */
+	const char *app_dir;   /* the app root, the worker's cwd */
+	const char *start;     /* commands.start */
+	const char *pre_start; /* commands.pre_start, run once before the
+				* first start; NULL: none */
+	char *const *envp;     /* the worker's environment (not owned) */
 	struct supervise_policy policy;
-	bool no_cgroup;              /* run without a cgroup (--no-cgroup) */
-	const char *cgroup_parent;   /* NULL: beneath berth's own cgroup */
-	const char *instance;        /* cgroup name; NULL: "berth-WORKER-PID" */
-	bool force_mode;             /* tests: use only the hierarchies of... */
-	enum cgroup_mode mode;       /* ...this mode (cgroup_layout_force) */
+	bool no_cgroup;			    /* run without a cgroup (--no-cgroup) */
+	const char *cgroup_parent;	    /* NULL: beneath berth's own cgroup */
+	const char *instance;		    /* cgroup name; NULL: "berth-WORKER-PID" */
+	bool force_mode;		    /* tests: use only the hierarchies of... */
+	enum cgroup_mode mode;		    /* ...this mode (cgroup_layout_force) */
 	const struct cgroup_limits *limits; /* written to the cgroup; NULL: none */
-	int stdin_fd;                /* the worker's stdin; -1 (default): /dev/null */
-	const struct spawn_step *steps; /* pre-exec steps (later issues) */
+	int stdin_fd;			    /* the worker's stdin; -1 (default): /dev/null */
+	const struct spawn_step *steps;	    /* pre-exec steps (later issues) */
 	size_t n_steps;
-	const pid_t *helpers;        /* berth's own children (pasta), which --no-cgroup's */
-	size_t n_helpers;            /* process tree leaves out: not the worker's */
-	const char *hostname;        /* non-NULL: the worker runs in PID, IPC and UTS
-				      * namespaces of its own, whose init (nsinit.h)
-				      * sets this hostname; NULL: berth's */
+	const pid_t *helpers; /* berth's own children (pasta), which --no-cgroup's */
+	size_t n_helpers;     /* process tree leaves out: not the worker's */
+	const char *hostname; /* non-NULL: the worker runs in PID, IPC and UTS
+			       * namespaces of its own, whose init (nsinit.h)
+			       * sets this hostname; NULL: berth's */
 	/* The instance record (instance.h): called with the cgroup
 	 * directories berth created (cgroup_dirs()) before the worker first
 	 * starts, a failure failing the setup, and with NULL once they are
 	 * removed.  NULL: not called. */
 	int (*cgroups_hook)(void *data, char *const *paths);
 	void *cgroups_data;
-	const char *notify_socket;   /* $NOTIFY_SOCKET (notify.h), or NULL */
+	const char *notify_socket; /* $NOTIFY_SOCKET (notify.h), or NULL */
 	/* Called before each start but the first (a restart); a failure is a
 	 * failed start.  NULL: not called. */
 	int (*restart_hook)(void *data);

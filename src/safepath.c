@@ -159,8 +159,8 @@ int safepath_open(int dirfd, const char *rel, int oflags, unsigned flags)
 		if (fd == -ENOTDIR) {
 			/* a symlink as the last component says ENOTDIR here: let the
 			 * walk (which never follows one either) name it */
-			int w =
-			    walk(dirfd, rel, oflags, flags, false, 0, (uid_t)-1, (gid_t)-1, NULL);
+			int w = walk(dirfd, rel, oflags, flags, false, 0, (uid_t)-1, (gid_t)-1,
+				     NULL);
 			if (w < 0)
 				return w;
 			close(w); /* changed meanwhile: keep the first answer */

@@ -119,18 +119,18 @@ static void order_steps(const struct spawn_step *mount_steps, size_t n_mount_ste
 			struct sandbox *sb)
 {
 	sb->steps[sb->n_steps++] =
-	    (struct spawn_step){"the network namespace", net_join_step, &sb->net};
+		(struct spawn_step){"the network namespace", net_join_step, &sb->net};
 	/* the hosts file (sb->hosts.text) is the mount step's: the caller
 	 * hands it to the view (view_set_hosts) */
 	for (size_t i = 0; i < n_mount_steps; i++)
 		sb->steps[sb->n_steps++] = mount_steps[i];
 	sb->steps[sb->n_steps++] =
-	    (struct spawn_step){"the user and capabilities", caps_step, &sb->caps};
+		(struct spawn_step){"the user and capabilities", caps_step, &sb->caps};
 	if (sb->landlock.fd >= 0)
 		sb->steps[sb->n_steps++] =
-		    (struct spawn_step){"the Landlock ruleset", landlock_step, &sb->landlock};
+			(struct spawn_step){"the Landlock ruleset", landlock_step, &sb->landlock};
 	sb->steps[sb->n_steps++] =
-	    (struct spawn_step){"the syscall filter", filter_step, &sb->filter};
+		(struct spawn_step){"the syscall filter", filter_step, &sb->filter};
 }
 
 int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_step *mount_steps,
@@ -198,8 +198,8 @@ static json_t *landlock_describe(const struct sandbox_opts *o)
 	if (p.fs & LANDLOCK_FS_MAKE_BLOCK)
 		json_array_append_new(fs, json_string("no block devices made (EACCES)"));
 	if (p.scoped & LANDLOCK_SCOPE_ABSTRACT_UNIX)
-		json_array_append_new(scoped,
-				      json_string("no abstract UNIX socket outside reached (EPERM)"));
+		json_array_append_new(
+			scoped, json_string("no abstract UNIX socket outside reached (EPERM)"));
 	if (p.scoped & LANDLOCK_SCOPE_SIG)
 		json_array_append_new(scoped, json_string("no signal outside sent (EPERM)"));
 	if (p.net & LANDLOCK_NET_BIND_TCP)
@@ -228,10 +228,9 @@ json_t *sandbox_describe(const struct sandbox_opts *o, bool pid1)
 	groups = json_array();
 	for (size_t i = 0; i < u.n_groups; i++)
 		json_array_append_new(groups, json_integer(u.groups[i]));
-	root = json_pack("{s:o, s:{s:s?, s:I, s:I, s:o, s:b, s:s}, s:o, s:o}", "network",
-			 net, "user", "name", u.name, "uid",
-			 (json_int_t)u.uid, "gid", (json_int_t)u.gid, "groups", groups,
-			 "no_new_privs", 1, "capabilities", "none", "seccomp",
+	root = json_pack("{s:o, s:{s:s?, s:I, s:I, s:o, s:b, s:s}, s:o, s:o}", "network", net,
+			 "user", "name", u.name, "uid", (json_int_t)u.uid, "gid", (json_int_t)u.gid,
+			 "groups", groups, "no_new_privs", 1, "capabilities", "none", "seccomp",
 			 filter_describe(&o->filter), "landlock", landlock_describe(o));
 	caps_user_free(&u);
 	return root;

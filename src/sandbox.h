@@ -22,12 +22,12 @@
 #define SANDBOX_MAX_STEPS 16
 
 struct sandbox_opts {
-	struct net_opts net;         /* --network (mode NET_AUTO by default) */
-	const char *user;            /* --user; NULL: web, else nobody */
+	struct net_opts net;	     /* --network (mode NET_AUTO by default) */
+	const char *user;	     /* --user; NULL: web, else nobody */
 	struct filter_opts filter;   /* --seccomp=off, --allow-local-listen */
 	const json_t *relationships; /* relationships_build(); NULL: no hosts file */
-	const json_t *firewall;      /* the worker's firewall; NULL: no key (all TCP) */
-	const json_t *services;      /* relationships_services(): refused unless a
+	const json_t *firewall;	     /* the worker's firewall; NULL: no key (all TCP) */
+	const json_t *services;	     /* relationships_services(): refused unless a
 				      * relationship; NULL: none */
 };
 
@@ -44,17 +44,17 @@ struct sandbox {
 
 /* `berth run`'s options for this part, for --help (a literal, so that a
  * command's help text can end with it). */
-#define SANDBOX_HELP                                                                       \
-	"  --network MODE           the worker's network namespace: auto (current as PID 1,\n" \
-	"                           else private), current, private (pasta), none,\n" \
-	"                           netns:PATH; inbound traffic is always dropped\n" \
-	"                           [BERTH_NETWORK]\n" \
-	"  --user NAME|UID[:GID]    the worker's user (default web, else nobody; uid 0\n" \
-	"                           only when given, still without capabilities)\n" \
-	"                           [BERTH_USER]\n" \
-	"  --allow-local-listen     allow listen/accept and TCP bind (UNIX-socket or\n" \
-	"                           loopback servers); ingress stays dropped\n" \
-	"                           [BERTH_ALLOW_LOCAL_LISTEN=1]\n" \
+#define SANDBOX_HELP                                                                               \
+	"  --network MODE           the worker's network namespace: auto (current as PID 1,\n"     \
+	"                           else private), current, private (pasta), none,\n"              \
+	"                           netns:PATH; inbound traffic is always dropped\n"               \
+	"                           [BERTH_NETWORK]\n"                                             \
+	"  --user NAME|UID[:GID]    the worker's user (default web, else nobody; uid 0\n"          \
+	"                           only when given, still without capabilities)\n"                \
+	"                           [BERTH_USER]\n"                                                \
+	"  --allow-local-listen     allow listen/accept and TCP bind (UNIX-socket or\n"            \
+	"                           loopback servers); ingress stays dropped\n"                    \
+	"                           [BERTH_ALLOW_LOCAL_LISTEN=1]\n"                                \
 	"  --seccomp on|off         off: no syscall filter (debugging only) [BERTH_SECCOMP]\n"
 extern const char sandbox_help[];
 

@@ -10,24 +10,39 @@
 #include "util.h"
 
 static const char *const size_names[SIZE_COUNT] = {
-	[SIZE_AUTO] = "AUTO", [SIZE_S] = "S",     [SIZE_M] = "M",     [SIZE_L] = "L",
+	[SIZE_AUTO] = "AUTO", [SIZE_S] = "S",	  [SIZE_M] = "M",     [SIZE_L] = "L",
 	[SIZE_XL] = "XL",     [SIZE_2XL] = "2XL", [SIZE_4XL] = "4XL",
 };
 
 /* [profile][size] = {cpu in milli-CPU, memory in MiB}; AUTO row is empty. */
 static const struct size_limits size_table[3][SIZE_COUNT] = {
-	[PROFILE_HIGH_CPU] = {
-		[SIZE_S] = {400, 128},   [SIZE_M] = {400, 128},   [SIZE_L] = {1200, 256},
-		[SIZE_XL] = {2500, 384}, [SIZE_2XL] = {5000, 768}, [SIZE_4XL] = {10000, 1536},
-	},
-	[PROFILE_BALANCED] = {
-		[SIZE_S] = {50, 32},     [SIZE_M] = {50, 64},     [SIZE_L] = {80, 256},
-		[SIZE_XL] = {100, 512},  [SIZE_2XL] = {200, 1024}, [SIZE_4XL] = {400, 2048},
-	},
-	[PROFILE_HIGH_MEMORY] = {
-		[SIZE_S] = {250, 128},   [SIZE_M] = {250, 288},   [SIZE_L] = {400, 1280},
-		[SIZE_XL] = {750, 2624}, [SIZE_2XL] = {1500, 5248}, [SIZE_4XL] = {3000, 10496},
-	},
+	[PROFILE_HIGH_CPU] =
+		{
+			[SIZE_S] = {400, 128},
+			[SIZE_M] = {400, 128},
+			[SIZE_L] = {1200, 256},
+			[SIZE_XL] = {2500, 384},
+			[SIZE_2XL] = {5000, 768},
+			[SIZE_4XL] = {10000, 1536},
+		},
+	[PROFILE_BALANCED] =
+		{
+			[SIZE_S] = {50, 32},
+			[SIZE_M] = {50, 64},
+			[SIZE_L] = {80, 256},
+			[SIZE_XL] = {100, 512},
+			[SIZE_2XL] = {200, 1024},
+			[SIZE_4XL] = {400, 2048},
+		},
+	[PROFILE_HIGH_MEMORY] =
+		{
+			[SIZE_S] = {250, 128},
+			[SIZE_M] = {250, 288},
+			[SIZE_L] = {400, 1280},
+			[SIZE_XL] = {750, 2624},
+			[SIZE_2XL] = {1500, 5248},
+			[SIZE_4XL] = {3000, 10496},
+		},
 };
 
 int size_parse(const char *s, enum size_name *out)

@@ -8,7 +8,7 @@
 #include "sizelimit.h"
 
 void sizelimit_for_worker(const struct worker *w, const struct sizelimit_overrides *o,
-		       struct cgroup_limits *out)
+			  struct cgroup_limits *out)
 {
 	struct size_limits sl = w->limits;
 
@@ -70,8 +70,8 @@ json_t *sizelimit_describe(const struct cgroup_limits *l)
 	char cpu[64];
 
 	json_object_set_new(v2, "memory.max", num_or_max(l->memory_bytes));
-	json_object_set_new(v2, "memory.swap.max", l->memory_bytes ? json_integer(0)
-								    : json_string("max"));
+	json_object_set_new(v2, "memory.swap.max",
+			    l->memory_bytes ? json_integer(0) : json_string("max"));
 	json_object_set_new(v2, "memory.oom.group", json_integer(l->memory_bytes ? 1 : 0));
 	if (l->cpu_quota_us)
 		snprintf(cpu, sizeof(cpu), "%llu %llu", (unsigned long long)l->cpu_quota_us,

@@ -18,23 +18,23 @@
 #include "app.h"
 #include "cgroup.h"
 
-#define SIZELIMIT_CPU_PERIOD_US 100000
+#define SIZELIMIT_CPU_PERIOD_US	   100000
 #define SIZELIMIT_DEFAULT_PIDS_MAX 4096
 
 struct sizelimit_overrides {
-	bool have_auto_size;    /* --auto-size: what AUTO resolves to */
+	bool have_auto_size; /* --auto-size: what AUTO resolves to */
 	enum size_name auto_size;
-	uint64_t memory_bytes;  /* --memory; 0 = from size */
-	uint32_t cpu_milli;     /* --cpus x 1000; 0 = from size */
-	uint64_t pids_max;      /* --pids-max; 0 = SIZELIMIT_DEFAULT_PIDS_MAX */
-	bool no_pids_max;       /* --pids-max max */
-	bool allow_missing;     /* --allow-missing-controllers */
+	uint64_t memory_bytes; /* --memory; 0 = from size */
+	uint32_t cpu_milli;    /* --cpus x 1000; 0 = from size */
+	uint64_t pids_max;     /* --pids-max; 0 = SIZELIMIT_DEFAULT_PIDS_MAX */
+	bool no_pids_max;      /* --pids-max max */
+	bool allow_missing;    /* --allow-missing-controllers */
 };
 
 /* The limits for w.  AUTO without --auto-size gives no memory or CPU limit
  * (a pids limit still applies). */
 void sizelimit_for_worker(const struct worker *w, const struct sizelimit_overrides *o,
-		       struct cgroup_limits *out);
+			  struct cgroup_limits *out);
 /* "0.4" / "2" / "1.25" -> milli-CPU; 0.001 to 1024 CPUs.  0 or -EINVAL. */
 int sizelimit_parse_cpus(const char *s, uint32_t *milli);
 /* The values per hierarchy, as `berth show` prints them:

@@ -295,8 +295,7 @@ static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
 		  log_json() ? json_pack("{s:I, s:s, s:s}", "worker_pid", (json_int_t)pid, "step",
 					 what, "error", strerror(ce.err))
 			     : NULL,
-		  "worker process %ld could not %s%s: %s", (long)pid, verb, what,
-		  strerror(ce.err));
+		  "worker process %ld could not %s%s: %s", (long)pid, verb, what, strerror(ce.err));
 }
 
 /* What spawn_worker() decided about the child's placement. */

@@ -29,7 +29,7 @@ struct cgroup;
  * async-signal-safe calls (it runs in a copy of berth's address space).
  */
 struct spawn_step {
-	const char *name;          /* for the error message: "mounts" */
+	const char *name; /* for the error message: "mounts" */
 	int (*run)(void *data);
 	void *data;
 };
@@ -46,21 +46,21 @@ struct spawn_ns {
 };
 
 struct spawn_opts {
-	const char *script;        /* the sh -c script, see spawn_script() */
-	char *const *envp;         /* the worker's whole environment */
-	int cwd_fd;                /* dirfd of the app root (not owned) */
-	int stdin_fd;              /* -1: /dev/null */
+	const char *script;	   /* the sh -c script, see spawn_script() */
+	char *const *envp;	   /* the worker's whole environment */
+	int cwd_fd;		   /* dirfd of the app root (not owned) */
+	int stdin_fd;		   /* -1: /dev/null */
 	const struct cgroup *cg;   /* NULL: no cgroup (--no-cgroup) */
-	bool no_clone_into;        /* place by handshake even where clone3
+	bool no_clone_into;	   /* place by handshake even where clone3
 				    * CLONE_INTO_CGROUP works (see run.c) */
-	const struct spawn_ns *ns;  /* NULL: berth's PID, IPC and UTS namespaces */
+	const struct spawn_ns *ns; /* NULL: berth's PID, IPC and UTS namespaces */
 	const struct spawn_step *steps;
 	size_t n_steps;
 };
 
 struct spawn_result {
 	pid_t pid;
-	int pidfd;                 /* owned by the caller, O_CLOEXEC */
+	int pidfd; /* owned by the caller, O_CLOEXEC */
 	/* How it was placed: "clone3+cgroup" (pure v2), "clone3+cgroup+tasks"
 	 * (hybrid: the child joined v1 itself), "clone3+tasks" (v1),
 	 * "clone3+handshake" (berth moved it while it waited), "fork",

@@ -40,8 +40,8 @@
 #include "stopguard.h"
 #include "util.h"
 
-#define TRACEFS "/sys/kernel/tracing"
-#define TP_ID	"events/signal/signal_generate/id"
+#define TRACEFS	 "/sys/kernel/tracing"
+#define TP_ID	 "events/signal/signal_generate/id"
 #define LOG_PIDS 20
 
 enum { TAG_INIT, TAG_TIMER, TAG_SIGNAL, TAG_PERF };
@@ -172,13 +172,13 @@ static int tracepoint_id(uint64_t *id)
 
 struct guard {
 	const struct stopguard_opts *o;
-	struct stat ns;	   /* the init's pid namespace */
+	struct stat ns; /* the init's pid namespace */
 	int epfd, tfd, sfd;
-	int *perf_fd;	   /* one per online CPU */
-	void **ring;	   /* its mmap()ed ring: a control page and a data page */
+	int *perf_fd; /* one per online CPU */
+	void **ring;  /* its mmap()ed ring: a control page and a data page */
 	size_t n_cpu;
 	size_t page;
-	uint64_t stop_at;  /* CLOCK_MONOTONIC ms when the stop began, 0: not yet */
+	uint64_t stop_at; /* CLOCK_MONOTONIC ms when the stop began, 0: not yet */
 };
 
 static int add(struct guard *g, int fd, uint32_t events, uint32_t tag)
@@ -195,13 +195,13 @@ static int add(struct guard *g, int fd, uint32_t events, uint32_t tag)
 static int open_event(struct guard *g, uint64_t id, int cpu, const char *filter, size_t i)
 {
 	struct perf_event_attr a = {
-	    .type = PERF_TYPE_TRACEPOINT,
-	    .size = sizeof(a),
-	    .config = id,
-	    .sample_period = 1,
-	    .sample_type = PERF_SAMPLE_TIME,
-	    .wakeup_events = 1,
-	    .disabled = 1,
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(a),
+		.config = id,
+		.sample_period = 1,
+		.sample_type = PERF_SAMPLE_TIME,
+		.wakeup_events = 1,
+		.disabled = 1,
 	};
 	int fd = (int)syscall(SYS_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 
@@ -472,8 +472,8 @@ static void close_except(int a, int b)
 static _Noreturn void guard_main(const struct stopguard_opts *o, int report_fd)
 {
 	struct stopguard_opts go = *o;
-	struct guard g = {.o = &go, .epfd = -1, .tfd = -1, .sfd = -1,
-			  .page = (size_t)sysconf(_SC_PAGESIZE)};
+	struct guard g = {
+		.o = &go, .epfd = -1, .tfd = -1, .sfd = -1, .page = (size_t)sysconf(_SC_PAGESIZE)};
 	struct report rep;
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), logfd, rfd;
 
@@ -486,8 +486,8 @@ static _Noreturn void guard_main(const struct stopguard_opts *o, int report_fd)
 	go.pidfd = fcntl(o->pidfd, F_DUPFD_CLOEXEC, 10);
 	rfd = fcntl(report_fd, F_DUPFD_CLOEXEC, 10);
 	logfd = fcntl(o->log_fd >= 0 ? o->log_fd : devnull, F_DUPFD_CLOEXEC, 10);
-	if (go.pidfd < 0 || rfd < 0 || logfd < 0 || dup2(devnull, 0) < 0 ||
-	    dup2(devnull, 1) < 0 || dup2(logfd, 3) < 0)
+	if (go.pidfd < 0 || rfd < 0 || logfd < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
+	    dup2(logfd, 3) < 0)
 		_exit(1);
 	close_except(go.pidfd, rfd);
 	log_copy_to(-1); /* the caller's copy of its log is closed now */

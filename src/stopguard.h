@@ -23,9 +23,9 @@
 #define STOPGUARD_MAX_WATCH 4
 
 struct stopguard_opts {
-	const char *id;	     /* the container's id, for the log */
-	pid_t pid;	     /* its init, as the host's pid namespace numbers it */
-	int pidfd;	     /* a pidfd of the init, verified by the caller */
+	const char *id;			/* the container's id, for the log */
+	pid_t pid;			/* its init, as the host's pid namespace numbers it */
+	int pidfd;			/* a pidfd of the init, verified by the caller */
 	int watch[STOPGUARD_MAX_WATCH]; /* signals to the init that start the stop */
 	size_t n_watch;
 	int stop_signal;     /* sent with SIGCONT to the other processes */

@@ -98,7 +98,7 @@ int storage_mkfs_image(const struct storage_opts *o, int imgfd)
 		 o->uid == (uid_t)-1 ? 0U : (unsigned)o->uid,
 		 o->uid == (uid_t)-1 ? 0U : (unsigned)o->gid);
 	const char *argv[] = {
-	    mkfs, "-q", "-F", "-m", "0", "-L", "berth", "-E", owner, "/proc/self/fd/3", NULL};
+		mkfs, "-q", "-F", "-m", "0", "-L", "berth", "-E", owner, "/proc/self/fd/3", NULL};
 	return helper(mkfs, argv, imgfd, 0);
 }
 

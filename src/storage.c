@@ -117,8 +117,8 @@ static int check_and_fill(const struct mountplan *p, struct storage *s)
 		const struct mountplan_op *op = &p->ops[i];
 		if (op->kind != MP_BIND || op->msource != MOUNT_LOCAL)
 			continue;
-		int fd =
-		    safepath_mkdir(mfd, op->source, 0755, s->uid, s->gid, SAFEPATH_NO_XDEV, NULL);
+		int fd = safepath_mkdir(mfd, op->source, 0755, s->uid, s->gid, SAFEPATH_NO_XDEV,
+					NULL);
 		if (fd < 0)
 			return log_errno(fd, "mount '%s': its source '%s' in local storage",
 					 op->target, op->source);
@@ -258,8 +258,8 @@ static int open_disk(const struct mountplan *p, const struct storage_opts *o, st
 static int record_loop(struct storage *s)
 {
 	_cleanup_close_ int fd =
-	    openat(s->inst_fd, STORAGE_LOOP_RECORD,
-		   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		openat(s->inst_fd, STORAGE_LOOP_RECORD,
+		       O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	char line[40];
 	int n = snprintf(line, sizeof(line), "%s\n", s->loop_dev);
 
@@ -277,7 +277,7 @@ static int attach_running(struct storage *s)
 	struct loop_info64 li;
 
 	_cleanup_close_ int rec =
-	    openat(s->inst_fd, STORAGE_LOOP_RECORD, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		openat(s->inst_fd, STORAGE_LOOP_RECORD, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (rec < 0)
 		return errno == ENOENT ? 0 : log_errno(-errno, "read the loop device record");
 	ssize_t n = read(rec, buf, sizeof(buf) - 1);
@@ -289,7 +289,7 @@ static int attach_running(struct storage *s)
 		return -EINVAL;
 	}
 	_cleanup_close_ int im =
-	    openat(s->inst_fd, MOUNTPLAN_DISK_IMAGE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		openat(s->inst_fd, MOUNTPLAN_DISK_IMAGE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (im < 0 || fstat(im, &img) < 0)
 		return log_errno(-errno, "open the disk image");
 	if (flock(im, LOCK_SH | LOCK_NB) < 0)
@@ -338,7 +338,7 @@ static int mkdir_in(struct storage *s, int dirfd, const char *rel, mode_t mode, 
 		    const char *what)
 {
 	int fd =
-	    safepath_mkdir(dirfd, rel, mode, worker ? s->uid : 0, worker ? s->gid : 0, 0, NULL);
+		safepath_mkdir(dirfd, rel, mode, worker ? s->uid : 0, worker ? s->gid : 0, 0, NULL);
 	if (fd < 0)
 		return log_errno(fd, "%s %s (a symlink or a non-directory on its path is refused)",
 				 what, rel);
@@ -447,16 +447,16 @@ static int bound_disk(const struct mountplan *p, const struct storage_opts *o, s
 static int make_local_dir(const struct mountplan *p, struct storage *s)
 {
 	_cleanup_close_ int fd =
-	    mkdir_in(s, s->inst_fd, MOUNTPLAN_LOCAL_DIR, s->bounded ? 0700 : 0755, !s->bounded,
-		     "the local storage directory");
+		mkdir_in(s, s->inst_fd, MOUNTPLAN_LOCAL_DIR, s->bounded ? 0700 : 0755, !s->bounded,
+			 "the local storage directory");
 	if (fd < 0)
 		return fd;
 	for (size_t i = 0; !s->bounded && i < p->n_ops; i++) {
 		const struct mountplan_op *op = &p->ops[i];
 		if (op->kind != MP_BIND || op->msource != MOUNT_LOCAL)
 			continue;
-		int q =
-		    safepath_mkdir(fd, op->source, 0755, s->uid, s->gid, SAFEPATH_NO_XDEV, NULL);
+		int q = safepath_mkdir(fd, op->source, 0755, s->uid, s->gid, SAFEPATH_NO_XDEV,
+				       NULL);
 		if (q < 0)
 			return log_errno(q, "mount '%s': its source '%s' in local storage",
 					 op->target, op->source);

@@ -130,21 +130,21 @@ int supervise_policy_set(struct supervise_policy *p, const char *key, const char
 		const char *key;
 		size_t off;
 	} durations[] = {
-	    {"stop-timeout", offsetof(struct supervise_policy, stop_timeout_ms)},
-	    {"restart-min", offsetof(struct supervise_policy, restart_min_ms)},
-	    {"restart-max", offsetof(struct supervise_policy, restart_max_ms)},
-	    {"restart-reset", offsetof(struct supervise_policy, restart_reset_ms)},
-	    {"restart-window", offsetof(struct supervise_policy, restart_window_ms)},
-	    {"kill-grace", offsetof(struct supervise_policy, kill_grace_ms)},
+		{"stop-timeout", offsetof(struct supervise_policy, stop_timeout_ms)},
+		{"restart-min", offsetof(struct supervise_policy, restart_min_ms)},
+		{"restart-max", offsetof(struct supervise_policy, restart_max_ms)},
+		{"restart-reset", offsetof(struct supervise_policy, restart_reset_ms)},
+		{"restart-window", offsetof(struct supervise_policy, restart_window_ms)},
+		{"kill-grace", offsetof(struct supervise_policy, kill_grace_ms)},
 	};
 	static const struct {
 		const char *key;
 		int (*set)(struct supervise_policy *p, const char *value, const char **why);
 	} setters[] = {
-	    {"stop-signal", set_stop_signal},	    {"kill-mode", set_kill_mode},
-	    {"leftover-policy", set_leftover},	    {"leftover", set_leftover},
-	    {"restart-factor", set_restart_factor}, {"max-restarts", set_max_restarts},
-	    {"quit-stops", set_quit_stops},
+		{"stop-signal", set_stop_signal},	{"kill-mode", set_kill_mode},
+		{"leftover-policy", set_leftover},	{"leftover", set_leftover},
+		{"restart-factor", set_restart_factor}, {"max-restarts", set_max_restarts},
+		{"quit-stops", set_quit_stops},
 	};
 	uint64_t n;
 

@@ -103,8 +103,7 @@ static void do_spawn(struct supervise *s, struct supervise_actions *out)
 
 /* Signal the worker's processes per kill mode.  fresh: arm a new stop
  * deadline (a stop already in progress keeps its own). */
-static void begin_stop(struct supervise *s, uint64_t now, bool fresh,
-		       struct supervise_actions *out)
+static void begin_stop(struct supervise *s, uint64_t now, bool fresh, struct supervise_actions *out)
 {
 	int sig = s->pol.stop_signal;
 
@@ -527,9 +526,9 @@ enum supervise_state supervise_step(struct supervise *s, const struct supervise_
 }
 
 static const char *const state_names[SUP_STATE_COUNT] = {
-	[SUP_IDLE] = "idle",         [SUP_PRESTART] = "pre-start", [SUP_STARTING] = "starting",
+	[SUP_IDLE] = "idle",	     [SUP_PRESTART] = "pre-start", [SUP_STARTING] = "starting",
 	[SUP_RUNNING] = "running",   [SUP_LEFTOVER] = "leftover",  [SUP_BACKOFF] = "backoff",
-	[SUP_STOPPING] = "stopping", [SUP_KILLING] = "killing",    [SUP_EXITED] = "exited",
+	[SUP_STOPPING] = "stopping", [SUP_KILLING] = "killing",	   [SUP_EXITED] = "exited",
 };
 
 const char *supervise_state_name(enum supervise_state st)

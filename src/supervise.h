@@ -14,18 +14,18 @@
 #include <stdint.h>
 
 #define SUPERVISE_NO_DEADLINE UINT64_MAX
-#define SUPERVISE_UNLIMITED (-1)
-#define SUPERVISE_MAX_BUDGET 1000 /* largest --max-restarts */
+#define SUPERVISE_UNLIMITED   (-1)
+#define SUPERVISE_MAX_BUDGET  1000 /* largest --max-restarts */
 
 /* Who gets the stop signal (systemd's KillMode).  Whatever the mode, the
  * whole cgroup is SIGKILLed at the stop deadline. */
 enum supervise_kill_mode {
 	SUP_KILL_CONTROL_GROUP, /* every process of the cgroup (default) */
-	SUP_KILL_MIXED,         /* the main process; once it is gone, the rest
+	SUP_KILL_MIXED,		/* the main process; once it is gone, the rest
 				 * of the cgroup is SIGKILLed at once */
-	SUP_KILL_PROCESS,       /* the main process; the rest may run until
+	SUP_KILL_PROCESS,	/* the main process; the rest may run until
 				 * the deadline */
-	SUP_KILL_MODE_COUNT     /* not a mode: the size of the name table */
+	SUP_KILL_MODE_COUNT	/* not a mode: the size of the name table */
 };
 
 /* What happens to processes still in the cgroup when the start command
@@ -42,76 +42,76 @@ struct supervise_policy {
 	unsigned restart_factor;   /* growth per quick failure (2) */
 	uint64_t restart_max_ms;   /* cap of the delay (30000) */
 	uint64_t restart_reset_ms; /* up this long = healthy, delay resets (10000) */
-	int stop_signal;           /* SIGTERM */
+	int stop_signal;	   /* SIGTERM */
 	uint64_t stop_timeout_ms;  /* stop signal -> SIGKILL (15000) */
-	uint64_t kill_grace_ms;    /* after SIGKILL, give up waiting (5000) */
+	uint64_t kill_grace_ms;	   /* after SIGKILL, give up waiting (5000) */
 	enum supervise_kill_mode kill_mode;
 	enum supervise_leftover leftover;
-	bool quit_stops;           /* SIGQUIT stops instead of being relayed */
-	int max_restarts;          /* crash budget, or SUPERVISE_UNLIMITED */
-	uint64_t restart_window_ms;/* ...within this window; 0 = lifetime */
-	bool pre_start;            /* run the pre-start command (commands.pre_start)
-				    * once, before the first start */
+	bool quit_stops;	    /* SIGQUIT stops instead of being relayed */
+	int max_restarts;	    /* crash budget, or SUPERVISE_UNLIMITED */
+	uint64_t restart_window_ms; /* ...within this window; 0 = lifetime */
+	bool pre_start;		    /* run the pre-start command (commands.pre_start)
+				     * once, before the first start */
 };
 
 enum supervise_state {
-	SUP_IDLE,     /* before the first start */
-	SUP_PRESTART, /* the pre-start command: its spawn requested, it runs, or
-		       * what it left behind is being stopped */
-	SUP_STARTING, /* spawn requested, result not yet known */
-	SUP_RUNNING,  /* the start command runs */
-	SUP_LEFTOVER, /* start command gone, stopping what it left behind */
-	SUP_BACKOFF,  /* waiting for the restart deadline */
-	SUP_STOPPING, /* stop signal sent, waiting for the cgroup to empty */
-	SUP_KILLING,  /* SIGKILL sent, waiting for the cgroup to empty */
-	SUP_EXITED,   /* done; the exit action was emitted */
+	SUP_IDLE,	/* before the first start */
+	SUP_PRESTART,	/* the pre-start command: its spawn requested, it runs, or
+			 * what it left behind is being stopped */
+	SUP_STARTING,	/* spawn requested, result not yet known */
+	SUP_RUNNING,	/* the start command runs */
+	SUP_LEFTOVER,	/* start command gone, stopping what it left behind */
+	SUP_BACKOFF,	/* waiting for the restart deadline */
+	SUP_STOPPING,	/* stop signal sent, waiting for the cgroup to empty */
+	SUP_KILLING,	/* SIGKILL sent, waiting for the cgroup to empty */
+	SUP_EXITED,	/* done; the exit action was emitted */
 	SUP_STATE_COUNT /* not a state: the size of the name table */
 };
 
 enum supervise_ev {
-	SUP_EV_START,        /* begin supervising */
-	SUP_EV_SPAWNED,      /* the spawn succeeded */
+	SUP_EV_START,	     /* begin supervising */
+	SUP_EV_SPAWNED,	     /* the spawn succeeded */
 	SUP_EV_SPAWN_FAILED, /* berth could not create the process */
 	SUP_EV_MAIN_EXITED,  /* main process reaped: code, populated */
-	SUP_EV_EMPTY,        /* the cgroup (process tree) is empty */
-	SUP_EV_SIGNAL,       /* berth received signal sig */
+	SUP_EV_EMPTY,	     /* the cgroup (process tree) is empty */
+	SUP_EV_SIGNAL,	     /* berth received signal sig */
 	SUP_EV_DEADLINE,     /* now >= supervise_deadline() */
-	SUP_EV_OOM,          /* the OOM killer killed a process of the cgroup */
+	SUP_EV_OOM,	     /* the OOM killer killed a process of the cgroup */
 };
 
 struct supervise_event {
 	enum supervise_ev type;
-	int sig;        /* SUP_EV_SIGNAL */
-	int code;       /* SUP_EV_MAIN_EXITED: exit status, or 128 + signal */
+	int sig;	/* SUP_EV_SIGNAL */
+	int code;	/* SUP_EV_MAIN_EXITED: exit status, or 128 + signal */
 	bool populated; /* SUP_EV_MAIN_EXITED: other processes remain */
 };
 
 enum supervise_act {
-	SUP_ACT_SPAWN,         /* start the worker; answer SPAWNED/SPAWN_FAILED */
-	SUP_ACT_SPAWN_PRESTART,/* start the pre-start command; answer the same */
-	SUP_ACT_SIGNAL_MAIN,   /* sig to the main process (its pidfd) */
-	SUP_ACT_SIGNAL_GROUP,  /* sig to the main process's process group */
-	SUP_ACT_SIGNAL_ALL,    /* sig to every process of the cgroup */
-	SUP_ACT_KILL_ALL,      /* SIGKILL the whole cgroup (reason below) */
-	SUP_ACT_EXIT,          /* berth is done: exit with code */
+	SUP_ACT_SPAWN,		/* start the worker; answer SPAWNED/SPAWN_FAILED */
+	SUP_ACT_SPAWN_PRESTART, /* start the pre-start command; answer the same */
+	SUP_ACT_SIGNAL_MAIN,	/* sig to the main process (its pidfd) */
+	SUP_ACT_SIGNAL_GROUP,	/* sig to the main process's process group */
+	SUP_ACT_SIGNAL_ALL,	/* sig to every process of the cgroup */
+	SUP_ACT_KILL_ALL,	/* SIGKILL the whole cgroup (reason below) */
+	SUP_ACT_EXIT,		/* berth is done: exit with code */
 	/* Log-only actions, for the lifecycle lines. */
-	SUP_ACT_LOG_RESTART,   /* restarting in ms */
-	SUP_ACT_LOG_STOPPING,  /* stop requested by sig */
-	SUP_ACT_LOG_STOP_AGAIN,/* sig during the stop: deadline unchanged */
-	SUP_ACT_LOG_LEFTOVER,  /* processes left after the start (or pre-start) command */
-	SUP_ACT_LOG_GIVE_UP,   /* crash budget spent: code */
-	SUP_ACT_LOG_STUCK,     /* processes survive SIGKILL past the grace */
-	SUP_ACT_LOG_DROPPED,   /* sig not relayed: no main process */
-	SUP_ACT_LOG_OOM,       /* an OOM kill in the worker (first of its run) */
-	SUP_ACT_LOG_PRESTART,  /* the pre-start command ended: code (0: the worker
-				* starts next), ms it ran, oom */
+	SUP_ACT_LOG_RESTART,	/* restarting in ms */
+	SUP_ACT_LOG_STOPPING,	/* stop requested by sig */
+	SUP_ACT_LOG_STOP_AGAIN, /* sig during the stop: deadline unchanged */
+	SUP_ACT_LOG_LEFTOVER,	/* processes left after the start (or pre-start) command */
+	SUP_ACT_LOG_GIVE_UP,	/* crash budget spent: code */
+	SUP_ACT_LOG_STUCK,	/* processes survive SIGKILL past the grace */
+	SUP_ACT_LOG_DROPPED,	/* sig not relayed: no main process */
+	SUP_ACT_LOG_OOM,	/* an OOM kill in the worker (first of its run) */
+	SUP_ACT_LOG_PRESTART,	/* the pre-start command ended: code (0: the worker
+				 * starts next), ms it ran, oom */
 };
 
 enum supervise_kill_reason {
-	SUP_KILL_DEADLINE,     /* the stop timeout expired */
-	SUP_KILL_LEFTOVER,     /* leftovers ignored the stop signal */
-	SUP_KILL_MIXED_REST,   /* mixed mode: main process gone */
-	SUP_KILL_OOM,          /* the OOM killer struck: the whole worker goes */
+	SUP_KILL_DEADLINE,   /* the stop timeout expired */
+	SUP_KILL_LEFTOVER,   /* leftovers ignored the stop signal */
+	SUP_KILL_MIXED_REST, /* mixed mode: main process gone */
+	SUP_KILL_OOM,	     /* the OOM killer struck: the whole worker goes */
 };
 
 struct supervise_action {
@@ -120,7 +120,7 @@ struct supervise_action {
 	int code;
 	uint64_t ms;
 	enum supervise_kill_reason reason;
-	bool oom;   /* LOG_GIVE_UP, LOG_PRESTART: that run was OOM-killed */
+	bool oom; /* LOG_GIVE_UP, LOG_PRESTART: that run was OOM-killed */
 };
 
 #define SUPERVISE_MAX_ACTIONS 8
@@ -134,20 +134,20 @@ struct supervise {
 	enum supervise_state state;
 	uint64_t deadline;   /* ms, or SUPERVISE_NO_DEADLINE */
 	bool main_alive;     /* spawned and not yet reaped */
-	bool populated;      /* processes other than a reaped main remain */
+	bool populated;	     /* processes other than a reaped main remain */
 	bool stop_requested; /* a stop signal arrived */
-	bool giving_up;      /* the crash budget is spent */
-	bool killed;         /* SIGKILL escalation happened during the stop */
+	bool giving_up;	     /* the crash budget is spent */
+	bool killed;	     /* SIGKILL escalation happened during the stop */
 	bool leftover_killed;
-	bool oom_run;        /* the OOM killer struck the current/last run */
-	uint64_t started_at; /* when the current/last run started */
-	unsigned failures;   /* consecutive quick terminations */
-	int last_code;       /* the last run's status (128 + sig if killed) */
-	unsigned long starts;/* how many times the worker was started */
-	bool pre_spawning;   /* the pre-start command's spawn is requested */
-	uint64_t pre_started_at; /* when the pre-start command started */
-	int fail_code;       /* berth's exit status once it failed before the
-			      * worker started (pre-start), else 0 */
+	bool oom_run;				 /* the OOM killer struck the current/last run */
+	uint64_t started_at;			 /* when the current/last run started */
+	unsigned failures;			 /* consecutive quick terminations */
+	int last_code;				 /* the last run's status (128 + sig if killed) */
+	unsigned long starts;			 /* how many times the worker was started */
+	bool pre_spawning;			 /* the pre-start command's spawn is requested */
+	uint64_t pre_started_at;		 /* when the pre-start command started */
+	int fail_code;				 /* berth's exit status once it failed before the
+						  * worker started (pre-start), else 0 */
 	uint64_t restarts[SUPERVISE_MAX_BUDGET]; /* ring of restart times */
 	size_t n_restarts, ring_pos;
 };

@@ -200,11 +200,9 @@ int parse_bytes(const char *s, uint64_t *out)
 		const char *unit;
 		uint64_t mult;
 	} units[] = {
-		{"", 1},
-		{"k", 1ULL << 10}, {"K", 1ULL << 10}, {"KiB", 1ULL << 10},
-		{"m", 1ULL << 20}, {"M", 1ULL << 20}, {"MiB", 1ULL << 20},
-		{"g", 1ULL << 30}, {"G", 1ULL << 30}, {"GiB", 1ULL << 30},
-		{"MB", 1000000ULL}, {"GB", 1000000000ULL},
+		{"", 1},	   {"k", 1ULL << 10},	{"K", 1ULL << 10},   {"KiB", 1ULL << 10},
+		{"m", 1ULL << 20}, {"M", 1ULL << 20},	{"MiB", 1ULL << 20}, {"g", 1ULL << 30},
+		{"G", 1ULL << 30}, {"GiB", 1ULL << 30}, {"MB", 1000000ULL},  {"GB", 1000000000ULL},
 	};
 	const char *unit;
 	uint64_t n;

@@ -12,9 +12,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a)	  (sizeof(a) / sizeof((a)[0]))
 #define ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define ATTR_MALLOC __attribute__((malloc))
+#define ATTR_MALLOC	  __attribute__((malloc))
 
 void *xmalloc(size_t n) ATTR_MALLOC;
 void *xcalloc(size_t n, size_t size) ATTR_MALLOC;
@@ -26,7 +26,7 @@ char *xstrndup(const char *s, size_t n) ATTR_MALLOC;
 char *xasprintf(const char *fmt, ...) ATTR_PRINTF(1, 2) ATTR_MALLOC;
 
 struct strbuf {
-	char *buf;   /* always NUL-terminated once anything was added */
+	char *buf; /* always NUL-terminated once anything was added */
 	size_t len;
 	size_t cap;
 };

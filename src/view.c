@@ -54,7 +54,7 @@ static size_t cgroup_mounts(const struct cgroup_layout *l, struct mountplan_cgro
 			dup |= strcmp((*out)[k].path, l->v1_mnt[i]) == 0;
 		if (!dup)
 			(*out)[n++] =
-			    (struct mountplan_cgroup){"cgroup", l->v1_mnt[i], l->v1_opts[i]};
+				(struct mountplan_cgroup){"cgroup", l->v1_mnt[i], l->v1_opts[i]};
 	}
 	return n;
 }
@@ -65,12 +65,12 @@ static int plan_with(const struct worker *w, const struct view_opts *o,
 	char *root = storage_root(o), *err = NULL;
 	struct mountplan_cgroup *cg = NULL;
 	struct mountplan_opts po = {
-	    .storage_root = root,
-	    .project = o->project,
-	    .environment = o->environment,
-	    .instance = o->instance,
-	    .tmp_size = o->tmp_size,
-	    .ro_binds = o->ro_binds,
+		.storage_root = root,
+		.project = o->project,
+		.environment = o->environment,
+		.instance = o->instance,
+		.tmp_size = o->tmp_size,
+		.ro_binds = o->ro_binds,
 	};
 	po.n_cgroups = cgroup_mounts(l, &cg);
 	po.cgroups = cg;
@@ -110,11 +110,11 @@ json_t *view_describe(const struct worker *w, const struct view_opts *o)
 int view_open(const struct worker *w, const struct view_opts *o, struct view *v)
 {
 	struct storage_opts so = {
-	    .uid = o->uid,
-	    .gid = o->gid,
-	    .require_quota = o->require_quota,
-	    .attach = o->attach,
-	    .private_tmp = true,
+		.uid = o->uid,
+		.gid = o->gid,
+		.require_quota = o->require_quota,
+		.attach = o->attach,
+		.private_tmp = true,
 	};
 	int r;
 

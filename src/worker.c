@@ -72,25 +72,26 @@ json_t *worker_to_json(const struct worker *w)
 	json_t *vars = json_object(), *size;
 
 	json_object_set_new(o, "name", json_string(w->name));
-	json_object_set_new(o, "app", json_pack("{s:s, s:o}", "name", w->app_name, "type",
-						json_string_or_null(w->app_type)));
+	json_object_set_new(o, "app",
+			    json_pack("{s:s, s:o}", "name", w->app_name, "type",
+				      json_string_or_null(w->app_type)));
 	size = json_pack("{s:s, s:s}", "name", size_to_string(w->size), "profile",
 			 size_profile_to_string(w->profile));
-	json_object_set_new(size, "cpu", w->limits.cpu_milli
-						  ? json_real(w->limits.cpu_milli / 1000.0)
-						  : json_null());
-	json_object_set_new(size, "memory_mib", w->limits.memory_mib
-							? json_integer((json_int_t)w->limits.memory_mib)
-							: json_null());
+	json_object_set_new(size, "cpu",
+			    w->limits.cpu_milli ? json_real(w->limits.cpu_milli / 1000.0)
+						: json_null());
+	json_object_set_new(size, "memory_mib",
+			    w->limits.memory_mib ? json_integer((json_int_t)w->limits.memory_mib)
+						 : json_null());
 	json_object_set_new(o, "size", size);
-	json_object_set_new(o, "disk", w->has_disk ? json_integer((json_int_t)w->disk_mb)
-						   : json_null());
+	json_object_set_new(o, "disk",
+			    w->has_disk ? json_integer((json_int_t)w->disk_mb) : json_null());
 	for (size_t i = 0; i < w->n_mounts; i++) {
 		const struct mount *m = &w->mounts[i];
-		json_array_append_new(
-			mounts, json_pack("{s:s, s:s, s:s, s:o}", "path", m->path, "source",
-					  mount_source_to_string(m->source), "source_path",
-					  m->source_path, "service", json_string_or_null(m->service)));
+		json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:o}", "path", m->path,
+							"source", mount_source_to_string(m->source),
+							"source_path", m->source_path, "service",
+							json_string_or_null(m->service)));
 	}
 	json_object_set_new(o, "mounts", mounts);
 	for (size_t i = 0; i < w->n_rels; i++) {
@@ -110,8 +111,9 @@ json_t *worker_to_json(const struct worker *w)
 		json_object_set(block, v->name, v->value);
 	}
 	json_object_set_new(o, "variables", vars);
-	json_object_set_new(o, "commands", json_pack("{s:s, s:o}", "start", w->start, "pre_start",
-						     json_string_or_null(w->pre_start)));
+	json_object_set_new(o, "commands",
+			    json_pack("{s:s, s:o}", "start", w->start, "pre_start",
+				      json_string_or_null(w->pre_start)));
 	json_object_set_new(o, "timezone", json_string_or_null(w->timezone));
 	json_object_set_new(o, "access", json_or_null(w->access));
 	json_object_set_new(o, "firewall", json_or_null(w->firewall));

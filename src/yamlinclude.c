@@ -26,7 +26,7 @@ struct open_how {
 	__u64 resolve;
 };
 #define RESOLVE_NO_MAGICLINKS 0x02
-#define RESOLVE_BENEATH 0x08
+#define RESOLVE_BENEATH	      0x08
 #endif
 #ifndef SYS_openat2
 #define SYS_openat2 437
@@ -112,17 +112,17 @@ static int open_beneath(struct yparser *p, const struct cnode *site, const char 
 		ld->dirfd = open(ld->include_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (ld->dirfd < 0)
 			return ytree_fail_node(p, site, "!include: cannot open directory %s: %s",
-					 ld->include_dir, strerror(errno));
+					       ld->include_dir, strerror(errno));
 	}
 	fd = (int)syscall(SYS_openat2, ld->dirfd, path, &how, sizeof(how));
 	if (fd >= 0)
 		return fd;
 	if (errno == EXDEV)
 		return ytree_fail_node(p, site, "!include path '%s' resolves outside %s", path,
-				 ld->include_dir);
+				       ld->include_dir);
 	if (errno == ENOSYS)
-		return ytree_fail_node(p, site, "!include needs openat2() (Linux 5.6) to open '%s' safely",
-				 path);
+		return ytree_fail_node(
+			p, site, "!include needs openat2() (Linux 5.6) to open '%s' safely", path);
 	return ytree_fail_node(p, site, "!include '%s': %s", path, strerror(errno));
 }
 
@@ -140,18 +140,20 @@ static int include_spec(struct yparser *p, const struct cnode *spec, const char 
 		const struct cnode *k = spec->pairs[i].key, *v = spec->pairs[i].value;
 		bool is_type = strcmp(k->str, "type") == 0;
 		if (!is_type && strcmp(k->str, "path") != 0)
-			return ytree_fail_node(p, k, "!include: unknown key '%.*s' (expected 'type', 'path')",
-					 k->len > 60 ? 60 : (int)k->len, k->str);
+			return ytree_fail_node(
+				p, k, "!include: unknown key '%.*s' (expected 'type', 'path')",
+				k->len > 60 ? 60 : (int)k->len, k->str);
 		if (v->kind != CNODE_SCALAR || v->type != SCALAR_STR)
-			return ytree_fail_node(p, v, "!include: '%s' must be a string (got %s)", k->str,
-					 cnode_type_name(v));
+			return ytree_fail_node(p, v, "!include: '%s' must be a string (got %s)",
+					       k->str, cnode_type_name(v));
 		*(is_type ? type : path) = v->str;
 	}
 	if (!*path)
 		return ytree_fail_node(p, spec, "!include: 'path' is missing");
 	if (strcmp(*type, "string") && strcmp(*type, "yaml") && strcmp(*type, "binary"))
-		return ytree_fail_node(p, spec, "!include type '%.*s' is not supported (string, yaml or binary)",
-				 60, *type);
+		return ytree_fail_node(
+			p, spec, "!include type '%.*s' is not supported (string, yaml or binary)",
+			60, *type);
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 
 struct anchor {
 	struct cnode *node;
-	size_t nodes;    /* nodes in the subtree */
+	size_t nodes;	 /* nodes in the subtree */
 	unsigned height; /* its depth in collections */
 };
 
@@ -25,10 +25,10 @@ struct yloader {
 	struct diags *d;
 	const char *include_dir;
 	bool archive_ok;	/* `!archive` accepted (services.yaml) */
-	int dirfd;              /* O_PATH of include_dir, opened on first use */
-	size_t nodes;           /* nodes made so far, aliases expanded */
-	unsigned includes;      /* !include files opened */
-	struct strbuf path;     /* key path of the node being read */
+	int dirfd;		/* O_PATH of include_dir, opened on first use */
+	size_t nodes;		/* nodes made so far, aliases expanded */
+	unsigned includes;	/* !include files opened */
+	struct strbuf path;	/* key path of the node being read */
 	struct cnode **retired; /* replaced nodes (anchors may point into them) */
 	size_t n_retired, cap_retired;
 };

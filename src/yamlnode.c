@@ -170,7 +170,7 @@ static const char *skip_set(const char *p, const char *set)
 	return p;
 }
 
-#define DIGITS "0123456789"
+#define DIGITS	"0123456789"
 #define DIGITS_ "0123456789_"
 
 /* ":" [0-5]?[0-9], repeated at least once; returns the end or NULL. */
@@ -239,8 +239,8 @@ static bool match_int(const char *s)
 		return in_set(p[2], "0123456789abcdefABCDEF_") &&
 		       *skip_set(p + 2, "0123456789abcdefABCDEF_") == '\0';
 	if (p[0] == '0')
-		return p[1] == '\0' || (in_set(p[1], "01234567_") &&
-					*skip_set(p + 1, "01234567_") == '\0');
+		return p[1] == '\0' ||
+		       (in_set(p[1], "01234567_") && *skip_set(p + 1, "01234567_") == '\0');
 	if (!in_set(*p, "123456789"))
 		return false;
 	p = skip_set(p, DIGITS_);
@@ -357,10 +357,10 @@ static double float_value(const char *text)
 int cnode_resolve_scalar(struct cnode *n)
 {
 	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-	static const char *const trues[] = {"yes", "Yes", "YES", "true", "True",
+	static const char *const trues[] = {"yes",  "Yes", "YES", "true", "True",
 					    "TRUE", "on",  "On",  "ON"};
-	static const char *const falses[] = {"no",    "No",    "NO",  "false", "False",
-					     "FALSE", "off",   "Off", "OFF"};
+	static const char *const falses[] = {"no",    "No",  "NO",  "false", "False",
+					     "FALSE", "off", "Off", "OFF"};
 	const char *s = n->str;
 	int r;
 

@@ -69,7 +69,7 @@ int ytree_fail(struct yparser *p, const char *file, unsigned line, unsigned col,
 }
 
 #define fail_mark(p, m, ...) ytree_fail(p, (p)->file, (m).line + 1, (m).column + 1, __VA_ARGS__)
-#define fail_node ytree_fail_node
+#define fail_node	     ytree_fail_node
 
 /* 1-based line and column (in characters) of a byte offset. */
 static void offset_pos(const char *buf, size_t len, size_t off, unsigned *line, unsigned *col)
@@ -134,7 +134,7 @@ static int next_event(struct yparser *p, yaml_event_t *ev)
 		if (strstr(problem, "UTF-8"))
 			return ytree_fail(p, p->file, line, col, "invalid UTF-8: %s", problem);
 		return ytree_fail(p, p->file, line, col, "%s (#%X)", problem,
-			       (unsigned)yp->problem_value);
+				  (unsigned)yp->problem_value);
 	case YAML_MEMORY_ERROR:
 		return ytree_fail(p, p->file, 0, 0, "out of memory");
 	default:
@@ -152,8 +152,8 @@ struct cnode *ytree_node_new(struct yparser *p, enum cnode_kind kind, unsigned l
 	struct cnode *n;
 
 	if (p->ld->nodes >= YTREE_MAX_NODES) {
-		ytree_fail(p, p->file, line, col, "too many nodes: more than %d with aliases expanded",
-			   YTREE_MAX_NODES);
+		ytree_fail(p, p->file, line, col,
+			   "too many nodes: more than %d with aliases expanded", YTREE_MAX_NODES);
 		return NULL;
 	}
 	p->ld->nodes++;
@@ -236,17 +236,19 @@ static int classify_tag(struct yparser *p, const yaml_event_t *ev, const char *t
 	if (strcmp(tag, "!include") == 0) {
 		*out = TAG_INCLUDE;
 		return ev->type == YAML_SEQUENCE_START_EVENT
-			       ? fail_mark(p, ev->start_mark, "!include needs a file name or a "
-							      "mapping {type, path}, not a sequence")
+			       ? fail_mark(p, ev->start_mark,
+					   "!include needs a file name or a "
+					   "mapping {type, path}, not a sequence")
 			       : 0;
 	}
 	if (strcmp(tag, "!archive") == 0 && p->ld->archive_ok) {
 		*out = TAG_ARCHIVE;
 		return ev->type == YAML_SCALAR_EVENT
-			   ? 0
-			   : fail_mark(
-				 p, ev->start_mark, "!archive needs a directory path, not a %s",
-				 ev->type == YAML_SEQUENCE_START_EVENT ? "sequence" : "mapping");
+			       ? 0
+			       : fail_mark(p, ev->start_mark,
+					   "!archive needs a directory path, not a %s",
+					   ev->type == YAML_SEQUENCE_START_EVENT ? "sequence"
+										 : "mapping");
 	}
 	for (size_t i = 0; strncmp(tag, YAML_TAG_PREFIX, strlen(YAML_TAG_PREFIX)) == 0 &&
 			   i < ARRAY_SIZE(std_tags);
@@ -259,7 +261,7 @@ static int classify_tag(struct yparser *p, const yaml_event_t *ev, const char *t
 			return 0;
 		return fail_mark(p, ev->start_mark, "tag '!!%s' cannot be used on a %s",
 				 std_tags[i].name,
-				 ev->type == YAML_SCALAR_EVENT		? "scalar"
+				 ev->type == YAML_SCALAR_EVENT		 ? "scalar"
 				 : ev->type == YAML_SEQUENCE_START_EVENT ? "sequence"
 									 : "mapping");
 	}
@@ -282,8 +284,8 @@ static int read_scalar(struct yparser *p, yaml_event_t *ev, enum tag_kind tk, st
 	n->str = xstrndup(v, len);
 	n->len = len;
 	n->type = SCALAR_STR;
-	if ((tk == TAG_NONE && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) ||
-	    tk == TAG_INT || tk == TAG_BOOL || tk == TAG_NULL || tk == TAG_FLOAT)
+	if ((tk == TAG_NONE && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) || tk == TAG_INT ||
+	    tk == TAG_BOOL || tk == TAG_NULL || tk == TAG_FLOAT)
 		r = cnode_resolve_scalar(n);
 	if (r == -ERANGE)
 		r = fail_node(p, n, "integer out of range: '%s'", n->str);
@@ -349,8 +351,8 @@ fail:
 static bool is_merge_key(const yaml_event_t *ev)
 {
 	return ev->type == YAML_SCALAR_EVENT && !ev->data.scalar.tag &&
-	       ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	       ev->data.scalar.length == 2 && memcmp(ev->data.scalar.value, "<<", 2) == 0;
+	       ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && ev->data.scalar.length == 2 &&
+	       memcmp(ev->data.scalar.value, "<<", 2) == 0;
 }
 
 /* `<<: M` or `<<: [M1, M2]`: keys of M not set explicitly are copied in, first
@@ -399,13 +401,16 @@ static int apply_merge(struct yparser *p, struct cnode *map, json_t *keys, struc
 static int check_merge_value(struct yparser *p, const struct cnode *v)
 {
 	if (v->kind == CNODE_SCALAR || (v->kind == CNODE_SEQ && v->n == 0))
-		return fail_node(p, v, "merge key '<<' needs a mapping or a sequence of mappings "
-				 "(got %s%s)", v->kind == CNODE_SEQ ? "an empty " : "",
-				 cnode_type_name(v));
+		return fail_node(p, v,
+				 "merge key '<<' needs a mapping or a sequence of mappings "
+				 "(got %s%s)",
+				 v->kind == CNODE_SEQ ? "an empty " : "", cnode_type_name(v));
 	for (size_t i = 0; v->kind == CNODE_SEQ && i < v->n; i++)
 		if (v->items[i]->kind != CNODE_MAP)
-			return fail_node(p, v->items[i], "merge key '<<': item %zu is not a mapping "
-					 "(got %s)", i, cnode_type_name(v->items[i]));
+			return fail_node(p, v->items[i],
+					 "merge key '<<': item %zu is not a mapping "
+					 "(got %s)",
+					 i, cnode_type_name(v->items[i]));
 	return 0;
 }
 
@@ -613,7 +618,7 @@ int ytree_parse_document(struct yloader *ld, const char *file, const char *buf, 
 			 unsigned depth, unsigned include_depth, bool top, struct cnode **out)
 {
 	struct yparser p = {
-	    .ld = ld, .file = file, .buf = buf, .len = len, .include_depth = include_depth};
+		.ld = ld, .file = file, .buf = buf, .len = len, .include_depth = include_depth};
 	struct cnode *root = NULL;
 	const char *nul;
 	unsigned line, col;

@@ -19,11 +19,11 @@
 
 #include "diag.h"
 
-#define YTREE_MAX_BYTES (1024 * 1024)
-#define YTREE_MAX_DEPTH 64
-#define YTREE_MAX_NODES 100000    /* nodes in the tree, aliases expanded */
-#define YTREE_MAX_INCLUDES 32     /* !include files per load */
-#define YTREE_MAX_INCLUDE_DEPTH 8 /* files including files */
+#define YTREE_MAX_BYTES		(1024 * 1024)
+#define YTREE_MAX_DEPTH		64
+#define YTREE_MAX_NODES		100000 /* nodes in the tree, aliases expanded */
+#define YTREE_MAX_INCLUDES	32     /* !include files per load */
+#define YTREE_MAX_INCLUDE_DEPTH 8      /* files including files */
 
 enum cnode_kind { CNODE_SCALAR, CNODE_SEQ, CNODE_MAP };
 
@@ -34,10 +34,10 @@ struct cnode_pair;
 struct cnode {
 	enum cnode_kind kind;
 	const char *file; /* owned by the loaded tree (struct ytree_doc) */
-	unsigned line;    /* 1-based */
-	unsigned col;     /* 1-based */
+	unsigned line;	  /* 1-based */
+	unsigned col;	  /* 1-based */
 	/* CNODE_SCALAR */
-	char *str;        /* NUL-terminated; never contains NUL */
+	char *str; /* NUL-terminated; never contains NUL */
 	size_t len;
 	enum scalar_type type;
 	bool bval;
@@ -69,7 +69,7 @@ struct ytree_doc {
  * -errno when the file cannot be read, also reported in diags).
  */
 int ytree_load_file(const char *path, const char *include_dir, struct ytree_doc *doc,
-		     struct diags *d);
+		    struct diags *d);
 /* The same for files whose top level may also be a list
  * (.platform/applications.yaml). */
 int ytree_load_file_list(const char *path, const char *include_dir, struct ytree_doc *doc,
@@ -80,7 +80,7 @@ int ytree_load_file_list(const char *path, const char *include_dir, struct ytree
 int ytree_load_services_file(const char *path, struct ytree_doc *doc, struct diags *d);
 /* The same from memory; name is used in diagnostics. */
 int ytree_load_buffer(const char *name, const char *buf, size_t len, const char *include_dir,
-		       struct ytree_doc *doc, struct diags *d);
+		      struct ytree_doc *doc, struct diags *d);
 void ytree_doc_free(struct ytree_doc *doc);
 
 /* Look up a key in a mapping node; NULL if absent or node is not a map. */

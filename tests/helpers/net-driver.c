@@ -3,7 +3,8 @@
  * Test driver for the network and sandbox modules, through the real spawn sequence:
  * sandbox_prepare() in the parent, then spawn_worker() with sb.steps (join
  * the netns, the driver's mount step with the hosts file, privilege drop,
- * syscall filter last), running SCRIPT with /bin/sh -c.  Exits with the script's status (128+N for a signal).
+ * syscall filter last), running SCRIPT with /bin/sh -c.  Exits with the script's status (128+N for
+ * a signal).
  *
  *   net-driver [--network MODE] [--hosts FILE.json] [--firewall FILE.json]
  *              [--services FILE.json] [--user SPEC]
@@ -160,8 +161,7 @@ int main(int argc, char **argv)
 			break;
 		case 'C': {
 			scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
-			int r = f ? seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS),
-						    SCMP_SYS(clone3), 0)
+			int r = f ? seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0)
 				  : -ENOMEM;
 			if (r == 0)
 				r = seccomp_load(f);
@@ -210,8 +210,12 @@ int main(int argc, char **argv)
 	}
 
 	struct sandbox_opts sbo = {
-		.net = no, .user = user_spec, .filter = fo, .relationships = rels,
-		.firewall = fw, .services = svc,
+		.net = no,
+		.user = user_spec,
+		.filter = fo,
+		.relationships = rels,
+		.firewall = fw,
+		.services = svc,
 	};
 	const char *hosts = NULL;
 	struct spawn_step ms = {"the hosts file", hosts_step, &hosts};
@@ -221,8 +225,13 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *script = spawn_script(argv[optind], SIGTERM);
 	cwd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct spawn_opts so = {
-		.script = script, .envp = env, .cwd_fd = cwd, .stdin_fd = -1,
-		.cg = NULL, .steps = sb.steps, .n_steps = sb.n_steps,
+		.script = script,
+		.envp = env,
+		.cwd_fd = cwd,
+		.stdin_fd = -1,
+		.cg = NULL,
+		.steps = sb.steps,
+		.n_steps = sb.n_steps,
 	};
 	/* keep the driver's output for the test: stdin of the worker is /dev/null */
 	if (spawn_worker(&so, &res) < 0)

@@ -142,7 +142,6 @@ bool reap_until_empty(const struct cgroup *cg, int timeout_ms)
 	return false;
 }
 
-
 __attribute__((noreturn)) static void forever(void)
 {
 	for (;;)
@@ -195,7 +194,8 @@ static void run(enum behaviour b)
 		_exit(n);
 	case B_MEMHOG: {
 		size_t sz = 256u << 20;
-		char *m = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *m =
+			mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (m == MAP_FAILED)
 			_exit(2);
@@ -350,7 +350,8 @@ int cgtest_main(Suite *s)
 
 	main_pid = getpid();
 	if (geteuid() != 0 || cgroup_detect(&l) < 0 || l.mode == CGROUP_MODE_NONE) {
-		fprintf(stderr, "%s: needs root and a cgroup hierarchy%s\n", program_invocation_short_name,
+		fprintf(stderr, "%s: needs root and a cgroup hierarchy%s\n",
+			program_invocation_short_name,
 			strict ? " (BERTH_STRICT=1: failing)" : "; skipped");
 		srunner_free(srunner_create(s));
 		return strict ? EXIT_FAILURE : 77;

@@ -14,10 +14,10 @@
 enum behaviour {
 	B_PAUSE,  /* just wait */
 	B_SETSID, /* a grandchild in a new session; SIGTERM kills both */
-	B_TREE,   /* ignores SIGTERM; a setsid daemon and a process forking in a loop */
+	B_TREE,	  /* ignores SIGTERM; a setsid daemon and a process forking in a loop */
 	B_FORKS,  /* fork 40 sleepers, exit with the number that succeeded */
 	B_MEMHOG, /* touch 256 MiB */
-	B_SPIN,   /* two processes in a busy loop */
+	B_SPIN,	  /* two processes in a busy loop */
 };
 
 /* "berth-test-<main pid>-<tag>-<pid>": unique, and swept at the end. */

@@ -107,15 +107,15 @@ void setup(void)
 
 	memset(&w, 0, sizeof(w));
 	mounts[0] =
-	    (struct mount){.path = S("cache"), .source = MOUNT_TMP, .source_path = S("cache")};
+		(struct mount){.path = S("cache"), .source = MOUNT_TMP, .source_path = S("cache")};
 	mounts[1] =
-	    (struct mount){.path = S("data"), .source = MOUNT_LOCAL, .source_path = S("data")};
+		(struct mount){.path = S("data"), .source = MOUNT_LOCAL, .source_path = S("data")};
 	mounts[2] = (struct mount){.path = S("shared"),
 				   .source = MOUNT_SERVICE,
 				   .source_path = S(""),
 				   .service = S("files")};
 	mounts[3] = (struct mount){
-	    .path = S("web/uploads"), .source = MOUNT_LOCAL, .source_path = S("uploads")};
+		.path = S("web/uploads"), .source = MOUNT_LOCAL, .source_path = S("uploads")};
 	w.name = S("queue");
 	w.app_name = S("app");
 	w.app_dir = app;

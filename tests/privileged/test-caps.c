@@ -299,8 +299,9 @@ START_TEST(test_default_without_nobody)
 			_exit(1);
 		if (caps_user_default(&u) < 0)
 			_exit(2);
-		_exit(u.uid == 65534 && u.gid == 65534 && !u.name && !u.root &&
-				      u.n_groups == 1 ? 0 : 3);
+		_exit(u.uid == 65534 && u.gid == 65534 && !u.name && !u.root && u.n_groups == 1
+			      ? 0
+			      : 3);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	unlink(passwd);

@@ -33,9 +33,8 @@ START_TEST(test_limits)
 	_cleanup_free_ char *name = tname("lim");
 	struct cgroup_layout l;
 	struct cgroup cg;
-	struct cgroup_limits lim = {.memory_bytes = 64u << 20,
-				    .cpu_quota_us = 50000,
-				    .pids_max = 64};
+	struct cgroup_limits lim = {
+		.memory_bytes = 64u << 20, .cpu_quota_us = 50000, .pids_max = 64};
 	int status;
 	uint64_t ooms = 99;
 	pid_t pid;

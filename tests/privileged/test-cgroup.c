@@ -174,7 +174,8 @@ START_TEST(test_worker_cannot_touch)
 		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
 			_exit(100);
 		for (size_t i = 0; i < ARRAY_SIZE(dir); i++) {
-			_cleanup_free_ char *p = dir[i] ? xasprintf("%s/%s", dir[i], file[i]) : NULL;
+			_cleanup_free_ char *p =
+				dir[i] ? xasprintf("%s/%s", dir[i], file[i]) : NULL;
 			_cleanup_free_ char *sub = dir[i] ? xasprintf("%s/escape", dir[i]) : NULL;
 
 			opened += p && open(p, O_WRONLY | O_CLOEXEC) >= 0;

@@ -195,8 +195,8 @@ static void refuse_fresh(void)
 	w.disk_mb = 32;
 	ck_assert_int_eq(open_capture(&e, said, sizeof(said)), -ENOSPC);
 	ck_assert_msg(strstr(said, "disk: the 32 MB disk of p/e/app/queue needs ") &&
-			  strstr(said, " more bytes, but the storage root ") &&
-			  strstr(said, " bytes available"),
+			      strstr(said, " more bytes, but the storage root ") &&
+			      strstr(said, " bytes available"),
 		      "said: %s", said);
 	image_path(p, sizeof(p));
 	ck_assert_int_eq(access(p, F_OK), -1); /* nothing half-made */
@@ -221,7 +221,7 @@ static void refuse_growth(void)
 	w.disk_mb = 16;
 	ck_assert_int_eq(open_capture(&e, said, sizeof(said)), -ENOSPC);
 	ck_assert_msg(strstr(said, "disk: the 16 MB disk of p/e/app/queue needs ") &&
-			  strstr(said, " bytes available"),
+			      strstr(said, " bytes available"),
 		      "said: %s", said);
 	/* the image is as it was, and still opens at its old size */
 	ck_assert_int_ge(allocated(&size), size);
@@ -245,7 +245,7 @@ static void refuse_no_fallocate(void)
 	w.disk_mb = 4;
 	ck_assert_int_eq(open_capture(&e, said, sizeof(said)), -EOPNOTSUPP);
 	ck_assert_msg(strstr(said, "disk: the filesystem of the storage root ") &&
-			  strstr(said, " cannot allocate the disk image (fallocate: "),
+			      strstr(said, " cannot allocate the disk image (fallocate: "),
 		      "said: %s", said);
 	image_path(p, sizeof(p));
 	ck_assert_int_eq(access(p, F_OK), -1);

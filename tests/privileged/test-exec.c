@@ -65,10 +65,10 @@ static void teardown(void)
 static int berth_exec(const char *script)
 {
 	struct cli_global g = {
-	    .app_config = cfg,
-	    .state_dir = state,
-	    .log_format = LOG_FMT_TEXT,
-	    .log_level = LOG_LVL_ERROR,
+		.app_config = cfg,
+		.state_dir = state,
+		.log_format = LOG_FMT_TEXT,
+		.log_level = LOG_LVL_ERROR,
 	};
 	char *argv[] = {S_EXEC,	  S_SR, sroot, S_USER,	       S_NOBODY, S_WORKER,
 			S_DASHES, S_SH, S_C,   (char *)script, NULL};
@@ -78,10 +78,10 @@ static int berth_exec(const char *script)
 START_TEST(test_exec)
 {
 	_cleanup_free_ char *ok = xasprintf(
-	    "set -e; test \"$(id -u)\" = 65534; test \"$(pwd)\" = '%s/app'; "
-	    "echo hi > data/f; echo t > /tmp/t; if (echo x > x) 2>/dev/null; then exit 3; fi; "
-	    "test \"$PLATFORM_APPLICATION_NAME\" = app",
-	    base);
+		"set -e; test \"$(id -u)\" = 65534; test \"$(pwd)\" = '%s/app'; "
+		"echo hi > data/f; echo t > /tmp/t; if (echo x > x) 2>/dev/null; then exit 3; fi; "
+		"test \"$PLATFORM_APPLICATION_NAME\" = app",
+		base);
 	ck_assert_int_eq(berth_exec(ok), 0);
 	ck_assert_int_eq(berth_exec("set -e; test \"$(cat data/f)\" = hi; test ! -e /tmp/t"), 0);
 	ck_assert_int_eq(berth_exec("exit 7"), 7);

@@ -91,14 +91,14 @@ START_TEST(test_text)
 	instance_rec_free(&back);
 	free(text);
 	const char *bad[] = {
-	    "start 7\n",				/* no pid */
-	    "pid 1\ncgroup relative/x\n",		/* not absolute */
-	    "pid 1\ncgroup /sys/fs/cgroup/../../etc\n", /* .. */
-	    "pid 1\ncgroup /\n",			/* the root */
-	    "pid 1\nloop /dev/sda 1 2\n",		/* not a loop device */
-	    "pid 1\nloop /dev/loop1\n",			/* no image */
-	    "pid 1\nowner root\n",			/* unknown */
-	    "pid 0\n",
+		"start 7\n",				    /* no pid */
+		"pid 1\ncgroup relative/x\n",		    /* not absolute */
+		"pid 1\ncgroup /sys/fs/cgroup/../../etc\n", /* .. */
+		"pid 1\ncgroup /\n",			    /* the root */
+		"pid 1\nloop /dev/sda 1 2\n",		    /* not a loop device */
+		"pid 1\nloop /dev/loop1\n",		    /* no image */
+		"pid 1\nowner root\n",			    /* unknown */
+		"pid 0\n",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		ck_assert_msg(instance_parse(bad[i], &back) == -EINVAL, "accepted: %s", bad[i]);
@@ -280,11 +280,11 @@ int main(void)
 	/* what a failed test could not clean up (teardown does not run then) */
 	char cmd[512];
 	snprintf(
-	    cmd, sizeof(cmd),
-	    "rm -rf /var/tmp/berth-inst-%d-* && for d in $(find /sys/fs/cgroup -maxdepth 6 "
-	    "-depth -type d -name 'berth-inst-test-%d*'); do kill -KILL $(cat $d/cgroup.procs) "
-	    "2>/dev/null; sleep 0.1; rmdir $d; done",
-	    (int)main_pid, (int)main_pid);
+		cmd, sizeof(cmd),
+		"rm -rf /var/tmp/berth-inst-%d-* && for d in $(find /sys/fs/cgroup -maxdepth 6 "
+		"-depth -type d -name 'berth-inst-test-%d*'); do kill -KILL $(cat $d/cgroup.procs) "
+		"2>/dev/null; sleep 0.1; rmdir $d; done",
+		(int)main_pid, (int)main_pid);
 	if (system(cmd) != 0)
 		failed++;
 	return failed ? 1 : 0;

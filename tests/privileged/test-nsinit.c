@@ -94,11 +94,11 @@ static void start(const struct nsinit *ni, const char *script, struct spawn_resu
 	_cleanup_close_ int cwd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_free_ char *s = spawn_script(script, SIGTERM);
 	struct spawn_opts o = {
-	    .script = s,
-	    .envp = env,
-	    .cwd_fd = cwd,
-	    .stdin_fd = -1,
-	    .ns = &ni->ns,
+		.script = s,
+		.envp = env,
+		.cwd_fd = cwd,
+		.stdin_fd = -1,
+		.ns = &ni->ns,
 	};
 
 	ck_assert_int_ge(cwd, 0);
@@ -120,9 +120,9 @@ static bool gone(pid_t pid)
 START_TEST(test_hostname)
 {
 	_cleanup_free_ char *a = nsinit_hostname("app", "queue");
-	_cleanup_free_ char *b =
-	    nsinit_hostname("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-			    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	_cleanup_free_ char *b = nsinit_hostname(
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 
 	ck_assert_str_eq(a, "app--queue");
 	ck_assert_uint_eq(strlen(b), 63);
@@ -179,12 +179,12 @@ START_TEST(test_worker)
 	mkapp();
 	ck_assert_int_eq(nsinit_start(&ni, "app--nstest"), 0);
 	its_pid = ns_link(ni.pid, "pid");
-	start(
-	    &ni,
-	    "echo $$ > pid; uname -n > host; for n in pid ipc uts; do "
-	    "readlink /proc/self/ns/$n > $n.ns; touch $n.ns.done; done; touch pid.done host.done; "
-	    "exec sleep 1000",
-	    &res);
+	start(&ni,
+	      "echo $$ > pid; uname -n > host; for n in pid ipc uts; do "
+	      "readlink /proc/self/ns/$n > $n.ns; touch $n.ns.done; done; touch pid.done "
+	      "host.done; "
+	      "exec sleep 1000",
+	      &res);
 	pid = wait_out("pid");
 	host = wait_out("host");
 	pidns = wait_out("pid.ns");

@@ -68,9 +68,8 @@ START_TEST(test_descendants_except)
 	ck_assert_int_eq(proctree_descendants(getpid(), &all, &n), 0);
 	ck_assert_uint_eq(n, 3);
 	ck_assert(has(all, n, helper) && has(all, n, helper_child) && has(all, n, worker));
-	ck_assert_int_eq(proctree_descendants_except(getpid(), (const pid_t[]){helper}, 1, &some,
-						     &m),
-			 0);
+	ck_assert_int_eq(
+		proctree_descendants_except(getpid(), (const pid_t[]){helper}, 1, &some, &m), 0);
 	ck_assert_uint_eq(m, 1);
 	ck_assert_int_eq(some[0], worker);
 	kill(helper_child, SIGKILL);

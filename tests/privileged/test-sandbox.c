@@ -124,8 +124,8 @@ static int run_probe(const struct sandbox *sb, pid_t other, bool domain, bool bi
 static void check_mode(bool seccomp_off, bool allow_listen)
 {
 	struct sandbox_opts o = {
-	    .user = "65534:65534",
-	    .filter = {.off = seccomp_off, .allow_local_listen = allow_listen}};
+		.user = "65534:65534",
+		.filter = {.off = seccomp_off, .allow_local_listen = allow_listen}};
 	struct sandbox sb;
 	const char *msg;
 	pid_t other = other_worker();

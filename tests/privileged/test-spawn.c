@@ -99,7 +99,8 @@ static bool placed_in(const char *text, const char *ctl, const char *name)
 		*path++ = '\0';
 		ctls++;
 		match = !*ctl && !*ctls;
-		for (one = strtok_r(ctls, ",", &names); *ctl && one; one = strtok_r(NULL, ",", &names))
+		for (one = strtok_r(ctls, ",", &names); *ctl && one;
+		     one = strtok_r(NULL, ",", &names))
 			match = match || strcmp(one, ctl) == 0;
 		if (match)
 			return strstr(path, name) != NULL;
@@ -209,8 +210,12 @@ START_TEST(test_after_cgroup_kill)
 	ck_assert_int_eq(cgroup_kill_all(&cg, &n), 0);
 
 	_cleanup_free_ char *s = spawn_script("exit 3", SIGTERM);
-	struct spawn_opts o = {.script = s, .envp = env, .cwd_fd = cwd, .stdin_fd = -1,
-			       .cg = &cg, .no_clone_into = true};
+	struct spawn_opts o = {.script = s,
+			       .envp = env,
+			       .cwd_fd = cwd,
+			       .stdin_fd = -1,
+			       .cg = &cg,
+			       .no_clone_into = true};
 	struct spawn_result res;
 	ck_assert_int_eq(spawn_worker(&o, &res), 0);
 	ck_assert_str_eq(res.method, "clone3+handshake");

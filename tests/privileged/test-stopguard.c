@@ -115,10 +115,15 @@ static bool readable(int fd, int timeout_ms)
 
 static struct stopguard_opts opts(pid_t pid, int pidfd, uint64_t timeout_ms, int logfd)
 {
-	struct stopguard_opts o = {.id = "test", .pid = pid, .pidfd = pidfd,
-				   .watch = {SIGTERM, SIGINT}, .n_watch = 2,
-				   .stop_signal = SIGTERM, .relay = true,
-				   .timeout_ms = timeout_ms, .log_fd = logfd};
+	struct stopguard_opts o = {.id = "test",
+				   .pid = pid,
+				   .pidfd = pidfd,
+				   .watch = {SIGTERM, SIGINT},
+				   .n_watch = 2,
+				   .stop_signal = SIGTERM,
+				   .relay = true,
+				   .timeout_ms = timeout_ms,
+				   .log_fd = logfd};
 	return o;
 }
 
@@ -272,7 +277,7 @@ START_TEST(test_other_signals_start_nothing)
 	ck_assert_int_eq(read(p[0], &c, 1), 1);
 	close(p[0]);
 	close(p[1]);
-	ck_assert_int_eq(kill(pid, SIGUSR1), 0);  /* not a stop signal */
+	ck_assert_int_eq(kill(pid, SIGUSR1), 0);   /* not a stop signal */
 	ck_assert_int_eq(kill(other, SIGTERM), 0); /* not the init */
 	ck_assert(!readable(pidfd, 700));	   /* no deadline ran */
 	text = log_text(logfd);

@@ -49,7 +49,7 @@ static void setup(void)
 	memset(&w, 0, sizeof(w));
 	mounts[0] = (struct mount){.path = S("data"), .source = MOUNT_LOCAL, .source_path = S("d")};
 	mounts[1] =
-	    (struct mount){.path = S("var/cache"), .source = MOUNT_TMP, .source_path = S("c")};
+		(struct mount){.path = S("var/cache"), .source = MOUNT_TMP, .source_path = S("c")};
 	w.name = S("queue");
 	w.app_name = S("app");
 	w.app_dir = app;
@@ -82,12 +82,12 @@ static int start(struct view *v, const char *script)
 	char *const env[] = {path, NULL};
 	struct spawn_step step = view_step(v);
 	struct spawn_opts o = {
-	    .script = s,
-	    .envp = env,
-	    .cwd_fd = cwd,
-	    .stdin_fd = -1,
-	    .steps = &step,
-	    .n_steps = 1,
+		.script = s,
+		.envp = env,
+		.cwd_fd = cwd,
+		.stdin_fd = -1,
+		.steps = &step,
+		.n_steps = 1,
 	};
 	struct spawn_result res;
 	int status;
@@ -108,10 +108,10 @@ START_TEST(test_through_spawn)
 	_cleanup_free_ char *vc = xasprintf("%s/var/cache", app);
 	ck_assert_int_eq(access(vc, F_OK), 0);
 	_cleanup_free_ char *script =
-	    xasprintf("set -e; test \"$(pwd)\" = '%s'; echo 1 > data/f; echo 2 > var/cache/f; "
-		      "echo 3 > /tmp/f; if (echo x > x) 2>/dev/null; then exit 3; fi; "
-		      "grep -q ' %s/data rw,nosuid,nodev' /proc/self/mountinfo",
-		      app, app);
+		xasprintf("set -e; test \"$(pwd)\" = '%s'; echo 1 > data/f; echo 2 > var/cache/f; "
+			  "echo 3 > /tmp/f; if (echo x > x) 2>/dev/null; then exit 3; fi; "
+			  "grep -q ' %s/data rw,nosuid,nodev' /proc/self/mountinfo",
+			  app, app);
 	ck_assert_int_eq(start(&v, script), 0);
 	ck_assert_int_eq(start(&v, "set -e; test \"$(cat data/f)\" = 1; test ! -e var/cache/f; "
 				   "test ! -e /tmp/f"),
@@ -252,10 +252,10 @@ START_TEST(test_old_scratch_removed)
 	ck_assert_int_eq(view_open(&w, &vo, &v), 0);
 	view_close(&v);
 	/* what an older berth left: its scratch directory and renamed ones */
-	_cleanup_free_ char *cmd =
-	    xasprintf("set -e; cd '%s/p/e/app/queue'; mkdir -p tmp/c tmp.old.12/a/b tmp.old.13; "
-		      "echo x > tmp/c/f; echo y > tmp.old.12/a/b/f",
-		      sroot);
+	_cleanup_free_ char *cmd = xasprintf(
+		"set -e; cd '%s/p/e/app/queue'; mkdir -p tmp/c tmp.old.12/a/b tmp.old.13; "
+		"echo x > tmp/c/f; echo y > tmp.old.12/a/b/f",
+		sroot);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_int_eq(view_open(&w, &vo, &v), 0);
 	free(cmd);
@@ -289,10 +289,10 @@ START_TEST(test_app_beneath_tmp)
 	 * the host's /tmp is not: /tmp holds the app's path, the tmp mount's
 	 * source (c) and what the worker wrote */
 	_cleanup_free_ char *script =
-	    xasprintf("set -e; test \"$(pwd)\" = '%s'; echo 1 > data/f; echo 2 > /tmp/f; "
-		      "if (echo x > x) 2>/dev/null; then exit 3; fi; test ! -e '%s'; "
-		      "test \"$(ls /tmp | sort | tr '\\n' ' ')\" = '%s c f '",
-		      tapp, marker, tbase + 5);
+		xasprintf("set -e; test \"$(pwd)\" = '%s'; echo 1 > data/f; echo 2 > /tmp/f; "
+			  "if (echo x > x) 2>/dev/null; then exit 3; fi; test ! -e '%s'; "
+			  "test \"$(ls /tmp | sort | tr '\\n' ' ')\" = '%s c f '",
+			  tapp, marker, tbase + 5);
 	ck_assert_int_eq(start(&v, script), 0);
 	ck_assert_int_eq(start(&v, "set -e; test \"$(cat data/f)\" = 1; test ! -e /tmp/f"), 0);
 	view_close(&v);
@@ -306,9 +306,9 @@ START_TEST(test_remove_tree)
 	/* 300 levels, links to outside at several depths, a FIFO: all removed,
 	 * nothing followed */
 	_cleanup_free_ char *cmd = xasprintf(
-	    "set -e; cd '%s'; mkdir keep; touch keep/file; mkdir t; cd t; "
-	    "for i in $(seq 300); do mkdir d; ln -s ../../../keep l; mkfifo p; cd d; done",
-	    base);
+		"set -e; cd '%s'; mkdir keep; touch keep/file; mkdir t; cd t; "
+		"for i in $(seq 300); do mkdir d; ln -s ../../../keep l; mkfifo p; cd d; done",
+		base);
 	ck_assert_int_eq(system(cmd), 0);
 	int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(fd, 0);

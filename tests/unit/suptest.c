@@ -33,7 +33,7 @@ enum supervise_state ev_sig(int sig)
 enum supervise_state ev_exit(int code, bool populated)
 {
 	struct supervise_event e = {
-	    .type = SUP_EV_MAIN_EXITED, .code = code, .populated = populated};
+		.type = SUP_EV_MAIN_EXITED, .code = code, .populated = populated};
 
 	memset(&A, 0, sizeof(A));
 	return supervise_step(&S, &e, T, &A);

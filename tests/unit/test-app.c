@@ -50,8 +50,7 @@ static void assert_rejects(const char *yaml, const char *want)
 	diags_free(&d);
 }
 
-static void resolve_ok(const char *yaml, const char *worker, struct app *app,
-		       struct worker *w)
+static void resolve_ok(const char *yaml, const char *worker, struct app *app, struct worker *w)
 {
 	struct diags d;
 	int r = load(yaml, app, &d);
@@ -64,7 +63,7 @@ static void resolve_ok(const char *yaml, const char *worker, struct app *app,
 	diags_free(&d);
 }
 
-#define HEAD "name: app\ntype: python:3.11\n"
+#define HEAD   "name: app\ntype: python:3.11\n"
 #define WORKER "workers:\n  q:\n    commands:\n      start: run\n"
 
 /* --- inheritance matrix ------------------------------------------------ */
@@ -326,13 +325,15 @@ START_TEST(test_reject_worker_keys_and_size)
 		       "M, L, XL, 2XL or 4XL)");
 	assert_rejects(HEAD "size: 3\n" WORKER, "size: size must be a string, not integer");
 	assert_rejects(HEAD "disk: -5\n" WORKER, "disk: disk must be a positive number of MB");
-	assert_rejects(HEAD "disk: 1.5\n" WORKER, "disk must be an integer number of MB, not float");
+	assert_rejects(HEAD "disk: 1.5\n" WORKER,
+		       "disk must be an integer number of MB, not float");
 	/* MB -> bytes would wrap to 446464 bytes */
 	assert_rejects(HEAD "disk: 18446744073710\n" WORKER,
 		       "test.yaml:3:7: disk: disk must be at most 1000000000 MB (1 PB), not "
 		       "18446744073710");
 	assert_rejects(HEAD "disk: 1000000001\n" WORKER, "disk must be at most 1000000000 MB");
-	assert_rejects(HEAD "workers:\n  q:\n    commands: {start: x}\n    disk: 9223372036854775807\n",
+	assert_rejects(HEAD
+		       "workers:\n  q:\n    commands: {start: x}\n    disk: 9223372036854775807\n",
 		       "test.yaml:6:11: workers.q.disk: disk must be at most 1000000000 MB");
 	assert_rejects(HEAD "workers: [a]\n", "workers must be a mapping of worker names");
 }
@@ -351,10 +352,11 @@ START_TEST(test_reject_mounts)
 	assert_rejects(HEAD "disk: 1\nmounts:\n  var: {source: local}\n  '/var/': {source: local}\n"
 			    "  'var': {source: tmp}\n" WORKER,
 		       "duplicate key");
-	assert_rejects(HEAD "disk: 1\nmounts:\n  var: {source: local}\n  '/var/': {source: local}\n"
-			    WORKER,
-		       "test.yaml:6:3: mounts./var/: mount path '/var/' is the same as 'var' "
-		       "after normalisation");
+	assert_rejects(
+		HEAD
+		"disk: 1\nmounts:\n  var: {source: local}\n  '/var/': {source: local}\n" WORKER,
+		"test.yaml:6:3: mounts./var/: mount path '/var/' is the same as 'var' "
+		"after normalisation");
 	assert_rejects(HEAD "disk: 1\nmounts:\n  x: {source: local, source_path: /abs}\n" WORKER,
 		       "source_path '/abs' must be relative");
 	assert_rejects(HEAD "disk: 1\nmounts:\n  x: {source: local, source_path: a/../..}\n" WORKER,
@@ -499,10 +501,10 @@ static void rm_rf(const char *dir)
 START_TEST(test_services_checked)
 {
 	static const char *const files[][2] = {
-		{".platform.app.yaml", HEAD "relationships:\n  db: 'mysqldb:mysql'\n"
-					    "  other: 'api:http'\n" WORKER
-					    "  r:\n    commands: {start: x}\n"
-					    "    relationships: {c: 'nosuch:redis'}\n"},
+		{".platform.app.yaml",
+		 HEAD "relationships:\n  db: 'mysqldb:mysql'\n"
+		      "  other: 'api:http'\n" WORKER "  r:\n    commands: {start: x}\n"
+		      "    relationships: {c: 'nosuch:redis'}\n"},
 		{".platform/services.yaml", "mysqldb:\n  type: mariadb:10.6\n"},
 	};
 	char *dir = tmpdir_with(files, ARRAY_SIZE(files));
@@ -559,8 +561,8 @@ END_TEST
 START_TEST(test_applications_yaml_map_name)
 {
 	static const char *const files[][2] = {
-	    {".platform/applications.yaml", "api:\n  name: other\n  type: nodejs:20\n"
-					    "  workers:\n    q:\n      commands: {start: x}\n"},
+		{".platform/applications.yaml", "api:\n  name: other\n  type: nodejs:20\n"
+						"  workers:\n    q:\n      commands: {start: x}\n"},
 	};
 	char *dir = tmpdir_with(files, ARRAY_SIZE(files));
 	struct app_locator loc = {.cwd = dir};
@@ -582,10 +584,10 @@ END_TEST
 START_TEST(test_app_relationship_type)
 {
 	static const char *const files[][2] = {
-	    {".platform/applications.yaml",
-	     "api:\n  type: nodejs:20\n  workers:\n    q:\n      commands: {start: x}\n"
-	     "web:\n  type: php:8.3\n  relationships: {backend: 'api:http'}\n"
-	     "  workers:\n    w:\n      commands: {start: y}\n"},
+		{".platform/applications.yaml",
+		 "api:\n  type: nodejs:20\n  workers:\n    q:\n      commands: {start: x}\n"
+		 "web:\n  type: php:8.3\n  relationships: {backend: 'api:http'}\n"
+		 "  workers:\n    w:\n      commands: {start: y}\n"},
 	};
 	char *dir = tmpdir_with(files, ARRAY_SIZE(files));
 	struct app_locator loc = {.cwd = dir, .app_name = "web"};
@@ -615,8 +617,8 @@ END_TEST
 START_TEST(test_applications_yaml_list)
 {
 	static const char *const files[][2] = {
-		{".platform/applications.yaml",
-		 "- name: api\n  type: nodejs:20\n  workers:\n    q:\n      commands: {start: x}\n"},
+		{".platform/applications.yaml", "- name: api\n  type: nodejs:20\n  workers:\n    "
+						"q:\n      commands: {start: x}\n"},
 	};
 	char *dir = tmpdir_with(files, ARRAY_SIZE(files));
 	struct app_locator loc = {.cwd = dir};

@@ -60,9 +60,27 @@ END_TEST
 START_TEST(test_bad)
 {
 	static const char *const bad[] = {
-		"", "-1", "+1", " 12", "12 ", "12abc", "1e3", "0x10", "4294967295",
-		"99999999999999999999", ":", "1:", ":1", "1:2:3", "1:-2", "1:0x2", "1: 2",
-		"1:0", "no-such-user-berth", "nobody:no-such-group-berth", "1:4294967295",
+		"",
+		"-1",
+		"+1",
+		" 12",
+		"12 ",
+		"12abc",
+		"1e3",
+		"0x10",
+		"4294967295",
+		"99999999999999999999",
+		":",
+		"1:",
+		":1",
+		"1:2:3",
+		"1:-2",
+		"1:0x2",
+		"1: 2",
+		"1:0",
+		"no-such-user-berth",
+		"nobody:no-such-group-berth",
+		"1:4294967295",
 	};
 	struct caps_user u;
 	const char *msg;

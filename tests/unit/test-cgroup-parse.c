@@ -20,7 +20,8 @@ static const char mi_v2[] =
 	"28 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro\n"
 	"26 22 0:24 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
 	"rw,nsdelegate,memory_recursiveprot\n"
-	"27 22 0:25 / /sys/fs/pstore rw,nosuid,nodev,noexec,relatime shared:10 - pstore pstore rw\n";
+	"27 22 0:25 / /sys/fs/pstore rw,nosuid,nodev,noexec,relatime shared:10 - pstore pstore "
+	"rw\n";
 
 /* This VM (kernel 6.18): v1 controllers, cpu and cpuacct apart, cgroup2 at
  * /sys/fs/cgroup/unified; no optional fields before the separator. */
@@ -74,7 +75,8 @@ static const char mi_v1[] =
 
 /* Docker on a v1 host: the container's own cgroups bind-mounted read-only. */
 static const char mi_v1_container[] =
-	"1021 1003 0:90 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw,mode=755\n"
+	"1021 1003 0:90 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs "
+	"rw,mode=755\n"
 	"1024 1021 0:29 /docker/4a1b /sys/fs/cgroup/memory ro,nosuid,nodev,noexec,relatime "
 	"master:16 - cgroup memory rw,memory\n"
 	"1025 1021 0:31 /docker/4a1b /sys/fs/cgroup/freezer ro,nosuid,nodev,noexec,relatime "

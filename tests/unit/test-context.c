@@ -34,20 +34,21 @@ START_TEST(test_parse_full)
 {
 	struct context c;
 
-	ck_assert_int_eq(parse("{\"project\": \"abcdef1234567\", \"entropy\": \"E\","
-			       " \"tree_id\": \"9851a01081f3c2f943f75f62c38b67f8bc0ec15c\","
-			       " \"branch\": \"feature/x\", \"environment\": \"feature-x-t6dnbai\","
-			       " \"environment_type\": \"staging\", \"smtp_host\": \"10.0.0.9\","
-			       " \"app_dir\": \"/app\","
-			       " \"routes\": {\"https://example.com/\": {\"primary\": true}},"
-			       " \"variables\": {\"env:FOO\": \"bar\", \"stuff:x\": [1]},"
-			       " \"services\": {\"mysqldb\": {\"ip\": \"10.0.0.2\", \"port\": 3306,"
-			       "   \"instance_ips\": [\"10.0.0.2\"], \"query\": {\"is_master\": true},"
-			       "   \"endpoints\": {\"mysql\": {\"password\": \"pw\"}}}},"
-			       " \"relationships\": {\"database\": {\"host\": \"db\", \"public\": false,"
-			       "   \"username\": null, \"epoch\": 3}}}",
-			       &c),
-			 0);
+	ck_assert_int_eq(
+		parse("{\"project\": \"abcdef1234567\", \"entropy\": \"E\","
+		      " \"tree_id\": \"9851a01081f3c2f943f75f62c38b67f8bc0ec15c\","
+		      " \"branch\": \"feature/x\", \"environment\": \"feature-x-t6dnbai\","
+		      " \"environment_type\": \"staging\", \"smtp_host\": \"10.0.0.9\","
+		      " \"app_dir\": \"/app\","
+		      " \"routes\": {\"https://example.com/\": {\"primary\": true}},"
+		      " \"variables\": {\"env:FOO\": \"bar\", \"stuff:x\": [1]},"
+		      " \"services\": {\"mysqldb\": {\"ip\": \"10.0.0.2\", \"port\": 3306,"
+		      "   \"instance_ips\": [\"10.0.0.2\"], \"query\": {\"is_master\": true},"
+		      "   \"endpoints\": {\"mysql\": {\"password\": \"pw\"}}}},"
+		      " \"relationships\": {\"database\": {\"host\": \"db\", \"public\": false,"
+		      "   \"username\": null, \"epoch\": 3}}}",
+		      &c),
+		0);
 	ck_assert_str_eq(c.project, "abcdef1234567");
 	ck_assert_str_eq(c.entropy, "E");
 	ck_assert_str_eq(c.branch, "feature/x");
@@ -253,12 +254,11 @@ START_TEST(test_git_tree)
 		return;
 	}
 	char *d = tmpdir();
-	char *cmd = xasprintf(
-		"cd '%s' && mkdir app && echo hi > app/f && echo top > g && "
-		"git init -q . && git add . && "
-		"git -c user.name=t -c user.email=t@t commit -q -m m && "
-		"git rev-parse HEAD:app > want && git rev-parse HEAD:./ > want-top",
-		d);
+	char *cmd = xasprintf("cd '%s' && mkdir app && echo hi > app/f && echo top > g && "
+			      "git init -q . && git add . && "
+			      "git -c user.name=t -c user.email=t@t commit -q -m m && "
+			      "git rev-parse HEAD:app > want && git rev-parse HEAD:./ > want-top",
+			      d);
 
 	ck_assert_int_eq(system(cmd), 0);
 	char *app = xasprintf("%s/app", d);
@@ -297,8 +297,8 @@ START_TEST(test_load)
 
 	fputs("{\"project\": \"abcdef1234567\", \"entropy\": \"x\", \"branch\": \"master\"}", f);
 	fclose(f);
-	struct context_options o = {.file = file, .state_dir = state, .app_dir = d,
-				    .git = "/nonexistent/git"};
+	struct context_options o = {
+		.file = file, .state_dir = state, .app_dir = d, .git = "/nonexistent/git"};
 
 	ck_assert_int_eq(context_load(&o, &c), 0);
 	ck_assert_str_eq(c.project, "abcdef1234567");

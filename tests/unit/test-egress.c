@@ -19,17 +19,17 @@ static char *canon(const char *const *v, size_t n)
 START_TEST(test_cidr)
 {
 	static const char *const good[][2] = {
-	    {"192.0.2.7", "192.0.2.7"},
-	    {"192.0.2.7/32", "192.0.2.7"},
-	    {"10.1.2.3/8", "10.0.0.0/8"},
-	    {"0.0.0.0/0", "0.0.0.0/0"},
-	    {"2001:db8::1/32", "2001:db8::/32"},
-	    {"::/0", "::/0"},
-	    {"fd00::1", "fd00::1"},
+		{"192.0.2.7", "192.0.2.7"},
+		{"192.0.2.7/32", "192.0.2.7"},
+		{"10.1.2.3/8", "10.0.0.0/8"},
+		{"0.0.0.0/0", "0.0.0.0/0"},
+		{"2001:db8::1/32", "2001:db8::/32"},
+		{"::/0", "::/0"},
+		{"fd00::1", "fd00::1"},
 	};
 	static const char *const bad[] = {
-	    "",	       "10.0.0.0/33", "10.0.0/8",     "10.0.0.0/", "10.0.0.0/-1",
-	    "::1/129", "example.com", "10.0.0.0/8/8", "1.2.3.4 ",  "10.0.0.0/08x"};
+		"",	   "10.0.0.0/33", "10.0.0/8",	  "10.0.0.0/", "10.0.0.0/-1",
+		"::1/129", "example.com", "10.0.0.0/8/8", "1.2.3.4 ",  "10.0.0.0/08x"};
 	struct netaddr a;
 	char buf[NETADDR_STRLEN];
 
@@ -55,8 +55,8 @@ START_TEST(test_hostname)
 	static const char *const good[] = {"example.com", "api.example.test", "localhost",
 					   "a-b.c0",	  "example.com.",     "x.y.z.1a"};
 	static const char *const bad[] = {
-	    "",	       ".",   "-a.com",	       "a-.com", "a..com", "a_b.com",
-	    "1.2.3.4", "::1", "*.example.com", "a b",	 "é.com",  "example.com.."};
+		"",	   ".",	  "-a.com",	   "a-.com", "a..com", "a_b.com",
+		"1.2.3.4", "::1", "*.example.com", "a b",    "é.com",  "example.com.."};
 	char label[80], many[300];
 
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
@@ -191,8 +191,8 @@ START_TEST(test_plan_mail)
 	ck_assert_uint_eq(p.n_block, 1);
 	ck_assert_str_eq(p.block[0].name, "mysqldb");
 	r = rules_of(&p);
-	ck_assert_ptr_nonnull(
-	    strstr(r, "output: ip daddr in {127.0.0.1} tcp dport in {3306} reject tcp reset\n"));
+	ck_assert_ptr_nonnull(strstr(
+		r, "output: ip daddr in {127.0.0.1} tcp dport in {3306} reject tcp reset\n"));
 	free(r);
 	egress_plan_free(&p);
 	json_decref(rels);
@@ -253,10 +253,11 @@ START_TEST(test_plan_firewall)
 	free(u);
 	d = egress_describe(&p);
 	ck_assert_uint_eq(json_array_size(json_object_get(d, "firewall")), 3);
-	ck_assert_str_eq(
-	    json_string_value(json_array_get(
-		json_object_get(json_array_get(json_object_get(d, "firewall"), 1), "resolved"), 0)),
-	    "203.0.113.9");
+	ck_assert_str_eq(json_string_value(json_array_get(
+				 json_object_get(json_array_get(json_object_get(d, "firewall"), 1),
+						 "resolved"),
+				 0)),
+			 "203.0.113.9");
 	json_decref(d);
 	egress_plan_free(&p);
 	egress_plan_free(&p);
@@ -281,7 +282,7 @@ START_TEST(test_plan_firewall)
 	ck_assert_int_eq(egress_plan_build(&in, &p), -EINVAL);
 	json_decref(fw);
 	in.firewall = fw =
-	    J("{\"outbound\": [{\"ips\": [\"10.0.0.0/8\"], \"domains\": [\"a.b\"]}]}");
+		J("{\"outbound\": [{\"ips\": [\"10.0.0.0/8\"], \"domains\": [\"a.b\"]}]}");
 	ck_assert_int_eq(egress_plan_build(&in, &p), -EINVAL);
 	json_decref(fw);
 	in.firewall = fw = J("{\"outbound\": [{\"ports\": [0]}]}");

@@ -18,7 +18,7 @@
 #include "util.h"
 
 #define EXAMPLE TEST_DATA_DIR "/../../contrib/examples/.platform.app.yaml"
-#define SEED TEST_DATA_DIR "/seed"
+#define SEED	TEST_DATA_DIR "/seed"
 
 static void fixed_context(struct context *c)
 {
@@ -82,7 +82,8 @@ START_TEST(test_example_queue)
 		"\"hostname\": \"messages.internal\", \"instance_ips\": [\"127.0.0.1\"], "
 		"\"ip\": \"127.0.0.1\", \"password\": \"guest\", \"path\": null, \"port\": 5672, "
 		"\"public\": false, \"query\": {}, \"rel\": \"rabbitmq\", \"scheme\": \"amqp\", "
-		"\"service\": \"rabbitqueue\", \"type\": \"rabbitmq:3.13\", \"username\": \"guest\"}]}");
+		"\"service\": \"rabbitqueue\", \"type\": \"rabbitmq:3.13\", \"username\": "
+		"\"guest\"}]}");
 	free(s);
 	json_decref(rels);
 
@@ -92,10 +93,10 @@ START_TEST(test_example_queue)
 
 	ck_assert_str_eq(json_string_value(json_object_get(app, "name")), "app");
 	ck_assert_ptr_nonnull(json_object_get(workers, "mail"));
-	ck_assert_ptr_nonnull(json_object_get(json_object_get(json_object_get(workers, "queue"),
-							      "mounts"), "/scratch"));
-	ck_assert_ptr_nonnull(json_object_get(json_object_get(json_object_get(app, "web"),
-							      "mounts"), "/uploads"));
+	ck_assert_ptr_nonnull(json_object_get(
+		json_object_get(json_object_get(workers, "queue"), "mounts"), "/scratch"));
+	ck_assert_ptr_nonnull(json_object_get(
+		json_object_get(json_object_get(app, "web"), "mounts"), "/uploads"));
 	json_decref(app);
 	strv_free(envp);
 }

@@ -26,9 +26,11 @@
 
 static const char app_json_text[] =
 	"{\"name\": \"app\", \"type\": \"python:3.7\", \"disk\": 2048,"
-	" \"relationships\": {\"database\": \"mysqldb:mysql\", \"messages\": \"rabbitqueue:rabbitmq\"},"
+	" \"relationships\": {\"database\": \"mysqldb:mysql\", \"messages\": "
+	"\"rabbitqueue:rabbitmq\"},"
 	" \"variables\": {\"env\": {\"type\": \"none\"}},"
-	" \"web\": {\"mounts\": {\"uploads\": {\"source\": \"local\", \"source_path\": \"uploads\"}},"
+	" \"web\": {\"mounts\": {\"uploads\": {\"source\": \"local\", \"source_path\": "
+	"\"uploads\"}},"
 	"  \"locations\": {\"/\": {\"root\": \"\", \"passthru\": true}}},"
 	" \"workers\": {\"queue\": {\"size\": \"M\", \"disk\": 512,"
 	"   \"mounts\": {\"scratch\": {\"source\": \"local\", \"source_path\": \"scratch\"}}},"
@@ -43,15 +45,16 @@ struct fx {
 static void add_service(struct app *a, const char *name, const char *type, json_t *conf)
 {
 	a->services = xrealloc(a->services, (a->n_services + 1) * sizeof(*a->services));
-	a->services[a->n_services++] =
-		(struct service){.name = xstrdup(name), .type = xstrdup(type), .configuration = conf};
+	a->services[a->n_services++] = (struct service){
+		.name = xstrdup(name), .type = xstrdup(type), .configuration = conf};
 }
 
 static void add_rel(struct worker *w, const char *name, const char *svc, const char *ep)
 {
 	w->rels = xrealloc(w->rels, (w->n_rels + 1) * sizeof(*w->rels));
-	w->rels[w->n_rels++] = (struct relationship){
-		.name = xstrdup(name), .service = xstrdup(svc), .endpoint = ep ? xstrdup(ep) : NULL};
+	w->rels[w->n_rels++] = (struct relationship){.name = xstrdup(name),
+						     .service = xstrdup(svc),
+						     .endpoint = ep ? xstrdup(ep) : NULL};
 }
 
 static void add_var(struct worker *w, const char *prefix, const char *name, json_t *v)
@@ -135,7 +138,7 @@ static char **build(struct fx *f, const struct env_options *o)
 START_TEST(test_base64_vectors)
 {
 	static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar", "{}"};
-	static const char *const out[] = {"",         "Zg==",     "Zm8=",     "Zm9v",
+	static const char *const out[] = {"",	      "Zg==",	  "Zm8=",     "Zm9v",
 					  "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy", "e30="};
 
 	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
@@ -176,8 +179,8 @@ END_TEST
 
 START_TEST(test_base64_strict)
 {
-	static const char *const bad[] = {"Zg", "Zg=", "Zg=a", "Z===", "Zm9v\n", "Zh==", "Zm9=",
-					  "Zm-v", "Zm_v", "=Zm9", "Zg==Zg==", " Zm9v"};
+	static const char *const bad[] = {"Zg",	  "Zg=",  "Zg=a", "Z===", "Zm9v\n",   "Zh==",
+					  "Zm9=", "Zm-v", "Zm_v", "=Zm9", "Zg==Zg==", " Zm9v"};
 	unsigned char *d;
 	size_t len;
 
@@ -294,7 +297,8 @@ START_TEST(test_relationships_seed)
 
 	ck_assert_str_eq(envtest_get(envp, "PLATFORM_RELATIONSHIPS"), want);
 	/* Python: base64.b64encode(json.dumps(rels, sort_keys=True).encode()) */
-	ck_assert_str_eq(want,
+	ck_assert_str_eq(
+		want,
 		"eyJkYXRhYmFzZSI6IFt7ImNsdXN0ZXIiOiAiYWJjZGVmZ2gxMjM0NS1tYWluLWFiY2QxMjMiLCAiZXBv"
 		"Y2giOiAwLCAiZnJhZ21lbnQiOiBudWxsLCAiaG9zdCI6ICJkYXRhYmFzZS5pbnRlcm5hbCIsICJob3N0"
 		"X21hcHBlZCI6IGZhbHNlLCAiaG9zdG5hbWUiOiAiZGF0YWJhc2UuaW50ZXJuYWwiLCAiaW5zdGFuY2Vf"
@@ -325,8 +329,8 @@ static json_t *one_rel(const char *type, const char *ep, json_t *conf, const str
 	fx_init(&f);
 	add_service(&f.app, "svc", type, conf);
 	struct relationship *keep = f.w.rels;
-	struct relationship r = {.name = (char *)"rel", .service = (char *)"svc",
-				 .endpoint = (char *)ep};
+	struct relationship r = {
+		.name = (char *)"rel", .service = (char *)"svc", .endpoint = (char *)ep};
 
 	f.w.rels = &r;
 	f.w.n_rels = 1;
@@ -340,8 +344,8 @@ static json_t *one_rel(const char *type, const char *ep, json_t *conf, const str
 	return out;
 }
 
-static void assert_rel(json_t *o, const char *scheme, const char *rel, int port,
-		       const char *user, const char *pass, const char *path)
+static void assert_rel(json_t *o, const char *scheme, const char *rel, int port, const char *user,
+		       const char *pass, const char *path)
 {
 	ck_assert_ptr_nonnull(o);
 	ck_assert_str_eq(json_string_value(json_object_get(o, "scheme")), scheme);
@@ -349,10 +353,10 @@ static void assert_rel(json_t *o, const char *scheme, const char *rel, int port,
 	ck_assert_int_eq(json_integer_value(json_object_get(o, "port")), port);
 	ck_assert_str_eq(json_string_value(json_object_get(o, "host")), "rel.internal");
 	ck_assert_uint_eq(json_object_size(o), 18);
-#define CHECK_NULLABLE(key, want)                                                    \
-	if (want)                                                                    \
-		ck_assert_str_eq(json_string_value(json_object_get(o, key)), want);  \
-	else                                                                         \
+#define CHECK_NULLABLE(key, want)                                                                  \
+	if (want)                                                                                  \
+		ck_assert_str_eq(json_string_value(json_object_get(o, key)), want);                \
+	else                                                                                       \
 		ck_assert(json_is_null(json_object_get(o, key)));
 	CHECK_NULLABLE("username", user);
 	CHECK_NULLABLE("password", pass);
@@ -385,8 +389,8 @@ START_TEST(test_relationship_types)
 		   NULL, NULL);
 	assert_rel(one_rel("mongodb:3.6", NULL, NULL, NULL), "mongodb", "mongodb", 27017, "main",
 		   "main", "main");
-	assert_rel(one_rel("influxdb:2.7", NULL, NULL, NULL), "http", "influxdb", 8086, "admin",
-		   "", NULL);
+	assert_rel(one_rel("influxdb:2.7", NULL, NULL, NULL), "http", "influxdb", 8086, "admin", "",
+		   NULL);
 	assert_rel(one_rel("kafka:3.7", NULL, NULL, NULL), "kafka", "kafka", 9092, NULL, NULL,
 		   NULL);
 	assert_rel(one_rel("chrome-headless:120", NULL, NULL, NULL), "http", "http", 9222, NULL,
@@ -433,7 +437,8 @@ START_TEST(test_relationship_context)
 	json_t *file = json_loads(
 		"{\"services\": {\"svc\": {\"ip\": \"10.0.0.5\", \"password\": \"s3cret\","
 		"  \"endpoints\": {\"mysql\": {\"username\": \"main_user\"}}}},"
-		" \"relationships\": {\"rel\": {\"port\": 3307}}}", 0, NULL);
+		" \"relationships\": {\"rel\": {\"port\": 3307}}}",
+		0, NULL);
 
 	ck_assert_int_eq(context_parse(file, "ctx.json", &f.ctx), 0);
 	json_decref(file);
@@ -536,9 +541,10 @@ START_TEST(test_variables)
 
 	ck_assert_str_eq(vars, "{\"d8config:system.site:name\": \"Caf\\u00e9\", "
 			       "\"stuff:list\": [1, \"b\", 2.5]}");
-	ck_assert_str_eq(envtest_get(envp, "PLATFORM_VARIABLES"),
-			 "eyJkOGNvbmZpZzpzeXN0ZW0uc2l0ZTpuYW1lIjogIkNhZlx1MDBlOSIsICJzdHVmZjpsaXN0Ij"
-			 "ogWzEsICJiIiwgMi41XX0=");
+	ck_assert_str_eq(
+		envtest_get(envp, "PLATFORM_VARIABLES"),
+		"eyJkOGNvbmZpZzpzeXN0ZW0uc2l0ZTpuYW1lIjogIkNhZlx1MDBlOSIsICJzdHVmZjpsaXN0Ij"
+		"ogWzEsICJiIiwgMi41XX0=");
 	ck_assert_ptr_null(strstr(vars, "env:"));
 	ck_assert_str_eq(envtest_get(envp, "type"), "worker");
 	ck_assert_str_eq(envtest_get(envp, "TYPE"), "worker");
@@ -581,7 +587,8 @@ START_TEST(test_variables_context)
 	fx_init(&f);
 	add_var(&f.w, "stuff", "a", json_string("config"));
 	f.ctx.variables = json_loads("{\"stuff:a\": \"context\", \"env:type\": \"ctx\","
-				     " \"env:EXTRA\": \"x\"}", 0, NULL);
+				     " \"env:EXTRA\": \"x\"}",
+				     0, NULL);
 	char **envp = build(&f, NULL);
 	char *vars = envtest_get_decoded(envp, "PLATFORM_VARIABLES");
 
@@ -689,8 +696,8 @@ START_TEST(test_application_json)
 		"{\"/scratch\": {\"source\": \"local\", \"source_path\": \"scratch\"}}, "
 		"\"size\": \"M\"}}}");
 	/* app->json itself is untouched. */
-	ck_assert_ptr_nonnull(json_object_get(json_object_get(json_object_get(f.app.json, "web"),
-							      "mounts"), "uploads"));
+	ck_assert_ptr_nonnull(json_object_get(
+		json_object_get(json_object_get(f.app.json, "web"), "mounts"), "uploads"));
 	free(app);
 	strv_free(envp);
 	fx_free(&f);
@@ -700,11 +707,16 @@ END_TEST
 START_TEST(test_context_and_options)
 {
 	struct fx f;
-	char *const pass[] = {(char *)"HTTP_PROXY", (char *)"ABSENT", (char *)"PLATFORM_BRANCH", NULL};
-	char *const caller[] = {(char *)"LD_PRELOAD=/x", (char *)"SECRET=1", (char *)"HTTP_PROXY=http://p:3128",
-				(char *)"PLATFORM_BRANCH=evil", NULL};
-	struct env_options o = {.pass_env = pass, .environ = caller, .user = "app",
-				.home = "/home/app", .path = "/bin"};
+	char *const pass[] = {(char *)"HTTP_PROXY", (char *)"ABSENT", (char *)"PLATFORM_BRANCH",
+			      NULL};
+	char *const caller[] = {(char *)"LD_PRELOAD=/x", (char *)"SECRET=1",
+				(char *)"HTTP_PROXY=http://p:3128", (char *)"PLATFORM_BRANCH=evil",
+				NULL};
+	struct env_options o = {.pass_env = pass,
+				.environ = caller,
+				.user = "app",
+				.home = "/home/app",
+				.path = "/bin"};
 
 	fx_init(&f);
 	f.ctx.smtp_host = xstrdup("smtp.internal");
@@ -742,9 +754,10 @@ START_TEST(test_document_root)
 	struct fx f;
 
 	fx_init(&f);
-	json_object_set_new(json_object_get(json_object_get(json_object_get(f.app.json, "web"),
-							    "locations"), "/"),
-			    "root", json_string("/public/"));
+	json_object_set_new(
+		json_object_get(json_object_get(json_object_get(f.app.json, "web"), "locations"),
+				"/"),
+		"root", json_string("/public/"));
 	char **envp = build(&f, NULL);
 
 	ck_assert_str_eq(envtest_get(envp, "PLATFORM_DOCUMENT_ROOT"), "/srv/app/public");
@@ -837,8 +850,9 @@ START_TEST(test_print)
 
 	s = print(envp, ENV_FORMAT_NULL, false, &len);
 	ck_assert_uint_eq(len, 7 + 3 + 19 + 36);
-	ck_assert_mem_eq(s, "A=it's\0B=\0C=a\nb $x `y` \\ \"q\"\0PLATFORM_VARIABLES=eyJhOmIiOiAxfQ==\0",
-			 len);
+	ck_assert_mem_eq(
+		s, "A=it's\0B=\0C=a\nb $x `y` \\ \"q\"\0PLATFORM_VARIABLES=eyJhOmIiOiAxfQ==\0",
+		len);
 	free(s);
 
 	s = print(envp, ENV_FORMAT_JSON, false, NULL);

@@ -132,7 +132,8 @@ static json_t *rule_named(json_t *d, const char *name, const char *when)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(json_object_get(d, "rules"), i, v) {
+	json_array_foreach(json_object_get(d, "rules"), i, v)
+	{
 		const char *w = json_string_value(json_object_get(v, "when"));
 		if (strcmp(json_string_value(json_object_get(v, "syscall")), name) == 0 &&
 		    (!when || (w && strstr(w, when))))
@@ -319,7 +320,8 @@ START_TEST(test_probe_allowed)
 	_cleanup_free_ char *clone0 = xstrdup("clone:0"),
 			    *tcgets = xasprintf("ioctl:%#x", (unsigned)TCGETS),
 			    *unix_ = xasprintf("socket:%d", AF_UNIX),
-			    *listen = xasprintf("listen=%d", seccomp_syscall_resolve_name("listen")),
+			    *listen =
+				    xasprintf("listen=%d", seccomp_syscall_resolve_name("listen")),
 			    *acc = xasprintf("accept4=%d", seccomp_syscall_resolve_name("accept4"));
 	char *specs[] = {clone0, tcgets, unix_, listen, acc};
 

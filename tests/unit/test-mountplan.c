@@ -26,13 +26,13 @@ static void setup(void)
 	memset(mounts, 0, sizeof(mounts));
 	/* sorted by path, as app_resolve leaves them */
 	mounts[0] =
-	    (struct mount){.path = S("cache"), .source = MOUNT_TMP, .source_path = S("cache")};
+		(struct mount){.path = S("cache"), .source = MOUNT_TMP, .source_path = S("cache")};
 	mounts[1] = (struct mount){.path = S("shared"),
 				   .source = MOUNT_SERVICE,
 				   .source_path = S(""),
 				   .service = S("files")};
 	mounts[2] = (struct mount){
-	    .path = S("web/uploads"), .source = MOUNT_LOCAL, .source_path = S("uploads")};
+		.path = S("web/uploads"), .source = MOUNT_LOCAL, .source_path = S("uploads")};
 	mounts[3] = (struct mount){.path = S("web/uploads/thumbs"),
 				   .source = MOUNT_LOCAL,
 				   .source_path = S("uploads/thumbs")};
@@ -188,13 +188,13 @@ START_TEST(test_ro_bind)
 	ck_assert_str_eq(p.ops[find(&p, MP_TMP, NULL)].data, "67108864");
 	mountplan_free(&p);
 	const char *bad[][2] = {
-	    {"relative", "not an absolute"},
-	    {"/srv/../etc", "not an absolute"},
-	    {"/", "host's root"},
-	    {"/tmp/x", "its own"},
-	    {"/proc", "its own"},
-	    {"/var/lib/berth/storage/p", "inside the storage root"},
-	    {"/var/lib", "holds the storage root"},
+		{"relative", "not an absolute"},
+		{"/srv/../etc", "not an absolute"},
+		{"/", "host's root"},
+		{"/tmp/x", "its own"},
+		{"/proc", "its own"},
+		{"/var/lib/berth/storage/p", "inside the storage root"},
+		{"/var/lib", "holds the storage root"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		const char *one[] = {bad[i][0], NULL};

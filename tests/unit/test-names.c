@@ -81,7 +81,7 @@ END_TEST
 START_TEST(test_supervise_names)
 {
 	const char *states[SUP_STATE_COUNT], *modes[SUP_KILL_MODE_COUNT],
-	    *leftovers[SUP_LEFTOVER_COUNT];
+		*leftovers[SUP_LEFTOVER_COUNT];
 	enum supervise_kill_mode km;
 	enum supervise_leftover lo;
 

@@ -23,8 +23,8 @@
 
 START_TEST(test_parse_mode)
 {
-	static const char *const bad[] = {"", "Private", "netns:", "netns:relative",
-					  "netns", "host", "none "};
+	static const char *const bad[] = {"",	   "Private", "netns:", "netns:relative",
+					  "netns", "host",    "none "};
 	struct net_opts o;
 	const char *msg;
 
@@ -55,18 +55,20 @@ END_TEST
  * 1.0.6 and listed). */
 static void test_plan(struct egress_plan *p)
 {
-	json_t *fw = json_loads("{\"outbound\": [{\"protocol\": \"tcp\", \"ips\": [\"10.1.0.0/16\", "
-				"\"2001:db8::/32\", \"192.0.2.7\"], \"ports\": [443, 80]}, "
-				"{\"domains\": [\"api.example.test\"], \"ports\": [443]}, "
-				"{\"ports\": [8080]}]}",
-				0, NULL);
+	json_t *fw =
+		json_loads("{\"outbound\": [{\"protocol\": \"tcp\", \"ips\": [\"10.1.0.0/16\", "
+			   "\"2001:db8::/32\", \"192.0.2.7\"], \"ports\": [443, 80]}, "
+			   "{\"domains\": [\"api.example.test\"], \"ports\": [443]}, "
+			   "{\"ports\": [8080]}]}",
+			   0, NULL);
 	json_t *rels = json_loads("{\"emails\": [{\"ip\": \"127.0.0.1\", \"port\": 5672, "
 				  "\"host\": \"emails.internal\"}]}",
 				  0, NULL);
-	json_t *svc = json_loads("[{\"name\": \"mysqldb\", \"ip\": \"127.0.0.1\", \"port\": 3306}, "
-				 "{\"name\": \"rabbitqueue\", \"ip\": \"127.0.0.1\", \"port\": 5672}, "
-				 "{\"name\": \"cache\", \"ip\": \"fd00::5\", \"port\": 6379}]",
-				 0, NULL);
+	json_t *svc =
+		json_loads("[{\"name\": \"mysqldb\", \"ip\": \"127.0.0.1\", \"port\": 3306}, "
+			   "{\"name\": \"rabbitqueue\", \"ip\": \"127.0.0.1\", \"port\": 5672}, "
+			   "{\"name\": \"cache\", \"ip\": \"fd00::5\", \"port\": 6379}]",
+			   0, NULL);
 	const char *ns[] = {"10.255.255.53", "fd00::53", NULL}, *host[] = {"198.51.100.4", NULL};
 	const char *v4[] = {"203.0.113.9", "203.0.113.10", NULL}, *v6[] = {"2001:db8:1::9", NULL};
 	struct egress_input in = {fw, rels, svc, "192.0.2.1", host, ns};
@@ -151,14 +153,17 @@ START_TEST(test_hosts_render)
 	json_decref(r);
 
 	static const char *const bad[][2] = {
-		{"db internal", "10.0.0.1"}, {"db\n10.6.6.6 evil", "10.0.0.1"},
-		{"", "10.0.0.1"},             {"db.internal", "10.0.0"},
-		{"db.internal", "10.0.0.1 x"}, {"db.internal", "localhost"},
+		{"db internal", "10.0.0.1"},
+		{"db\n10.6.6.6 evil", "10.0.0.1"},
+		{"", "10.0.0.1"},
+		{"db.internal", "10.0.0"},
+		{"db.internal", "10.0.0.1 x"},
+		{"db.internal", "localhost"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		r = rels(bad[i][0], bad[i][1]);
-		ck_assert_msg(net_hosts_render(r, NULL, &out) == -EINVAL, "%s %s accepted", bad[i][0],
-			      bad[i][1]);
+		ck_assert_msg(net_hosts_render(r, NULL, &out) == -EINVAL, "%s %s accepted",
+			      bad[i][0], bad[i][1]);
 		json_decref(r);
 	}
 }
@@ -207,9 +212,9 @@ START_TEST(test_sandbox_describe)
 	 * when resolv.conf has none: count what it has) */
 	ck_assert_uint_le(json_array_size(json_object_get(v, "rules")), 8 + 8 + 4);
 	ck_assert_uint_ge(json_array_size(json_object_get(v, "rules")), 8 + 8);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(v, "egress"),
-							   "firewall")),
-			 "all TCP (no firewall.outbound)");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(json_object_get(v, "egress"), "firewall")),
+		"all TCP (no firewall.outbound)");
 	v = json_object_get(d, "user");
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "uid")), 65534);
 	ck_assert_int_eq(json_integer_value(json_object_get(v, "gid")), 100);
@@ -293,9 +298,9 @@ static json_t *nth(json_t *root, const char *kind, size_t n)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(json_object_get(root, "nftables"), i, v)
-		if (json_object_get(v, kind) && n-- == 0)
-			return json_object_get(v, kind);
+	json_array_foreach(json_object_get(root, "nftables"), i,
+			   v) if (json_object_get(v, kind) &&
+				  n-- == 0) return json_object_get(v, kind);
 	return NULL;
 }
 
@@ -320,15 +325,14 @@ static int protos_as_numbers(json_t *v, bool swap)
 	int n = 0;
 
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, e)
-			n += protos_as_numbers(e, swap);
+		json_array_foreach(v, i, e) n += protos_as_numbers(e, swap);
 		return n;
 	}
 	if (!json_is_object(v))
 		return 0;
 	m = json_object_get(v, "match");
-	key = json_string_value(json_object_get(json_object_get(json_object_get(m, "left"), "meta"),
-						"key"));
+	key = json_string_value(
+		json_object_get(json_object_get(json_object_get(m, "left"), "meta"), "key"));
 	name = json_string_value(json_object_get(m, "right"));
 	if (key && strcmp(key, "l4proto") == 0 && name) {
 		for (i = 0; i < ARRAY_SIZE(protos); i++)
@@ -338,8 +342,7 @@ static int protos_as_numbers(json_t *v, bool swap)
 				return 1;
 			}
 	}
-	json_object_foreach(v, key, e)
-		n += protos_as_numbers(e, swap);
+	json_object_foreach(v, key, e) n += protos_as_numbers(e, swap);
 	return n;
 }
 
@@ -380,8 +383,8 @@ START_TEST(test_rules_check)
 	/* a set element as a /32 prefix, elements in another order, adjacent
 	 * addresses as a range: the same set */
 	a = set_elems(j);
-	json_array_set_new(a, 0, json_pack("{s:{s:s, s:i}}", "prefix", "addr", "203.0.113.9", "len",
-					   32));
+	json_array_set_new(a, 0,
+			   json_pack("{s:{s:s, s:i}}", "prefix", "addr", "203.0.113.9", "len", 32));
 	json_array_append_new(a, json_string("203.0.113.10"));
 	json_array_remove(a, 1);
 	ck_assert_int_eq(net_rules_check(j, &p), 0);
@@ -393,8 +396,7 @@ START_TEST(test_rules_check)
 	/* an extra rule */
 	j = golden();
 	r = json_deep_copy(json_array_get(json_object_get(j, "nftables"), 7));
-	json_object_set_new(json_object_get(r, "rule"), "expr",
-			    json_pack("[{s:n}]", "accept"));
+	json_object_set_new(json_object_get(r, "rule"), "expr", json_pack("[{s:n}]", "accept"));
 	json_array_append_new(json_object_get(j, "nftables"), r);
 	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
 	json_decref(j);
@@ -416,8 +418,11 @@ START_TEST(test_rules_check)
 	json_decref(j);
 	j = golden();
 	expr = json_object_get(nth(j, "rule", 3), "expr");
-	json_array_remove(json_object_get(json_object_get(json_object_get(
-				  json_array_get(expr, 0), "match"), "right"), "set"), 0);
+	json_array_remove(
+		json_object_get(
+			json_object_get(json_object_get(json_array_get(expr, 0), "match"), "right"),
+			"set"),
+		0);
 	ck_assert_int_eq(net_rules_check(j, &p), -EBADMSG);
 	json_decref(j);
 

@@ -38,11 +38,11 @@ START_TEST(state_variants)
 	hook_state_free(&st);
 	/* crun 1.28: escaped slashes, extra keys (root, created), status created */
 	ck_assert_int_eq(
-	    parse("{\"ociVersion\":\"1.0.0\",\"id\":\"t1\",\"pid\":77,\"status\":"
-		  "\"created\",\"bundle\":\"\\/tmp\\/b\",\"rootfs\":\"\\/tmp\\/b\\/r\","
-		  "\"created\":\"2026-01-01T00:00:00Z\",\"owner\":\"root\"}",
-		  HOOK_CREATE_RUNTIME, &st, &err),
-	    0);
+		parse("{\"ociVersion\":\"1.0.0\",\"id\":\"t1\",\"pid\":77,\"status\":"
+		      "\"created\",\"bundle\":\"\\/tmp\\/b\",\"rootfs\":\"\\/tmp\\/b\\/r\","
+		      "\"created\":\"2026-01-01T00:00:00Z\",\"owner\":\"root\"}",
+		      HOOK_CREATE_RUNTIME, &st, &err),
+		0);
 	ck_assert_str_eq(st.bundle, "/tmp/b");
 	ck_assert_str_eq(st.status, "created");
 	ck_assert_ptr_null(hook_annotation(&st, NULL, "berth.worker"));
@@ -62,31 +62,33 @@ START_TEST(state_bad)
 	static const struct {
 		const char *text, *msg;
 	} bad[] = {
-	    {"", "malformed"},
-	    {"{\"id\":", "malformed"},
-	    {"[1]", "not an object"},
-	    {"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\"}",
-	     "needs the container's pid"},
-	    {"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\","
-	     "\"pid\":0}",
-	     "needs the container's pid"},
-	    {"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\","
-	     "\"pid\":\"12\"}",
-	     "pid is not an integer"},
-	    {"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\","
-	     "\"pid\":-5}",
-	     "out of range"},
-	    {"{\"ociVersion\":\"1\",\"status\":\"creating\",\"bundle\":\"/b\",\"pid\":5}", "id"},
-	    {"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"b\","
-	     "\"pid\":5}",
-	     "bundle"},
-	    {"{\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\",\"pid\":5}", "ociVersion"},
-	    {"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\","
-	     "\"pid\":5,\"annotations\":[]}",
-	     "annotations"},
-	    {"{\"ociVersion\":\"1\",\"id\":\"a\",\"id\":\"b\",\"status\":\"creating\","
-	     "\"bundle\":\"/b\",\"pid\":5}",
-	     "malformed"},
+		{"", "malformed"},
+		{"{\"id\":", "malformed"},
+		{"[1]", "not an object"},
+		{"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\"}",
+		 "needs the container's pid"},
+		{"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\","
+		 "\"pid\":0}",
+		 "needs the container's pid"},
+		{"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\","
+		 "\"pid\":\"12\"}",
+		 "pid is not an integer"},
+		{"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\","
+		 "\"pid\":-5}",
+		 "out of range"},
+		{"{\"ociVersion\":\"1\",\"status\":\"creating\",\"bundle\":\"/b\",\"pid\":5}",
+		 "id"},
+		{"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"b\","
+		 "\"pid\":5}",
+		 "bundle"},
+		{"{\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\",\"pid\":5}",
+		 "ociVersion"},
+		{"{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"creating\",\"bundle\":\"/b\","
+		 "\"pid\":5,\"annotations\":[]}",
+		 "annotations"},
+		{"{\"ociVersion\":\"1\",\"id\":\"a\",\"id\":\"b\",\"status\":\"creating\","
+		 "\"bundle\":\"/b\",\"pid\":5}",
+		 "malformed"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct hook_state st;
@@ -174,9 +176,9 @@ START_TEST(proc_status)
 	pid_t ppid = 0, nspid = 0;
 	int levels;
 
-	ck_assert_int_eq(
-	    hook_parse_status("Name:\tsh\nPPid:\t4400\nNSpid:\t4422\t1\n", &ppid, &nspid, &levels),
-	    0);
+	ck_assert_int_eq(hook_parse_status("Name:\tsh\nPPid:\t4400\nNSpid:\t4422\t1\n", &ppid,
+					   &nspid, &levels),
+			 0);
 	ck_assert_int_eq(ppid, 4400);
 	ck_assert_int_eq(nspid, 1);
 	ck_assert_int_eq(levels, 2);
@@ -193,7 +195,7 @@ static json_t *sample_spec(void)
 	static char *envp[] = {S("PATH=/bin"), S("PLATFORM_APP_DIR=/app"), NULL};
 	struct worker w = {.name = S("queue"), .app_name = S("shop"), .app_dir = S("/app")};
 	struct cgroup_limits l = {
-	    .memory_bytes = 128 << 20, .cpu_quota_us = 40000, .pids_max = 4096};
+		.memory_bytes = 128 << 20, .cpu_quota_us = 40000, .pids_max = 4096};
 	struct filter_opts fo = {0};
 	struct ocispec_input in = {.w = &w,
 				   .envp = envp,
@@ -222,33 +224,34 @@ START_TEST(spec_valid)
 	ck_assert_str_eq(json_string_value(json_object_get(spec, "hostname")), "shop--queue");
 	ck_assert(json_is_true(json_object_get(json_object_get(spec, "root"), "readonly")));
 	ck_assert(
-	    json_is_true(json_object_get(json_object_get(spec, "process"), "noNewPrivileges")));
-	ck_assert_int_eq(
-	    json_array_size(json_object_get(
-		json_object_get(json_object_get(spec, "process"), "capabilities"), "bounding")),
-	    0);
-	ck_assert_int_eq(
-	    json_integer_value(json_object_get(
-		json_object_get(json_object_get(json_object_get(spec, "linux"), "resources"),
-				"memory"),
-		"swap")),
-	    128 << 20);
+		json_is_true(json_object_get(json_object_get(spec, "process"), "noNewPrivileges")));
+	ck_assert_int_eq(json_array_size(json_object_get(
+				 json_object_get(json_object_get(spec, "process"), "capabilities"),
+				 "bounding")),
+			 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(json_object_get(spec, "linux"),
+								 "resources"),
+						 "memory"),
+				 "swap")),
+			 128 << 20);
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(spec, "annotations"),
 							   OCISPEC_ANN_WORKER)),
 			 "queue");
 	sc = json_object_get(json_object_get(spec, "linux"), "seccomp");
 	ck_assert_str_eq(json_string_value(json_object_get(sc, "defaultAction")), "SCMP_ACT_ALLOW");
 	json_array_foreach(
-	    json_object_get(sc, "syscalls"), i,
-	    e) if (strcmp(json_string_value(json_array_get(json_object_get(e, "names"), 0)),
-			  "listen") == 0) listen =
-	    json_integer_value(json_object_get(e, "errnoRet")) == EPERM;
+		json_object_get(sc, "syscalls"), i,
+		e) if (strcmp(json_string_value(json_array_get(json_object_get(e, "names"), 0)),
+			      "listen") == 0) listen =
+		json_integer_value(json_object_get(e, "errnoRet")) == EPERM;
 	ck_assert(listen);
-	ck_assert_str_eq(
-	    json_string_value(json_object_get(
-		json_array_get(json_object_get(json_object_get(spec, "hooks"), "createRuntime"), 0),
-		"path")),
-	    "/usr/bin/berth");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(json_object_get(spec, "hooks"),
+								"createRuntime"),
+						0),
+				 "path")),
+			 "/usr/bin/berth");
 	json_decref(spec);
 }
 END_TEST
@@ -294,8 +297,8 @@ START_TEST(spec_storage_by_hook)
 			if (strcmp(json_string_value(json_object_get(m, "source")),
 				   "/st/p/e/app/queue/local/data") == 0) {
 				ck_assert_str_eq(
-				    json_string_value(json_object_get(m, "destination")),
-				    "/app/data");
+					json_string_value(json_object_get(m, "destination")),
+					"/app/data");
 				binds++;
 			}
 		}
@@ -316,30 +319,30 @@ START_TEST(spec_checker_rejects)
 	static const struct {
 		const char *path_set, *json, *msg;
 	} bad[] = {
-	    {"ociVersion", "1", "ociVersion"},
-	    {"process.args", "[]", "process.args"},
-	    {"process.cwd", "\"rel\"", "process.cwd"},
-	    {"process.env", "[\"NOEQUALS\"]", "process.env"},
-	    {"process.user", "{\"uid\":-1,\"gid\":0}", "process.user"},
-	    {"root", "{}", "root.path"},
-	    {"mounts", "[{\"destination\":\"tmp\"}]", "mounts[0].destination"},
-	    {"hooks", "{\"prestop\":[]}", "unknown stage"},
-	    {"hooks", "{\"poststop\":[{\"path\":\"berth\"}]}", "path"},
-	    {"hooks", "{\"poststop\":[{\"path\":\"/b\",\"timeout\":0}]}", "timeout"},
-	    {"annotations", "{\"a\":1}", "annotations.a"},
-	    {"annotations", "{\"berth.app-config\":\"./.platform.app.yaml\"}",
-	     "annotations.berth.app-config: './.platform.app.yaml' is not an absolute path"},
-	    {"annotations", "{\"berth.storage-root\":\"storage\"}", "berth.storage-root"},
-	    {"annotations", "{\"berth.state-dir\":\"\"}", "berth.state-dir"},
-	    {"linux", "{\"namespaces\":[{\"type\":\"net\"}]}", "namespaces[0].type"},
-	    {"linux", "{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}", "twice"},
-	    {"linux", "{\"seccomp\":{\"defaultAction\":\"ALLOW\"}}", "defaultAction"},
-	    {"linux",
-	     "{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{"
-	     "\"names\":[\"x\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":6,"
-	     "\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}}",
-	     "args[0]"},
-	    {"linux", "{\"resources\":{\"pids\":{}}}", "pids.limit"},
+		{"ociVersion", "1", "ociVersion"},
+		{"process.args", "[]", "process.args"},
+		{"process.cwd", "\"rel\"", "process.cwd"},
+		{"process.env", "[\"NOEQUALS\"]", "process.env"},
+		{"process.user", "{\"uid\":-1,\"gid\":0}", "process.user"},
+		{"root", "{}", "root.path"},
+		{"mounts", "[{\"destination\":\"tmp\"}]", "mounts[0].destination"},
+		{"hooks", "{\"prestop\":[]}", "unknown stage"},
+		{"hooks", "{\"poststop\":[{\"path\":\"berth\"}]}", "path"},
+		{"hooks", "{\"poststop\":[{\"path\":\"/b\",\"timeout\":0}]}", "timeout"},
+		{"annotations", "{\"a\":1}", "annotations.a"},
+		{"annotations", "{\"berth.app-config\":\"./.platform.app.yaml\"}",
+		 "annotations.berth.app-config: './.platform.app.yaml' is not an absolute path"},
+		{"annotations", "{\"berth.storage-root\":\"storage\"}", "berth.storage-root"},
+		{"annotations", "{\"berth.state-dir\":\"\"}", "berth.state-dir"},
+		{"linux", "{\"namespaces\":[{\"type\":\"net\"}]}", "namespaces[0].type"},
+		{"linux", "{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}", "twice"},
+		{"linux", "{\"seccomp\":{\"defaultAction\":\"ALLOW\"}}", "defaultAction"},
+		{"linux",
+		 "{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{"
+		 "\"names\":[\"x\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":6,"
+		 "\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}}",
+		 "args[0]"},
+		{"linux", "{\"resources\":{\"pids\":{}}}", "pids.limit"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		json_t *spec = sample_spec(), *obj = spec;

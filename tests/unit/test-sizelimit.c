@@ -69,8 +69,10 @@ END_TEST
 
 START_TEST(test_overrides)
 {
-	struct sizelimit_overrides o = {.memory_bytes = 1ULL << 30, .cpu_milli = 1500,
-					.pids_max = 100, .allow_missing = true};
+	struct sizelimit_overrides o = {.memory_bytes = 1ULL << 30,
+					.cpu_milli = 1500,
+					.pids_max = 100,
+					.allow_missing = true};
 	struct cgroup_limits l;
 	struct worker w = worker(SIZE_S, "python:3.11");
 
@@ -97,8 +99,8 @@ START_TEST(test_parse_cpus)
 	ck_assert_uint_eq(m, 1250);
 	ck_assert_int_eq(sizelimit_parse_cpus("0.001", &m), 0);
 	ck_assert_uint_eq(m, 1);
-	const char *bad[] = {"", "0", "0.0", "0.0001", ".5", "1.", "-1", "1e3", "2048", "1,5",
-			     " 1", "0x10"};
+	const char *bad[] = {"",   "0",	  "0.0",  "0.0001", ".5", "1.",
+			     "-1", "1e3", "2048", "1,5",    " 1", "0x10"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		ck_assert_msg(sizelimit_parse_cpus(bad[i], &m) < 0, "accepted '%s'", bad[i]);
 }
@@ -113,12 +115,13 @@ START_TEST(test_describe)
 	sizelimit_for_worker(&w, &o, &l);
 	json_t *j = sizelimit_describe(&l);
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	ck_assert_str_eq(s, "{\"v2\":{\"memory.max\":134217728,\"memory.swap.max\":0,"
-			    "\"memory.oom.group\":1,\"cpu.max\":\"40000 100000\",\"pids.max\":4096},"
-			    "\"v1\":{\"memory.limit_in_bytes\":134217728,"
-			    "\"memory.memsw.limit_in_bytes\":134217728,\"cpu.cfs_quota_us\":40000,"
-			    "\"cpu.cfs_period_us\":100000,\"pids.max\":4096},"
-			    "\"allow_missing_controllers\":false}");
+	ck_assert_str_eq(s,
+			 "{\"v2\":{\"memory.max\":134217728,\"memory.swap.max\":0,"
+			 "\"memory.oom.group\":1,\"cpu.max\":\"40000 100000\",\"pids.max\":4096},"
+			 "\"v1\":{\"memory.limit_in_bytes\":134217728,"
+			 "\"memory.memsw.limit_in_bytes\":134217728,\"cpu.cfs_quota_us\":40000,"
+			 "\"cpu.cfs_period_us\":100000,\"pids.max\":4096},"
+			 "\"allow_missing_controllers\":false}");
 	free(s);
 	json_decref(j);
 
@@ -127,8 +130,9 @@ START_TEST(test_describe)
 	sizelimit_for_worker(&w, &o, &l);
 	j = sizelimit_describe(&l);
 	s = json_dumps(json_object_get(j, "v2"), JSON_COMPACT | JSON_PRESERVE_ORDER);
-	ck_assert_str_eq(s, "{\"memory.max\":\"max\",\"memory.swap.max\":\"max\","
-			    "\"memory.oom.group\":0,\"cpu.max\":\"max 100000\",\"pids.max\":\"max\"}");
+	ck_assert_str_eq(s,
+			 "{\"memory.max\":\"max\",\"memory.swap.max\":\"max\","
+			 "\"memory.oom.group\":0,\"cpu.max\":\"max 100000\",\"pids.max\":\"max\"}");
 	free(s);
 	json_decref(j);
 }

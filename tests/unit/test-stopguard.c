@@ -46,8 +46,8 @@ END_TEST
 
 START_TEST(test_cpus_bad)
 {
-	static const char *const bad[] = {"", "\n", "a", "1-", "-1", "3-1", "1,,2", "1 2",
-					  "0-70000", "1,"};
+	static const char *const bad[] = {"",	 "\n",	 "a",	"1-",	   "-1",
+					  "3-1", "1,,2", "1 2", "0-70000", "1,"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int *cpus = (int *)1;
 		size_t n = 7;

@@ -76,8 +76,8 @@ END_TEST
 START_TEST(test_backoff_table)
 {
 	struct supervise_policy p;
-	static const uint64_t want[] = {100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000,
-					30000};
+	static const uint64_t want[] = {100,  200,   400,   800,   1600, 3200,
+					6400, 12800, 25600, 30000, 30000};
 
 	supervise_policy_default(&p);
 	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -647,8 +647,8 @@ START_TEST(test_signals)
 	ck_assert_int_eq(sig, SIGRTMIN + 2);
 	ck_assert_int_eq(signals_parse("SIGRTMAX", &sig), 0);
 	ck_assert_int_eq(sig, SIGRTMAX);
-	static const char *const bad[] = {"", "0", "65", "999", "TERMX", "SIG", "-1", "RTMIN-1",
-					  "RTMAX+1", " 15", "1e1"};
+	static const char *const bad[] = {"",	"0",	   "65",      "999", "TERMX", "SIG",
+					  "-1", "RTMIN-1", "RTMAX+1", " 15", "1e1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_int_eq(signals_parse(bad[i], &sig), -EINVAL);
 	ck_assert_str_eq(signals_name(SIGUSR1), "USR1");

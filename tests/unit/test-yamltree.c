@@ -17,7 +17,7 @@
 
 #include "yamltree.h"
 
-#define YDIR TEST_DATA_DIR "/yaml"
+#define YDIR   TEST_DATA_DIR "/yaml"
 #define INCDIR YDIR "/include"
 
 static struct ytree_doc doc;
@@ -56,11 +56,11 @@ static char *only_diag(void)
 	return buf;
 }
 
-#define assert_rejects(text, expected)                                       \
-	do {                                                                 \
-		ck_assert_int_eq(load(text), -EINVAL);                       \
-		ck_assert_str_eq(only_diag(), expected);                     \
-		ck_assert_ptr_null(doc.root);                                \
+#define assert_rejects(text, expected)                                                             \
+	do {                                                                                       \
+		ck_assert_int_eq(load(text), -EINVAL);                                             \
+		ck_assert_str_eq(only_diag(), expected);                                           \
+		ck_assert_ptr_null(doc.root);                                                      \
 	} while (0)
 
 static const struct cnode *get(const char *key)
@@ -99,8 +99,9 @@ START_TEST(test_basic_tree)
 
 	j = cnode_to_json(doc.root);
 	s = json_dumps(j, JSON_COMPACT);
-	ck_assert_str_eq(s, "{\"name\":\"app\",\"workers\":{\"queue\":{\"commands\":{\"start\":"
-			    "\"python q.py\"}},\"mail\":{\"size\":\"S\"}},\"list\":[\"a\",1,null]}");
+	ck_assert_str_eq(s,
+			 "{\"name\":\"app\",\"workers\":{\"queue\":{\"commands\":{\"start\":"
+			 "\"python q.py\"}},\"mail\":{\"size\":\"S\"}},\"list\":[\"a\",1,null]}");
 	free(s);
 	json_decref(j);
 }
@@ -242,8 +243,9 @@ START_TEST(test_standard_tags)
 			 0);
 	j = cnode_to_json(doc.root);
 	s = json_dumps(j, JSON_COMPACT);
-	ck_assert_str_eq(s, "{\"a\":\"12\",\"b\":12,\"c\":true,\"d\":null,\"e\":2.0,\"f\":{\"x\":1},"
-			    "\"g\":[1],\"h\":\"12\"}");
+	ck_assert_str_eq(s,
+			 "{\"a\":\"12\",\"b\":12,\"c\":true,\"d\":null,\"e\":2.0,\"f\":{\"x\":1},"
+			 "\"g\":[1],\"h\":\"12\"}");
 	free(s);
 	json_decref(j);
 	assert_rejects("a: !!int abc\n", "t.yaml:1:4: a: 'abc' is not a valid !!int");
@@ -285,7 +287,8 @@ START_TEST(test_structure_errors)
 		       "t.yaml:2:1: found unexpected end of stream (while scanning a quoted scalar "
 		       "at line 1, column 4)");
 	assert_rejects("a: b: c\n", "t.yaml:1:5: mapping values are not allowed in this context");
-	assert_rejects("a: 1\n b: 2\n", "t.yaml:2:3: mapping values are not allowed in this context");
+	assert_rejects("a: 1\n b: 2\n",
+		       "t.yaml:2:3: mapping values are not allowed in this context");
 }
 END_TEST
 
@@ -294,8 +297,9 @@ START_TEST(test_duplicate_keys)
 	assert_rejects("a: 1\nb: 2\na: 3\n", "t.yaml:3:1: duplicate key 'a' (first at line 1)");
 	assert_rejects("workers:\n  queue:\n    commands: {start: a}\n  queue:\n    size: S\n",
 		       "t.yaml:4:3: workers: duplicate key 'queue' (first at line 2)");
-	assert_rejects("workers:\n  queue:\n    commands:\n      start: a\n      start: b\n",
-		       "t.yaml:5:7: workers.queue.commands: duplicate key 'start' (first at line 4)");
+	assert_rejects(
+		"workers:\n  queue:\n    commands:\n      start: a\n      start: b\n",
+		"t.yaml:5:7: workers.queue.commands: duplicate key 'start' (first at line 4)");
 	assert_rejects("mounts:\n  - {a: 1, 'a': 2}\n",
 		       "t.yaml:2:12: mounts[0]: duplicate key 'a' (first at line 2)");
 	assert_rejects("a: 1\n\"a\": 2\n", "t.yaml:2:1: duplicate key 'a' (first at line 1)");
@@ -365,9 +369,14 @@ START_TEST(test_limits)
 	ck_assert_str_eq(only_diag(), "t.yaml:2:4: invalid UTF-8: invalid leading UTF-8 octet");
 	ck_assert_int_eq(load("a: \xc3\x28\n"), -EINVAL);
 	ck_assert_str_eq(only_diag(), "t.yaml:1:5: invalid UTF-8: invalid trailing UTF-8 octet");
-	ck_assert_int_eq(loadn("\xff\xfe" "a\0:\0", 6), -EINVAL);
+	ck_assert_int_eq(loadn("\xff\xfe"
+			       "a\0:\0",
+			       6),
+			 -EINVAL);
 	ck_assert_str_eq(only_diag(), "t.yaml:1:4: NUL byte in the file");
-	ck_assert_int_eq(load("\xef\xbb\xbf" "a: 1\n"), 0); /* a UTF-8 BOM is fine */
+	ck_assert_int_eq(load("\xef\xbb\xbf"
+			      "a: 1\n"),
+			 0); /* a UTF-8 BOM is fine */
 	ck_assert_int_eq(load("a: \x01\n"), -EINVAL);
 	ck_assert_str_eq(only_diag(), "t.yaml:1:4: control characters are not allowed (#1)");
 }
@@ -380,7 +389,7 @@ START_TEST(test_node_budget)
 	/* kubernetes #83253 */
 	ck_assert_int_eq(ytree_load_file(YDIR "/billion-laughs.yaml", NULL, &doc, &diags), -EINVAL);
 	ck_assert_str_eq(only_diag(), YDIR "/billion-laughs.yaml:8:10: data.f[0]: too many nodes: "
-					  "alias '*e' expands the document beyond 100000 nodes");
+					   "alias '*e' expands the document beyond 100000 nodes");
 
 	/* plain nodes count too */
 	strbuf_puts(&sb, "a: [");
@@ -425,7 +434,8 @@ START_TEST(test_aliases)
 	ck_assert_str_eq(get("name")->str, "v");
 
 	assert_rejects("a: *nope\n", "t.yaml:1:4: a: alias '*nope' refers to an undefined anchor");
-	assert_rejects("a: &a [1, *a]\n", "t.yaml:1:11: a[1]: alias '*a' refers to an undefined anchor");
+	assert_rejects("a: &a [1, *a]\n",
+		       "t.yaml:1:11: a[1]: alias '*a' refers to an undefined anchor");
 	assert_rejects("a: &k a\n*k : 2\n", "t.yaml:2:1: duplicate key 'a' (first at line 1)");
 }
 END_TEST
@@ -529,9 +539,10 @@ START_TEST(test_include)
 		       "t.yaml:1:4: a: !include 'missing.yaml': No such file or directory");
 	assert_rejects("a: !include sub\n",
 		       "t.yaml:1:4: a: !include 'sub': not a regular file (a directory)");
-	assert_rejects("a: !include /etc/passwd\n",
-		       "t.yaml:1:4: a: !include path '/etc/passwd' is absolute: it must be relative "
-		       "to " INCDIR);
+	assert_rejects(
+		"a: !include /etc/passwd\n",
+		"t.yaml:1:4: a: !include path '/etc/passwd' is absolute: it must be relative "
+		"to " INCDIR);
 	assert_rejects("a: !include ../include/main.yaml\n",
 		       "t.yaml:1:4: a: !include path '../include/main.yaml' must not contain '..'");
 	assert_rejects("a: !include {type: string, path: sub/../build.sh}\n",
@@ -542,7 +553,8 @@ START_TEST(test_include)
 		       "binary)");
 	assert_rejects("a: !include {type: string, path: x, mode: 1}\n",
 		       "t.yaml:1:37: a: !include: unknown key 'mode' (expected 'type', 'path')");
-	assert_rejects("a: !include {type: string}\n", "t.yaml:1:4: a: !include: 'path' is missing");
+	assert_rejects("a: !include {type: string}\n",
+		       "t.yaml:1:4: a: !include: 'path' is missing");
 	assert_rejects("a: !include {path: [x]}\n",
 		       "t.yaml:1:20: a: !include: 'path' must be a string (got sequence)");
 	assert_rejects("a: !include [x]\n",
@@ -552,9 +564,11 @@ START_TEST(test_include)
 	/* no include directory: refused */
 	ytree_doc_free(&doc);
 	diags_free(&diags);
-	ck_assert_int_eq(ytree_load_buffer("t.yaml", "a: !include x.yaml\n", 19, NULL, &doc, &diags),
-			 -EINVAL);
-	ck_assert_str_eq(only_diag(), "t.yaml:1:4: a: !include is not allowed here (no app directory)");
+	ck_assert_int_eq(
+		ytree_load_buffer("t.yaml", "a: !include x.yaml\n", 19, NULL, &doc, &diags),
+		-EINVAL);
+	ck_assert_str_eq(only_diag(),
+			 "t.yaml:1:4: a: !include is not allowed here (no app directory)");
 }
 END_TEST
 
@@ -603,8 +617,9 @@ static void make_scratch(void)
 
 static void remove_scratch(void)
 {
-	const char *names[] = {"app/up", "app/abs",   "app/dirlink", "app/proc",     "app/fifo",
-			       "app/ok.yaml", "app/inside", "app/in-link", "secret.yaml", "big"};
+	const char *names[] = {"app/up",      "app/abs",     "app/dirlink", "app/proc",
+			       "app/fifo",    "app/ok.yaml", "app/inside",  "app/in-link",
+			       "secret.yaml", "big"};
 	char p[256];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -629,16 +644,18 @@ START_TEST(test_include_escapes)
 		diags_free(&diags);
 		ck_assert_int_eq(ytree_load_buffer("t.yaml", text, strlen(text), dir, &doc, &diags),
 				 -EINVAL);
-		snprintf(want, sizeof(want), "t.yaml:1:4: a: !include path '%s' resolves outside %s",
-			 outside[i], dir);
+		snprintf(want, sizeof(want),
+			 "t.yaml:1:4: a: !include path '%s' resolves outside %s", outside[i], dir);
 		ck_assert_str_eq(only_diag(), want);
 	}
 	/* a FIFO is refused without blocking */
 	snprintf(text, sizeof(text), "a: !include fifo\n");
 	ytree_doc_free(&doc);
 	diags_free(&diags);
-	ck_assert_int_eq(ytree_load_buffer("t.yaml", text, strlen(text), dir, &doc, &diags), -EINVAL);
-	ck_assert_str_eq(only_diag(), "t.yaml:1:4: a: !include 'fifo': not a regular file (a FIFO)");
+	ck_assert_int_eq(ytree_load_buffer("t.yaml", text, strlen(text), dir, &doc, &diags),
+			 -EINVAL);
+	ck_assert_str_eq(only_diag(),
+			 "t.yaml:1:4: a: !include 'fifo': not a regular file (a FIFO)");
 	/* a symlink that stays inside is fine */
 	snprintf(text, sizeof(text), "a: !include {type: string, path: in-link}\n");
 	ytree_doc_free(&doc);
@@ -699,8 +716,8 @@ START_TEST(test_json_types)
 	json_t *j;
 	char *s;
 
-	ck_assert_int_eq(load("z: 1\na: [yes, ~, 1.5, -.inf, .nan, 0x10, \"s\"]\nm: {b: 1, a: 2}\n"),
-			 0);
+	ck_assert_int_eq(
+		load("z: 1\na: [yes, ~, 1.5, -.inf, .nan, 0x10, \"s\"]\nm: {b: 1, a: 2}\n"), 0);
 	j = cnode_to_json(doc.root);
 	s = json_dumps(j, JSON_COMPACT);
 	ck_assert_str_eq(s, "{\"z\":1,\"a\":[true,null,1.5,\"-.inf\",\".nan\",16,\"s\"],"
