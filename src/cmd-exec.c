@@ -238,7 +238,7 @@ static int exec_worker(const struct cli_global *g, struct exec_cli *c, const str
 	}
 	/* mounts first (root, own namespace), then the user, the Landlock
 	 * domain (after no_new_privs; a no-op without Landlock), seccomp last */
-	struct spawn_step steps[] = {
+	struct exec_step steps[] = {
 		view_step(&v),
 		{.name = "user", .run = caps_step, .data = &cp},
 		{.name = "the Landlock domain", .run = landlock_step, .data = &lp},

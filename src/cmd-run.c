@@ -563,7 +563,7 @@ static int box_open(const struct cli_global *g, struct run_cli *rc, const struct
 		    const struct worker *w, const struct context *ctx, struct run_box *b)
 {
 	const char *msg = NULL;
-	struct spawn_step ms;
+	struct exec_step ms;
 
 	memset(b, 0, sizeof(*b));
 	if (geteuid() != 0) {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Build the libFuzzer target tests/fuzz/fuzz-config.c (clang, ASan+UBSan)
-# with the library sources listed in Makefile.am's src_libberth_a_SOURCES,
+# with the library sources listed in Makefile.am's src_*_a_SOURCES lists,
 # and run it for SECONDS (default 60) over a seed corpus of the YAML files
 # under tests/data.  Exits non-zero on any crash, leak, UB or timeout.
 #
@@ -36,10 +36,10 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 work=${FUZZ_WORKDIR:-$build/fuzz-work}
 
-# The library's C sources, from every `src_libberth_a_SOURCES =`/`+=` block.
+# The library C sources, from every `src_*_a_SOURCES =`/`+=` block.
 sources=${FUZZ_SOURCES:-}
 [ -n "$sources" ] || sources=$(awk '
-	/^src_libberth_a_SOURCES[ \t]*\+?=/ { on = 1; sub(/^[^=]*=/, "") }
+	/^src_[a-z_]*_a_SOURCES[ \t]*\+?=/ { on = 1; sub(/^[^=]*=/, "") }
 	on {
 		line = $0
 		more = (line ~ /\\[ \t]*$/)
@@ -55,17 +55,18 @@ if [ -z "$sources" ]; then
 fi
 
 defs="-DFUZZ_INCLUDE_DIR=\"$src/tests/data/yaml/include\""
-if echo "$sources" | tr ' ' '\n' | grep -qx 'src/app.c' && grep -q 'app_load_buffer' "$src/src/app.h"; then
+if echo "$sources" | tr ' ' '\n' | grep -qx 'src/config/app.c' && grep -q 'app_load_buffer' "$src/src/config/app.h"; then
 	defs="$defs -DFUZZ_APP"
 	echo "fuzz: yamltree + app_load_buffer/app_resolve"
 else
-	echo "fuzz: yamltree only (src/app.c is not in the library yet)"
+	echo "fuzz: yamltree only (src/config/app.c has no app_load_buffer)"
 fi
 
 deps=$(pkg-config --cflags yaml-0.1 jansson libseccomp libcap libnftables)
 libs=$(pkg-config --libs yaml-0.1 jansson libseccomp libcap libnftables)
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-cflags="-std=gnu11 -g -O1 $san -I$build -I$src/src $deps"
+incs=$(for d in "$src"/src/*/; do printf ' -I%s' "${d%/}"; done)
+cflags="-std=gnu11 -g -O1 $san -I$build -I$src/src $incs $deps"
 
 rm -rf "$work/obj"
 mkdir -p "$work/obj" "$work/corpus" "$work/seeds"

@@ -40,6 +40,7 @@
 #include "egress.h"
 #include "log.h"
 #include "sandbox.h"
+#include "spawn.h"
 
 #include <nftables/libnftables.h>
 #include <seccomp.h>
@@ -218,7 +219,7 @@ int main(int argc, char **argv)
 		.services = svc,
 	};
 	const char *hosts = NULL;
-	struct spawn_step ms = {"the hosts file", hosts_step, &hosts};
+	struct exec_step ms = {"the hosts file", hosts_step, &hosts};
 	if (sandbox_prepare(&sbo, getpid() == 1, &ms, 1, &sb) < 0)
 		return 125;
 	hosts = sb.hosts.text;

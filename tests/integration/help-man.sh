@@ -67,7 +67,7 @@ is "$(man_part run | man_opts | grep -cx network)" 1 "berth.1 RUN OPTIONS has --
 
 # The annotations: the OCISPEC_ANN_ names cmd-hook.c reads.
 for n in $(grep -o 'OCISPEC_ANN_[A-Z_]*' "$TOP_SRCDIR/src/cmd-hook.c" | sort -u); do
-	sed -n "s/^#define $n[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" "$TOP_SRCDIR/src/ocispec.h"
+	sed -n "s/^#define $n[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" "$TOP_SRCDIR/src/oci/ocispec.h"
 done | sort -u >"$TMP/ann-src"
 "$BERTH" hook --help | grep -o 'berth\.[a-z][a-z-]*[a-z]' | sort -u >"$TMP/ann-help"
 grep -o 'berth\.[a-z][a-z-]*[a-z]' "$MAN" | sort -u >"$TMP/ann-man"

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "hook.h"
+#include "pidfd.h"
 #include "spawn.h"
 #include "storage.h"
 #include "util.h"
@@ -70,7 +71,7 @@ static void box_start(struct box *b, bool shared)
 	ck_assert_int_eq(read(ready[0], &c, 1), 1);
 	close(ready[0]);
 	b->release = hold[1];
-	b->pidfd = spawn_pidfd_open(b->pid);
+	b->pidfd = pidfd_open_pid(b->pid);
 	ck_assert_int_ge(b->pidfd, 0);
 }
 

@@ -44,7 +44,7 @@ static void rmapp(void)
 
 /* Run script in the app dir with env, placed in cg; return the wait status. */
 static int run(const struct cgroup *cg, const char *script, char *const *env,
-	       const struct spawn_step *steps, size_t n_steps, const char **method)
+	       const struct exec_step *steps, size_t n_steps, const char **method)
 {
 	_cleanup_close_ int cwd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_free_ char *s = spawn_script(script, SIGTERM);
@@ -310,7 +310,7 @@ static int fail_step(void *data)
 START_TEST(test_failures)
 {
 	int err = EPERM;
-	struct spawn_step steps[] = {{"a test step", fail_step, &err}};
+	struct exec_step steps[] = {{"a test step", fail_step, &err}};
 
 	mkapp();
 	/* A pre-exec step fails: 125, nothing of the script runs. */

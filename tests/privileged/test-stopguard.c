@@ -25,6 +25,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "pidfd.h"
 #include "spawn.h"
 #include "stopguard.h"
 #include "util.h"
@@ -163,7 +164,7 @@ static bool same_mntns(pid_t pid)
 /* Wait for the guard to end (its pidfd turns readable). */
 static void guard_ends(pid_t guard, int timeout_ms)
 {
-	_cleanup_close_ int gfd = spawn_pidfd_open(guard);
+	_cleanup_close_ int gfd = pidfd_open_pid(guard);
 
 	if (gfd < 0) {
 		ck_assert_int_eq(errno, ESRCH); /* gone already */

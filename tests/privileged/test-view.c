@@ -80,7 +80,7 @@ static int start(struct view *v, const char *script)
 	_cleanup_free_ char *s = spawn_script(script, SIGTERM);
 	char path[] = "PATH=/usr/bin:/bin";
 	char *const env[] = {path, NULL};
-	struct spawn_step step = view_step(v);
+	struct exec_step step = view_step(v);
 	struct spawn_opts o = {
 		.script = s,
 		.envp = env,

@@ -194,9 +194,9 @@ void mount_ctx_free(struct mount_ctx *m)
 	memset(m, 0, sizeof(*m));
 }
 
-struct spawn_step mount_step(struct mount_ctx *m)
+struct exec_step mount_step(struct mount_ctx *m)
 {
-	return (struct spawn_step){.name = m->errbuf, .run = mount_apply, .data = m};
+	return (struct exec_step){.name = m->errbuf, .run = mount_apply, .data = m};
 }
 
 /* --- child side: system calls only ---------------------------------------- */

@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "pidfd.h"
 #include "run-internal.h"
 #include "spawn.h"
 
@@ -41,7 +42,7 @@ void run_watch_clear(struct run_ctx *c)
 static int watch_one(struct run_ctx *c, pid_t pid)
 {
 	struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_WATCH};
-	int fd = spawn_pidfd_open(pid);
+	int fd = pidfd_open_pid(pid);
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 
 	if (fd < 0)

@@ -26,6 +26,7 @@
 #include "cleanup.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "pidfd.h"
 #include "proctree.h"
 #include "run-internal.h"
 #include "run-signal.h"
@@ -268,8 +269,7 @@ static void do_actions(struct run_ctx *c, const struct supervise_actions *acts)
 			do_spawn(c, a->type == SUP_ACT_SPAWN_PRESTART);
 			break;
 		case SUP_ACT_SIGNAL_MAIN:
-			if (c->pidfd >= 0 && spawn_pidfd_send_signal(c->pidfd, a->sig) < 0 &&
-			    errno != ESRCH)
+			if (c->pidfd >= 0 && pidfd_signal(c->pidfd, a->sig) < 0 && errno != ESRCH)
 				log_errno(-errno, "pidfd_send_signal");
 			break;
 		case SUP_ACT_SIGNAL_GROUP:

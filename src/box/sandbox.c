@@ -115,25 +115,25 @@ static int prepare_privileges(const struct sandbox_opts *o, struct sandbox *sb)
 
 /* The pre-exec steps in their order: network namespace, the mounts,
  * user and capabilities, Landlock, the syscall filter last. */
-static void order_steps(const struct spawn_step *mount_steps, size_t n_mount_steps,
+static void order_steps(const struct exec_step *mount_steps, size_t n_mount_steps,
 			struct sandbox *sb)
 {
 	sb->steps[sb->n_steps++] =
-		(struct spawn_step){"the network namespace", net_join_step, &sb->net};
+		(struct exec_step){"the network namespace", net_join_step, &sb->net};
 	/* the hosts file (sb->hosts.text) is the mount step's: the caller
 	 * hands it to the view (view_set_hosts) */
 	for (size_t i = 0; i < n_mount_steps; i++)
 		sb->steps[sb->n_steps++] = mount_steps[i];
 	sb->steps[sb->n_steps++] =
-		(struct spawn_step){"the user and capabilities", caps_step, &sb->caps};
+		(struct exec_step){"the user and capabilities", caps_step, &sb->caps};
 	if (sb->landlock.fd >= 0)
 		sb->steps[sb->n_steps++] =
-			(struct spawn_step){"the Landlock ruleset", landlock_step, &sb->landlock};
+			(struct exec_step){"the Landlock ruleset", landlock_step, &sb->landlock};
 	sb->steps[sb->n_steps++] =
-		(struct spawn_step){"the syscall filter", filter_step, &sb->filter};
+		(struct exec_step){"the syscall filter", filter_step, &sb->filter};
 }
 
-int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_step *mount_steps,
+int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct exec_step *mount_steps,
 		    size_t n_mount_steps, struct sandbox *sb)
 {
 	int r;

@@ -27,6 +27,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "nsinit.h"
+#include "pidfd.h"
 #include "proctree.h"
 #include "util.h"
 
@@ -236,13 +237,13 @@ static int receive_report(int sock, struct nsinit *ni)
 static pid_t clone_init(int *pidfd)
 {
 	const uint64_t flags = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
-	pid_t pid = spawn_clone3(flags | CLONE_PIDFD, -1, pidfd);
+	pid_t pid = pidfd_clone3(flags | CLONE_PIDFD, -1, pidfd);
 
 	if (pid >= 0 || (errno != ENOSYS && errno != E2BIG))
 		return pid;
 	pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid > 0) {
-		*pidfd = spawn_pidfd_open(pid);
+		*pidfd = pidfd_open_pid(pid);
 		if (*pidfd < 0) {
 			errno = -*pidfd;
 			kill(pid, SIGKILL); /* not reaped yet: the pid is ours */
@@ -320,7 +321,7 @@ void nsinit_stop(struct nsinit *ni, pid_t child)
 {
 	if (ni->pid <= 0)
 		return;
-	if (spawn_pidfd_send_signal(ni->pidfd, SIGKILL) < 0 && errno != ESRCH)
+	if (pidfd_signal(ni->pidfd, SIGKILL) < 0 && errno != ESRCH)
 		log_errno(-errno, "kill " INIT_NAME " (process %ld)", (long)ni->pid);
 	if (child > 0)
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)

@@ -17,7 +17,7 @@
 #include "filter.h"
 #include "landlock.h"
 #include "net.h"
-#include "spawn.h"
+#include "execstep.h"
 
 #define SANDBOX_MAX_STEPS 16
 
@@ -38,7 +38,7 @@ struct sandbox {
 	struct caps_plan caps;
 	struct filter_prog filter;
 	struct landlock_plan landlock;
-	struct spawn_step steps[SANDBOX_MAX_STEPS];
+	struct exec_step steps[SANDBOX_MAX_STEPS];
 	size_t n_steps;
 };
 
@@ -98,7 +98,7 @@ void sandbox_opts_free(struct sandbox_opts *o);
  * berth is PID 1 (--network=auto).  0, or -errno (logged; everything made
  * so far undone).  Keep sb until berth exits: every restart reuses it.
  */
-int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct spawn_step *mount_steps,
+int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct exec_step *mount_steps,
 		    size_t n_mount_steps, struct sandbox *sb);
 void sandbox_release(struct sandbox *sb);
 

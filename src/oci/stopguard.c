@@ -34,6 +34,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "pidfd.h"
 #include "proctree.h"
 #include "signals.h"
 #include "spawn.h"
@@ -301,7 +302,7 @@ static void members(const struct guard *g, bool with_init, struct members *m)
 
 		if (parse_u64(e->d_name, INT32_MAX, &v) < 0 || (pid_t)v == g->o->pid)
 			continue;
-		if ((fd = spawn_pidfd_open((pid_t)v)) < 0)
+		if ((fd = pidfd_open_pid((pid_t)v)) < 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)v);
 		if (stat(path, &st) < 0 || st.st_dev != g->ns.st_dev || st.st_ino != g->ns.st_ino)
@@ -324,9 +325,9 @@ static void start_stop(struct guard *g)
 	if (g->o->relay) {
 		members(g, false, &m);
 		for (size_t i = 0; i < m.n; i++) {
-			if (spawn_pidfd_send_signal(m.pidfd[i], g->o->stop_signal) == 0)
+			if (pidfd_signal(m.pidfd[i], g->o->stop_signal) == 0)
 				sent++;
-			spawn_pidfd_send_signal(m.pidfd[i], SIGCONT);
+			pidfd_signal(m.pidfd[i], SIGCONT);
 		}
 		members_free(&m);
 	}
@@ -351,7 +352,7 @@ static void deadline(struct guard *g)
 
 	members(g, true, &m);
 	/* SIGKILL to a pid namespace's init ends every process in it. */
-	if (spawn_pidfd_send_signal(g->o->pidfd, SIGKILL) < 0 && errno != ESRCH)
+	if (pidfd_signal(g->o->pidfd, SIGKILL) < 0 && errno != ESRCH)
 		log_errno(-errno, "SIGKILL the init of container %s", g->o->id);
 	who = proctree_describe(m.pid, m.n, LOG_PIDS);
 	log_msg(LOG_LVL_WARN, "killed",
@@ -426,8 +427,8 @@ static int guard_setup(struct guard *g)
 	/* Still the init the caller verified, before and after its pid
 	 * namespace is read (its pid cannot have been reused meanwhile). */
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)g->o->pid);
-	if (spawn_pidfd_send_signal(g->o->pidfd, 0) < 0 || stat(path, &g->ns) < 0 ||
-	    spawn_pidfd_send_signal(g->o->pidfd, 0) < 0)
+	if (pidfd_signal(g->o->pidfd, 0) < 0 || stat(path, &g->ns) < 0 ||
+	    pidfd_signal(g->o->pidfd, 0) < 0)
 		return log_errno(-errno, "container %s: its init (pid %d)", g->o->id,
 				 (int)g->o->pid);
 	sigemptyset(&ss);
@@ -558,7 +559,7 @@ int stopguard_start(const struct stopguard_opts *o, pid_t *guard)
 	r = read_report(p[0], &rep, &left);
 	if (r == 0) {
 		/* Pinned before it can have ended and been reaped. */
-		gfd = spawn_pidfd_open(rep.pid);
+		gfd = pidfd_open_pid(rep.pid);
 		r = read_report(p[0], &rep, &left);
 	}
 	close(p[0]);
@@ -569,7 +570,7 @@ int stopguard_start(const struct stopguard_opts *o, pid_t *guard)
 		return 0;
 	}
 	if (gfd >= 0) {
-		spawn_pidfd_send_signal(gfd, SIGKILL);
+		pidfd_signal(gfd, SIGKILL);
 		close(gfd);
 	}
 	if (r < 0)

@@ -27,6 +27,7 @@
 #include "cleanup.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "pidfd.h"
 #include "signals.h"
 #include "spawn.h"
 #include "util.h"
@@ -63,18 +64,6 @@ static const char *const step_names[] = {
 	[STEP_CLOSE_FDS] = "close inherited file descriptors",
 	[STEP_EXEC] = "execute " SPAWN_SHELL,
 };
-
-int spawn_pidfd_send_signal(int pidfd, int sig)
-{
-	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
-}
-
-int spawn_pidfd_open(pid_t pid)
-{
-	long fd = syscall(SYS_pidfd_open, pid, 0);
-
-	return fd < 0 ? -errno : (int)fd;
-}
 
 char *spawn_script(const char *start, int stop_signal)
 {
@@ -255,23 +244,6 @@ static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd
 	child_fail(errfd, STEP_EXEC, 0, errno);
 }
 
-pid_t spawn_clone3(uint64_t flags, int cgroup_fd, int *pidfd)
-{
-	struct clone_args args;
-
-	memset(&args, 0, sizeof(args));
-	args.flags = flags;
-	args.pidfd = (uint64_t)(uintptr_t)pidfd;
-	args.exit_signal = SIGCHLD;
-	if (flags & CLONE_INTO_CGROUP)
-		args.cgroup = (uint64_t)cgroup_fd;
-	/* The smallest size that carries the fields in use, so kernels from
-	 * before CLONE_INTO_CGROUP (5.3 to 5.6) accept the plain call. */
-	return (pid_t)syscall(SYS_clone3, &args,
-			      flags & CLONE_INTO_CGROUP ? CLONE_ARGS_SIZE_VER2
-							: CLONE_ARGS_SIZE_VER0);
-}
-
 /* Read the child's report: 0 bytes = execve succeeded. */
 static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
 {
@@ -319,7 +291,7 @@ static pid_t clone_worker(const struct spawn_opts *o, struct placement *p, int *
 		out->method = p->join_v1 ? "clone3+cgroup+tasks" : "clone3+cgroup";
 	else
 		out->method = p->join_v1 ? "clone3+tasks" : "clone3";
-	pid = spawn_clone3(CLONE_PIDFD | (p->clone_fd >= 0 ? CLONE_INTO_CGROUP : 0), p->clone_fd,
+	pid = pidfd_clone3(CLONE_PIDFD | (p->clone_fd >= 0 ? CLONE_INTO_CGROUP : 0), p->clone_fd,
 			   pidfd);
 	if (pid < 0 && p->clone_fd >= 0 && errno != ENOSYS && errno != EAGAIN && errno != ENOMEM) {
 		/* CLONE_INTO_CGROUP unsupported (< 5.7) or refused for this
@@ -328,7 +300,7 @@ static pid_t clone_worker(const struct spawn_opts *o, struct placement *p, int *
 		p->handshake = true;
 		p->join_v1 = false;
 		out->method = "clone3+handshake";
-		pid = spawn_clone3(CLONE_PIDFD, -1, pidfd);
+		pid = pidfd_clone3(CLONE_PIDFD, -1, pidfd);
 	}
 	if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
 		/* clone3 is 5.3+ and may be filtered by an outer seccomp profile. */
@@ -337,7 +309,7 @@ static pid_t clone_worker(const struct spawn_opts *o, struct placement *p, int *
 		out->method = p->join_v1 ? "fork+tasks" : "fork";
 		pid = fork();
 		if (pid > 0) {
-			*pidfd = spawn_pidfd_open(pid);
+			*pidfd = pidfd_open_pid(pid);
 			if (*pidfd < 0) {
 				r = *pidfd;
 				kill(pid, SIGKILL); /* not reaped yet: the pid is ours */
@@ -368,7 +340,7 @@ static int pid_for_children(const struct spawn_opts *o, bool worker)
 /* Kill and reap a child that cannot go on; r passed through. */
 static int abandon(pid_t pid, int pidfd, int r)
 {
-	spawn_pidfd_send_signal(pidfd, SIGKILL);
+	pidfd_signal(pidfd, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return r;
 }

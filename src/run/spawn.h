@@ -16,23 +16,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "execstep.h"
+
 struct cgroup;
 
 #define SPAWN_SHELL "/bin/sh"
-
-/*
- * A step run in the child after its own setup (session, signals, stdin,
- * cwd) and before the fds are closed and the shell is executed, in array
- * order.  This is where later issues plug in mounts, network, the user
- * switch, capabilities and (last) seccomp; a seccomp filter must still
- * allow close_range and execve.  run() returns 0 or -errno and may only use
- * async-signal-safe calls (it runs in a copy of berth's address space).
- */
-struct spawn_step {
-	const char *name; /* for the error message: "mounts" */
-	int (*run)(void *data);
-	void *data;
-};
 
 /*
  * The namespaces the worker starts in (nsinit.c opens them; not owned):
@@ -54,7 +42,7 @@ struct spawn_opts {
 	bool no_clone_into;	   /* place by handshake even where clone3
 				    * CLONE_INTO_CGROUP works (see run.c) */
 	const struct spawn_ns *ns; /* NULL: berth's PID, IPC and UTS namespaces */
-	const struct spawn_step *steps;
+	const struct exec_step *steps;
 	size_t n_steps;
 };
 
@@ -86,15 +74,5 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out);
  * then the start command verbatim.  Freshly allocated.
  */
 char *spawn_script(const char *start, int stop_signal);
-
-/* clone3(2), fork-like (the child goes on on a copy of the caller's
- * stack), SIGCHLD at its exit; the cgroup fd is used with
- * CLONE_INTO_CGROUP, *pidfd is set with CLONE_PIDFD.  0 in the child, the
- * child's pid, or -1 with errno (ENOSYS: no clone3, or a filter). */
-pid_t spawn_clone3(uint64_t flags, int cgroup_fd, int *pidfd);
-
-/* pidfd_send_signal(2) and pidfd_open(2), which glibc 2.36 lacks. */
-int spawn_pidfd_send_signal(int pidfd, int sig);
-int spawn_pidfd_open(pid_t pid);
 
 #endif

@@ -137,7 +137,7 @@ int net_refresh(struct net_handle *h);
  * change logged.  Safe to call twice. */
 void net_release(struct net_handle *h);
 
-/* A spawn_step run() (data: const struct net_handle *): join h->nsfd.
+/* A exec_step run() (data: const struct net_handle *): join h->nsfd.
  * Needs CAP_SYS_ADMIN: before the privilege drop. */
 int net_join_step(void *data);
 

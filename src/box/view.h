@@ -22,7 +22,7 @@
 #include "cgroup.h"
 #include "mount.h"
 #include "mountplan.h"
-#include "spawn.h"
+#include "execstep.h"
 #include "storage.h"
 
 #define VIEW_STORAGE_SUBDIR "storage" /* default storage root: <state dir>/storage */
@@ -63,7 +63,7 @@ int view_open(const struct worker *w, const struct view_opts *o, struct view *v)
 /* The worker's /etc/hosts (borrowed until view_close; NULL: the host's). */
 void view_set_hosts(struct view *v, const char *text);
 /* The spawn step: put it before the network, user and seccomp steps. */
-struct spawn_step view_step(struct view *v);
+struct exec_step view_step(struct view *v);
 /* Remove the scratch directories of finished starts (optional, between
  * starts; view_close does it too). */
 void view_sweep(struct view *v);

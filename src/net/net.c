@@ -32,7 +32,7 @@
 #include "egress.h"
 #include "log.h"
 #include "net.h"
-#include "spawn.h"
+#include "pidfd.h"
 #include "util.h"
 
 #ifndef P_PIDFD
@@ -381,12 +381,12 @@ static int start_pasta(const struct net_opts *o, struct net_handle *h)
 	}
 	/* fork-like, into a new PID namespace, with a pidfd; without clone3
 	 * (a filter's ENOSYS), a fork in berth's own PID namespace */
-	pid = spawn_clone3(CLONE_NEWPID | CLONE_PIDFD, -1, &pidfd);
+	pid = pidfd_clone3(CLONE_NEWPID | CLONE_PIDFD, -1, &pidfd);
 	if (pid < 0 && errno == ENOSYS) {
 		log_debug("clone3: %s; pasta shares berth's PID namespace", strerror(errno));
 		pid = fork();
 		if (pid > 0)
-			pidfd = spawn_pidfd_open(pid);
+			pidfd = pidfd_open_pid(pid);
 	}
 	if (pid == 0) {
 		close(alive[1]);
@@ -540,7 +540,7 @@ void net_release(struct net_handle *h)
 {
 	if (h->pasta_pidfd >= 0) {
 		siginfo_t si;
-		spawn_pidfd_send_signal(h->pasta_pidfd, SIGKILL);
+		pidfd_signal(h->pasta_pidfd, SIGKILL);
 		/* berth's child; through the pidfd, so that a recycled pid is
 		 * never waited for (ECHILD when the run loop reaped it) */
 		(void)waitid(P_PIDFD, (id_t)h->pasta_pidfd, &si, WEXITED);

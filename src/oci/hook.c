@@ -26,6 +26,7 @@
 #include "hook.h"
 #include "log.h"
 #include "net.h"
+#include "pidfd.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -312,7 +313,7 @@ static int check_ns(pid_t pid, const struct hook_bundle *b, int k, const char *n
 
 int hook_pid_verify(pid_t pid, const struct hook_bundle *b, int *pidfd)
 {
-	_cleanup_close_ int fd = spawn_pidfd_open(pid);
+	_cleanup_close_ int fd = pidfd_open_pid(pid);
 	_cleanup_free_ char *status = NULL;
 	pid_t ppid = 0, nspid = 0, anc = pid, runtime = getppid();
 	int levels = 0, r;
@@ -356,7 +357,7 @@ int hook_pid_verify(pid_t pid, const struct hook_bundle *b, int *pidfd)
 		return -ESRCH;
 	}
 	/* Everything above read /proc/<pid>: still the process the pidfd holds? */
-	if (spawn_pidfd_send_signal(fd, 0) < 0)
+	if (pidfd_signal(fd, 0) < 0)
 		return log_errno(-errno, "pid %d exited while it was verified", (int)pid);
 	*pidfd = TAKE_FD(fd);
 	return 0;
@@ -399,7 +400,7 @@ int hook_helper(int pidfd, int (*fn)(int pidfd, void *data), void *data, const c
 		return log_errno(-errno, "fork");
 	if (child == 0)
 		_exit(fn(pidfd, data));
-	cfd = spawn_pidfd_open(child);
+	cfd = pidfd_open_pid(child);
 	if (cfd < 0) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
@@ -410,7 +411,7 @@ int hook_helper(int pidfd, int (*fn)(int pidfd, void *data), void *data, const c
 		r = poll(&p, 1, HOOK_HELPER_TIMEOUT_MS);
 	while (r < 0 && errno == EINTR);
 	if (r == 0) {
-		spawn_pidfd_send_signal(cfd, SIGKILL);
+		pidfd_signal(cfd, SIGKILL);
 		waitid(P_PIDFD, (id_t)cfd, &si, WEXITED);
 		log_error("the helper for %s took more than %d ms: killed", what,
 			  HOOK_HELPER_TIMEOUT_MS);

@@ -71,7 +71,7 @@ int caps_drop(const struct caps_plan *p);
  * uid (setuid(0), or setuid(1) for a root worker) fails.  0 or -EPERM. */
 int caps_verify(const struct caps_plan *p);
 
-/* A spawn_step run(): data is a const struct caps_plan *. */
+/* A exec_step run(): data is a const struct caps_plan *. */
 int caps_step(void *data);
 
 /* prctl(PR_SET_DUMPABLE, 0) for berth itself, before it forks the worker

@@ -72,7 +72,7 @@ void filter_prog_free(struct filter_prog *p);
  */
 int filter_apply(const struct filter_prog *p);
 
-/* A spawn_step run(): data is a const struct filter_prog *. */
+/* A exec_step run(): data is a const struct filter_prog *. */
 int filter_step(void *data);
 
 /*

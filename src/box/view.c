@@ -145,7 +145,7 @@ void view_set_hosts(struct view *v, const char *text)
 	v->m.hosts = text;
 }
 
-struct spawn_step view_step(struct view *v)
+struct exec_step view_step(struct view *v)
 {
 	return mount_step(&v->m);
 }

@@ -21,7 +21,7 @@
 #include <sys/types.h>
 
 #include "mountplan.h"
-#include "spawn.h"
+#include "execstep.h"
 #include "storage.h"
 
 #define MOUNT_ERRBUF_SIZE 512
@@ -57,7 +57,7 @@ void mount_ctx_free(struct mount_ctx *m);
 int mount_resolv_read(const char *path, char **rel, char **text, size_t *len);
 
 /*
- * Child side (a struct spawn_step's run): apply the plan to the calling
+ * Child side (a struct exec_step's run): apply the plan to the calling
  * process, which must be root and single-threaded.  Only system calls, no
  * allocation.  On failure returns -errno and leaves a description in
  * m->errbuf; the process must then exit (its namespace dies with it, so
@@ -72,6 +72,6 @@ int mount_clone(int src, uint64_t set, uint64_t clr, bool recursive);
 
 /* The step for spawn_opts.steps; its name is the shared error buffer, so
  * spawn's message names what failed. */
-struct spawn_step mount_step(struct mount_ctx *m);
+struct exec_step mount_step(struct mount_ctx *m);
 
 #endif

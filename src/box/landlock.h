@@ -51,7 +51,7 @@ void landlock_plan_for(int abi, bool allow_tcp_bind, struct landlock_plan *p);
 int landlock_prepare(struct landlock_plan *p, bool allow_tcp_bind);
 void landlock_release(struct landlock_plan *p);
 
-/* A spawn_step run() (data: const struct landlock_plan *): restrict the
+/* A exec_step run() (data: const struct landlock_plan *): restrict the
  * calling process.  Needs no_new_privs (after caps_drop); async-signal-safe. */
 int landlock_step(void *data);
 
