@@ -147,7 +147,6 @@ static int kube_apply(struct kube_opts *o, int opt, const char *v)
 		if (supervise_policy_set(&p, "stop-timeout", v, &why) < 0)
 			return cli_usage_error("kube", "--stop-timeout: '%s': %s", v, why);
 		o->stop_timeout_ms = p.stop_timeout_ms;
-		o->explicit_stop = true;
 		return -1;
 	}
 	return -1;

@@ -238,10 +238,14 @@ static json_t *container(const struct worker *w, const struct kube_opts *o,
 	json_array_append_new(args, json_string(KUBE_CONTEXT_DIR "/" KUBE_CONTEXT_KEY));
 	json_array_append_new(args, json_string("run"));
 	json_array_append_new(args, json_string("--pod"));
-	if (o->explicit_stop) {
-		json_array_append_new(args, json_string("--stop-timeout"));
+	/* always: the image's BERTH_STOP_TIMEOUT must not move the deadline
+	 * the grace period was computed from */
+	json_array_append_new(args, json_string("--stop-timeout"));
+	if (o->stop_timeout_ms % 1000 == 0)
+		json_array_append_new(args,
+				      json_sprintf("%" PRIu64 "s", o->stop_timeout_ms / 1000));
+	else
 		json_array_append_new(args, json_sprintf("%" PRIu64 "ms", o->stop_timeout_ms));
-	}
 	json_array_append_new(args, json_string(w->name));
 	json_object_set_new(c, "name", json_string(cname));
 	json_object_set_new(c, "image", json_string(o->image));

@@ -43,7 +43,6 @@ struct kube_opts {
 	uint32_t instances;	       /* replicas */
 	uint32_t uid, gid;	       /* the pod's user */
 	uint64_t stop_timeout_ms;      /* berth's stop deadline in the pod */
-	bool explicit_stop;	       /* pass --stop-timeout to the pod's berth */
 	struct sizelimit_overrides lo; /* what AUTO means (have_auto_size) */
 };
 

@@ -192,7 +192,7 @@ START_TEST(mounts_to_volumes)
 	ck_assert_ptr_null(json_object_get(at(ss, "spec"), "volumeClaimTemplates"));
 	ck_assert_str_eq(str(ss, "metadata.name"), "shop-media-sync");
 	ck_assert_str_eq(str(ss, CONTAINER "name"), "media-sync");
-	ck_assert_str_eq(str(ss, CONTAINER "args.6"), "media_sync");
+	ck_assert_str_eq(str(ss, CONTAINER "args.8"), "media_sync");
 	json_decref(docs);
 }
 END_TEST
@@ -239,7 +239,8 @@ START_TEST(grace_and_security)
 	static const struct {
 		uint64_t stop_ms;
 		long long grace;
-	} want[] = {{15000, 30}, {20000, 35}, {1500, 17}, {0, 15}};
+		const char *arg;
+	} want[] = {{15000, 30, "15s"}, {20000, 35, "20s"}, {1500, 17, "1500ms"}, {0, 15, "0s"}};
 	struct kube_opts o = opts();
 	struct diags d = {0};
 
@@ -249,6 +250,8 @@ START_TEST(grace_and_security)
 		json_t *ss = kind(docs, "StatefulSet");
 		ck_assert_int_eq(json_integer_value(at(ss, POD "terminationGracePeriodSeconds")),
 				 want[i].grace);
+		ck_assert_str_eq(str(ss, CONTAINER "args.6"), "--stop-timeout");
+		ck_assert_str_eq(str(ss, CONTAINER "args.7"), want[i].arg);
 		json_decref(docs);
 	}
 	o = opts();
