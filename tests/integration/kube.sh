@@ -130,6 +130,18 @@ is "$(get "$TMP/fx.yaml" StatefulSet shop-cron-auto $C/resources/limits)" \
 	'{"cpu":"400m","memory":"128Mi"}' "--auto-size S gives AUTO the S limits"
 is "$(get "$TMP/all.yaml" StatefulSet app-queue spec/template/spec/terminationGracePeriodSeconds)" \
 	30 "the grace period: berth's 15 s deadline and 15 s for the rest"
+is "$(get "$TMP/all.yaml" StatefulSet app-queue $C/args)" \
+	'["-C","/app","--context","/run/berth/context/context.json","run","--pod","--stop-timeout","15s","queue"]' \
+	"berth runs the worker in pod mode, with the deadline the grace period counts on"
+is "$(get "$TMP/all.yaml" StatefulSet app-queue $C/securityContext)" \
+	'{"runAsNonRoot":true,"runAsUser":65534,"runAsGroup":65534,"allowPrivilegeEscalation":false,"privileged":false,"readOnlyRootFilesystem":true,"capabilities":{"drop":["ALL"]},"seccompProfile":{"type":"RuntimeDefault"}}' \
+	"the container's securityContext: berth's box"
+is "$(get "$TMP/all.yaml" NetworkPolicy app-mail-deny-ingress spec)" \
+	'{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"mail","app.kubernetes.io/instance":"app-mail"}},"policyTypes":["Ingress"]}' \
+	"the NetworkPolicy selects mail's pods and allows no ingress, egress left alone"
+is "$(get "$TMP/all.yaml" StatefulSet app-queue spec/volumeClaimTemplates/0/spec/resources/requests/storage) $(get "$TMP/all.yaml" StatefulSet app-queue $C/volumeMounts/3)" \
+	'512M {"name":"storage","mountPath":"/app/scratch","subPath":"scratch"}' \
+	"queue's scratch mount: its directory of the instance's 512 MB claim"
 
 # --- the pod's context: the environment berth env gives -------------------
 get "$TMP/all.yaml" Secret app-queue-context data/context.json | base64 -d >"$TMP/ctx.json"
