@@ -175,4 +175,22 @@ is "$(rels "$TMP/env.prod" | cut -d' ' -f1)" "database=mysqldb.prod.svc/mysqldb.
 	"--namespace prod: mysqldb.prod.svc"
 is "$(get "$TMP/prod.yaml" StatefulSet app-queue metadata/namespace)" prod \
 	"--namespace prod: the objects' namespace"
+# A context of the operator's: what it gives is kept (a service's host,
+# its credentials, auto_size), the rest is filled in.
+cat >"$TMP/user-ctx.json" <<'EOF'
+{"project": "abcdefgh12345", "entropy": "e0123456789", "auto_size": "L",
+ "services": {"mysqldb": {"host": "db.example.net", "ip": "10.0.0.2", "password": "s3cret"}}}
+EOF
+"$BERTH" -C "$FX" --context "$TMP/user-ctx.json" kube --image x cron_auto >"$TMP/user.yaml"
+is "$(get "$TMP/user.yaml" StatefulSet shop-cron-auto $C/resources/limits)" \
+	'{"cpu":"1200m","memory":"256Mi"}' "the context's auto_size L gives AUTO the L limits"
+"$BERTH" -C "$EX" --context "$TMP/user-ctx.json" kube --image x queue >"$TMP/user.yaml"
+get "$TMP/user.yaml" Secret app-queue-context data/context.json | base64 -d >"$TMP/ctx.json"
+"$BERTH" -C "$EX" --state-dir "$TMP/pod-state" --context "$TMP/ctx.json" env queue \
+	>"$TMP/env.user" 2>/dev/null
+is "$(rels "$TMP/env.user")" \
+	"database=db.example.net/db.example.net messages=rabbitqueue.default.svc/rabbitqueue.default.svc" \
+	"a host the context gives is kept, the others are the cluster's"
+is "$(grep -c "^export PLATFORM_PROJECT='abcdefgh12345'$" "$TMP/env.user")" 1 \
+	"the context's project is the pod's"
 done_testing
