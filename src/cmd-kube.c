@@ -217,6 +217,24 @@ static int kube_workers(const struct app *app, char **names, size_t n, struct wo
 	return r;
 }
 
+/* Two workers whose object names would be the same ("a_b", "a-b"). */
+static int kube_names_unique(const struct worker *ws, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < i; k++) {
+			_cleanup_free_ char *a = kube_dns_name(ws[i].name);
+			_cleanup_free_ char *b = kube_dns_name(ws[k].name);
+
+			if (strcmp(a, b) == 0) {
+				log_error(
+					"workers '%s' and '%s' would both be objects named '%s-%s'",
+					ws[k].name, ws[i].name, ws[i].app_name, a);
+				return BERTH_EXIT_USAGE;
+			}
+		}
+	return 0;
+}
+
 /* Every document, or an exit status with the reasons printed. */
 static int kube_build(const struct app *app, const struct worker *ws, size_t n,
 		      const struct kube_opts *o, const struct context *ctx, json_t *docs)
@@ -280,6 +298,8 @@ int cmd_kube(const struct cli_global *g, int argc, char **argv)
 	    size_parse(ctx.auto_size, &o.lo.auto_size) == 0)
 		o.lo.have_auto_size = true;
 	docs = json_array();
+	if (r == 0)
+		r = kube_names_unique(ws, nws);
 	if (r == 0)
 		r = kube_build(&app, ws, nws, &o, &ctx, docs);
 	if (r == 0)

@@ -71,6 +71,16 @@ workers:
 EOF
 bad "a disk too small for its mounts" "workers.w.disk" -C "$TMP/small" kube --image x
 bad "a worker named twice" "'queue'" -C "$EX" kube --image x queue queue
+mkdir -p "$TMP/twins"
+cat >"$TMP/twins/.platform.app.yaml" <<'EOF'
+name: twins
+type: 'python:3.11'
+size: S
+workers:
+  a_b: {commands: {start: sleep 1}}
+  a-b: {commands: {start: sleep 1}}
+EOF
+bad "two workers of one object name" "'a_b' and 'a-b'" -C "$TMP/twins" kube --image x
 bad "--auto-size AUTO" "--auto-size" -C "$FX" kube --image x --auto-size AUTO
 kube "$TMP/fx.yaml" "$TMP/fx.err" -C "$FX" kube --image x --auto-size S
 is "$RC" 0 "AUTO with --auto-size S: exit 0"
