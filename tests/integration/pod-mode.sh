@@ -23,9 +23,6 @@
 require_root
 command -v podman >/dev/null || skip_all "podman is not installed (apt-get install podman)"
 command -v crun >/dev/null || skip_all "crun is not installed (apt-get install crun)"
-BUSYBOX=$(command -v busybox || echo /bin/busybox)
-[ -x "$BUSYBOX" ] && ldd "$BUSYBOX" 2>&1 | grep -q 'not a dynamic' ||
-	skip_all "no static busybox (apt-get install busybox-static)"
 
 ROOTFS=$TMP/rootfs
 CGPARENT=berth-podmode-$$
@@ -34,30 +31,19 @@ IMAGE=localhost/berth-test-pod-$$
 OUT=$TMP/out.log
 RT=crun
 . "$TOP_SRCDIR/tests/integration/podman-lib.sh"
+. "$TOP_SRCDIR/tests/integration/pod-image.sh"
 links_before=$(ip -br link | awk '{print $1}' | sort)
 ipt_before=$(iptables -S 2>&1)
 
 # --- the image: busybox, berth and its libraries, the app -------------------
-mkdir -p "$ROOTFS/bin" "$ROOTFS/usr/local/bin" "$ROOTFS/etc/berth" "$ROOTFS/proc" "$ROOTFS/sys" \
-	"$ROOTFS/dev" "$ROOTFS/tmp" "$ROOTFS/run" "$ROOTFS/app"
-chmod 1777 "$ROOTFS/tmp" # writable for the worker without --read-only
-cp "$BUSYBOX" "$ROOTFS/bin/busybox"
-for c in sh cat env sort grep id sleep awk; do
-	ln -s busybox "$ROOTFS/bin/$c"
-done
-cp "$BERTH" "$ROOTFS/usr/local/bin/berth"
-ldd "$BERTH" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
-	$1 ~ /^\// { print $1 }' | while read -r l; do
-	mkdir -p "$ROOTFS$(dirname "$l")" && cp -L "$l" "$ROOTFS$l" || exit 1
-done || skip_all "cannot copy the libraries of berth"
-printf 'root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n' >"$ROOTFS/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOTFS/etc/group"
+pod_rootfs "$ROOTFS" sh cat env sort grep id sleep awk sed || skip_all "cannot copy berth and its libraries"
+mkdir -p "$ROOTFS/etc/berth"
 # The context gives project and entropy: berth writes no state (the root
 # is read-only).
-cat >"$ROOTFS/etc/berth/context.json" <<'EOF'
+cat >"$ROOTFS/etc/berth/context.json" <<'EOF2'
 {"project": "podproj", "entropy": "PODMODEENTROPY", "tree_id": "9851a01081f3c2f943f75f62c38b67f8bc0ec15c",
  "branch": "main", "environment": "main-podmode"}
-EOF
+EOF2
 cat >"$ROOTFS/app/.platform.app.yaml" <<'YAML'
 name: app
 type: "python:3.11"
@@ -76,8 +62,7 @@ workers:
         trap "" TERM
         while :; do sleep 1; done
 YAML
-tar -C "$ROOTFS" -cf "$TMP/rootfs.tar" .
-if pm import "$TMP/rootfs.tar" "$IMAGE" >/dev/null 2>"$BLOG"; then
+if pod_image "$ROOTFS" "$IMAGE"; then
 	ok "podman import: the image from a local root filesystem"
 else
 	not_ok "podman import: the image from a local root filesystem"
