@@ -118,6 +118,7 @@ static int load_services(struct app *app, const char *file, struct diags *d)
 	for (size_t i = 0; i < root->n; i++) {
 		const struct cnode_pair *p = &root->pairs[i];
 		const struct cnode *conf = node_key(p->value, "configuration");
+		const struct cnode *disk;
 
 		if (!service_ok(file, p, d)) {
 			bad = true;
@@ -127,6 +128,12 @@ static int load_services(struct app *app, const char *file, struct diags *d)
 		s->name = xstrdup(p->key->str);
 		s->type = xstrdup(node_key(p->value, "type")->str);
 		s->configuration = conf && conf->kind == CNODE_MAP ? cnode_to_json(conf) : NULL;
+		disk = node_key(p->value, "disk");
+		if (disk && disk->kind == CNODE_SCALAR && disk->type == SCALAR_INT &&
+		    disk->ival > 0 && (unsigned long long)disk->ival <= APP_DISK_MAX_MB) {
+			s->has_disk = true;
+			s->disk_mb = (uint64_t)disk->ival;
+		}
 	}
 	return bad ? -EINVAL : 0;
 }

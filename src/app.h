@@ -53,12 +53,17 @@ struct service {
 	char *name;	       /* key in services.yaml */
 	char *type;	       /* "mariadb:10.6" */
 	json_t *configuration; /* owned; `configuration` block or NULL */
+	bool has_disk;	       /* `disk` is a positive integer of MB */
+	uint64_t disk_mb;      /* at most APP_DISK_MAX_MB */
 };
 
 /* The largest `disk`: 1 PB.  Its byte size fits a loff_t (2^63 - 1) with
  * room to spare; a larger value is a typo, and one above 2^64 / 10^6 MB
  * would wrap to a tiny image. */
 #define APP_DISK_MAX_MB 1000000000ULL
+/* Platform.sh's smallest `disk`, MB: `berth check` refuses less, and
+ * `berth kube` sizes no claim below it. */
+#define APP_PLATFORM_DISK_MIN_MB 128
 
 /* One worker after inheritance.  Immutable once built; free with worker_free(). */
 struct worker {

@@ -61,6 +61,8 @@ static const struct cli_command commands[] = {
 	 cmd_spec, cmd_spec_help_text, "", exits_setup},
 	{"hook", "hook STAGE", "OCI hook: apply the worker's box to a container (state on stdin)",
 	 cmd_hook, "", cmd_hook_help_text, exits_setup},
+	{"kube", "kube [OPTIONS] [WORKER...]", "write Kubernetes objects for the workers (YAML)",
+	 cmd_kube, cmd_kube_help_text, cmd_kube_details, exits_setup},
 };
 
 static const char global_help[] =

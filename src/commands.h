@@ -25,6 +25,10 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv);
 extern const char cmd_spec_help_text[];
 int cmd_hook(const struct cli_global *g, int argc, char **argv);
 extern const char cmd_hook_help_text[];
+/* `berth kube [WORKER...]` (cmd-kube.c). */
+int cmd_kube(const struct cli_global *g, int argc, char **argv);
+extern const char cmd_kube_help_text[];
+extern const char cmd_kube_details[];
 
 /* Shared by the commands: load the app named by the global options,
  * printing every diagnostic to stderr.  Returns 0 or an exit status. */

@@ -12,17 +12,15 @@
 
 #include "resolve.h"
 
-/* Platform.sh's smallest `disk` for an app, MB. */
-#define PLATFORM_DISK_MIN_MB 128
-#define ZONEINFO_DIR	     "/usr/share/zoneinfo"
+#define ZONEINFO_DIR "/usr/share/zoneinfo"
 
 static void check_disk(const struct cnode *n, const char *path, struct diags *d)
 {
 	if (n && n->kind == CNODE_SCALAR && n->type == SCALAR_INT && n->ival > 0 &&
-	    n->ival < PLATFORM_DISK_MIN_MB)
+	    n->ival < APP_PLATFORM_DISK_MIN_MB)
 		diags_add(d, n->file, n->line, n->col, path,
 			  "disk must be at least %d MB (Platform.sh's minimum), not %lld",
-			  PLATFORM_DISK_MIN_MB, n->ival);
+			  APP_PLATFORM_DISK_MIN_MB, n->ival);
 }
 
 /* A tz database name such as "Europe/Paris", checked by its text first so

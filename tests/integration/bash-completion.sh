@@ -25,7 +25,7 @@ printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " " | sed "s/ $//"' \
 		_ "$TOP_SRCDIR" "$1"
 }
 
-is "$(complete_line 'berth ')" "check env exec hook list run show spec" "the commands"
+is "$(complete_line 'berth ')" "check env exec hook kube list run show spec" "the commands"
 is "$(complete_line 'berth r')" "run" "a command's prefix"
 is "$(complete_line "berth -C $EX run ")" "mail queue" "run: the app's workers (-C)"
 is "$(complete_line "berth -f $EX/.platform.app.yaml show q")" "queue" "show: a worker (-f)"
@@ -37,6 +37,11 @@ is "$(complete_line 'berth --log-format ')" "json text" "--log-format's values"
 is "$(complete_line 'berth run --kill-mode m')" "mixed" "--kill-mode's values"
 is "$(complete_line 'berth hook c')" "createContainer createRuntime" "hook: the stages"
 is "$(complete_line "berth -C $EX exec queue -- ")" "" "nothing after exec's --"
+is "$(complete_line "berth -C $EX kube --image x ")" "mail queue" "kube: the app's workers"
+is "$(complete_line "berth -C $EX kube --image queue queue ")" "mail" \
+	"kube: those not named yet (not an option's value)"
+is "$(complete_line "berth -C $EX kube mail --image x queue ")" "" "kube: all named"
+is "$(complete_line 'berth kube --auto-size X')" "XL" "--auto-size's values"
 # Every option run --help lists is offered.
 want=$("$BERTH" run --help | grep -Eo '^ +(-[a-z], )?--[a-z][a-z0-9-]*' |
 	grep -Eo -- '--[a-z0-9-]+' | sort -u | tr '\n' ' ' | sed 's/ $//')

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 MAN=$TOP_SRCDIR/doc/berth.1
-cmds="check list show env run exec spec hook"
+cmds="check list show env run exec spec hook kube"
 
 # The long options a help text names: the first column of "  --name"
 # and "  -x, --name" lines.
