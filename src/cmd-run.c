@@ -19,6 +19,7 @@
 #include "exitcodes.h"
 #include "instance.h"
 #include "nsinit.h"
+#include "podcheck.h"
 #include "relationships.h"
 #include "sandbox.h"
 #include "view.h"
@@ -80,7 +81,16 @@ const char cmd_run_help_text[] =
 	"  --unconfined             no box: no mount view, network, PID, IPC or UTS\n"
 	"                           namespace, user switch or syscall filter\n"
 	"                           (debugging only; what an unprivileged berth\n"
-	"                           needs) [BERTH_UNCONFINED=1]\n" SANDBOX_HELP;
+	"                           needs) [BERTH_UNCONFINED=1]\n"
+	"  --pod                    pod mode: berth is PID 1 of a container whose box\n"
+	"                           the engine built: no cgroup, mount view, network\n"
+	"                           namespace or user switch of its own; the\n"
+	"                           container's environment reaches the worker;\n"
+	"                           refuses to start (125) unless the engine's\n"
+	"                           guarantees hold [BERTH_POD=1]\n"
+	"  --pod-waive LIST         pod mode: start without these guarantees: caps,\n"
+	"                           no_new_privs, seccomp, root, ro_root, memory,\n"
+	"                           cpu [BERTH_POD_WAIVE=caps,seccomp]\n" SANDBOX_HELP;
 
 enum {
 	OPT_STOP_TIMEOUT = 256,
@@ -110,6 +120,8 @@ enum {
 	OPT_USER,
 	OPT_SECCOMP,
 	OPT_ALLOW_LOCAL_LISTEN,
+	OPT_POD,
+	OPT_POD_WAIVE,
 	OPT_COUNT,
 };
 
@@ -130,6 +142,8 @@ struct run_cli {
 	char **ro_binds;
 	size_t n_ro_binds;
 	bool unconfined;
+	bool pod;	    /* --pod: the engine built the box (podcheck.h) */
+	unsigned pod_waive; /* --pod-waive: 1 << PODCHECK_* */
 };
 
 static const struct option run_options[] = {
@@ -160,6 +174,8 @@ static const struct option run_options[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"seccomp", required_argument, NULL, OPT_SECCOMP},
 	{"allow-local-listen", no_argument, NULL, OPT_ALLOW_LOCAL_LISTEN},
+	{"pod", no_argument, NULL, OPT_POD},
+	{"pod-waive", required_argument, NULL, OPT_POD_WAIVE},
 	{"help", no_argument, NULL, 'h'},
 	{0},
 };
@@ -185,6 +201,7 @@ static const struct {
 	{OPT_AUTO_SIZE, "BERTH_AUTO_SIZE"},
 	{OPT_STORAGE_ROOT, "BERTH_STORAGE_ROOT"},
 	{OPT_TMP_SIZE, "BERTH_TMP_SIZE"},
+	{OPT_POD_WAIVE, "BERTH_POD_WAIVE"},
 };
 
 static const char *opt_name(int opt)
@@ -323,6 +340,16 @@ static int run_apply(struct run_cli *rc, int opt, const char *v)
 					       "without . or .. components",
 					       v);
 		return -1;
+	case OPT_POD_WAIVE: {
+		const char *bad = NULL;
+		size_t len = 0;
+		if (podcheck_parse_waive(v, &rc->pod_waive, &bad, &len) < 0)
+			return cli_usage_error("run",
+					       "--pod-waive: '%.*s' is not one of caps, "
+					       "no_new_privs, seccomp, root, ro_root, memory, cpu",
+					       (int)len, bad);
+		return -1;
+	}
 	case OPT_NETWORK:
 	case OPT_USER:
 	case OPT_SECCOMP:
@@ -362,6 +389,8 @@ static int run_env_twins_apply(struct run_cli *rc, const bool *seen)
 		rc->vo.require_quota = true;
 	if ((e = getenv("BERTH_UNCONFINED")) && strcmp(e, "1") == 0)
 		rc->unconfined = true;
+	if ((e = getenv("BERTH_POD")) && strcmp(e, "1") == 0)
+		rc->pod = true;
 	rc->o.notify_socket = getenv("NOTIFY_SOCKET"); /* a Type=notify service */
 	if (!rc->n_ro_binds && (e = getenv("BERTH_RO_BIND")) && *e &&
 	    view_ro_bind_add(&rc->ro_binds, &rc->n_ro_binds, e, true) < 0)
@@ -498,6 +527,9 @@ static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_
 		case OPT_UNCONFINED:
 			rc->unconfined = true;
 			break;
+		case OPT_POD:
+			rc->pod = true;
+			break;
 		case OPT_ALLOW_LOCAL_LISTEN:
 			r = run_apply(rc, c, NULL);
 			if (r >= 0)
@@ -515,6 +547,8 @@ static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_
 		return r;
 	if (!rc->npass && (e = getenv("BERTH_PASS_ENV")))
 		commands_pass_env_add(&rc->pass, &rc->npass, e);
+	if (rc->pod) /* the pod's env: reaches the worker */
+		podcheck_env_names(environ, &rc->pass, &rc->npass);
 	if (o->policy.restart_max_ms < o->policy.restart_min_ms)
 		return cli_usage_error(argv[0], "--restart-max must not be below --restart-min");
 	if (argc - optind > 1)
@@ -640,7 +674,8 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 	r = commands_load_worker(g, argv[wi], &app, &w);
 	if (r)
 		goto out;
-	r = commands_worker_env_user(g, &app, &w, rc.pass, rc.so.user, rc.unconfined, &envp);
+	r = commands_worker_env_user(g, &app, &w, rc.pass, rc.so.user, rc.unconfined || rc.pod,
+				     &envp);
 	if (r == 0) {
 		struct context_options co = {
 			.file = g->context, .state_dir = g->state_dir, .app_dir = w.app_dir};
@@ -654,7 +689,7 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 	}
 	/* The instance record before anything is created: a second berth of
 	 * the instance is refused, what a killed one left is removed. */
-	if (r == 0)
+	if (r == 0 && !rc.pod) /* a pod is the instance: berth creates nothing */
 		r = commands_instance_open(&w, ctx.project, ctx.environment, false, &inst);
 	if (r == 0) {
 		rc.o.worker = w.name;
@@ -664,17 +699,22 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 		rc.o.envp = envp;
 		sizelimit_for_worker(&w, &rc.lo, &rc.limits);
 		view_opts_finish(&rc);
-		if (rc.o.no_cgroup)
+		if (rc.pod) {
+			/* the engine's box, checked; berth's own part only */
+			if (podcheck_run(&rc.limits, rc.pod_waive, rc.o.policy.stop_timeout_ms) < 0)
+				r = BERTH_EXIT_SETUP;
+			rc.o.no_cgroup = true;
+		} else if (rc.o.no_cgroup)
 			log_warn("--no-cgroup: no limits (size %s), and processes that leave "
 				 "berth's process tree cannot be stopped",
 				 size_to_string(w.size));
 		else
 			rc.o.limits = &rc.limits;
-		if (rc.unconfined)
+		if (rc.unconfined && !rc.pod)
 			log_warn("--unconfined: the worker runs without its box: no mount view, "
 				 "network namespace, user switch, Landlock domain or syscall "
 				 "filter");
-		else
+		else if (!rc.unconfined && !rc.pod)
 			r = box_open(g, &rc, &app, &w, &ctx, &box);
 		if (r == 0 && box.have_view && instance_record_disk(&inst, &box.view.st) < 0)
 			r = BERTH_EXIT_SETUP;
