@@ -6,6 +6,11 @@
 #include "app.h"
 #include "cli.h"
 
+/* The commands' one return convention, parse and prepare steps included:
+ * CMD_CONTINUE to go on, else berth's exit status (BERTH_EXIT_OK after
+ * --help). */
+#define CMD_CONTINUE (-1)
+
 int cmd_check(const struct cli_global *g, int argc, char **argv);
 int cmd_list(const struct cli_global *g, int argc, char **argv);
 int cmd_show(const struct cli_global *g, int argc, char **argv);
