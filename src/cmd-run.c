@@ -184,11 +184,9 @@ static int box_open(const struct cli_global *g, struct run_cli *rc, const struct
 		return BERTH_EXIT_SETUP;
 	b->have_sb = true;
 	view_set_hosts(&b->view, b->sb.hosts.text);
-	/* pasta runs in berth's cgroup: on pure v2 it must follow berth into
-	 * its supervisor leaf, or the controllers cannot be enabled. */
+	/* pasta: berth's child, not the worker's (--no-cgroup's tree), and in
+	 * berth's cgroup (run_worker() has it follow berth on pure v2) */
 	if (b->sb.net.pasta_pid > 0) {
-		cgroup_set_companions(&b->sb.net.pasta_pid, 1);
-		/* berth's child, not the worker's (--no-cgroup's tree) */
 		rc->o.helpers = &b->sb.net.pasta_pid;
 		rc->o.n_helpers = 1;
 	}
