@@ -149,7 +149,7 @@ int cli_unknown_option(const char *cmd, const char *arg)
 	return cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
-void cli_usage(FILE *out)
+static void cli_usage(FILE *out)
 {
 	fprintf(out, "Usage: berth [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
 		     "Run one worker of a Platform.sh-style app in its own box.\n\n"

@@ -47,7 +47,6 @@ int cli_parse_global(int argc, char **argv, struct cli_global *g, const struct c
 const struct cli_command *cli_find(const char *name);
 
 /* Usage and help text. */
-void cli_usage(FILE *out);
 void cli_command_help(const struct cli_command *cmd, FILE *out);
 
 /* Option value from the command line, else from the environment twin. */

@@ -17,7 +17,9 @@
 #include "relationships.h"
 #include "resolve.h"
 
-int commands_load_app(const struct cli_global *g, struct app *app)
+/* Shared by the commands: load the app named by the global options,
+ * printing every diagnostic to stderr.  Returns 0 or an exit status. */
+static int commands_load_app(const struct cli_global *g, struct app *app)
 {
 	struct app_locator loc = {
 		.app_config = g->app_config,

@@ -31,9 +31,6 @@ extern const char cmd_spec_help_text[];
 int cmd_hook(const struct cli_global *g, int argc, char **argv);
 extern const char cmd_hook_help_text[];
 
-/* Shared by the commands: load the app named by the global options,
- * printing every diagnostic to stderr.  Returns 0 or an exit status. */
-int commands_load_app(const struct cli_global *g, struct app *app);
 /* Load the app and resolve `worker`.  Returns 0 or an exit status. */
 int commands_load_worker(const struct cli_global *g, const char *worker, struct app *app,
 			 struct worker *w);

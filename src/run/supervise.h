@@ -173,11 +173,6 @@ static inline uint64_t supervise_deadline(const struct supervise *s)
 /* The delay before restart number `failures` (0-based). */
 uint64_t supervise_backoff_ms(const struct supervise_policy *p, unsigned failures);
 
-/* Is sig one that stops berth (TERM, INT, QUIT if quit_stops)? */
-bool supervise_is_stop_signal(const struct supervise_policy *p, int sig);
-/* Is sig one that is relayed (HUP, USR1, USR2, WINCH, QUIT unless stop)? */
-bool supervise_is_relayed(const struct supervise_policy *p, int sig);
-
 const char *supervise_state_name(enum supervise_state st);
 /* The modes' names ("control-group", "kill"), and back: 0 or -EINVAL.
  * The command line's --kill-mode and --leftover are these names. */
