@@ -37,8 +37,9 @@ struct cli_command {
 
 /*
  * Parse the global options.  On success *cmd is the command to run and
- * *argi the index of its name in argv; returns -1 to go on, or an exit
- * status when parsing ended the program (--help, --version, usage error).
+ * *argi the index of its name in argv; returns CMD_CONTINUE (commands.h)
+ * to go on, or an exit status when parsing ended the program (--help,
+ * --version, usage error).
  */
 int cli_parse_global(int argc, char **argv, struct cli_global *g, const struct cli_command **cmd,
 		     int *argi);

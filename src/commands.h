@@ -35,7 +35,8 @@ extern const char cmd_hook_help_text[];
 int commands_load_worker(const struct cli_global *g, const char *worker, struct app *app,
 			 struct worker *w);
 /* Parse a command without options but -h/--help and `nargs` operands.
- * Returns -1 to go on (operands at argv[*first]), or an exit status. */
+ * CMD_CONTINUE (operands at argv[*first]), or an exit status
+ * (BERTH_EXIT_OK after --help). */
 int commands_parse_plain(int argc, char **argv, int nargs, int *first);
 
 /* Append the names of a comma-separated list to a NULL-terminated array. */
