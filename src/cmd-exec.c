@@ -20,6 +20,7 @@
 #include "instance.h"
 #include "landlock.h"
 #include "nsinit.h"
+#include "run-options.h"
 #include "run.h"
 #include "util.h"
 #include "view.h"
@@ -120,7 +121,7 @@ static int exec_option(struct exec_cli *c, int opt, const char *arg, const char 
 		c->user = arg;
 		break;
 	case OPT_STOP_TIMEOUT:
-		if (parse_duration_ms(arg, &ms) < 0 || ms > 24ULL * 3600 * 1000)
+		if (parse_duration_ms(arg, &ms) < 0 || ms > RUN_MAX_DURATION_MS)
 			return cli_usage_error(cmd, "--stop-timeout: '%s' is not a duration", arg);
 		c->o.policy.stop_timeout_ms = ms;
 		break;

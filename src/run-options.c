@@ -99,9 +99,6 @@ typedef int run_parse_fn(struct run_cli *rc, size_t off, const struct run_arg *a
 #define FIELD(rc, off, type) ((type *)(void *)((char *)(rc) + (off)))
 #define usage(...)	     cli_usage_error("run", __VA_ARGS__)
 
-/* Durations are bounded: a stop timeout or backoff of days is a typo. */
-#define RUN_MAX_DURATION_MS (24ULL * 3600 * 1000)
-
 static int duration(struct run_cli *rc, size_t off, const struct run_arg *a, bool zero_ok)
 {
 	uint64_t ms;
