@@ -8,6 +8,8 @@
 
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,16 +121,31 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return BERTH_EXIT_USAGE;
 }
 
-/* The global options and their values' names, for the hint below. */
-static const struct {
-	char short_name;
-	const char *long_name, *arg;
+#define G(field) offsetof(struct cli_global, field)
+#define NO_FIELD SIZE_MAX
+
+/* The global options: their getopt values, the names of their values
+ * (for --help's hint about a misplaced one), their environment twins and
+ * the string field of cli_global each sets (NO_FIELD: parsed below). */
+static const struct global_opt {
+	char short_name;	     /* 0: none */
+	const char *long_name, *arg; /* arg: NULL for a flag */
+	const char *env;	     /* the twin; NULL: none */
+	size_t off;
 } global_opts[] = {
-	{'f', "app-config", "FILE"}, {0, "app", "NAME"},     {0, "services", "FILE"},
-	{'C', "app-dir", "DIR"},     {0, "context", "FILE"}, {0, "state-dir", "DIR"},
-	{0, "log-format", "FMT"},    {'v', "verbose", NULL}, {'q', "quiet", NULL},
-	{'V', "version", NULL},
+	{'f', "app-config", "FILE", "BERTH_APP_CONFIG", G(app_config)},
+	{0, "app", "NAME", "BERTH_APP", G(app_name)},
+	{0, "services", "FILE", "BERTH_SERVICES", G(services)},
+	{'C', "app-dir", "DIR", "BERTH_APP_DIR", G(app_dir)},
+	{0, "context", "FILE", "BERTH_CONTEXT", G(context)},
+	{0, "state-dir", "DIR", "BERTH_STATE_DIR", G(state_dir)},
+	{0, "log-format", "FMT", "BERTH_LOG_FORMAT", NO_FIELD},
+	{'v', "verbose", NULL, NULL, NO_FIELD},
+	{'q', "quiet", NULL, NULL, NO_FIELD},
+	{'V', "version", NULL, NULL, NO_FIELD},
 };
+#define N_GLOBAL       ARRAY_SIZE(global_opts)
+#define OPT_LOG_FORMAT 6 /* global_opts[] index */
 
 int cli_unknown_option(const char *cmd, const char *arg)
 {
@@ -151,7 +168,7 @@ int cli_unknown_option(const char *cmd, const char *arg)
 	return cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
-void cli_usage(FILE *out)
+static void cli_usage(FILE *out)
 {
 	fprintf(out, "Usage: berth [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
 		     "Run one worker of a Platform.sh-style app in its own box.\n\n"
@@ -185,103 +202,118 @@ const struct cli_command *cli_find(const char *name)
 	return NULL;
 }
 
-int cli_parse_global(int argc, char **argv, struct cli_global *g, const struct cli_command **cmd,
-		     int *argi)
+/* getopt_long()'s value of global_opts[i]: its short name, else above
+ * every short name. */
+static int global_val(size_t i)
 {
-	enum { OPT_APP = 256, OPT_SERVICES, OPT_CONTEXT, OPT_STATE_DIR, OPT_LOG_FORMAT };
-	static const struct option opts[] = {
-		{"app-config", required_argument, NULL, 'f'},
-		{"app", required_argument, NULL, OPT_APP},
-		{"services", required_argument, NULL, OPT_SERVICES},
-		{"app-dir", required_argument, NULL, 'C'},
-		{"context", required_argument, NULL, OPT_CONTEXT},
-		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-		{"verbose", no_argument, NULL, 'v'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
-	};
-	const char *log_format = NULL, *level;
+	return global_opts[i].short_name ? global_opts[i].short_name : 256 + (int)i;
+}
+
+/* The getopt_long() table of global_opts, with --help. */
+static void global_getopt_table(struct option *out)
+{
+	for (size_t i = 0; i < N_GLOBAL; i++)
+		out[i] = (struct option){global_opts[i].long_name,
+					 global_opts[i].arg ? required_argument : no_argument, NULL,
+					 global_val(i)};
+	out[N_GLOBAL] = (struct option){"help", no_argument, NULL, 'h'};
+	out[N_GLOBAL + 1] = (struct option){0};
+}
+
+/* The command line's global options up to the command name: each value
+ * into vals[i], -v and -q into g.  CMD_CONTINUE, or the exit status
+ * (--help, --version, a usage error). */
+static int global_argv(int argc, char **argv, const char **vals, struct cli_global *g)
+{
+	struct option opts[N_GLOBAL + 2];
 	int c;
 
-	*g = (struct cli_global){.log_format = LOG_FMT_TEXT, .log_level = LOG_LVL_INFO};
+	global_getopt_table(opts);
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+:f:C:vqhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			g->app_config = optarg;
-			break;
-		case OPT_APP:
-			g->app_name = optarg;
-			break;
-		case OPT_SERVICES:
-			g->services = optarg;
-			break;
-		case 'C':
-			g->app_dir = optarg;
-			break;
-		case OPT_CONTEXT:
-			g->context = optarg;
-			break;
-		case OPT_STATE_DIR:
-			g->state_dir = optarg;
-			break;
-		case OPT_LOG_FORMAT:
-			log_format = optarg;
-			break;
-		case 'v':
-			g->log_level = LOG_LVL_DEBUG;
-			break;
-		case 'q':
-			g->log_level = LOG_LVL_WARN;
-			break;
-		case 'h':
+		size_t i = 0;
+
+		if (c == 'h') {
 			cli_usage(stdout);
 			return BERTH_EXIT_OK;
-		case 'V':
+		}
+		if (c == 'V') {
 			printf("berth %s\n", PACKAGE_VERSION);
 			return BERTH_EXIT_OK;
-		case ':':
-			return cli_usage_error(NULL, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error(NULL, "unknown option '%s'", argv[optind - 1]);
 		}
+		if (c == ':')
+			return cli_usage_error(NULL, "option '%s' needs a value", argv[optind - 1]);
+		if (c == 'v' || c == 'q') {
+			g->log_level = c == 'v' ? LOG_LVL_DEBUG : LOG_LVL_WARN;
+			continue;
+		}
+		while (i < N_GLOBAL && global_val(i) != c)
+			i++;
+		if (i == N_GLOBAL)
+			return cli_usage_error(NULL, "unknown option '%s'", argv[optind - 1]);
+		vals[i] = optarg;
 	}
-	g->app_config = cli_env_default(g->app_config, "BERTH_APP_CONFIG");
-	g->app_name = cli_env_default(g->app_name, "BERTH_APP");
-	g->services = cli_env_default(g->services, "BERTH_SERVICES");
-	g->app_dir =
-		cli_env_default(cli_env_default(g->app_dir, "BERTH_APP_DIR"), "PLATFORM_APP_DIR");
-	g->context = cli_env_default(g->context, "BERTH_CONTEXT");
-	g->state_dir = cli_env_default(g->state_dir, "BERTH_STATE_DIR");
+	return CMD_CONTINUE;
+}
+
+/* The twins of the options not given, into g's fields; the defaults of
+ * the app directory ($PLATFORM_APP_DIR) and the state directory. */
+static void global_twins(const char **vals, struct cli_global *g)
+{
+	for (size_t i = 0; i < N_GLOBAL; i++) {
+		if (global_opts[i].env)
+			vals[i] = cli_env_default(vals[i], global_opts[i].env);
+		if (global_opts[i].off != NO_FIELD)
+			*(const char **)(void *)((char *)g + global_opts[i].off) = vals[i];
+	}
+	g->app_dir = cli_env_default(g->app_dir, "PLATFORM_APP_DIR");
 	if (!g->state_dir)
 		g->state_dir = BERTH_STATE_DIR;
-	log_format = cli_env_default(log_format, "BERTH_LOG_FORMAT");
+}
+
+/* --log-format (or its twin), and BERTH_LOG_LEVEL unless -v or -q.
+ * CMD_CONTINUE, or the exit status of the usage error. */
+static int global_logging(const char *log_format, struct cli_global *g)
+{
+	static const char *const names[] = {"debug", "info", "warning", "error"};
+	static const enum log_level levels[] = {LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN,
+						LOG_LVL_ERROR};
+	const char *level = cli_env_default(NULL, "BERTH_LOG_LEVEL");
+	size_t i = 0;
+
 	if (log_format && log_parse_format(log_format, &g->log_format) < 0)
 		return cli_usage_error(NULL, "--log-format must be 'text' or 'json', not '%s'",
 				       log_format);
-	level = cli_env_default(NULL, "BERTH_LOG_LEVEL");
-	if (level) {
-		static const char *const names[] = {"debug", "info", "warning", "error"};
-		static const enum log_level levels[] = {LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN,
-							LOG_LVL_ERROR};
-		size_t i = 0;
+	if (!level)
+		return CMD_CONTINUE;
+	while (i < ARRAY_SIZE(names) && strcmp(level, names[i]) != 0)
+		i++;
+	if (i == ARRAY_SIZE(names))
+		return cli_usage_error(NULL,
+				       "BERTH_LOG_LEVEL must be debug, info, warning or error, "
+				       "not '%s'",
+				       level);
+	if (g->log_level == LOG_LVL_INFO) /* -v and -q win over the environment */
+		g->log_level = levels[i];
+	return CMD_CONTINUE;
+}
 
-		while (i < ARRAY_SIZE(names) && strcmp(level, names[i]) != 0)
-			i++;
-		if (i == ARRAY_SIZE(names))
-			return cli_usage_error(NULL,
-					       "BERTH_LOG_LEVEL must be debug, info, warning or "
-					       "error, not '%s'",
-					       level);
-		/* -v and -q win over the environment */
-		if (g->log_level == LOG_LVL_INFO)
-			g->log_level = levels[i];
-	}
+int cli_parse_global(int argc, char **argv, struct cli_global *g, const struct cli_command **cmd,
+		     int *argi)
+{
+	const char *vals[N_GLOBAL] = {NULL};
+	int r;
+
+	*g = (struct cli_global){.log_format = LOG_FMT_TEXT, .log_level = LOG_LVL_INFO};
+	r = global_argv(argc, argv, vals, g);
+	if (r != CMD_CONTINUE)
+		return r;
+	global_twins(vals, g);
+	r = global_logging(vals[OPT_LOG_FORMAT], g);
+	if (r != CMD_CONTINUE)
+		return r;
 	if (optind >= argc) {
 		cli_usage(stderr);
 		return BERTH_EXIT_USAGE;
@@ -290,5 +322,5 @@ int cli_parse_global(int argc, char **argv, struct cli_global *g, const struct c
 	if (!*cmd)
 		return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
 	*argi = optind;
-	return -1;
+	return CMD_CONTINUE;
 }

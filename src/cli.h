@@ -37,8 +37,9 @@ struct cli_command {
 
 /*
  * Parse the global options.  On success *cmd is the command to run and
- * *argi the index of its name in argv; returns -1 to go on, or an exit
- * status when parsing ended the program (--help, --version, usage error).
+ * *argi the index of its name in argv; returns CMD_CONTINUE (commands.h)
+ * to go on, or an exit status when parsing ended the program (--help,
+ * --version, usage error).
  */
 int cli_parse_global(int argc, char **argv, struct cli_global *g, const struct cli_command **cmd,
 		     int *argi);
@@ -47,7 +48,6 @@ int cli_parse_global(int argc, char **argv, struct cli_global *g, const struct c
 const struct cli_command *cli_find(const char *name);
 
 /* Usage and help text. */
-void cli_usage(FILE *out);
 void cli_command_help(const struct cli_command *cmd, FILE *out);
 
 /* Option value from the command line, else from the environment twin. */

@@ -105,7 +105,18 @@ int commands_worker_env(const struct cli_global *g, const struct app *app, const
 	return worker_env(g, app, w, pass_env, user && *user ? user : NULL, false, true, envp);
 }
 
-int cmd_env(const struct cli_global *g, int argc, char **argv)
+/* What `env` takes from its command line and environment. */
+struct env_cli {
+	enum env_format fmt;
+	bool decode;
+	char **pass;
+	size_t npass;
+	int worker_arg;
+};
+
+/* env's options, the worker's name, BERTH_PASS_ENV.  CMD_CONTINUE, or an
+ * exit status (BERTH_EXIT_OK after --help). */
+static int env_parse(int argc, char **argv, struct env_cli *ec)
 {
 	enum { OPT_FORMAT = 256, OPT_DECODE, OPT_PASS_ENV };
 	static const struct option opts[] = {
@@ -115,67 +126,68 @@ int cmd_env(const struct cli_global *g, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	enum env_format fmt = ENV_FORMAT_SHELL;
-	char **pass = NULL, **envp = NULL;
-	const char *user;
-	size_t npass = 0;
-	bool decode = false;
-	struct app app;
-	struct worker w;
-	int c, r;
+	int c;
 
 	optind = 0; /* 0, not 1: glibc then forgets the global parse */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
-			if (env_parse_format(optarg, &fmt) < 0) {
-				r = cli_usage_error(argv[0],
-						    "--format must be shell, json or null, "
-						    "not '%s'",
-						    optarg);
-				goto out;
-			}
+			if (env_parse_format(optarg, &ec->fmt) < 0)
+				return cli_usage_error(argv[0],
+						       "--format must be shell, json or null, "
+						       "not '%s'",
+						       optarg);
 			break;
 		case OPT_DECODE:
-			decode = true;
+			ec->decode = true;
 			break;
 		case OPT_PASS_ENV:
-			commands_pass_env_add(&pass, &npass, optarg);
+			commands_pass_env_add(&ec->pass, &ec->npass, optarg);
 			break;
 		case 'h':
 			cli_command_help(cli_find(argv[0]), stdout);
-			r = BERTH_EXIT_OK;
-			goto out;
+			return BERTH_EXIT_OK;
 		case ':':
-			r = cli_usage_error(argv[0], "option '%s' needs a value", argv[optind - 1]);
-			goto out;
+			return cli_usage_error(argv[0], "option '%s' needs a value",
+					       argv[optind - 1]);
 		default:
-			r = cli_unknown_option(argv[0], argv[optind - 1]);
-			goto out;
+			return cli_unknown_option(argv[0], argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 1) {
-		r = argc - optind > 1 ? cli_usage_error(argv[0], "expected one worker name, got %d",
-							argc - optind)
-				      : cli_usage_error(argv[0], "expected a worker name");
+	if (argc - optind > 1)
+		return cli_usage_error(argv[0], "expected one worker name, got %d", argc - optind);
+	if (argc - optind != 1)
+		return cli_usage_error(argv[0], "expected a worker name");
+	if (!ec->npass && getenv("BERTH_PASS_ENV"))
+		commands_pass_env_add(&ec->pass, &ec->npass, getenv("BERTH_PASS_ENV"));
+	ec->worker_arg = optind;
+	return CMD_CONTINUE;
+}
+
+int cmd_env(const struct cli_global *g, int argc, char **argv)
+{
+	struct env_cli ec = {.fmt = ENV_FORMAT_SHELL};
+	char **envp = NULL;
+	struct app app;
+	struct worker w;
+	int r = env_parse(argc, argv, &ec);
+
+	if (r != CMD_CONTINUE)
 		goto out;
-	}
-	if (!npass && getenv("BERTH_PASS_ENV"))
-		commands_pass_env_add(&pass, &npass, getenv("BERTH_PASS_ENV"));
-	r = commands_load_worker(g, argv[optind], &app, &w);
+	r = commands_load_worker(g, argv[ec.worker_arg], &app, &w);
 	if (r)
 		goto out;
 	/* what the worker gets, byte for byte: the project and entropy a
 	 * run will use, made now when there are none yet */
-	user = getenv("BERTH_USER");
-	r = worker_env(g, &app, &w, pass, user && *user ? user : NULL, false, false, &envp);
-	if (r == 0 && env_print(stdout, envp, fmt, decode) < 0)
+	r = worker_env(g, &app, &w, ec.pass, cli_env_default(NULL, "BERTH_USER"), false, false,
+		       &envp);
+	if (r == 0 && env_print(stdout, envp, ec.fmt, ec.decode) < 0)
 		r = BERTH_EXIT_FAILURE;
 	strv_free(envp);
 	worker_free(&w);
 	app_free(&app);
 out:
-	strv_free(pass);
+	strv_free(ec.pass);
 	return r;
 }

@@ -20,6 +20,7 @@
 #include "instance.h"
 #include "landlock.h"
 #include "nsinit.h"
+#include "run-options.h"
 #include "run.h"
 #include "util.h"
 #include "view.h"
@@ -101,86 +102,106 @@ struct exec_cli {
 	int worker_arg;
 };
 
-static int exec_parse(int argc, char **argv, struct exec_cli *c)
+/* One of exec's options (cmd: its name, for the usage error).
+ * CMD_CONTINUE, or the exit status of the usage error. */
+static int exec_option(struct exec_cli *c, int opt, const char *arg, const char *cmd)
+{
+	uint64_t ms;
+
+	switch (opt) {
+	case OPT_STORAGE_ROOT:
+		if (arg[0] != '/')
+			return cli_usage_error(cmd, "--storage-root must be absolute");
+		c->vo.storage_root = arg;
+		break;
+	case OPT_REQUIRE_QUOTA:
+		c->vo.require_quota = true;
+		break;
+	case OPT_USER:
+		c->user = arg;
+		break;
+	case OPT_STOP_TIMEOUT:
+		if (parse_duration_ms(arg, &ms) < 0 || ms > RUN_MAX_DURATION_MS)
+			return cli_usage_error(cmd, "--stop-timeout: '%s' is not a duration", arg);
+		c->o.policy.stop_timeout_ms = ms;
+		break;
+	case OPT_NO_CGROUP:
+		c->o.no_cgroup = true;
+		break;
+	case OPT_PASS_ENV:
+		commands_pass_env_add(&c->pass, &c->npass, arg);
+		break;
+	case OPT_TMP_SIZE:
+		if (view_parse_tmp_size(arg, &c->vo.tmp_size) < 0)
+			return cli_usage_error(cmd,
+					       "--tmp-size: '%s' is not a size of at least 1M "
+					       "(e.g. 512M, 2G)",
+					       arg);
+		break;
+	case OPT_RO_BIND:
+		if (view_ro_bind_add(&c->ro_binds, &c->n_ro_binds, arg, false) < 0)
+			return cli_usage_error(cmd,
+					       "--ro-bind: '%s' is not an absolute path without "
+					       ". or .. components",
+					       arg);
+		break;
+	}
+	return CMD_CONTINUE;
+}
+
+/* The environment twins of the options not given.  CMD_CONTINUE, or the
+ * exit status of the usage error. */
+static int exec_twins(struct exec_cli *c, const char *cmd)
 {
 	const char *e;
-	uint64_t ms;
-	int opt;
 
-	optind = 0; /* 0, not 1: glibc then forgets the global parse */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h", exec_options, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			cli_command_help(cli_find(argv[0]), stdout);
-			return BERTH_EXIT_OK;
-		case ':':
-			return cli_usage_error(argv[0], "option '%s' needs a value",
-					       argv[optind - 1]);
-		case '?':
-			return cli_unknown_option(argv[0], argv[optind - 1]);
-		case OPT_STORAGE_ROOT:
-			if (optarg[0] != '/')
-				return cli_usage_error(argv[0], "--storage-root must be absolute");
-			c->vo.storage_root = optarg;
-			break;
-		case OPT_REQUIRE_QUOTA:
-			c->vo.require_quota = true;
-			break;
-		case OPT_USER:
-			c->user = optarg;
-			break;
-		case OPT_STOP_TIMEOUT:
-			if (parse_duration_ms(optarg, &ms) < 0 || ms > 24ULL * 3600 * 1000)
-				return cli_usage_error(
-					argv[0], "--stop-timeout: '%s' is not a duration", optarg);
-			c->o.policy.stop_timeout_ms = ms;
-			break;
-		case OPT_NO_CGROUP:
-			c->o.no_cgroup = true;
-			break;
-		case OPT_PASS_ENV:
-			commands_pass_env_add(&c->pass, &c->npass, optarg);
-			break;
-		case OPT_TMP_SIZE:
-			if (view_parse_tmp_size(optarg, &c->vo.tmp_size) < 0)
-				return cli_usage_error(argv[0],
-						       "--tmp-size: '%s' is not a size of at "
-						       "least 1M (e.g. 512M, 2G)",
-						       optarg);
-			break;
-		case OPT_RO_BIND:
-			if (view_ro_bind_add(&c->ro_binds, &c->n_ro_binds, optarg, false) < 0)
-				return cli_usage_error(argv[0],
-						       "--ro-bind: '%s' is not an absolute path "
-						       "without . or .. components",
-						       optarg);
-			break;
-		}
-	}
-	if (!c->vo.tmp_size && (e = getenv("BERTH_TMP_SIZE")) && *e &&
+	if (!c->vo.tmp_size && (e = cli_env_default(NULL, "BERTH_TMP_SIZE")) &&
 	    view_parse_tmp_size(e, &c->vo.tmp_size) < 0)
-		return cli_usage_error(argv[0],
-				       "BERTH_TMP_SIZE: '%s' is not a size of at least "
-				       "1M",
-				       e);
-	if (!c->n_ro_binds && (e = getenv("BERTH_RO_BIND")) && *e &&
+		return cli_usage_error(cmd, "BERTH_TMP_SIZE: '%s' is not a size of at least 1M", e);
+	if (!c->n_ro_binds && (e = cli_env_default(NULL, "BERTH_RO_BIND")) &&
 	    view_ro_bind_add(&c->ro_binds, &c->n_ro_binds, e, true) < 0)
-		return cli_usage_error(argv[0],
-				       "BERTH_RO_BIND: '%s' is not a list of absolute "
-				       "paths (PATH:PATH) without . or .. components",
+		return cli_usage_error(cmd,
+				       "BERTH_RO_BIND: '%s' is not a list of absolute paths "
+				       "(PATH:PATH) without . or .. components",
 				       e);
 	c->vo.ro_binds = (const char *const *)c->ro_binds;
-	if (!c->vo.storage_root && (e = getenv("BERTH_STORAGE_ROOT")) && *e)
-		c->vo.storage_root = e;
+	c->vo.storage_root = cli_env_default(c->vo.storage_root, "BERTH_STORAGE_ROOT");
 	if ((e = getenv("BERTH_REQUIRE_DISK_QUOTA")) && strcmp(e, "1") == 0)
 		c->vo.require_quota = true;
-	if (!c->user && (e = getenv("BERTH_USER")) && *e)
-		c->user = e;
+	c->user = cli_env_default(c->user, "BERTH_USER");
 	if ((e = getenv("BERTH_NO_CGROUP")) && strcmp(e, "1") == 0)
 		c->o.no_cgroup = true;
 	if (!c->npass && (e = getenv("BERTH_PASS_ENV")))
 		commands_pass_env_add(&c->pass, &c->npass, e);
+	return CMD_CONTINUE;
+}
+
+/* exec's options, their twins, then WORKER [--] COMMAND...: the worker's
+ * index in c->worker_arg, the command's in optind.  CMD_CONTINUE, or an
+ * exit status (BERTH_EXIT_OK after --help). */
+static int exec_parse(int argc, char **argv, struct exec_cli *c)
+{
+	int opt, r;
+
+	optind = 0; /* 0, not 1: glibc then forgets the global parse */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:h", exec_options, NULL)) != -1) {
+		if (opt == 'h') {
+			cli_command_help(cli_find(argv[0]), stdout);
+			return BERTH_EXIT_OK;
+		}
+		if (opt == ':')
+			return cli_usage_error(argv[0], "option '%s' needs a value",
+					       argv[optind - 1]);
+		if (opt == '?')
+			return cli_unknown_option(argv[0], argv[optind - 1]);
+		r = exec_option(c, opt, optarg, argv[0]);
+		if (r != CMD_CONTINUE)
+			return r;
+	}
+	r = exec_twins(c, argv[0]);
+	if (r != CMD_CONTINUE)
+		return r;
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "expected a worker name and a command");
 	c->worker_arg = optind++;
@@ -188,7 +209,7 @@ static int exec_parse(int argc, char **argv, struct exec_cli *c)
 		optind++;
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "expected a command after the worker name");
-	return -1;
+	return CMD_CONTINUE;
 }
 
 /* Everything between loading the worker and running the command. */
@@ -283,7 +304,7 @@ int cmd_exec(const struct cli_global *g, int argc, char **argv)
 
 	run_opts_init(&c.o);
 	r = exec_parse(argc, argv, &c);
-	if (r >= 0)
+	if (r != CMD_CONTINUE)
 		goto out;
 	log_setup(g->log_format, g->log_level, argv[c.worker_arg]);
 	if (geteuid() != 0) {

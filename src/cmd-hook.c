@@ -527,11 +527,7 @@ int cmd_hook(const struct cli_global *g, int argc, char **argv)
 	bool copy;
 
 	r = commands_parse_plain(argc, argv, 1, &first);
-	if (r == -2) {
-		cli_command_help(cli_find(argv[0]), stdout);
-		return BERTH_EXIT_OK;
-	}
-	if (r >= 0)
+	if (r != CMD_CONTINUE)
 		return r;
 	if (hook_stage_parse(argv[first], &stage) < 0)
 		return cli_usage_error(argv[0],

@@ -17,6 +17,7 @@
 #include "exitcodes.h"
 #include "kube.h"
 #include "log.h"
+#include "run-options.h"
 #include "supervise.h"
 
 const char cmd_kube_help_text[] =
@@ -91,19 +92,17 @@ static int parse_user(const char *v, struct kube_opts *o)
 		return cli_usage_error("kube", "--user: '%s' is not UID[:GID] (numbers)", v);
 	o->uid = (uint32_t)uid;
 	o->gid = (uint32_t)gid;
-	return -1;
+	return CMD_CONTINUE;
 }
 
 static int kube_apply(struct kube_opts *o, int opt, const char *v)
 {
-	struct supervise_policy p;
-	const char *why = NULL;
 	uint64_t n;
 
 	switch (opt) {
 	case OPT_IMAGE:
 		o->image = *v ? v : NULL;
-		return -1;
+		return CMD_CONTINUE;
 	case OPT_NAMESPACE:
 		if (!dns_label_ok(v))
 			return cli_usage_error("kube",
@@ -111,18 +110,18 @@ static int kube_apply(struct kube_opts *o, int opt, const char *v)
 					       "([a-z0-9-], at most 63)",
 					       v);
 		o->ns = v;
-		return -1;
+		return CMD_CONTINUE;
 	case OPT_INSTANCES:
 		if (parse_u64(v, 1000, &n) < 0 || n == 0)
 			return cli_usage_error("kube", "--instances: '%s' is not 1 to 1000", v);
 		o->instances = (uint32_t)n;
-		return -1;
+		return CMD_CONTINUE;
 	case OPT_CLASS:
 		o->storage_class = v;
-		return -1;
+		return CMD_CONTINUE;
 	case OPT_SHARED_CLASS:
 		o->shared_class = v;
-		return -1;
+		return CMD_CONTINUE;
 	case OPT_AUTO_SIZE:
 		if (size_parse(v, &o->lo.auto_size) < 0 || o->lo.auto_size == SIZE_AUTO)
 			return cli_usage_error("kube",
@@ -130,7 +129,7 @@ static int kube_apply(struct kube_opts *o, int opt, const char *v)
 					       "4XL",
 					       v);
 		o->lo.have_auto_size = true;
-		return -1;
+		return CMD_CONTINUE;
 	case OPT_USER:
 		return parse_user(v, o);
 	case OPT_APP_ROOT:
@@ -141,15 +140,17 @@ static int kube_apply(struct kube_opts *o, int opt, const char *v)
 					       "path below /",
 					       v);
 		o->app_root = v;
-		return -1;
+		return CMD_CONTINUE;
 	case OPT_STOP_TIMEOUT:
-		supervise_policy_default(&p);
-		if (supervise_policy_set(&p, "stop-timeout", v, &why) < 0)
-			return cli_usage_error("kube", "--stop-timeout: '%s': %s", v, why);
-		o->stop_timeout_ms = p.stop_timeout_ms;
-		return -1;
+		if (parse_duration_ms(v, &n) < 0 || n > RUN_MAX_DURATION_MS)
+			return cli_usage_error("kube",
+					       "--stop-timeout: '%s' is not a duration (e.g. 15s, "
+					       "300ms, 2m; at most 24h)",
+					       v);
+		o->stop_timeout_ms = n;
+		return CMD_CONTINUE;
 	}
-	return -1;
+	return CMD_CONTINUE;
 }
 
 static int kube_parse(int argc, char **argv, struct kube_opts *o, int *first)
@@ -176,7 +177,7 @@ static int kube_parse(int argc, char **argv, struct kube_opts *o, int *first)
 					       argv[optind - 1]);
 		if (c == '?')
 			return cli_unknown_option(argv[0], argv[optind - 1]);
-		if ((r = kube_apply(o, c, optarg)) >= 0)
+		if ((r = kube_apply(o, c, optarg)) != CMD_CONTINUE)
 			return r;
 	}
 	if (!o->image)
@@ -185,7 +186,7 @@ static int kube_parse(int argc, char **argv, struct kube_opts *o, int *first)
 	if (!o->shared_class)
 		o->shared_class = o->storage_class;
 	*first = optind;
-	return -1;
+	return CMD_CONTINUE;
 }
 
 /* Resolve the named workers (all when none is named), each once. */
@@ -282,7 +283,7 @@ int cmd_kube(const struct cli_global *g, int argc, char **argv)
 	int first = 0, r;
 
 	r = kube_parse(argc, argv, &o, &first);
-	if (r >= 0)
+	if (r != CMD_CONTINUE)
 		return r;
 	log_setup(g->log_format, g->log_level, NULL);
 	r = commands_load_app(g, &app);

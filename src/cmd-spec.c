@@ -90,67 +90,84 @@ struct spec_cli {
 	struct filter_opts fo;
 };
 
+/* One of spec's options (cmd: its name, for the usage error).
+ * CMD_CONTINUE, or the exit status of the usage error. */
+static int spec_option(struct spec_cli *sc, int opt, const char *arg, const char *cmd)
+{
+	switch (opt) {
+	case OPT_ROOTFS:
+		sc->rootfs = arg;
+		break;
+	case OPT_HOOK:
+		if (arg[0] != '/')
+			return cli_usage_error(cmd, "--hook must be an absolute path");
+		sc->hook = arg;
+		break;
+	case OPT_NO_PREPARE:
+		sc->no_prepare = true;
+		break;
+	case OPT_NO_HOOKS:
+		sc->no_hooks = true;
+		break;
+	case 'o':
+		sc->output = arg;
+		break;
+	case OPT_STORAGE_ROOT:
+		if (arg[0] != '/')
+			return cli_usage_error(cmd, "--storage-root must be absolute");
+		sc->storage_root = arg;
+		break;
+	case OPT_USER:
+		sc->user = arg;
+		break;
+	case OPT_PASS_ENV:
+		commands_pass_env_add(&sc->pass, &sc->npass, arg);
+		break;
+	case OPT_SECCOMP:
+		if (strcmp(arg, "off") != 0 && strcmp(arg, "on") != 0)
+			return cli_usage_error(cmd, "--seccomp must be on or off");
+		sc->fo.off = strcmp(arg, "off") == 0;
+		break;
+	case OPT_LISTEN:
+		sc->fo.allow_local_listen = true;
+		break;
+	case OPT_REQUIRE_QUOTA:
+		sc->require_quota = true;
+		break;
+	}
+	return CMD_CONTINUE;
+}
+
+/* spec's options (they may follow WORKER) and BERTH_REQUIRE_DISK_QUOTA;
+ * *wi is the worker's index.  CMD_CONTINUE, or an exit status
+ * (BERTH_EXIT_OK after --help). */
 static int spec_parse(int argc, char **argv, struct spec_cli *sc, int *wi)
 {
-	int c;
+	const char *e;
+	int c, r;
 
 	optind = 0; /* full re-initialisation: options may follow WORKER */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":ho:", spec_options, NULL)) != -1) {
-		switch (c) {
-		case 'h':
+		if (c == 'h') {
 			cli_command_help(cli_find(argv[0]), stdout);
 			return BERTH_EXIT_OK;
-		case ':':
+		}
+		if (c == ':')
 			return cli_usage_error(argv[0], "option '%s' needs a value",
 					       argv[optind - 1]);
-		case '?':
+		if (c == '?')
 			return cli_unknown_option(argv[0], argv[optind - 1]);
-		case OPT_ROOTFS:
-			sc->rootfs = optarg;
-			break;
-		case OPT_HOOK:
-			if (optarg[0] != '/')
-				return cli_usage_error(argv[0], "--hook must be an absolute path");
-			sc->hook = optarg;
-			break;
-		case OPT_NO_PREPARE:
-			sc->no_prepare = true;
-			break;
-		case OPT_NO_HOOKS:
-			sc->no_hooks = true;
-			break;
-		case 'o':
-			sc->output = optarg;
-			break;
-		case OPT_STORAGE_ROOT:
-			if (optarg[0] != '/')
-				return cli_usage_error(argv[0], "--storage-root must be absolute");
-			sc->storage_root = optarg;
-			break;
-		case OPT_USER:
-			sc->user = optarg;
-			break;
-		case OPT_PASS_ENV:
-			commands_pass_env_add(&sc->pass, &sc->npass, optarg);
-			break;
-		case OPT_SECCOMP:
-			if (strcmp(optarg, "off") != 0 && strcmp(optarg, "on") != 0)
-				return cli_usage_error(argv[0], "--seccomp must be on or off");
-			sc->fo.off = strcmp(optarg, "off") == 0;
-			break;
-		case OPT_LISTEN:
-			sc->fo.allow_local_listen = true;
-			break;
-		case OPT_REQUIRE_QUOTA:
-			sc->require_quota = true;
-			break;
-		}
+		r = spec_option(sc, c, optarg, argv[0]);
+		if (r != CMD_CONTINUE)
+			return r;
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error(argv[0], "expected one WORKER");
+	if ((e = getenv("BERTH_REQUIRE_DISK_QUOTA")) && strcmp(e, "1") == 0)
+		sc->require_quota = true;
 	*wi = optind;
-	return -1;
+	return CMD_CONTINUE;
 }
 
 static int write_out(const char *path, const json_t *spec)
@@ -337,14 +354,11 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv)
 	json_t *spec = NULL;
 	struct app app;
 	struct worker w;
-	const char *e;
 	int wi = 0, r;
 
 	r = spec_parse(argc, argv, &sc, &wi);
-	if (r >= 0)
+	if (r != CMD_CONTINUE)
 		goto out;
-	if ((e = getenv("BERTH_REQUIRE_DISK_QUOTA")) && strcmp(e, "1") == 0)
-		sc.require_quota = true;
 	log_setup(g->log_format, g->log_level, argv[wi]);
 	if (!sc.no_prepare && geteuid() != 0) {
 		log_error("berth spec prepares the instance's storage as root; run it as root, "

@@ -17,6 +17,8 @@
 #include "relationships.h"
 #include "resolve.h"
 
+/* Shared by the commands: load the app named by the global options,
+ * printing every diagnostic to stderr.  Returns 0 or an exit status. */
 int commands_load_app(const struct cli_global *g, struct app *app)
 {
 	struct app_locator loc = {
@@ -60,8 +62,10 @@ int commands_parse_plain(int argc, char **argv, int nargs, int *first)
 	optind = 0; /* 0, not 1: glibc then forgets the global parse */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h')
-			return -2;
+		if (c == 'h') {
+			cli_command_help(cli_find(cmd), stdout);
+			return BERTH_EXIT_OK;
+		}
 		return cli_unknown_option(cmd, argv[optind - 1]);
 	}
 	if (nargs && argc - optind > nargs)
@@ -70,20 +74,7 @@ int commands_parse_plain(int argc, char **argv, int nargs, int *first)
 		return cli_usage_error(cmd,
 				       nargs ? "expected a worker name" : "takes no arguments");
 	*first = optind;
-	return -1;
-}
-
-/* Returns -1 to go on; otherwise the exit status (help printed). */
-static int plain_or_help(const struct cli_global *g, int argc, char **argv, int nargs, int *first)
-{
-	int r = commands_parse_plain(argc, argv, nargs, first);
-
-	if (r == -2) {
-		cli_command_help(cli_find(argv[0]), stdout);
-		return BERTH_EXIT_OK;
-	}
-	(void)g;
-	return r;
+	return CMD_CONTINUE;
 }
 
 /*
@@ -135,9 +126,9 @@ int cmd_check(const struct cli_global *g, int argc, char **argv)
 {
 	struct diags errors = {0}, warnings = {0};
 	struct app app;
-	int first, r = plain_or_help(g, argc, argv, 0, &first);
+	int first, r = commands_parse_plain(argc, argv, 0, &first);
 
-	if (r >= 0)
+	if (r != CMD_CONTINUE)
 		return r;
 	r = commands_load_app(g, &app);
 	if (r)
@@ -166,10 +157,10 @@ static char *first_line(const char *s)
 int cmd_list(const struct cli_global *g, int argc, char **argv)
 {
 	struct app app;
-	int first, r = plain_or_help(g, argc, argv, 0, &first);
+	int first, r = commands_parse_plain(argc, argv, 0, &first);
 	int width = 4;
 
-	if (r >= 0)
+	if (r != CMD_CONTINUE)
 		return r;
 	r = commands_load_app(g, &app);
 	if (r)
@@ -198,9 +189,9 @@ int cmd_show(const struct cli_global *g, int argc, char **argv)
 {
 	struct app app;
 	struct worker w;
-	int first, r = plain_or_help(g, argc, argv, 1, &first);
+	int first, r = commands_parse_plain(argc, argv, 1, &first);
 
-	if (r >= 0)
+	if (r != CMD_CONTINUE)
 		return r;
 	r = commands_load_worker(g, argv[first], &app, &w);
 	if (r)

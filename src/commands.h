@@ -6,6 +6,11 @@
 #include "app.h"
 #include "cli.h"
 
+/* The commands' one return convention, parse and prepare steps included:
+ * CMD_CONTINUE to go on, else berth's exit status (BERTH_EXIT_OK after
+ * --help). */
+#define CMD_CONTINUE (-1)
+
 int cmd_check(const struct cli_global *g, int argc, char **argv);
 int cmd_list(const struct cli_global *g, int argc, char **argv);
 int cmd_show(const struct cli_global *g, int argc, char **argv);
@@ -30,14 +35,15 @@ int cmd_kube(const struct cli_global *g, int argc, char **argv);
 extern const char cmd_kube_help_text[];
 extern const char cmd_kube_details[];
 
-/* Shared by the commands: load the app named by the global options,
- * printing every diagnostic to stderr.  Returns 0 or an exit status. */
+/* Load the app named by the global options, printing every diagnostic
+ * to stderr.  0 or an exit status. */
 int commands_load_app(const struct cli_global *g, struct app *app);
-/* Load the app and resolve `worker`.  Returns 0 or an exit status. */
+/* The app and its worker `worker` resolved.  0 or an exit status. */
 int commands_load_worker(const struct cli_global *g, const char *worker, struct app *app,
 			 struct worker *w);
 /* Parse a command without options but -h/--help and `nargs` operands.
- * Returns -1 to go on (operands at argv[*first]), or an exit status. */
+ * CMD_CONTINUE (operands at argv[*first]), or an exit status
+ * (BERTH_EXIT_OK after --help). */
 int commands_parse_plain(int argc, char **argv, int nargs, int *first);
 
 /* Append the names of a comma-separated list to a NULL-terminated array. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 
 int main(int argc, char **argv)
 {
@@ -19,7 +20,7 @@ int main(int argc, char **argv)
 	int argi, status;
 
 	status = cli_parse_global(argc, argv, &g, &cmd, &argi);
-	if (status >= 0)
+	if (status != CMD_CONTINUE)
 		return status;
 	log_setup(g.log_format, g.log_level, NULL);
 	log_journal(getenv("JOURNAL_STREAM"));

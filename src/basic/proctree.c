@@ -249,7 +249,8 @@ void proctree_drop(pid_t *pids, size_t *n, pid_t pid)
 		drop_skipped(pids, 0, n, &pid, 1);
 }
 
-const char *proctree_comm(pid_t pid, char *buf, size_t size)
+/* The process's name (/proc/PID/comm) into buf, "?" when gone. */
+static const char *proctree_comm(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
 	_cleanup_close_ int fd = -1;

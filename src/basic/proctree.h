@@ -33,9 +33,6 @@ void proctree_drop(pid_t *pids, size_t *n, pid_t pid);
  */
 int proctree_stat(pid_t pid, int first, unsigned long long *out, size_t n);
 
-/* The process's name (/proc/PID/comm) into buf, "?" when gone. */
-const char *proctree_comm(pid_t pid, char *buf, size_t size);
-
 /* "123 (sleep), 456 (sh)" for at most max pids, "..." after.  Allocated. */
 char *proctree_describe(const pid_t *pids, size_t n, size_t max);
 

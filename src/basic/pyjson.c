@@ -46,7 +46,8 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
-int pyjson_append_string(struct strbuf *sb, const char *str, size_t len)
+/* Append one quoted string to sb.  pyjson_dumps()'s result codes. */
+static int pyjson_append_string(struct strbuf *sb, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
@@ -96,7 +97,9 @@ int pyjson_append_string(struct strbuf *sb, const char *str, size_t len)
 	return 0;
 }
 
-void pyjson_format_real(char *buf, size_t size, double d)
+/* Python's repr() of a finite double ("1.0", "1e+16", "1.5e-07"), into buf
+ * (>= 32 bytes). */
+static void pyjson_format_real(char *buf, size_t size, double d)
 {
 	char tmp[40];
 	int prec;
@@ -161,6 +164,9 @@ static int cmp_keys(const void *a, const void *b)
 }
 
 /* An array: [a, b], as json.dumps writes it. */
+/* Arrays and objects hold values: the recursion. */
+static int pyjson_append(struct strbuf *sb, const json_t *v);
+
 static int append_array(struct strbuf *sb, const json_t *v)
 {
 	int r;
@@ -206,7 +212,8 @@ static int append_object(struct strbuf *sb, const json_t *v)
 	return 0;
 }
 
-int pyjson_append(struct strbuf *sb, const json_t *v)
+/* Append one value to sb.  pyjson_dumps()'s result codes. */
+static int pyjson_append(struct strbuf *sb, const json_t *v)
 {
 	char num[40];
 

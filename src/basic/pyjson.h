@@ -17,12 +17,4 @@
  * is not valid UTF-8 (only possible for values built with *_nocheck). */
 int pyjson_dumps(const json_t *v, char **out);
 
-/* Append one value / one quoted string to sb.  Same result codes. */
-int pyjson_append(struct strbuf *sb, const json_t *v);
-int pyjson_append_string(struct strbuf *sb, const char *s, size_t len);
-
-/* Python's repr() of a finite double ("1.0", "1e+16", "1.5e-07"), into buf
- * (>= 32 bytes). */
-void pyjson_format_real(char *buf, size_t size, double d);
-
 #endif

@@ -55,16 +55,6 @@ static int sys_openat2(int dirfd, const char *path, int oflags, unsigned long lo
 	return r < 0 ? -errno : (int)r;
 }
 
-bool safepath_have_openat2(void)
-{
-	int fd = sys_openat2(AT_FDCWD, "/", O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS);
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
 /* Open one component (no '/', not "." or "..") beneath cur as a directory.
  * A symlink gives -ELOOP, whatever open(2) would have said. */
 static int open_component(int cur, const char *name, int oflags, dev_t dev, unsigned flags)

@@ -40,7 +40,4 @@ int safepath_mkdir(int dirfd, const char *rel, mode_t mode, uid_t uid, gid_t gid
 /* Lexical check of a relative path as above ("" allowed when allow_empty). */
 bool safepath_rel_ok(const char *rel, bool allow_empty);
 
-/* Is openat2 available (probed once per call; no caching)? */
-bool safepath_have_openat2(void);
-
 #endif

@@ -472,7 +472,9 @@ int instance_cgroups_hook(void *data, char *const *paths)
 	return instance_set_cgroups(data, paths);
 }
 
-int instance_set_disk(struct instance *in, const char *loop_dev, dev_t img_dev, ino_t img_ino)
+/* Record the disk's loop device and the image it is backed by. */
+static int instance_set_disk(struct instance *in, const char *loop_dev, dev_t img_dev,
+			     ino_t img_ino)
 {
 	if (in->fd < 0)
 		return 0;

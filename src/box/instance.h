@@ -73,8 +73,6 @@ int instance_open(const char *runtime_dir, const struct instance_key *k, bool jo
 int instance_set_cgroups(struct instance *in, char *const *paths);
 /* instance_set_cgroups for run_opts.cgroups_hook (data: the instance). */
 int instance_cgroups_hook(void *data, char *const *paths);
-/* Record the disk's loop device and the image it is backed by. */
-int instance_set_disk(struct instance *in, const char *loop_dev, dev_t img_dev, ino_t img_ino);
 /* instance_set_disk for st's disk, when st attached a loop device of its
  * own (not joined). */
 struct storage;

@@ -126,7 +126,11 @@ static int read_small(const char *path, char **text, size_t *len)
 	return 0;
 }
 
-int mount_resolv_read(const char *path, char **rel, char **text, size_t *len)
+/* Where a resolv.conf at path links into /run: *rel (relative to /run)
+ * and its content, read now (the child cannot see the host's /run).  0
+ * with *rel NULL when it is not such a link (or dangles); -errno (logged)
+ * when it cannot be read. */
+static int mount_resolv_read(const char *path, char **rel, char **text, size_t *len)
 {
 	char link[PATH_MAX], full[PATH_MAX];
 	ssize_t n = readlink(path, link, sizeof(link) - 1);

@@ -50,12 +50,6 @@ struct mount_ctx {
 int mount_ctx_init(struct mount_ctx *m, const struct mountplan *p, const struct storage *st);
 void mount_ctx_free(struct mount_ctx *m);
 
-/* Where a resolv.conf at path links into /run: *rel (relative to /run)
- * and its content, read now (the child cannot see the host's /run).  0
- * with *rel NULL when it is not such a link (or dangles); -errno (logged)
- * when it cannot be read. */
-int mount_resolv_read(const char *path, char **rel, char **text, size_t *len);
-
 /*
  * Child side (a struct exec_step's run): apply the plan to the calling
  * process, which must be root and single-threaded.  Only system calls, no

@@ -14,62 +14,6 @@
 #include "sandbox.h"
 #include "util.h"
 
-const char sandbox_help[] = SANDBOX_HELP;
-
-static const char *const opt_names[] = {"network", "user", "seccomp", "allow-local-listen"};
-static const char *const env_names[] = {"BERTH_NETWORK", "BERTH_USER", "BERTH_SECCOMP",
-					"BERTH_ALLOW_LOCAL_LISTEN"};
-
-int sandbox_opts_set(struct sandbox_opts *o, const char *name, const char *value, const char **msg)
-{
-	*msg = NULL;
-	if (strcmp(name, "network") == 0) {
-		struct net_opts n;
-		int r = net_parse_mode(value, &n, msg);
-		if (r < 0)
-			return r;
-		net_opts_free(&o->net);
-		o->net = n;
-	} else if (strcmp(name, "user") == 0) {
-		if (!*value) {
-			*msg = "empty user";
-			return -EINVAL;
-		}
-		o->user = value; /* checked by sandbox_prepare, with the passwd lookup */
-	} else if (strcmp(name, "seccomp") == 0) {
-		if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
-			*msg = "expected on or off";
-			return -EINVAL;
-		}
-		o->filter.off = strcmp(value, "off") == 0;
-	} else if (strcmp(name, "allow-local-listen") == 0) {
-		o->filter.allow_local_listen = true;
-	} else {
-		return -ENOENT;
-	}
-	return 0;
-}
-
-int sandbox_opts_from_env(struct sandbox_opts *o, const bool set[4], const char **bad,
-			  const char **msg)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(env_names); i++) {
-		const char *e = getenv(env_names[i]);
-		int r;
-
-		if ((set && set[i]) || !e || !*e)
-			continue;
-		if (i == 3 && strcmp(e, "1") != 0)
-			continue;
-		r = sandbox_opts_set(o, opt_names[i], e, msg);
-		if (r < 0) {
-			*bad = env_names[i];
-			return r;
-		}
-	}
-	return 0;
-}
-
 void sandbox_opts_free(struct sandbox_opts *o)
 {
 	net_opts_free(&o->net);

@@ -22,8 +22,8 @@
 #define SANDBOX_MAX_STEPS 16
 
 struct sandbox_opts {
-	struct net_opts net;	     /* --network (mode NET_AUTO by default) */
-	const char *user;	     /* --user; NULL: web, else nobody */
+	struct net_opts net;	     /* net_parse_mode(); NET_AUTO by default */
+	const char *user;	     /* NAME|UID[:GID]; NULL: web, else nobody */
 	struct filter_opts filter;   /* --seccomp=off, --allow-local-listen */
 	const json_t *relationships; /* relationships_build(); NULL: no hosts file */
 	const json_t *firewall;	     /* the worker's firewall; NULL: no key (all TCP) */
@@ -42,35 +42,7 @@ struct sandbox {
 	size_t n_steps;
 };
 
-/* `berth run`'s options for this part, for --help (a literal, so that a
- * command's help text can end with it). */
-#define SANDBOX_HELP                                                                               \
-	"  --network MODE           the worker's network namespace: auto (current as PID 1,\n"     \
-	"                           else private), current, private (pasta), none,\n"              \
-	"                           netns:PATH; inbound traffic is always dropped\n"               \
-	"                           [BERTH_NETWORK]\n"                                             \
-	"  --user NAME|UID[:GID]    the worker's user (default web, else nobody; uid 0\n"          \
-	"                           only when given, still without capabilities)\n"                \
-	"                           [BERTH_USER]\n"                                                \
-	"  --allow-local-listen     allow listen/accept and TCP bind (UNIX-socket or\n"            \
-	"                           loopback servers); ingress stays dropped\n"                    \
-	"                           [BERTH_ALLOW_LOCAL_LISTEN=1]\n"                                \
-	"  --seccomp on|off         off: no syscall filter (debugging only) [BERTH_SECCOMP]\n"
-extern const char sandbox_help[];
-
-/*
- * Apply one of them: name "network", "user", "seccomp" (on|off) or
- * "allow-local-listen" (value ignored).  Values are borrowed (argv or
- * environment).  0; -EINVAL with *msg; -ENOENT when name is not one of
- * these.  Environment twins: sandbox_opts_from_env().
- */
-int sandbox_opts_set(struct sandbox_opts *o, const char *name, const char *value, const char **msg);
-
-/* BERTH_NETWORK, BERTH_USER, BERTH_SECCOMP, BERTH_ALLOW_LOCAL_LISTEN=1 for
- * the options not given on the command line (set[i]: option i of
- * "network", "user", "seccomp", "allow-local-listen" was).  As above. */
-int sandbox_opts_from_env(struct sandbox_opts *o, const bool set[4], const char **bad,
-			  const char **msg);
+/* Free what the options own (the network mode's path). */
 void sandbox_opts_free(struct sandbox_opts *o);
 
 /*

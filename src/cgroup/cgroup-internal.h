@@ -59,9 +59,9 @@ bool cgleaf_is_home(const char *ppath);
 /* Move berth (and its helpers) back to P and remove the leaf, turning off
  * the controllers it enabled, once no other child of P is left. */
 int cgleaf_leave(int pfd);
-/* Enable the wanted controllers P offers in P's subtree_control, moving
- * berth into its leaf when it is in P. */
+/* Enable the controllers o wants that P offers in P's subtree_control,
+ * moving berth and o's companions into its leaf when it is in P. */
 void cgleaf_enable_controllers(struct cgroup *cg, int pfd, const char *ppath, const char *mnt,
-			       unsigned want);
+			       const struct cgroup_create_opts *o);
 
 #endif

@@ -32,7 +32,8 @@ static struct {
 	char *home_path;  /* P's absolute path */
 	char *name;	  /* "<name>-supervisor" */
 	unsigned enabled; /* CG_CTL_* berth enabled in P's cgroup.subtree_control */
-	pid_t companion[CGROUP_MAX_COMPANIONS]; /* berth's helpers: they move with it */
+	pid_t companion[CGROUP_MAX_COMPANIONS]; /* berth's helpers: they move with it,
+						 * from cgroup_create_opts */
 	size_t n_companions;
 } leaf;
 
@@ -45,7 +46,8 @@ static void leaf_forget(void)
 	leaf.enabled = 0;
 }
 
-void cgroup_set_companions(const pid_t *pids, size_t n)
+/* The helpers that move with berth into its leaf and back. */
+static void set_companions(const pid_t *pids, size_t n)
 {
 	leaf.n_companions = n < CGROUP_MAX_COMPANIONS ? n : CGROUP_MAX_COMPANIONS;
 	for (size_t i = 0; i < leaf.n_companions; i++)
@@ -117,7 +119,8 @@ int cgleaf_leave(int pfd)
 
 /* berth moves itself into P/<name>-supervisor (P holds processes, so it
  * cannot enable controllers for its children). */
-static int enter_supervisor(struct cgroup *cg, int pfd, const char *ppath, const char *mnt)
+static int enter_supervisor(struct cgroup *cg, int pfd, const char *ppath, const char *mnt,
+			    const struct cgroup_create_opts *o)
 {
 	_cleanup_free_ char *sname = xasprintf("%s-supervisor", cg->name), *spath = NULL;
 	_cleanup_close_ int fd = -1;
@@ -132,6 +135,7 @@ static int enter_supervisor(struct cgroup *cg, int pfd, const char *ppath, const
 		unlinkat(pfd, sname, AT_REMOVEDIR);
 		return log_errno(r, "move berth into %s", spath);
 	}
+	set_companions(o->companions, o->n_companions);
 	/* Its helpers (pasta) sit in P too: P is empty only without them. */
 	for (size_t i = 0; i < leaf.n_companions; i++) {
 		int q = cgfs_move_pid(fd, leaf.companion[i]);
@@ -153,8 +157,9 @@ static int enter_supervisor(struct cgroup *cg, int pfd, const char *ppath, const
 }
 
 void cgleaf_enable_controllers(struct cgroup *cg, int pfd, const char *ppath, const char *mnt,
-			       unsigned want)
+			       const struct cgroup_create_opts *o)
 {
+	unsigned want = o->controllers;
 	_cleanup_free_ char *avail = NULL, *on = NULL, *add = NULL;
 	unsigned need;
 	int r;
@@ -168,7 +173,7 @@ void cgleaf_enable_controllers(struct cgroup *cg, int pfd, const char *ppath, co
 	add = cgfs_ctl_list(need, "+");
 	r = cgfs_write(pfd, "cgroup.subtree_control", add);
 	if (r == -EBUSY && !leaf.name && cgfs_holds_pid(pfd, getpid()) &&
-	    enter_supervisor(cg, pfd, ppath, mnt) == 0) {
+	    enter_supervisor(cg, pfd, ppath, mnt, o) == 0) {
 		r = cgfs_write(pfd, "cgroup.subtree_control", add);
 		if (r == -EBUSY) {
 			log_warn("cgroup %s holds processes other than berth, so '%s' cannot be "

@@ -13,7 +13,7 @@
  * berth itself is in P (the "no internal processes" rule), berth moves itself
  * to the leaf P/<name>-supervisor; cgroup_destroy() moves it back and removes
  * that leaf when nothing else needs the controllers it enabled.  berth's
- * helpers (cgroup_set_companions(): pasta) move with it.  If other
+ * helpers (cgroup_create_opts.companions: pasta) move with it.  If other
  * processes share P, the controllers stay off (cgroup_apply_limits() then
  * names them): berth never moves processes that are not its own.
  *   pure v2  P/<name> on cgroup2, controllers memory/cpu/pids enabled in P.
@@ -187,17 +187,18 @@ static unsigned v1_bit(int i)
 				 : 0;
 }
 
-static int create_v2(struct cgroup *cg, const struct cgroup_layout *l, const char *parent,
-		     unsigned controllers)
+static int create_v2(struct cgroup *cg, const struct cgroup_layout *l,
+		     const struct cgroup_create_opts *o, unsigned controllers)
 {
 	_cleanup_free_ char *ppath = NULL, *have = NULL;
 	int r;
 
-	r = open_parent(l->unified_mnt, l->unified_root, NULL, parent, &cg->v2_parent_fd, &ppath);
+	r = open_parent(l->unified_mnt, l->unified_root, NULL, o->parent, &cg->v2_parent_fd,
+			&ppath);
 	if (r < 0)
 		return r;
 	if (l->mode == CGROUP_MODE_V2 && controllers)
-		cgleaf_enable_controllers(cg, cg->v2_parent_fd, ppath, l->unified_mnt, controllers);
+		cgleaf_enable_controllers(cg, cg->v2_parent_fd, ppath, l->unified_mnt, o);
 	r = cgfs_make_dir(cg->v2_parent_fd, ppath, cg->name, &cg->v2_fd, &cg->v2_path);
 	if (r < 0) {
 		if (cgleaf_is_home(ppath))
@@ -212,9 +213,11 @@ static int create_v2(struct cgroup *cg, const struct cgroup_layout *l, const cha
 	return 0;
 }
 
-int cgroup_create_ex(const struct cgroup_layout *l, const char *parent, const char *name,
-		     unsigned controllers, struct cgroup *cg)
+int cgroup_create_with(const struct cgroup_layout *l, const char *name,
+		       const struct cgroup_create_opts *o, struct cgroup *cg)
 {
+	const char *parent = o->parent;
+	unsigned controllers = o->controllers;
 	int r;
 
 	cgroup_init(cg, l->mode);
@@ -228,7 +231,7 @@ int cgroup_create_ex(const struct cgroup_layout *l, const char *parent, const ch
 	}
 	cg->name = xstrdup(name);
 	if (l->unified_mnt) {
-		r = create_v2(cg, l, parent, controllers);
+		r = create_v2(cg, l, o, controllers);
 		if (r < 0)
 			goto fail;
 	}
@@ -262,7 +265,9 @@ fail:
 int cgroup_create(const struct cgroup_layout *l, const char *parent, const char *name,
 		  struct cgroup *cg)
 {
-	return cgroup_create_ex(l, parent, name, CG_CTL_ALL, cg);
+	struct cgroup_create_opts o = {.parent = parent, .controllers = CG_CTL_ALL};
+
+	return cgroup_create_with(l, name, &o, cg);
 }
 
 int cgroup_clone_fd(const struct cgroup *cg)

@@ -37,7 +37,7 @@ struct cgroup_layout {
 	char *v1_opts[CG_V1_COUNT];
 };
 
-/* Controllers berth writes limits to (a mask for cgroup_create_ex). */
+/* Controllers berth writes limits to (a mask for cgroup_create_opts). */
 enum cgroup_ctl {
 	CG_CTL_MEMORY = 1 << 0,
 	CG_CTL_CPU = 1 << 1,
@@ -93,16 +93,29 @@ const char *cgroup_mode_to_string(enum cgroup_mode m);
  */
 int cgroup_create(const struct cgroup_layout *l, const char *parent, const char *name,
 		  struct cgroup *cg);
-/* cgroup_create() is cgroup_create_ex(..., CG_CTL_ALL, cg).  On v2 the
- * `controllers` offered by the parent are enabled in its
- * cgroup.subtree_control (moving berth into <parent>/<name>-supervisor
- * first if berth itself is in the parent); one that cannot be had is not an
- * error here: cgroup_apply_limits() names it.  The leaf is berth's, not the
+/* At most this many companions (below). */
+#define CGROUP_MAX_COMPANIONS 4
+
+/* How cgroup_create_with() makes the instance cgroup. */
+struct cgroup_create_opts {
+	const char *parent;	 /* as cgroup_create()'s; NULL: berth's own cgroup */
+	unsigned controllers;	 /* CG_CTL_* to enable (cgroup_create(): CG_CTL_ALL) */
+	const pid_t *companions; /* berth's own helpers (pasta), in berth's cgroup: on
+				  * pure v2 they move with berth into its supervisor
+				  * leaf and back, else P would still hold processes */
+	size_t n_companions;	 /* at most CGROUP_MAX_COMPANIONS (more are left) */
+};
+
+/* cgroup_create() with options.  On v2 the `controllers` offered by the
+ * parent are enabled in its cgroup.subtree_control (moving berth and its
+ * companions into <parent>/<name>-supervisor first if berth itself is in
+ * the parent); one that cannot be had is not an error here:
+ * cgroup_apply_limits() names it.  The leaf is berth's, not the
  * instance's: while berth sits in it, the parent is still the cgroup berth
  * came from.  cg is initialised even on failure (cgroup_release() is then
  * a no-op). */
-int cgroup_create_ex(const struct cgroup_layout *l, const char *parent, const char *name,
-		     unsigned controllers, struct cgroup *cg);
+int cgroup_create_with(const struct cgroup_layout *l, const char *name,
+		       const struct cgroup_create_opts *o, struct cgroup *cg);
 /* The fd to pass to clone3(CLONE_INTO_CGROUP): the instance's cgroup2
  * directory (pure v2 and hybrid), or -1 on v1.  It places the child in
  * cgroup2 only: the v1 hierarchies are joined by the child itself
@@ -167,12 +180,6 @@ char **cgroup_dirs(const struct cgroup *cg);
 int cgroup_remove_stale(const char *path, unsigned timeout_ms, size_t *killed);
 /* Close fds and free paths (does not remove anything). */
 void cgroup_release(struct cgroup *cg);
-/* berth's own helper processes (pasta), which live in berth's cgroup: on
- * pure v2 they move with berth into its supervisor leaf and back (see
- * cgroup_create_ex), else P would still hold processes.  At most
- * CGROUP_MAX_COMPANIONS; the last call wins. */
-#define CGROUP_MAX_COMPANIONS 4
-void cgroup_set_companions(const pid_t *pids, size_t n);
 /* An empty handle (every fd -1). */
 void cgroup_init(struct cgroup *cg, enum cgroup_mode mode);
 /* The cgroup(s) that pid is in, in the hierarchies that carry berth's

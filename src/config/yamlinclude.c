@@ -44,7 +44,7 @@ struct open_how {
  * next one came from the heap) through which every restart's short-lived
  * allocations walked, touching a new page every few restarts.
  */
-int yamlinclude_read_file(int fd, char **out, size_t *out_len, char **why)
+static int yamlinclude_read_file(int fd, char **out, size_t *out_len, char **why)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;

@@ -62,9 +62,6 @@ int ytree_parse_document(struct yloader *ld, const char *file, const char *buf, 
  * the platform packs: a relative path that stays beneath it, checked by
  * its text.  0 or -EINVAL (reported). */
 int yamlinclude_check_archive(struct yparser *p, const struct cnode *n);
-/* yamlinclude.c: read a whole regular file of at most YTREE_MAX_BYTES; on
- * failure *why (xmalloc'd) says why. */
-int yamlinclude_read_file(int fd, char **out, size_t *out_len, char **why);
 /* Resolve the !include whose spec (a path, or {type, path}) is spec. */
 int yamlinclude_resolve(struct yparser *p, const struct cnode *spec, unsigned depth,
 			struct cnode **out);

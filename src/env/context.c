@@ -125,8 +125,10 @@ static bool ftype_ok(enum ftype t, const json_t *v)
 	return false;
 }
 
-int context_check_endpoint(const json_t *o, const char *file, const char *where,
-			   bool allow_endpoints)
+/* Check one endpoint-field object (a services/relationships entry); where
+ * names it in messages.  allow_endpoints: accept the "endpoints" key. */
+static int context_check_endpoint(const json_t *o, const char *file, const char *where,
+				  bool allow_endpoints)
 {
 	const char *key;
 	json_t *v;

@@ -64,11 +64,6 @@ int context_load_nostate(const char *file, struct context *ctx);
  * and wrong types are refused, naming file and key.  Returns 0 or -EINVAL. */
 int context_parse(const json_t *root, const char *file, struct context *ctx);
 
-/* Check one endpoint-field object (a services/relationships entry); where
- * names it in messages.  allow_endpoints: accept the "endpoints" key. */
-int context_check_endpoint(const json_t *o, const char *file, const char *where,
-			   bool allow_endpoints);
-
 /* Fill branch, environment, environment_type and routes when unset.
  * Needs project and entropy set. */
 void context_defaults(struct context *ctx);

@@ -99,7 +99,8 @@ int env_value_string(const json_t *v, char **out)
 	}
 }
 
-int env_encode_json(const json_t *v, char **out)
+/* base64 of the Python-json.dumps form of v.  0 or -EINVAL. */
+static int env_encode_json(const json_t *v, char **out)
 {
 	_cleanup_free_ char *text = NULL;
 	int r = pyjson_dumps(v, &text);
@@ -110,7 +111,9 @@ int env_encode_json(const json_t *v, char **out)
 	return 0;
 }
 
-json_t *env_variables_json(const struct worker *w, const struct context *ctx)
+/* PLATFORM_VARIABLES content: {"prefix:name": value} of every non-env:
+ * variable of the worker, then of the context (which wins). */
+static json_t *env_variables_json(const struct worker *w, const struct context *ctx)
 {
 	json_t *vars = json_object();
 	const char *key;
@@ -151,7 +154,9 @@ static void normalise_mounts(json_t *parent)
 	json_object_set_new(parent, "mounts", fixed);
 }
 
-json_t *env_application_json(const struct app *app)
+/* PLATFORM_APPLICATION content: a copy of app->json with mount keys given a
+ * leading '/' (top-level, web and workers mounts). */
+static json_t *env_application_json(const struct app *app)
 {
 	json_t *j;
 	const char *key;

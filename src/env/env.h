@@ -53,17 +53,6 @@ int env_build(const struct app *app, const struct worker *w, const struct contex
 
 /* The parts, for tests and for `berth show`. */
 
-/* PLATFORM_VARIABLES content: {"prefix:name": value} of every non-env:
- * variable of the worker, then of the context (which wins). */
-json_t *env_variables_json(const struct worker *w, const struct context *ctx);
-
-/* PLATFORM_APPLICATION content: a copy of app->json with mount keys given a
- * leading '/' (top-level, web and workers mounts). */
-json_t *env_application_json(const struct app *app);
-
-/* base64 of the Python-json.dumps form of v.  0 or -EINVAL. */
-int env_encode_json(const json_t *v, char **out);
-
 /* The text of an env: value: strings as they are, null as "", booleans and
  * numbers as JSON text, arrays and objects as Python-json.dumps JSON. */
 int env_value_string(const json_t *v, char **out);

@@ -45,7 +45,8 @@ static const struct relationships_type app_type = {
 	"app", "http", "http", 80, NULL, NULL, NULL, false,
 };
 
-const struct relationships_type *relationships_type(const char *type)
+/* The table entry for a type ("mariadb:10.6" or "mariadb"), or NULL. */
+static const struct relationships_type *relationships_type(const char *type)
 {
 	size_t n = strcspn(type, ":");
 

@@ -26,9 +26,6 @@ struct relationships_type {
 	bool is_master; /* query {"is_master": true} */
 };
 
-/* The table entry for a type ("mariadb:10.6" or "mariadb"), or NULL. */
-const struct relationships_type *relationships_type(const char *type);
-
 /*
  * {relationship: [endpoint]} for the worker's relationships; {} when it
  * has none.  Returns 0 and *out, or -EINVAL (a relationship to an unknown

@@ -95,7 +95,9 @@ static const char *seccomp_arch_name(void)
 	}
 }
 
-json_t *ocispec_seccomp(const struct filter_opts *o)
+/* The deny table as linux.seccomp (native architecture only).  New
+ * reference. */
+static json_t *ocispec_seccomp(const struct filter_opts *o)
 {
 	json_t *calls = json_array(), *sc;
 	const struct filter_rule *rules;
@@ -186,7 +188,7 @@ static void ann_set(json_t *ann, const char *key, const char *v)
  * start.  (While the foreground sleep runs, the shell reaps every child,
  * the orphans it adopted as PID 1 too, so kill -0 -1 sees live processes.)
  */
-char *ocispec_init_script(unsigned stop_timeout_s)
+static char *ocispec_init_script(unsigned stop_timeout_s)
 {
 	return xasprintf(
 		"berth_stop=\n"

@@ -66,18 +66,8 @@ struct ocispec_input {
 	unsigned stop_timeout_s;
 };
 
-/* The container's PID 1 script (sh -c SCRIPT berth-init START_SCRIPT
- * [PRE_START_SCRIPT]): the pre-start script first when given, then the
- * start script; the stop signal to every process, SIGKILL at the
- * deadline.  Allocated. */
-char *ocispec_init_script(unsigned stop_timeout_s);
-
 /* The config.json for in.  New reference. */
 json_t *ocispec_build(const struct ocispec_input *in);
-
-/* The deny table as linux.seccomp (native architecture only).  New
- * reference. */
-json_t *ocispec_seccomp(const struct filter_opts *o);
 
 /* For an annotation that names a path (berth.app-config, berth.services,
  * berth.context, berth.state-dir, berth.storage-root): 0 when value is absolute,

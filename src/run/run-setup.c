@@ -140,13 +140,19 @@ static int setup_layout(struct run_ctx *c)
 static int setup_cgroup(struct run_ctx *c)
 {
 	const struct run_opts *o = c->o;
+	/* berth's helpers (pasta) sit in its cgroup: on pure v2 they follow
+	 * berth into its supervisor leaf, or the controllers cannot be enabled */
+	struct cgroup_create_opts co = {.parent = o->cgroup_parent,
+					.controllers = CG_CTL_ALL,
+					.companions = o->helpers,
+					.n_companions = o->n_helpers};
 	_cleanup_free_ char *name = NULL;
 	int r = setup_layout(c);
 
 	if (r < 0)
 		return r;
 	name = instance_name(o);
-	r = cgroup_create(&c->layout, o->cgroup_parent, name, &c->cg);
+	r = cgroup_create_with(&c->layout, name, &co, &c->cg);
 	if (r < 0)
 		return r; /* logged, naming the path and --no-cgroup */
 	c->have_cg = true;

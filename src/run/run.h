@@ -35,7 +35,8 @@ struct run_opts {
 	const struct exec_step *steps;	    /* pre-exec steps (later issues) */
 	size_t n_steps;
 	const pid_t *helpers; /* berth's own children (pasta), which --no-cgroup's */
-	size_t n_helpers;     /* process tree leaves out: not the worker's */
+	size_t n_helpers;     /* process tree leaves out: not the worker's; they
+			       * follow berth into its cgroup leaf (pure v2) */
 	const char *hostname; /* non-NULL: the worker runs in PID, IPC and UTS
 			       * namespaces of its own, whose init (nsinit.h)
 			       * sets this hostname; NULL: berth's */

@@ -40,12 +40,14 @@ uint64_t supervise_backoff_ms(const struct supervise_policy *p, unsigned failure
 	return d < p->restart_max_ms ? d : p->restart_max_ms;
 }
 
-bool supervise_is_stop_signal(const struct supervise_policy *p, int sig)
+/* Is sig one that stops berth (TERM, INT, QUIT if quit_stops)? */
+static bool supervise_is_stop_signal(const struct supervise_policy *p, int sig)
 {
 	return sig == SIGTERM || sig == SIGINT || (sig == SIGQUIT && p->quit_stops);
 }
 
-bool supervise_is_relayed(const struct supervise_policy *p, int sig)
+/* Is sig one that is relayed (HUP, USR1, USR2, WINCH, QUIT unless stop)? */
+static bool supervise_is_relayed(const struct supervise_policy *p, int sig)
 {
 	return sig == SIGHUP || sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGWINCH ||
 	       (sig == SIGQUIT && !p->quit_stops);

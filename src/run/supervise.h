@@ -158,21 +158,6 @@ void supervise_policy_default(struct supervise_policy *p);
  * SUPERVISE_MAX_BUDGET, stop signal 0 ...); logs nothing. */
 int supervise_policy_check(const struct supervise_policy *p, const char **why);
 
-/*
- * Set one field from its command-line spelling, for the CLI:
- *   stop-timeout, restart-min, restart-max, restart-reset, restart-window,
- *   kill-grace      durations ("15", "15s", "300ms", "2m")
- *   stop-signal     "TERM", "SIGINT", "3" (not KILL or STOP)
- *   kill-mode       control-group | mixed | process
- *   leftover-policy (or leftover) kill | restart
- *   restart-factor  1..1000
- *   max-restarts    0..1000 | unlimited
- *   quit-stops      yes | no
- * Returns 0, -EINVAL with *why set (a bad value), -ENOENT (unknown key).
- * Cross-field checks are supervise_policy_check's. */
-int supervise_policy_set(struct supervise_policy *p, const char *key, const char *value,
-			 const char **why);
-
 void supervise_init(struct supervise *s, const struct supervise_policy *p);
 
 /* Apply ev at time now (ms, monotonic); append the actions to out (which
@@ -188,12 +173,9 @@ static inline uint64_t supervise_deadline(const struct supervise *s)
 /* The delay before restart number `failures` (0-based). */
 uint64_t supervise_backoff_ms(const struct supervise_policy *p, unsigned failures);
 
-/* Is sig one that stops berth (TERM, INT, QUIT if quit_stops)? */
-bool supervise_is_stop_signal(const struct supervise_policy *p, int sig);
-/* Is sig one that is relayed (HUP, USR1, USR2, WINCH, QUIT unless stop)? */
-bool supervise_is_relayed(const struct supervise_policy *p, int sig);
-
 const char *supervise_state_name(enum supervise_state st);
+/* The modes' names ("control-group", "kill"), and back: 0 or -EINVAL.
+ * The command line's --kill-mode and --leftover are these names. */
 const char *supervise_kill_mode_name(enum supervise_kill_mode m);
 int supervise_kill_mode_parse(const char *s, enum supervise_kill_mode *m);
 const char *supervise_leftover_name(enum supervise_leftover l);

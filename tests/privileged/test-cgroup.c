@@ -641,6 +641,7 @@ START_TEST(test_supervisor_companion)
 	_cleanup_free_ char *own = proc_cgroup(getpid(), NULL);
 	_cleanup_free_ char *leafsuffix = xasprintf("/%s-supervisor", name);
 	struct cgroup_layout l;
+	struct cgroup_create_opts co = {.controllers = CG_CTL_ALL, .n_companions = 1};
 	struct cgroup a;
 	pid_t helper;
 
@@ -654,8 +655,8 @@ START_TEST(test_supervisor_companion)
 	}
 	_cleanup_free_ char *hbefore = proc_cgroup(helper, NULL);
 	ck_assert_str_eq(hbefore, own);
-	cgroup_set_companions(&helper, 1);
-	ck_assert_int_eq(cgroup_create(&l, NULL, name, &a), 0);
+	co.companions = &helper;
+	ck_assert_int_eq(cgroup_create_with(&l, name, &co, &a), 0);
 	_cleanup_free_ char *now = proc_cgroup(getpid(), NULL);
 	_cleanup_free_ char *hnow = proc_cgroup(helper, NULL);
 	if (getenv("BERTH_VM") || a.ctl_usable == CG_CTL_ALL) {
@@ -671,7 +672,6 @@ START_TEST(test_supervisor_companion)
 	hnow = proc_cgroup(helper, NULL);
 	ck_assert_str_eq(now, own);
 	ck_assert_str_eq(hnow, own);
-	cgroup_set_companions(NULL, 0);
 	kill(helper, SIGKILL);
 	waitpid(helper, NULL, 0);
 	cgroup_release(&a);

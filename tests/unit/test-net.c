@@ -243,46 +243,6 @@ START_TEST(test_sandbox_describe)
 }
 END_TEST
 
-START_TEST(test_sandbox_opts)
-{
-	struct sandbox_opts o = {0};
-	bool set[4] = {false, true, false, false};
-	const char *msg, *bad = NULL;
-
-	ck_assert_int_eq(sandbox_opts_set(&o, "network", "netns:/run/netns/a", &msg), 0);
-	ck_assert_int_eq(o.net.mode, NET_NETNS);
-	ck_assert_int_eq(sandbox_opts_set(&o, "network", "none", &msg), 0);
-	ck_assert_int_eq(o.net.mode, NET_NONE);
-	ck_assert_int_eq(sandbox_opts_set(&o, "network", "bogus", &msg), -EINVAL);
-	ck_assert_ptr_nonnull(msg);
-	ck_assert_int_eq(sandbox_opts_set(&o, "seccomp", "off", &msg), 0);
-	ck_assert(o.filter.off);
-	ck_assert_int_eq(sandbox_opts_set(&o, "seccomp", "no", &msg), -EINVAL);
-	ck_assert_int_eq(sandbox_opts_set(&o, "allow-local-listen", NULL, &msg), 0);
-	ck_assert(o.filter.allow_local_listen);
-	ck_assert_int_eq(sandbox_opts_set(&o, "user", "", &msg), -EINVAL);
-	ck_assert_int_eq(sandbox_opts_set(&o, "memory", "1G", &msg), -ENOENT);
-	ck_assert_ptr_nonnull(strstr(sandbox_help, "--network MODE"));
-
-	/* environment twins fill what the command line left */
-	setenv("BERTH_NETWORK", "private", 1);
-	setenv("BERTH_USER", "nobody", 1);
-	setenv("BERTH_SECCOMP", "on", 1);
-	ck_assert_int_eq(sandbox_opts_from_env(&o, set, &bad, &msg), 0);
-	ck_assert_int_eq(o.net.mode, NET_PRIVATE);
-	ck_assert_ptr_null(o.user); /* --user was given: not from BERTH_USER */
-	ck_assert(!o.filter.off);
-	setenv("BERTH_NETWORK", "nowhere", 1);
-	ck_assert_int_eq(sandbox_opts_from_env(&o, NULL, &bad, &msg), -EINVAL);
-	ck_assert_str_eq(bad, "BERTH_NETWORK");
-	unsetenv("BERTH_NETWORK");
-	unsetenv("BERTH_USER");
-	unsetenv("BERTH_SECCOMP");
-	sandbox_opts_free(&o);
-	sandbox_opts_free(&o);
-}
-END_TEST
-
 static json_t *golden(void)
 {
 	json_error_t je;
@@ -476,7 +436,6 @@ int main(void)
 	tcase_add_test(tc, test_hosts_file);
 	tcase_add_test(tc, test_initial_detection);
 	tcase_add_test(tc, test_sandbox_describe);
-	tcase_add_test(tc, test_sandbox_opts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

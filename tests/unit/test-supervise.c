@@ -556,51 +556,6 @@ START_TEST(test_names)
 }
 END_TEST
 
-START_TEST(test_policy_set)
-{
-	struct supervise_policy p;
-	const char *why;
-
-	supervise_policy_default(&p);
-	ck_assert_int_eq(supervise_policy_set(&p, "stop-timeout", "300ms", &why), 0);
-	ck_assert_uint_eq(p.stop_timeout_ms, 300);
-	ck_assert_int_eq(supervise_policy_set(&p, "stop-timeout", "20", &why), 0);
-	ck_assert_uint_eq(p.stop_timeout_ms, 20000);
-	ck_assert_int_eq(supervise_policy_set(&p, "restart-min", "1s", &why), 0);
-	ck_assert_uint_eq(p.restart_min_ms, 1000);
-	ck_assert_int_eq(supervise_policy_set(&p, "restart-max", "2m", &why), 0);
-	ck_assert_uint_eq(p.restart_max_ms, 120000);
-	ck_assert_int_eq(supervise_policy_set(&p, "restart-reset", "1m", &why), 0);
-	ck_assert_uint_eq(p.restart_reset_ms, 60000);
-	ck_assert_int_eq(supervise_policy_set(&p, "restart-window", "30s", &why), 0);
-	ck_assert_uint_eq(p.restart_window_ms, 30000);
-	ck_assert_int_eq(supervise_policy_set(&p, "kill-grace", "1s", &why), 0);
-	ck_assert_uint_eq(p.kill_grace_ms, 1000);
-	ck_assert_int_eq(supervise_policy_set(&p, "stop-signal", "SIGINT", &why), 0);
-	ck_assert_int_eq(p.stop_signal, SIGINT);
-	ck_assert_int_eq(supervise_policy_set(&p, "stop-signal", "KILL", &why), -EINVAL);
-	ck_assert_ptr_nonnull(why);
-	ck_assert_int_eq(supervise_policy_set(&p, "kill-mode", "process", &why), 0);
-	ck_assert_int_eq(p.kill_mode, SUP_KILL_PROCESS);
-	ck_assert_int_eq(supervise_policy_set(&p, "kill-mode", "all", &why), -EINVAL);
-	ck_assert_int_eq(supervise_policy_set(&p, "leftover-policy", "restart", &why), 0);
-	ck_assert_int_eq(p.leftover, SUP_LEFTOVER_RESTART);
-	ck_assert_int_eq(supervise_policy_set(&p, "restart-factor", "3", &why), 0);
-	ck_assert_uint_eq(p.restart_factor, 3);
-	ck_assert_int_eq(supervise_policy_set(&p, "restart-factor", "0", &why), -EINVAL);
-	ck_assert_int_eq(supervise_policy_set(&p, "max-restarts", "5", &why), 0);
-	ck_assert_int_eq(p.max_restarts, 5);
-	ck_assert_int_eq(supervise_policy_set(&p, "max-restarts", "unlimited", &why), 0);
-	ck_assert_int_eq(p.max_restarts, SUPERVISE_UNLIMITED);
-	ck_assert_int_eq(supervise_policy_set(&p, "max-restarts", "1001", &why), -EINVAL);
-	ck_assert_int_eq(supervise_policy_set(&p, "max-restarts", "-1", &why), -EINVAL);
-	ck_assert_int_eq(supervise_policy_set(&p, "quit-stops", "yes", &why), 0);
-	ck_assert(p.quit_stops);
-	ck_assert_int_eq(supervise_policy_set(&p, "stop-timeout", "soon", &why), -EINVAL);
-	ck_assert_int_eq(supervise_policy_set(&p, "no-such", "1", &why), -ENOENT);
-}
-END_TEST
-
 START_TEST(test_run_describe)
 {
 	struct run_opts o;
@@ -764,7 +719,6 @@ static Suite *supervise_suite(void)
 	tcase_add_test(tc, test_oom_budget);
 	tcase_add_test(tc, test_relay);
 	tcase_add_test(tc, test_names);
-	tcase_add_test(tc, test_policy_set);
 	tcase_add_test(tc, test_run_describe);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("signals");

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `berth run`'s options (run-options.h): the help text, the table and the
+ * parsers that put each value where the run takes it from.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "exitcodes.h"
+#include "podcheck.h"
+#include "run-options.h"
+#include "signals.h"
+#include "util.h"
+
+const char cmd_run_help_text[] =
+	"  --stop-timeout DUR       stop signal -> SIGKILL of the whole cgroup\n"
+	"                           (default 15s; 300ms, 2m) [BERTH_STOP_TIMEOUT]\n"
+	"  --stop-signal SIG        the stop signal (default TERM) [BERTH_STOP_SIGNAL]\n"
+	"  --kill-mode MODE         who gets the stop signal: control-group (default,\n"
+	"                           every process of the worker), mixed (the main\n"
+	"                           process; the rest is SIGKILLed once it is gone),\n"
+	"                           process (the main process only); whatever is\n"
+	"                           left is SIGKILLed at the deadline in every mode\n"
+	"                           [BERTH_KILL_MODE]\n"
+	"  --stop-on-quit           SIGQUIT stops the worker instead of being relayed\n"
+	"  --restart-min DUR        first delay before a restart (100ms, above 0)\n"
+	"                           [BERTH_RESTART_MIN]\n"
+	"  --restart-max DUR        the delay doubles per quick exit up to this (30s)\n"
+	"                           [BERTH_RESTART_MAX]\n"
+	"  --restart-reset DUR      up this long counts as healthy: the delay resets\n"
+	"                           (10s) [BERTH_RESTART_RESET]\n"
+	"  --max-restarts N         crash budget: give up after N restarts within\n"
+	"  --restart-window DUR     the window (default: unlimited; window 0 = ever)\n"
+	"                           [BERTH_MAX_RESTARTS, BERTH_RESTART_WINDOW]\n"
+	"  --leftover POLICY        processes left behind when the start command ends:\n"
+	"                           kill (default: stop them, then restart) or\n"
+	"                           restart (Platform.sh: report, restart anyway)\n"
+	"                           [BERTH_LEFTOVER]\n"
+	"  --memory SIZE            memory limit instead of size's (256M, 1G)\n"
+	"                           [BERTH_MEMORY]\n"
+	"  --cpus N                 CPU limit instead of size's (0.4, 2) [BERTH_CPUS]\n"
+	"  --pids-max N|max         process limit (default 4096) [BERTH_PIDS_MAX]\n"
+	"  --auto-size SIZE         what size AUTO means here (default: no limit)\n"
+	"                           [BERTH_AUTO_SIZE]\n"
+	"  --allow-missing-controllers\n"
+	"                           a cgroup controller that is missing or not\n"
+	"                           delegated is a warning, not an error\n"
+	"                           [BERTH_ALLOW_MISSING_CONTROLLERS=1]\n"
+	"  --no-cgroup              run without a cgroup of its own (no cgroup-wide\n"
+	"                           stop: only for hosts where berth may not create\n"
+	"                           one) [BERTH_NO_CGROUP=1]\n"
+	"  --cgroup-parent PATH     create the instance's cgroup beneath PATH (relative\n"
+	"                           to each hierarchy's root) [BERTH_CGROUP_PARENT]\n"
+	"  --pass-env NAME          also pass NAME from berth's environment\n"
+	"                           (repeatable) [BERTH_PASS_ENV=NAME,NAME]\n"
+	"  --storage-root DIR       where instance storage lives (default: <state\n"
+	"                           dir>/storage) [BERTH_STORAGE_ROOT]\n"
+	"  --require-disk-quota     refuse to run when `disk` cannot be enforced\n"
+	"                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
+	"  --tmp-size SIZE          the worker's /tmp, a tmpfs emptied at each start\n"
+	"                           (default 1G, or the memory limit when lower;\n"
+	"                           it counts against it) [BERTH_TMP_SIZE]\n"
+	"  --ro-bind PATH           also show the host's PATH (absolute), read-only,\n"
+	"                           at the same path (repeatable)\n"
+	"                           [BERTH_RO_BIND=PATH:PATH]\n"
+	"  --unconfined             no box: no mount view, network, PID, IPC or UTS\n"
+	"                           namespace, user switch or syscall filter\n"
+	"                           (debugging only; what an unprivileged berth\n"
+	"                           needs) [BERTH_UNCONFINED=1]\n"
+	"  --pod                    pod mode: berth is PID 1 of a container whose box\n"
+	"                           the engine built: no cgroup, mount view, network\n"
+	"                           namespace or user switch of its own; the\n"
+	"                           container's environment reaches the worker;\n"
+	"                           refuses to start (125) unless the engine's\n"
+	"                           guarantees hold [BERTH_POD=1]\n"
+	"  --pod-waive LIST         pod mode: start without these guarantees: caps,\n"
+	"                           no_new_privs, seccomp, root, ro_root, memory,\n"
+	"                           cpu [BERTH_POD_WAIVE=caps,seccomp]\n"
+	"  --network MODE           the worker's network namespace: auto (current as PID 1,\n"
+	"                           else private), current, private (pasta), none,\n"
+	"                           netns:PATH; inbound traffic is always dropped\n"
+	"                           [BERTH_NETWORK]\n"
+	"  --user NAME|UID[:GID]    the worker's user (default web, else nobody; uid 0\n"
+	"                           only when given, still without capabilities)\n"
+	"                           [BERTH_USER]\n"
+	"  --allow-local-listen     allow listen/accept and TCP bind (UNIX-socket or\n"
+	"                           loopback servers); ingress stays dropped\n"
+	"                           [BERTH_ALLOW_LOCAL_LISTEN=1]\n"
+	"  --seccomp on|off         off: no syscall filter (debugging only) [BERTH_SECCOMP]\n";
+
+/* One value to parse: who names it in the usage error ("--memory", or the
+ * twin's name where the twin's messages say it), env: from the twin. */
+struct run_arg {
+	const char *who;
+	const char *v;
+	bool env;
+};
+
+/* Put a->v where it goes (off: the field of rc for the generic parsers).
+ * CMD_CONTINUE, or the exit status of the usage error printed. */
+typedef int run_parse_fn(struct run_cli *rc, size_t off, const struct run_arg *a);
+
+#define FIELD(rc, off, type) ((type *)(void *)((char *)(rc) + (off)))
+#define usage(...)	     cli_usage_error("run", __VA_ARGS__)
+
+static int duration(struct run_cli *rc, size_t off, const struct run_arg *a, bool zero_ok)
+{
+	uint64_t ms;
+
+	if (parse_duration_ms(a->v, &ms) < 0 || ms > RUN_MAX_DURATION_MS || (!zero_ok && ms == 0))
+		return usage("%s: '%s' is not a duration%s (e.g. 15s, 300ms, 2m; at most 24h)",
+			     a->who, a->v, zero_ok ? "" : " above 0");
+	*FIELD(rc, off, uint64_t) = ms;
+	return CMD_CONTINUE;
+}
+
+static int parse_duration(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	return duration(rc, off, a, true);
+}
+
+static int parse_duration_above0(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	return duration(rc, off, a, false);
+}
+
+static int parse_flag(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)a;
+	*FIELD(rc, off, bool) = true;
+	return CMD_CONTINUE;
+}
+
+static int parse_string(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	*FIELD(rc, off, const char *) = a->v;
+	return CMD_CONTINUE;
+}
+
+static int parse_stop_signal(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	int *sig = &rc->o.policy.stop_signal;
+
+	(void)off;
+	if (signals_parse(a->v, sig) < 0 || *sig == SIGKILL || *sig == SIGSTOP)
+		return usage("%s: '%s' is not a signal berth can send as a stop signal", a->who,
+			     a->v);
+	return CMD_CONTINUE;
+}
+
+static int parse_kill_mode(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	if (supervise_kill_mode_parse(a->v, &rc->o.policy.kill_mode) < 0)
+		return usage("%s must be control-group, mixed or process, not '%s'", a->who, a->v);
+	return CMD_CONTINUE;
+}
+
+static int parse_leftover(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	if (supervise_leftover_parse(a->v, &rc->o.policy.leftover) < 0)
+		return usage("%s must be kill or restart, not '%s'", a->who, a->v);
+	return CMD_CONTINUE;
+}
+
+static int parse_max_restarts(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	uint64_t n;
+
+	(void)off;
+	if (parse_u64(a->v, SUPERVISE_MAX_BUDGET, &n) < 0)
+		return usage("%s: '%s' is not a number from 0 to %d", a->who, a->v,
+			     SUPERVISE_MAX_BUDGET);
+	rc->o.policy.max_restarts = (int)n;
+	return CMD_CONTINUE;
+}
+
+static int parse_memory(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	if (parse_bytes(a->v, &rc->lo.memory_bytes) < 0 || rc->lo.memory_bytes < (4 << 20))
+		return usage("%s: '%s' is not a size of at least 4M (e.g. 256M, 1G)", a->who, a->v);
+	return CMD_CONTINUE;
+}
+
+static int parse_cpus(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	if (sizelimit_parse_cpus(a->v, &rc->lo.cpu_milli) < 0)
+		return usage("%s: '%s' is not a number of CPUs from 0.001 to 1024", a->who, a->v);
+	return CMD_CONTINUE;
+}
+
+static int parse_pids_max(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	if (strcmp(a->v, "max") == 0) {
+		rc->lo.no_pids_max = true;
+		return CMD_CONTINUE;
+	}
+	if (parse_u64(a->v, 4194304, &rc->lo.pids_max) < 0 || rc->lo.pids_max == 0)
+		return usage("%s: '%s' is not 'max' or a number from 1 to 4194304", a->who, a->v);
+	return CMD_CONTINUE;
+}
+
+static int parse_auto_size(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	if (size_parse(a->v, &rc->lo.auto_size) < 0 || rc->lo.auto_size == SIZE_AUTO)
+		return usage("%s: '%s' is not one of S, M, L, XL, 2XL, 4XL", a->who, a->v);
+	rc->lo.have_auto_size = true;
+	return CMD_CONTINUE;
+}
+
+static int parse_pass_env(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	commands_pass_env_add(&rc->pass, &rc->npass, a->v);
+	return CMD_CONTINUE;
+}
+
+static int parse_pod_waive(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	const char *bad = NULL;
+	size_t len = 0;
+
+	(void)off;
+	if (podcheck_parse_waive(a->v, &rc->pod_waive, &bad, &len) < 0)
+		return usage("%s: '%.*s' is not one of caps, no_new_privs, seccomp, root, ro_root, "
+			     "memory, cpu",
+			     a->who, (int)len, bad);
+	return CMD_CONTINUE;
+}
+
+static int parse_storage_root(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	if (a->v[0] != '/')
+		return usage("%s must be an absolute path, not '%s'", a->who, a->v);
+	rc->vo.storage_root = a->v;
+	return CMD_CONTINUE;
+}
+
+static int parse_tmp_size(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	if (view_parse_tmp_size(a->v, &rc->tmp_size) < 0)
+		return usage("%s: '%s' is not a size of at least 1M (e.g. 512M, 2G)", a->who, a->v);
+	return CMD_CONTINUE;
+}
+
+/* --ro-bind PATH, repeatable; its twin is a list, PATH:PATH. */
+static int parse_ro_bind(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	if (view_ro_bind_add(&rc->ro_binds, &rc->n_ro_binds, a->v, a->env) == 0)
+		return CMD_CONTINUE;
+	if (a->env)
+		return usage("%s: '%s' is not a list of absolute paths (PATH:PATH) without . or "
+			     ".. components",
+			     a->who, a->v);
+	return usage("%s: '%s' is not an absolute path without . or .. components", a->who, a->v);
+}
+
+static int parse_network(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	const char *msg = NULL;
+	struct net_opts n;
+
+	(void)off;
+	if (net_parse_mode(a->v, &n, &msg) < 0)
+		return usage("%s: %s", a->who, msg ? msg : "invalid value");
+	net_opts_free(&rc->so.net);
+	rc->so.net = n;
+	return CMD_CONTINUE;
+}
+
+/* Checked by sandbox_prepare(), with the passwd lookup. */
+static int parse_user(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	if (!*a->v)
+		return usage("%s: empty user", a->who);
+	rc->so.user = a->v;
+	return CMD_CONTINUE;
+}
+
+static int parse_seccomp(struct run_cli *rc, size_t off, const struct run_arg *a)
+{
+	(void)off;
+	if (strcmp(a->v, "on") != 0 && strcmp(a->v, "off") != 0)
+		return usage("%s: expected on or off", a->who);
+	rc->so.filter.off = strcmp(a->v, "off") == 0;
+	return CMD_CONTINUE;
+}
+
+struct run_option {
+	const char *name; /* --name */
+	const char *env;  /* its twin, read when the option is not given; NULL: none */
+	bool flag;	  /* takes no value; the twin counts when it is "1" */
+	bool env_named;	  /* the twin's usage errors name the twin, not --name */
+	bool run_only;	  /* the twin is run's alone: show does not read it */
+	run_parse_fn *parse;
+	size_t off; /* the field, for the generic parsers */
+};
+
+#define OFF(field) offsetof(struct run_cli, field)
+
+/* In the order the twins are read (a first bad one is the one reported). */
+static const struct run_option run_table[] = {
+	{"stop-timeout", "BERTH_STOP_TIMEOUT", .parse = parse_duration,
+	 .off = OFF(o.policy.stop_timeout_ms)},
+	{"stop-signal", "BERTH_STOP_SIGNAL", .parse = parse_stop_signal},
+	{"kill-mode", "BERTH_KILL_MODE", .parse = parse_kill_mode},
+	{"stop-on-quit", NULL, .flag = true, .parse = parse_flag, .off = OFF(o.policy.quit_stops)},
+	{"restart-min", "BERTH_RESTART_MIN", .parse = parse_duration_above0,
+	 .off = OFF(o.policy.restart_min_ms)},
+	{"restart-max", "BERTH_RESTART_MAX", .parse = parse_duration,
+	 .off = OFF(o.policy.restart_max_ms)},
+	{"restart-reset", "BERTH_RESTART_RESET", .parse = parse_duration,
+	 .off = OFF(o.policy.restart_reset_ms)},
+	{"max-restarts", "BERTH_MAX_RESTARTS", .parse = parse_max_restarts},
+	{"restart-window", "BERTH_RESTART_WINDOW", .parse = parse_duration,
+	 .off = OFF(o.policy.restart_window_ms)},
+	{"leftover", "BERTH_LEFTOVER", .parse = parse_leftover},
+	{"no-cgroup", "BERTH_NO_CGROUP", .flag = true, .parse = parse_flag,
+	 .off = OFF(o.no_cgroup)},
+	{"cgroup-parent", "BERTH_CGROUP_PARENT", .parse = parse_string,
+	 .off = OFF(o.cgroup_parent)},
+	{"pass-env", "BERTH_PASS_ENV", .run_only = true, .parse = parse_pass_env},
+	{"memory", "BERTH_MEMORY", .parse = parse_memory},
+	{"cpus", "BERTH_CPUS", .parse = parse_cpus},
+	{"pids-max", "BERTH_PIDS_MAX", .parse = parse_pids_max},
+	{"auto-size", "BERTH_AUTO_SIZE", .parse = parse_auto_size},
+	{"allow-missing-controllers", "BERTH_ALLOW_MISSING_CONTROLLERS", .flag = true,
+	 .parse = parse_flag, .off = OFF(lo.allow_missing)},
+	{"storage-root", "BERTH_STORAGE_ROOT", .parse = parse_storage_root},
+	{"require-disk-quota", "BERTH_REQUIRE_DISK_QUOTA", .flag = true, .parse = parse_flag,
+	 .off = OFF(vo.require_quota)},
+	{"unconfined", "BERTH_UNCONFINED", .flag = true, .parse = parse_flag,
+	 .off = OFF(unconfined)},
+	{"pod", "BERTH_POD", .flag = true, .parse = parse_flag, .off = OFF(pod)},
+	{"pod-waive", "BERTH_POD_WAIVE", .parse = parse_pod_waive},
+	{"tmp-size", "BERTH_TMP_SIZE", .parse = parse_tmp_size},
+	{"ro-bind", "BERTH_RO_BIND", .env_named = true, .parse = parse_ro_bind},
+	{"network", "BERTH_NETWORK", .env_named = true, .parse = parse_network},
+	{"user", "BERTH_USER", .env_named = true, .parse = parse_user},
+	{"seccomp", "BERTH_SECCOMP", .env_named = true, .parse = parse_seccomp},
+	{"allow-local-listen", "BERTH_ALLOW_LOCAL_LISTEN", .flag = true, .parse = parse_flag,
+	 .off = OFF(so.filter.allow_local_listen)},
+};
+
+#define N_RUN_OPTIONS ARRAY_SIZE(run_table)
+/* getopt's value of run_table[i]: above every short option */
+#define RUN_OPT_BASE 256
+
+static int apply(struct run_cli *rc, const struct run_option *t, const char *v, bool env)
+{
+	char dashed[64];
+	struct run_arg a = {.who = dashed, .v = v ? v : "", .env = env};
+
+	snprintf(dashed, sizeof(dashed), "--%s", t->name);
+	if (env && t->env_named)
+		a.who = t->env;
+	return t->parse(rc, t->off, &a);
+}
+
+/* The twins of the options not in seen; run: those of run_only too. */
+static int apply_twins(struct run_cli *rc, const bool *seen, bool run)
+{
+	for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
+		const struct run_option *t = &run_table[i];
+		const char *e;
+		int r;
+
+		if (!t->env || (seen && seen[i]) || (t->run_only && !run))
+			continue;
+		e = getenv(t->env);
+		if (!e || !*e || (t->flag && strcmp(e, "1") != 0))
+			continue;
+		r = apply(rc, t, e, true);
+		if (r != CMD_CONTINUE)
+			return r;
+	}
+	rc->o.notify_socket = getenv("NOTIFY_SOCKET"); /* a Type=notify service */
+	return CMD_CONTINUE;
+}
+
+int run_env_twins_apply(struct run_cli *rc, const bool *seen)
+{
+	return apply_twins(rc, seen, false);
+}
+
+/* The getopt_long() table of run_table, with --help. */
+static void getopt_table(struct option *out)
+{
+	for (size_t i = 0; i < N_RUN_OPTIONS; i++)
+		out[i] = (struct option){run_table[i].name,
+					 run_table[i].flag ? no_argument : required_argument, NULL,
+					 RUN_OPT_BASE + (int)i};
+	out[N_RUN_OPTIONS] = (struct option){"help", no_argument, NULL, 'h'};
+	out[N_RUN_OPTIONS + 1] = (struct option){0};
+}
+
+/* The command line's options, marking each given in seen. */
+static int parse_argv(int argc, char **argv, struct run_cli *rc, bool *seen)
+{
+	struct option opts[N_RUN_OPTIONS + 2];
+	int c, r;
+
+	getopt_table(opts);
+	optind = 0; /* 0, not 1: glibc then forgets the global parse */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			cli_command_help(cli_find(argv[0]), stdout);
+			return BERTH_EXIT_OK;
+		}
+		if (c == ':')
+			return usage("option '%s' needs a value", argv[optind - 1]);
+		if (c < RUN_OPT_BASE || c >= RUN_OPT_BASE + (int)N_RUN_OPTIONS)
+			return cli_unknown_option(argv[0], argv[optind - 1]);
+		seen[c - RUN_OPT_BASE] = true;
+		r = apply(rc, &run_table[c - RUN_OPT_BASE], optarg, false);
+		if (r != CMD_CONTINUE)
+			return r;
+	}
+	return CMD_CONTINUE;
+}
+
+int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_arg)
+{
+	const struct supervise_policy *p = &rc->o.policy;
+	bool seen[N_RUN_OPTIONS] = {false};
+	int r = parse_argv(argc, argv, rc, seen);
+
+	if (r == CMD_CONTINUE)
+		r = apply_twins(rc, seen, true);
+	if (r != CMD_CONTINUE)
+		return r;
+	if (rc->pod) /* the pod's env: reaches the worker */
+		podcheck_env_names(environ, &rc->pass, &rc->npass);
+	if (p->restart_max_ms < p->restart_min_ms)
+		return usage("--restart-max must not be below --restart-min");
+	if (argc - optind > 1)
+		return usage("expected one worker name, got %d", argc - optind);
+	if (argc - optind != 1)
+		return usage("expected a worker name");
+	*worker_arg = optind;
+	return CMD_CONTINUE;
+}
+
+int run_cli_set(struct run_cli *rc, const char *name, const char *value)
+{
+	for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
+		if (strcmp(run_table[i].name, name) != 0)
+			continue;
+		if (!run_table[i].flag && !value)
+			return usage("option '--%s' needs a value", name);
+		return apply(rc, &run_table[i], value, false);
+	}
+	return usage("unknown option '--%s'", name);
+}
+
+bool run_cli_option(size_t i, const char **name, const char **env)
+{
+	if (i >= N_RUN_OPTIONS)
+		return false;
+	*name = run_table[i].name;
+	*env = run_table[i].env;
+	return true;
+}
