@@ -61,13 +61,6 @@ static char *normalise_relpath(const char *in, bool allow_empty, const char **wh
 	return strbuf_detach(&sb);
 }
 
-void resolve_mount_clear(struct mount *m)
-{
-	free(m->path);
-	free(m->source_path);
-	free(m->service);
-}
-
 /* With a services.yaml, a service mount names one of its services, of a
  * network-storage type (the only kind Platform.sh mounts). */
 static int check_storage_service(struct rctx *r, const struct cnode *svc)

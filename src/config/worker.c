@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The resolved worker: freeing it, and its JSON for `berth show`. */
+/* The resolved worker: freeing it, and its JSON for `berth show`.  Below
+ * the resolver, which builds it and frees it on failure. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -7,6 +8,13 @@
 
 #include "app.h"
 #include "resolve-internal.h"
+
+void resolve_mount_clear(struct mount *m)
+{
+	free(m->path);
+	free(m->source_path);
+	free(m->service);
+}
 
 void worker_free(struct worker *w)
 {

@@ -52,18 +52,6 @@ static bool name_ok(const char *s, size_t max)
 	return true;
 }
 
-bool context_tree_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n != 40 && n != 64)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
-
 enum ftype { F_STR, F_STR_NULL, F_INT, F_BOOL, F_OBJ, F_STR_ARRAY };
 
 static const struct field {

@@ -41,24 +41,6 @@ void run_opts_init(struct run_opts *o)
 	supervise_policy_default(&o->policy);
 }
 
-/* Rounded up, so that a deadline run_now_ms() + T never comes before T has
- * fully elapsed (the timerfd fires at the deadline's exact ms). */
-uint64_t run_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ((uint64_t)ts.tv_nsec + 999999) / 1000000;
-}
-
-int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n)
-{
-	int r = proctree_descendants_except(getpid(), c->o->helpers, c->o->n_helpers, pids, n);
-
-	proctree_drop(*pids, n, c->ns.pid);
-	return r;
-}
-
 /* How long epoll may wait: without cgroup.events (a host with v1
  * hierarchies alone), nothing wakes berth when the last process of a
  * worker whose main process is gone exits, unless it is berth's own child
