@@ -164,6 +164,7 @@ int cgfs_read_text(const char *path, char **out)
 /* ---- helpers of cgroup.c and cgroup-leaf.c ---------------------------------- */
 
 static const char *const cgfs_ctl_name[] = {"memory", "cpu", "pids"}; /* bit i of CG_CTL_* */
+_Static_assert((1u << ARRAY_SIZE(cgfs_ctl_name)) - 1 == CG_CTL_ALL, "a name for every CG_CTL_ bit");
 
 unsigned cgfs_ctl_mask(const char *list)
 {

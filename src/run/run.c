@@ -94,10 +94,6 @@ static void signal_all(struct run_ctx *c, const int *sigs, size_t nsigs)
 
 static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 {
-	static const char *const reasons[] = {[SUP_KILL_DEADLINE] = "deadline",
-					      [SUP_KILL_LEFTOVER] = "leftover",
-					      [SUP_KILL_MIXED_REST] = "mixed",
-					      [SUP_KILL_OOM] = "oom"};
 	_cleanup_free_ char *who = NULL;
 	json_t *pj = NULL, *f;
 	size_t n = 0;
@@ -126,8 +122,8 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		c->tree_killed = true;
 	}
 	/* pj is NULL in text mode; json_pack takes it over in JSON mode. */
-	f = FIELDS("{s:s, s:I, s:o*}", "reason", reasons[reason], "count", (json_int_t)n, "pids",
-		   pj);
+	f = FIELDS("{s:s, s:I, s:o*}", "reason", supervise_kill_reason_name(reason), "count",
+		   (json_int_t)n, "pids", pj);
 	if (reason == SUP_KILL_DEADLINE)
 		log_event(LOG_LVL_WARN, "killed", f,
 			  "stop timeout (%llu ms) reached: killed %zu processes: %s",
