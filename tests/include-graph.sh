@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: MIT
 # The module graph of src/ is layered and has no circle.  Prints TAP.
 #
-# A module is one .c file of a folder under src/ (its header may be
-# shared: foo-internal.h declares what the files of foo-* give each
-# other).  Module A uses module B when A's object file calls a function
-# (or reads a variable) that B's object file defines: nm over the built
-# objects, the calls the compiler saw, not a guess from the text.  A
-# header included for its types and macros is no module's.  Two checks:
+# A module is one .c file of a folder under src/.  Module A uses module B
+# when A's object file calls a function (or reads a variable) that B's
+# object file defines (nm over the built objects: the calls the compiler
+# saw, not a guess from the text), or when A's files include B's own
+# header: foo.h whose functions are all foo.c's.  A header with no .c of
+# its name (foo-internal.h, the types of model.h and cnode.h) or one that
+# declares the functions of several files (net.h) is no single module's:
+# including it makes no edge, the calls through it do.  Two checks:
 #   1. no circle: no two modules each use the other, and no longer loop;
 #   2. no upward use: a folder includes headers of and calls only its own
 #      and lower folders, in the order of Makefile.am's include paths
@@ -51,6 +53,7 @@ for p in sources:
 
 uses = collections.defaultdict(dict)  # a -> {b: why}
 upward = []
+includes = []  # (including module or file stem, header, where)
 inc = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 for p in sources:
     with open(os.path.join(top, "src", p)) as f:
@@ -61,6 +64,7 @@ for p in sources:
             h = header_at[m.group(1)]
             if floor_of(h) > floor_of(p):
                 upward.append("src/%s:%d includes %s" % (p, n, "src/" + h))
+            includes.append((stem(p), h, "src/%s:%d" % (p, n)))
 
 defined, undefined = {}, collections.defaultdict(set)
 for o in glob.glob(build + "/src/*.o") + glob.glob(build + "/src/*/*.o"):
@@ -84,6 +88,24 @@ for a, syms in undefined.items():
         if floor_of(b + ".c") > floor_of(a + ".c"):
             upward.append("src/%s.c calls %s() of src/%s.c" % (a, s, b))
         uses[a].setdefault(b, "calls %s()" % s)
+
+# An include is a use of module B when the header is B's alone: it is
+# named after B.c and every function it declares that some module
+# defines, B.c defines.  A header that declares the functions of several
+# files (net.h: net.c, net-rules.c, net-ns.c ...) is their family's
+# interface: including it makes no edge, the calls through it do.
+declared_in = {}
+def own_header(h):
+    if h not in declared_in:
+        with open(os.path.join(top, "src", h)) as f:
+            names = set(re.findall(r"\b([A-Za-z_]\w*)\s*\(", f.read()))
+        owners = {defined[n] for n in names if n in defined}
+        declared_in[h] = owners <= {stem(h)} and stem(h) in modules
+    return declared_in[h]
+for a, h, where in includes:
+    b = stem(h)
+    if a in modules and a != b and own_header(h):
+        uses[a].setdefault(b, "includes %s (%s)" % (os.path.basename(h), where))
 
 # Circles: strongly connected components of more than one module (Tarjan).
 index, low, stack, on, sccs = {}, {}, [], set(), []

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "model.h"
 #include "resolve-internal.h"
 #include "resolve.h"
 

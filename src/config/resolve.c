@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "model.h"
 #include "resolve-internal.h"
 #include "resolve.h"
 

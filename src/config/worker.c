@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "model.h"
 #include "resolve-internal.h"
 
 void resolve_mount_clear(struct mount *m)

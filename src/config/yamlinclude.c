@@ -36,6 +36,7 @@ struct open_how {
 #include "cleanup.h"
 #include "yamlload.h"
 #include "yamlnode.h"
+#include "yamltree.h"
 
 /*
  * The buffer fits the file (grown if it grows while read), never the

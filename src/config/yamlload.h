@@ -15,8 +15,9 @@
 #include <jansson.h>
 #include <yaml.h>
 
+#include "cnode.h"
+#include "diag.h"
 #include "util.h"
-#include "yamltree.h"
 
 struct anchor {
 	struct cnode *node;
