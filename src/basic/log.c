@@ -35,12 +35,14 @@ static struct {
 	bool journal;	       /* stderr is the journal's stream (log_journal) */
 } log_cfg = {LOG_FMT_TEXT, LOG_LVL_INFO, "", -1, OUT_BLOCKING, STDERR_FILENO, 0, false, false};
 
+/* In the enum's order (positional: the assertion counts them). */
 static const char *const level_names[] = {
-	[LOG_LVL_ERROR] = "error",
-	[LOG_LVL_WARN] = "warning",
-	[LOG_LVL_INFO] = "info",
-	[LOG_LVL_DEBUG] = "debug",
+	"error",   /* LOG_LVL_ERROR */
+	"warning", /* LOG_LVL_WARN */
+	"info",	   /* LOG_LVL_INFO */
+	"debug",   /* LOG_LVL_DEBUG */
 };
+_Static_assert(ARRAY_SIZE(level_names) == LOG_LVL_COUNT, "a name for every log level");
 
 void log_setup(enum log_format fmt, enum log_level max, const char *worker)
 {
@@ -192,11 +194,12 @@ bool log_json(void)
 /* sd-daemon(3)'s prefixes, which the journal takes as the priority and
  * strips: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG. */
 static const char *const journal_prio[] = {
-	[LOG_LVL_ERROR] = "<3>",
-	[LOG_LVL_WARN] = "<4>",
-	[LOG_LVL_INFO] = "<6>",
-	[LOG_LVL_DEBUG] = "<7>",
+	"<3>", /* LOG_LVL_ERROR */
+	"<4>", /* LOG_LVL_WARN */
+	"<6>", /* LOG_LVL_INFO */
+	"<7>", /* LOG_LVL_DEBUG */
 };
+_Static_assert(ARRAY_SIZE(journal_prio) == LOG_LVL_COUNT, "a priority for every log level");
 
 static char *format_json(enum log_level lvl, const char *event, json_t *fields, const char *msg,
 			 bool truncated, const char *ts)

@@ -15,7 +15,7 @@
 
 #include "util.h"
 
-enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG, LOG_LVL_COUNT };
 enum log_format { LOG_FMT_TEXT, LOG_FMT_JSON };
 
 /* worker may be NULL; the string is copied. */

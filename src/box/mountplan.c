@@ -84,15 +84,6 @@ static char *norm_abs(const char *in)
 	return strbuf_detach(&sb);
 }
 
-bool mountplan_beneath_or_same(const char *a, const char *b)
-{
-	size_t n = strlen(a);
-
-	if (strcmp(a, "/") == 0)
-		return true;
-	return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
-}
-
 /* Is rel b equal to or inside rel a? */
 static bool rel_nested(const char *a, const char *b)
 {
@@ -108,24 +99,6 @@ static char *join(const char *a, const char *b)
 	if (!*b)
 		return xstrdup(a);
 	return xasprintf("%s/%s", a, b);
-}
-
-struct mountplan_op *mountplan_add(struct mountplan *p, size_t *cap, enum mountplan_kind kind)
-{
-	xgrow(&p->ops, cap, p->n_ops + 1, sizeof(*p->ops));
-	struct mountplan_op *op = &p->ops[p->n_ops++];
-	memset(op, 0, sizeof(*op));
-	op->kind = kind;
-	op->src_dir = xstrdup("");
-	op->source = xstrdup("");
-	op->target = xstrdup("");
-	return op;
-}
-
-void mountplan_set(char **dst, char *s)
-{
-	free(*dst);
-	*dst = s;
 }
 
 static int fail(char **err, const char *fmt, ...) ATTR_PRINTF(2, 3);

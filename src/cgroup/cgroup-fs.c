@@ -12,6 +12,7 @@
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -163,6 +164,7 @@ int cgfs_read_text(const char *path, char **out)
 /* ---- helpers of cgroup.c and cgroup-leaf.c ---------------------------------- */
 
 static const char *const cgfs_ctl_name[] = {"memory", "cpu", "pids"}; /* bit i of CG_CTL_* */
+_Static_assert((1u << ARRAY_SIZE(cgfs_ctl_name)) - 1 == CG_CTL_ALL, "a name for every CG_CTL_ bit");
 
 unsigned cgfs_ctl_mask(const char *list)
 {
@@ -248,4 +250,37 @@ bool cgfs_relpath_ok(const char *p)
 			return false;
 	}
 	return true;
+}
+
+/* mkdir ppath/name; an empty leftover of the same name is replaced. */
+int cgfs_make_dir(int pfd, const char *ppath, const char *name, int *fd_out, char **path_out)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", ppath, name);
+	int fd, r;
+
+	r = mkdirat(pfd, name, 0755) < 0 ? -errno : 0;
+	if (r == -EEXIST) {
+		if (unlinkat(pfd, name, AT_REMOVEDIR) < 0) {
+			log_error("cgroup %s already exists and is in use (%s): is another berth "
+				  "running under this name?",
+				  path, strerror(errno));
+			return -EEXIST;
+		}
+		log_warn("removed the empty leftover cgroup %s", path);
+		r = mkdirat(pfd, name, 0755) < 0 ? -errno : 0;
+	}
+	if (r == -EACCES || r == -EPERM || r == -EROFS) {
+		log_error("cannot create cgroup %s: %s; berth needs a cgroup it may create "
+			  "children in (root, or a delegated subtree), or --no-cgroup",
+			  path, strerror(-r));
+		return r;
+	}
+	if (r < 0)
+		return log_errno(r, "mkdir %s", path);
+	fd = cgfs_open(pfd, name, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return log_errno(fd, "create cgroup %s", path);
+	*fd_out = fd;
+	*path_out = TAKE_PTR(path);
+	return 0;
 }

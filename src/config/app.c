@@ -456,14 +456,6 @@ int app_resolve(const struct app *app, const char *worker, struct worker *out, s
 	return resolve_worker(app, wpair, out, d, true);
 }
 
-const struct service *app_find_service(const struct app *app, const char *name)
-{
-	for (size_t i = 0; i < app->n_services; i++)
-		if (strcmp(app->services[i].name, name) == 0)
-			return &app->services[i];
-	return NULL;
-}
-
 void app_free(struct app *app)
 {
 	if (!app)

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "app.h"
+#include "model.h"
 #include "diag.h"
 #include "yamltree.h"
 

@@ -61,13 +61,6 @@ static char *normalise_relpath(const char *in, bool allow_empty, const char **wh
 	return strbuf_detach(&sb);
 }
 
-void resolve_mount_clear(struct mount *m)
-{
-	free(m->path);
-	free(m->source_path);
-	free(m->service);
-}
-
 /* With a services.yaml, a service mount names one of its services, of a
  * network-storage type (the only kind Platform.sh mounts). */
 static int check_storage_service(struct rctx *r, const struct cnode *svc)
@@ -231,11 +224,59 @@ static bool path_contains(const char *a, const char *b)
 	return strncmp(a, b, n) == 0 && b[n] == '/';
 }
 
+/* One mount of the mapping: its path checked and normalised, not the
+ * same as an earlier one (v[0..cnt)), its value parsed into *m.
+ * -EINVAL when reported. */
+static int read_mount(struct rctx *r, const struct cnode_pair *p, const struct mount *v, size_t cnt,
+		      struct mount *m)
+{
+	const char *key = p->key->str, *why;
+
+	if (key[0] == '.' && key[1] && key[1] != '/' && strcmp(key, "..") != 0 &&
+	    !str_has_prefix(key, "../")) {
+		fail(r, p->key,
+		     "mount path starts with '.', which Platform.sh ignores; write '/%s'", key);
+		return -EINVAL;
+	}
+	m->path = normalise_relpath(key, false, &why);
+	if (!m->path) {
+		fail(r, p->key, "mount path '%s' %s", key, why);
+		return -EINVAL;
+	}
+	for (size_t j = 0; j < cnt; j++) {
+		if (strcmp(v[j].path, m->path) == 0) {
+			fail(r, p->key, "mount path '%s' is the same as '%s' after normalisation",
+			     key, v[j].path);
+			resolve_mount_clear(m);
+			return -EINVAL;
+		}
+	}
+	if (parse_mount_value(r, p->value, m->path, m) < 0) {
+		resolve_mount_clear(m);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Mounts of different types may not nest: Platform.sh refuses such an
+ * app (doc/mounts.md), so berth does too rather than run what will not
+ * deploy. */
+static void check_nesting(struct rctx *r, const struct cnode *n, const struct mount *v, size_t cnt)
+{
+	for (size_t i = 0; i < cnt; i++)
+		for (size_t j = 0; j < cnt; j++)
+			if (i != j && path_contains(v[i].path, v[j].path) &&
+			    v[i].source != v[j].source)
+				fail(r, n,
+				     "mount '%s' (%s) is nested in mount '%s' (%s) of another type",
+				     v[j].path, mount_source_to_string(v[j].source), v[i].path,
+				     mount_source_to_string(v[i].source));
+}
+
 int resolve_mounts(struct rctx *r, const struct cnode *n, struct mount **out, size_t *nout)
 {
-	struct mount *v = NULL;
+	struct mount *v;
 	size_t cnt = 0;
-	const char *why;
 	char base[sizeof(r->path)];
 
 	*out = NULL;
@@ -247,52 +288,15 @@ int resolve_mounts(struct rctx *r, const struct cnode *n, struct mount **out, si
 	snprintf(base, sizeof(base), "%s", r->path);
 	v = xcalloc(n->n, sizeof(*v));
 	for (size_t i = 0; i < n->n; i++) {
-		const struct cnode_pair *p = &n->pairs[i];
 		struct mount m = {0};
 
-		rctx_path(r, base, p->key->str);
-		if (p->key->str[0] == '.' && p->key->str[1] && p->key->str[1] != '/' &&
-		    strcmp(p->key->str, "..") != 0 && !str_has_prefix(p->key->str, "../")) {
-			fail(r, p->key,
-			     "mount path starts with '.', which Platform.sh ignores; "
-			     "write '/%s'",
-			     p->key->str);
-			continue;
-		}
-		m.path = normalise_relpath(p->key->str, false, &why);
-		if (!m.path) {
-			fail(r, p->key, "mount path '%s' %s", p->key->str, why);
-			continue;
-		}
-		for (size_t j = 0; j < cnt; j++) {
-			if (strcmp(v[j].path, m.path) == 0) {
-				fail(r, p->key,
-				     "mount path '%s' is the same as '%s' after "
-				     "normalisation",
-				     p->key->str, v[j].path);
-				resolve_mount_clear(&m);
-				goto next;
-			}
-		}
-		if (parse_mount_value(r, p->value, m.path, &m) < 0) {
-			resolve_mount_clear(&m);
-			continue;
-		}
-		v[cnt++] = m;
-	next:;
+		rctx_path(r, base, n->pairs[i].key->str);
+		if (read_mount(r, &n->pairs[i], v, cnt, &m) == 0)
+			v[cnt++] = m;
 	}
 	snprintf(r->path, sizeof(r->path), "%s", base);
 	qsort(v, cnt, sizeof(*v), mount_cmp);
-	/* Mounts of different types may not nest (platform.md §4). */
-	for (size_t i = 0; i < cnt; i++)
-		for (size_t j = 0; j < cnt; j++)
-			if (i != j && path_contains(v[i].path, v[j].path) &&
-			    v[i].source != v[j].source)
-				fail(r, n,
-				     "mount '%s' (%s) is nested in mount '%s' (%s) of another "
-				     "type",
-				     v[j].path, mount_source_to_string(v[j].source), v[i].path,
-				     mount_source_to_string(v[i].source));
+	check_nesting(r, n, v, cnt);
 	*out = v;
 	*nout = cnt;
 	return 0;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal interface between app.c (loading) and resolve.c (inheritance). */
+/* Internal interface between app.c (loading) and resolve.c (inheritance):
+ * app.c calls down into the resolver; both work on model.h's types. */
 #ifndef BERTH_RESOLVE_H
 #define BERTH_RESOLVE_H
 
 #include <stdbool.h>
 
-#include "app.h"
+#include "model.h"
 #include "diag.h"
 
 /* App, worker and service names: ^[a-z0-9_-]+$, <= 32, no "--",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The documented size table (platform.md §1, docs size.md). */
+/* The size table: CPU and memory for each size and resource profile, as
+ * Platform.sh publishes them for app containers (doc/cgroups.md). */
 #include "config.h"
 
 #include <errno.h>

@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* The resolved worker: freeing it, and its JSON for `berth show`. */
+/* The resolved worker: freeing it, and its JSON for `berth show`.  Below
+ * the resolver, which builds it and frees it on failure. */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "model.h"
 #include "resolve-internal.h"
+
+void resolve_mount_clear(struct mount *m)
+{
+	free(m->path);
+	free(m->source_path);
+	free(m->service);
+}
 
 void worker_free(struct worker *w)
 {

@@ -36,6 +36,7 @@ struct open_how {
 #include "cleanup.h"
 #include "yamlload.h"
 #include "yamlnode.h"
+#include "yamltree.h"
 
 /*
  * The buffer fits the file (grown if it grows while read), never the
@@ -44,7 +45,7 @@ struct open_how {
  * next one came from the heap) through which every restart's short-lived
  * allocations walked, touching a new page every few restarts.
  */
-static int yamlinclude_read_file(int fd, char **out, size_t *out_len, char **why)
+int yamlinclude_read_file(int fd, char **out, size_t *out_len, char **why)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
@@ -245,23 +246,6 @@ int yamlinclude_resolve(struct yparser *p, const struct cnode *spec, unsigned de
 	return ytree_parse_document(ld, file, buf, len, depth, p->include_depth + 1, false, out);
 }
 
-int yamlinclude_check_archive(struct yparser *p, const struct cnode *n)
-{
-	const char *s = n->str;
-
-	if (!*s || *s == '/')
-		return ytree_fail_node(p, n,
-				       "!archive needs a relative directory path, not '%.200s'", s);
-	for (const char *c = s; *c; c += strcspn(c, "/"), c += *c == '/')
-		if (strcspn(c, "/") == 2 && strncmp(c, "..", 2) == 0)
-			return ytree_fail_node(p, n, "!archive path '%.200s' must not contain '..'",
-					       s);
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return ytree_fail_node(p, n, "!archive path contains a control character");
-	return 0;
-}
-
 /* ---- the loader's entry points (yamltree.h) ------------------------------- */
 
 enum { LOAD_LIST = 1, LOAD_ARCHIVE = 2 };
@@ -273,6 +257,7 @@ static int load(const char *name, const char *buf, size_t len, const char *inclu
 			     .d = d,
 			     .include_dir = include_dir,
 			     .archive_ok = flags & LOAD_ARCHIVE,
+			     .include = yamlinclude_resolve,
 			     .dirfd = -1};
 	bool list_ok = flags & LOAD_LIST;
 	const char *file;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "yamlnode.h"
 
 void cnode_free(struct cnode *n)

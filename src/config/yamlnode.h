@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "yamltree.h"
+#include "cnode.h"
 
 void cnode_free(struct cnode *n);
 /* A deep copy; file/line/col are kept (the file names stay owned by the doc). */

@@ -48,26 +48,6 @@ static const struct {
 
 static int parse_node(struct yparser *p, yaml_event_t *ev, unsigned depth, struct cnode **out);
 
-/* --- diagnostics ----------------------------------------------------------- */
-
-int ytree_fail(struct yparser *p, const char *file, unsigned line, unsigned col, const char *fmt,
-	       ...)
-{
-	const char *path = p->ld->path.buf ? p->ld->path.buf : "";
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (msg && strlen(msg) > 400) /* quoted input can be long */
-		strcpy(msg + 396, "...");
-	diags_add(p->ld->d, file, line, col, path, "%s", msg ? msg : "out of memory");
-	free(msg);
-	return -EINVAL;
-}
-
 #define fail_mark(p, m, ...) ytree_fail(p, (p)->file, (m).line + 1, (m).column + 1, __VA_ARGS__)
 #define fail_node	     ytree_fail_node
 
@@ -145,24 +125,6 @@ static int next_event(struct yparser *p, yaml_event_t *ev)
 				 yp->context, yp->context_mark.line + 1,
 				 yp->context_mark.column + 1);
 	return fail_mark(p, yp->problem_mark, "%s", problem);
-}
-
-struct cnode *ytree_node_new(struct yparser *p, enum cnode_kind kind, unsigned line, unsigned col)
-{
-	struct cnode *n;
-
-	if (p->ld->nodes >= YTREE_MAX_NODES) {
-		ytree_fail(p, p->file, line, col,
-			   "too many nodes: more than %d with aliases expanded", YTREE_MAX_NODES);
-		return NULL;
-	}
-	p->ld->nodes++;
-	n = xcalloc(1, sizeof(*n));
-	n->kind = kind;
-	n->file = p->file;
-	n->line = line;
-	n->col = col;
-	return n;
 }
 
 static void retire(struct yloader *ld, struct cnode *n)
@@ -302,7 +264,7 @@ static int read_scalar(struct yparser *p, yaml_event_t *ev, enum tag_kind tk, st
 			      tag_display((const char *)ev->data.scalar.tag, shown, sizeof(shown)));
 	}
 	if (r == 0 && tk == TAG_ARCHIVE)
-		r = yamlinclude_check_archive(p, n);
+		r = yamlload_check_archive(p, n);
 	if (r < 0) {
 		cnode_free(n);
 		return r;
@@ -456,70 +418,84 @@ static int read_value(struct yparser *p, unsigned depth, const struct cnode *key
 	return r;
 }
 
-/* A mapping: its pairs in order, a merge key's mappings merged after
- * them.  About 60 lines: the loop keeps key, val and merge in one place
- * because they share the one failure path that frees them. */
-static int read_map(struct yparser *p, yaml_event_t *start, unsigned depth, struct cnode **out)
+/* One key and its value, ev its first event: added to map, or kept in
+ * *merge when the key is '<<' (applied when the mapping ends). */
+static int read_pair(struct yparser *p, yaml_event_t *ev, unsigned depth, json_t *keys,
+		     struct cnode *map, size_t *cap, struct cnode **merge)
 {
-	struct cnode *n, *key = NULL, *val = NULL, *merge = NULL;
-	json_t *keys = json_object();
+	struct cnode *key = NULL, *val = NULL;
+	bool is_merge = is_merge_key(ev);
+	int r = read_key(p, ev, depth, keys, &key);
+
+	if (r == 0)
+		r = read_value(p, depth, key, is_merge, &val);
+	if (r < 0) {
+		cnode_free(key);
+		cnode_free(val);
+		return r;
+	}
+	if (is_merge) {
+		cnode_free(key);
+		cnode_free(*merge); /* a second '<<' was refused as a duplicate key */
+		*merge = val;
+		return 0;
+	}
+	xgrow(&map->pairs, cap, map->n + 1, sizeof(*map->pairs));
+	map->pairs[map->n].key = key;
+	map->pairs[map->n++].value = val;
+	return 0;
+}
+
+/* The pairs up to MAPPING-END, then the merge key's mappings. */
+static int read_pairs(struct yparser *p, unsigned depth, json_t *keys, struct cnode *map)
+{
+	struct cnode *merge = NULL;
 	size_t cap = 0;
 	yaml_event_t ev;
-	bool is_merge;
 	int r;
 
-	if (depth > YTREE_MAX_DEPTH) {
-		json_decref(keys);
-		return fail_mark(p, start->start_mark, "nesting deeper than %d levels",
-				 YTREE_MAX_DEPTH);
-	}
-	n = ytree_node_new(p, CNODE_MAP, start->start_mark.line + 1, start->start_mark.column + 1);
-	if (!n) {
-		json_decref(keys);
-		return -EINVAL;
-	}
 	for (;;) {
 		r = next_event(p, &ev);
 		if (r < 0)
-			goto fail;
+			break;
 		if (ev.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&ev);
 			break;
 		}
-		is_merge = is_merge_key(&ev);
-		r = read_key(p, &ev, depth, keys, &key);
-		if (r == 0)
-			r = read_value(p, depth, key, is_merge, &val);
+		r = read_pair(p, &ev, depth, keys, map, &cap, &merge);
 		if (r < 0)
-			goto fail;
-		if (is_merge) {
-			cnode_free(key);
-			merge = val;
-			key = val = NULL;
-			continue;
-		}
-		xgrow(&n->pairs, &cap, n->n + 1, sizeof(*n->pairs));
-		n->pairs[n->n].key = key;
-		n->pairs[n->n++].value = val;
-		key = val = NULL;
+			break;
 	}
-	if (merge) {
-		r = apply_merge(p, n, keys, merge);
+	if (r == 0 && merge)
+		r = apply_merge(p, map, keys, merge);
+	if (merge)
 		retire(p->ld, merge);
-		merge = NULL;
-		if (r < 0)
-			goto fail;
-	}
+	return r;
+}
+
+/* A mapping: its pairs in order, a merge key's mappings merged after
+ * them. */
+static int read_map(struct yparser *p, yaml_event_t *start, unsigned depth, struct cnode **out)
+{
+	struct cnode *n;
+	json_t *keys;
+	int r;
+
+	if (depth > YTREE_MAX_DEPTH)
+		return fail_mark(p, start->start_mark, "nesting deeper than %d levels",
+				 YTREE_MAX_DEPTH);
+	n = ytree_node_new(p, CNODE_MAP, start->start_mark.line + 1, start->start_mark.column + 1);
+	if (!n)
+		return -EINVAL;
+	keys = json_object();
+	r = read_pairs(p, depth, keys, n);
 	json_decref(keys);
+	if (r < 0) {
+		cnode_free(n);
+		return r;
+	}
 	*out = n;
 	return 0;
-fail:
-	cnode_free(key);
-	cnode_free(val);
-	cnode_free(merge);
-	cnode_free(n);
-	json_decref(keys);
-	return r;
 }
 
 /* --- the tree ------------------------------------------------------------- */
@@ -562,7 +538,7 @@ static int parse_node(struct yparser *p, yaml_event_t *ev, unsigned depth, struc
 	if (r < 0)
 		return r;
 	if (tk == TAG_INCLUDE) {
-		r = yamlinclude_resolve(p, n, depth, &inc);
+		r = p->ld->include(p, n, depth, &inc);
 		retire(p->ld, n);
 		if (r < 0)
 			return r;

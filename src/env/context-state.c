@@ -136,6 +136,19 @@ static int write_project(int dfd, const char *dir)
 	return 0;
 }
 
+/* A git tree id: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits. */
+bool context_tree_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != 40 && n != 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
 static int state_error(int r, const char *what, const char *dir)
 {
 	return log_errno(r, "%s state directory %s%s", what, dir,

@@ -52,19 +52,7 @@ static bool name_ok(const char *s, size_t max)
 	return true;
 }
 
-bool context_tree_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n != 40 && n != 64)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
-
-enum ftype { F_STR, F_STR_NULL, F_INT, F_BOOL, F_OBJ, F_STR_ARRAY };
+enum ftype { F_STR, F_STR_NULL, F_INT, F_BOOL, F_OBJ, F_STR_ARRAY, F_COUNT };
 
 static const struct field {
 	const char *key;
@@ -95,6 +83,7 @@ static const char *ftype_name(enum ftype t)
 {
 	static const char *const names[] = {"a string",	 "a string or null", "an integer",
 					    "a boolean", "an object",	     "an array of strings"};
+	_Static_assert(ARRAY_SIZE(names) == F_COUNT, "a name for every ftype");
 	return names[t];
 }
 
@@ -121,6 +110,8 @@ static bool ftype_ok(enum ftype t, const json_t *v)
 		json_array_foreach(v, i, e) if (!plain_string(e)) return false;
 		return true;
 	}
+	case F_COUNT:
+		break;
 	}
 	return false;
 }

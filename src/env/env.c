@@ -18,12 +18,13 @@
 #include "relationships.h"
 #include "util.h"
 
-enum origin { O_BASE, O_CONFIG, O_CONTEXT, O_ALIAS, O_PASS, O_PLATFORM };
+enum origin { O_BASE, O_CONFIG, O_CONTEXT, O_ALIAS, O_PASS, O_PLATFORM, O_COUNT };
 
 static const char *const origin_names[] = {
 	"the defaults",	  "the app config", "the context",
 	"the app config", "--pass-env",	    "the platform",
 };
+_Static_assert(ARRAY_SIZE(origin_names) == O_COUNT, "a name for every origin");
 
 struct entry {
 	char *name;

@@ -14,12 +14,14 @@
 
 #include "egress.h"
 
-enum verdict { V_ACCEPT, V_RESET, V_ICMPX };
+enum verdict { V_ACCEPT, V_RESET, V_ICMPX, V_COUNT };
 
 static const char *const verdict_text[] = {"accept", "reject with tcp reset",
 					   "reject with icmpx admin-prohibited"};
 static const char *const verdict_canon[] = {"accept", "reject tcp reset",
 					    "reject icmpx admin-prohibited"};
+_Static_assert(ARRAY_SIZE(verdict_text) == V_COUNT && ARRAY_SIZE(verdict_canon) == V_COUNT,
+	       "a text for every verdict");
 
 /* One rule: [FAM daddr ADDRS|@SET] [PROTO dport PORTS | meta l4proto PROTO] VERDICT */
 struct rspec {

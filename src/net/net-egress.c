@@ -41,30 +41,22 @@ int net_egress_plan(const struct net_egress *eg, enum net_mode m, const char *lo
 	return r;
 }
 
+static int refresh_step(void *plan)
+{
+	return net_rules_update_sets(plan);
+}
+
 int net_refresh(struct net_handle *h)
 {
 	int nsfd = h->nsfd >= 0 ? h->nsfd : h->table_nsfd;
-	int status, r;
-	pid_t pid;
+	int status;
 
 	if (!h->plan || !egress_has_domains(h->plan))
 		return 0;
 	if (nsfd < 0)
 		return log_errno(-EBADF, "egress: no namespace to refresh the domain sets in");
 	egress_resolve(h->plan);
-	pid = fork();
-	if (pid < 0)
-		return log_errno(-errno, "fork");
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		r = setns(nsfd, CLONE_NEWNET) < 0 ? log_errno(-errno, "setns") : 0;
-		if (r == 0)
-			r = net_rules_update_sets(h->plan);
-		_exit(r < 0 ? 1 : 0);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (net_in_ns(nsfd, refresh_step, h->plan, NULL, &status) < 0) {
 		log_error("egress: refreshing the firewall's domain sets failed (status %#x)",
 			  (unsigned)status);
 		return -EIO;

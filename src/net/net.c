@@ -165,97 +165,42 @@ static int loopback_up(void)
 	return 0;
 }
 
-/*
- * Fork a helper that enters nsfd (or a new namespace when nsfd < 0),
- * brings lo up and installs the ruleset; berth's own namespace is never
- * changed.  For a new namespace, *new_fd receives it (opened from the
- * helper's /proc entry while the helper waits).
- */
+static int setup_step(void *plan)
+{
+	int r = loopback_up();
+
+	return r < 0 ? r : net_rules_install(plan);
+}
+
+/* Enter nsfd (or a new namespace when nsfd < 0, then *new_fd), bring lo
+ * up and install the ruleset, from a helper. */
 static int setup_in_helper(int nsfd, int *new_fd, const struct egress_plan *plan)
 {
-	_cleanup_close_ int rd = -1, wr = -1, go_rd = -1, go_wr = -1;
-	int p[2], status, r;
-	ssize_t n;
-	pid_t pid;
+	int status, r = net_in_ns(nsfd, setup_step, (void *)plan, new_fd, &status);
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return log_errno(-errno, "pipe2");
-	rd = p[0];
-	wr = p[1];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return log_errno(-errno, "pipe2");
-	go_rd = p[0];
-	go_wr = p[1];
-	pid = fork();
-	if (pid < 0)
-		return log_errno(-errno, "fork");
-	if (pid == 0) {
-		char c;
-		close(go_wr);
-		close(rd);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (nsfd >= 0)
-			r = setns(nsfd, CLONE_NEWNET) < 0 ? log_errno(-errno, "setns") : 0;
-		else
-			r = unshare(CLONE_NEWNET) < 0 ? log_errno(-errno, "unshare(CLONE_NEWNET)")
-						      : 0;
-		if (r == 0)
-			r = loopback_up();
-		if (r == 0)
-			r = net_rules_install(plan);
-		n = write(wr, &r, sizeof(r));
-		(void)!read(go_rd, &c, 1); /* until the parent has the namespace */
-		_exit(r == 0 && n == sizeof(r) ? 0 : 1);
-	}
-	close(TAKE_FD(wr));
-	close(TAKE_FD(go_rd));
-	n = read(rd, &r, sizeof(r));
-	if (n != sizeof(r))
-		r = -EIO; /* it died: libnftables exit()s without nf_tables netlink */
-	if (r == 0 && new_fd) {
-		_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)pid);
-		*new_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (*new_fd < 0)
-			r = log_errno(-errno, "open %s", path);
-	}
-	close(TAKE_FD(go_wr));
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		r = -EIO;
 	if (r == -EIO)
 		log_error("the network setup helper failed (status %#x): is nf_tables available "
 			  "in this kernel (modules nf_tables, nft_ct, nf_conntrack)?",
 			  (unsigned)status);
-	if (r < 0 && new_fd && *new_fd >= 0)
-		close(TAKE_FD(*new_fd));
 	return r;
 }
 
-/* Fork a helper that joins nsfd and deletes table inet berth there; the
- * caller's namespace is never changed.  0 or -errno (logged; the helper
- * logs what it found, a changed table included). */
+static int remove_step(void *plan)
+{
+	return net_rules_remove(plan);
+}
+
+/* Join nsfd and delete table inet berth there, from a helper.  0 or
+ * -errno (logged; the helper logs what it found, a changed table
+ * included). */
 static int remove_in_helper(int nsfd, const struct egress_plan *plan)
 {
-	enum { GONE = 0, FAILED = 1, REMOVED = 2 };
-	int status, r;
-	pid_t pid = fork();
+	int status, r = net_in_ns(nsfd, remove_step, (void *)plan, NULL, &status);
 
-	if (pid < 0)
-		return log_errno(-errno, "fork");
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		r = setns(nsfd, CLONE_NEWNET) < 0 ? log_errno(-errno, "setns") : 0;
-		if (r == 0)
-			r = net_rules_remove(plan);
-		_exit(r < 0 ? FAILED : r > 0 ? REMOVED : GONE);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == REMOVED)
+	if (r > 0)
 		log_msg(LOG_LVL_INFO, "network",
 			"network: table inet " NET_TABLE " removed from the namespace");
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == GONE)
+	else if (r == 0)
 		log_debug("network: table inet " NET_TABLE " was no longer there");
 	else {
 		log_error("network: the cleanup helper failed (status %#x): table inet " NET_TABLE

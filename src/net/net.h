@@ -91,6 +91,16 @@ int net_egress_plan(const struct net_egress *eg, enum net_mode m, const char *lo
 /* ---- the namespace (net.c) ---- */
 
 /*
+ * Run fn(arg) in the network namespace nsfd (a new one when nsfd < 0)
+ * from a forked helper; the caller's namespace never changes.  With
+ * new_fd (and nsfd < 0), *new_fd receives the new namespace, opened while
+ * the helper waits.  fn's result (>= 0, or -errno that fn logged), or
+ * -EIO when the helper died or failed without saying why: then *status
+ * (waitpid's) is for the caller's message.  (net-ns.c)
+ */
+int net_in_ns(int nsfd, int (*fn)(void *arg), void *arg, int *new_fd, int *status);
+
+/*
  * 1 if the network namespace nsfd refers to is the host's initial one,
  * 0 if not, -errno.  Detection: on kernels that number the initial
  * namespaces (6.18+: the initial netns inode is 0xEFFFFFF9) by inode alone;

@@ -36,18 +36,21 @@
 
 /* What the init reports once: 0, or the step that failed and errno; its
  * namespaces ride along (SCM_RIGHTS) on success. */
-enum init_step { INIT_OK, INIT_PDEATHSIG, INIT_HOSTNAME, INIT_NSFDS };
+enum init_step { INIT_OK, INIT_PDEATHSIG, INIT_HOSTNAME, INIT_NSFDS, INIT_STEP_COUNT };
 
 struct init_report {
 	int step;
 	int err;
 };
 
+/* In the enum's order (positional: the assertion counts them). */
 static const char *const init_steps[] = {
-	[INIT_PDEATHSIG] = "set its parent-death signal",
-	[INIT_HOSTNAME] = "set the hostname",
-	[INIT_NSFDS] = "open its namespaces",
+	"start",		       /* INIT_OK: reported with err 0 */
+	"set its parent-death signal", /* INIT_PDEATHSIG */
+	"set the hostname",	       /* INIT_HOSTNAME */
+	"open its namespaces",	       /* INIT_NSFDS */
 };
+_Static_assert(ARRAY_SIZE(init_steps) == INIT_STEP_COUNT, "a name for every init_step");
 
 /* pid, ipc, uts: the order of the fds in the report */
 static const char *const ns_names[] = {"pid", "ipc", "uts"};

@@ -6,6 +6,8 @@
  * pidfd for each of those processes in the epoll set does: any of them
  * exiting makes berth look again (and watch the new set), so a stop or a
  * leftover wait ends when the last one does, not at the deadline.
+ * Also the two things every step of the loop reads: the worker's process
+ * tree (run_tree_pids) and the clock (run_now_ms).
  */
 #include "config.h"
 
@@ -14,11 +16,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "log.h"
 #include "pidfd.h"
+#include "proctree.h"
 #include "run-internal.h"
 #include "spawn.h"
 
@@ -94,4 +98,22 @@ int run_watch_tree(struct run_ctx *c)
 	for (int i = 0; i < WATCH_SCANS && died && r == 0; i++)
 		r = watch_scan(c, &died);
 	return r < 0 ? r : (int)c->n_watch;
+}
+
+/* Rounded up, so that a deadline run_now_ms() + T never comes before T has
+ * fully elapsed (the timerfd fires at the deadline's exact ms). */
+uint64_t run_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ((uint64_t)ts.tv_nsec + 999999) / 1000000;
+}
+
+int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n)
+{
+	int r = proctree_descendants_except(getpid(), c->o->helpers, c->o->n_helpers, pids, n);
+
+	proctree_drop(*pids, n, c->ns.pid);
+	return r;
 }

@@ -41,24 +41,6 @@ void run_opts_init(struct run_opts *o)
 	supervise_policy_default(&o->policy);
 }
 
-/* Rounded up, so that a deadline run_now_ms() + T never comes before T has
- * fully elapsed (the timerfd fires at the deadline's exact ms). */
-uint64_t run_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ((uint64_t)ts.tv_nsec + 999999) / 1000000;
-}
-
-int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n)
-{
-	int r = proctree_descendants_except(getpid(), c->o->helpers, c->o->n_helpers, pids, n);
-
-	proctree_drop(*pids, n, c->ns.pid);
-	return r;
-}
-
 /* How long epoll may wait: without cgroup.events (a host with v1
  * hierarchies alone), nothing wakes berth when the last process of a
  * worker whose main process is gone exits, unless it is berth's own child
@@ -112,10 +94,6 @@ static void signal_all(struct run_ctx *c, const int *sigs, size_t nsigs)
 
 static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 {
-	static const char *const reasons[] = {[SUP_KILL_DEADLINE] = "deadline",
-					      [SUP_KILL_LEFTOVER] = "leftover",
-					      [SUP_KILL_MIXED_REST] = "mixed",
-					      [SUP_KILL_OOM] = "oom"};
 	_cleanup_free_ char *who = NULL;
 	json_t *pj = NULL, *f;
 	size_t n = 0;
@@ -144,8 +122,8 @@ static void kill_all(struct run_ctx *c, enum supervise_kill_reason reason)
 		c->tree_killed = true;
 	}
 	/* pj is NULL in text mode; json_pack takes it over in JSON mode. */
-	f = FIELDS("{s:s, s:I, s:o*}", "reason", reasons[reason], "count", (json_int_t)n, "pids",
-		   pj);
+	f = FIELDS("{s:s, s:I, s:o*}", "reason", supervise_kill_reason_name(reason), "count",
+		   (json_int_t)n, "pids", pj);
 	if (reason == SUP_KILL_DEADLINE)
 		log_event(LOG_LVL_WARN, "killed", f,
 			  "stop timeout (%llu ms) reached: killed %zu processes: %s",

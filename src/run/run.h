@@ -32,7 +32,7 @@ struct run_opts {
 	enum cgroup_mode mode;		    /* ...this mode (cgroup_layout_force) */
 	const struct cgroup_limits *limits; /* written to the cgroup; NULL: none */
 	int stdin_fd;			    /* the worker's stdin; -1 (default): /dev/null */
-	const struct exec_step *steps;	    /* pre-exec steps (later issues) */
+	const struct exec_step *steps;	    /* the box, run in the child before execve */
 	size_t n_steps;
 	const pid_t *helpers; /* berth's own children (pasta), which --no-cgroup's */
 	size_t n_helpers;     /* process tree leaves out: not the worker's; they

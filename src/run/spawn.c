@@ -44,6 +44,7 @@ enum child_step {
 	STEP_HOOK, /* one of o->steps, index in child_error.index */
 	STEP_CLOSE_FDS,
 	STEP_EXEC,
+	STEP_COUNT /* not a step: the size of step_names */
 };
 
 struct child_error {
@@ -52,18 +53,21 @@ struct child_error {
 	int err;
 };
 
+/* In the enum's order, one for each: positional, so that no value can be
+ * left without a name unnoticed (the assertion counts them). */
 static const char *const step_names[] = {
-	[STEP_HANDSHAKE] = "wait for its cgroup",
-	[STEP_JOIN_V1] = "join its cgroup in the v1 hierarchies",
-	[STEP_SETSID] = "create a new session",
-	[STEP_PDEATHSIG] = "set the parent-death signal",
-	[STEP_NAMESPACES] = "join its IPC and UTS namespaces",
-	[STEP_STDIN] = "open /dev/null as stdin",
-	[STEP_CHDIR] = "enter the app root",
-	[STEP_HOOK] = "set up",
-	[STEP_CLOSE_FDS] = "close inherited file descriptors",
-	[STEP_EXEC] = "execute " SPAWN_SHELL,
+	"wait for its cgroup",			 /* STEP_HANDSHAKE */
+	"join its cgroup in the v1 hierarchies", /* STEP_JOIN_V1 */
+	"create a new session",			 /* STEP_SETSID */
+	"set the parent-death signal",		 /* STEP_PDEATHSIG */
+	"join its IPC and UTS namespaces",	 /* STEP_NAMESPACES */
+	"open /dev/null as stdin",		 /* STEP_STDIN */
+	"enter the app root",			 /* STEP_CHDIR */
+	"set up",				 /* STEP_HOOK */
+	"close inherited file descriptors",	 /* STEP_CLOSE_FDS */
+	"execute " SPAWN_SHELL,			 /* STEP_EXEC */
 };
+_Static_assert(ARRAY_SIZE(step_names) == STEP_COUNT, "a name for every child_step");
 
 char *spawn_script(const char *start, int stop_signal)
 {

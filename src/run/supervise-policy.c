@@ -62,6 +62,19 @@ static const char *const leftover_names[SUP_LEFTOVER_COUNT] = {
 	[SUP_LEFTOVER_RESTART] = "restart",
 };
 
+static const char *const kill_reason_names[SUP_KILL_REASON_COUNT] = {
+	[SUP_KILL_DEADLINE] = "deadline",
+	[SUP_KILL_LEFTOVER] = "leftover",
+	[SUP_KILL_MIXED_REST] = "mixed",
+	[SUP_KILL_OOM] = "oom",
+};
+
+const char *supervise_kill_reason_name(enum supervise_kill_reason r)
+{
+	return (size_t)r < SUP_KILL_REASON_COUNT && kill_reason_names[r] ? kill_reason_names[r]
+									 : "?";
+}
+
 const char *supervise_kill_mode_name(enum supervise_kill_mode m)
 {
 	return (size_t)m < SUP_KILL_MODE_COUNT && kill_mode_names[m] ? kill_mode_names[m] : "?";

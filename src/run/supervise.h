@@ -108,10 +108,11 @@ enum supervise_act {
 };
 
 enum supervise_kill_reason {
-	SUP_KILL_DEADLINE,   /* the stop timeout expired */
-	SUP_KILL_LEFTOVER,   /* leftovers ignored the stop signal */
-	SUP_KILL_MIXED_REST, /* mixed mode: main process gone */
-	SUP_KILL_OOM,	     /* the OOM killer struck: the whole worker goes */
+	SUP_KILL_DEADLINE,    /* the stop timeout expired */
+	SUP_KILL_LEFTOVER,    /* leftovers ignored the stop signal */
+	SUP_KILL_MIXED_REST,  /* mixed mode: main process gone */
+	SUP_KILL_OOM,	      /* the OOM killer struck: the whole worker goes */
+	SUP_KILL_REASON_COUNT /* not a reason: the size of the name table */
 };
 
 struct supervise_action {
@@ -179,6 +180,9 @@ const char *supervise_state_name(enum supervise_state st);
 const char *supervise_kill_mode_name(enum supervise_kill_mode m);
 int supervise_kill_mode_parse(const char *s, enum supervise_kill_mode *m);
 const char *supervise_leftover_name(enum supervise_leftover l);
+/* "deadline", "leftover", "mixed", "oom": the "reason" of the kill's log
+ * line. */
+const char *supervise_kill_reason_name(enum supervise_kill_reason r);
 int supervise_leftover_parse(const char *s, enum supervise_leftover *l);
 
 #endif

@@ -52,6 +52,21 @@ egress_cleanup() {
 }
 trap 'cleanup; egress_cleanup' EXIT
 
+# The app's services.yaml (mysqldb, rabbitqueue) and a context giving
+# their addresses in the peer namespace: mysqldb 10.231.0.2 port 13306,
+# rabbitqueue 10.231.0.3 on its type's default port (BERTH_CONTEXT).
+egress_services() {
+	mkdir -p "$APP/.platform"
+	printf 'mysqldb:\n  type: mariadb:10.6\nrabbitqueue:\n  type: rabbitmq:3.13\n' \
+		>"$APP/.platform/services.yaml"
+	cat >"$TMP/context.json" <<'JSON'
+{"services": {"mysqldb": {"ip": "10.231.0.2", "port": 13306},
+              "rabbitqueue": {"ip": "10.231.0.3"}}}
+JSON
+	BERTH_CONTEXT=$TMP/context.json
+	export BERTH_CONTEXT
+}
+
 egress_setup() {
 	require_root
 	[ -n "${BERTH_EGRESS_INNER:-}" ] || skip_all "needs unshare (util-linux)"

@@ -33,15 +33,7 @@ egress_bind "$TMP/resolv.conf" /etc/resolv.conf
 } >"$TMP/hosts"
 egress_bind "$TMP/hosts" /etc/hosts
 
-mkdir -p "$APP/.platform"
-printf 'mysqldb:\n  type: mariadb:10.6\nrabbitqueue:\n  type: rabbitmq:3.13\n' \
-	>"$APP/.platform/services.yaml"
-cat >"$TMP/context.json" <<'JSON'
-{"services": {"mysqldb": {"ip": "10.231.0.2", "port": 13306},
-              "rabbitqueue": {"ip": "10.231.0.3"}}}
-JSON
-BERTH_CONTEXT=$TMP/context.json
-export BERTH_CONTEXT
+egress_services
 
 # write_fw_app START [WORKER_FIREWALL]: the app's firewall, relationship
 # database (A) only, worker "test" (with the firewall given, its own)

@@ -36,16 +36,8 @@ egress_preflight "$EW" $PROBES
 printf 'nameserver 10.231.0.53\n' >"$TMP/resolv.conf"
 egress_bind "$TMP/resolv.conf" /etc/resolv.conf
 
-mkdir -p "$APP/.platform"
-printf 'mysqldb:\n  type: mariadb:10.6\nrabbitqueue:\n  type: rabbitmq:3.13\n' \
-	>"$APP/.platform/services.yaml"
 # A's port from the context, B's the type's default (5672)
-cat >"$TMP/context.json" <<'JSON'
-{"services": {"mysqldb": {"ip": "10.231.0.2", "port": 13306},
-              "rabbitqueue": {"ip": "10.231.0.3"}}}
-JSON
-BERTH_CONTEXT=$TMP/context.json
-export BERTH_CONTEXT
+egress_services
 
 # write_rel_app START: worker "test" with relationship database (A) only
 write_rel_app() {

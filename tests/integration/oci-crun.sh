@@ -16,14 +16,9 @@
 # by annotation); the hook refuses bad state JSON with a clear error and
 # leaves nothing behind.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
+. "$TOP_SRCDIR/tests/integration/oci-lib.sh"
 require_root
-RT=${OCI_RUNTIME:-crun}
-command -v "$RT" >/dev/null || skip_all "$RT is not installed (apt-get install $RT)"
-BUSYBOX=$(command -v busybox || true)
-if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q static; then
-	[ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' && BUSYBOX=/bin/busybox ||
-		skip_all "no static busybox (apt-get install busybox-static)"
-fi
+oci_require
 command -v python3 >/dev/null || skip_all "python3 is needed to read config.json"
 
 CRUNROOT=$TMP/crun
@@ -31,31 +26,8 @@ BUNDLE=$TMP/bundle
 STORAGE=$TMP/storage
 OUT=$TMP/out.log
 IDS=
-mkdir -p "$CRUNROOT" "$BUNDLE/rootfs/bin" "$BUNDLE/rootfs/proc" "$BUNDLE/rootfs/dev" \
-	"$BUNDLE/rootfs/sys" "$BUNDLE/rootfs/tmp" "$APP/data"
-cp "$BUSYBOX" "$BUNDLE/rootfs/bin/busybox"
-for c in sh env sort cat grep touch sleep echo nc date stat dd rm sed tr head; do
-	ln -sf busybox "$BUNDLE/rootfs/bin/$c"
-done
-
-# crun 1.8 refuses a hybrid host whose cgroup2 mount carries controllers:
-# each runtime command runs in a private mount namespace with that mount
-# hidden (runc is run the same way, so both see a v1 host).
-crunx() {
-	unshare -m sh -c '
-		mount --make-rprivate /
-		if mountpoint -q /sys/fs/cgroup/unified; then
-			mount -t tmpfs none /sys/fs/cgroup/unified
-		fi
-		rt=$1 r=$2; shift 2; exec "$rt" --root "$r" "$@"' sh "$RT" "$CRUNROOT" "$@"
-}
-crun_cleanup() {
-	for id in $IDS; do
-		crunx kill "$id" KILL >/dev/null 2>&1
-		crunx delete -f "$id" >/dev/null 2>&1
-	done
-	cleanup
-}
+mkdir -p "$CRUNROOT" "$APP/data"
+oci_rootfs "$BUNDLE/rootfs" sh env sort cat grep touch sleep echo nc date stat dd rm sed tr head
 trap crun_cleanup EXIT
 
 cat >"$APP/.platform.app.yaml" <<'YAML'
@@ -95,7 +67,6 @@ workers:
 YAML
 sed -i 's/^        trap/        trap/' "$APP/.platform.app.yaml"
 
-. "$TOP_SRCDIR/tests/integration/oci-lib.sh"
 state_pid() { crunx state "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["pid"])'; }
 tables_before=$(nftx /proc/self/ns/net "list tables" 2>/dev/null | grep -c berth)
 # berth's hook log is the machine's and never truncated: only what was

@@ -1,7 +1,49 @@
 # SPDX-License-Identifier: MIT
-# Helpers of the OCI runtime tests (oci-crun.sh, oci-runc.sh, oci-podman.sh),
-# sourced after lib.sh: process and cgroup probes, nftables through
-# libnftables, and what a test may leave behind (loop devices, mounts).
+# Helpers of the OCI runtime tests (oci-crun.sh, oci-runc.sh,
+# oci-prestart.sh, oci-podman.sh), sourced after lib.sh: the runtime and a
+# busybox root filesystem, the runtime run by hand, process and cgroup
+# probes, nftables through libnftables, and what a test may leave behind
+# (loop devices, mounts).
+
+# RT, the runtime ($OCI_RUNTIME, else crun), and BUSYBOX, a static
+# busybox for the containers' root filesystems; else the test is skipped.
+oci_require() {
+	RT=${OCI_RUNTIME:-crun}
+	command -v "$RT" >/dev/null || skip_all "$RT is not installed (apt-get install $RT)"
+	BUSYBOX=$(command -v busybox || true)
+	if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q static; then
+		[ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' &&
+			BUSYBOX=/bin/busybox || skip_all "no static busybox (apt-get install busybox-static)"
+	fi
+}
+oci_rootfs() { # DIR CMD...: a root filesystem of busybox, each CMD a link to it
+	_root=$1
+	shift
+	mkdir -p "$_root/bin" "$_root/proc" "$_root/dev" "$_root/sys" "$_root/tmp"
+	cp "$BUSYBOX" "$_root/bin/busybox"
+	for _c in "$@"; do
+		ln -sf busybox "$_root/bin/$_c"
+	done
+}
+# crunx ARGS...: $RT --root $CRUNROOT ARGS....  crun 1.8 refuses a hybrid
+# host whose cgroup2 mount carries controllers: each runtime command runs
+# in a private mount namespace with that mount hidden (runc is run the
+# same way, so both see a v1 host).
+crunx() {
+	unshare -m sh -c '
+		mount --make-rprivate /
+		if mountpoint -q /sys/fs/cgroup/unified; then
+			mount -t tmpfs none /sys/fs/cgroup/unified
+		fi
+		rt=$1 r=$2; shift 2; exec "$rt" --root "$r" "$@"' sh "$RT" "$CRUNROOT" "$@"
+}
+crun_cleanup() { # the containers in $IDS killed and deleted, then lib.sh's cleanup
+	for id in $IDS; do
+		crunx kill "$id" KILL >/dev/null 2>&1
+		crunx delete -f "$id" >/dev/null 2>&1
+	done
+	cleanup
+}
 
 # Running (a zombie is gone: the host's init reaps the container's init late).
 alive() { _s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null); [ -n "$_s" ] && [ "$_s" != Z ]; }

@@ -15,13 +15,8 @@
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
 command -v podman >/dev/null || skip_all "podman is not installed (apt-get install podman)"
-RT=${OCI_RUNTIME:-crun}
-command -v "$RT" >/dev/null || skip_all "$RT is not installed (apt-get install $RT)"
-BUSYBOX=$(command -v busybox || true)
-if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q static; then
-	[ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' && BUSYBOX=/bin/busybox ||
-		skip_all "no static busybox (apt-get install busybox-static)"
-fi
+. "$TOP_SRCDIR/tests/integration/oci-lib.sh"
+oci_require
 
 ROOTFS=$TMP/rootfs
 STORAGE=$TMP/storage
@@ -31,12 +26,8 @@ NAME=berth-pod-$$
 # podman, private to the test (podman-lib.sh), reading hooks.d from $PM.
 PM_ARGS="--hooks-dir $TMP/podman/hooks"
 . "$TOP_SRCDIR/tests/integration/podman-lib.sh"
-mkdir -p "$PM/hooks" "$ROOTFS/bin" "$ROOTFS/proc" "$ROOTFS/dev" \
-	"$ROOTFS/sys" "$ROOTFS/tmp" "$ROOTFS/etc" "$APP/data"
-cp "$BUSYBOX" "$ROOTFS/bin/busybox"
-for c in sh cat grep sed stat dd rm date sleep echo; do
-	ln -sf busybox "$ROOTFS/bin/$c"
-done
+mkdir -p "$PM/hooks" "$ROOTFS/etc" "$APP/data"
+oci_rootfs "$ROOTFS" sh cat grep sed stat dd rm date sleep echo
 
 
 # The hooks.d files, as shipped, naming the built berth.
@@ -69,7 +60,6 @@ workers:
       start: sleep 1000
 YAML
 
-. "$TOP_SRCDIR/tests/integration/oci-lib.sh"
 ruleset_before=$(nftx /proc/self/ns/net "list ruleset" 2>&1)
 hook_lines() { grep -c "$1" /run/berth/hook.log 2>/dev/null || true; }
 # start CTR [--annotate] ARGS...: podman run -d, until READY in its log;

@@ -7,43 +7,17 @@
 # failure ends the container with 91 and one line; a stop during it ends
 # the container without starting the worker.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
+. "$TOP_SRCDIR/tests/integration/oci-lib.sh"
 require_root
-RT=${OCI_RUNTIME:-crun}
-command -v "$RT" >/dev/null || skip_all "$RT is not installed (apt-get install $RT)"
-BUSYBOX=$(command -v busybox || true)
-if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q static; then
-	[ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' && BUSYBOX=/bin/busybox ||
-		skip_all "no static busybox (apt-get install busybox-static)"
-fi
+oci_require
 command -v python3 >/dev/null || skip_all "python3 is needed to read config.json"
 
 CRUNROOT=$TMP/crun
 ROOTFS=$TMP/rootfs
 OUT=$TMP/out.log
 IDS=
-mkdir -p "$CRUNROOT" "$ROOTFS/bin" "$ROOTFS/proc" "$ROOTFS/dev" "$ROOTFS/sys" "$ROOTFS/tmp"
-cp "$BUSYBOX" "$ROOTFS/bin/busybox"
-for c in sh cat echo id sed setsid sleep; do
-	ln -sf busybox "$ROOTFS/bin/$c"
-done
-
-# as oci-crun.sh: crun 1.8 refuses a hybrid host whose cgroup2 mount
-# carries controllers, so it runs with that mount hidden
-crunx() {
-	unshare -m sh -c '
-		mount --make-rprivate /
-		if mountpoint -q /sys/fs/cgroup/unified; then
-			mount -t tmpfs none /sys/fs/cgroup/unified
-		fi
-		rt=$1 r=$2; shift 2; exec "$rt" --root "$r" "$@"' sh "$RT" "$CRUNROOT" "$@"
-}
-crun_cleanup() {
-	for id in $IDS; do
-		crunx kill "$id" KILL >/dev/null 2>&1
-		crunx delete -f "$id" >/dev/null 2>&1
-	done
-	cleanup
-}
+mkdir -p "$CRUNROOT"
+oci_rootfs "$ROOTFS" sh cat echo id sed setsid sleep
 trap crun_cleanup EXIT
 
 cat >"$APP/.platform.app.yaml" <<'YAML'

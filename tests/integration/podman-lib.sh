@@ -16,7 +16,7 @@ mkdir -p "$PM/rt" "$PM/state" "$PM/tmp"
 # podman runs its OCI runtime through a wrapper of that name (podman
 # treats it by its name), which keeps the runtime's state in this test's
 # directory (--root; not /run/crun) and runs it in a private mount
-# namespace with the host's cgroup2 mount hidden, as oci-crun.sh's crunx()
+# namespace with the host's cgroup2 mount hidden, as oci-lib.sh's crunx()
 # does: on a hybrid host (v1 controllers, a cgroup2 at
 # /sys/fs/cgroup/unified, which carries hugetlb on the test VM) crun 1.8
 # refuses every container ("cgroups in hybrid mode not supported, drop all

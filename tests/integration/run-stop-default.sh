@@ -58,7 +58,7 @@ check "both: the cgroups were removed" cgroup_gone $cgs
 # slack (0.1 %), and came 7-17 ms late; the timerfd has none.
 h_in=$(sed -n 's/.* stopped in \([0-9]*\) ms.*/\1/p' "$BLOG_HOST")
 p_in=$(sed -n 's/.* stopped in \([0-9]*\) ms.*/\1/p' "$BLOG")
-# The bound for each: 50 ms.
+# The bound for each: at most 50 ms after the 15 s timeout.
 check "host: SIGKILL on the deadline (stopped in ${h_in} ms, in [15000, 15050])" \
 	test "${h_in:-0}" -ge 15000 -a "${h_in:-0}" -le 15050
 check "pid1: SIGKILL on the deadline (stopped in ${p_in} ms, in [15000, 15050])" \

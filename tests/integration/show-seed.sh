@@ -6,7 +6,8 @@
 # of the bundled example; usage errors exit 2.
 set -u
 seed="$TOP_SRCDIR/tests/data/seed"
-tmp=$(mktemp -d)
+# Under /tmp whatever TMPDIR says: the app-again case below needs it.
+tmp=$(mktemp -d -p /tmp)
 trap 'rm -rf "$tmp"' EXIT
 BERTH_STATE_DIR="$tmp/state"
 export BERTH_STATE_DIR
@@ -14,7 +15,7 @@ n=0
 fail=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; fail=1; }
-echo "1..11"
+echo "1..12"
 
 for w in queue mail; do
 	# Both files in one directory: the app root (in the mount plan) is the same.
@@ -66,6 +67,19 @@ mem() { python3 -c "import json,sys; print(json.load(sys.stdin)['plan']['cgroup'
 	ok "AUTO: no memory limit; the context's auto_size L gives 256 MiB" || not_ok "context auto_size"
 [ "$(BERTH_AUTO_SIZE=S "$BERTH" -f "$tmp/app/auto.yaml" --context "$tmp/ctx.json" show w 2>/dev/null | mem)" = 134217728 ] &&
 	ok "BERTH_AUTO_SIZE wins over the context" || not_ok "BERTH_AUTO_SIZE"
+
+# An app under /tmp is bound again inside the worker's private /tmp: that
+# operation is named in the plan like every other ("op" never missing).
+ops() { python3 -c 'import json, sys
+for o in json.load(sys.stdin)["plan"]["mounts"]["operations"]: print(o.get("op", "MISSING"))'; }
+"$BERTH" -f "$tmp/app/auto.yaml" show w 2>/dev/null | ops > "$tmp/ops"
+if grep -qx app-again "$tmp/ops" && ! grep -qx MISSING "$tmp/ops" && [ "$(tail -1 "$tmp/ops")" = pivot-root ]; then
+	ok "app under /tmp: berth show names the app-again operation"
+else
+	not_ok "app under /tmp: an operation without its name"
+	tr '\n' ' ' < "$tmp/ops" | sed 's/^/# /'
+	echo
+fi
 
 [ "$("$BERTH" -C "$ex" env mail --format=json | python3 -c 'import json,sys; print(json.load(sys.stdin)["TYPE"])')" = worker ] &&
 	ok "options may follow the worker name (env mail --format=json)" || not_ok "options after the worker name"

@@ -143,7 +143,7 @@ for _i in $(seq 1500); do
 done
 filled=$(grep -c '^FILLED' "$BLOG")
 check "the worker filled /tmp at $N starts (got $filled)" test "$filled" -ge $N
-# while berth still runs (it used to sweep only when it exited)
+# while berth still runs, not only when it exits
 used=$(du -sk "$STORE" | awk '{print $1}')
 old=$(find "$STORE" -name 'tmp.old.*' | wc -l)
 check "after $filled starts the storage root holds ${used} KiB (< 1 MiB)" test "$used" -lt 1024

@@ -26,6 +26,7 @@
 #include "storage.h"
 #include "util.h"
 
+#include "looptest.h"
 #include "mnttest.h"
 
 pid_t main_pid;
@@ -225,22 +226,8 @@ bool has(const char *dir, const char *name)
 
 int mnttest_main(Suite *s, const char *name)
 {
-	bool strict = getenv("BERTH_STRICT") && strcmp(getenv("BERTH_STRICT"), "1") == 0;
+	char sweep[64];
 
-	if (geteuid() != 0 || access("/dev/loop-control", W_OK) < 0 ||
-	    access(STORAGE_MKFS, X_OK) < 0) {
-		fprintf(stderr, "%s: needs root, loop devices and e2fsprogs%s\n", name,
-			strict ? " (BERTH_STRICT=1: failing)" : "; skipped");
-		return strict ? EXIT_FAILURE : 77;
-	}
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	/* what a failed test could not clean up (teardown does not run then) */
-	char sweep[128];
-	snprintf(sweep, sizeof(sweep), "rm -rf /var/tmp/berth-mnt-%d-*", (int)main_pid);
-	if (system(sweep) != 0)
-		failed++;
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	snprintf(sweep, sizeof(sweep), "/var/tmp/berth-mnt-%d-*", (int)main_pid);
+	return looptest_main(s, name, sweep);
 }

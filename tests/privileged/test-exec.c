@@ -19,6 +19,8 @@
 #include "storage.h"
 #include "util.h"
 
+#include "looptest.h"
+
 static char S_EXEC[] = "exec", S_SR[] = "--storage-root", S_USER[] = "--user",
 	    S_NOBODY[] = "nobody", S_WORKER[] = "queue", S_DASHES[] = "--", S_SH[] = "sh",
 	    S_C[] = "-c";
@@ -90,14 +92,8 @@ END_TEST
 
 int main(void)
 {
-	bool strict = getenv("BERTH_STRICT") && strcmp(getenv("BERTH_STRICT"), "1") == 0;
+	char sweep[128];
 
-	if (geteuid() != 0 || access("/dev/loop-control", W_OK) < 0 ||
-	    access(STORAGE_MKFS, X_OK) < 0) {
-		fprintf(stderr, "test-exec: needs root, loop devices and e2fsprogs%s\n",
-			strict ? " (BERTH_STRICT=1: failing)" : "; skipped");
-		return strict ? EXIT_FAILURE : 77;
-	}
 	main_pid = getpid();
 	Suite *s = suite_create("exec");
 	TCase *tc = tcase_create("core");
@@ -105,14 +101,6 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_exec);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	/* what a failed test could not clean up (teardown does not run then) */
-	char sweep[128];
-	snprintf(sweep, sizeof(sweep), "rm -rf /var/tmp/berth-exec-%d-*", (int)main_pid);
-	if (system(sweep) != 0)
-		failed++;
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	snprintf(sweep, sizeof(sweep), "/var/tmp/berth-exec-%d-*", (int)main_pid);
+	return looptest_main(s, "test-exec", sweep);
 }

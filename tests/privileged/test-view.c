@@ -27,6 +27,8 @@
 #include "log.h"
 #include "spawn.h"
 #include "util.h"
+
+#include "looptest.h"
 #include "view.h"
 
 #define S(x) ((char *)(x))
@@ -337,14 +339,8 @@ END_TEST
 
 int main(void)
 {
-	bool strict = getenv("BERTH_STRICT") && strcmp(getenv("BERTH_STRICT"), "1") == 0;
+	char sweep[128];
 
-	if (geteuid() != 0 || access("/dev/loop-control", W_OK) < 0 ||
-	    access(STORAGE_MKFS, X_OK) < 0) {
-		fprintf(stderr, "test-view: needs root, loop devices and e2fsprogs%s\n",
-			strict ? " (BERTH_STRICT=1: failing)" : "; skipped");
-		return strict ? EXIT_FAILURE : 77;
-	}
 	main_pid = getpid();
 	Suite *s = suite_create("view");
 	TCase *tc = tcase_create("core");
@@ -360,15 +356,7 @@ int main(void)
 	tcase_add_test(tc, test_remove_tree);
 	tcase_add_test(tc, test_describe);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	/* what a failed test could not clean up (teardown does not run then) */
-	char sweep[128];
-	snprintf(sweep, sizeof(sweep), "rm -rf /var/tmp/berth-view-%d-* /tmp/berth-view-%d-*",
+	snprintf(sweep, sizeof(sweep), "/var/tmp/berth-view-%d-* /tmp/berth-view-%d-*",
 		 (int)main_pid, (int)main_pid);
-	if (system(sweep) != 0)
-		failed++;
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return looptest_main(s, "test-view", sweep);
 }

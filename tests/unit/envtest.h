@@ -8,6 +8,11 @@
 
 #include <jansson.h>
 
+/* PLATFORM_RELATIONSHIPS of a queue worker with a MariaDB "database" and
+ * a RabbitMQ "messages" (the example app's in contrib/examples, and
+ * test-env's fixture), as Python's json.dumps(sort_keys=True) writes it. */
+extern const char envtest_rels_queue[];
+
 /* The value of name in envp, or NULL. */
 const char *envtest_get(char **envp, const char *name);
 

@@ -268,21 +268,6 @@ END_TEST
 
 /* ---- relationships ----------------------------------------------------- */
 
-static const char rels_queue[] =
-	"{\"database\": [{\"cluster\": \"abcdefgh12345-main-abcd123\", \"epoch\": 0, "
-	"\"fragment\": null, \"host\": \"database.internal\", \"host_mapped\": false, "
-	"\"hostname\": \"database.internal\", \"instance_ips\": [\"127.0.0.1\"], "
-	"\"ip\": \"127.0.0.1\", \"password\": \"\", \"path\": \"main\", \"port\": 3306, "
-	"\"public\": false, \"query\": {\"is_master\": true}, \"rel\": \"mysql\", "
-	"\"scheme\": \"mysql\", \"service\": \"mysqldb\", \"type\": \"mariadb:10.6\", "
-	"\"username\": \"user\"}], "
-	"\"messages\": [{\"cluster\": \"abcdefgh12345-main-abcd123\", \"epoch\": 0, "
-	"\"fragment\": null, \"host\": \"messages.internal\", \"host_mapped\": false, "
-	"\"hostname\": \"messages.internal\", \"instance_ips\": [\"127.0.0.1\"], "
-	"\"ip\": \"127.0.0.1\", \"password\": \"guest\", \"path\": null, \"port\": 5672, "
-	"\"public\": false, \"query\": {}, \"rel\": \"rabbitmq\", \"scheme\": \"amqp\", "
-	"\"service\": \"rabbitqueue\", \"type\": \"rabbitmq:3.13\", \"username\": \"guest\"}]}";
-
 START_TEST(test_relationships_seed)
 {
 	struct fx f;
@@ -291,9 +276,9 @@ START_TEST(test_relationships_seed)
 	char **envp = build(&f, NULL);
 	char *rels = envtest_get_decoded(envp, "PLATFORM_RELATIONSHIPS");
 
-	ck_assert_str_eq(rels, rels_queue);
+	ck_assert_str_eq(rels, envtest_rels_queue);
 	/* The same bytes Python's base64.b64encode gives, padded, one line. */
-	char *want = base64_encode(rels_queue, strlen(rels_queue));
+	char *want = base64_encode(envtest_rels_queue, strlen(envtest_rels_queue));
 
 	ck_assert_str_eq(envtest_get(envp, "PLATFORM_RELATIONSHIPS"), want);
 	/* Python: base64.b64encode(json.dumps(rels, sort_keys=True).encode()) */

@@ -4,7 +4,10 @@
  * and the option parsers print and read these names, and a gap in a
  * designated-initializer table is a NULL that silently drops a JSON
  * member (an "op" of the mount plan was lost that way).  Each table is
- * sized by its enum's _COUNT member; this walks every value.
+ * sized by its enum's _COUNT member; this walks every value of every
+ * table a module exports a name function for.  A table private to its
+ * file is positional and counted by a _Static_assert there (spawn.c,
+ * nsinit.c, env.c, context.c, egress-rules.c, cgroup-fs.c, log.c).
  */
 #include "config.h"
 
@@ -14,9 +17,11 @@
 #include <string.h>
 
 #include "app.h"
+#include "cgroup-internal.h"
 #include "hook.h"
 #include "mountplan.h"
 #include "net.h"
+#include "size.h"
 #include "supervise.h"
 
 /* names[0..n) all set, none "?", no two alike. */
@@ -103,6 +108,42 @@ START_TEST(test_supervise_names)
 }
 END_TEST
 
+START_TEST(test_kill_reasons)
+{
+	const char *names[SUP_KILL_REASON_COUNT];
+
+	for (int r = 0; r < SUP_KILL_REASON_COUNT; r++)
+		names[r] = supervise_kill_reason_name((enum supervise_kill_reason)r);
+	all_named("supervise_kill_reason", names, SUP_KILL_REASON_COUNT);
+	/* the "killed" line's reason (doc/supervision.md: reason `oom`) */
+	ck_assert_str_eq(supervise_kill_reason_name(SUP_KILL_DEADLINE), "deadline");
+	ck_assert_str_eq(supervise_kill_reason_name(SUP_KILL_OOM), "oom");
+	ck_assert_str_eq(supervise_kill_reason_name(SUP_KILL_REASON_COUNT), "?");
+}
+END_TEST
+
+START_TEST(test_cgroup_v1_controllers)
+{
+	all_named("cgroup_v1_ctl", cgfs_v1_name, CG_V1_COUNT);
+	ck_assert_str_eq(cgfs_v1_name[CG_V1_FREEZER], "freezer");
+	ck_assert_str_eq(cgfs_v1_name[CG_V1_PIDS], "pids");
+}
+END_TEST
+
+START_TEST(test_sizes)
+{
+	const char *names[SIZE_COUNT];
+	enum size_name back;
+
+	for (int i = 0; i < SIZE_COUNT; i++) {
+		names[i] = size_to_string((enum size_name)i);
+		ck_assert_int_eq(size_parse(names[i], &back), 0);
+		ck_assert_int_eq(back, i);
+	}
+	all_named("size_name", names, SIZE_COUNT);
+}
+END_TEST
+
 START_TEST(test_mount_sources)
 {
 	const char *names[] = {mount_source_to_string(MOUNT_LOCAL),
@@ -124,6 +165,9 @@ int main(void)
 	tcase_add_test(tc, test_hook_stages);
 	tcase_add_test(tc, test_net_modes);
 	tcase_add_test(tc, test_supervise_names);
+	tcase_add_test(tc, test_kill_reasons);
+	tcase_add_test(tc, test_sizes);
+	tcase_add_test(tc, test_cgroup_v1_controllers);
 	tcase_add_test(tc, test_mount_sources);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
