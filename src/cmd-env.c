@@ -32,7 +32,16 @@ void commands_pass_env_add(char ***names, size_t *n, const char *list)
 	}
 }
 
-int cmd_env(const struct cli_global *g, int argc, char **argv)
+/* What `berth env` takes from its command line and environment. */
+struct env_cli {
+	enum env_format fmt;
+	bool decode;
+	char **pass;
+	size_t npass;
+	int worker_arg;
+};
+
+static int env_parse(int argc, char **argv, struct env_cli *ec)
 {
 	enum { OPT_FORMAT = 256, OPT_DECODE, OPT_PASS_ENV };
 	static const struct option opts[] = {
@@ -42,65 +51,66 @@ int cmd_env(const struct cli_global *g, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	enum env_format fmt = ENV_FORMAT_SHELL;
-	struct prep_needs n = {.env = true};
-	struct prep p = {0};
-	char **pass = NULL;
-	size_t npass = 0;
-	bool decode = false;
-	int c, r;
+	int c;
 
 	optind = 0; /* 0, not 1: glibc then forgets the global parse */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
-			if (env_parse_format(optarg, &fmt) < 0) {
-				r = cli_usage_error(argv[0],
-						    "--format must be shell, json or null, "
-						    "not '%s'",
-						    optarg);
-				goto out;
-			}
+			if (env_parse_format(optarg, &ec->fmt) < 0)
+				return cli_usage_error(argv[0],
+						       "--format must be shell, json or null, "
+						       "not '%s'",
+						       optarg);
 			break;
 		case OPT_DECODE:
-			decode = true;
+			ec->decode = true;
 			break;
 		case OPT_PASS_ENV:
-			commands_pass_env_add(&pass, &npass, optarg);
+			commands_pass_env_add(&ec->pass, &ec->npass, optarg);
 			break;
 		case 'h':
 			cli_command_help(cli_find(argv[0]), stdout);
-			r = BERTH_EXIT_OK;
-			goto out;
+			return BERTH_EXIT_OK;
 		case ':':
-			r = cli_usage_error(argv[0], "option '%s' needs a value", argv[optind - 1]);
-			goto out;
+			return cli_usage_error(argv[0], "option '%s' needs a value",
+					       argv[optind - 1]);
 		default:
-			r = cli_unknown_option(argv[0], argv[optind - 1]);
-			goto out;
+			return cli_unknown_option(argv[0], argv[optind - 1]);
 		}
 	}
-	if (argc - optind != 1) {
-		r = argc - optind > 1 ? cli_usage_error(argv[0], "expected one worker name, got %d",
-							argc - optind)
-				      : cli_usage_error(argv[0], "expected a worker name");
-		goto out;
+	if (argc - optind > 1)
+		return cli_usage_error(argv[0], "expected one worker name, got %d", argc - optind);
+	if (argc - optind != 1)
+		return cli_usage_error(argv[0], "expected a worker name");
+	if (!ec->npass && getenv("BERTH_PASS_ENV"))
+		commands_pass_env_add(&ec->pass, &ec->npass, getenv("BERTH_PASS_ENV"));
+	ec->worker_arg = optind;
+	return CMD_CONTINUE;
+}
+
+int cmd_env(const struct cli_global *g, int argc, char **argv)
+{
+	struct env_cli ec = {.fmt = ENV_FORMAT_SHELL};
+	struct prep p = {0};
+	int r = env_parse(argc, argv, &ec);
+
+	if (r == CMD_CONTINUE) {
+		/* what the worker gets, byte for byte: the project and entropy
+		 * a run will use, made now when there are none yet */
+		const char *user = getenv("BERTH_USER");
+		struct prep_needs n = {.worker = argv[ec.worker_arg],
+				       .env = true,
+				       .pass_env = ec.pass,
+				       .user = user && *user ? user : NULL};
+
+		r = prepare(g, &n, &p);
 	}
-	if (!npass && getenv("BERTH_PASS_ENV"))
-		commands_pass_env_add(&pass, &npass, getenv("BERTH_PASS_ENV"));
-	/* what the worker gets, byte for byte: the project and entropy a
-	 * run will use, made now when there are none yet */
-	n.worker = argv[optind];
-	n.pass_env = pass;
-	n.user = getenv("BERTH_USER");
-	if (n.user && !*n.user)
-		n.user = NULL;
-	r = prepare(g, &n, &p);
 	if (r == CMD_CONTINUE)
-		r = env_print(stdout, p.envp, fmt, decode) < 0 ? BERTH_EXIT_FAILURE : BERTH_EXIT_OK;
+		r = env_print(stdout, p.envp, ec.fmt, ec.decode) < 0 ? BERTH_EXIT_FAILURE
+								     : BERTH_EXIT_OK;
 	prep_free(&p);
-out:
-	strv_free(pass);
+	strv_free(ec.pass);
 	return r;
 }
