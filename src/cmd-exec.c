@@ -194,19 +194,14 @@ static int exec_boxplan(const struct cli_global *g, const struct exec_cli *c, co
 			struct boxplan *bp)
 {
 	struct sandbox_opts so = {.user = c->user};
-	struct boxplan_request rq = {
-		.app = &p->app,
-		.w = &p->w,
-		.ctx = &p->ctx,
-		.state_dir = g->state_dir,
-		.no_cgroup = c->o.no_cgroup,
-		.no_limits = true,
-		.no_network = true,
-		.view = c->vo,
-		.sandbox = &so,
-	};
+	struct boxplan_request rq = prep_box_request(g, p);
 
+	rq.no_cgroup = c->o.no_cgroup;
+	rq.no_limits = true;
+	rq.no_network = true;
+	rq.view = c->vo;
 	rq.view.attach = true;
+	rq.sandbox = &so;
 	return boxplan_build(&rq, bp) < 0 ? BERTH_EXIT_SETUP : CMD_CONTINUE;
 }
 

@@ -232,13 +232,9 @@ static int hook_prepare(const struct cli_global *g, const char *worker, const st
 
 	if (r != CMD_CONTINUE)
 		return r;
-	struct boxplan_request rq = {
-		.app = &p->app,
-		.w = &p->w,
-		.ctx = &p->ctx,
-		.state_dir = g->state_dir,
-		.view = {.storage_root = hook_annotation(st, b, OCISPEC_ANN_STORAGE_ROOT)},
-	};
+	struct boxplan_request rq = prep_box_request(g, p);
+
+	rq.view.storage_root = hook_annotation(st, b, OCISPEC_ANN_STORAGE_ROOT);
 	return boxplan_build(&rq, bp) < 0 ? BERTH_EXIT_SETUP : CMD_CONTINUE;
 }
 

@@ -440,19 +440,14 @@ static int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_
 static int run_boxplan(const struct cli_global *g, const struct run_cli *rc, const struct prep *p,
 		       struct boxplan *bp)
 {
-	struct boxplan_request rq = {
-		.app = &p->app,
-		.w = &p->w,
-		.ctx = &p->ctx,
-		.state_dir = g->state_dir,
-		.limits = rc->lo,
-		.no_cgroup = rc->o.no_cgroup,
-		.unconfined = rc->unconfined,
-		.pid1 = getpid() == 1,
-		.view = rc->vo,
-		.sandbox = &rc->so,
-	};
+	struct boxplan_request rq = prep_box_request(g, p);
 
+	rq.limits = rc->lo;
+	rq.no_cgroup = rc->o.no_cgroup;
+	rq.unconfined = rc->unconfined;
+	rq.pid1 = getpid() == 1;
+	rq.view = rc->vo;
+	rq.sandbox = &rc->so;
 	rq.view.tmp_size = rc->tmp_size;
 	rq.view.ro_binds = (const char *const *)rc->ro_binds;
 	return boxplan_build(&rq, bp) < 0 ? BERTH_EXIT_SETUP : CMD_CONTINUE;

@@ -231,14 +231,8 @@ static int spec_paths(const struct cli_global *g, const struct spec_cli *sc, con
 static int spec_storage(const struct spec_cli *sc, const struct boxplan *bp,
 			const struct mountplan *mp, bool by_hook)
 {
-	struct storage_opts so = {.uid = bp->view.uid,
-				  .gid = bp->view.gid,
-				  .require_quota = sc->require_quota,
-				  .no_disk_bound = !by_hook,
-				  .no_bound_reason = NOHOOKS_REASON};
-
 	if (!sc->no_prepare)
-		return boxplan_storage_prepare(bp, mp, &so, !by_hook);
+		return boxplan_storage_prepare(bp, mp, by_hook, NOHOOKS_REASON);
 	if (mp->has_disk && sc->no_hooks)
 		return storage_unbounded(mp, sc->require_quota, NOHOOKS_REASON);
 	return 0;
@@ -302,19 +296,18 @@ static int spec_json(const struct cli_global *g, const struct spec_cli *sc, cons
 
 /* The box plan of spec's options: the view with absolute paths (the
  * runtime runs the hooks elsewhere), the user resolved, the filter. */
-static int spec_boxplan(const struct spec_cli *sc, const struct prep *p,
+static int spec_boxplan(const struct cli_global *g, const struct spec_cli *sc, const struct prep *p,
 			const struct spec_paths *sp, struct boxplan *bp, struct caps_user *u)
 {
 	struct sandbox_opts so = {.user = sc->user, .filter = sc->fo};
-	struct boxplan_request rq = {
-		.app = &p->app,
-		.w = &p->w,
-		.ctx = &p->ctx,
-		.state_dir = sp->state_dir,
-		.view = {.storage_root = sp->storage_root, .require_quota = sc->require_quota},
-		.sandbox = &so,
-	};
-	int r = boxplan_build(&rq, bp);
+	struct boxplan_request rq = prep_box_request(g, p);
+	int r;
+
+	rq.state_dir = sp->state_dir;
+	rq.view.storage_root = sp->storage_root;
+	rq.view.require_quota = sc->require_quota;
+	rq.sandbox = &so;
+	r = boxplan_build(&rq, bp);
 
 	if (r == 0 && (r = boxplan_user(bp, u)) < 0)
 		boxplan_free(bp);
@@ -336,7 +329,7 @@ static int spec_build(const struct cli_global *g, struct spec_cli *sc, const str
 		spec_paths_free(&sp);
 		return BERTH_EXIT_SETUP;
 	}
-	if (spec_boxplan(sc, p, &sp, &bp, &user) < 0) {
+	if (spec_boxplan(g, sc, p, &sp, &bp, &user) < 0) {
 		spec_paths_free(&sp);
 		return BERTH_EXIT_USAGE;
 	}

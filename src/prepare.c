@@ -104,6 +104,12 @@ int prepare(const struct cli_global *g, const struct prep_needs *n, struct prep 
 	return CMD_CONTINUE;
 }
 
+struct boxplan_request prep_box_request(const struct cli_global *g, const struct prep *p)
+{
+	return (struct boxplan_request){
+		.app = &p->app, .w = &p->w, .ctx = &p->ctx, .state_dir = g->state_dir};
+}
+
 void prep_free(struct prep *p)
 {
 	strv_free(p->envp);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "app.h"
+#include "boxplan.h"
 #include "cli.h"
 #include "context.h"
 
@@ -46,5 +47,9 @@ int prepare_app(const struct cli_global *g, struct app *app);
  * prep_free() either way. */
 int prepare(const struct cli_global *g, const struct prep_needs *n, struct prep *p);
 void prep_free(struct prep *p);
+
+/* The box plan's request for what p prepared (app, worker, context, the
+ * state directory); the command adds its options. */
+struct boxplan_request prep_box_request(const struct cli_global *g, const struct prep *p);
 
 #endif

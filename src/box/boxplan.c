@@ -196,17 +196,21 @@ int boxplan_restart(void *data)
 	return b->have_sb ? net_refresh(&b->sb.net) : 0;
 }
 
-int boxplan_storage_prepare(const struct boxplan *p, const struct mountplan *mp,
-			    const struct storage_opts *so, bool bind_sources)
+int boxplan_storage_prepare(const struct boxplan *p, const struct mountplan *mp, bool by_hook,
+			    const char *why)
 {
+	struct storage_opts so = {.uid = p->view.uid,
+				  .gid = p->view.gid,
+				  .require_quota = p->view.require_quota,
+				  .no_disk_bound = !by_hook,
+				  .no_bound_reason = why};
 	struct storage s;
 	int fd = 0, r;
 
-	(void)p;
-	r = storage_open(mp, so, &s);
+	r = storage_open(mp, &so, &s);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; bind_sources && fd >= 0 && i < mp->n_ops; i++) {
+	for (size_t i = 0; !by_hook && fd >= 0 && i < mp->n_ops; i++) {
 		const struct mountplan_op *op = &mp->ops[i];
 
 		if (op->kind == MP_BIND && op->src_base == MPB_STORAGE &&

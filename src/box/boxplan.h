@@ -124,11 +124,13 @@ void boxplan_close(struct box *b);
  * domains resolved again before a restart. */
 int boxplan_restart(void *data);
 
-/* For an OCI runtime (`berth spec`): the instance's storage made before
- * the runtime starts (storage_open: directories, the disk image made or
- * resized), and with bind_sources the sources config.json binds (its tmp
- * mounts' included); closed again.  0 or -errno (logged). */
-int boxplan_storage_prepare(const struct boxplan *p, const struct mountplan *mp,
-			    const struct storage_opts *so, bool bind_sources);
+/* For an OCI runtime (`berth spec`): the instance's storage of mp (the
+ * plan's view_plan()) made before the runtime starts, as the plan's user
+ * (storage_open: directories, the disk image made or resized).  Bounded
+ * by a hook (by_hook), or else unbounded (the warning says why) and the
+ * sources config.json binds made, its tmp mounts' included.  Closed
+ * again.  0 or -errno (logged). */
+int boxplan_storage_prepare(const struct boxplan *p, const struct mountplan *mp, bool by_hook,
+			    const char *why);
 
 #endif
