@@ -139,6 +139,7 @@ int boxplan_describe(const struct boxplan *p, json_t *obj)
 
 int boxplan_open(struct boxplan *p, struct box *b)
 {
+	struct sandbox_opts so;
 	struct exec_step ms;
 	int r;
 
@@ -151,14 +152,15 @@ int boxplan_open(struct boxplan *p, struct box *b)
 	b->have_user = true;
 	/* sandbox_prepare resolves the user again: give it the one found
 	 * here (the default is looked up, and logged, once) */
-	if (!p->sandbox.user && b->user.name)
-		p->sandbox.user = b->user.name;
+	so = p->sandbox;
+	if (!so.user && b->user.name)
+		so.user = b->user.name;
 	r = view_open(p->w, &p->view, &b->view);
 	if (r < 0)
 		goto fail;
 	b->have_view = true;
 	ms = view_step(&b->view);
-	r = sandbox_prepare(&p->sandbox, p->pid1, &ms, 1, &b->sb);
+	r = sandbox_prepare(&so, p->pid1, &ms, 1, &b->sb);
 	if (r < 0)
 		goto fail;
 	b->have_sb = true;

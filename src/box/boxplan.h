@@ -115,8 +115,9 @@ struct box {
 };
 
 /* Open the box in the plan's order (user, view, sandbox; pasta made a
- * companion of berth's cgroup).  Nothing when unconfined.  0, or -errno
- * (logged; what was made is closed). */
+ * companion of berth's cgroup).  Nothing when unconfined.  Sets the
+ * plan's view.uid/gid (boxplan_user).  0, or -errno (logged; what was
+ * made is closed). */
 int boxplan_open(struct boxplan *p, struct box *b);
 /* Close it in reverse.  Safe on a zeroed or closed box. */
 void boxplan_close(struct box *b);
