@@ -42,8 +42,17 @@ traced $B exec --storage-root "$TMP/storage" --user nobody test -- \
 is "$? $(gits)" "0 1" "exec: git runs once"
 is "$(cat "$TMP/exec.out")" "$tree" "exec: the command gets the tree id"
 
+# berth_below PID: the berth process below PID (strace's child), by its
+# executable, or nothing.
+berth_below() {
+	for _p in $(descendants "$1"); do
+		[ "$(readlink "/proc/$_p/exe")" = "$(readlink -f "$BERTH")" ] && echo "$_p" && return
+	done
+}
+
 # run_traced NAME OPTIONS...: berth run under strace until the worker is
-# up, then stopped (SIGTERM to berth, strace's child, by pid).
+# up, then stopped (SIGTERM to berth by pid; lib.sh's cleanup stops it
+# when the test fails before).
 run_traced() {
 	_name=$1
 	shift
@@ -52,15 +61,20 @@ run_traced() {
 	RUN_PID=$!
 	RUN_T0=$(now_ms)
 	STARTED_PIDS="$STARTED_PIDS $RUN_PID"
-	if wait_for "$BLOG" '^READY' 20; then
-		for _p in $(descendants "$RUN_PID"); do
-			STARTED_PIDS="$STARTED_PIDS $_p"
-			[ "$(readlink "/proc/$_p/exe")" = "$(readlink -f "$BERTH")" ] &&
-				kill -TERM "$_p" && break
-		done
+	BERTH_PID=
+	for _i in $(seq 250); do
+		BERTH_PID=$(berth_below "$RUN_PID")
+		[ -n "$BERTH_PID" ] && break
+		sleep 0.02
+	done
+	STARTED_PIDS="$STARTED_PIDS $BERTH_PID"
+	STARTED_BERTHS="$STARTED_BERTHS $BERTH_PID"
+	if [ -n "$BERTH_PID" ] && wait_for "$BLOG" '^READY' 20; then
+		kill -TERM "$BERTH_PID"
 	else
 		not_ok "$_name: the worker did not start"
 		dump_logs
+		[ -n "$BERTH_PID" ] && kill -TERM "$BERTH_PID"
 	fi
 	wait_run 30
 	is "$(gits)" 1 "$_name: git runs once before the worker starts"
