@@ -12,18 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "caps.h"
+#include "boxplan.h"
+#include "cleanup.h"
 #include "commands.h"
-#include "context.h"
 #include "exitcodes.h"
-#include "filter.h"
 #include "instance.h"
-#include "landlock.h"
-#include "nsinit.h"
 #include "run-options.h"
 #include "run.h"
 #include "util.h"
-#include "view.h"
 
 const char cmd_exec_help_text[] =
 	"  --storage-root DIR       where instance storage lives (default: <state\n"
@@ -121,7 +117,7 @@ static int exec_option(struct exec_cli *c, int opt, const char *arg, const char 
 		c->user = arg;
 		break;
 	case OPT_STOP_TIMEOUT:
-		if (parse_duration_ms(arg, &ms) < 0 || ms > RUN_MAX_DURATION_MS)
+		if (parse_duration_ms(arg, &ms) < 0 || ms > SUPERVISE_MAX_DURATION_MS)
 			return cli_usage_error(cmd, "--stop-timeout: '%s' is not a duration", arg);
 		c->o.policy.stop_timeout_ms = ms;
 		break;
@@ -212,94 +208,69 @@ static int exec_parse(int argc, char **argv, struct exec_cli *c)
 	return CMD_CONTINUE;
 }
 
-/* Everything between loading the worker and running the command. */
-static int exec_worker(const struct cli_global *g, struct exec_cli *c, const struct app *app,
-		       const struct worker *w, char **cmd)
+/* exec's box plan: the worker's view, joining the storage of a running
+ * berth (attach), its user, Landlock domain and filter; berth's own
+ * network; a cgroup without limits (a one-off command). */
+static int exec_boxplan(const struct cli_global *g, const struct exec_cli *c, const struct prep *p,
+			struct boxplan *bp)
 {
-	struct context_options co = {
-		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
-	struct context ctx = {0};
-	struct caps_user u = {0};
-	struct caps_plan cp = {0};
-	struct filter_prog fp = {0};
-	struct filter_opts fo = {0};
-	struct landlock_plan lp = {.fd = -1};
-	struct view v;
-	struct instance inst = {.fd = -1, .dir_fd = -1};
-	char **envp = NULL, *script = NULL, *hostname = NULL;
-	const char *msg = NULL;
-	int r = BERTH_EXIT_SETUP;
+	struct sandbox_opts so = {.user = c->user};
+	struct boxplan_request rq = prep_box_request(g, p);
 
-	if (c->user ? caps_user_parse(c->user, &u, &msg) < 0 : caps_user_default(&u) < 0) {
-		if (msg)
-			return cli_usage_error("exec", "--user: %s", msg);
-		return BERTH_EXIT_SETUP;
+	rq.no_cgroup = c->o.no_cgroup;
+	rq.no_limits = true;
+	rq.no_network = true;
+	rq.view = c->vo;
+	rq.view.attach = true;
+	rq.sandbox = &so;
+	return boxplan_build(&rq, bp) < 0 ? BERTH_EXIT_SETUP : CMD_CONTINUE;
+}
+
+/* Open the box (the record taken only when no berth run holds the
+ * instance), run the command once, close everything in reverse. */
+static int exec_act(const struct cli_global *g, struct exec_cli *c, const struct prep *p,
+		    char **cmd)
+{
+	struct instance inst = {.fd = -1, .dir_fd = -1};
+	struct box box = {0};
+	struct boxplan bp;
+	_cleanup_free_ char *script = NULL;
+	bool joined;
+	int r = exec_boxplan(g, c, p, &bp);
+
+	if (r != CMD_CONTINUE)
+		return r;
+	r = commands_instance_open(p, true, &inst, &joined);
+	if (r == CMD_CONTINUE &&
+	    (boxplan_open(&bp, &box) < 0 || instance_record_disk(&inst, &box.view.st) < 0))
+		r = BERTH_EXIT_SETUP;
+	if (r == CMD_CONTINUE) {
+		script = exec_script(cmd);
+		c->o.worker = p->w.name;
+		c->o.app_dir = p->w.app_dir;
+		c->o.start = script;
+		c->o.envp = p->envp;
+		c->o.stdin_fd = STDIN_FILENO;
+		c->o.policy.max_restarts = 0;
+		c->o.steps = box.steps;
+		c->o.n_steps = box.n_steps;
+		/* PID, IPC and UTS namespaces of its own (not the running
+		 * worker's), with the worker's hostname */
+		c->o.hostname = bp.hostname;
+		c->o.cgroups_hook = instance_cgroups_hook;
+		c->o.cgroups_data = &inst;
+		r = run_worker(&c->o);
 	}
-	if (context_load(&co, &ctx) < 0)
-		goto out;
-	/* The record only when no berth run holds the instance (joined: 1). */
-	if (commands_instance_open(w, ctx.project, ctx.environment, true, &inst) > 1)
-		goto out;
-	if (commands_worker_env_user(g, app, w, c->pass, c->user, false, &envp) != 0)
-		goto out;
-	c->vo.state_dir = g->state_dir;
-	c->vo.project = ctx.project;
-	c->vo.environment = ctx.environment;
-	c->vo.uid = u.uid;
-	c->vo.gid = u.gid;
-	c->vo.attach = true;
-	if (caps_plan_init(&u, &cp) < 0 || filter_compile(&fo, &fp) < 0 ||
-	    landlock_prepare(&lp, false) < 0)
-		goto out;
-	if (view_open(w, &c->vo, &v) < 0)
-		goto out;
-	if (instance_record_disk(&inst, &v.st) < 0) {
-		view_close(&v);
-		goto out;
-	}
-	/* mounts first (root, own namespace), then the user, the Landlock
-	 * domain (after no_new_privs; a no-op without Landlock), seccomp last */
-	struct exec_step steps[] = {
-		view_step(&v),
-		{.name = "user", .run = caps_step, .data = &cp},
-		{.name = "the Landlock domain", .run = landlock_step, .data = &lp},
-		{.name = "seccomp", .run = filter_step, .data = &fp},
-	};
-	script = exec_script(cmd);
-	c->o.worker = w->name;
-	c->o.app_dir = w->app_dir;
-	c->o.start = script;
-	c->o.envp = envp;
-	c->o.stdin_fd = STDIN_FILENO;
-	c->o.policy.max_restarts = 0;
-	c->o.steps = steps;
-	c->o.n_steps = ARRAY_SIZE(steps);
-	/* PID, IPC and UTS namespaces of its own (not the running worker's),
-	 * with the worker's hostname */
-	hostname = nsinit_hostname(w->app_name, w->name);
-	c->o.hostname = hostname;
-	c->o.cgroups_hook = instance_cgroups_hook;
-	c->o.cgroups_data = &inst;
-	r = run_worker(&c->o);
-	view_close(&v);
-out:
+	boxplan_close(&box);
 	instance_close(&inst); /* after the cgroups and the disk */
-	free(hostname);
-	free(script);
-	landlock_release(&lp);
-	filter_prog_free(&fp);
-	caps_plan_free(&cp);
-	caps_user_free(&u);
-	strv_free(envp);
-	context_free(&ctx);
+	boxplan_free(&bp);
 	return r;
 }
 
 int cmd_exec(const struct cli_global *g, int argc, char **argv)
 {
 	struct exec_cli c = {0};
-	struct app app;
-	struct worker w;
+	struct prep p = {0};
 	int r;
 
 	run_opts_init(&c.o);
@@ -313,12 +284,12 @@ int cmd_exec(const struct cli_global *g, int argc, char **argv)
 		r = BERTH_EXIT_SETUP;
 		goto out;
 	}
-	r = commands_load_worker(g, argv[c.worker_arg], &app, &w);
-	if (r)
-		goto out;
-	r = exec_worker(g, &c, &app, &w, argv + optind);
-	worker_free(&w);
-	app_free(&app);
+	struct prep_needs n = {
+		.worker = argv[c.worker_arg], .env = true, .pass_env = c.pass, .user = c.user};
+	r = prepare(g, &n, &p);
+	if (r == CMD_CONTINUE)
+		r = exec_act(g, &c, &p, argv + optind);
+	prep_free(&p);
 out:
 	strv_free(c.pass);
 	strv_free(c.ro_binds);

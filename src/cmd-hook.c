@@ -22,19 +22,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "boxplan.h"
 #include "cleanup.h"
 #include "commands.h"
-#include "context.h"
 #include "egress.h"
 #include "exitcodes.h"
 #include "hook.h"
 #include "log.h"
 #include "net.h"
 #include "ocispec.h"
-#include "relationships.h"
 #include "safepath.h"
 #include "signals.h"
-#include "sizelimit.h"
 #include "stopguard.h"
 #include "storage.h"
 #include "util.h"
@@ -183,7 +181,7 @@ static char *read_config(const char *bundle)
 
 /* The worker the container runs and where its config lives, from the
  * annotations (berth.worker, berth.app-config, ...) over the global
- * options; logging set up for it.  -1 to go on, or an exit status. */
+ * options; logging set up for it.  CMD_CONTINUE, or an exit status. */
 static int hook_globals(const struct hook_state *st, const struct hook_bundle *b,
 			struct cli_global *g, const char **worker)
 {
@@ -220,30 +218,24 @@ static int hook_globals(const struct hook_state *st, const struct hook_bundle *b
 	if ((v = hook_annotation(st, b, OCISPEC_ANN_STATE_DIR)))
 		g->state_dir = v;
 	log_setup(g->log_format, g->log_level, *worker);
-	return -1;
+	return CMD_CONTINUE;
 }
 
-/* The worker's mount plan for the container: its context, the storage
- * root from the annotation.  0 or -errno (logged). */
-static int hook_plan(const struct cli_global *g, const struct worker *w,
-		     const struct hook_state *st, const struct hook_bundle *b,
-		     struct mountplan *plan)
+/* The worker and its box plan for the container: the worker of the
+ * annotation, its context loaded once, the storage root from the
+ * annotation.  CMD_CONTINUE or an exit status. */
+static int hook_prepare(const struct cli_global *g, const char *worker, const struct hook_state *st,
+			const struct hook_bundle *b, struct prep *p, struct boxplan *bp)
 {
-	struct context_options co = {
-		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
-	struct context ctx = {0};
-	struct view_opts vo = {0};
-	int r;
+	struct prep_needs n = {.worker = worker};
+	int r = prepare(g, &n, p);
 
-	if ((r = context_load(&co, &ctx)) < 0)
+	if (r != CMD_CONTINUE)
 		return r;
-	vo.storage_root = hook_annotation(st, b, OCISPEC_ANN_STORAGE_ROOT);
-	vo.state_dir = g->state_dir;
-	vo.project = ctx.project;
-	vo.environment = ctx.environment;
-	r = view_plan(w, &vo, plan);
-	context_free(&ctx);
-	return r;
+	struct boxplan_request rq = prep_box_request(g, p);
+
+	rq.view.storage_root = hook_annotation(st, b, OCISPEC_ANN_STORAGE_ROOT);
+	return boxplan_build(&rq, bp) < 0 ? BERTH_EXIT_SETUP : CMD_CONTINUE;
 }
 
 /* The container root's etc/resolv.conf, opened without following a
@@ -261,38 +253,24 @@ static int root_resolv_conf(const char *root)
 	return fd < 0 ? -1 : fd;
 }
 
-/* The worker's egress plan in the container: its relationships, the
- * services of the app and the context, its firewall, the resolvers of the
- * resolv.conf the container sees (a bind of config.json, else its root's);
- * the firewall's domains resolved here, in the hook's namespaces.  0 or
- * -errno (logged). */
-static int hook_egress(const struct cli_global *g, const struct app *app, const struct worker *w,
-		       const struct hook_bundle *b, struct egress_plan *plan)
+/* The worker's egress plan in the container: the box plan's egress inputs
+ * (relationships, the services of the app and the context, firewall), the
+ * resolvers of the resolv.conf the container sees (a bind of config.json,
+ * else its root's); the firewall's domains resolved here, in the hook's
+ * namespaces.  0 or -errno (logged). */
+static int hook_egress(const struct boxplan *bp, const struct hook_bundle *b,
+		       struct egress_plan *plan)
 {
-	struct context_options co = {
-		.file = g->context, .state_dir = g->state_dir, .app_dir = w->app_dir};
 	_cleanup_close_ int rfd = b->resolv_conf ? -1 : root_resolv_conf(b->root);
 	_cleanup_free_ char *resolv = b->resolv_conf ? xstrdup(b->resolv_conf)
 				      : rfd >= 0     ? xasprintf("/proc/self/fd/%d", rfd)
 						     : NULL;
-	struct context ctx = {0};
-	json_t *rels = NULL, *services = NULL;
-	int r;
+	struct net_egress eg = {bp->sandbox.firewall, bp->relationships, bp->services,
+				resolv ? resolv : "/dev/null"};
+	int r = net_egress_plan(&eg, NET_CURRENT, NULL, plan);
 
-	if ((r = context_load(&co, &ctx)) < 0)
-		return r;
-	r = relationships_build(app, w, &ctx, NULL, NULL, &rels);
-	if (r == 0) {
-		struct net_egress eg = {w->firewall, rels, NULL, resolv ? resolv : "/dev/null"};
-		services = relationships_services(app, &ctx);
-		eg.services = services;
-		r = net_egress_plan(&eg, NET_CURRENT, NULL, plan);
-	}
 	if (r == 0)
 		egress_resolve(plan);
-	json_decref(rels);
-	json_decref(services);
-	context_free(&ctx);
 	return r;
 }
 
@@ -311,23 +289,23 @@ static bool hook_require_quota(const struct hook_state *st, const struct hook_bu
  * device with autoclear) and mounted at the worker's mount paths in the
  * container's root.  The loop device keeps the image's shared lock for as
  * long as the container's namespace mounts it, then detaches. */
-static int hook_storage(const struct cli_global *g, const struct worker *w,
-			const struct hook_state *st, const struct hook_bundle *b, int pidfd)
+static int hook_storage(const struct boxplan *bp, const struct hook_state *st,
+			const struct hook_bundle *b, int pidfd)
 {
 	struct storage_opts so = {
 		.uid = b->uid, .gid = b->gid, .require_quota = hook_require_quota(st, b)};
-	struct mountplan plan;
+	struct mountplan mp;
 	struct storage s;
 	int r;
 
-	if ((r = hook_plan(g, w, st, b, &plan)) < 0)
+	if ((r = view_plan(bp->w, &bp->view, &mp)) < 0)
 		return r;
-	r = storage_open(&plan, &so, &s);
+	r = storage_open(&mp, &so, &s);
 	if (r == 0) {
-		r = hook_mount_storage(pidfd, b, &plan, &s);
+		r = hook_mount_storage(pidfd, b, &mp, &s);
 		storage_close(&s);
 	}
-	mountplan_free(&plan);
+	mountplan_free(&mp);
 	return r;
 }
 
@@ -402,37 +380,35 @@ static int create_runtime(const struct cli_global *g0, const struct hook_state *
 			  const struct hook_bundle *b)
 {
 	struct cli_global g = *g0;
-	struct sizelimit_overrides lo = {0};
-	struct cgroup_limits lim = {0};
 	struct egress_plan plan = {0};
 	_cleanup_close_ int pidfd = -1;
+	struct boxplan bp = {0};
+	struct prep p = {0};
 	const char *worker;
-	struct app app;
-	struct worker w;
 	int r;
 
-	if ((r = hook_globals(st, b, &g, &worker)) >= 0)
+	if ((r = hook_globals(st, b, &g, &worker)) != CMD_CONTINUE)
 		return r;
 	/* Verify the pid first: nothing is touched for a wrong one. */
 	if (hook_pid_verify(st->pid, b, &pidfd) < 0)
 		return BERTH_EXIT_SETUP;
-	r = commands_load_worker(&g, worker, &app, &w);
-	if (r)
-		return r;
-	sizelimit_for_worker(&w, &lo, &lim);
-	if (hook_apply_limits(st->pid, &lim) < 0 || hook_egress(&g, &app, &w, b, &plan) < 0 ||
-	    hook_net_rules(pidfd, &plan) < 0 || hook_storage(&g, &w, st, b, pidfd) < 0 ||
-	    hook_stop_guard(st, b, pidfd) < 0)
+	r = hook_prepare(&g, worker, st, b, &p, &bp);
+	if (r == CMD_CONTINUE &&
+	    (hook_apply_limits(st->pid, &bp.limits) < 0 || hook_egress(&bp, b, &plan) < 0 ||
+	     hook_net_rules(pidfd, &plan) < 0 || hook_storage(&bp, st, b, pidfd) < 0 ||
+	     hook_stop_guard(st, b, pidfd) < 0))
 		r = BERTH_EXIT_SETUP;
-	else
+	if (r == CMD_CONTINUE) {
 		log_info("container %s (pid %d): limits, ingress rules, storage and stop in place "
 			 "(egress: %zu relationship endpoint(s), %zu other service endpoint(s) "
 			 "refused, %s)",
 			 st->id, (int)st->pid, plan.n_allow, plan.n_block,
 			 plan.all_tcp ? "all TCP" : "firewall.outbound");
+		r = BERTH_EXIT_OK;
+	}
 	egress_plan_free(&plan);
-	worker_free(&w);
-	app_free(&app);
+	boxplan_free(&bp);
+	prep_free(&p);
 	return r;
 }
 
@@ -445,13 +421,13 @@ static int create_container(const struct cli_global *g0, const struct hook_state
 {
 	struct cli_global g = *g0;
 	const char *worker;
-	struct mountplan plan;
+	struct mountplan mp;
 	_cleanup_close_ int rootfd = -1;
-	struct app app;
-	struct worker w;
+	struct boxplan bp = {0};
+	struct prep p = {0};
 	int r;
 
-	if ((r = hook_globals(st, b, &g, &worker)) >= 0)
+	if ((r = hook_globals(st, b, &g, &worker)) != CMD_CONTINUE)
 		return r;
 	if ((r = hook_mntns_is_hosts()) != 0) {
 		if (r > 0)
@@ -461,19 +437,19 @@ static int create_container(const struct cli_global *g0, const struct hook_state
 	rootfd = open(b->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return log_errno(-errno, "open the container's root %s", b->root), BERTH_EXIT_SETUP;
-	r = commands_load_worker(&g, worker, &app, &w);
-	if (r)
-		return r;
-	r = BERTH_EXIT_SETUP;
-	if (hook_plan(&g, &w, st, b, &plan) == 0) {
-		if (hook_check_storage(rootfd, &plan) == 0) {
-			log_info("container %s: the storage is mounted", st->id);
-			r = 0;
+	r = hook_prepare(&g, worker, st, b, &p, &bp);
+	if (r == CMD_CONTINUE) {
+		r = BERTH_EXIT_SETUP;
+		if (view_plan(&p.w, &bp.view, &mp) == 0) {
+			if (hook_check_storage(rootfd, &mp) == 0) {
+				log_info("container %s: the storage is mounted", st->id);
+				r = BERTH_EXIT_OK;
+			}
+			mountplan_free(&mp);
 		}
-		mountplan_free(&plan);
 	}
-	worker_free(&w);
-	app_free(&app);
+	boxplan_free(&bp);
+	prep_free(&p);
 	return r;
 }
 

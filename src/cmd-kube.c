@@ -17,6 +17,7 @@
 #include "exitcodes.h"
 #include "kube.h"
 #include "log.h"
+#include "prepare.h"
 #include "run-options.h"
 #include "supervise.h"
 
@@ -142,7 +143,7 @@ static int kube_apply(struct kube_opts *o, int opt, const char *v)
 		o->app_root = v;
 		return CMD_CONTINUE;
 	case OPT_STOP_TIMEOUT:
-		if (parse_duration_ms(v, &n) < 0 || n > RUN_MAX_DURATION_MS)
+		if (parse_duration_ms(v, &n) < 0 || n > SUPERVISE_MAX_DURATION_MS)
 			return cli_usage_error("kube",
 					       "--stop-timeout: '%s' is not a duration (e.g. 15s, "
 					       "300ms, 2m; at most 24h)",
@@ -286,8 +287,8 @@ int cmd_kube(const struct cli_global *g, int argc, char **argv)
 	if (r != CMD_CONTINUE)
 		return r;
 	log_setup(g->log_format, g->log_level, NULL);
-	r = commands_load_app(g, &app);
-	if (r)
+	r = prepare_app(g, &app);
+	if (r != CMD_CONTINUE)
 		return r;
 	r = kube_workers(&app, argv + first, (size_t)(argc - first), &ws, &nws);
 	co.app_dir = app.dir;

@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `berth spec WORKER`: write a complete OCI runtime config.json for the
- * worker (ocispec.c), built from the same parts as `berth run`: the
- * environment, the limits from size, the user, the storage plan and the
- * syscall filter, with createRuntime/poststop hooks calling `berth hook`
- * (and createContainer when they mount the disk-bounded storage).
+ * worker (ocispec.c) from the same preparation and box plan as `berth
+ * run`: the environment, the limits from size, the user, the storage plan
+ * and the syscall filter, with createRuntime/poststop hooks calling `berth
+ * hook` (and createContainer when they mount the disk-bounded storage).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,19 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "caps.h"
+#include "boxplan.h"
 #include "cleanup.h"
 #include "commands.h"
-#include "context.h"
 #include "exitcodes.h"
-#include "filter.h"
 #include "log.h"
 #include "ocispec.h"
-#include "sizelimit.h"
 #include "spawn.h"
-#include "storage.h"
 #include "util.h"
-#include "view.h"
 
 const char cmd_spec_help_text[] =
 	"  --rootfs PATH            root.path of the bundle (default: rootfs)\n"
@@ -213,147 +207,171 @@ static char *spec_abs(const char *p)
 	return xasprintf("%s/%s", strcmp(cwd, "/") ? cwd : "", p);
 }
 
-static int spec_build(const struct cli_global *g, struct spec_cli *sc, const struct app *app,
-		      const struct worker *w, char **envp, json_t **out)
-{
-	_cleanup_free_ char *app_config = spec_abs(app->file), *context = spec_abs(g->context);
-	_cleanup_free_ char *services = app->have_services ? spec_abs(app->services_file) : NULL;
-	_cleanup_free_ char *state_dir = spec_abs(g->state_dir), *storage_root = NULL;
-	struct context_options co = {
-		.file = context, .state_dir = state_dir, .app_dir = w->app_dir};
-	struct sizelimit_overrides lo = {0};
-	struct cgroup_limits limits = {0};
-	struct caps_user user = {0};
-	struct context ctx = {0};
-	struct view_opts vo = {0};
-	struct mountplan plan = {0};
-	char hook[PATH_MAX];
-	const char *msg = NULL;
-	_cleanup_free_ char *script = NULL, *pre = NULL, *err = NULL;
-	bool have_plan = false, by_hook;
-	int r = BERTH_EXIT_SETUP;
+/* The paths the spec names, absolute (spec_abs). */
+struct spec_paths {
+	char *app_config, *services, *context, *state_dir, *storage_root;
+};
 
-	if (sc->user ? caps_user_parse(sc->user, &user, &msg) < 0 : caps_user_default(&user) < 0) {
-		if (msg)
-			log_error("--user %s: %s", sc->user, msg);
-		return BERTH_EXIT_USAGE;
-	}
-	if (context_load(&co, &ctx) < 0)
-		goto out;
-	vo.storage_root = sc->storage_root ? sc->storage_root : getenv("BERTH_STORAGE_ROOT");
-	if (vo.storage_root && !*vo.storage_root)
-		vo.storage_root = NULL;
-	storage_root = spec_abs(vo.storage_root);
-	if ((app->file && !app_config) || (g->context && !context) ||
-	    (app->have_services && app->services_file && !services) ||
-	    (g->state_dir && !state_dir) || (vo.storage_root && !storage_root)) {
-		log_errno(-errno, "getcwd: cannot make the spec's paths absolute");
-		goto out;
-	}
-	vo.storage_root = storage_root;
-	vo.state_dir = state_dir;
-	vo.project = ctx.project;
-	vo.environment = ctx.environment;
-	vo.uid = user.uid;
-	vo.gid = user.gid;
-	if (view_plan(w, &vo, &plan) < 0)
-		goto out;
-	have_plan = true;
-	/* With a disk, createRuntime mounts the bounded storage (config.json
-	 * binds none of it); the image is made or resized here already, so the
-	 * hook has less to do.  Otherwise config.json binds the directories,
-	 * which the runtime stats before any hook runs: they are made here. */
-	by_hook = plan.has_disk && !sc->no_hooks;
-	if (!sc->no_prepare) {
-		struct storage_opts so = {.uid = user.uid,
-					  .gid = user.gid,
-					  .require_quota = sc->require_quota,
-					  .no_disk_bound = !by_hook,
-					  .no_bound_reason = NOHOOKS_REASON};
-		struct storage s;
-		int fd = 0;
-		if (storage_open(&plan, &so, &s) < 0)
-			goto out;
-		/* the bind sources, tmp ones included (berth run makes those at
-		 * each start) */
-		for (size_t i = 0; !by_hook && fd >= 0 && i < plan.n_ops; i++) {
-			const struct mountplan_op *op = &plan.ops[i];
-			if (op->kind == MP_BIND && op->src_base == MPB_STORAGE &&
-			    (fd = storage_source(&s, op, -1)) >= 0)
-				close(fd);
-		}
-		storage_close(&s);
-		if (fd < 0)
-			goto out;
-	} else if (plan.has_disk && sc->no_hooks) {
-		if (sc->require_quota) {
-			log_error("disk: cannot bound local storage to %" PRIu64
-				  " MB (%s) and --require-disk-quota is set",
-				  plan.disk_mb, NOHOOKS_REASON);
-			goto out;
-		}
-		log_msg(LOG_LVL_WARN, "disk-unbounded",
-			"disk: cannot bound local storage to %" PRIu64
-			" MB (%s); running without the bound",
-			plan.disk_mb, NOHOOKS_REASON);
-	}
-	if (!sc->no_hooks && !sc->hook) {
-		ssize_t n = readlink("/proc/self/exe", hook, sizeof(hook) - 1);
-		if (n < 0) {
-			log_errno(-errno, "readlink /proc/self/exe (give --hook PATH)");
-			goto out;
-		}
-		hook[n] = '\0';
-		sc->hook = hook;
-	}
-	sizelimit_for_worker(w, &lo, &limits);
-	script = spawn_script(w->start ? w->start : "", SIGTERM);
-	pre = w->pre_start ? spawn_script(w->pre_start, SIGTERM) : NULL;
+static void spec_paths_free(struct spec_paths *sp)
+{
+	free(sp->app_config);
+	free(sp->services);
+	free(sp->context);
+	free(sp->state_dir);
+	free(sp->storage_root);
+}
+
+static int spec_paths(const struct cli_global *g, const struct spec_cli *sc, const struct app *app,
+		      struct spec_paths *sp)
+{
+	const char *root = sc->storage_root ? sc->storage_root : getenv("BERTH_STORAGE_ROOT");
+
+	if (root && !*root)
+		root = NULL;
+	sp->app_config = spec_abs(app->file);
+	sp->services = app->have_services ? spec_abs(app->services_file) : NULL;
+	sp->context = spec_abs(g->context);
+	sp->state_dir = spec_abs(g->state_dir);
+	sp->storage_root = spec_abs(root);
+	if ((app->file && !sp->app_config) || (g->context && !sp->context) ||
+	    (app->have_services && app->services_file && !sp->services) ||
+	    (g->state_dir && !sp->state_dir) || (root && !sp->storage_root))
+		return log_errno(-errno, "getcwd: cannot make the spec's paths absolute");
+	return 0;
+}
+
+/* The storage before the runtime starts.  With a disk, createRuntime
+ * mounts the bounded storage (config.json binds none of it); the image is
+ * made or resized here already, so the hook has less to do.  Otherwise
+ * config.json binds the directories, which the runtime stats before any
+ * hook runs: they are made here. */
+static int spec_storage(const struct spec_cli *sc, const struct boxplan *bp,
+			const struct mountplan *mp, bool by_hook)
+{
+	if (!sc->no_prepare)
+		return boxplan_storage_prepare(bp, mp, by_hook, NOHOOKS_REASON);
+	if (mp->has_disk && sc->no_hooks)
+		return storage_unbounded(mp, sc->require_quota, NOHOOKS_REASON);
+	return 0;
+}
+
+/* The berth the runtime calls as a hook: --hook, else this one. */
+static int spec_hook_path(struct spec_cli *sc, char *buf, size_t size)
+{
+	ssize_t n;
+
+	if (sc->no_hooks || sc->hook)
+		return 0;
+	n = readlink("/proc/self/exe", buf, size - 1);
+	if (n < 0)
+		return log_errno(-errno, "readlink /proc/self/exe (give --hook PATH)");
+	buf[n] = '\0';
+	sc->hook = buf;
+	return 0;
+}
+
+/* The box plan as config.json, checked against the runtime-spec schema. */
+static int spec_json(const struct cli_global *g, const struct spec_cli *sc, const struct prep *p,
+		     const struct boxplan *bp, const struct spec_paths *sp,
+		     const struct mountplan *mp, bool by_hook, json_t **out)
+{
+	_cleanup_free_ char *script = spawn_script(p->w.start ? p->w.start : "", SIGTERM);
+	_cleanup_free_ char *pre = p->w.pre_start ? spawn_script(p->w.pre_start, SIGTERM) : NULL;
+	_cleanup_free_ char *err = NULL;
 	struct ocispec_input in = {
-		.w = w,
-		.envp = envp,
+		.w = &p->w,
+		.envp = p->envp,
 		.script = script,
 		.pre_script = pre,
-		.uid = user.uid,
-		.gid = user.gid,
-		.limits = &limits,
-		.filter = &sc->fo,
-		.plan = &plan,
+		.uid = bp->view.uid,
+		.gid = bp->view.gid,
+		.limits = &bp->limits,
+		.filter = &bp->sandbox.filter,
+		.plan = mp,
 		.storage_by_hook = by_hook,
 		.require_quota = sc->require_quota,
 		.rootfs = sc->rootfs ? sc->rootfs : "rootfs",
 		.hook_path = sc->no_hooks ? NULL : sc->hook,
-		.app_config = app_config,
+		.app_config = sp->app_config,
 		.app_name = g->app_name,
-		.services = services,
-		.context_file = context,
-		.state_dir = state_dir,
-		.storage_root = plan.storage_root,
+		.services = sp->services,
+		.context_file = sp->context,
+		.state_dir = sp->state_dir,
+		.storage_root = mp->storage_root,
 		.stop_timeout_s = 15,
 	};
+
 	*out = ocispec_build(&in);
 	if (ocispec_check(*out, &err) < 0) {
 		log_error("the generated config.json is not valid: %s", err);
 		json_decref(*out);
 		*out = NULL;
-		goto out;
+		return -EINVAL;
 	}
-	r = 0;
+	return 0;
+}
+
+/* The box plan of spec's options: the view with absolute paths (the
+ * runtime runs the hooks elsewhere), the user resolved, the filter. */
+static int spec_boxplan(const struct cli_global *g, const struct spec_cli *sc, const struct prep *p,
+			const struct spec_paths *sp, struct boxplan *bp, struct caps_user *u)
+{
+	struct sandbox_opts so = {.user = sc->user, .filter = sc->fo};
+	struct boxplan_request rq = prep_box_request(g, p);
+	int r;
+
+	rq.state_dir = sp->state_dir;
+	rq.view.storage_root = sp->storage_root;
+	rq.view.require_quota = sc->require_quota;
+	rq.sandbox = &so;
+	r = boxplan_build(&rq, bp);
+
+	if (r == 0 && (r = boxplan_user(bp, u)) < 0)
+		boxplan_free(bp);
+	return r;
+}
+
+static int spec_build(const struct cli_global *g, struct spec_cli *sc, const struct prep *p,
+		      json_t **out)
+{
+	struct spec_paths sp = {0};
+	struct caps_user user = {0};
+	struct boxplan bp = {0};
+	struct mountplan mp = {0};
+	char hook[PATH_MAX];
+	bool have_mp = false, by_hook;
+	int r = BERTH_EXIT_SETUP;
+
+	if (spec_paths(g, sc, &p->app, &sp) < 0) {
+		spec_paths_free(&sp);
+		return BERTH_EXIT_SETUP;
+	}
+	if (spec_boxplan(g, sc, p, &sp, &bp, &user) < 0) {
+		spec_paths_free(&sp);
+		return BERTH_EXIT_USAGE;
+	}
+	if (view_plan(&p->w, &bp.view, &mp) < 0)
+		goto out;
+	have_mp = true;
+	by_hook = mp.has_disk && !sc->no_hooks;
+	if (spec_storage(sc, &bp, &mp, by_hook) < 0 || spec_hook_path(sc, hook, sizeof(hook)) < 0 ||
+	    spec_json(g, sc, p, &bp, &sp, &mp, by_hook, out) < 0)
+		goto out;
+	r = CMD_CONTINUE;
 out:
-	if (have_plan)
-		mountplan_free(&plan);
-	context_free(&ctx);
+	if (have_mp)
+		mountplan_free(&mp);
+	boxplan_free(&bp);
 	caps_user_free(&user);
+	spec_paths_free(&sp);
 	return r;
 }
 
 int cmd_spec(const struct cli_global *g, int argc, char **argv)
 {
 	struct spec_cli sc = {0};
-	char **envp = NULL;
+	struct prep p = {0};
 	json_t *spec = NULL;
-	struct app app;
-	struct worker w;
 	int wi = 0, r;
 
 	r = spec_parse(argc, argv, &sc, &wi);
@@ -366,18 +384,15 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv)
 		r = BERTH_EXIT_SETUP;
 		goto out;
 	}
-	r = commands_load_worker(g, argv[wi], &app, &w);
-	if (r)
-		goto out;
-	r = commands_worker_env_user(g, &app, &w, sc.pass, sc.user, false, &envp);
-	if (r == 0)
-		r = spec_build(g, &sc, &app, &w, envp, &spec);
-	if (r == 0 && write_out(sc.output, spec) < 0)
-		r = BERTH_EXIT_SETUP;
+	struct prep_needs n = {
+		.worker = argv[wi], .env = true, .pass_env = sc.pass, .user = sc.user};
+	r = prepare(g, &n, &p);
+	if (r == CMD_CONTINUE)
+		r = spec_build(g, &sc, &p, &spec);
+	if (r == CMD_CONTINUE)
+		r = write_out(sc.output, spec) < 0 ? BERTH_EXIT_SETUP : BERTH_EXIT_OK;
 	json_decref(spec);
-	strv_free(envp);
-	worker_free(&w);
-	app_free(&app);
+	prep_free(&p);
 out:
 	strv_free(sc.pass);
 	return r;

@@ -17,42 +17,6 @@
 #include "relationships.h"
 #include "resolve.h"
 
-/* Shared by the commands: load the app named by the global options,
- * printing every diagnostic to stderr.  Returns 0 or an exit status. */
-int commands_load_app(const struct cli_global *g, struct app *app)
-{
-	struct app_locator loc = {
-		.app_config = g->app_config,
-		.app_name = g->app_name,
-		.services = g->services,
-		.cwd = g->app_dir,
-	};
-	struct diags d = {0};
-	int r = app_load(&loc, app, &d);
-
-	diags_print(&d, stderr);
-	diags_free(&d);
-	return r < 0 ? BERTH_EXIT_USAGE : 0;
-}
-
-int commands_load_worker(const struct cli_global *g, const char *worker, struct app *app,
-			 struct worker *w)
-{
-	struct diags d = {0};
-	int r = commands_load_app(g, app);
-
-	if (r)
-		return r;
-	r = app_resolve(app, worker, w, &d);
-	diags_print(&d, stderr);
-	diags_free(&d);
-	if (r < 0) {
-		app_free(app);
-		return BERTH_EXIT_USAGE;
-	}
-	return 0;
-}
-
 int commands_parse_plain(int argc, char **argv, int nargs, int *first)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
@@ -130,8 +94,8 @@ int cmd_check(const struct cli_global *g, int argc, char **argv)
 
 	if (r != CMD_CONTINUE)
 		return r;
-	r = commands_load_app(g, &app);
-	if (r)
+	r = prepare_app(g, &app);
+	if (r != CMD_CONTINUE)
 		return r;
 	resolve_check_platform(&app, &errors);
 	r = check_relationships(g, &app, &errors, &warnings);
@@ -162,8 +126,8 @@ int cmd_list(const struct cli_global *g, int argc, char **argv)
 
 	if (r != CMD_CONTINUE)
 		return r;
-	r = commands_load_app(g, &app);
-	if (r)
+	r = prepare_app(g, &app);
+	if (r != CMD_CONTINUE)
 		return r;
 	for (size_t i = 0; i < app.n_workers; i++)
 		if ((int)strlen(app.workers[i]) > width)
@@ -187,53 +151,49 @@ int cmd_list(const struct cli_global *g, int argc, char **argv)
 
 int cmd_show(const struct cli_global *g, int argc, char **argv)
 {
-	struct app app;
-	struct worker w;
+	/* show only reads: the state is made by what runs or prints the
+	 * worker's environment */
+	struct prep_needs n = {.env = true, .user = getenv("BERTH_USER"), .read_only = true};
+	json_t *j = NULL, *plan = NULL;
+	struct prep p = {0};
 	int first, r = commands_parse_plain(argc, argv, 1, &first);
 
 	if (r != CMD_CONTINUE)
 		return r;
-	r = commands_load_worker(g, argv[first], &app, &w);
-	if (r)
-		return r;
-	json_t *j = worker_to_json(&w), *plan = NULL;
-	char **envp = NULL;
-
-	r = cmd_run_plan(g, &app, &w, &plan);
-	if (r == 0)
-		r = commands_worker_env(g, &app, &w, NULL, &envp);
-	if (r) {
+	n.worker = argv[first];
+	if (n.user && !*n.user)
+		n.user = NULL;
+	r = prepare(g, &n, &p);
+	if (r == CMD_CONTINUE)
+		r = cmd_run_plan(g, &p, &plan);
+	if (r == CMD_CONTINUE) {
+		j = worker_to_json(&p.w);
+		json_object_set_new(plan, "environment", env_names_json(p.envp));
+		json_object_set_new(j, "plan", plan);
+		char *s = json_dumps(j,
+				     JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+		printf("%s\n", s);
+		free(s);
 		json_decref(j);
-		json_decref(plan);
-		worker_free(&w);
-		app_free(&app);
-		return r;
+		r = BERTH_EXIT_OK;
 	}
-	json_object_set_new(plan, "environment", env_names_json(envp));
-	strv_free(envp);
-	json_object_set_new(j, "plan", plan);
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-	printf("%s\n", s);
-	free(s);
-	json_decref(j);
-	worker_free(&w);
-	app_free(&app);
-	return BERTH_EXIT_OK;
+	prep_free(&p);
+	return r;
 }
 
-int commands_instance_open(const struct worker *w, const char *project, const char *environment,
-			   bool join, struct instance *in)
+int commands_instance_open(const struct prep *p, bool join, struct instance *in, bool *joined)
 {
-	struct instance_key k = {project, environment, w->app_name, w->name};
+	struct instance_key k = {p->ctx.project, p->ctx.environment, p->w.app_name, p->w.name};
 	char *rd = instance_runtime_dir();
 	int r;
 
 	memset(in, 0, sizeof(*in));
+	*joined = false;
 	in->fd = in->dir_fd = -1;
 	if (!rd) {
 		log_warn("no runtime directory (BERTH_RUNTIME_DIR, XDG_RUNTIME_DIR): no instance "
 			 "record, so what a killed berth leaves is not removed by the next");
-		return 0;
+		return CMD_CONTINUE;
 	}
 	r = instance_open(rd, &k, join, in);
 	if (r == -EROFS) {
@@ -244,5 +204,6 @@ int commands_instance_open(const struct worker *w, const char *project, const ch
 		r = 0;
 	}
 	free(rd);
-	return r < 0 ? BERTH_EXIT_SETUP : r;
+	*joined = r == 1;
+	return r < 0 ? BERTH_EXIT_SETUP : CMD_CONTINUE;
 }

@@ -114,7 +114,8 @@ static int duration(struct run_cli *rc, size_t off, const struct run_arg *a, boo
 {
 	uint64_t ms;
 
-	if (parse_duration_ms(a->v, &ms) < 0 || ms > RUN_MAX_DURATION_MS || (!zero_ok && ms == 0))
+	if (parse_duration_ms(a->v, &ms) < 0 || ms > SUPERVISE_MAX_DURATION_MS ||
+	    (!zero_ok && ms == 0))
 		return usage("%s: '%s' is not a duration%s (e.g. 15s, 300ms, 2m; at most 24h)",
 			     a->who, a->v, zero_ok ? "" : " above 0");
 	*FIELD(rc, off, uint64_t) = ms;

@@ -20,9 +20,6 @@
 #include "sizelimit.h"
 #include "view.h"
 
-/* Durations are bounded: a stop timeout or backoff of days is a typo. */
-#define RUN_MAX_DURATION_MS (24ULL * 3600 * 1000)
-
 /* Everything `run` takes from its command line and environment. */
 struct run_cli {
 	struct run_opts o;

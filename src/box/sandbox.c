@@ -59,11 +59,12 @@ static int prepare_privileges(const struct sandbox_opts *o, struct sandbox *sb)
 
 /* The pre-exec steps in their order: network namespace, the mounts,
  * user and capabilities, Landlock, the syscall filter last. */
-static void order_steps(const struct exec_step *mount_steps, size_t n_mount_steps,
-			struct sandbox *sb)
+static void order_steps(const struct sandbox_opts *o, const struct exec_step *mount_steps,
+			size_t n_mount_steps, struct sandbox *sb)
 {
-	sb->steps[sb->n_steps++] =
-		(struct exec_step){"the network namespace", net_join_step, &sb->net};
+	if (!o->no_network)
+		sb->steps[sb->n_steps++] =
+			(struct exec_step){"the network namespace", net_join_step, &sb->net};
 	/* the hosts file (sb->hosts.text) is the mount step's: the caller
 	 * hands it to the view (view_set_hosts) */
 	for (size_t i = 0; i < n_mount_steps; i++)
@@ -93,10 +94,10 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct exec_s
 		return r;
 	struct net_egress eg = {o->firewall, o->relationships, o->services, NULL};
 
-	r = net_prepare(&o->net, pid1, &eg, &sb->net);
+	r = o->no_network ? 0 : net_prepare(&o->net, pid1, &eg, &sb->net);
 	if (r < 0)
 		goto fail;
-	if (o->relationships) {
+	if (o->relationships && !o->no_network) {
 		r = net_hosts_prepare(o->relationships,
 				      sb->net.mode == NET_PRIVATE ? sb->net.gateway : NULL,
 				      &sb->hosts);
@@ -106,7 +107,7 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct exec_s
 	r = prepare_privileges(o, sb);
 	if (r < 0)
 		goto fail;
-	order_steps(mount_steps, n_mount_steps, sb);
+	order_steps(o, mount_steps, n_mount_steps, sb);
 	log_msg(LOG_LVL_INFO, "privileges",
 		"the worker runs as %s (uid %u, gid %u), no "
 		"capabilities, syscall filter %s",

@@ -29,6 +29,8 @@ struct sandbox_opts {
 	const json_t *firewall;	     /* the worker's firewall; NULL: no key (all TCP) */
 	const json_t *services;	     /* relationships_services(): refused unless a
 				      * relationship; NULL: none */
+	bool no_network;	     /* berth exec: stay in berth's network
+				      * namespace: no rules, no hosts file */
 };
 
 struct sandbox {
@@ -53,7 +55,8 @@ void sandbox_opts_free(struct sandbox_opts *o);
  * step: view_set_hosts); the user; the capability plan; the Landlock
  * ruleset; the filter, compiled.  Then sb->steps, in this order:
  *
- *   1. network namespace  setns() into the worker's (not for current)
+ *   1. network namespace  setns() into the worker's (not for current;
+ *                         nothing of the network with no_network)
  *   2. mount_steps...     the caller's (the mount module: its own mount
  *                         namespace, the new root with the hosts file;
  *                         after 1, so its sysfs shows the worker's network)

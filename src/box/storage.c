@@ -414,6 +414,21 @@ static int make_service_dirs(const struct mountplan *p, struct storage *s)
 	return 0;
 }
 
+int storage_unbounded(const struct mountplan *p, bool require_quota, const char *why)
+{
+	if (require_quota) {
+		log_error("disk: cannot bound local storage to %" PRIu64
+			  " MB (%s) and --require-disk-quota is set",
+			  p->disk_mb, why);
+		return -EOPNOTSUPP;
+	}
+	log_msg(LOG_LVL_WARN, "disk-unbounded",
+		"disk: cannot bound local storage to %" PRIu64
+		" MB (%s); running without the bound",
+		p->disk_mb, why);
+	return 0;
+}
+
 /* Bounds local storage with the disk image when the plan has a disk; an
  * unbounded disk is a warning, or an error with --require-disk-quota. */
 static int bound_disk(const struct mountplan *p, const struct storage_opts *o, struct storage *s)
@@ -429,17 +444,7 @@ static int bound_disk(const struct mountplan *p, const struct storage_opts *o, s
 	s->bounded = r == 0;
 	if (r == 0)
 		return 0;
-	if (o->require_quota) {
-		log_error("disk: cannot bound local storage to %" PRIu64
-			  " MB (%s) and --require-disk-quota is set",
-			  p->disk_mb, why);
-		return -EOPNOTSUPP;
-	}
-	log_msg(LOG_LVL_WARN, "disk-unbounded",
-		"disk: cannot bound local storage to %" PRIu64
-		" MB (%s); running without the bound",
-		p->disk_mb, why);
-	return 0;
+	return storage_unbounded(p, o->require_quota, why);
 }
 
 /* Creates the local directory (the image's mount point, or the storage

@@ -73,6 +73,10 @@ struct storage {
  */
 int storage_open(const struct mountplan *p, const struct storage_opts *o, struct storage *s);
 
+/* A disk p->disk_mb that cannot be bounded (why): a warning, or with
+ * require_quota an error.  0 or -EOPNOTSUPP (logged). */
+int storage_unbounded(const struct mountplan *p, bool require_quota, const char *why);
+
 /* Remove the scratch directories earlier starts left behind (tmp.old.*,
  * and tmp itself with private_tmp), by fd, never following links; one
  * info line when there were any.  Safe to call between starts. */

@@ -35,8 +35,6 @@ struct env_options {
 	size_t max_bytes;      /* the whole envp (strings, NULs and pointers);
 				* 0 = unchecked.  See env_limits(). */
 	size_t max_string;     /* one "NAME=value" with its NUL; 0 = unchecked */
-	bool read_only_state;  /* env_for_worker: context_options.read_only */
-	bool *state_failed;    /* env_for_worker: context_options.state_failed */
 };
 
 /*
@@ -82,14 +80,11 @@ int env_parse_format(const char *s, enum env_format *out);
  */
 int env_print(FILE *out, char *const *envp, enum env_format fmt, bool decode);
 
-/*
- * Everything `berth env` and `berth run` need in one call: load the context
- * (context_file may be NULL; state_dir NULL = BERTH_STATE_DIR; the tree id
- * from w->app_dir), then env_build() with this system's execve limits and
- * opts (whose max_* fields are filled here when 0).  0 or -errno (logged).
- */
-int env_for_worker(const struct app *app, const struct worker *w, const char *context_file,
-		   const char *state_dir, const struct env_options *opts, char ***envp);
+/* env_build() with this system's execve limits (see env_limits()) where
+ * opts leaves max_bytes and max_string 0; ctx is the worker's context,
+ * loaded once by the caller.  0 or -errno (logged). */
+int env_for_worker(const struct app *app, const struct worker *w, const struct context *ctx,
+		   const struct env_options *opts, char ***envp);
 
 /* The execve limits of this system: the whole environment gets half of
  * sysconf(_SC_ARG_MAX) (the rest is left to argv), one string at most

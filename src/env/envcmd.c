@@ -50,31 +50,18 @@ void env_limits(size_t *max_bytes, size_t *max_string)
 	*max_string = (size_t)page * 32;
 }
 
-int env_for_worker(const struct app *app, const struct worker *w, const char *context_file,
-		   const char *state_dir, const struct env_options *opts, char ***envp)
+int env_for_worker(const struct app *app, const struct worker *w, const struct context *ctx,
+		   const struct env_options *opts, char ***envp)
 {
-	struct context_options co = {
-		.file = context_file,
-		.state_dir = state_dir,
-		.app_dir = w->app_dir ? w->app_dir : app->dir,
-		.read_only = opts->read_only_state,
-		.state_failed = opts->state_failed,
-	};
 	struct env_options o = *opts;
-	struct context ctx;
 	size_t max_bytes, max_string;
-	int r = context_load(&co, &ctx);
 
-	if (r < 0)
-		return r;
 	env_limits(&max_bytes, &max_string);
 	if (!o.max_bytes)
 		o.max_bytes = max_bytes;
 	if (!o.max_string)
 		o.max_string = max_string;
-	r = env_build(app, w, &ctx, &o, envp);
-	context_free(&ctx);
-	return r;
+	return env_build(app, w, ctx, &o, envp);
 }
 
 /* The decoded JSON of an encoded variable, or NULL (not one, or not JSON). */

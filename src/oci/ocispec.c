@@ -13,7 +13,7 @@
 
 #include "cleanup.h"
 #include "exitcodes.h"
-#include "nsinit.h"
+#include "boxplan.h"
 #include "ocispec.h"
 #include "log.h"
 #include "util.h"
@@ -297,7 +297,7 @@ json_t *ocispec_build(const struct ocispec_input *in)
 {
 	/* the hostname berth run gives the worker */
 	_cleanup_free_ char *hostname =
-		nsinit_hostname(in->w->app_name ? in->w->app_name : "app", in->w->name);
+		boxplan_hostname(in->w->app_name ? in->w->app_name : "app", in->w->name);
 	json_t *spec;
 
 	spec = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o, s:o}", "ociVersion",

@@ -31,8 +31,7 @@
 #include "proctree.h"
 #include "util.h"
 
-#define INIT_NAME    "berth-init"
-#define HOSTNAME_MAX 63 /* one DNS label */
+#define INIT_NAME "berth-init"
 
 /* What the init reports once: 0, or the step that failed and errno; its
  * namespaces ride along (SCM_RIGHTS) on success. */
@@ -54,17 +53,6 @@ _Static_assert(ARRAY_SIZE(init_steps) == INIT_STEP_COUNT, "a name for every init
 
 /* pid, ipc, uts: the order of the fds in the report */
 static const char *const ns_names[] = {"pid", "ipc", "uts"};
-
-char *nsinit_hostname(const char *app, const char *worker)
-{
-	size_t w = strlen(worker), a = strlen(app);
-
-	if (w + 2 >= HOSTNAME_MAX)
-		return xasprintf("%.*s", HOSTNAME_MAX, worker);
-	if (a + 2 + w > HOSTNAME_MAX)
-		a = HOSTNAME_MAX - 2 - w;
-	return xasprintf("%.*s--%s", (int)a, app, worker);
-}
 
 /* The argv area, for /proc/PID/cmdline: fields 48 and 49 of
  * /proc/self/stat.  Zeroes when unknown. */

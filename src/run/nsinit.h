@@ -25,11 +25,6 @@ struct nsinit {
 	struct spawn_ns ns; /* its PID, IPC, UTS namespaces, berth's own PID namespace */
 };
 
-/* The instance's hostname, "<app>--<worker>" (names are [a-z0-9_-], no
- * "--", so it is unambiguous), the app's name shortened when needed so
- * that it fits one DNS label (63).  Freshly allocated. */
-char *nsinit_hostname(const char *app, const char *worker);
-
 /*
  * Create berth-init in new PID, IPC and UTS namespaces, with hostname set
  * there, and wait until it is ready (namespaces opened, hostname set).

@@ -16,6 +16,9 @@
 #define SUPERVISE_NO_DEADLINE UINT64_MAX
 #define SUPERVISE_UNLIMITED   (-1)
 #define SUPERVISE_MAX_BUDGET  1000 /* largest --max-restarts */
+/* The longest duration an option takes (stop timeout, backoff): a stop
+ * timeout or backoff of days is a typo. */
+#define SUPERVISE_MAX_DURATION_MS (24ULL * 3600 * 1000)
 
 /* Who gets the stop signal (systemd's KillMode).  Whatever the mode, the
  * whole cgroup is SIGKILLed at the stop deadline. */

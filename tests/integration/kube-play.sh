@@ -63,6 +63,11 @@ trap kube_cleanup EXIT
 # --- the image: berth, the example app, a python3 that is a shell ------------
 pod_rootfs "$ROOTFS" sh cat env sleep tr id || skip_all "cannot copy berth and its libraries"
 cp -R "$EXAMPLES/." "$ROOTFS/app/"
+# The `local` mount's directory, which a berth run of the example on this
+# host leaves in the app (the README's first command does), stays out of
+# the image: podman copies an image directory's owner (root) up into the
+# empty volume mounted over it, where a cluster applies fsGroup instead.
+rm -rf "$ROOTFS/app/scratch"
 # The image's python3 runs the example's workers as shell: it says where
 # it runs, counts its starts in the `local` mount when it has one, and
 # ignores SIGTERM.

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "boxplan.h"
 #include "nsinit.h"
 #include "spawn.h"
 #include "util.h"
@@ -119,8 +120,8 @@ static bool gone(pid_t pid)
 
 START_TEST(test_hostname)
 {
-	_cleanup_free_ char *a = nsinit_hostname("app", "queue");
-	_cleanup_free_ char *b = nsinit_hostname(
+	_cleanup_free_ char *a = boxplan_hostname("app", "queue");
+	_cleanup_free_ char *b = boxplan_hostname(
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 

@@ -1,0 +1,84 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Each command loads the worker's runtime context once: the app is a git
+# tree, so each load runs `git rev-parse` for PLATFORM_TREE_ID, and under
+# strace every command (env, show, spec, exec, run unconfined and boxed)
+# executes git exactly once before its worker starts; the environment
+# carries the tree id that one run found.
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+require_root
+command -v strace >/dev/null || skip_all "needs strace"
+[ -x /usr/bin/git ] || skip_all "needs /usr/bin/git (the context's tree id)"
+
+write_app 'echo READY
+exec sleep 1000'
+git -C "$APP" init -q &&
+	git -C "$APP" add .platform.app.yaml &&
+	git -C "$APP" -c user.name=t -c user.email=t@t commit -qm app || skip_all "git commit failed"
+tree=$(git -C "$APP" rev-parse HEAD:./)
+TRACE=$TMP/trace
+B="$BERTH -f $APP/.platform.app.yaml"
+
+# gits: how many times the last traced command executed git.
+gits() { grep -c 'execve("/usr/bin/git"' "$TRACE"; }
+# LeakSanitizer cannot run under ptrace: leaks are the other tests' to find.
+traced() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -qq -e trace=execve -o "$TRACE" "$@"
+}
+
+traced $B env test >"$TMP/env.out" 2>"$BLOG"
+is "$? $(gits)" "0 1" "env: git runs once"
+check "env: PLATFORM_TREE_ID is the app's tree" \
+	grep -qx "export PLATFORM_TREE_ID='$tree'" "$TMP/env.out"
+traced $B show test >/dev/null 2>"$BLOG"
+is "$? $(gits)" "0 1" "show: git runs once"
+traced $B spec --no-prepare -o "$TMP/config.json" test 2>"$BLOG"
+is "$? $(gits)" "0 1" "spec: git runs once"
+check "spec: the config's environment has the tree id" \
+	grep -q "PLATFORM_TREE_ID=$tree" "$TMP/config.json"
+traced $B exec --storage-root "$TMP/storage" --user nobody test -- \
+	sh -c 'echo "$PLATFORM_TREE_ID"' >"$TMP/exec.out" 2>"$BLOG"
+is "$? $(gits)" "0 1" "exec: git runs once"
+is "$(cat "$TMP/exec.out")" "$tree" "exec: the command gets the tree id"
+
+# berth_below PID: the berth process below PID (strace's child), by its
+# executable, or nothing.
+berth_below() {
+	for _p in $(descendants "$1"); do
+		[ "$(readlink "/proc/$_p/exe")" = "$(readlink -f "$BERTH")" ] && echo "$_p" && return
+	done
+}
+
+# run_traced NAME OPTIONS...: berth run under strace until the worker is
+# up, then stopped (SIGTERM to berth by pid; lib.sh's cleanup stops it
+# when the test fails before).
+run_traced() {
+	_name=$1
+	shift
+	: >"$BLOG"
+	traced $B run "$@" --storage-root "$TMP/storage" test >>"$BLOG" 2>&1 </dev/null &
+	RUN_PID=$!
+	RUN_T0=$(now_ms)
+	STARTED_PIDS="$STARTED_PIDS $RUN_PID"
+	BERTH_PID=
+	for _i in $(seq 250); do
+		BERTH_PID=$(berth_below "$RUN_PID")
+		[ -n "$BERTH_PID" ] && break
+		sleep 0.02
+	done
+	STARTED_PIDS="$STARTED_PIDS $BERTH_PID"
+	STARTED_BERTHS="$STARTED_BERTHS $BERTH_PID"
+	if [ -n "$BERTH_PID" ] && wait_for "$BLOG" '^READY' 20; then
+		kill -TERM "$BERTH_PID"
+	else
+		not_ok "$_name: the worker did not start"
+		dump_logs
+		[ -n "$BERTH_PID" ] && kill -TERM "$BERTH_PID"
+	fi
+	wait_run 30
+	is "$(gits)" 1 "$_name: git runs once before the worker starts"
+}
+run_traced "run --unconfined" --unconfined
+run_traced "run (boxed)" --network none
+done_testing
