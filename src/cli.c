@@ -147,6 +147,30 @@ static const struct global_opt {
 #define N_GLOBAL       ARRAY_SIZE(global_opts)
 #define OPT_LOG_FORMAT 6 /* global_opts[] index */
 
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts,
+	       cli_option_fn *fn, void *data)
+{
+	int c, r;
+
+	optind = 0; /* 0, not 1: glibc then forgets the global parse */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		if (c == 'h') {
+			cli_command_help(cli_find(argv[0]), stdout);
+			return BERTH_EXIT_OK;
+		}
+		if (c == ':')
+			return cli_usage_error(argv[0], "option '%s' needs a value",
+					       argv[optind - 1]);
+		if (c == '?' || !fn)
+			return cli_unknown_option(argv[0], argv[optind - 1]);
+		r = fn(data, c, optarg);
+		if (r != CMD_CONTINUE)
+			return r;
+	}
+	return CMD_CONTINUE;
+}
+
 int cli_unknown_option(const char *cmd, const char *arg)
 {
 	size_t n = strcspn(arg, "=");

@@ -57,6 +57,21 @@ const char *cli_env_default(const char *value, const char *env_name);
  * option goes when arg is one.  Returns 2. */
 int cli_unknown_option(const char *cmd, const char *arg);
 
+struct option;
+/* One of a command's options: getopt_long()'s value and its argument
+ * (NULL for a flag).  CMD_CONTINUE, or an exit status. */
+typedef int cli_option_fn(void *data, int opt, const char *arg);
+
+/*
+ * Walk a command's options (argv[0] is the command's name) with
+ * getopt_long(shortopts, opts), from the start: --help (-h) prints the
+ * command's help and gives BERTH_EXIT_OK, a missing value or an unknown
+ * option the usage error; every other option goes to fn.  CMD_CONTINUE
+ * with optind at the first operand, or the exit status.
+ */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts,
+	       cli_option_fn *fn, void *data);
+
 /* Print "berth CMD: message" and "Try 'berth CMD --help'", return 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) ATTR_PRINTF(2, 3);
 

@@ -33,6 +33,8 @@ void commands_pass_env_add(char ***names, size_t *n, const char *list)
 }
 
 /* What `berth env` takes from its command line and environment. */
+enum { OPT_FORMAT = 256, OPT_DECODE, OPT_PASS_ENV };
+
 struct env_cli {
 	enum env_format fmt;
 	bool decode;
@@ -41,9 +43,28 @@ struct env_cli {
 	int worker_arg;
 };
 
+static int env_option(void *data, int opt, const char *arg)
+{
+	struct env_cli *ec = data;
+
+	switch (opt) {
+	case OPT_FORMAT:
+		if (env_parse_format(arg, &ec->fmt) < 0)
+			return cli_usage_error(
+				"env", "--format must be shell, json or null, not '%s'", arg);
+		break;
+	case OPT_DECODE:
+		ec->decode = true;
+		break;
+	case OPT_PASS_ENV:
+		commands_pass_env_add(&ec->pass, &ec->npass, arg);
+		break;
+	}
+	return CMD_CONTINUE;
+}
+
 static int env_parse(int argc, char **argv, struct env_cli *ec)
 {
-	enum { OPT_FORMAT = 256, OPT_DECODE, OPT_PASS_ENV };
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"decode", no_argument, NULL, OPT_DECODE},
@@ -51,35 +72,10 @@ static int env_parse(int argc, char **argv, struct env_cli *ec)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	int c;
+	int r = cli_getopt(argc, argv, ":h", opts, env_option, ec);
 
-	optind = 0; /* 0, not 1: glibc then forgets the global parse */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_FORMAT:
-			if (env_parse_format(optarg, &ec->fmt) < 0)
-				return cli_usage_error(argv[0],
-						       "--format must be shell, json or null, "
-						       "not '%s'",
-						       optarg);
-			break;
-		case OPT_DECODE:
-			ec->decode = true;
-			break;
-		case OPT_PASS_ENV:
-			commands_pass_env_add(&ec->pass, &ec->npass, optarg);
-			break;
-		case 'h':
-			cli_command_help(cli_find(argv[0]), stdout);
-			return BERTH_EXIT_OK;
-		case ':':
-			return cli_usage_error(argv[0], "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_unknown_option(argv[0], argv[optind - 1]);
-		}
-	}
+	if (r != CMD_CONTINUE)
+		return r;
 	if (argc - optind > 1)
 		return cli_usage_error(argv[0], "expected one worker name, got %d", argc - optind);
 	if (argc - optind != 1)

@@ -100,8 +100,10 @@ struct exec_cli {
 
 /* One of exec's options (cmd: its name, for the usage error).
  * CMD_CONTINUE, or the exit status of the usage error. */
-static int exec_option(struct exec_cli *c, int opt, const char *arg, const char *cmd)
+static int exec_option(void *data, int opt, const char *arg)
 {
+	struct exec_cli *c = data;
+	const char *cmd = "exec";
 	uint64_t ms;
 
 	switch (opt) {
@@ -177,24 +179,10 @@ static int exec_twins(struct exec_cli *c, const char *cmd)
  * exit status (BERTH_EXIT_OK after --help). */
 static int exec_parse(int argc, char **argv, struct exec_cli *c)
 {
-	int opt, r;
+	int r = cli_getopt(argc, argv, "+:h", exec_options, exec_option, c);
 
-	optind = 0; /* 0, not 1: glibc then forgets the global parse */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:h", exec_options, NULL)) != -1) {
-		if (opt == 'h') {
-			cli_command_help(cli_find(argv[0]), stdout);
-			return BERTH_EXIT_OK;
-		}
-		if (opt == ':')
-			return cli_usage_error(argv[0], "option '%s' needs a value",
-					       argv[optind - 1]);
-		if (opt == '?')
-			return cli_unknown_option(argv[0], argv[optind - 1]);
-		r = exec_option(c, opt, optarg, argv[0]);
-		if (r != CMD_CONTINUE)
-			return r;
-	}
+	if (r != CMD_CONTINUE)
+		return r;
 	r = exec_twins(c, argv[0]);
 	if (r != CMD_CONTINUE)
 		return r;

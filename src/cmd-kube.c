@@ -96,8 +96,9 @@ static int parse_user(const char *v, struct kube_opts *o)
 	return CMD_CONTINUE;
 }
 
-static int kube_apply(struct kube_opts *o, int opt, const char *v)
+static int kube_apply(void *data, int opt, const char *v)
 {
+	struct kube_opts *o = data;
 	uint64_t n;
 
 	switch (opt) {
@@ -157,7 +158,7 @@ static int kube_apply(struct kube_opts *o, int opt, const char *v)
 static int kube_parse(int argc, char **argv, struct kube_opts *o, int *first)
 {
 	struct supervise_policy p;
-	int c, r;
+	int r;
 
 	supervise_policy_default(&p);
 	*o = (struct kube_opts){.ns = KUBE_DEFAULT_NS,
@@ -166,21 +167,9 @@ static int kube_parse(int argc, char **argv, struct kube_opts *o, int *first)
 				.uid = KUBE_DEFAULT_UID,
 				.gid = KUBE_DEFAULT_UID,
 				.stop_timeout_ms = p.stop_timeout_ms};
-	optind = 0; /* full re-initialisation: options may follow WORKER */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", kube_options, NULL)) != -1) {
-		if (c == 'h') {
-			cli_command_help(cli_find(argv[0]), stdout);
-			return BERTH_EXIT_OK;
-		}
-		if (c == ':')
-			return cli_usage_error(argv[0], "option '%s' needs a value",
-					       argv[optind - 1]);
-		if (c == '?')
-			return cli_unknown_option(argv[0], argv[optind - 1]);
-		if ((r = kube_apply(o, c, optarg)) != CMD_CONTINUE)
-			return r;
-	}
+	r = cli_getopt(argc, argv, ":h", kube_options, kube_apply, o);
+	if (r != CMD_CONTINUE)
+		return r;
 	if (!o->image)
 		return cli_usage_error(argv[0], "--image is required (the image with the app "
 						"and berth)");

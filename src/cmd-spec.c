@@ -86,8 +86,10 @@ struct spec_cli {
 
 /* One of spec's options (cmd: its name, for the usage error).
  * CMD_CONTINUE, or the exit status of the usage error. */
-static int spec_option(struct spec_cli *sc, int opt, const char *arg, const char *cmd)
+static int spec_option(void *data, int opt, const char *arg)
 {
+	struct spec_cli *sc = data;
+	const char *cmd = "spec";
 	switch (opt) {
 	case OPT_ROOTFS:
 		sc->rootfs = arg;
@@ -138,24 +140,10 @@ static int spec_option(struct spec_cli *sc, int opt, const char *arg, const char
 static int spec_parse(int argc, char **argv, struct spec_cli *sc, int *wi)
 {
 	const char *e;
-	int c, r;
+	int r = cli_getopt(argc, argv, ":ho:", spec_options, spec_option, sc);
 
-	optind = 0; /* full re-initialisation: options may follow WORKER */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ho:", spec_options, NULL)) != -1) {
-		if (c == 'h') {
-			cli_command_help(cli_find(argv[0]), stdout);
-			return BERTH_EXIT_OK;
-		}
-		if (c == ':')
-			return cli_usage_error(argv[0], "option '%s' needs a value",
-					       argv[optind - 1]);
-		if (c == '?')
-			return cli_unknown_option(argv[0], argv[optind - 1]);
-		r = spec_option(sc, c, optarg, argv[0]);
-		if (r != CMD_CONTINUE)
-			return r;
-	}
+	if (r != CMD_CONTINUE)
+		return r;
 	if (optind + 1 != argc)
 		return cli_usage_error(argv[0], "expected one WORKER");
 	if ((e = getenv("BERTH_REQUIRE_DISK_QUOTA")) && strcmp(e, "1") == 0)

@@ -21,17 +21,10 @@ int commands_parse_plain(int argc, char **argv, int nargs, int *first)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
 	const char *cmd = argv[0];
-	int c;
+	int r = cli_getopt(argc, argv, ":h", opts, NULL, NULL);
 
-	optind = 0; /* 0, not 1: glibc then forgets the global parse */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			cli_command_help(cli_find(cmd), stdout);
-			return BERTH_EXIT_OK;
-		}
-		return cli_unknown_option(cmd, argv[optind - 1]);
-	}
+	if (r != CMD_CONTINUE)
+		return r;
 	if (nargs && argc - optind > nargs)
 		return cli_usage_error(cmd, "expected one worker name, got %d", argc - optind);
 	if (argc - optind != nargs)

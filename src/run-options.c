@@ -411,30 +411,29 @@ static void getopt_table(struct option *out)
 	out[N_RUN_OPTIONS + 1] = (struct option){0};
 }
 
+/* What the getopt walk fills: the options, and which were given. */
+struct run_walk {
+	struct run_cli *rc;
+	bool *seen;
+};
+
+static int run_option(void *data, int opt, const char *arg)
+{
+	struct run_walk *wk = data;
+	size_t i = (size_t)(opt - RUN_OPT_BASE);
+
+	wk->seen[i] = true;
+	return apply(wk->rc, &run_table[i], arg, false);
+}
+
 /* The command line's options, marking each given in seen. */
 static int parse_argv(int argc, char **argv, struct run_cli *rc, bool *seen)
 {
 	struct option opts[N_RUN_OPTIONS + 2];
-	int c, r;
+	struct run_walk wk = {.rc = rc, .seen = seen};
 
 	getopt_table(opts);
-	optind = 0; /* 0, not 1: glibc then forgets the global parse */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			cli_command_help(cli_find(argv[0]), stdout);
-			return BERTH_EXIT_OK;
-		}
-		if (c == ':')
-			return usage("option '%s' needs a value", argv[optind - 1]);
-		if (c < RUN_OPT_BASE || c >= RUN_OPT_BASE + (int)N_RUN_OPTIONS)
-			return cli_unknown_option(argv[0], argv[optind - 1]);
-		seen[c - RUN_OPT_BASE] = true;
-		r = apply(rc, &run_table[c - RUN_OPT_BASE], optarg, false);
-		if (r != CMD_CONTINUE)
-			return r;
-	}
-	return CMD_CONTINUE;
+	return cli_getopt(argc, argv, ":h", opts, run_option, &wk);
 }
 
 int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_arg)
