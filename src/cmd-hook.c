@@ -312,6 +312,38 @@ static int hook_storage(const struct boxplan *bp, const struct hook_state *st,
 /* berth run's stop for a plain bundle: the stop guard (stopguard.h), set
  * up by the annotations, unless berth.stop-guard is "off" (berth spec
  * writes that: its PID 1 keeps the stop). */
+/* The stop annotations (timeout, signal, kill mode) into o.  0 or
+ * -EINVAL (logged, naming the annotation). */
+static int stop_guard_annotations(const struct hook_state *st, const struct hook_bundle *b,
+				  struct stopguard_opts *o)
+{
+	const char *v = hook_annotation(st, b, OCISPEC_ANN_STOP_TIMEOUT);
+
+	if (v && parse_duration_ms(v, &o->timeout_ms) < 0) {
+		log_error("annotation %s: '%s' is not a duration (15s, 300ms, 2m)",
+			  OCISPEC_ANN_STOP_TIMEOUT, v);
+		return -EINVAL;
+	}
+	v = hook_annotation(st, b, OCISPEC_ANN_STOP_SIGNAL);
+	if (v && (signals_parse(v, &o->stop_signal) < 0 || o->stop_signal == SIGKILL ||
+		  o->stop_signal == SIGSTOP)) {
+		log_error("annotation %s: '%s' is not a signal a worker can handle",
+			  OCISPEC_ANN_STOP_SIGNAL, v);
+		return -EINVAL;
+	}
+	if (o->stop_signal != SIGTERM && o->stop_signal != SIGINT)
+		o->watch[o->n_watch++] = o->stop_signal; /* the engine's StopSignal, then */
+	v = hook_annotation(st, b, OCISPEC_ANN_KILL_MODE);
+	if (v && strcmp(v, "mixed") != 0 && strcmp(v, "process") != 0 &&
+	    strcmp(v, "control-group") != 0) {
+		log_error("annotation %s: '%s' (control-group, mixed or process)",
+			  OCISPEC_ANN_KILL_MODE, v);
+		return -EINVAL;
+	}
+	o->relay = !v || strcmp(v, "control-group") == 0;
+	return 0;
+}
+
 static int hook_stop_guard(const struct hook_state *st, const struct hook_bundle *b, int pidfd)
 {
 	struct stopguard_opts o = {.id = st->id,
@@ -323,11 +355,10 @@ static int hook_stop_guard(const struct hook_state *st, const struct hook_bundle
 				   .relay = true,
 				   .timeout_ms = 15000,
 				   .log_fd = -1};
-	const char *v;
+	const char *v = hook_annotation(st, b, OCISPEC_ANN_STOP_GUARD);
 	pid_t guard;
 	int r;
 
-	v = hook_annotation(st, b, OCISPEC_ANN_STOP_GUARD);
 	if (v && strcmp(v, "off") == 0) {
 		log_info("container %s: %s is off: no stop guard", st->id, OCISPEC_ANN_STOP_GUARD);
 		return 0;
@@ -336,29 +367,9 @@ static int hook_stop_guard(const struct hook_state *st, const struct hook_bundle
 		log_error("annotation %s: '%s' is neither on nor off", OCISPEC_ANN_STOP_GUARD, v);
 		return -EINVAL;
 	}
-	v = hook_annotation(st, b, OCISPEC_ANN_STOP_TIMEOUT);
-	if (v && parse_duration_ms(v, &o.timeout_ms) < 0) {
-		log_error("annotation %s: '%s' is not a duration (15s, 300ms, 2m)",
-			  OCISPEC_ANN_STOP_TIMEOUT, v);
-		return -EINVAL;
-	}
-	v = hook_annotation(st, b, OCISPEC_ANN_STOP_SIGNAL);
-	if (v && (signals_parse(v, &o.stop_signal) < 0 || o.stop_signal == SIGKILL ||
-		  o.stop_signal == SIGSTOP)) {
-		log_error("annotation %s: '%s' is not a signal a worker can handle",
-			  OCISPEC_ANN_STOP_SIGNAL, v);
-		return -EINVAL;
-	}
-	if (o.stop_signal != SIGTERM && o.stop_signal != SIGINT)
-		o.watch[o.n_watch++] = o.stop_signal; /* the engine's StopSignal, then */
-	v = hook_annotation(st, b, OCISPEC_ANN_KILL_MODE);
-	if (v && strcmp(v, "mixed") != 0 && strcmp(v, "process") != 0 &&
-	    strcmp(v, "control-group") != 0) {
-		log_error("annotation %s: '%s' (control-group, mixed or process)",
-			  OCISPEC_ANN_KILL_MODE, v);
-		return -EINVAL;
-	}
-	o.relay = !v || strcmp(v, "control-group") == 0;
+	r = stop_guard_annotations(st, b, &o);
+	if (r < 0)
+		return r;
 	if (!b->ns_new[HOOK_NS_PID]) {
 		log_error("container %s: no pid namespace of its own, so the stop guard cannot end "
 			  "its processes at the deadline (annotation %s=off leaves the stop to "
