@@ -202,7 +202,7 @@ static int setup_in_helper(int nsfd, int *new_fd, const struct egress_plan *plan
 		if (r == 0)
 			r = loopback_up();
 		if (r == 0)
-			r = net_rules_install(plan);
+			r = nsfd >= 0 ? net_rules_install(plan) : net_rules_install_fresh(plan);
 		n = write(wr, &r, sizeof(r));
 		(void)!read(go_rd, &c, 1); /* until the parent has the namespace */
 		_exit(r == 0 && n == sizeof(r) ? 0 : 1);
