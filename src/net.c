@@ -542,8 +542,12 @@ void net_release(struct net_handle *h)
 		siginfo_t si;
 		spawn_pidfd_send_signal(h->pasta_pidfd, SIGKILL);
 		/* berth's child; through the pidfd, so that a recycled pid is
-		 * never waited for (ECHILD when the run loop reaped it) */
-		(void)waitid(P_PIDFD, (id_t)h->pasta_pidfd, &si, WEXITED);
+		 * never waited for (ECHILD when the run loop reaped it).  Not
+		 * waited for: its exit closes the tap device, and the kernel
+		 * unregisters it after RCU grace periods (20-40 ms here) that
+		 * berth's stop would wait for.  SIGKILLed, it ends all the
+		 * same, and berth's parent (or init) reaps it after berth. */
+		(void)waitid(P_PIDFD, (id_t)h->pasta_pidfd, &si, WEXITED | WNOHANG);
 		close(h->pasta_pidfd);
 	}
 	if (h->remove_table) {
