@@ -42,19 +42,34 @@ static const char ingress[] =
 	"	}\n";
 
 /* "table; delete table; table {...}" replaces any older copy atomically:
- * the whole buffer is one netlink batch. */
-char *net_rules_text(const struct egress_plan *p)
+ * the whole buffer is one netlink batch.  In a namespace berth has just
+ * made there is no older copy, and the deletion is not free: the kernel
+ * destroys the deleted table after an RCU grace period, which the close
+ * of libnftables' netlink socket waits for (4-14 ms here): fresh, the
+ * table alone (the read-back still compares the whole table). */
+static char *rules_text(const struct egress_plan *p, bool fresh)
 {
 	struct strbuf sb = {0};
 
-	strbuf_puts(&sb, "table inet " NET_TABLE "\n"
-			 "delete table inet " NET_TABLE "\n"
-			 "table inet " NET_TABLE " {\n");
+	if (!fresh)
+		strbuf_puts(&sb, "table inet " NET_TABLE "\n"
+				 "delete table inet " NET_TABLE "\n");
+	strbuf_puts(&sb, "table inet " NET_TABLE " {\n");
 	egress_nft_sets(p, &sb);
 	strbuf_puts(&sb, ingress);
 	egress_nft_output(p, &sb);
 	strbuf_puts(&sb, "}\n");
 	return strbuf_detach(&sb);
+}
+
+char *net_rules_text(const struct egress_plan *p)
+{
+	return rules_text(p, false);
+}
+
+char *net_rules_text_fresh(const struct egress_plan *p)
+{
+	return rules_text(p, true);
 }
 
 #define NFT_LIBRARY "libnftables.so.1"
@@ -169,6 +184,14 @@ static int nft_run(const char *text, const char *what)
 int net_rules_install(const struct egress_plan *p)
 {
 	_cleanup_free_ char *text = net_rules_text(p);
+	int r = nft_run(text, "installing the ruleset");
+
+	return r < 0 ? r : net_rules_verify(p);
+}
+
+int net_rules_install_fresh(const struct egress_plan *p)
+{
+	_cleanup_free_ char *text = net_rules_text_fresh(p);
 	int r = nft_run(text, "installing the ruleset");
 
 	return r < 0 ? r : net_rules_verify(p);

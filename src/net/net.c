@@ -172,11 +172,22 @@ static int setup_step(void *plan)
 	return r < 0 ? r : net_rules_install(plan);
 }
 
+/* In a namespace berth has just made there is no table to replace: the
+ * table alone goes in (a deletion in the same transaction makes closing
+ * libnftables' socket wait for the kernel, several ms). */
+static int setup_fresh_step(void *plan)
+{
+	int r = loopback_up();
+
+	return r < 0 ? r : net_rules_install_fresh(plan);
+}
+
 /* Enter nsfd (or a new namespace when nsfd < 0, then *new_fd), bring lo
  * up and install the ruleset, from a helper. */
 static int setup_in_helper(int nsfd, int *new_fd, const struct egress_plan *plan)
 {
-	int status, r = net_in_ns(nsfd, setup_step, (void *)plan, new_fd, &status);
+	int status, r = net_in_ns(nsfd, nsfd >= 0 ? setup_step : setup_fresh_step, (void *)plan,
+				  new_fd, &status);
 
 	if (r == -EIO)
 		log_error("the network setup helper failed (status %#x): is nf_tables available "
@@ -487,8 +498,12 @@ void net_release(struct net_handle *h)
 		siginfo_t si;
 		pidfd_signal(h->pasta_pidfd, SIGKILL);
 		/* berth's child; through the pidfd, so that a recycled pid is
-		 * never waited for (ECHILD when the run loop reaped it) */
-		(void)waitid(P_PIDFD, (id_t)h->pasta_pidfd, &si, WEXITED);
+		 * never waited for (ECHILD when the run loop reaped it).  Not
+		 * waited for: its exit closes the tap device, and the kernel
+		 * unregisters it after RCU grace periods (20-40 ms here) that
+		 * berth's stop would wait for.  SIGKILLed, it ends all the
+		 * same, and berth's parent (or init) reaps it after berth. */
+		(void)waitid(P_PIDFD, (id_t)h->pasta_pidfd, &si, WEXITED | WNOHANG);
 		close(h->pasta_pidfd);
 	}
 	if (h->remove_table) {

@@ -47,6 +47,9 @@ struct egress_plan;
 /* The nft transaction for plan p: (re)creates table inet berth
  * atomically, ingress and egress (egress.h).  New string. */
 char *net_rules_text(const struct egress_plan *p);
+/* The same for a namespace that cannot hold the table yet (one berth has
+ * just made): the table alone, no replacement.  New string. */
+char *net_rules_text_fresh(const struct egress_plan *p);
 
 /* The rules in the canonical form net_rules_verify() compares, for berth
  * show: ["chain input: ...", "set fw0_4: ...", "input: meta iif in {lo}
@@ -57,6 +60,8 @@ json_t *net_rules_describe(const struct egress_plan *p);
  * then the read-back comparison.  0, or -errno / -EBADMSG (the ruleset read
  * back differs; logged with the difference). */
 int net_rules_install(const struct egress_plan *p);
+/* The same with net_rules_text_fresh(), in a namespace just made. */
+int net_rules_install_fresh(const struct egress_plan *p);
 int net_rules_verify(const struct egress_plan *p);
 /* Refill the named sets of the firewall's domains from p in one
  * transaction, then verify the whole table.  0 or -errno (logged). */

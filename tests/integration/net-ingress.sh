@@ -358,7 +358,16 @@ else
 		sh -c "[ '$rc' = 0 ] && grep -q \"pasta shares berth's PID namespace\" '$TMP/private-noclone3.out'"
 	kill "$HPID"
 	pasta=$(sed -n 's/.*pasta \([0-9][0-9]*\) serves.*/\1/p' "$TMP/private.out" | head -n 1)
-	# dead, if not yet reaped (it daemonized: init is its parent)
+	# SIGKILLed at the driver's end, which does not wait for the kernel to
+	# tear down its tap device: dead within 2 s, if not yet reaped (init
+	# or the test's shell is its parent then)
+	pasta_dead() {
+		[ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+	}
+	for _i in $(seq 100); do
+		[ -z "$pasta" ] || pasta_dead "$pasta" && break
+		sleep 0.02
+	done
 	check "private: pasta ($pasta) ended with the driver" \
 		sh -c "[ -n '$pasta' ] && { [ ! -e /proc/$pasta ] ||
 			[ \"\$(awk '{print \$3}' /proc/$pasta/stat 2>/dev/null)\" = Z ]; }"

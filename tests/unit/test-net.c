@@ -100,6 +100,16 @@ START_TEST(test_rules_text)
 	ck_assert_ptr_nonnull(strstr(t, "packet-too-big"));
 	/* the replacement is atomic: add, delete and re-create in one batch */
 	ck_assert_ptr_eq(strstr(t, "table inet berth\ndelete table inet berth\n"), t);
+	/* in a namespace just made: the same table, no replacement */
+	{
+		char *f = net_rules_text_fresh(&p);
+		const char *body = strstr(t, "table inet berth {");
+
+		ck_assert_ptr_eq(strstr(f, "table inet berth {"), f);
+		ck_assert_ptr_null(strstr(f, "delete table"));
+		ck_assert_str_eq(f, body);
+		free(f);
+	}
 	/* egress in the same transaction */
 	ck_assert_ptr_nonnull(strstr(t, "set fw1_4 {"));
 	ck_assert_ptr_nonnull(strstr(t, "tcp dport { 25 } reject with tcp reset"));
