@@ -436,6 +436,33 @@ static int parse_argv(int argc, char **argv, struct run_cli *rc, bool *seen)
 	return cli_getopt(argc, argv, ":h", opts, run_option, &wk);
 }
 
+/* Pod mode: the engine built the box, so an option that shapes berth's
+ * own box has no meaning; the first one given is named.  NULL: none. */
+static const char *pod_conflict(const struct run_cli *rc)
+{
+	const struct {
+		bool set;
+		const char *name;
+	} box[] = {
+		{rc->unconfined, "unconfined"},
+		{rc->o.no_cgroup, "no-cgroup"},
+		{rc->o.cgroup_parent != NULL, "cgroup-parent"},
+		{rc->so.net.mode != NET_AUTO, "network"},
+		{rc->so.user != NULL, "user"},
+		{rc->so.filter.off, "seccomp"},
+		{rc->so.filter.allow_local_listen, "allow-local-listen"},
+		{rc->vo.storage_root != NULL, "storage-root"},
+		{rc->vo.require_quota, "require-disk-quota"},
+		{rc->tmp_size != 0, "tmp-size"},
+		{rc->n_ro_binds != 0, "ro-bind"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(box); i++)
+		if (box[i].set)
+			return box[i].name;
+	return NULL;
+}
+
 int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_arg)
 {
 	const struct supervise_policy *p = &rc->o.policy;
@@ -446,6 +473,9 @@ int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_arg)
 		r = apply_twins(rc, seen, true);
 	if (r != CMD_CONTINUE)
 		return r;
+	if (rc->pod && pod_conflict(rc))
+		return usage("--%s has no meaning in pod mode (--pod): the engine builds the box",
+			     pod_conflict(rc));
 	if (rc->pod) /* the pod's env: reaches the worker */
 		podcheck_env_names(environ, &rc->pass, &rc->npass);
 	if (p->restart_max_ms < p->restart_min_ms)

@@ -234,6 +234,47 @@ START_TEST(test_parse_errors)
 }
 END_TEST
 
+/* Pod mode refuses each option that shapes berth's own box, and keeps
+ * those of the supervision and the limits it checks. */
+START_TEST(test_pod_conflicts)
+{
+	static const char *const refused[][2] = {
+		{"--unconfined", NULL},		{"--no-cgroup", NULL},
+		{"--cgroup-parent", "x"},	{"--network", "none"},
+		{"--user", "nobody"},		{"--seccomp", "off"},
+		{"--allow-local-listen", NULL}, {"--storage-root", "/srv"},
+		{"--require-disk-quota", NULL}, {"--tmp-size", "64M"},
+		{"--ro-bind", "/etc"},
+	};
+	int wi = 0;
+
+	twins_unset();
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		char *argv[] = {S("run"),
+				S("--pod"),
+				(char *)refused[i][0],
+				(char *)(refused[i][1] ? refused[i][1] : "queue"),
+				S("queue"),
+				NULL};
+		int argc = refused[i][1] ? 5 : 4;
+
+		teardown();
+		setup();
+		ck_assert_msg(cmd_run_parse(argc, argv, &rc, &wi) == BERTH_EXIT_USAGE,
+			      "--pod %s accepted", refused[i][0]);
+	}
+	{
+		char *argv[] = {S("run"), S("--pod"), S("--memory"), S("1G"), S("--stop-timeout"),
+				S("3s"),  S("queue"), NULL};
+
+		teardown();
+		setup();
+		ck_assert_int_eq(cmd_run_parse(7, argv, &rc, &wi), CMD_CONTINUE);
+		ck_assert(rc.pod);
+	}
+}
+END_TEST
+
 /* Every option of the table and its twin in --help, and every option
  * --help names in the table. */
 START_TEST(test_help)
@@ -278,6 +319,7 @@ int main(void)
 	tcase_add_test(tc, test_twins);
 	tcase_add_test(tc, test_parse);
 	tcase_add_test(tc, test_parse_errors);
+	tcase_add_test(tc, test_pod_conflicts);
 	tcase_add_test(tc, test_help);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
