@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The module graph of src/ is layered and has no circle.  Prints TAP.
+# The module graph of src/ is layered and has no circle, and HACKING.md's
+# folder map is the one the includes draw.  Prints TAP.
 #
 # A module is one .c file of a folder under src/.  Module A uses module B
 # when A's object file calls a function (or reads a variable) that B's
@@ -20,16 +21,18 @@
 # Usage: tests/include-graph.sh [BUILD_DIR]   (default $TOP_BUILDDIR)
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-${TOP_BUILDDIR:-}}
-echo "1..2"
+echo "1..3"
 if [ -z "$build" ] || ! ls "$build"/src/*/*.o > /dev/null 2>&1 || ! command -v nm > /dev/null ||
 	! command -v python3 > /dev/null; then
 	why="no built objects in '${build:-?}/src' (make first), nm or python3"
 	if [ "${BERTH_STRICT:-0}" = 1 ]; then
 		echo "not ok 1 - no circle ($why; BERTH_STRICT=1 forbids skipping)"
 		echo "not ok 2 - no upward use ($why)"
+		echo "not ok 3 - HACKING.md's folder map ($why)"
 	else
 		echo "ok 1 - no circle # SKIP $why"
 		echo "ok 2 - no upward use # SKIP $why"
+		echo "ok 3 - HACKING.md's folder map # SKIP $why"
 	fi
 	exit 0
 fi
@@ -150,4 +153,33 @@ for u in upward:
     print("# upward: " + u)
 print("%s 2 - no include or call of a higher folder%s" % (
     "not ok" if upward else "ok", " (%d)" % len(upward) if upward else ""))
+
+# 3. HACKING.md's folder map ("    box/     ─► net, cgroup, ...") is what
+# the folders' files really include.
+folder_uses = collections.defaultdict(set)
+for a, h, where in includes:
+    fa, fh = os.path.dirname(a), os.path.dirname(h)
+    if fa and fh and fa != fh:
+        folder_uses[fa].add(fh)
+drawn = {}
+with open(os.path.join(top, "HACKING.md")) as f:
+    for line in f:
+        m = re.match(r"^    (\w+)/\s+─►\s*(.*)$", line)
+        if m:
+            drawn[m.group(1)] = {x.strip() for x in m.group(2).split(",") if x.strip()}
+        elif re.match(r"^    (\w+)/\s*$", line):
+            drawn[line.strip().rstrip("/")] = set()
+folders = sorted({os.path.dirname(p) for p in sources if os.path.dirname(p)})
+wrong = []
+for d in folders:
+    if d not in drawn:
+        wrong.append("%s/ is not in the map" % d)
+    elif drawn[d] != folder_uses[d]:
+        wrong.append("%s/ includes %s, the map says %s" % (
+            d, ", ".join(sorted(folder_uses[d])) or "nothing",
+            ", ".join(sorted(drawn[d])) or "nothing"))
+for w in wrong:
+    print("# map: " + w)
+print("%s 3 - HACKING.md's folder map matches the includes (%d folders)" % (
+    "not ok" if wrong else "ok", len(folders)))
 PY
