@@ -105,6 +105,9 @@ cleanup() {
 			_i=$((_i + 1))
 		done
 	done
+	# A copy of the read-only sources (make distcheck) keeps their modes:
+	# a user who is not root unlinks nothing in a directory without w.
+	chmod -R u+w "$TMP" 2>/dev/null
 	rm -rf "$TMP"
 }
 # descendants PID: every process below PID, deepest last.
