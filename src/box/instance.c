@@ -212,7 +212,14 @@ static int record_write(struct instance *in)
 		return 0;
 	text = instance_format(&in->rec);
 	n = strlen(text);
-	if (ftruncate(in->fd, 0) < 0 || pwrite(in->fd, text, n, 0) != (ssize_t)n)
+	/* Written over, then cut to its length, never truncated to 0 first:
+	 * ext4 (auto_da_alloc) writes a file truncated to 0 and rewritten
+	 * out at its close, and the close after the unlink then waited for
+	 * that write and freed the new block (with `discard`, a synchronous
+	 * discard): 0.4-0.5 ms of the stop on a disk-backed runtime
+	 * directory.  The text only grows, and the lock keeps readers out
+	 * but holder()'s, which needs the first line only. */
+	if (pwrite(in->fd, text, n, 0) != (ssize_t)n || ftruncate(in->fd, (off_t)n) < 0)
 		return log_errno(-errno, "write the instance record %s", in->path);
 	return 0;
 }
