@@ -105,6 +105,12 @@ cleanup() {
 			_i=$((_i + 1))
 		done
 	done
+	# the empty directories of this test's instance records (berth keeps
+	# them; a record left behind stays, for the next test to see)
+	_proj=$(sed -n 's/.*"project": *"\([^"]*\)".*/\1/p' "$TMP/state/project.json" 2>/dev/null)
+	_rd=${BERTH_RUNTIME_DIR:-/run/berth}/instances
+	[ -n "$_proj" ] && [ -d "$_rd/$_proj" ] &&
+		find "$_rd/$_proj" -depth -type d -empty -delete 2>/dev/null
 	rm -rf "$TMP"
 }
 # descendants PID: every process below PID, deepest last.
