@@ -105,12 +105,15 @@ cleanup() {
 			_i=$((_i + 1))
 		done
 	done
-	# the empty directories of this test's instance records (berth keeps
-	# them; a record left behind stays, for the next test to see)
-	_proj=$(sed -n 's/.*"project": *"\([^"]*\)".*/\1/p' "$TMP/state/project.json" 2>/dev/null)
+	# the empty directories of this test's instance records, for each
+	# state directory it used (berth keeps them; a record left behind
+	# stays, for the next test to see)
 	_rd=${BERTH_RUNTIME_DIR:-/run/berth}/instances
-	[ -n "$_proj" ] && [ -d "$_rd/$_proj" ] &&
-		find "$_rd/$_proj" -depth -type d -empty -delete 2>/dev/null
+	for _pj in "$TMP"/state*/project.json; do
+		_proj=$(sed -n 's/.*"project": *"\([^"]*\)".*/\1/p' "$_pj" 2>/dev/null)
+		[ -n "$_proj" ] && [ -d "$_rd/$_proj" ] &&
+			find "$_rd/$_proj" -depth -type d -empty -delete 2>/dev/null
+	done
 	rm -rf "$TMP"
 }
 # descendants PID: every process below PID, deepest last.
