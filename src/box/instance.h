@@ -78,7 +78,7 @@ int instance_cgroups_hook(void *data, char *const *paths);
 struct storage;
 int instance_record_disk(struct instance *in, const struct storage *st);
 /* Remove the record unless it still names cgroups (a later berth removes
- * them then), unlock, close.  Idempotent. */
+ * them then), unlock, close; its directories stay.  Idempotent. */
 void instance_close(struct instance *in);
 
 /* The record's text; parse it back: 0 or -EINVAL (a path that is not

@@ -89,7 +89,8 @@ int context_state_read(const char *state_dir, char **project, char **entropy);
 #define CONTEXT_PLACEHOLDER_ENTROPY "00000000000000000000000000000000000000000000000000000000"
 
 /* The git tree id of dir at HEAD (`git -C dir rev-parse HEAD:./`, run by
- * absolute path with an empty environment).  -ENOENT when there is none. */
+ * absolute path with an empty environment; not run when no `.git` or
+ * `HEAD` is in dir or above it).  -ENOENT when there is none. */
 int context_git_tree(const char *git, const char *dir, char **tree_id);
 
 #endif

@@ -4,7 +4,8 @@
 # tree, so each load runs `git rev-parse` for PLATFORM_TREE_ID, and under
 # strace every command (env, show, spec, exec, run unconfined and boxed)
 # executes git exactly once before its worker starts; the environment
-# carries the tree id that one run found.
+# carries the tree id that one run found.  An app in no git tree runs no
+# git.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
 command -v strace >/dev/null || skip_all "needs strace"
@@ -41,6 +42,14 @@ traced $B exec --storage-root "$TMP/storage" --user nobody test -- \
 	sh -c 'echo "$PLATFORM_TREE_ID"' >"$TMP/exec.out" 2>"$BLOG"
 is "$? $(gits)" "0 1" "exec: git runs once"
 is "$(cat "$TMP/exec.out")" "$tree" "exec: the command gets the tree id"
+
+# An app directory with no .git (nor HEAD) in it or above it: git would
+# fail, and is not run; the tree id is the default.
+mkdir "$TMP/nogit" && cp "$APP/.platform.app.yaml" "$TMP/nogit/"
+traced $BERTH -f "$TMP/nogit/.platform.app.yaml" env test >"$TMP/env2.out" 2>"$BLOG"
+is "$? $(gits)" "0 0" "env, no git repository above the app: git does not run"
+check "env, no git repository: PLATFORM_TREE_ID is 40 zeros" \
+	grep -qx "export PLATFORM_TREE_ID='0000000000000000000000000000000000000000'" "$TMP/env2.out"
 
 # berth_below PID: the berth process below PID (strace's child), by its
 # executable, or nothing.

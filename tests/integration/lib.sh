@@ -105,6 +105,15 @@ cleanup() {
 			_i=$((_i + 1))
 		done
 	done
+	# the empty directories of this test's instance records, for each
+	# state directory it used (berth keeps them; a record left behind
+	# stays, for the next test to see)
+	_rd=${BERTH_RUNTIME_DIR:-/run/berth}/instances
+	for _pj in "$TMP"/state*/project.json; do
+		_proj=$(sed -n 's/.*"project": *"\([^"]*\)".*/\1/p' "$_pj" 2>/dev/null)
+		[ -n "$_proj" ] && [ -d "$_rd/$_proj" ] &&
+			find "$_rd/$_proj" -depth -type d -empty -delete 2>/dev/null
+	done
 	# A copy of the read-only sources (make distcheck) keeps their modes:
 	# a user who is not root unlinks nothing in a directory without w.
 	chmod -R u+w "$TMP" 2>/dev/null
