@@ -234,10 +234,17 @@ static int kube_build(const struct app *app, const struct worker *ws, size_t n,
 	int r = kube_service_claims(app, ws, n, o, docs, &d);
 
 	for (size_t i = 0; i < n; i++) {
+		struct boxplan_request rq = kube_plan_request(app, &ws[i], ctx, o);
 		_cleanup_free_ char *cj = kube_context_json(ctx, &ws[i], o);
+		struct boxplan bp;
 
-		if (kube_worker_objects(app, &ws[i], o, cj, docs, &d) < 0)
+		if (boxplan_build(&rq, &bp) < 0) {
 			r = -1;
+			continue;
+		}
+		if (kube_worker_objects(app, &bp, o, cj, docs, &d) < 0)
+			r = -1;
+		boxplan_free(&bp);
 	}
 	diags_print(&d, stderr);
 	diags_free(&d);

@@ -3,7 +3,7 @@
  * A worker's Kubernetes objects (kube.h): a StatefulSet whose instances
  * each keep their own claim, the headless Service it names, a NetworkPolicy
  * denying all ingress, and the Secret holding the context.  The limits come
- * from sizelimit_for_worker(), the table berth writes to its own cgroups.
+ * from the box plan (boxplan.h): the limits berth writes to its own cgroups.
  */
 #include "config.h"
 
@@ -14,7 +14,6 @@
 #include "cleanup.h"
 #include "base64.h"
 #include "kube.h"
-#include "mountplan.h"
 
 char *kube_dns_name(const char *s)
 {
@@ -189,17 +188,15 @@ static bool has_mount(const struct worker *w, enum mount_source src)
 	return false;
 }
 
-/* The pod's volumes; /tmp and the tmp mounts are memory, bounded as
- * berth bounds its /tmp: 1 GiB, or the memory limit when lower. */
-static json_t *volumes(const struct worker *w, const char *name, const struct cgroup_limits *l)
+/* The pod's volumes; /tmp and the tmp mounts are memory, bounded as the
+ * plan bounds berth's /tmp (1 GiB, or the memory limit when lower). */
+static json_t *volumes(const struct worker *w, const char *name, const struct boxplan *bp)
 {
-	uint64_t tmp = MOUNTPLAN_TMP_SIZE_DEFAULT;
+	uint64_t tmp = bp->view.tmp_size;
 	_cleanup_free_ char *secret = xasprintf("%s-context", name);
 	json_t *a = json_array();
 	char buf[64];
 
-	if (l->memory_bytes && l->memory_bytes < tmp)
-		tmp = l->memory_bytes;
 	json_array_append_new(a, memory_dir("run", (uint64_t)KUBE_RUN_SIZE_MIB << 20));
 	json_array_append_new(a, json_pack("{s:s, s:{s:s, s:i}}", "name", "context", "secret",
 					   "secretName", secret, "defaultMode", 0444));
@@ -227,7 +224,7 @@ static json_t *volumes(const struct worker *w, const char *name, const struct cg
 
 /* berth, in pod mode, as the container's PID 1. */
 static json_t *container(const struct worker *w, const struct kube_opts *o,
-			 const struct cgroup_limits *l)
+			 const struct boxplan *bp)
 {
 	_cleanup_free_ char *cname = kube_dns_name(w->name);
 	json_t *c = json_object(), *args = json_array();
@@ -252,14 +249,14 @@ static json_t *container(const struct worker *w, const struct kube_opts *o,
 	json_object_set_new(c, "command", json_pack("[s]", "berth"));
 	json_object_set_new(c, "args", args);
 	json_object_set_new(c, "env", json_pack("[{s:s, s:s}]", "name", "BERTH_POD", "value", "1"));
-	json_object_set_new(c, "resources", resources(l));
+	json_object_set_new(c, "resources", resources(&bp->limits));
 	json_object_set_new(c, "securityContext", container_security(o));
 	json_object_set_new(c, "volumeMounts", volume_mounts(w, o));
 	return c;
 }
 
 static json_t *pod_spec(const struct worker *w, const char *name, const struct kube_opts *o,
-			const struct cgroup_limits *l)
+			const struct boxplan *bp)
 {
 	json_t *s = json_object();
 	uint64_t grace = (o->stop_timeout_ms + 999) / 1000 + KUBE_GRACE_MARGIN_S;
@@ -270,13 +267,13 @@ static json_t *pod_spec(const struct worker *w, const char *name, const struct k
 	json_object_set_new(s, "terminationGracePeriodSeconds", json_integer((json_int_t)grace));
 	/* the claims' files belong to the worker's group */
 	json_object_set_new(s, "securityContext", json_pack("{s:i}", "fsGroup", (int)o->gid));
-	json_object_set_new(s, "containers", json_pack("[o]", container(w, o, l)));
-	json_object_set_new(s, "volumes", volumes(w, name, l));
+	json_object_set_new(s, "containers", json_pack("[o]", container(w, o, bp)));
+	json_object_set_new(s, "volumes", volumes(w, name, bp));
 	return s;
 }
 
 static json_t *statefulset(const struct worker *w, const char *name, const struct kube_opts *o,
-			   const struct cgroup_limits *l)
+			   const struct boxplan *bp)
 {
 	json_t *obj = object("apps/v1", "StatefulSet", name, o, worker_labels(w, name));
 	json_t *spec = json_object(), *tmpl = json_object();
@@ -287,7 +284,7 @@ static json_t *statefulset(const struct worker *w, const char *name, const struc
 	json_object_set_new(spec, "podManagementPolicy", json_string("Parallel"));
 	json_object_set_new(spec, "selector", json_pack("{s:o}", "matchLabels", selector(w, name)));
 	json_object_set_new(tmpl, "metadata", json_pack("{s:o}", "labels", worker_labels(w, name)));
-	json_object_set_new(tmpl, "spec", pod_spec(w, name, o, l));
+	json_object_set_new(tmpl, "spec", pod_spec(w, name, o, bp));
 	json_object_set_new(spec, "template", tmpl);
 	if (has_mount(w, MOUNT_LOCAL)) {
 		json_t *meta = json_pack("{s:s, s:o}", "name", "storage", "labels",
@@ -361,21 +358,27 @@ static int check_worker(const struct worker *w, const char *name, const struct c
 	return d->n > before ? -EINVAL : 0;
 }
 
-int kube_worker_objects(const struct app *app, const struct worker *w, const struct kube_opts *o,
+int kube_worker_objects(const struct app *app, const struct boxplan *bp, const struct kube_opts *o,
 			const char *context_json, json_t *docs, struct diags *d)
 {
+	const struct worker *w = bp->w;
 	_cleanup_free_ char *a = kube_dns_name(app->name), *wn = kube_dns_name(w->name);
 	_cleanup_free_ char *name = xasprintf("%s-%s", a, wn);
-	struct cgroup_limits l;
 
-	sizelimit_for_worker(w, &o->lo, &l);
-	if (check_worker(w, name, &l, d) < 0)
+	if (check_worker(w, name, &bp->limits, d) < 0)
 		return -EINVAL;
 	json_array_append_new(docs, secret(w, name, o, context_json));
 	json_array_append_new(docs, service(w, name, o));
 	json_array_append_new(docs, network_policy(w, name, o));
-	json_array_append_new(docs, statefulset(w, name, o, &l));
+	json_array_append_new(docs, statefulset(w, name, o, bp));
 	return 0;
+}
+
+struct boxplan_request kube_plan_request(const struct app *app, const struct worker *w,
+					 const struct context *ctx, const struct kube_opts *o)
+{
+	return (struct boxplan_request){
+		.app = app, .w = w, .ctx = ctx, .limits = o->lo, .no_network = true};
 }
 
 int kube_service_claims(const struct app *app, const struct worker *ws, size_t n,

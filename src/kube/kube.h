@@ -16,6 +16,7 @@
 #include "app.h"
 #include "context.h"
 #include "diag.h"
+#include "boxplan.h"
 #include "sizelimit.h"
 
 /* Where the pod's berth finds its context: the Secret's mount and key. */
@@ -50,14 +51,21 @@ struct kube_opts {
 char *kube_dns_name(const char *s);
 
 /*
- * Append w's objects to docs: its context Secret (context_json, the text of
- * the context file), the headless Service its StatefulSet names, the
- * NetworkPolicy denying all ingress, the StatefulSet.  Problems (AUTO
- * without a meaning, a disk too small for its mounts, a name too long)
- * go to d: -EINVAL, docs untouched.
+ * Append the objects of the box plan bp (of the worker bp->w: its limits
+ * and /tmp bound, as berth's own box would have them) to docs: the
+ * worker's context Secret (context_json, the text of the context file),
+ * the headless Service its StatefulSet names, the NetworkPolicy denying
+ * all ingress, the StatefulSet.  Problems (AUTO without a meaning, a disk
+ * too small for its mounts, a name too long) go to d: -EINVAL, docs
+ * untouched.
  */
-int kube_worker_objects(const struct app *app, const struct worker *w, const struct kube_opts *o,
+int kube_worker_objects(const struct app *app, const struct boxplan *bp, const struct kube_opts *o,
 			const char *context_json, json_t *docs, struct diags *d);
+
+/* The box plan's request for w in a pod: the limits (o->lo: what AUTO
+ * means), no network of berth's own (the cluster's). */
+struct boxplan_request kube_plan_request(const struct app *app, const struct worker *w,
+					 const struct context *ctx, const struct kube_opts *o);
 
 /*
  * Append the ReadWriteMany claim of each network-storage service the

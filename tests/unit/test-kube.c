@@ -45,6 +45,22 @@ static void resolve(const struct app *app, const char *name, struct worker *w)
 	diags_free(&d);
 }
 
+/* kube_worker_objects() of w's box plan, as berth kube builds it (an
+ * empty context). */
+static int worker_objects(const struct app *app, const struct worker *w, const struct kube_opts *o,
+			  const char *cj, json_t *docs, struct diags *d)
+{
+	struct context ctx = {0};
+	struct boxplan_request rq = kube_plan_request(app, w, &ctx, o);
+	struct boxplan bp;
+	int r;
+
+	ck_assert_int_eq(boxplan_build(&rq, &bp), 0);
+	r = kube_worker_objects(app, &bp, o, cj, docs, d);
+	boxplan_free(&bp);
+	return r;
+}
+
 /* The worker's four objects, or NULL with *d holding why. */
 static json_t *objects(const char *dir, const char *name, const struct kube_opts *o,
 		       struct diags *d)
@@ -55,7 +71,7 @@ static json_t *objects(const char *dir, const char *name, const struct kube_opts
 
 	load(dir, &app);
 	resolve(&app, name, &w);
-	if (kube_worker_objects(&app, &w, o, "{}\n", docs, d) < 0) {
+	if (worker_objects(&app, &w, o, "{}\n", docs, d) < 0) {
 		ck_assert_uint_eq(json_array_size(docs), 0);
 		json_decref(docs);
 		docs = NULL;
@@ -324,7 +340,7 @@ START_TEST(refusals)
 	/* a disk too small for its mounts' claim */
 	ck_assert_int_eq(app_load_buffer("small.yaml", small, strlen(small), &app, &d), 0);
 	resolve(&app, "w", &w);
-	ck_assert_int_eq(kube_worker_objects(&app, &w, &o, "{}", docs, &d), -EINVAL);
+	ck_assert_int_eq(worker_objects(&app, &w, &o, "{}", docs, &d), -EINVAL);
 	ck_assert_uint_eq(d.n, 1);
 	ck_assert_ptr_nonnull(strstr(d.v[0].msg, "workers.w.disk: 64 MB is too small"));
 	ck_assert_uint_eq(json_array_size(docs), 0);
