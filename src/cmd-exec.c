@@ -95,6 +95,7 @@ struct exec_cli {
 	size_t npass;
 	char **ro_binds;
 	size_t n_ro_binds;
+	bool stop_timeout_set; /* --stop-timeout given: its twin is not read */
 	int worker_arg;
 };
 
@@ -122,6 +123,7 @@ static int exec_option(void *data, int opt, const char *arg)
 		if (parse_duration_ms(arg, &ms) < 0 || ms > SUPERVISE_MAX_DURATION_MS)
 			return cli_usage_error(cmd, "--stop-timeout: '%s' is not a duration", arg);
 		c->o.policy.stop_timeout_ms = ms;
+		c->stop_timeout_set = true;
 		break;
 	case OPT_NO_CGROUP:
 		c->o.no_cgroup = true;
@@ -152,6 +154,14 @@ static int exec_option(void *data, int opt, const char *arg)
 static int exec_twins(struct exec_cli *c, const char *cmd)
 {
 	const char *e;
+	uint64_t ms;
+
+	if (!c->stop_timeout_set && (e = cli_env_default(NULL, "BERTH_STOP_TIMEOUT"))) {
+		if (parse_duration_ms(e, &ms) < 0 || ms > SUPERVISE_MAX_DURATION_MS)
+			return cli_usage_error(cmd, "BERTH_STOP_TIMEOUT: '%s' is not a duration",
+					       e);
+		c->o.policy.stop_timeout_ms = ms;
+	}
 
 	if (!c->vo.tmp_size && (e = cli_env_default(NULL, "BERTH_TMP_SIZE")) &&
 	    view_parse_tmp_size(e, &c->vo.tmp_size) < 0)

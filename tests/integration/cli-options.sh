@@ -126,6 +126,7 @@ shown() {
 	t exec --nope queue -- true
 	t BERTH_TMP_SIZE=1K exec queue -- true
 	t BERTH_RO_BIND=rel exec queue -- true
+	t BERTH_STOP_TIMEOUT=soon exec queue -- true
 	t exec
 	t exec queue
 	t exec queue --
@@ -227,6 +228,7 @@ cat >"$TMP/want" <<'WANT'
 2 | berth exec: unknown option '--nope' | 
 2 | berth exec: BERTH_TMP_SIZE: '1K' is not a size of at least 1M | 
 2 | berth exec: BERTH_RO_BIND: 'rel' is not a list of absolute paths (PATH:PATH) without . or .. components | 
+2 | berth exec: BERTH_STOP_TIMEOUT: 'soon' is not a duration | 
 2 | berth exec: expected a worker name and a command | 
 2 | berth exec: expected a command after the worker name | 
 2 | berth exec: expected a command after the worker name | 
