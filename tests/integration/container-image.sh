@@ -151,16 +151,7 @@ run() {
 	PID=$(pm inspect -f '{{.State.Pid}}' "$_c")
 }
 # started CTR: until the worker's first line (10 s); the log in $OUT.
-started() {
-	_i=0
-	while :; do
-		pm logs "$1" >"$OUT" 2>&1
-		grep -q '^WORKER' "$OUT" && return 0
-		_i=$((_i + 1))
-		[ $_i -gt 50 ] && { diag "$(cat "$OUT")"; return 1; }
-		sleep 0.2
-	done
-}
+started() { pm_logged "$1" '^WORKER'; }
 stop_ms() { # CTR [podman stop options]: STOP_MS, EXIT (the container's status)
 	_c=$1
 	shift

@@ -156,16 +156,7 @@ find_ctr() {
 	PID=$(pm inspect -f '{{.State.Pid}}' "$CTR" 2>/dev/null)
 }
 # until LOGLINE in CTR's log (20 s); the log in $OUT.
-logged() {
-	_i=0
-	while :; do
-		pm logs "$1" >"$OUT" 2>&1
-		grep -q "$2" "$OUT" && return 0
-		_i=$((_i + 1))
-		[ $_i -gt 100 ] && { diag "$(tail -5 "$OUT")"; return 1; }
-		sleep 0.2
-	done
-}
+logged() { pm_logged "$1" "$2" 20; }
 # The cgroup v1 file FILE (memory.limit_in_bytes...) of pid's CTL hierarchy,
 # or cgroup2's where the host is pure v2.
 cg_value() {

@@ -98,16 +98,7 @@ run() {
 	PID=$(pm inspect -f '{{.State.Pid}}' "$_c")
 }
 # started CTR: until the worker's second start (10 s); the log in $OUT.
-started() {
-	_i=0
-	while :; do
-		pm logs "$1" >"$OUT" 2>&1
-		grep -q '^WORKER start=2' "$OUT" && return 0
-		_i=$((_i + 1))
-		[ $_i -gt 50 ] && { diag "$(tail -5 "$OUT")"; return 1; }
-		sleep 0.2
-	done
-}
+started() { pm_logged "$1" '^WORKER start=2'; }
 # ended CTR: the container's exit status once it ended (10 s), log in $OUT.
 ended() {
 	_i=0

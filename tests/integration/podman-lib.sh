@@ -7,7 +7,8 @@
 #             test's, removed at exit
 #   PM_ARGS   more global options of podman (words), if any
 # Defines PM (the state directory, in $TMP), pm (podman with that state),
-# host_state (what podman would leave on the host if its state were not
+# pm_logged (until a line of a container's log matches), host_state
+# (what podman would leave on the host if its state were not
 # private), drop_blob_cache, our_mounts, podman_cleanup (the EXIT trap it
 # sets: containers, images, cgroups, mounts beneath $TMP, then cleanup).
 PM=$TMP/podman
@@ -82,6 +83,20 @@ drop_blob_cache() {
 	*/var/lib/containers*) ;;
 	*) rm -rf /var/lib/containers ;;
 	esac
+}
+# pm_logged CTR PATTERN [SECONDS]: until a line of CTR's log matches
+# PATTERN (grep), at most SECONDS (default 10); the log in $OUT.  Fails,
+# with the log's tail as a diag, when none does.
+pm_logged() {
+	_tries=$((${3:-10} * 5))
+	_i=0
+	while :; do
+		pm logs "$1" >"$OUT" 2>&1
+		grep -q "$2" "$OUT" && return 0
+		_i=$((_i + 1))
+		[ $_i -gt $_tries ] && { diag "$(tail -5 "$OUT")"; return 1; }
+		sleep 0.2
+	done
 }
 our_mounts() { grep -c " $TMP" /proc/self/mountinfo; }
 podman_cleanup() {
