@@ -473,11 +473,15 @@ int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_arg)
 		r = apply_twins(rc, seen, true);
 	if (r != CMD_CONTINUE)
 		return r;
-	if (rc->pod && pod_conflict(rc))
-		return usage("--%s has no meaning in pod mode (--pod): the engine builds the box",
-			     pod_conflict(rc));
-	if (rc->pod) /* the pod's env: reaches the worker */
-		podcheck_env_names(environ, &rc->pass, &rc->npass);
+	if (rc->pod) {
+		const char *box = pod_conflict(rc);
+
+		if (box)
+			return usage("--%s has no meaning in pod mode (--pod): the engine builds "
+				     "the box",
+				     box);
+		podcheck_env_names(environ, &rc->pass, &rc->npass); /* the pod's env */
+	}
 	if (p->restart_max_ms < p->restart_min_ms)
 		return usage("--restart-max must not be below --restart-min");
 	if (argc - optind > 1)
