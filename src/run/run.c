@@ -383,6 +383,12 @@ static int arm_timer(struct run_ctx *c)
 	return 0;
 }
 
+/* Is the timerfd armed for another deadline than the machine's? */
+static bool dl_changed(const struct run_ctx *c)
+{
+	return supervise_deadline(&c->sup) != c->armed;
+}
+
 /* What one wakeup brought: the signals read, and whether to reap, to
  * look at the cgroup (or the watched leftovers) and at its OOM kills. */
 struct wakeup {
@@ -490,9 +496,17 @@ static int loop(struct run_ctx *c)
 		struct wakeup w = {.nsig = 0};
 		int nev;
 
-		if (arm_timer(c) < 0)
-			return -EIO;
-		nev = epoll_wait(c->epfd, evs, ARRAY_SIZE(evs), wait_ms(c));
+		/* The timer matters only to a berth that sleeps: with a new
+		 * deadline, look first whether anything is ready (a worker
+		 * that exits at once on its stop signal is, and its 15 s
+		 * deadline is never armed nor cancelled); serve() checks a
+		 * deadline already past itself. */
+		nev = dl_changed(c) ? epoll_wait(c->epfd, evs, ARRAY_SIZE(evs), 0) : 0;
+		if (nev == 0) {
+			if (arm_timer(c) < 0)
+				return -EIO;
+			nev = epoll_wait(c->epfd, evs, ARRAY_SIZE(evs), wait_ms(c));
+		}
 		if (nev < 0) {
 			if (errno == EINTR)
 				continue;
