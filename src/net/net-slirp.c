@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,7 +39,11 @@
  * forwarded into the namespace; --enable-sandbox (as root: every
  * capability but CAP_NET_BIND_SERVICE dropped, a new mount namespace
  * with only /etc and /run of the host) and --enable-seccomp (a syscall
- * allow-list) once set up.  No --enable-ipv6 (doc/isolation.md). */
+ * allow-list) once set up.  No --enable-ipv6 (doc/isolation.md).
+ * Its sandbox detaches the old root after pivot_root: in berth's mount
+ * namespace, where /run/netns is shared, that unmount propagates and
+ * takes every `ip netns` name away.  So it starts in a mount namespace of
+ * its own, every mount private, from which nothing propagates back. */
 static _Noreturn void exec_slirp(const char *slirp, int nsfd, int ready_wr, int out, int alive_rd)
 {
 	static const char *const args[] = {
@@ -58,6 +63,8 @@ static _Noreturn void exec_slirp(const char *slirp, int nsfd, int ready_wr, int 
 	 * the parent-death signal was set */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pf, 1, 0) != 0)
 		_exit(125);
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		_exit(126);
 	argv[0] = (char *)slirp;
 	for (size_t i = 0; i < ARRAY_SIZE(args); i++)
 		argv[i + 1] = (char *)args[i];
