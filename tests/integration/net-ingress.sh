@@ -354,6 +354,21 @@ else
 	rc=$?
 	check "private, clone3 filtered: slirp4netns is forked and serves" \
 		sh -c "[ '$rc' = 0 ] && grep -q \"slirp4netns shares berth's PID namespace\" '$TMP/private-noclone3.out'"
+	# slirp4netns adds no way in: while a private worker runs, it has no
+	# listening socket on the host (no port forwarded, no API socket)
+	rm -f "$RW/priv.up" "$RW/priv.stop"
+	"$D" --network private \
+		"touch $RW/priv.up; while [ ! -e $RW/priv.stop ]; do sleep 0.05; done" \
+		>"$TMP/private-bg.out" 2>&1 &
+	BG=$!
+	PIDS="$PIDS $BG"
+	wait_file "$RW/priv.up"
+	sp=$(sed -n 's/.*slirp4netns \([0-9][0-9]*\) serves.*/\1/p' "$TMP/private-bg.out" | head -n 1)
+	ss -Hlnptuxw 2>/dev/null | grep "pid=$sp," >"$TMP/slirp-listen.txt"
+	check "private: slirp4netns ($sp) listens nowhere on the host" \
+		sh -c "[ -n '$sp' ] && [ -e /proc/$sp ] && [ ! -s '$TMP/slirp-listen.txt' ]"
+	touch "$RW/priv.stop"
+	wait "$BG"
 	kill "$HPID"
 	slirp=$(sed -n 's/.*slirp4netns \([0-9][0-9]*\) serves.*/\1/p' "$TMP/private.out" | head -n 1)
 	# SIGKILLed at the driver's end, which does not wait for the kernel to
