@@ -84,7 +84,7 @@ const char cmd_run_help_text[] =
 	"                           no_new_privs, seccomp, root, ro_root, memory,\n"
 	"                           cpu [BERTH_POD_WAIVE=caps,seccomp]\n"
 	"  --network MODE           the worker's network namespace: auto (current as PID 1,\n"
-	"                           else private), current, private (pasta), none,\n"
+	"                           else private), current, private (slirp4netns), none,\n"
 	"                           netns:PATH; inbound traffic is always dropped\n"
 	"                           [BERTH_NETWORK]\n"
 	"  --user NAME|UID[:GID]    the worker's user (default web, else nobody; uid 0\n"

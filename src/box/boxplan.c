@@ -167,11 +167,11 @@ int boxplan_open(struct boxplan *p, struct box *b)
 	view_set_hosts(&b->view, b->sb.hosts.text);
 	b->steps = b->sb.steps;
 	b->n_steps = b->sb.n_steps;
-	/* pasta runs in berth's cgroup: on pure v2 it must follow berth into
+	/* slirp4netns runs in berth's cgroup: on pure v2 it must follow berth into
 	 * its supervisor leaf (run_opts.helpers, the cgroup's companions), or
 	 * the controllers cannot be enabled */
-	if (b->sb.net.pasta_pid > 0) {
-		b->helpers = &b->sb.net.pasta_pid;
+	if (b->sb.net.slirp_pid > 0) {
+		b->helpers = &b->sb.net.slirp_pid;
 		b->n_helpers = 1;
 	}
 	return 0;

@@ -110,11 +110,11 @@ struct box {
 	bool have_user, have_view, have_sb;
 	const struct exec_step *steps; /* into sb */
 	size_t n_steps;
-	const pid_t *helpers; /* berth's own children (pasta) */
+	const pid_t *helpers; /* berth's own children (slirp4netns) */
 	size_t n_helpers;
 };
 
-/* Open the box in the plan's order (user, view, sandbox; pasta made a
+/* Open the box in the plan's order (user, view, sandbox; slirp4netns made a
  * companion of berth's cgroup).  Nothing when unconfined.  Sets the
  * plan's view.uid/gid (boxplan_user).  0, or -errno (logged; what was
  * made is closed). */

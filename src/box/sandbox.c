@@ -84,7 +84,7 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct exec_s
 	int r;
 
 	memset(sb, 0, sizeof(*sb));
-	sb->net.nsfd = sb->net.pasta_pidfd = -1;
+	sb->net.nsfd = sb->net.slirp_pidfd = -1;
 	sb->landlock.fd = -1;
 	if (n_mount_steps + 4 > SANDBOX_MAX_STEPS)
 		return log_errno(-E2BIG, "too many pre-exec steps");

@@ -51,7 +51,7 @@ void sandbox_opts_free(struct sandbox_opts *o);
  * In the parent, once, before the first spawn (and after the cgroup is
  * made): prctl(PR_SET_DUMPABLE, 0); net_prepare (namespace, ruleset with
  * the egress plan of relationships, services and firewall, read back,
- * pasta); the hosts file's text (sb->hosts.text, for the mount
+ * slirp4netns); the hosts file's text (sb->hosts.text, for the mount
  * step: view_set_hosts); the user; the capability plan; the Landlock
  * ruleset; the filter, compiled.  Then sb->steps, in this order:
  *

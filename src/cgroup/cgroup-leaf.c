@@ -136,7 +136,7 @@ static int enter_supervisor(struct cgroup *cg, int pfd, const char *ppath, const
 		return log_errno(r, "move berth into %s", spath);
 	}
 	set_companions(o->companions, o->n_companions);
-	/* Its helpers (pasta) sit in P too: P is empty only without them. */
+	/* Its helpers (slirp4netns) sit in P too: P is empty only without them. */
 	for (size_t i = 0; i < leaf.n_companions; i++) {
 		int q = cgfs_move_pid(fd, leaf.companion[i]);
 		if (q < 0 && q != -ESRCH) {

@@ -13,7 +13,7 @@
  * berth itself is in P (the "no internal processes" rule), berth moves itself
  * to the leaf P/<name>-supervisor; cgroup_destroy() moves it back and removes
  * that leaf when nothing else needs the controllers it enabled.  berth's
- * helpers (cgroup_create_opts.companions: pasta) move with it.  If other
+ * helpers (cgroup_create_opts.companions: slirp4netns) move with it.  If other
  * processes share P, the controllers stay off (cgroup_apply_limits() then
  * names them): berth never moves processes that are not its own.
  *   pure v2  P/<name> on cgroup2, controllers memory/cpu/pids enabled in P.

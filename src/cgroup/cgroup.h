@@ -100,7 +100,7 @@ int cgroup_create(const struct cgroup_layout *l, const char *parent, const char 
 struct cgroup_create_opts {
 	const char *parent;	 /* as cgroup_create()'s; NULL: berth's own cgroup */
 	unsigned controllers;	 /* CG_CTL_* to enable (cgroup_create(): CG_CTL_ALL) */
-	const pid_t *companions; /* berth's own helpers (pasta), in berth's cgroup: on
+	const pid_t *companions; /* berth's own helpers (slirp4netns), in berth's cgroup: on
 				  * pure v2 they move with berth into its supervisor
 				  * leaf and back, else P would still hold processes */
 	size_t n_companions;	 /* at most CGROUP_MAX_COMPANIONS (more are left) */

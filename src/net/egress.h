@@ -58,7 +58,7 @@ struct egress_input {
 	const json_t *firewall;		/* the worker's firewall (checked); NULL: no key */
 	const json_t *relationships;	/* relationships_build(); NULL: none */
 	const json_t *services;		/* relationships_services(); NULL: none */
-	const char *loopback_as;	/* private mode: pasta's gateway; NULL or "" */
+	const char *loopback_as;	/* private mode: slirp4netns's gateway; NULL or "" */
 	const char *const *host_addrs;	/* private mode: this host's own addresses,
 					 * where a service on 0.0.0.0 also listens */
 	const char *const *nameservers; /* NULL-terminated, or NULL */

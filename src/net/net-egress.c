@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The egress plan for a namespace (what it is made from: the worker's
- * config, the resolvers, in private mode pasta's gateway and this host's
+ * config, the resolvers, in private mode slirp4netns's gateway and this host's
  * addresses) and its refresh before a restart: the firewall's domains
  * resolved again in berth's namespaces, their sets refilled in the
  * worker's namespace from a forked helper, one transaction, read back.

@@ -2,8 +2,8 @@
 /*
  * The worker's network namespace: which one (--network), refusing the
  * host's initial namespace, preparing it from a forked helper (new or
- * joined, loopback up, ruleset installed and verified), pasta for private
- * mode, and the child's setns().
+ * joined, loopback up, ruleset installed and verified), slirp4netns for
+ * private mode (net-slirp.c), and the child's setns().
  */
 #include "config.h"
 
@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
-#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -222,181 +221,13 @@ static int remove_in_helper(int nsfd, const struct egress_plan *plan)
 	return 0;
 }
 
-/* pasta: user-mode egress for the new namespace; no port forwarded in
- * either direction (-t/-u/-T/-U none).  berth starts it as a child of its
- * own, in the foreground, in a new session and a new PID namespace (what
- * pasta does for itself when it daemonizes), with SIGKILL as its
- * parent-death signal: pasta ends with berth even when berth is
- * SIGKILLed.  It is ready when it writes its pid file (IN_MODIFY on the
- * file's private directory), which it does once set up; its exit before
- * that is its failure.  As root it would switch to nobody before joining
- * the namespace, and fail: --runas 0:0 (it keeps only
- * CAP_NET_BIND_SERVICE and CAP_SYS_ADMIN and sandboxes itself).  The
- * gateway address maps to the host's loopback (pasta's default), so a
- * worker on a workstation reaches services there. */
-static _Noreturn void exec_pasta(const char *pasta, const char *pidfile, int nsfd, int alive_rd)
-{
-	static const char *const args[] = {
-		"--quiet",     "--foreground", "--runas",     "0:0",	 "--config-net",
-		"--tcp-ports", "none",	       "--udp-ports", "none",	 "--tcp-ns",
-		"none",	       "--udp-ns",     "none",	      "--netns", "/proc/self/fd/3",
-		"--pid",
-	};
-	char *argv[ARRAY_SIZE(args) + 3];
-	char *const envp[] = {NULL};
-	struct pollfd pf = {.fd = alive_rd, .events = POLLIN};
-	sigset_t none;
-	/* above 3 first, so that neither fd is lost to the other */
-	int ns = fcntl(nsfd, F_DUPFD_CLOEXEC, 10);
-	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	/* berth holds the pipe's other end: a hangup means it died before
-	 * the parent-death signal was set */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pf, 1, 0) != 0)
-		_exit(125);
-	argv[0] = (char *)pasta;
-	for (size_t i = 0; i < ARRAY_SIZE(args); i++)
-		argv[i + 1] = (char *)args[i];
-	argv[ARRAY_SIZE(args) + 1] = (char *)pidfile;
-	argv[ARRAY_SIZE(args) + 2] = NULL;
-	/* the namespace as fd 3; 0 and 1 /dev/null; stderr stays; no signal
-	 * blocked */
-	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || setsid() < 0 || ns < 0 || nul < 0 ||
-	    dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(ns, 3) < 0)
-		_exit(125);
-	execve(pasta, argv, envp);
-	_exit(127);
-}
-
-/* Wait for pasta's pid file to be written; -errno (logged) when pasta
- * exits first or does not get there within NET_PASTA_TIMEOUT_MS. */
-static int wait_pasta(const char *pasta, int in, int pidfd, pid_t pid)
-{
-	struct pollfd pf[2] = {{.fd = in, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-	uint64_t end = monotonic_ms() + NET_PASTA_TIMEOUT_MS;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	int status = 0;
-
-	for (;;) {
-		uint64_t now = monotonic_ms();
-		int n = now < end ? poll(pf, 2, (int)(end - now)) : 0;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return log_errno(-errno, "poll");
-		if (n == 0)
-			return log_errno(-ETIMEDOUT, "%s not ready within %d ms", pasta,
-					 NET_PASTA_TIMEOUT_MS);
-		if (pf[0].revents) {
-			ssize_t len = read(in, buf, sizeof(buf));
-			for (ssize_t off = 0; len > 0 && off < len;) {
-				const struct inotify_event *ev = (const void *)(buf + off);
-				if (ev->len && strcmp(ev->name, "pid") == 0)
-					return 0;
-				off += (ssize_t)(sizeof(*ev) + ev->len);
-			}
-		}
-		if (pf[1].revents) {
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			return log_errno(-EIO, "%s failed (status %#x)", pasta, (unsigned)status);
-		}
-	}
-}
-
-static int start_pasta(const struct net_opts *o, struct net_handle *h)
-{
-	const char *pasta = o->pasta ? o->pasta : NET_PASTA;
-	char dir[] = "/tmp/berth-pasta.XXXXXX";
-	_cleanup_free_ char *pidfile = NULL;
-	_cleanup_close_ int in = -1;
-	int alive[2], pidfd = -1, r;
-	pid_t pid;
-
-	if (access(pasta, X_OK) < 0)
-		return log_errno(-errno,
-				 "--network=private needs %s (Debian package passt); "
-				 "or use --network=none",
-				 pasta);
-	/* pasta cannot write its pid to an inherited fd: a private directory */
-	if (!mkdtemp(dir))
-		return log_errno(-errno, "mkdtemp %s", dir);
-	pidfile = xasprintf("%s/pid", dir);
-	in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (in < 0 || inotify_add_watch(in, dir, IN_MODIFY) < 0) {
-		r = log_errno(-errno, "inotify on %s", dir);
-		rmdir(dir);
-		return r;
-	}
-	if (pipe2(alive, O_CLOEXEC) < 0) {
-		r = log_errno(-errno, "pipe2");
-		rmdir(dir);
-		return r;
-	}
-	/* fork-like, into a new PID namespace, with a pidfd; without clone3
-	 * (a filter's ENOSYS), a fork in berth's own PID namespace */
-	pid = pidfd_clone3(CLONE_NEWPID | CLONE_PIDFD, -1, &pidfd);
-	if (pid < 0 && errno == ENOSYS) {
-		log_debug("clone3: %s; pasta shares berth's PID namespace", strerror(errno));
-		pid = fork();
-		if (pid > 0)
-			pidfd = pidfd_open_pid(pid);
-	}
-	if (pid == 0) {
-		close(alive[1]);
-		exec_pasta(pasta, pidfile, h->nsfd, alive[0]);
-	}
-	close(alive[0]);
-	if (pid < 0) {
-		r = log_errno(-errno, "clone3(CLONE_NEWPID) or fork for %s", pasta);
-	} else if (pidfd < 0) {
-		r = log_errno(pidfd, "pidfd_open pasta %d", (int)pid);
-		kill(pid, SIGKILL); /* our child, not reaped: the pid is its own */
-		waitpid(pid, NULL, 0);
-	} else {
-		h->pasta_pid = pid;
-		h->pasta_pidfd = pidfd;
-		r = wait_pasta(pasta, in, pidfd, pid);
-	}
-	close(alive[1]);
-	unlink(pidfile);
-	rmdir(dir);
-	if (r == 0)
-		log_debug("pasta %d serves the worker's network namespace", (int)pid);
-	return r;
-}
-
-/* The IPv4 default gateway of berth's namespace (the one pasta copies and
- * maps to this host's loopback), from /proc/net/route; "" if none. */
-static void default_gateway(char out[16])
-{
-	_cleanup_fclose_ FILE *f = fopen("/proc/net/route", "re");
-	char line[256], ifname[64];
-	unsigned dest, gw, flags;
-
-	out[0] = '\0';
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %x %x %x", ifname, &dest, &gw, &flags) == 4 && dest == 0 &&
-		    (flags & 0x2) /* RTF_GATEWAY */) {
-			struct in_addr a = {.s_addr = gw}; /* printed as the raw __be32 */
-			inet_ntop(AF_INET, &a, out, 16);
-			return;
-		}
-}
-
 /* The plan for h's mode, its domains resolved: h->plan. */
 static int prepare_plan(const struct net_egress *eg, struct net_handle *h)
 {
 	const struct net_egress none = {0};
 
-	/* the gateway pasta will copy from berth's namespace (before pasta
-	 * runs: the rules go in first) */
 	if (h->mode == NET_PRIVATE)
-		default_gateway(h->gateway);
+		snprintf(h->gateway, sizeof(h->gateway), "%s", NET_SLIRP_GATEWAY);
 	h->plan = xcalloc(1, sizeof(*h->plan));
 	if (net_egress_plan(eg ? eg : &none, h->mode, h->gateway, h->plan) < 0) {
 		free(h->plan);
@@ -457,7 +288,7 @@ int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg
 
 	memset(h, 0, sizeof(*h));
 	h->nsfd = -1;
-	h->pasta_pidfd = -1;
+	h->slirp_pidfd = -1;
 	h->table_nsfd = -1;
 	h->mode = net_mode_effective(o, pid1);
 	r = prepare_plan(eg, h);
@@ -474,7 +305,7 @@ int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg
 	case NET_PRIVATE:
 		r = setup_in_helper(-1, &h->nsfd, h->plan);
 		if (r == 0 && h->mode == NET_PRIVATE)
-			r = start_pasta(o, h);
+			r = net_slirp_start(o, h);
 		break;
 	default:
 		r = -EINVAL;
@@ -494,18 +325,7 @@ int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg
 
 void net_release(struct net_handle *h)
 {
-	if (h->pasta_pidfd >= 0) {
-		siginfo_t si;
-		pidfd_signal(h->pasta_pidfd, SIGKILL);
-		/* berth's child; through the pidfd, so that a recycled pid is
-		 * never waited for (ECHILD when the run loop reaped it).  Not
-		 * waited for: its exit closes the tap device, and the kernel
-		 * unregisters it after RCU grace periods (20-40 ms here) that
-		 * berth's stop would wait for.  SIGKILLed, it ends all the
-		 * same, and berth's parent (or init) reaps it after berth. */
-		(void)waitid(P_PIDFD, (id_t)h->pasta_pidfd, &si, WEXITED | WNOHANG);
-		close(h->pasta_pidfd);
-	}
+	net_slirp_stop(h);
 	if (h->remove_table) {
 		remove_in_helper(h->table_nsfd, h->plan);
 		close(h->table_nsfd);
@@ -517,9 +337,8 @@ void net_release(struct net_handle *h)
 	}
 	if (h->nsfd >= 0)
 		close(h->nsfd);
-	h->nsfd = h->pasta_pidfd = h->table_nsfd = -1;
+	h->nsfd = h->table_nsfd = -1;
 	h->remove_table = false;
-	h->pasta_pid = 0;
 }
 
 int net_join_step(void *data)
@@ -536,11 +355,9 @@ json_t *net_describe(const struct net_opts *o, bool pid1, const struct net_egres
 	const struct net_egress none = {0};
 	enum net_mode m = net_mode_effective(o, pid1);
 	struct egress_plan p;
-	char gw[16] = "";
+	const char *gw = m == NET_PRIVATE ? NET_SLIRP_GATEWAY : "";
 	json_t *j;
 
-	if (m == NET_PRIVATE)
-		default_gateway(gw);
 	if (net_egress_plan(eg ? eg : &none, m, gw, &p) < 0)
 		return NULL;
 	j = json_pack("{s:s, s:s?, s:s?, s:s, s:o, s:o}", "mode", net_mode_name(m), "netns",

@@ -14,14 +14,17 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define NET_PASTA	     "/usr/bin/pasta" /* Debian's passt package */
-#define NET_PASTA_TIMEOUT_MS 10000	      /* from its start to its pid file */
-#define NET_TABLE	     "berth"	      /* table inet berth */
+#define NET_SLIRP	     "/usr/bin/slirp4netns" /* Debian's slirp4netns package */
+#define NET_SLIRP_TIMEOUT_MS 10000		    /* from its start to its --ready-fd */
+/* slirp4netns's gateway in the namespace (its default 10.0.2.0/24), which
+ * it maps to this host's loopback */
+#define NET_SLIRP_GATEWAY "10.0.2.2"
+#define NET_TABLE	  "berth" /* table inet berth */
 
 enum net_mode {
 	NET_AUTO,      /* current when berth is PID 1, else private */
 	NET_CURRENT,   /* the namespace berth runs in (a container's own) */
-	NET_PRIVATE,   /* a new namespace, egress through pasta */
+	NET_PRIVATE,   /* a new namespace, egress through slirp4netns */
 	NET_NONE,      /* a new namespace with loopback only */
 	NET_NETNS,     /* a namespace prepared by CNI or ip netns */
 	NET_MODE_COUNT /* not a mode: the size of the name table */
@@ -30,7 +33,7 @@ enum net_mode {
 struct net_opts {
 	enum net_mode mode;
 	char *netns_path;  /* NET_NETNS */
-	const char *pasta; /* NULL: NET_PASTA (tests may point elsewhere) */
+	const char *slirp; /* NULL: NET_SLIRP (tests may point elsewhere) */
 };
 
 /* "auto", "current", "private", "none", "netns:PATH" (PATH absolute).
@@ -120,10 +123,10 @@ int net_netns_is_initial(int nsfd);
 struct net_handle {
 	enum net_mode mode; /* effective */
 	int nsfd;	    /* the namespace the child joins; -1: stay (current) */
-	pid_t pasta_pid;    /* NET_PRIVATE */
-	int pasta_pidfd;
-	char gateway[16];  /* NET_PRIVATE: the IPv4 gateway pasta maps to this
-			    * host's loopback; "" when unknown */
+	pid_t slirp_pid;    /* NET_PRIVATE: slirp4netns */
+	int slirp_pidfd;
+	char gateway[16];  /* NET_PRIVATE: NET_SLIRP_GATEWAY, which slirp4netns
+			    * maps to this host's loopback */
 	bool remove_table; /* table_nsfd is set: a namespace berth did not
 			    * create (current, netns:PATH) where it installed
 			    * the table, to remove it from at release (a flag,
@@ -135,8 +138,8 @@ struct net_handle {
 /*
  * In the parent, before the worker is spawned: find or create the
  * worker's namespace, install and verify the ruleset in it (from a forked
- * helper, so that berth's own namespace is never touched), start pasta
- * for private.  Refuses the host's initial namespace, naming the option to
+ * helper, so that berth's own namespace is never touched), start
+ * slirp4netns for private.  Refuses the host's initial namespace, naming the option to
  * use.  0 with *h filled (net_release() it), or -errno (logged).
  */
 int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg,
@@ -145,7 +148,7 @@ int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg
  * sets in the worker's namespace (forked helper, one transaction, read
  * back).  Nothing to do without domains.  0 or -errno (logged). */
 int net_refresh(struct net_handle *h);
-/* Stop pasta, close the namespace, and delete table inet berth from a
+/* Stop slirp4netns, close the namespace, and delete table inet berth from a
  * namespace berth did not create (current, netns:PATH: the namespace
  * outlives berth; one it created dies with it), from a forked helper that
  * joins it, as it was installed.  A changed table is deleted too, and the
@@ -155,6 +158,16 @@ void net_release(struct net_handle *h);
 /* A exec_step run() (data: const struct net_handle *): join h->nsfd.
  * Needs CAP_SYS_ADMIN: before the privilege drop. */
 int net_join_step(void *data);
+
+/* ---- private mode's helper (net-slirp.c) ---- */
+
+/* Start slirp4netns for h->nsfd and wait until it is ready: h->slirp_pid
+ * and h->slirp_pidfd set once it runs.  0 or -errno (logged, with its
+ * last line of output). */
+int net_slirp_start(const struct net_opts *o, struct net_handle *h);
+/* SIGKILL it, not waited for (its tap device goes after berth's stop);
+ * safe without one. */
+void net_slirp_stop(struct net_handle *h);
 
 /* What berth show prints: {"mode": ..., "rules": [...], "egress": {...}}
  * (new reference); domains are not resolved. */
@@ -167,8 +180,8 @@ json_t *net_describe(const struct net_opts *o, bool pid1, const struct net_egres
  * relationships_build()); endpoints without both are skipped.  Hosts and
  * addresses are validated (no whitespace, no control characters, an IPv4
  * or IPv6 literal).  loopback_as (or NULL): the address that stands for
- * this host's loopback in the worker's namespace (private mode: pasta's
- * gateway), put in place of a loopback address (127.0.0.0/8, ::1), which
+ * this host's loopback in the worker's namespace (private mode:
+ * NET_SLIRP_GATEWAY), put in place of a loopback address (127.0.0.0/8, ::1), which
  * would otherwise be the worker's own.  Returns 0 and *out (free it), or
  * -EINVAL (logged). */
 int net_hosts_render(const json_t *relationships, const char *loopback_as, char **out);

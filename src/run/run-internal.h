@@ -72,7 +72,7 @@ void run_teardown(struct run_ctx *c);
 
 /* CLOCK_MONOTONIC in ms, rounded up (run.c). */
 uint64_t run_now_ms(void);
-/* --no-cgroup's worker: every descendant of berth but its helpers (pasta)
+/* --no-cgroup's worker: every descendant of berth but its helpers (slirp4netns)
  * and theirs, and but berth-init itself (its descendants, the worker's
  * orphans, are in), freshly allocated (run.c).  0 or -errno. */
 int run_tree_pids(const struct run_ctx *c, pid_t **pids, size_t *n);

@@ -140,7 +140,7 @@ static int setup_layout(struct run_ctx *c)
 static int setup_cgroup(struct run_ctx *c)
 {
 	const struct run_opts *o = c->o;
-	/* berth's helpers (pasta) sit in its cgroup: on pure v2 they follow
+	/* berth's helpers (slirp4netns) sit in its cgroup: on pure v2 they follow
 	 * berth into its supervisor leaf, or the controllers cannot be enabled */
 	struct cgroup_create_opts co = {.parent = o->cgroup_parent,
 					.controllers = CG_CTL_ALL,

@@ -16,7 +16,7 @@
 
 /* sigs[0..nsigs) in that order to every process of the worker: of cg, or
  * with cg NULL of berth's process tree but the helpers skip[0..n_skip)
- * and theirs (pasta), and but init itself (berth-init, or 0; its
+ * and theirs (slirp4netns), and but init itself (berth-init, or 0; its
  * descendants are the worker's orphans).  main_pid: the main process, not yet reaped (its
  * pid is its process group's id), or 0 when there is none.  Each process
  * gets each signal once.  Returns how many processes got them; failures

@@ -34,7 +34,7 @@ struct run_opts {
 	int stdin_fd;			    /* the worker's stdin; -1 (default): /dev/null */
 	const struct exec_step *steps;	    /* the box, run in the child before execve */
 	size_t n_steps;
-	const pid_t *helpers; /* berth's own children (pasta), which --no-cgroup's */
+	const pid_t *helpers; /* berth's own children (slirp4netns), which --no-cgroup's */
 	size_t n_helpers;     /* process tree leaves out: not the worker's; they
 			       * follow berth into its cgroup leaf (pure v2) */
 	const char *hostname; /* non-NULL: the worker runs in PID, IPC and UTS

@@ -327,13 +327,10 @@ rc=$?
 check "none: only loopback, the peer unreachable" \
 	sh -c "[ '$rc' != 0 ] && [ \"\$(echo '$out' | head -1)\" = 1 ]"
 
-# --- 6. private: egress through pasta -----------------------------------------
-if [ ! -x /usr/bin/pasta ]; then
-	skip "private: reaches a server outside the worker's namespace" "no /usr/bin/pasta (passt)"
-	skip "private: a relationship at 127.0.0.1 reaches this host's loopback" "no pasta"
-elif ! ip route show default | grep -q .; then
-	skip "private: reaches a server outside the worker's namespace" "no default route here"
-	skip "private: a relationship at 127.0.0.1 reaches this host's loopback" "no route"
+# --- 6. private: egress through slirp4netns ----------------------------------
+if [ ! -x /usr/bin/slirp4netns ]; then
+	skip "private: reaches a server outside the worker's namespace" "no /usr/bin/slirp4netns"
+	skip "private: a relationship at 127.0.0.1 reaches this host's loopback" "no slirp4netns"
 else
 	"$PY" -u "$TMP/echo-server.py" "$((PORT + 1))" 127.0.0.1 >"$TMP/host-echo.out" 2>&1 &
 	HPID=$!
@@ -349,28 +346,49 @@ else
 		"$PY $TMP/client.py --udp-refused $((PORT + 1)) database.internal" >"$TMP/private-hosts.out" 2>&1
 	check "private: a relationship at 127.0.0.1 reaches this host's loopback by its name" \
 		[ $? = 0 ]
-	# where clone3 fails with ENOSYS (a seccomp profile), pasta is forked
-	# into berth's PID namespace instead of a new one, and still serves
+	# where clone3 fails with ENOSYS (a seccomp profile), slirp4netns is
+	# forked into berth's PID namespace instead of a new one, and still
+	# serves
 	"$D" --no-clone3 --network private --hosts "$TMP/rels-lo.json" \
 		"$PY $TMP/client.py --udp-refused $((PORT + 1)) database.internal" >"$TMP/private-noclone3.out" 2>&1
 	rc=$?
-	check "private, clone3 filtered: pasta is forked and serves" \
-		sh -c "[ '$rc' = 0 ] && grep -q \"pasta shares berth's PID namespace\" '$TMP/private-noclone3.out'"
+	check "private, clone3 filtered: slirp4netns is forked and serves" \
+		sh -c "[ '$rc' = 0 ] && grep -q \"slirp4netns shares berth's PID namespace\" '$TMP/private-noclone3.out'"
+	# slirp4netns adds no way in: while a private worker runs, it has no
+	# listening socket on the host (no port forwarded, no API socket)
+	rm -f "$RW/priv.up" "$RW/priv.stop"
+	"$D" --network private \
+		"touch $RW/priv.up; while [ ! -e $RW/priv.stop ]; do sleep 0.05; done" \
+		>"$TMP/private-bg.out" 2>&1 &
+	BG=$!
+	PIDS="$PIDS $BG"
+	wait_file "$RW/priv.up"
+	sp=$(sed -n 's/.*slirp4netns \([0-9][0-9]*\) serves.*/\1/p' "$TMP/private-bg.out" | head -n 1)
+	ss -Hlnptuxw 2>/dev/null | grep "pid=$sp," >"$TMP/slirp-listen.txt"
+	check "private: slirp4netns ($sp) listens nowhere on the host" \
+		sh -c "[ -n '$sp' ] && [ -e /proc/$sp ] && [ ! -s '$TMP/slirp-listen.txt' ]"
+	touch "$RW/priv.stop"
+	wait "$BG"
 	kill "$HPID"
-	pasta=$(sed -n 's/.*pasta \([0-9][0-9]*\) serves.*/\1/p' "$TMP/private.out" | head -n 1)
+	slirp=$(sed -n 's/.*slirp4netns \([0-9][0-9]*\) serves.*/\1/p' "$TMP/private.out" | head -n 1)
 	# SIGKILLed at the driver's end, which does not wait for the kernel to
 	# tear down its tap device: dead within 2 s, if not yet reaped (init
 	# or the test's shell is its parent then)
-	pasta_dead() {
+	slirp_dead() {
 		[ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
 	}
 	for _i in $(seq 100); do
-		[ -z "$pasta" ] || pasta_dead "$pasta" && break
+		[ -z "$slirp" ] || slirp_dead "$slirp" && break
 		sleep 0.02
 	done
-	check "private: pasta ($pasta) ended with the driver" \
-		sh -c "[ -n '$pasta' ] && { [ ! -e /proc/$pasta ] ||
-			[ \"\$(awk '{print \$3}' /proc/$pasta/stat 2>/dev/null)\" = Z ]; }"
+	# slirp4netns's sandbox (pivot_root, the old root detached) must not
+	# unmount the test's `ip netns` names: it runs in a private mount
+	# namespace of its own
+	check "private: the namespaces named in /run/netns are still there" \
+		sh -c "ip netns exec '$W' true && ip netns exec '$P' true"
+	check "private: slirp4netns ($slirp) ended with the driver" \
+		sh -c "[ -n '$slirp' ] && { [ ! -e /proc/$slirp ] ||
+			[ \"\$(awk '{print \$3}' /proc/$slirp/stat 2>/dev/null)\" = Z ]; }"
 fi
 
 # --- 7. hosts file ----------------------------------------------------------

@@ -109,21 +109,21 @@ for p in ./x /etc/x /usr/x /x; do
 done
 check "storage stays on the host, outside the app" test -f "$(find "$TMP/state/storage" -name persist -path '*/local/*' 2>/dev/null | head -n 1)" -o -n "$(find "$TMP/state/storage" -name 'disk.img' | head -n 1)"
 
-# pasta (--network private) is berth's helper, not part of the worker.
+# slirp4netns (--network private) is berth's helper, not part of the worker.
 # Without a cgroup the stop leaves it alone; SIGKILLed by hand, berth takes
 # it along (its parent-death signal), and the worker's main process too.
 # What only berth removes (its cgroups) stays then; the test removes it.
-if [ ! -x /usr/bin/pasta ] || ! ip route show default 2>/dev/null | grep -q .; then
-	for t in "host, --no-cgroup: pasta is no leftover of the worker" \
+if [ ! -x /usr/bin/slirp4netns ]; then
+	for t in "host, --no-cgroup: slirp4netns is no leftover of the worker" \
 		"host, --no-cgroup: the worker started again" \
 		"host, --no-cgroup --network private: stopped at once, exit 0" \
 		"host, --no-cgroup: the stop signal went to the worker only" \
-		"host, SIGKILL: pasta goes with berth"; do
-		skip "$t" "no /usr/bin/pasta (passt) or no default route"
+		"host, SIGKILL: slirp4netns goes with berth"; do
+		skip "$t" "no /usr/bin/slirp4netns"
 	done
 else
-	# --no-cgroup: pasta is berth's child, but not the worker's.  When
-	# the worker's main process dies, pasta is no leftover of it (it was
+	# --no-cgroup: slirp4netns is berth's child, but not the worker's.
+	# When the worker's main process dies, it is no leftover of it (it was
 	# reported and killed as one), and the restarted worker still has
 	# its network; the stop does not signal it (berth's debug line counts
 	# the processes that got the stop signal: the worker's one).
@@ -134,7 +134,7 @@ else
 		main=$(sed -n 's/.*started worker process \([0-9]*\).*/\1/p' "$BLOG" | head -n 1)
 		kill -KILL "$main"
 		wait_for "$BLOG" 'restarting in|left behind' 10
-		check "host, --no-cgroup: pasta is no leftover of the worker" \
+		check "host, --no-cgroup: slirp4netns is no leftover of the worker" \
 			sh -c "! grep -q 'left behind' '$BLOG'"
 		for _i in $(seq 250); do
 			[ "$(grep -c '^READY' "$BLOG")" -ge 2 ] && break
@@ -159,20 +159,20 @@ else
 		not_ok "host, --network private: the worker did not start"
 		dump_logs
 	fi
-	pasta=
+	slirp=
 	for p in $(cat "/proc/$BERTH_PID/task/$BERTH_PID/children" 2>/dev/null); do
-		case $(cat "/proc/$p/comm" 2>/dev/null) in pasta* | passt*) pasta="$pasta $p" ;; esac
+		case $(cat "/proc/$p/comm" 2>/dev/null) in slirp4netns) slirp="$slirp $p" ;; esac
 	done
 	kill -KILL "$BERTH_PID"
 	wait_run 10
 	for _i in $(seq 100); do
-		all_gone $pasta && break
+		all_gone $slirp && break
 		sleep 0.02
 	done
-	if [ -n "$pasta" ] && all_gone $pasta; then
-		ok "host, SIGKILL: pasta (${pasta# }) went with berth"
+	if [ -n "$slirp" ] && all_gone $slirp; then
+		ok "host, SIGKILL: slirp4netns (${slirp# }) went with berth"
 	else
-		not_ok "host, SIGKILL: pasta (${pasta# }) went with berth"
+		not_ok "host, SIGKILL: slirp4netns (${slirp# }) went with berth"
 		dump_logs
 	fi
 	left=$(find /sys/fs/cgroup -maxdepth 5 -type d -name "berth-test-$BERTH_PID" 2>/dev/null)

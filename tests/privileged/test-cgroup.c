@@ -631,7 +631,7 @@ START_TEST(test_supervisor_leaf)
 END_TEST
 
 /*
- * Pure v2: berth's helper (pasta) shares P with it; it moves with berth into
+ * Pure v2: berth's helper (slirp4netns) shares P with it; it moves with berth into
  * the leaf and back, so the controllers can be enabled.  Without that, P
  * would still hold a process and limits could not be had.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * proctree on the real kernel's /proc: a process's descendants, and the
- * same without the helpers to leave out (berth's pasta under
+ * same without the helpers to leave out (berth's slirp4netns under
  * --no-cgroup) and without what they started.  Needs no root.
  */
 #include "config.h"

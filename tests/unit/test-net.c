@@ -140,10 +140,10 @@ START_TEST(test_hosts_render)
 	free(out);
 	json_decref(r);
 
-	/* private mode: this host's loopback is pasta's gateway in there */
+	/* private mode: this host's loopback is slirp4netns's gateway in there */
 	r = rels("database.internal", "127.0.0.1");
-	ck_assert_int_eq(net_hosts_render(r, "192.0.2.1", &out), 0);
-	ck_assert_ptr_nonnull(strstr(out, "\n192.0.2.1\tdatabase.internal\n"));
+	ck_assert_int_eq(net_hosts_render(r, NET_SLIRP_GATEWAY, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\n10.0.2.2\tdatabase.internal\n"));
 	ck_assert_ptr_nonnull(strstr(out, "127.0.0.1\tlocalhost\n"));
 	free(out);
 	ck_assert_int_eq(net_hosts_render(r, NULL, &out), 0);
@@ -218,6 +218,9 @@ START_TEST(test_sandbox_describe)
 	ck_assert_ptr_nonnull(d);
 	v = json_object_get(d, "network");
 	ck_assert_str_eq(json_string_value(json_object_get(v, "mode")), "private");
+	/* slirp4netns's fixed gateway stands for this host's loopback,
+	 * whatever berth's own routes are */
+	ck_assert_str_eq(json_string_value(json_object_get(v, "loopback_as")), "10.0.2.2");
 	/* 3 chains, 5 input rules, 8 output rules (no resolver in this plan
 	 * when resolv.conf has none: count what it has) */
 	ck_assert_uint_le(json_array_size(json_object_get(v, "rules")), 8 + 8 + 4);
