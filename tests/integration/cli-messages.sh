@@ -4,7 +4,8 @@
 # too many worker names, an unknown BERTH_LOG_LEVEL.  exec and spec say
 # they need root; a state directory a plain user may not use is exit 125
 # for every command, naming it; show and check create no state, env
-# creates the project a run will use.
+# creates the project a run will use; output that cannot be written is
+# exit 1.
 . "$(dirname "$0")/lib.sh"
 
 EX=$TOP_SRCDIR/contrib/examples
@@ -97,4 +98,16 @@ for c in "show queue" "env queue" "run --unconfined queue"; do
 	is "$rc $n" "125 1" "$c: an unreadable state directory is 125, named, with the hint"
 	[ "$n" -eq 1 ] || diag "$(cat "$TMP/err")"
 done
+# Output that cannot be written is a failure (exit 1, named), not a
+# success: a small write (flushed at exit) and a large one (failing while
+# the command writes), and --help.
+for c in "show queue" "env queue" "list" "--help"; do
+	# shellcheck disable=SC2086
+	"$BERTH" -C "$EX" $c >/dev/full 2>"$TMP/err"
+	rc=$?
+	n=$(grep -Ec 'error: (standard output|write the environment): ' "$TMP/err")
+	is "$rc $n" "1 1" "$c >/dev/full: exit 1, one line naming it"
+done
+"$BERTH" -C "$EX" list >/dev/null 2>"$TMP/err"
+is "$? $(wc -c <"$TMP/err")" "0 0" "list to a writable stdout: 0, nothing on stderr"
 done_testing
