@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -249,6 +250,29 @@ static int cache_dir(const char *runtime_dir, bool create)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Remove the entries of the same git directory and prefix for other
+ * commits (their names end as name does): one entry per work tree and app. */
+static void cache_prune(int dfd, const char *name)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	const char *tail = strchr(name, '-');
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		const char *t = strchr(e->d_name, '-');
+
+		if (e->d_name[0] != '.' && t && strcmp(t, tail) == 0 && strcmp(e->d_name, name))
+			unlinkat(dfd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
 /* Store git's answer, atomically (a reader sees the old entry or the new
  * one); a failure only costs the next start a git. */
 static void cache_store(int dfd, const char *name, const char *text)
@@ -263,14 +287,16 @@ static void cache_store(int dfd, const char *name, const char *text)
 	if (write(fd, text, len) != (ssize_t)len || renameat(dfd, tmp, dfd, name) < 0) {
 		log_debug("tree id cache: cannot store %s: %m", name);
 		unlinkat(dfd, tmp, 0);
+		return;
 	}
+	cache_prune(dfd, name);
 }
 
 /* The cached answer, or git's (stored).  0 or -ENOENT. */
 static int cached_tree(const struct context_git *cg, const struct gitrepo *g, const char *commit,
 		       char **tree_id)
 {
-	_cleanup_free_ char *name = gitref_cache_name(commit, g->common, g->prefix);
+	_cleanup_free_ char *name = gitref_cache_name(commit, g->gitdir, g->prefix);
 	_cleanup_free_ char *text = NULL, *answer = NULL;
 	_cleanup_close_ int dfd = -1;
 	char tree[GITREF_ID_MAX + 1];
@@ -278,7 +304,7 @@ static int cached_tree(const struct context_git *cg, const struct gitrepo *g, co
 	if (name && cg->runtime_dir)
 		dfd = cache_dir(cg->runtime_dir, !cg->read_only);
 	if (dfd >= 0 && read_small(dfd, name, SMALL_MAX, &text) == 0 &&
-	    gitref_cache_parse(text, commit, g->common, g->prefix, tree) == 0) {
+	    gitref_cache_parse(text, commit, g->gitdir, g->prefix, tree) == 0) {
 		*tree_id = xstrdup(tree);
 		return 0;
 	}
@@ -290,7 +316,7 @@ static int cached_tree(const struct context_git *cg, const struct gitrepo *g, co
 		return r;
 	if (dfd >= 0 && !cg->read_only && strlen(answer) == strlen(commit)) {
 		_cleanup_free_ char *entry =
-			gitref_cache_text(commit, g->common, g->prefix, answer);
+			gitref_cache_text(commit, g->gitdir, g->prefix, answer);
 
 		cache_store(dfd, name, entry);
 	}
