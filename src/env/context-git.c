@@ -292,7 +292,22 @@ static void cache_store(int dfd, const char *name, const char *text)
 	cache_prune(dfd, name);
 }
 
-/* The cached answer, or git's (stored).  0 or -ENOENT. */
+/* git's answer for the commit read (not HEAD, which may have moved
+ * since): 0 and *answer; 1 when the commit and its tree are there but the
+ * app directory is not in it (a fixed answer too); -ENOENT else. */
+static int ask_git(const struct context_git *cg, const char *commit, char **answer)
+{
+	_cleanup_free_ char *rev = xasprintf("%s:./", commit);
+	_cleanup_free_ char *root_rev = xasprintf("%s^{tree}", commit), *root = NULL;
+
+	if (context_git_tree(cg->git, cg->app_dir, rev, answer) == 0)
+		return 0;
+	if (context_git_tree(cg->git, cg->app_dir, root_rev, &root) == 0)
+		return 1;
+	return -ENOENT;
+}
+
+/* The cached answer, or git's (stored).  0, or -ENOENT for none. */
 static int cached_tree(const struct context_git *cg, const struct gitrepo *g, const char *commit,
 		       char **tree_id)
 {
@@ -300,26 +315,29 @@ static int cached_tree(const struct context_git *cg, const struct gitrepo *g, co
 	_cleanup_free_ char *text = NULL, *answer = NULL;
 	_cleanup_close_ int dfd = -1;
 	char tree[GITREF_ID_MAX + 1];
+	int r = -EINVAL;
 
 	if (name && cg->runtime_dir)
 		dfd = cache_dir(cg->runtime_dir, !cg->read_only);
-	if (dfd >= 0 && read_small(dfd, name, SMALL_MAX, &text) == 0 &&
-	    gitref_cache_parse(text, commit, g->gitdir, g->prefix, tree) == 0) {
-		*tree_id = xstrdup(tree);
-		return 0;
+	if (dfd >= 0 && read_small(dfd, name, SMALL_MAX, &text) == 0)
+		r = gitref_cache_parse(text, commit, g->gitdir, g->prefix, tree);
+	if (r >= 0) {
+		*tree_id = r == 0 ? xstrdup(tree) : NULL;
+		return r == 0 ? 0 : -ENOENT;
 	}
-	if (dfd >= 0 && text)
+	if (text)
 		log_debug("tree id cache: %s is not a valid entry: replaced", name);
-	int r = context_git_tree(cg->git, cg->app_dir, &answer);
-
+	r = ask_git(cg, commit, &answer);
 	if (r < 0)
 		return r;
-	if (dfd >= 0 && !cg->read_only && strlen(answer) == strlen(commit)) {
+	if (dfd >= 0 && !cg->read_only && (r == 1 || strlen(answer) == strlen(commit))) {
 		_cleanup_free_ char *entry =
-			gitref_cache_text(commit, g->gitdir, g->prefix, answer);
+			gitref_cache_text(commit, g->gitdir, g->prefix, r == 1 ? NULL : answer);
 
 		cache_store(dfd, name, entry);
 	}
+	if (r == 1)
+		return -ENOENT;
 	*tree_id = TAKE_PTR(answer);
 	return 0;
 }
@@ -338,7 +356,7 @@ int context_tree_id(const struct context_git *cg, char **tree_id)
 	if (r == 0)
 		r = cached_tree(cg, &g, commit, tree_id);
 	else if (r == UNUSUAL)
-		r = context_git_tree(cg->git, cg->app_dir, tree_id);
+		r = context_git_tree(cg->git, cg->app_dir, "HEAD:./", tree_id);
 	gitrepo_free(&g);
 	return r;
 }

@@ -189,9 +189,9 @@ int context_state_project(const char *state_dir, char **project, char **entropy)
 	return r;
 }
 
-int context_git_tree(const char *git, const char *dir, char **tree_id)
+int context_git_tree(const char *git, const char *dir, const char *rev, char **tree_id)
 {
-	const char *argv[] = {git, "-C", dir, "rev-parse", "--verify", "--quiet", "HEAD:./", NULL};
+	const char *argv[] = {git, "-C", dir, "rev-parse", "--verify", "--quiet", rev, NULL};
 	const char *envp[] = {"GIT_CONFIG_NOSYSTEM=1", "GIT_OPTIONAL_LOCKS=0",
 			      "GIT_TERMINAL_PROMPT=0", NULL};
 	int pfd[2];

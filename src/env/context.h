@@ -90,9 +90,10 @@ int context_state_read(const char *state_dir, char **project, char **entropy);
 #define CONTEXT_PLACEHOLDER_PROJECT "0000000000000"
 #define CONTEXT_PLACEHOLDER_ENTROPY "00000000000000000000000000000000000000000000000000000000"
 
-/* The git tree id of dir at HEAD (`git -C dir rev-parse HEAD:./`, run by
- * absolute path with an empty environment).  -ENOENT when there is none. */
-int context_git_tree(const char *git, const char *dir, char **tree_id);
+/* What `git -C dir rev-parse --verify --quiet REV` says, a tree id (REV
+ * "HEAD:./" is the tree of dir at HEAD), run by absolute path with an
+ * empty environment.  -ENOENT when it says none. */
+int context_git_tree(const char *git, const char *dir, const char *rev, char **tree_id);
 
 struct context_git {
 	const char *git;	 /* git binary */
@@ -102,8 +103,9 @@ struct context_git {
 };
 /* The tree id git gives for the app directory, from the cache when its
  * commit id can be read without git (context-git.c): git runs only on a
- * miss (its answer is stored) or when the repository is not plain; not
- * at all when no `.git` or `HEAD` is in the app directory or above it.
+ * miss (its answer is stored, "none" too when the commit is there but
+ * not the app directory) or when the repository is not plain; not at all
+ * when no `.git` or `HEAD` is in the app directory or above it.
  * 0, or -ENOENT when git gives none. */
 int context_tree_id(const struct context_git *cg, char **tree_id);
 

@@ -245,7 +245,7 @@ char *gitref_cache_text(const char *commit, const char *gitdir, const char *pref
 			const char *tree)
 {
 	return xasprintf(CACHE_MAGIC "commit %s\ngitdir %s\nprefix %s\ntree %s\n", commit, gitdir,
-			 prefix, tree);
+			 prefix, tree ? tree : "none");
 }
 
 int gitref_cache_parse(const char *text, const char *commit, const char *gitdir, const char *prefix,
@@ -256,8 +256,13 @@ int gitref_cache_parse(const char *text, const char *commit, const char *gitdir,
 	size_t hn = strlen(head), cn = strlen(commit);
 	const char *t = text + hn;
 
-	if (strncmp(text, head, hn) != 0 || strlen(t) != cn + 1 || t[cn] != '\n' ||
-	    !gitref_id_ok(t, cn))
+	if (strncmp(text, head, hn) != 0)
+		return -EINVAL;
+	if (strcmp(t, "none\n") == 0) {
+		tree[0] = '\0';
+		return 1;
+	}
+	if (strlen(t) != cn + 1 || t[cn] != '\n' || !gitref_id_ok(t, cn))
 		return -EINVAL;
 	memcpy(tree, t, cn);
 	tree[cn] = '\0';

@@ -46,12 +46,14 @@ bool gitref_config_plain(const char *text);
 
 /* The cache entry of (commit, gitdir, prefix): its file name, the commit
  * id and a 64-bit FNV-1a hash of gitdir and prefix ("<commit>-<16 hex>"),
- * and its text, which spells the whole key out. */
+ * and its text, which spells the whole key out; tree NULL: "none" (the
+ * commit has no such directory). */
 char *gitref_cache_name(const char *commit, const char *gitdir, const char *prefix);
 char *gitref_cache_text(const char *commit, const char *gitdir, const char *prefix,
 			const char *tree);
-/* An entry's text: 0 and tree filled when it is well formed, names this
- * very key and holds a tree id of the commit's length; -EINVAL else. */
+/* An entry's text, when it is well formed and names this very key: 0 and
+ * tree filled when it holds a tree id of the commit's length, 1 when it
+ * says "none"; -EINVAL else. */
 int gitref_cache_parse(const char *text, const char *commit, const char *gitdir, const char *prefix,
 		       char tree[GITREF_ID_MAX + 1]);
 

@@ -5,7 +5,8 @@
 # without git: the first start runs git once (strace counts its execve),
 # the next runs none and gives the tree id git gives.  A new commit, a
 # detached HEAD and packed refs are read right; a corrupted entry is not
-# believed; a repository of another user, an include in its config, a
+# believed; an app directory the commit does not hold is remembered as
+# such; a repository of another user, an include in its config, a
 # symbolic ref chain or a cache directory others may write run git.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
@@ -121,6 +122,14 @@ is "$GITS $TID" "1 $want" "a symbolic ref chain: git runs"
 G symbolic-ref HEAD refs/heads/other
 start
 is "$GITS" 0 "warm again"
+# An app directory the commit does not hold (untracked): git gives no
+# tree id; a second git sees the commit's tree, and "none" is kept.
+mkdir "$APP/new" && cp "$APP/.platform.app.yaml" "$APP/new/"
+start "$APP/new"
+is "$RC $GITS $TID" "0 2 $ZEROS" "an untracked app directory: git runs twice, no tree id"
+start "$APP/new"
+is "$RC $GITS $TID" "0 0 $ZEROS" "an untracked app directory: the next start runs no git"
+rm -r "$APP/new"
 # Another user's repository: git refuses it (no safe.directory) and the
 # warm entry must not answer for it.
 chown -R 65534 "$APP"

@@ -230,6 +230,14 @@ START_TEST(test_cache)
 	ck_assert_int_eq(gitref_cache_parse(text, C1, "/srv/app/.git", "web", tree), -EINVAL);
 	free(text);
 	ck_assert_int_eq(gitref_cache_parse("", C1, "/srv/app/.git", "web", tree), -EINVAL);
+	/* none: the commit has no such directory */
+	text = gitref_cache_text(C1, "/srv/app/.git", "web", NULL);
+	ck_assert_int_eq(gitref_cache_parse(text, C1, "/srv/app/.git", "web", tree), 1);
+	ck_assert_int_eq(gitref_cache_parse(text, C1, "/srv/app/.git", "api", tree), -EINVAL);
+	free(text);
+	text = gitref_cache_text(C1, "/srv/app/.git", "web", "nonE");
+	ck_assert_int_eq(gitref_cache_parse(text, C1, "/srv/app/.git", "web", tree), -EINVAL);
+	free(text);
 }
 END_TEST
 
