@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "env.h"
 #include "exitcodes.h"
+#include "instance.h"
 #include "log.h"
 #include "prepare.h"
 
@@ -69,11 +70,13 @@ static int user_name(const struct prep_needs *n, char **out)
 int prepare(const struct cli_global *g, const struct prep_needs *n, struct prep *p)
 {
 	bool state_failed = false;
+	_cleanup_free_ char *runtime_dir = instance_runtime_dir(); /* the tree id cache's */
 	struct context_options co = {
 		.file = g->context,
 		.state_dir = g->state_dir,
 		.read_only = n->read_only,
 		.state_failed = &state_failed,
+		.runtime_dir = runtime_dir,
 	};
 	struct env_options eo = {.pass_env = n->pass_env, .environ = environ};
 	_cleanup_free_ char *name = NULL;

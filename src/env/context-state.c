@@ -189,44 +189,13 @@ int context_state_project(const char *state_dir, char **project, char **entropy)
 	return r;
 }
 
-/* Could git find a repository for dir?  It looks for a `.git` (or a bare
- * repository, which has a `HEAD`) in dir and each directory above it
- * (not across a filesystem boundary; berth passes it no GIT_DIR): when no
- * such name exists anywhere up to /, git would fail, and its fork (about
- * 4 ms) is spared.  Anything else, an error included, says maybe. */
-static bool maybe_in_repo(const char *dir)
+int context_git_tree(const char *git, const char *dir, const char *rev, char **tree_id)
 {
-	_cleanup_free_ char *p = realpath(dir, NULL);
-	struct stat st;
-
-	if (!p)
-		return true;
-	for (;;) {
-		_cleanup_free_ char *dotgit = xasprintf("%s/.git", strcmp(p, "/") ? p : "");
-		_cleanup_free_ char *head = xasprintf("%s/HEAD", strcmp(p, "/") ? p : "");
-
-		if (lstat(dotgit, &st) == 0 || errno != ENOENT || lstat(head, &st) == 0 ||
-		    errno != ENOENT)
-			return true;
-		if (strcmp(p, "/") == 0)
-			return false;
-		char *slash = strrchr(p, '/');
-		if (slash == p)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-	}
-}
-
-int context_git_tree(const char *git, const char *dir, char **tree_id)
-{
-	const char *argv[] = {git, "-C", dir, "rev-parse", "--verify", "--quiet", "HEAD:./", NULL};
+	const char *argv[] = {git, "-C", dir, "rev-parse", "--verify", "--quiet", rev, NULL};
 	const char *envp[] = {"GIT_CONFIG_NOSYSTEM=1", "GIT_OPTIONAL_LOCKS=0",
 			      "GIT_TERMINAL_PROMPT=0", NULL};
 	int pfd[2];
 
-	if (access(git, X_OK) < 0 || !maybe_in_repo(dir))
-		return -ENOENT;
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return log_errno(-errno, "pipe");
 	pid_t pid = fork();

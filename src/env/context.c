@@ -485,8 +485,12 @@ int context_load(const struct context_options *o, struct context *ctx)
 			ctx->entropy = TAKE_PTR(e);
 	}
 	if (!ctx->tree_id) {
-		if (!o->app_dir || context_git_tree(o->git ? o->git : CONTEXT_GIT, o->app_dir,
-						    &ctx->tree_id) < 0) {
+		struct context_git cg = {.git = o->git ? o->git : CONTEXT_GIT,
+					 .app_dir = o->app_dir,
+					 .runtime_dir = o->runtime_dir,
+					 .read_only = o->read_only};
+
+		if (!o->app_dir || context_tree_id(&cg, &ctx->tree_id) < 0) {
 			log_debug("no git tree id for %s; using the default",
 				  o->app_dir ? o->app_dir : "(no app directory)");
 			ctx->tree_id = xstrdup(CONTEXT_DEFAULT_TREE_ID);

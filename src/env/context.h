@@ -36,14 +36,16 @@ struct context {
 };
 
 struct context_options {
-	const char *file;      /* --context FILE, or NULL */
-	const char *state_dir; /* --state-dir, or NULL for BERTH_STATE_DIR */
-	const char *app_dir;   /* the app directory (for the git tree id) */
-	const char *git;       /* git binary, or NULL for CONTEXT_GIT */
-	bool read_only;	       /* read the state, never create it (show, env):
-				* placeholders while there is none */
-	bool *state_failed;    /* set when the state directory failed (a setup
-				* problem, not the context file's), or NULL */
+	const char *file;	 /* --context FILE, or NULL */
+	const char *state_dir;	 /* --state-dir, or NULL for BERTH_STATE_DIR */
+	const char *app_dir;	 /* the app directory (for the git tree id) */
+	const char *git;	 /* git binary, or NULL for CONTEXT_GIT */
+	const char *runtime_dir; /* berth's runtime directory, for the tree id
+				  * cache (cache/tree/), or NULL: none */
+	bool read_only;		 /* read the state, never create it (show, env):
+				  * placeholders while there is none */
+	bool *state_failed;	 /* set when the state directory failed (a setup
+				  * problem, not the context file's), or NULL */
 };
 
 /*
@@ -88,9 +90,23 @@ int context_state_read(const char *state_dir, char **project, char **entropy);
 #define CONTEXT_PLACEHOLDER_PROJECT "0000000000000"
 #define CONTEXT_PLACEHOLDER_ENTROPY "00000000000000000000000000000000000000000000000000000000"
 
-/* The git tree id of dir at HEAD (`git -C dir rev-parse HEAD:./`, run by
- * absolute path with an empty environment; not run when no `.git` or
- * `HEAD` is in dir or above it).  -ENOENT when there is none. */
-int context_git_tree(const char *git, const char *dir, char **tree_id);
+/* What `git -C dir rev-parse --verify --quiet REV` says, a tree id (REV
+ * "HEAD:./" is the tree of dir at HEAD), run by absolute path with an
+ * empty environment.  -ENOENT when it says none. */
+int context_git_tree(const char *git, const char *dir, const char *rev, char **tree_id);
+
+struct context_git {
+	const char *git;	 /* git binary */
+	const char *app_dir;	 /* the app directory */
+	const char *runtime_dir; /* cache/tree/ is under it; NULL: no cache */
+	bool read_only;		 /* read the cache, never write it */
+};
+/* The tree id git gives for the app directory, from the cache when its
+ * commit id can be read without git (context-git.c): git runs only on a
+ * miss (its answer is stored, "none" too when the commit is there but
+ * not the app directory) or when the repository is not plain; not at all
+ * when no `.git` or `HEAD` is in the app directory or above it.
+ * 0, or -ENOENT when git gives none. */
+int context_tree_id(const struct context_git *cg, char **tree_id);
 
 #endif

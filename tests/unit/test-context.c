@@ -268,15 +268,23 @@ START_TEST(test_git_tree)
 	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
 	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
-	ck_assert_int_eq(context_git_tree(CONTEXT_GIT, app, &tree), 0);
+	struct context_git cg = {.git = CONTEXT_GIT, .app_dir = app}; /* no cache */
+
+	ck_assert_int_eq(context_tree_id(&cg, &tree), 0);
 	/* The app directory's own tree, not the repository's. */
 	ck_assert_str_eq(tree, buf);
 	free(tree);
 
-	ck_assert_int_eq(context_git_tree("/nonexistent/git", app, &tree), -ENOENT);
+	ck_assert_int_eq(context_git_tree(CONTEXT_GIT, app, "HEAD:./", &tree), 0);
+	ck_assert_str_eq(tree, buf);
+	free(tree);
+	cg.git = "/nonexistent/git";
+	ck_assert_int_eq(context_tree_id(&cg, &tree), -ENOENT);
 	char *plain = tmpdir();
 
-	ck_assert_int_eq(context_git_tree(CONTEXT_GIT, plain, &tree), -ENOENT);
+	cg.git = CONTEXT_GIT;
+	cg.app_dir = plain;
+	ck_assert_int_eq(context_tree_id(&cg, &tree), -ENOENT);
 	rmrf(plain);
 	rmrf(d);
 	free(plain);
