@@ -252,6 +252,9 @@ static int exec_act(const struct cli_global *g, struct exec_cli *c, const struct
 		c->o.policy.max_restarts = 0;
 		c->o.steps = box.steps;
 		c->o.n_steps = box.n_steps;
+		c->o.ready_hook = boxplan_ready;     /* --network=none's namespace */
+		c->o.spawned_hook = boxplan_spawned; /* ...and its ruleset */
+		c->o.ready_data = &box;
 		/* PID, IPC and UTS namespaces of its own (not the running
 		 * worker's), with the worker's hostname */
 		c->o.hostname = bp.hostname;

@@ -119,6 +119,9 @@ static void run_opts_fill(struct run_opts *o, const struct prep *p, const struct
 		/* before each restart: the firewall's domains resolved again */
 		o->restart_hook = boxplan_restart;
 		o->restart_data = box;
+		o->ready_hook = boxplan_ready;	   /* --network=none's namespace */
+		o->spawned_hook = boxplan_spawned; /* ...and its ruleset */
+		o->ready_data = box;
 		o->hostname = bp->hostname; /* PID, IPC and UTS namespaces */
 	}
 	o->cgroups_hook = instance_cgroups_hook;

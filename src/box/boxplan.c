@@ -155,15 +155,21 @@ int boxplan_open(struct boxplan *p, struct box *b)
 	so = p->sandbox;
 	if (!so.user && b->user.name)
 		so.user = b->user.name;
+	/* first: --network=none's helper works while the view is opened */
+	r = sandbox_start(&so, p->pid1, &b->sb);
+	if (r < 0)
+		goto fail;
+	b->have_sb = true;
 	r = view_open(p->w, &p->view, &b->view);
 	if (r < 0)
 		goto fail;
 	b->have_view = true;
 	ms = view_step(&b->view);
-	r = sandbox_prepare(&so, p->pid1, &ms, 1, &b->sb);
-	if (r < 0)
+	r = sandbox_finish(&so, &ms, 1, &b->sb);
+	if (r < 0) {
+		b->have_sb = false; /* released */
 		goto fail;
-	b->have_sb = true;
+	}
 	view_set_hosts(&b->view, b->sb.hosts.text);
 	b->steps = b->sb.steps;
 	b->n_steps = b->sb.n_steps;
@@ -196,6 +202,20 @@ int boxplan_restart(void *data)
 	struct box *b = data;
 
 	return b->have_sb ? net_refresh(&b->sb.net) : 0;
+}
+
+int boxplan_ready(void *data)
+{
+	struct box *b = data;
+
+	return b->have_sb ? net_ready(&b->sb.net) : 0;
+}
+
+int boxplan_spawned(void *data)
+{
+	struct box *b = data;
+
+	return b->have_sb ? net_verified(&b->sb.net) : 0;
 }
 
 int boxplan_storage_prepare(const struct boxplan *p, const struct mountplan *mp, bool by_hook,

@@ -124,6 +124,13 @@ void boxplan_close(struct box *b);
 /* run_opts.restart_hook for an open box (data: the box): the firewall's
  * domains resolved again before a restart. */
 int boxplan_restart(void *data);
+/* run_opts.ready_hook and spawned_hook for an open box (data: the box):
+ * what boxplan_open() left running, --network=none's namespace and
+ * ruleset (net_ready(), net_verified()).  Before the first, the worker's
+ * process cannot join its namespace; before the second, it waits at the
+ * ruleset's gate. */
+int boxplan_ready(void *data);
+int boxplan_spawned(void *data);
 
 /* For an OCI runtime (`berth spec`): the instance's storage of mp (the
  * plan's view_plan()) made before the runtime starts, as the plan's user

@@ -67,7 +67,8 @@ void filter_prog_free(struct filter_prog *p);
  * Install the compiled filter in the calling process (seccomp(2),
  * SECCOMP_SET_MODE_FILTER).  Async-signal-safe: meant for the forked child,
  * after PR_SET_NO_NEW_PRIVS and the user switch, as the last step before
- * the fds are closed and execve (both stay allowed).  An empty program is
+ * the network ruleset's gate (a read(2)), the fds closed and execve (all
+ * stay allowed).  An empty program is
  * a no-op.  Returns 0 or -errno; logs nothing.
  */
 int filter_apply(const struct filter_prog *p);

@@ -58,7 +58,9 @@ static int prepare_privileges(const struct sandbox_opts *o, struct sandbox *sb)
 }
 
 /* The pre-exec steps in their order: network namespace, the mounts,
- * user and capabilities, Landlock, the syscall filter last. */
+ * user and capabilities, Landlock, the syscall filter, and last the
+ * ruleset's gate (--network=none: the box is made while the ruleset goes
+ * in; the exec waits until it is verified). */
 static void order_steps(const struct sandbox_opts *o, const struct exec_step *mount_steps,
 			size_t n_mount_steps, struct sandbox *sb)
 {
@@ -76,27 +78,41 @@ static void order_steps(const struct sandbox_opts *o, const struct exec_step *mo
 			(struct exec_step){"the Landlock ruleset", landlock_step, &sb->landlock};
 	sb->steps[sb->n_steps++] =
 		(struct exec_step){"the syscall filter", filter_step, &sb->filter};
+	if (!o->no_network)
+		sb->steps[sb->n_steps++] =
+			(struct exec_step){"the network ruleset", net_gate_step, &sb->net};
 }
 
-int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct exec_step *mount_steps,
-		    size_t n_mount_steps, struct sandbox *sb)
+int sandbox_start(const struct sandbox_opts *o, bool pid1, struct sandbox *sb)
 {
+	struct net_egress eg = {o->firewall, o->relationships, o->services, NULL};
 	int r;
 
 	memset(sb, 0, sizeof(*sb));
 	sb->net.nsfd = sb->net.slirp_pidfd = -1;
+	sb->net.gate_rd = sb->net.gate_wr = -1;
 	sb->landlock.fd = -1;
-	if (n_mount_steps + 4 > SANDBOX_MAX_STEPS)
-		return log_errno(-E2BIG, "too many pre-exec steps");
 	/* before any namespace is joined or child made (CVE-2016-9962) */
 	r = caps_set_undumpable();
 	if (r < 0)
 		return r;
-	struct net_egress eg = {o->firewall, o->relationships, o->services, NULL};
-
 	r = o->no_network ? 0 : net_prepare(&o->net, pid1, &eg, &sb->net);
-	if (r < 0)
+	if (r < 0) {
+		sandbox_release(sb);
+		return r;
+	}
+	return 0;
+}
+
+int sandbox_finish(const struct sandbox_opts *o, const struct exec_step *mount_steps,
+		   size_t n_mount_steps, struct sandbox *sb)
+{
+	int r;
+
+	if (n_mount_steps + 5 > SANDBOX_MAX_STEPS) {
+		r = log_errno(-E2BIG, "too many pre-exec steps");
 		goto fail;
+	}
 	if (o->relationships && !o->no_network) {
 		r = net_hosts_prepare(o->relationships,
 				      sb->net.mode == NET_PRIVATE ? sb->net.gateway : NULL,
@@ -117,6 +133,14 @@ int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct exec_s
 fail:
 	sandbox_release(sb);
 	return r;
+}
+
+int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct exec_step *mount_steps,
+		    size_t n_mount_steps, struct sandbox *sb)
+{
+	int r = sandbox_start(o, pid1, sb);
+
+	return r < 0 ? r : sandbox_finish(o, mount_steps, n_mount_steps, sb);
 }
 
 void sandbox_release(struct sandbox *sb)

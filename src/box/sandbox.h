@@ -51,7 +51,8 @@ void sandbox_opts_free(struct sandbox_opts *o);
  * In the parent, once, before the first spawn (and after the cgroup is
  * made): prctl(PR_SET_DUMPABLE, 0); net_prepare (namespace, ruleset with
  * the egress plan of relationships, services and firewall, read back,
- * slirp4netns); the hosts file's text (sb->hosts.text, for the mount
+ * slirp4netns; with --network=none only started: net_ready() and
+ * net_verified() finish it); the hosts file's text (sb->hosts.text, for the mount
  * step: view_set_hosts); the user; the capability plan; the Landlock
  * ruleset; the filter, compiled.  Then sb->steps, in this order:
  *
@@ -67,7 +68,10 @@ void sandbox_opts_free(struct sandbox_opts *o);
  *                         abstract socket out (ABI >= 6), no explicit TCP
  *                         bind (ABI >= 4, not with --allow-local-listen);
  *                         logged, and skipped, where there is no Landlock
- *   5. syscall filter     last; spawn then closes fds >= 3 and execs
+ *   5. syscall filter
+ *   6. the ruleset's gate net_gate_step(): waits until net_verified()
+ *                         (not with no_network); spawn then closes fds
+ *                         >= 3 and execs
  *
  * mount_steps is copied (its data pointers are not owned).  pid1: whether
  * berth is PID 1 (--network=auto).  0, or -errno (logged; everything made
@@ -75,6 +79,12 @@ void sandbox_opts_free(struct sandbox_opts *o);
  */
 int sandbox_prepare(const struct sandbox_opts *o, bool pid1, const struct exec_step *mount_steps,
 		    size_t n_mount_steps, struct sandbox *sb);
+/* sandbox_prepare() in two parts, so that the network's helper starts
+ * early: start does PR_SET_DUMPABLE 0 and net_prepare(), finish (the
+ * same o) the rest.  0 or -errno (logged; sb released). */
+int sandbox_start(const struct sandbox_opts *o, bool pid1, struct sandbox *sb);
+int sandbox_finish(const struct sandbox_opts *o, const struct exec_step *mount_steps,
+		   size_t n_mount_steps, struct sandbox *sb);
 void sandbox_release(struct sandbox *sb);
 
 /* For berth show: {"network": {...}, "user": {...}, "seccomp": {...},

@@ -22,11 +22,11 @@
 #include "net.h"
 #include "util.h"
 
-/* The helper: enter, run, report; with a new namespace, stay until the
- * parent has opened it (go closes). */
+/* The helper: enter, run, report; with a new namespace (go >= 0), report
+ * it made first, and stay until the parent has opened it (go closes). */
 static _Noreturn void helper(int nsfd, int (*fn)(void *arg), void *arg, int wr, int go)
 {
-	ssize_t n;
+	ssize_t n = sizeof(int);
 	char c;
 	int r;
 
@@ -35,59 +35,139 @@ static _Noreturn void helper(int nsfd, int (*fn)(void *arg), void *arg, int wr, 
 		r = setns(nsfd, CLONE_NEWNET) < 0 ? log_errno(-errno, "setns") : 0;
 	else
 		r = unshare(CLONE_NEWNET) < 0 ? log_errno(-errno, "unshare(CLONE_NEWNET)") : 0;
-	if (r == 0)
+	if (go >= 0)
+		n = write(wr, &r, sizeof(r));
+	if (r == 0 && n == sizeof(r))
 		r = fn(arg);
-	n = write(wr, &r, sizeof(r));
+	if (n == sizeof(r))
+		n = write(wr, &r, sizeof(r));
 	if (go >= 0)
 		(void)!read(go, &c, 1);
 	_exit(r >= 0 && n == sizeof(r) ? 0 : 1);
 }
 
-int net_in_ns(int nsfd, int (*fn)(void *arg), void *arg, int *new_fd, int *status)
+int net_in_ns_start(int nsfd, int (*fn)(void *arg), void *arg, bool new_ns, struct net_job *j)
 {
-	_cleanup_close_ int rd = -1, wr = -1, go_rd = -1, go_wr = -1;
-	int p[2], r;
-	pid_t pid;
+	_cleanup_close_ int wr = -1, go_rd = -1;
+	int p[2];
 
-	*status = 0;
+	j->pid = -1;
+	j->rd = j->go_wr = -1;
+	j->got = false;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return log_errno(-errno, "pipe2");
-	rd = p[0];
+	j->rd = p[0];
 	wr = p[1];
-	if (new_fd) {
-		*new_fd = -1;
-		if (pipe2(p, O_CLOEXEC) < 0)
+	if (new_ns) {
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			close(TAKE_FD(j->rd));
 			return log_errno(-errno, "pipe2");
+		}
 		go_rd = p[0];
-		go_wr = p[1];
+		j->go_wr = p[1];
 	}
-	pid = fork();
-	if (pid < 0)
-		return log_errno(-errno, "fork");
-	if (pid == 0) {
-		close(rd);
-		if (go_wr >= 0)
-			close(go_wr);
+	j->pid = fork();
+	if (j->pid < 0) {
+		int r = log_errno(-errno, "fork");
+		close(TAKE_FD(j->rd));
+		if (j->go_wr >= 0)
+			close(TAKE_FD(j->go_wr));
+		return r;
+	}
+	if (j->pid == 0) {
+		close(j->rd);
+		if (j->go_wr >= 0)
+			close(j->go_wr);
 		helper(nsfd, fn, arg, wr, go_rd);
 	}
-	close(TAKE_FD(wr));
-	if (go_rd >= 0)
-		close(TAKE_FD(go_rd));
-	if (read(rd, &r, sizeof(r)) != sizeof(r))
-		r = -EIO; /* it died first (libnftables exit()s on some errors) */
-	if (r >= 0 && new_fd) {
-		_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)pid);
+	return 0;
+}
+
+/* One int from the helper, or -EIO when it died first (libnftables
+ * exit()s on some errors). */
+static int job_read(struct net_job *j)
+{
+	ssize_t n;
+	int r;
+
+	do
+		n = read(j->rd, &r, sizeof(r));
+	while (n < 0 && errno == EINTR);
+	return n == sizeof(r) ? r : -EIO;
+}
+
+int net_in_ns_open(struct net_job *j, int *new_fd)
+{
+	int r = job_read(j);
+
+	*new_fd = -1;
+	if (r >= 0) {
+		_cleanup_free_ char *path = xasprintf("/proc/%d/ns/net", (int)j->pid);
 		*new_fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (*new_fd < 0)
 			r = log_errno(-errno, "open %s", path);
 	}
-	if (go_wr >= 0)
-		close(TAKE_FD(go_wr));
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+	close(TAKE_FD(j->go_wr));
+	return r;
+}
+
+int net_in_ns_result(struct net_job *j)
+{
+	if (!j->got) {
+		j->result = job_read(j);
+		j->got = true;
+	}
+	return j->result;
+}
+
+int net_in_ns_finish(struct net_job *j, int *status)
+{
+	int r = net_in_ns_result(j);
+
+	*status = 0;
+	if (j->go_wr >= 0)
+		close(TAKE_FD(j->go_wr));
+	while (waitpid(j->pid, status, 0) < 0 && errno == EINTR)
 		;
+	j->pid = -1;
+	close(TAKE_FD(j->rd));
 	if (r >= 0 && !(WIFEXITED(*status) && WEXITSTATUS(*status) == 0))
 		r = -EIO;
-	if (r < 0 && new_fd && *new_fd >= 0)
+	return r;
+}
+
+void net_in_ns_cancel(struct net_job *j)
+{
+	if (j->pid <= 0) /* none (a zeroed job owns no fd 0 either) */
+		return;
+	kill(j->pid, SIGKILL); /* our child, not reaped: the pid is its own */
+	while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(j->rd);
+	if (j->go_wr >= 0)
+		close(j->go_wr);
+	j->pid = j->rd = j->go_wr = -1;
+}
+
+int net_in_ns(int nsfd, int (*fn)(void *arg), void *arg, int *new_fd, int *status)
+{
+	struct net_job j;
+	int r = net_in_ns_start(nsfd, fn, arg, new_fd != NULL, &j);
+
+	*status = 0;
+	if (new_fd)
+		*new_fd = -1;
+	if (r < 0)
+		return r;
+	if (new_fd) {
+		r = net_in_ns_open(&j, new_fd);
+		if (r < 0) {
+			net_in_ns_cancel(&j);
+			return r;
+		}
+	}
+	r = net_in_ns_finish(&j, status);
+	if (r < 0 && new_fd)
 		close(TAKE_FD(*new_fd));
 	return r;
 }

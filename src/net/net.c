@@ -31,6 +31,7 @@
 #include "egress.h"
 #include "log.h"
 #include "net.h"
+#include "net-internal.h"
 #include "pidfd.h"
 #include "util.h"
 
@@ -144,55 +145,14 @@ static int refuse_initial(int nsfd, const char *what, const char *hint)
 	return 0;
 }
 
-/* Bring lo up: a new namespace starts with it down. */
-static int loopback_up(void)
-{
-	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr;
-
-	if (s < 0)
-		return log_errno(-errno, "socket");
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		return log_errno(-errno, "SIOCGIFFLAGS lo");
-	if (ifr.ifr_flags & IFF_UP)
-		return 0;
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		return log_errno(-errno, "SIOCSIFFLAGS lo");
-	return 0;
-}
-
-static int setup_step(void *plan)
-{
-	int r = loopback_up();
-
-	return r < 0 ? r : net_rules_install(plan);
-}
-
-/* In a namespace berth has just made there is no table to replace: the
- * table alone goes in (a deletion in the same transaction makes closing
- * libnftables' socket wait for the kernel, several ms). */
-static int setup_fresh_step(void *plan)
-{
-	int r = loopback_up();
-
-	return r < 0 ? r : net_rules_install_fresh(plan);
-}
-
 /* Enter nsfd (or a new namespace when nsfd < 0, then *new_fd), bring lo
  * up and install the ruleset, from a helper. */
 static int setup_in_helper(int nsfd, int *new_fd, const struct egress_plan *plan)
 {
-	int status, r = net_in_ns(nsfd, nsfd >= 0 ? setup_step : setup_fresh_step, (void *)plan,
-				  new_fd, &status);
+	int status, r = net_in_ns(nsfd, nsfd >= 0 ? net_setup_step : net_setup_fresh_step,
+				  (void *)plan, new_fd, &status);
 
-	if (r == -EIO)
-		log_error("the network setup helper failed (status %#x): is nf_tables available "
-			  "in this kernel (modules nf_tables, nft_ct, nf_conntrack)?",
-			  (unsigned)status);
-	return r;
+	return net_setup_failed(r, status);
 }
 
 static int remove_step(void *plan)
@@ -281,12 +241,24 @@ static int join_netns(const struct net_opts *o, struct net_handle *h)
 	return setup_in_helper(h->nsfd, NULL, h->plan);
 }
 
+static void log_ready(const struct net_handle *h)
+{
+	log_msg(LOG_LVL_INFO, "network",
+		"network: %s, ingress dropped, egress to %zu relationship endpoint(s), %zu other "
+		"service endpoint(s) refused, %s (table inet " NET_TABLE
+		", read back and verified)",
+		net_mode_name(h->mode), h->plan->n_allow, h->plan->n_block,
+		h->plan->all_tcp ? "all TCP" : "firewall.outbound");
+}
+
 int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg,
 		struct net_handle *h)
 {
 	int r;
 
 	memset(h, 0, sizeof(*h));
+	h->setup.pid = h->setup.rd = h->setup.go_wr = -1;
+	h->gate_rd = h->gate_wr = -1;
 	h->nsfd = -1;
 	h->slirp_pidfd = -1;
 	h->table_nsfd = -1;
@@ -302,6 +274,11 @@ int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg
 		r = join_netns(o, h);
 		break;
 	case NET_NONE:
+		/* the helper works while berth prepares the rest (net_ready) */
+		r = net_none_start(h);
+		if (r == 0)
+			return 0;
+		break;
 	case NET_PRIVATE:
 		r = setup_in_helper(-1, &h->nsfd, h->plan);
 		if (r == 0 && h->mode == NET_PRIVATE)
@@ -314,17 +291,44 @@ int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg
 		net_release(h); /* also when a namespace could not be opened */
 		return r;
 	}
-	log_msg(LOG_LVL_INFO, "network",
-		"network: %s, ingress dropped, egress to %zu relationship endpoint(s), %zu other "
-		"service endpoint(s) refused, %s (table inet " NET_TABLE
-		", read back and verified)",
-		net_mode_name(h->mode), h->plan->n_allow, h->plan->n_block,
-		h->plan->all_tcp ? "all TCP" : "firewall.outbound");
+	log_ready(h);
+	return 0;
+}
+
+int net_ready(struct net_handle *h)
+{
+	int r;
+
+	if (h->setup.pid <= 0 || h->nsfd >= 0)
+		return 0;
+	r = net_in_ns_open(&h->setup, &h->nsfd);
+	return r < 0 ? net_setup_failed(r, 0) : 0; /* net_release() closes the rest */
+}
+
+int net_verified(struct net_handle *h)
+{
+	int status, r;
+
+	if (h->setup.pid <= 0)
+		return 0;
+	r = net_ready(h);
+	if (r < 0)
+		return r;
+	/* verified: the worker's process goes on while the helper exits
+	 * (its exit status is checked all the same; a failure then kills
+	 * the process as a setup failure) */
+	net_gate_done(h, net_in_ns_result(&h->setup) >= 0);
+	r = net_in_ns_finish(&h->setup, &status);
+	if (r < 0)
+		return net_setup_failed(r, status); /* net_release() closes the rest */
+	log_ready(h);
 	return 0;
 }
 
 void net_release(struct net_handle *h)
 {
+	net_in_ns_cancel(&h->setup); /* never finished: a setup failure */
+	net_gate_done(h, false);
 	net_slirp_stop(h);
 	if (h->remove_table) {
 		remove_in_helper(h->table_nsfd, h->plan);
@@ -345,8 +349,8 @@ int net_join_step(void *data)
 {
 	const struct net_handle *h = data;
 
-	if (h->nsfd < 0)
-		return 0;
+	if (h->nsfd < 0) /* only current stays in berth's namespace */
+		return h->mode == NET_CURRENT ? 0 : -ENOENT;
 	return setns(h->nsfd, CLONE_NEWNET) < 0 ? -errno : 0;
 }
 

@@ -108,6 +108,25 @@ int net_egress_plan(const struct net_egress *eg, enum net_mode m, const char *lo
  */
 int net_in_ns(int nsfd, int (*fn)(void *arg), void *arg, int *new_fd, int *status);
 
+/* net_in_ns() in parts, so that berth works on while the helper runs:
+ * start forks it; with new_ns, open waits until it has made the new
+ * namespace, opens it (*new_fd) and lets the helper exit when done (it
+ * stays until then); result waits for fn's result (or -EIO); finish also
+ * reaps the helper, with net_in_ns()'s result; cancel SIGKILLs and reaps
+ * one not finished.  pid <= 0: no helper. */
+struct net_job {
+	pid_t pid;
+	int rd;	   /* the namespace made (new_ns), then fn's result */
+	int go_wr; /* closed: the helper may exit */
+	bool got;  /* result read: */
+	int result;
+};
+int net_in_ns_start(int nsfd, int (*fn)(void *arg), void *arg, bool new_ns, struct net_job *j);
+int net_in_ns_open(struct net_job *j, int *new_fd);
+int net_in_ns_result(struct net_job *j);
+int net_in_ns_finish(struct net_job *j, int *status);
+void net_in_ns_cancel(struct net_job *j);
+
 /*
  * 1 if the network namespace nsfd refers to is the host's initial one,
  * 0 if not, -errno.  Detection: on kernels that number the initial
@@ -133,6 +152,10 @@ struct net_handle {
 			    * so that a zeroed handle owns no fd 0) */
 	int table_nsfd;
 	struct egress_plan *plan; /* what was installed; owned */
+	struct net_job setup;	  /* pid > 0: --network=none's namespace and
+				   * ruleset still being made (net_ready()) */
+	int gate_rd, gate_wr;	  /* open while the ruleset is not verified:
+				   * net_gate_step() waits for a byte */
 };
 
 /*
@@ -144,6 +167,19 @@ struct net_handle {
  */
 int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg,
 		struct net_handle *h);
+/*
+ * --network=none: net_prepare() only starts the helper that makes the
+ * namespace and installs and verifies the ruleset, and berth goes on
+ * with the rest of the box meanwhile.  net_ready() waits until the
+ * namespace exists and opens it: call it before the worker's process is
+ * cloned (until then net_join_step() fails).  net_verified() waits for
+ * the ruleset, installed and read back, and then opens the gate
+ * (net_gate_step(), where the worker's process waits before its exec);
+ * a failure closes the gate: whatever waits there fails.  Both do
+ * nothing for the other modes, or when done.  0 or -errno (logged).
+ */
+int net_ready(struct net_handle *h);
+int net_verified(struct net_handle *h);
 /* Before a restart: resolve the firewall's domains again and refill their
  * sets in the worker's namespace (forked helper, one transaction, read
  * back).  Nothing to do without domains.  0 or -errno (logged). */
@@ -158,6 +194,10 @@ void net_release(struct net_handle *h);
 /* A exec_step run() (data: const struct net_handle *): join h->nsfd.
  * Needs CAP_SYS_ADMIN: before the privilege drop. */
 int net_join_step(void *data);
+/* A exec_step run() (data: const struct net_handle *): wait until
+ * net_verified() opened the gate (at once when it had before this
+ * process was cloned); fails when it closed it without, or berth died. */
+int net_gate_step(void *data);
 
 /* ---- private mode's helper (net-slirp.c) ---- */
 

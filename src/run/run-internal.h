@@ -48,6 +48,7 @@ struct run_ctx {
 	size_t n_watch;
 	uint64_t main_started; /* ms */
 	bool spawned_before;   /* a start was tried: the next is a restart */
+	bool box_failed;       /* run_opts.spawned_hook failed: a setup failure */
 	uint64_t stop_started; /* ms, 0 when no stop was requested */
 	int stop_log_sig;      /* the "stopping" line is owed for this signal */
 	char *script;

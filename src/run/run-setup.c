@@ -135,9 +135,27 @@ static int setup_layout(struct run_ctx *c)
 	return 0;
 }
 
+/* The box's preparation ready for the first clone (run_opts.ready_hook),
+ * and on pure v2 finished (spawned_hook), once; any failure is a setup
+ * failure (125), never a usage error. */
+static int box_ready(struct run_ctx *c, bool *done)
+{
+	int r;
+
+	if (*done)
+		return 0;
+	*done = true;
+	r = c->o->ready_hook ? c->o->ready_hook(c->o->ready_data) : 0;
+	if (r == 0 && c->layout.mode == CGROUP_MODE_V2 && c->o->spawned_hook)
+		r = c->o->spawned_hook(c->o->ready_data);
+	return r == -EINVAL ? -EIO : r;
+}
+
 /* Creates the instance cgroup, gives it the worker's limits (fail closed)
- * and watches its OOM kills and cgroup.events. */
-static int setup_cgroup(struct run_ctx *c)
+ * and watches its OOM kills and cgroup.events.  On pure v2, where berth
+ * may move into a leaf that its helpers would have to follow, the box's
+ * preparation is finished first (box_ready). */
+static int setup_cgroup(struct run_ctx *c, bool *ready)
 {
 	const struct run_opts *o = c->o;
 	/* berth's helpers (slirp4netns) sit in its cgroup: on pure v2 they follow
@@ -149,6 +167,8 @@ static int setup_cgroup(struct run_ctx *c)
 	_cleanup_free_ char *name = NULL;
 	int r = setup_layout(c);
 
+	if (r == 0 && c->layout.mode == CGROUP_MODE_V2)
+		r = box_ready(c, ready);
 	if (r < 0)
 		return r;
 	name = instance_name(o);
@@ -189,6 +209,7 @@ int run_setup(struct run_ctx *c)
 {
 	const struct run_opts *o = c->o;
 	const char *why;
+	bool ready = false;
 	int r;
 
 	if (supervise_policy_check(&o->policy, &why) < 0) {
@@ -208,7 +229,7 @@ int run_setup(struct run_ctx *c)
 	if (r < 0)
 		return r;
 	if (!o->no_cgroup) {
-		r = setup_cgroup(c);
+		r = setup_cgroup(c, &ready);
 		if (r < 0)
 			return r;
 	} else {
@@ -223,6 +244,10 @@ int run_setup(struct run_ctx *c)
 		if (r < 0)
 			return r;
 	}
+	/* the rest of the box's preparation ran meanwhile */
+	r = box_ready(c, &ready);
+	if (r < 0)
+		return r;
 	c->script = spawn_script(o->start, o->policy.stop_signal);
 	if (o->pre_start)
 		c->pre_script = spawn_script(o->pre_start, o->policy.stop_signal);

@@ -180,6 +180,17 @@ static int ensure_init(struct run_ctx *c)
 	return nsinit_start(&c->ns, c->o->hostname);
 }
 
+/* spawn_opts.spawned: the box's preparation finished once the worker's
+ * process exists (run_opts.spawned_hook); its failure ends berth. */
+static int box_spawned(void *data)
+{
+	struct run_ctx *c = data;
+	int r = c->o->spawned_hook(c->o->ready_data);
+
+	c->box_failed = r < 0;
+	return r;
+}
+
 /* The worker's start command, or (pre) its pre-start command: the same
  * process in the same box, with another script. */
 static void do_spawn(struct run_ctx *c, bool pre)
@@ -200,6 +211,8 @@ static void do_spawn(struct run_ctx *c, bool pre)
 		.ns = c->o->hostname ? &c->ns.ns : NULL,
 		.steps = c->o->steps,
 		.n_steps = c->o->n_steps,
+		.spawned = c->o->spawned_hook ? box_spawned : NULL,
+		.spawned_data = c,
 	};
 	struct spawn_result res;
 	struct supervise_event ev = {.type = SUP_EV_SPAWN_FAILED};
@@ -226,6 +239,13 @@ static void do_spawn(struct run_ctx *c, bool pre)
 		if (!pre)
 			run_notify_started(c);
 		ev.type = SUP_EV_SPAWNED;
+	} else if (c->box_failed) {
+		/* the box could not be finished: a setup failure, no restart */
+		log_error("the worker's box could not be finished: its process was killed "
+			  "before its exec");
+		c->done = true;
+		c->exit_code = BERTH_EXIT_SETUP;
+		return;
 	}
 	feed(c, &ev);
 }

@@ -51,6 +51,18 @@ struct run_opts {
 	 * failed start.  NULL: not called. */
 	int (*restart_hook)(void *data);
 	void *restart_data;
+	/* The box's preparation that runs on while berth sets up and starts
+	 * (boxplan_ready(), boxplan_spawned()): ready_hook is called once at
+	 * the end of the setup, before anything is cloned into the worker's
+	 * namespaces; spawned_hook each time the worker's process has been
+	 * cloned, before its exec is waited for (it does nothing once it
+	 * succeeded).  On pure v2, where berth may move into a leaf of its
+	 * cgroup that its helpers would have to follow, both are called
+	 * before the cgroup is created.  A failure fails the setup (125).
+	 * NULL: not called. */
+	int (*ready_hook)(void *data);
+	int (*spawned_hook)(void *data);
+	void *ready_data; /* for both */
 };
 
 /* Fill o with the defaults (policy included); the caller sets the rest. */

@@ -402,6 +402,9 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 		}
 	}
 	close(TAKE_FD(hs_wr));
+	/* what a step waits for (the ruleset's gate), finished meanwhile */
+	if (o->spawned && (r = o->spawned(o->spawned_data)) < 0)
+		return abandon(pid, pidfd, r);
 	report_child(err_rd, o, pid);
 
 	out->pid = pid;

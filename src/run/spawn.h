@@ -44,6 +44,12 @@ struct spawn_opts {
 	const struct spawn_ns *ns; /* NULL: berth's PID, IPC and UTS namespaces */
 	const struct exec_step *steps;
 	size_t n_steps;
+	/* Called once the child exists (and is in its cgroup), before its
+	 * exec is waited for: what a step of it waits for (the ruleset's
+	 * gate) is finished meanwhile.  A failure kills and reaps the child
+	 * and is spawn_worker()'s.  NULL: none. */
+	int (*spawned)(void *data);
+	void *spawned_data;
 };
 
 struct spawn_result {

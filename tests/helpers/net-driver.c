@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Test driver for the network and sandbox modules, through the real spawn sequence:
- * sandbox_prepare() in the parent, then spawn_worker() with sb.steps (join
- * the netns, the driver's mount step with the hosts file, privilege drop,
- * syscall filter last), running SCRIPT with /bin/sh -c.  Exits with the script's status (128+N for
- * a signal).
+ * sandbox_prepare() and net_ready() in the parent, then spawn_worker() with
+ * sb.steps (join the netns, the driver's mount step with the hosts file,
+ * privilege drop, syscall filter, the ruleset's gate last) and
+ * net_verified() once the child exists, running SCRIPT with /bin/sh -c.
+ * Exits with the script's status (128+N for a signal).
  *
  *   net-driver [--network MODE] [--hosts FILE.json] [--firewall FILE.json]
  *              [--services FILE.json] [--user SPEC]
@@ -104,6 +105,11 @@ static int hosts_step(void *data)
 	    mount(NULL, "/etc/hosts", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
 		return -errno;
 	return 0;
+}
+
+static int verified(void *data)
+{
+	return net_verified(data);
 }
 
 int main(int argc, char **argv)
@@ -220,7 +226,7 @@ int main(int argc, char **argv)
 	};
 	const char *hosts = NULL;
 	struct exec_step ms = {"the hosts file", hosts_step, &hosts};
-	if (sandbox_prepare(&sbo, getpid() == 1, &ms, 1, &sb) < 0)
+	if (sandbox_prepare(&sbo, getpid() == 1, &ms, 1, &sb) < 0 || net_ready(&sb.net) < 0)
 		return 125;
 	hosts = sb.hosts.text;
 	_cleanup_free_ char *script = spawn_script(argv[optind], SIGTERM);
@@ -233,6 +239,9 @@ int main(int argc, char **argv)
 		.cg = NULL,
 		.steps = sb.steps,
 		.n_steps = sb.n_steps,
+		/* as berth run: the ruleset verified while the child is set up */
+		.spawned = verified,
+		.spawned_data = &sb.net,
 	};
 	/* keep the driver's output for the test: stdin of the worker is /dev/null */
 	if (spawn_worker(&so, &res) < 0)

@@ -133,6 +133,8 @@ static void check_mode(bool seccomp_off, bool allow_listen)
 
 	ck_assert_int_eq(net_parse_mode("none", &o.net, &msg), 0);
 	ck_assert_int_eq(sandbox_prepare(&o, false, NULL, 0, &sb), 0);
+	ck_assert_int_eq(net_ready(&sb.net), 0);
+	ck_assert_int_eq(net_verified(&sb.net), 0);
 	ck_assert_int_ge(sb.landlock.fd, 0);
 	ck_assert_int_eq(run_probe(&sb, other, true, bind_denied), P_OK);
 	/* without the Landlock step the same reads succeed: the domain is the barrier */

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared inside the network module (net.c, net-none.c); not its API.
+ * net.c uses net-none.c, never the other way. */
+#ifndef BERTH_NET_INTERNAL_H
+#define BERTH_NET_INTERNAL_H
+
+#include "net.h"
+
+/* (net-none.c) The helper's steps: loopback up, the ruleset installed
+ * (replacing a table of that name) and read back; in a namespace berth
+ * has just made, the table alone (nothing to replace). */
+int net_setup_step(void *plan);
+int net_setup_fresh_step(void *plan);
+/* r passed through; -EIO (the helper died or failed without saying why)
+ * logged with its wait status. */
+int net_setup_failed(int r, int status);
+/* --network=none: the gate, then the helper (net_ready, net_verified).
+ * 0 or -errno (logged). */
+int net_none_start(struct net_handle *h);
+/* Open (ok) or close the gate for good; nothing when closed. */
+void net_gate_done(struct net_handle *h, bool ok);
+
+#endif
