@@ -95,6 +95,28 @@ void strbuf_add(struct strbuf *sb, const char *s, size_t n)
 	sb->buf[sb->len] = '\0';
 }
 
+int strbuf_read_fd(struct strbuf *sb, int fd, size_t max)
+{
+	size_t start = sb->len;
+
+	for (;;) {
+		ssize_t n;
+
+		xgrow(&sb->buf, &sb->cap, sb->len + 4096 + 1, 1);
+		n = read(fd, sb->buf + sb->len, 4096);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		sb->len += (size_t)n;
+		sb->buf[sb->len] = '\0';
+		if (sb->len - start > max)
+			return -EFBIG;
+		if (n == 0)
+			return 0;
+	}
+}
+
 void strbuf_puts(struct strbuf *sb, const char *s)
 {
 	strbuf_add(sb, s, strlen(s));

@@ -38,6 +38,10 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Hand the buffer to the caller (never NULL) and reset sb. */
 char *strbuf_detach(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);
+/* Append fd's contents up to its end to sb, in reads of up to 4 KiB
+ * (json_loadfd reads one byte per system call).  0, -EFBIG when more
+ * than max bytes follow, or -errno of read(2).  sb holds what was read. */
+int strbuf_read_fd(struct strbuf *sb, int fd, size_t max);
 
 /* Whole-string unsigned decimal parsing: no sign, no spaces, no base
  * prefixes, range-checked.  Return 0 or -EINVAL / -ERANGE. */

@@ -79,8 +79,13 @@ static int read_project(int dfd, const char *dir, char **project, char **entropy
 		log_error("%s/%s: not a small regular file", dir, CONTEXT_PROJECT_FILE);
 		return -EINVAL;
 	}
+	_cleanup_(strbuf_release) struct strbuf text = {0};
+	int rd = strbuf_read_fd(&text, fd, 4096);
+
+	if (rd < 0)
+		return log_errno(rd, "read %s/%s", dir, CONTEXT_PROJECT_FILE);
 	json_error_t jerr;
-	json_t *root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root = json_loadb(text.buf, text.len, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (!root) {
 		log_error("%s/%s: %s", dir, CONTEXT_PROJECT_FILE, jerr.text);

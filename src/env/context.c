@@ -438,8 +438,17 @@ static int load_file(const char *file, struct context *ctx)
 		log_error("context %s: larger than %u bytes", file, CONTEXT_MAX_BYTES);
 		return -EINVAL;
 	}
+	_cleanup_(strbuf_release) struct strbuf text = {0};
+	int rd = strbuf_read_fd(&text, fd, CONTEXT_MAX_BYTES);
+
+	if (rd == -EFBIG) {
+		log_error("context %s: larger than %u bytes", file, CONTEXT_MAX_BYTES);
+		return -EINVAL;
+	}
+	if (rd < 0)
+		return log_errno(rd, "context %s", file);
 	json_error_t jerr;
-	json_t *root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root = json_loadb(text.buf, text.len, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (!root) {
 		log_error("context %s:%d:%d: %s", file, jerr.line, jerr.column, jerr.text);

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "size.h"
 #include "util.h"
@@ -72,6 +74,31 @@ START_TEST(test_strbuf)
 }
 END_TEST
 
+/* A file longer than one read comes back whole; past max is -EFBIG. */
+START_TEST(test_strbuf_read_fd)
+{
+	struct strbuf sb = {0};
+	char chunk[1000];
+	int fd = memfd_create("t", MFD_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	memset(chunk, 'x', sizeof(chunk));
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(write(fd, chunk, sizeof(chunk)), (int)sizeof(chunk));
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	ck_assert_int_eq(strbuf_read_fd(&sb, fd, 10000), 0);
+	ck_assert_uint_eq(sb.len, 10000);
+	ck_assert_uint_eq(strlen(sb.buf), 10000);
+	strbuf_release(&sb);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	ck_assert_int_eq(strbuf_read_fd(&sb, fd, 9999), -EFBIG);
+	strbuf_release(&sb);
+	ck_assert_int_eq(strbuf_read_fd(&sb, -1, 10), -EBADF);
+	strbuf_release(&sb);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_size_table)
 {
 	enum size_name n;
@@ -117,6 +144,7 @@ int main(void)
 	tcase_add_test(tc, test_parse_duration);
 	tcase_add_test(tc, test_parse_bytes);
 	tcase_add_test(tc, test_strbuf);
+	tcase_add_test(tc, test_strbuf_read_fd);
 	tcase_add_test(tc, test_size_table);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
