@@ -76,6 +76,11 @@ char *cgleaf_path(void)
 
 /* ---- creation ------------------------------------------------------------- */
 
+bool cgroup_in_supervisor_leaf(void)
+{
+	return leaf.name != NULL;
+}
+
 bool cgleaf_is_home(const char *ppath)
 {
 	return leaf.name && strcmp(ppath, leaf.home_path) == 0;

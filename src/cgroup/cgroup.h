@@ -164,6 +164,9 @@ int cgroup_kill_all_procs(const struct cgroup *cg, struct cgroup_proc **procs, s
  * left beneath the parent, also berth's supervisor leaf (berth moves back).
  * Idempotent.  -EBUSY (logged, naming the pids) when processes remain. */
 int cgroup_destroy(struct cgroup *cg);
+/* Does berth sit in its supervisor leaf (pure v2), which cgroup_destroy
+ * may remove, so that its own children must be gone first? */
+bool cgroup_in_supervisor_leaf(void);
 /* The absolute paths of every directory berth created for cg, for the
  * instance record (instance.h): the instance's cgroup in each hierarchy,
  * then berth's supervisor leaf on pure v2 when it sits in one.  A fresh

@@ -308,12 +308,20 @@ bool nsinit_reaped(struct nsinit *ni, pid_t pid)
 	return true;
 }
 
+void nsinit_kill(struct nsinit *ni)
+{
+	if (ni->pid <= 0 || ni->killed)
+		return;
+	if (pidfd_signal(ni->pidfd, SIGKILL) < 0 && errno != ESRCH)
+		log_errno(-errno, "kill " INIT_NAME " (process %ld)", (long)ni->pid);
+	ni->killed = true;
+}
+
 void nsinit_stop(struct nsinit *ni, pid_t child)
 {
 	if (ni->pid <= 0)
 		return;
-	if (pidfd_signal(ni->pidfd, SIGKILL) < 0 && errno != ESRCH)
-		log_errno(-errno, "kill " INIT_NAME " (process %ld)", (long)ni->pid);
+	nsinit_kill(ni);
 	if (child > 0)
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 			;

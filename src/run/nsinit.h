@@ -23,6 +23,7 @@ struct nsinit {
 	pid_t pid;	    /* berth-init, a child of berth's; 0 when none */
 	int pidfd;	    /* valid while pid > 0, as are the fds of ns */
 	struct spawn_ns ns; /* its PID, IPC, UTS namespaces, berth's own PID namespace */
+	bool killed;	    /* SIGKILL sent (nsinit_kill): reap it, nothing more */
 };
 
 /*
@@ -39,6 +40,10 @@ bool nsinit_alive(const struct nsinit *ni);
 /* The caller (a waitpid(-1) loop) reaped pid: if it was the init, close
  * its fds, leave ni zeroed and return true (its namespace is gone). */
 bool nsinit_reaped(struct nsinit *ni, pid_t pid);
+
+/* SIGKILL the init without waiting, so that its exit (the namespace's
+ * teardown) runs while berth does something else; nsinit_stop reaps it. */
+void nsinit_kill(struct nsinit *ni);
 
 /*
  * SIGKILL the init (the kernel then kills every process of its PID

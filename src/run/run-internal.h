@@ -58,6 +58,7 @@ struct run_ctx {
 	sigset_t blocked, oldmask;
 	bool masked; /* oldmask is to be restored */
 	bool done;
+	bool quiet; /* the loop ended with nothing of the worker left */
 	int exit_code;
 };
 

@@ -256,8 +256,14 @@ int run_setup(struct run_ctx *c)
 
 void run_teardown(struct run_ctx *c)
 {
+	/* berth-init lives in berth's cgroup, never in the worker's: when
+	 * nothing of the worker is left, its exit (the PID namespace's
+	 * teardown) runs while the worker's cgroups are removed, unless
+	 * that removes berth's supervisor leaf, the init's cgroup, too. */
+	nsinit_kill(&c->ns);
 	/* Its exit waits for an unreaped main process of the namespace. */
-	nsinit_stop(&c->ns, c->main_pid);
+	if (!c->quiet || !c->have_cg || cgroup_in_supervisor_leaf())
+		nsinit_stop(&c->ns, c->main_pid);
 	notify_close(&c->notify);
 	run_watch_clear(c);
 	if (c->pidfd >= 0)
@@ -269,7 +275,8 @@ void run_teardown(struct run_ctx *c)
 			c->o->cgroups_hook(c->o->cgroups_data, NULL);
 		cgroup_release(&c->cg);
 	}
-	cgroup_layout_free(&c->layout); /* zeroed when never detected */
+	nsinit_stop(&c->ns, c->main_pid); /* when not yet */
+	cgroup_layout_free(&c->layout);	  /* zeroed when never detected */
 	if (c->epfd >= 0)
 		close(c->epfd);
 	if (c->tfd >= 0)

@@ -570,6 +570,7 @@ int run_worker(const struct run_opts *o)
 		}
 		c.exit_code = BERTH_EXIT_SETUP;
 	}
+	c.quiet = r == 0 && !c.sup.populated && c.main_pid <= 0;
 	reap_all(&c);
 	if (c.stop_started) {
 		uint64_t took = run_now_ms() - c.stop_started;
