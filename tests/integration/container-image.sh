@@ -250,7 +250,10 @@ pm rm -f -t 0 "$NAME-no-KILL" >/dev/null 2>&1
 check "without a writable cgroupfs (nor BERTH_NO_CGROUP=1): 'Read-only file system'" \
 	failing "$NAME-rocg" stubborn 'cannot create cgroup .*Read-only file system' \
 	--cap-drop all --cap-add "$ALLCAPS"
-is "$(pm inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$NAME-rocg")" "exited 125" "without a writable cgroupfs: berth exits 125"
+# podman 4.3 says "stopped" between the process's exit and its cleanup
+# (seen under load): the same exit, not yet tidied.
+is "$(pm inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$NAME-rocg" | sed 's/^stopped /exited /')" \
+	"exited 125" "without a writable cgroupfs: berth exits 125"
 pm rm -f -t 0 "$NAME-rocg" >/dev/null 2>&1
 
 # --- its own cgroup where the cgroupfs is writable (--privileged) -----------
