@@ -117,6 +117,17 @@ int strbuf_read_fd(struct strbuf *sb, int fd, size_t max)
 	}
 }
 
+uint64_t fnv1a64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
 void strbuf_puts(struct strbuf *sb, const char *s)
 {
 	strbuf_add(sb, s, strlen(s));

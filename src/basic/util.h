@@ -43,6 +43,11 @@ void strbuf_release(struct strbuf *sb);
  * than max bytes follow, or -errno of read(2).  sb holds what was read. */
 int strbuf_read_fd(struct strbuf *sb, int fd, size_t max);
 
+/* 64-bit FNV-1a of n bytes at p, continuing from h (FNV1A64_INIT to
+ * start): stable names, not security. */
+#define FNV1A64_INIT 0xcbf29ce484222325ULL
+uint64_t fnv1a64(uint64_t h, const void *p, size_t n);
+
 /* Whole-string unsigned decimal parsing: no sign, no spaces, no base
  * prefixes, range-checked.  Return 0 or -EINVAL / -ERANGE. */
 int parse_u64(const char *s, uint64_t max, uint64_t *out);

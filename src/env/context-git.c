@@ -52,7 +52,9 @@ static int read_small(int dfd, const char *path, size_t max, char **text)
 {
 	_cleanup_close_ int fd =
 		openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	_cleanup_(strbuf_release) struct strbuf sb = {0};
 	struct stat st;
+	int r;
 
 	if (fd < 0)
 		return -errno;
@@ -60,22 +62,12 @@ static int read_small(int dfd, const char *path, size_t max, char **text)
 		return -errno;
 	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max)
 		return -EINVAL;
-	_cleanup_free_ char *buf = xmalloc((size_t)st.st_size + 1);
-	size_t len = 0;
-
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EINVAL;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	if (strlen(buf) != len)
+	r = strbuf_read_fd(&sb, fd, max);
+	if (r < 0)
+		return r == -EFBIG ? -EINVAL : r;
+	if (strlen(sb.buf) != sb.len)
 		return -EINVAL;
-	*text = TAKE_PTR(buf);
+	*text = strbuf_detach(&sb);
 	return 0;
 }
 

@@ -358,18 +358,6 @@ int context_parse(const json_t *root, const char *file, struct context *ctx)
 	return r;
 }
 
-/* 64-bit FNV-1a, to derive stable names. */
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-	if (h == 0)
-		h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 char *context_environment_name(const char *branch, const char *entropy)
 {
 	struct strbuf sb = {0};
@@ -392,9 +380,10 @@ char *context_environment_name(const char *branch, const char *entropy)
 	}
 	if (sb.len == 0)
 		strbuf_puts(&sb, "env");
-	uint64_t h = fnv1a(fnv1a(0, entropy), "\n");
+	uint64_t h = fnv1a64(FNV1A64_INIT, entropy, strlen(entropy));
 
-	h = fnv1a(h, branch);
+	h = fnv1a64(h, "\n", 1);
+	h = fnv1a64(h, branch, strlen(branch));
 	strbuf_putc(&sb, '-');
 	for (int i = 0; i < 7; i++) {
 		strbuf_putc(&sb, CONTEXT_ALNUM[h % 36]);

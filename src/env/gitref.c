@@ -221,23 +221,14 @@ bool gitref_config_plain(const char *text)
 	return true;
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 char *gitref_cache_name(const char *commit, const char *gitdir, const char *prefix)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h;
 
 	if (!gitref_id_ok(commit, strlen(commit)) || strchr(gitdir, '\n') || strchr(prefix, '\n'))
 		return NULL;
-	h = fnv1a(h, gitdir, strlen(gitdir) + 1); /* its NUL separates the two */
-	h = fnv1a(h, prefix, strlen(prefix));
+	h = fnv1a64(FNV1A64_INIT, gitdir, strlen(gitdir) + 1); /* its NUL separates the two */
+	h = fnv1a64(h, prefix, strlen(prefix));
 	return xasprintf("%s-%016llx", commit, (unsigned long long)h);
 }
 
