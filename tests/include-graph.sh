@@ -15,7 +15,8 @@
 #   2. no upward use: a folder includes headers of and calls only its own
 #      and lower folders, in the order of Makefile.am's include paths
 #      (basic < config < env < cgroup < net < box < run < oci < kube < src;
-#      kube/ is beside run/ and oci/ in the include paths, above them here).
+#      kube/ is beside run/ and oci/ in the include paths, above them here),
+#      and no other folder's foo-internal.h.
 # The program in src/ itself is left out of check 1 (its commands are
 # one layer); its circles are listed as notes.
 # Usage: tests/include-graph.sh [BUILD_DIR]   (default $TOP_BUILDDIR)
@@ -68,6 +69,9 @@ for p in sources:
             h = header_at[m.group(1)]
             if floor_of(h) > floor_of(p):
                 upward.append("src/%s:%d includes %s" % (p, n, "src/" + h))
+            elif h.endswith("-internal.h") and os.path.dirname(h) != os.path.dirname(p):
+                upward.append("src/%s:%d includes %s, internal to its folder" %
+                              (p, n, "src/" + h))
             includes.append((stem(p), h, "src/%s:%d" % (p, n)))
 
 defined, undefined = {}, collections.defaultdict(set)

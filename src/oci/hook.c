@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup-internal.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "hook.h"
 #include "log.h"
@@ -270,10 +270,22 @@ int hook_parse_status(const char *text, pid_t *ppid, pid_t *nspid, int *levels)
 	return have_ppid && *levels > 0 ? 0 : -EINVAL;
 }
 
+/* /proc/PID/FILE whole (a status file is well under 64 KiB); logs. */
 static int read_proc(pid_t pid, const char *file, char **out)
 {
 	_cleanup_free_ char *path = xasprintf("/proc/%d/%s", (int)pid, file);
-	return cgfs_read_text(path, out);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct strbuf sb = {0};
+	int r;
+
+	if (fd < 0)
+		return log_errno(-errno, "open %s", path);
+	if ((r = strbuf_read_fd(&sb, fd, 64 * 1024)) < 0) {
+		strbuf_release(&sb);
+		return log_errno(r, "read %s", path);
+	}
+	*out = strbuf_detach(&sb);
+	return 0;
 }
 
 static int ns_stat(pid_t pid, const char *ns, struct stat *st)
