@@ -32,6 +32,7 @@ const char cmd_exec_help_text[] =
 	"                           [BERTH_STOP_TIMEOUT]\n"
 	"  --no-cgroup              no cgroup of its own [BERTH_NO_CGROUP=1]\n"
 	"  --pass-env NAME          also pass NAME from berth's environment\n"
+	"                           [BERTH_PASS_ENV=NAME,NAME]\n"
 	"  --tmp-size SIZE          the command's /tmp, a tmpfs of its own (default\n"
 	"                           1G) [BERTH_TMP_SIZE]\n"
 	"  --ro-bind PATH           also show the host's PATH read-only at the same\n"
@@ -44,30 +45,6 @@ const char cmd_exec_details[] =
 	"exits with its status.  It does not join the running worker's network\n"
 	"namespace; its PID, IPC and UTS namespaces are its own, with the\n"
 	"worker's hostname.\n";
-
-enum {
-	OPT_STORAGE_ROOT = 256,
-	OPT_REQUIRE_QUOTA,
-	OPT_USER,
-	OPT_STOP_TIMEOUT,
-	OPT_NO_CGROUP,
-	OPT_PASS_ENV,
-	OPT_TMP_SIZE,
-	OPT_RO_BIND
-};
-
-static const struct option exec_options[] = {
-	{"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
-	{"require-disk-quota", no_argument, NULL, OPT_REQUIRE_QUOTA},
-	{"user", required_argument, NULL, OPT_USER},
-	{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
-	{"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
-	{"pass-env", required_argument, NULL, OPT_PASS_ENV},
-	{"tmp-size", required_argument, NULL, OPT_TMP_SIZE},
-	{"ro-bind", required_argument, NULL, OPT_RO_BIND},
-	{"help", no_argument, NULL, 'h'},
-	{0},
-};
 
 /* "exec 'a' 'b'\''c'": the command as one sh script, every word quoted. */
 static char *exec_script(char **argv)
@@ -87,113 +64,21 @@ static char *exec_script(char **argv)
 	return strbuf_detach(&sb);
 }
 
+/* exec's options are run's of the same names (run-options.h). */
 struct exec_cli {
-	struct view_opts vo;
-	const char *user;
-	struct run_opts o;
-	char **pass;
-	size_t npass;
-	char **ro_binds;
-	size_t n_ro_binds;
-	bool stop_timeout_set; /* --stop-timeout given: its twin is not read */
+	struct run_cli rc;
 	int worker_arg;
 };
-
-/* One of exec's options (cmd: its name, for the usage error).
- * CMD_CONTINUE, or the exit status of the usage error. */
-static int exec_option(void *data, int opt, const char *arg)
-{
-	struct exec_cli *c = data;
-	const char *cmd = "exec";
-	uint64_t ms;
-
-	switch (opt) {
-	case OPT_STORAGE_ROOT:
-		if (arg[0] != '/')
-			return cli_usage_error(cmd, "--storage-root must be absolute");
-		c->vo.storage_root = arg;
-		break;
-	case OPT_REQUIRE_QUOTA:
-		c->vo.require_quota = true;
-		break;
-	case OPT_USER:
-		c->user = arg;
-		break;
-	case OPT_STOP_TIMEOUT:
-		if (parse_duration_ms(arg, &ms) < 0 || ms > SUPERVISE_MAX_DURATION_MS)
-			return cli_usage_error(cmd, "--stop-timeout: '%s' is not a duration", arg);
-		c->o.policy.stop_timeout_ms = ms;
-		c->stop_timeout_set = true;
-		break;
-	case OPT_NO_CGROUP:
-		c->o.no_cgroup = true;
-		break;
-	case OPT_PASS_ENV:
-		commands_pass_env_add(&c->pass, &c->npass, arg);
-		break;
-	case OPT_TMP_SIZE:
-		if (view_parse_tmp_size(arg, &c->vo.tmp_size) < 0)
-			return cli_usage_error(cmd,
-					       "--tmp-size: '%s' is not a size of at least 1M "
-					       "(e.g. 512M, 2G)",
-					       arg);
-		break;
-	case OPT_RO_BIND:
-		if (view_ro_bind_add(&c->ro_binds, &c->n_ro_binds, arg, false) < 0)
-			return cli_usage_error(cmd,
-					       "--ro-bind: '%s' is not an absolute path without "
-					       ". or .. components",
-					       arg);
-		break;
-	}
-	return CMD_CONTINUE;
-}
-
-/* The environment twins of the options not given.  CMD_CONTINUE, or the
- * exit status of the usage error. */
-static int exec_twins(struct exec_cli *c, const char *cmd)
-{
-	const char *e;
-	uint64_t ms;
-
-	if (!c->stop_timeout_set && (e = cli_env_default(NULL, "BERTH_STOP_TIMEOUT"))) {
-		if (parse_duration_ms(e, &ms) < 0 || ms > SUPERVISE_MAX_DURATION_MS)
-			return cli_usage_error(cmd, "BERTH_STOP_TIMEOUT: '%s' is not a duration",
-					       e);
-		c->o.policy.stop_timeout_ms = ms;
-	}
-
-	if (!c->vo.tmp_size && (e = cli_env_default(NULL, "BERTH_TMP_SIZE")) &&
-	    view_parse_tmp_size(e, &c->vo.tmp_size) < 0)
-		return cli_usage_error(cmd, "BERTH_TMP_SIZE: '%s' is not a size of at least 1M", e);
-	if (!c->n_ro_binds && (e = cli_env_default(NULL, "BERTH_RO_BIND")) &&
-	    view_ro_bind_add(&c->ro_binds, &c->n_ro_binds, e, true) < 0)
-		return cli_usage_error(cmd,
-				       "BERTH_RO_BIND: '%s' is not a list of absolute paths "
-				       "(PATH:PATH) without . or .. components",
-				       e);
-	c->vo.ro_binds = (const char *const *)c->ro_binds;
-	c->vo.storage_root = cli_env_default(c->vo.storage_root, "BERTH_STORAGE_ROOT");
-	if ((e = getenv("BERTH_REQUIRE_DISK_QUOTA")) && strcmp(e, "1") == 0)
-		c->vo.require_quota = true;
-	c->user = cli_env_default(c->user, "BERTH_USER");
-	if ((e = getenv("BERTH_NO_CGROUP")) && strcmp(e, "1") == 0)
-		c->o.no_cgroup = true;
-	if (!c->npass && (e = getenv("BERTH_PASS_ENV")))
-		commands_pass_env_add(&c->pass, &c->npass, e);
-	return CMD_CONTINUE;
-}
 
 /* exec's options, their twins, then WORKER [--] COMMAND...: the worker's
  * index in c->worker_arg, the command's in optind.  CMD_CONTINUE, or an
  * exit status (BERTH_EXIT_OK after --help). */
 static int exec_parse(int argc, char **argv, struct exec_cli *c)
 {
-	int r = cli_getopt(argc, argv, "+:h", exec_options, exec_option, c);
+	/* "+": the options end at WORKER, the command's are its own */
+	const struct cli_own own = {.shortopts = "+:h"};
+	int r = run_cli_parse_shared(CLI_EXEC, argc, argv, &own, &c->rc);
 
-	if (r != CMD_CONTINUE)
-		return r;
-	r = exec_twins(c, argv[0]);
 	if (r != CMD_CONTINUE)
 		return r;
 	if (optind >= argc)
@@ -212,13 +97,15 @@ static int exec_parse(int argc, char **argv, struct exec_cli *c)
 static int exec_boxplan(const struct cli_global *g, const struct exec_cli *c, const struct prep *p,
 			struct boxplan *bp)
 {
-	struct sandbox_opts so = {.user = c->user};
+	struct sandbox_opts so = {.user = c->rc.so.user};
 	struct boxplan_request rq = prep_box_request(g, p);
 
-	rq.no_cgroup = c->o.no_cgroup;
+	rq.no_cgroup = c->rc.o.no_cgroup;
 	rq.no_limits = true;
 	rq.no_network = true;
-	rq.view = c->vo;
+	rq.view = c->rc.vo;
+	rq.view.tmp_size = c->rc.tmp_size;
+	rq.view.ro_binds = (const char *const *)c->rc.ro_binds;
 	rq.view.attach = true;
 	rq.sandbox = &so;
 	return boxplan_build(&rq, bp) < 0 ? BERTH_EXIT_SETUP : CMD_CONTINUE;
@@ -244,23 +131,26 @@ static int exec_act(const struct cli_global *g, struct exec_cli *c, const struct
 		r = BERTH_EXIT_SETUP;
 	if (r == CMD_CONTINUE) {
 		script = exec_script(cmd);
-		c->o.worker = p->w.name;
-		c->o.app_dir = p->w.app_dir;
-		c->o.start = script;
-		c->o.envp = p->envp;
-		c->o.stdin_fd = STDIN_FILENO;
-		c->o.policy.max_restarts = 0;
-		c->o.steps = box.steps;
-		c->o.n_steps = box.n_steps;
-		c->o.ready_hook = boxplan_ready;     /* --network=none's namespace */
-		c->o.spawned_hook = boxplan_spawned; /* ...and its ruleset */
-		c->o.ready_data = &box;
+		struct run_opts *o = &c->rc.o;
+
+		script = exec_script(cmd);
+		o->worker = p->w.name;
+		o->app_dir = p->w.app_dir;
+		o->start = script;
+		o->envp = p->envp;
+		o->stdin_fd = STDIN_FILENO;
+		o->policy.max_restarts = 0;
+		o->steps = box.steps;
+		o->n_steps = box.n_steps;
+		o->ready_hook = boxplan_ready;	   /* --network=none's namespace */
+		o->spawned_hook = boxplan_spawned; /* ...and its ruleset */
+		o->ready_data = &box;
 		/* PID, IPC and UTS namespaces of its own (not the running
 		 * worker's), with the worker's hostname */
-		c->o.hostname = bp.hostname;
-		c->o.cgroups_hook = instance_cgroups_hook;
-		c->o.cgroups_data = &inst;
-		r = run_worker(&c->o);
+		o->hostname = bp.hostname;
+		o->cgroups_hook = instance_cgroups_hook;
+		o->cgroups_data = &inst;
+		r = run_worker(o);
 	}
 	boxplan_close(&box);
 	instance_close(&inst); /* after the cgroups and the disk */
@@ -274,7 +164,7 @@ int cmd_exec(const struct cli_global *g, int argc, char **argv)
 	struct prep p = {0};
 	int r;
 
-	run_opts_init(&c.o);
+	run_opts_init(&c.rc.o);
 	r = exec_parse(argc, argv, &c);
 	if (r != CMD_CONTINUE)
 		goto out;
@@ -285,14 +175,17 @@ int cmd_exec(const struct cli_global *g, int argc, char **argv)
 		r = BERTH_EXIT_SETUP;
 		goto out;
 	}
-	struct prep_needs n = {
-		.worker = argv[c.worker_arg], .env = true, .pass_env = c.pass, .user = c.user};
+	struct prep_needs n = {.worker = argv[c.worker_arg],
+			       .env = true,
+			       .pass_env = c.rc.pass,
+			       .user = c.rc.so.user};
 	r = prepare(g, &n, &p);
 	if (r == CMD_CONTINUE)
 		r = exec_act(g, &c, &p, argv + optind);
 	prep_free(&p);
 out:
-	strv_free(c.pass);
-	strv_free(c.ro_binds);
+	strv_free(c.rc.pass);
+	strv_free(c.rc.ro_binds);
+	sandbox_opts_free(&c.rc.so);
 	return r;
 }

@@ -24,6 +24,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "ocispec.h"
+#include "run-options.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -41,24 +42,18 @@ const char cmd_spec_help_text[] =
 	"  --require-disk-quota     refuse when `disk` cannot be enforced\n"
 	"                           [BERTH_REQUIRE_DISK_QUOTA=1]\n"
 	"  --user NAME|UID[:GID]    the worker's user (default: web, else nobody)\n"
+	"                           [BERTH_USER]\n"
 	"  --pass-env NAME          also pass NAME from berth's environment\n"
-	"  --seccomp=off            no linux.seccomp\n"
-	"  --allow-local-listen     listen/accept allowed by the filter\n";
+	"                           [BERTH_PASS_ENV=NAME,NAME]\n"
+	"  --seccomp=off            no linux.seccomp [BERTH_SECCOMP]\n"
+	"  --allow-local-listen     listen/accept allowed by the filter\n"
+	"                           [BERTH_ALLOW_LOCAL_LISTEN=1]\n";
 
 #define NOHOOKS_REASON "--no-hooks: config.json binds plain directories"
 
-enum {
-	OPT_ROOTFS = 256,
-	OPT_HOOK,
-	OPT_NO_HOOKS,
-	OPT_STORAGE_ROOT,
-	OPT_USER,
-	OPT_PASS_ENV,
-	OPT_SECCOMP,
-	OPT_LISTEN,
-	OPT_NO_PREPARE,
-	OPT_REQUIRE_QUOTA
-};
+/* spec's own options; the rest are run's of the same names
+ * (run-options.h), with their environment twins. */
+enum { OPT_ROOTFS = 128, OPT_HOOK, OPT_NO_HOOKS, OPT_NO_PREPARE };
 
 static const struct option spec_options[] = {
 	{"rootfs", required_argument, NULL, OPT_ROOTFS},
@@ -66,37 +61,28 @@ static const struct option spec_options[] = {
 	{"no-hooks", no_argument, NULL, OPT_NO_HOOKS},
 	{"no-prepare", no_argument, NULL, OPT_NO_PREPARE},
 	{"output", required_argument, NULL, 'o'},
-	{"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
-	{"user", required_argument, NULL, OPT_USER},
-	{"pass-env", required_argument, NULL, OPT_PASS_ENV},
-	{"seccomp", required_argument, NULL, OPT_SECCOMP},
-	{"allow-local-listen", no_argument, NULL, OPT_LISTEN},
-	{"require-disk-quota", no_argument, NULL, OPT_REQUIRE_QUOTA},
-	{"help", no_argument, NULL, 'h'},
 	{0},
 };
 
 struct spec_cli {
-	const char *rootfs, *hook, *output, *storage_root, *user;
-	bool no_hooks, no_prepare, require_quota;
-	char **pass;
-	size_t npass;
-	struct filter_opts fo;
+	struct run_cli rc;
+	const char *rootfs, *hook, *output;
+	bool no_hooks, no_prepare;
 };
 
-/* One of spec's options (cmd: its name, for the usage error).
- * CMD_CONTINUE, or the exit status of the usage error. */
+/* One of spec's own options.  CMD_CONTINUE, or the exit status of the
+ * usage error. */
 static int spec_option(void *data, int opt, const char *arg)
 {
 	struct spec_cli *sc = data;
-	const char *cmd = "spec";
+
 	switch (opt) {
 	case OPT_ROOTFS:
 		sc->rootfs = arg;
 		break;
 	case OPT_HOOK:
 		if (arg[0] != '/')
-			return cli_usage_error(cmd, "--hook must be an absolute path");
+			return cli_usage_error("spec", "--hook must be an absolute path");
 		sc->hook = arg;
 		break;
 	case OPT_NO_PREPARE:
@@ -108,46 +94,22 @@ static int spec_option(void *data, int opt, const char *arg)
 	case 'o':
 		sc->output = arg;
 		break;
-	case OPT_STORAGE_ROOT:
-		if (arg[0] != '/')
-			return cli_usage_error(cmd, "--storage-root must be absolute");
-		sc->storage_root = arg;
-		break;
-	case OPT_USER:
-		sc->user = arg;
-		break;
-	case OPT_PASS_ENV:
-		commands_pass_env_add(&sc->pass, &sc->npass, arg);
-		break;
-	case OPT_SECCOMP:
-		if (strcmp(arg, "off") != 0 && strcmp(arg, "on") != 0)
-			return cli_usage_error(cmd, "--seccomp must be on or off");
-		sc->fo.off = strcmp(arg, "off") == 0;
-		break;
-	case OPT_LISTEN:
-		sc->fo.allow_local_listen = true;
-		break;
-	case OPT_REQUIRE_QUOTA:
-		sc->require_quota = true;
-		break;
 	}
 	return CMD_CONTINUE;
 }
 
-/* spec's options (they may follow WORKER) and BERTH_REQUIRE_DISK_QUOTA;
- * *wi is the worker's index.  CMD_CONTINUE, or an exit status
- * (BERTH_EXIT_OK after --help). */
+/* spec's options (they may follow WORKER) and their twins; *wi is the
+ * worker's index.  CMD_CONTINUE, or an exit status (BERTH_EXIT_OK after
+ * --help). */
 static int spec_parse(int argc, char **argv, struct spec_cli *sc, int *wi)
 {
-	const char *e;
-	int r = cli_getopt(argc, argv, ":ho:", spec_options, spec_option, sc);
+	const struct cli_own own = {":ho:", spec_options, spec_option, sc};
+	int r = run_cli_parse_shared(CLI_SPEC, argc, argv, &own, &sc->rc);
 
 	if (r != CMD_CONTINUE)
 		return r;
 	if (optind + 1 != argc)
 		return cli_usage_error(argv[0], "expected one WORKER");
-	if ((e = getenv("BERTH_REQUIRE_DISK_QUOTA")) && strcmp(e, "1") == 0)
-		sc->require_quota = true;
 	*wi = optind;
 	return CMD_CONTINUE;
 }
@@ -212,10 +174,8 @@ static void spec_paths_free(struct spec_paths *sp)
 static int spec_paths(const struct cli_global *g, const struct spec_cli *sc, const struct app *app,
 		      struct spec_paths *sp)
 {
-	const char *root = sc->storage_root ? sc->storage_root : getenv("BERTH_STORAGE_ROOT");
+	const char *root = sc->rc.vo.storage_root;
 
-	if (root && !*root)
-		root = NULL;
 	sp->app_config = spec_abs(app->file);
 	sp->services = app->have_services ? spec_abs(app->services_file) : NULL;
 	sp->context = spec_abs(g->context);
@@ -239,7 +199,7 @@ static int spec_storage(const struct spec_cli *sc, const struct boxplan *bp,
 	if (!sc->no_prepare)
 		return boxplan_storage_prepare(bp, mp, by_hook, NOHOOKS_REASON);
 	if (mp->has_disk && sc->no_hooks)
-		return storage_unbounded(mp, sc->require_quota, NOHOOKS_REASON);
+		return storage_unbounded(mp, sc->rc.vo.require_quota, NOHOOKS_REASON);
 	return 0;
 }
 
@@ -277,7 +237,7 @@ static int spec_json(const struct cli_global *g, const struct spec_cli *sc, cons
 		.filter = &bp->sandbox.filter,
 		.plan = mp,
 		.storage_by_hook = by_hook,
-		.require_quota = sc->require_quota,
+		.require_quota = sc->rc.vo.require_quota,
 		.rootfs = sc->rootfs ? sc->rootfs : "rootfs",
 		.hook_path = sc->no_hooks ? NULL : sc->hook,
 		.app_config = sp->app_config,
@@ -304,13 +264,13 @@ static int spec_json(const struct cli_global *g, const struct spec_cli *sc, cons
 static int spec_boxplan(const struct cli_global *g, const struct spec_cli *sc, const struct prep *p,
 			const struct spec_paths *sp, struct boxplan *bp, struct caps_user *u)
 {
-	struct sandbox_opts so = {.user = sc->user, .filter = sc->fo};
+	struct sandbox_opts so = {.user = sc->rc.so.user, .filter = sc->rc.so.filter};
 	struct boxplan_request rq = prep_box_request(g, p);
 	int r;
 
 	rq.state_dir = sp->state_dir;
 	rq.view.storage_root = sp->storage_root;
-	rq.view.require_quota = sc->require_quota;
+	rq.view.require_quota = sc->rc.vo.require_quota;
 	rq.sandbox = &so;
 	r = boxplan_build(&rq, bp);
 
@@ -362,6 +322,7 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv)
 	json_t *spec = NULL;
 	int wi = 0, r;
 
+	run_opts_init(&sc.rc.o);
 	r = spec_parse(argc, argv, &sc, &wi);
 	if (r != CMD_CONTINUE)
 		goto out;
@@ -373,7 +334,7 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv)
 		goto out;
 	}
 	struct prep_needs n = {
-		.worker = argv[wi], .env = true, .pass_env = sc.pass, .user = sc.user};
+		.worker = argv[wi], .env = true, .pass_env = sc.rc.pass, .user = sc.rc.so.user};
 	r = prepare(g, &n, &p);
 	if (r == CMD_CONTINUE)
 		r = spec_build(g, &sc, &p, &spec);
@@ -382,6 +343,8 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv)
 	json_decref(spec);
 	prep_free(&p);
 out:
-	strv_free(sc.pass);
+	strv_free(sc.rc.pass);
+	strv_free(sc.rc.ro_binds);
+	sandbox_opts_free(&sc.rc.so);
 	return r;
 }

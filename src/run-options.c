@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "commands.h"
 #include "exitcodes.h"
 #include "podcheck.h"
@@ -108,7 +109,7 @@ struct run_arg {
 typedef int run_parse_fn(struct run_cli *rc, size_t off, const struct run_arg *a);
 
 #define FIELD(rc, off, type) ((type *)(void *)((char *)(rc) + (off)))
-#define usage(...)	     cli_usage_error("run", __VA_ARGS__)
+#define usage(...)	     cli_usage_error(rc->cmd ? rc->cmd : "run", __VA_ARGS__)
 
 static int duration(struct run_cli *rc, size_t off, const struct run_arg *a, bool zero_ok)
 {
@@ -309,6 +310,7 @@ struct run_option {
 	bool flag;	  /* takes no value; the twin counts when it is "1" */
 	bool env_named;	  /* the twin's usage errors name the twin, not --name */
 	bool run_only;	  /* the twin is run's alone: show does not read it */
+	unsigned also;	  /* the other commands that take it (CLI_EXEC, CLI_SPEC) */
 	run_parse_fn *parse;
 	size_t off; /* the field, for the generic parsers */
 };
@@ -317,7 +319,7 @@ struct run_option {
 
 /* In the order the twins are read (a first bad one is the one reported). */
 static const struct run_option run_table[] = {
-	{"stop-timeout", "BERTH_STOP_TIMEOUT", .parse = parse_duration,
+	{"stop-timeout", "BERTH_STOP_TIMEOUT", .also = CLI_EXEC, .parse = parse_duration,
 	 .off = OFF(o.policy.stop_timeout_ms)},
 	{"stop-signal", "BERTH_STOP_SIGNAL", .parse = parse_stop_signal},
 	{"kill-mode", "BERTH_KILL_MODE", .parse = parse_kill_mode},
@@ -332,31 +334,33 @@ static const struct run_option run_table[] = {
 	{"restart-window", "BERTH_RESTART_WINDOW", .parse = parse_duration,
 	 .off = OFF(o.policy.restart_window_ms)},
 	{"leftover", "BERTH_LEFTOVER", .parse = parse_leftover},
-	{"no-cgroup", "BERTH_NO_CGROUP", .flag = true, .parse = parse_flag,
+	{"no-cgroup", "BERTH_NO_CGROUP", .flag = true, .also = CLI_EXEC, .parse = parse_flag,
 	 .off = OFF(o.no_cgroup)},
 	{"cgroup-parent", "BERTH_CGROUP_PARENT", .parse = parse_string,
 	 .off = OFF(o.cgroup_parent)},
-	{"pass-env", "BERTH_PASS_ENV", .run_only = true, .parse = parse_pass_env},
+	{"pass-env", "BERTH_PASS_ENV", .run_only = true, .also = CLI_EXEC | CLI_SPEC,
+	 .parse = parse_pass_env},
 	{"memory", "BERTH_MEMORY", .parse = parse_memory},
 	{"cpus", "BERTH_CPUS", .parse = parse_cpus},
 	{"pids-max", "BERTH_PIDS_MAX", .parse = parse_pids_max},
 	{"auto-size", "BERTH_AUTO_SIZE", .parse = parse_auto_size},
 	{"allow-missing-controllers", "BERTH_ALLOW_MISSING_CONTROLLERS", .flag = true,
 	 .parse = parse_flag, .off = OFF(lo.allow_missing)},
-	{"storage-root", "BERTH_STORAGE_ROOT", .parse = parse_storage_root},
-	{"require-disk-quota", "BERTH_REQUIRE_DISK_QUOTA", .flag = true, .parse = parse_flag,
-	 .off = OFF(vo.require_quota)},
+	{"storage-root", "BERTH_STORAGE_ROOT", .also = CLI_EXEC | CLI_SPEC,
+	 .parse = parse_storage_root},
+	{"require-disk-quota", "BERTH_REQUIRE_DISK_QUOTA", .flag = true,
+	 .also = CLI_EXEC | CLI_SPEC, .parse = parse_flag, .off = OFF(vo.require_quota)},
 	{"unconfined", "BERTH_UNCONFINED", .flag = true, .parse = parse_flag,
 	 .off = OFF(unconfined)},
 	{"pod", "BERTH_POD", .flag = true, .parse = parse_flag, .off = OFF(pod)},
 	{"pod-waive", "BERTH_POD_WAIVE", .parse = parse_pod_waive},
-	{"tmp-size", "BERTH_TMP_SIZE", .parse = parse_tmp_size},
-	{"ro-bind", "BERTH_RO_BIND", .env_named = true, .parse = parse_ro_bind},
+	{"tmp-size", "BERTH_TMP_SIZE", .also = CLI_EXEC, .parse = parse_tmp_size},
+	{"ro-bind", "BERTH_RO_BIND", .env_named = true, .also = CLI_EXEC, .parse = parse_ro_bind},
 	{"network", "BERTH_NETWORK", .env_named = true, .parse = parse_network},
-	{"user", "BERTH_USER", .env_named = true, .parse = parse_user},
-	{"seccomp", "BERTH_SECCOMP", .env_named = true, .parse = parse_seccomp},
-	{"allow-local-listen", "BERTH_ALLOW_LOCAL_LISTEN", .flag = true, .parse = parse_flag,
-	 .off = OFF(so.filter.allow_local_listen)},
+	{"user", "BERTH_USER", .env_named = true, .also = CLI_EXEC | CLI_SPEC, .parse = parse_user},
+	{"seccomp", "BERTH_SECCOMP", .env_named = true, .also = CLI_SPEC, .parse = parse_seccomp},
+	{"allow-local-listen", "BERTH_ALLOW_LOCAL_LISTEN", .flag = true, .also = CLI_SPEC,
+	 .parse = parse_flag, .off = OFF(so.filter.allow_local_listen)},
 };
 
 #define N_RUN_OPTIONS ARRAY_SIZE(run_table)
@@ -374,15 +378,21 @@ static int apply(struct run_cli *rc, const struct run_option *t, const char *v, 
 	return t->parse(rc, t->off, &a);
 }
 
-/* The twins of the options not in seen; run: those of run_only too. */
-static int apply_twins(struct run_cli *rc, const bool *seen, bool run)
+/* cmd (CLI_RUN, CLI_EXEC or CLI_SPEC) takes t. */
+static bool takes(const struct run_option *t, unsigned cmd)
+{
+	return cmd == CLI_RUN || (t->also & cmd);
+}
+
+/* The twins of cmd's options not in seen; run: those of run_only too. */
+static int apply_twins(struct run_cli *rc, const bool *seen, unsigned cmd, bool run)
 {
 	for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
 		const struct run_option *t = &run_table[i];
 		const char *e;
 		int r;
 
-		if (!t->env || (seen && seen[i]) || (t->run_only && !run))
+		if (!t->env || (seen && seen[i]) || (t->run_only && !run) || !takes(t, cmd))
 			continue;
 		e = getenv(t->env);
 		if (!e || !*e || (t->flag && strcmp(e, "1") != 0))
@@ -391,30 +401,40 @@ static int apply_twins(struct run_cli *rc, const bool *seen, bool run)
 		if (r != CMD_CONTINUE)
 			return r;
 	}
-	rc->o.notify_socket = getenv("NOTIFY_SOCKET"); /* a Type=notify service */
+	if (cmd == CLI_RUN)
+		rc->o.notify_socket = getenv("NOTIFY_SOCKET"); /* a Type=notify service */
 	return CMD_CONTINUE;
 }
 
 int run_env_twins_apply(struct run_cli *rc, const bool *seen)
 {
-	return apply_twins(rc, seen, false);
+	return apply_twins(rc, seen, CLI_RUN, false);
 }
 
-/* The getopt_long() table of run_table, with --help. */
-static void getopt_table(struct option *out)
+/* The getopt_long() table of cmd's options of run_table, then own's
+ * (NULL: none), then --help: at most N_RUN_OPTIONS + n_own + 2 entries. */
+static void getopt_table(unsigned cmd, const struct option *own, struct option *out)
 {
+	size_t n = 0;
+
 	for (size_t i = 0; i < N_RUN_OPTIONS; i++)
-		out[i] = (struct option){run_table[i].name,
-					 run_table[i].flag ? no_argument : required_argument, NULL,
-					 RUN_OPT_BASE + (int)i};
-	out[N_RUN_OPTIONS] = (struct option){"help", no_argument, NULL, 'h'};
-	out[N_RUN_OPTIONS + 1] = (struct option){0};
+		if (takes(&run_table[i], cmd))
+			out[n++] =
+				(struct option){run_table[i].name,
+						run_table[i].flag ? no_argument : required_argument,
+						NULL, RUN_OPT_BASE + (int)i};
+	for (; own && own->name; own++)
+		out[n++] = *own;
+	out[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	out[n] = (struct option){0};
 }
 
-/* What the getopt walk fills: the options, and which were given. */
+/* What the getopt walk fills: the options, which were given, and the
+ * command's own options' walker. */
 struct run_walk {
 	struct run_cli *rc;
 	bool *seen;
+	const struct cli_own *own;
 };
 
 static int run_option(void *data, int opt, const char *arg)
@@ -422,18 +442,42 @@ static int run_option(void *data, int opt, const char *arg)
 	struct run_walk *wk = data;
 	size_t i = (size_t)(opt - RUN_OPT_BASE);
 
+	if (opt < RUN_OPT_BASE)
+		return wk->own->fn(wk->own->data, opt, arg);
 	wk->seen[i] = true;
 	return apply(wk->rc, &run_table[i], arg, false);
 }
 
-/* The command line's options, marking each given in seen. */
-static int parse_argv(int argc, char **argv, struct run_cli *rc, bool *seen)
+static size_t own_count(const struct cli_own *own)
 {
-	struct option opts[N_RUN_OPTIONS + 2];
-	struct run_walk wk = {.rc = rc, .seen = seen};
+	size_t n = 0;
 
-	getopt_table(opts);
-	return cli_getopt(argc, argv, ":h", opts, run_option, &wk);
+	while (own && own->opts && own->opts[n].name)
+		n++;
+	return n;
+}
+
+/* The command line's options, marking each given in seen. */
+static int parse_argv(unsigned cmd, int argc, char **argv, struct run_cli *rc,
+		      const struct cli_own *own, bool *seen)
+{
+	_cleanup_free_ struct option *opts =
+		xcalloc(N_RUN_OPTIONS + own_count(own) + 2, sizeof(*opts));
+	struct run_walk wk = {.rc = rc, .seen = seen, .own = own};
+
+	getopt_table(cmd, own ? own->opts : NULL, opts);
+	return cli_getopt(argc, argv, own ? own->shortopts : ":h", opts, run_option, &wk);
+}
+
+int run_cli_parse_shared(unsigned cmd, int argc, char **argv, const struct cli_own *own,
+			 struct run_cli *rc)
+{
+	bool seen[N_RUN_OPTIONS] = {false};
+	int r;
+
+	rc->cmd = argv[0];
+	r = parse_argv(cmd, argc, argv, rc, own, seen);
+	return r == CMD_CONTINUE ? apply_twins(rc, seen, cmd, true) : r;
 }
 
 /* Pod mode: the engine built the box, so an option that shapes berth's
@@ -467,10 +511,10 @@ int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_arg)
 {
 	const struct supervise_policy *p = &rc->o.policy;
 	bool seen[N_RUN_OPTIONS] = {false};
-	int r = parse_argv(argc, argv, rc, seen);
+	int r = parse_argv(CLI_RUN, argc, argv, rc, NULL, seen);
 
 	if (r == CMD_CONTINUE)
-		r = apply_twins(rc, seen, true);
+		r = apply_twins(rc, seen, CLI_RUN, true);
 	if (r != CMD_CONTINUE)
 		return r;
 	if (rc->pod) {

@@ -15,13 +15,19 @@
 #include <stdint.h>
 
 #include "cgroup.h"
+#include "cli.h"
 #include "run.h"
 #include "sandbox.h"
 #include "sizelimit.h"
 #include "view.h"
 
+/* The commands that take options of run's table: run takes them all,
+ * exec and spec those the table marks. */
+enum { CLI_RUN = 1 << 0, CLI_EXEC = 1 << 1, CLI_SPEC = 1 << 2 };
+
 /* Everything `run` takes from its command line and environment. */
 struct run_cli {
+	const char *cmd; /* the command its usage errors name; NULL: run */
 	struct run_opts o;
 	struct sizelimit_overrides lo;
 	struct cgroup_limits limits;
@@ -44,6 +50,26 @@ struct run_cli {
  * BERTH_EXIT_OK after --help).
  */
 int cmd_run_parse(int argc, char **argv, struct run_cli *rc, int *worker_arg);
+
+/* A command's own options beside run's: getopt_long() entries (ended by
+ * {0}) whose values are below 256, the short options for getopt_long()
+ * (starting with ':', with 'h'), and the walker that takes them. */
+struct cli_own {
+	const char *shortopts;
+	const struct option *opts;
+	cli_option_fn *fn;
+	void *data;
+};
+
+/*
+ * exec's and spec's command line (cmd: CLI_EXEC or CLI_SPEC): the options
+ * of run's table that cmd takes, parsed into rc as run parses them, and
+ * cmd's own through own; then the environment twins of those of run's
+ * not given.  CMD_CONTINUE with optind at the first operand, or an exit
+ * status (usage error printed; BERTH_EXIT_OK after --help).
+ */
+int run_cli_parse_shared(unsigned cmd, int argc, char **argv, const struct cli_own *own,
+			 struct run_cli *rc);
 
 /* The environment twins of the options not in seen (indexed by option,
  * as cmd_run_parse() fills it; NULL: none given), and NOTIFY_SOCKET: what

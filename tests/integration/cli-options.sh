@@ -127,6 +127,7 @@ shown() {
 	t BERTH_TMP_SIZE=1K exec queue -- true
 	t BERTH_RO_BIND=rel exec queue -- true
 	t BERTH_STOP_TIMEOUT=soon exec queue -- true
+	t BERTH_STORAGE_ROOT=rel exec queue -- true
 	t exec
 	t exec queue
 	t exec queue --
@@ -135,6 +136,8 @@ shown() {
 	t spec --hook rel queue
 	t spec --storage-root rel queue
 	t spec --seccomp no queue
+	t BERTH_SECCOMP=no spec queue
+	t BERTH_STORAGE_ROOT=rel spec queue
 	t spec --rootfs
 	t spec --nope queue
 	t spec queue mail
@@ -219,23 +222,26 @@ cat >"$TMP/want" <<'WANT'
 2 | berth run: expected a worker name | 
 2 | berth run: expected a worker name | 
 2 | berth run: expected a worker name | 
-2 | berth exec: --storage-root must be absolute | 
-2 | berth exec: --stop-timeout: 'soon' is not a duration | 
-2 | berth exec: --stop-timeout: '25h' is not a duration | 
+2 | berth exec: --storage-root must be an absolute path, not 'rel' | 
+2 | berth exec: --stop-timeout: 'soon' is not a duration (e.g. 15s, 300ms, 2m; at most 24h) | 
+2 | berth exec: --stop-timeout: '25h' is not a duration (e.g. 15s, 300ms, 2m; at most 24h) | 
 2 | berth exec: --tmp-size: '1K' is not a size of at least 1M (e.g. 512M, 2G) | 
 2 | berth exec: --ro-bind: 'rel' is not an absolute path without . or .. components | 
 2 | berth exec: option '--user' needs a value | 
 2 | berth exec: unknown option '--nope' | 
-2 | berth exec: BERTH_TMP_SIZE: '1K' is not a size of at least 1M | 
+2 | berth exec: --tmp-size: '1K' is not a size of at least 1M (e.g. 512M, 2G) | 
 2 | berth exec: BERTH_RO_BIND: 'rel' is not a list of absolute paths (PATH:PATH) without . or .. components | 
-2 | berth exec: BERTH_STOP_TIMEOUT: 'soon' is not a duration | 
+2 | berth exec: --stop-timeout: 'soon' is not a duration (e.g. 15s, 300ms, 2m; at most 24h) | 
+2 | berth exec: --storage-root must be an absolute path, not 'rel' | 
 2 | berth exec: expected a worker name and a command | 
 2 | berth exec: expected a command after the worker name | 
 2 | berth exec: expected a command after the worker name | 
 0 |  | Usage: berth [GLOBAL OPTIONS] exec [OPTIONS] WORKER -- COMMAND...
 2 | berth spec: --hook must be an absolute path | 
-2 | berth spec: --storage-root must be absolute | 
-2 | berth spec: --seccomp must be on or off | 
+2 | berth spec: --storage-root must be an absolute path, not 'rel' | 
+2 | berth spec: --seccomp: expected on or off | 
+2 | berth spec: BERTH_SECCOMP: expected on or off | 
+2 | berth spec: --storage-root must be an absolute path, not 'rel' | 
 2 | berth spec: option '--rootfs' needs a value | 
 2 | berth spec: unknown option '--nope' | 
 2 | berth spec: expected one WORKER | 
@@ -278,4 +284,27 @@ is "$(shown tcp_bind BERTH_ALLOW_LOCAL_LISTEN=yes)" "$(shown tcp_bind)" \
 is "$(shown uid BERTH_USER=2:2)" "uid=2" "BERTH_USER in show"
 is "$(shown memory.max BERTH_MEMORY=300M)" "memory.max=314572800" "BERTH_MEMORY in show"
 is "$(shown pids.max BERTH_PIDS_MAX=77)" "pids.max=77" "BERTH_PIDS_MAX in show"
+# exec and spec read the twins of the options they share with run.
+# spec_has KEY VAR=value...: what python3 says of config.json's KEY.
+spec_has() {
+	_k=$1
+	shift
+	env "$@" "$BERTH" -C "$EX" spec --no-prepare queue 2>/dev/null |
+		python3 -c 'import json, sys
+c = json.load(sys.stdin)
+k = sys.argv[1]
+if k == "uid": print(c["process"]["user"]["uid"])
+elif k == "seccomp": print("linux.seccomp" if "seccomp" in c["linux"] else "none")
+elif k == "env": print(" ".join(e for e in c["process"]["env"] if e.startswith("BERTH_T_")))
+elif k == "listen": print(sum(1 for s in c["linux"]["seccomp"]["syscalls"] for n in s["names"] if n == "listen"))' "$_k"
+}
+is "$(spec_has uid BERTH_USER=2:2)" "2" "BERTH_USER in spec"
+is "$(spec_has seccomp BERTH_SECCOMP=off)" "none" "BERTH_SECCOMP=off in spec"
+is "$(spec_has seccomp)" "linux.seccomp" "spec without BERTH_SECCOMP: linux.seccomp"
+is "$(spec_has env BERTH_PASS_ENV=BERTH_T_A BERTH_T_A=1 BERTH_T_B=2)" "BERTH_T_A=1" \
+	"BERTH_PASS_ENV in spec"
+is "$(spec_has listen)" "1" "spec without BERTH_ALLOW_LOCAL_LISTEN: listen refused"
+is "$(spec_has listen BERTH_ALLOW_LOCAL_LISTEN=1)" "0" "BERTH_ALLOW_LOCAL_LISTEN=1 in spec"
+is "$(env BERTH_USER=2:2 "$BERTH" -C "$EX" spec --no-prepare --user 3:3 queue 2>/dev/null |
+	sed -n 's/^ *"uid": *\([0-9]*\).*/\1/p')" "3" "spec: --user wins over BERTH_USER"
 done_testing
