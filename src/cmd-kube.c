@@ -269,8 +269,6 @@ static int kube_print(const json_t *docs)
 
 int cmd_kube(const struct cli_global *g, int argc, char **argv)
 {
-	struct context_options co = {.file = g->context, .state_dir = g->state_dir};
-	bool state_failed = false;
 	struct context ctx = {0};
 	struct worker *ws = NULL;
 	json_t *docs = NULL;
@@ -287,11 +285,9 @@ int cmd_kube(const struct cli_global *g, int argc, char **argv)
 	if (r != CMD_CONTINUE)
 		return r;
 	r = kube_workers(&app, argv + first, (size_t)(argc - first), &ws, &nws);
-	co.app_dir = app.dir;
-	co.state_failed = &state_failed;
 	/* the context berth env would use: the state directory's project */
-	if (r == 0 && context_load(&co, &ctx) < 0)
-		r = state_failed ? BERTH_EXIT_SETUP : BERTH_EXIT_USAGE;
+	if (r == 0 && (r = prepare_context(g, app.dir, false, &ctx)) == CMD_CONTINUE)
+		r = 0;
 	if (r == 0 && !o.lo.have_auto_size && ctx.auto_size &&
 	    size_parse(ctx.auto_size, &o.lo.auto_size) == 0)
 		o.lo.have_auto_size = true;

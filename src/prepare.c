@@ -67,17 +67,27 @@ static int user_name(const struct prep_needs *n, char **out)
 	return 0;
 }
 
-int prepare(const struct cli_global *g, const struct prep_needs *n, struct prep *p)
+int prepare_context(const struct cli_global *g, const char *app_dir, bool read_only,
+		    struct context *ctx)
 {
 	bool state_failed = false;
 	_cleanup_free_ char *runtime_dir = instance_runtime_dir(); /* the tree id cache's */
 	struct context_options co = {
 		.file = g->context,
 		.state_dir = g->state_dir,
-		.read_only = n->read_only,
+		.app_dir = app_dir,
+		.read_only = read_only,
 		.state_failed = &state_failed,
 		.runtime_dir = runtime_dir,
 	};
+
+	if (context_load(&co, ctx) < 0)
+		return state_failed ? BERTH_EXIT_SETUP : BERTH_EXIT_USAGE;
+	return CMD_CONTINUE;
+}
+
+int prepare(const struct cli_global *g, const struct prep_needs *n, struct prep *p)
+{
 	struct env_options eo = {.pass_env = n->pass_env, .environ = environ};
 	_cleanup_free_ char *name = NULL;
 	struct diags d = {0};
@@ -97,9 +107,9 @@ int prepare(const struct cli_global *g, const struct prep_needs *n, struct prep 
 	/* USER is checked before the state is made */
 	if (n->env && user_name(n, &name) < 0)
 		return BERTH_EXIT_USAGE;
-	co.app_dir = p->w.app_dir ? p->w.app_dir : p->app.dir;
-	if (context_load(&co, &p->ctx) < 0)
-		return state_failed ? BERTH_EXIT_SETUP : BERTH_EXIT_USAGE;
+	r = prepare_context(g, p->w.app_dir ? p->w.app_dir : p->app.dir, n->read_only, &p->ctx);
+	if (r != CMD_CONTINUE)
+		return r;
 	p->have_ctx = true;
 	eo.user = name;
 	if (n->env && env_for_worker(&p->app, &p->w, &p->ctx, &eo, &p->envp) < 0)

@@ -41,6 +41,13 @@ struct prep {
  * stderr.  CMD_CONTINUE, or an exit status. */
 int prepare_app(const struct cli_global *g, struct app *app);
 
+/* The runtime context of the app in app_dir (its state directory's
+ * project, the tree id; read_only: never create the state), as every
+ * command loads it.  CMD_CONTINUE, or an exit status: 2 for the context
+ * file, 125 when the state directory failed (logged). */
+int prepare_context(const struct cli_global *g, const char *app_dir, bool read_only,
+		    struct context *ctx);
+
 /* Load, resolve, load the context, build the environment.  CMD_CONTINUE,
  * or an exit status: 2 for the configuration, the context file or the
  * user, 125 when the state directory failed (logged).  Free p with

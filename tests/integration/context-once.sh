@@ -3,8 +3,8 @@
 # Each command loads the worker's runtime context once: the app is a git
 # tree, so with an empty tree id cache (cache/tree/ under the runtime
 # directory) each load runs `git rev-parse` for PLATFORM_TREE_ID, and
-# under strace every command (env, show, spec, exec, run unconfined and
-# boxed) executes git exactly once before its worker starts; with the
+# under strace every command (env, show, spec, exec, kube, run unconfined
+# and boxed) executes git exactly once before its worker starts; with the
 # cache warm (the same commit) it executes none.  The environment carries
 # the tree id git found.  An app in no git tree runs no git.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
@@ -61,6 +61,12 @@ for c in cold warm; do
 		sh -c 'echo "$PLATFORM_TREE_ID"' >"$TMP/exec.out" 2>"$BLOG"
 	is "$? $(gits)" "0 $n" "exec, $c cache: $say"
 	is "$(cat "$TMP/exec.out")" "$tree" "exec, $c cache: the command gets the tree id"
+done
+for c in cold warm; do
+	n=0 say="git does not run"
+	[ $c = cold ] && cold && n=1 say="git runs once"
+	traced $B kube --image app:1 --auto-size S test >"$TMP/kube.yaml" 2>"$BLOG"
+	is "$? $(gits)" "0 $n" "kube, $c cache: $say"
 done
 
 # An app directory with no .git (nor HEAD) in it or above it: git would
