@@ -32,6 +32,7 @@
 #include "run-signal.h"
 #include "run.h"
 #include "signals.h"
+#include "startcmd.h"
 #include "util.h"
 
 void run_opts_init(struct run_opts *o)
@@ -191,6 +192,16 @@ static int box_spawned(void *data)
 	return r;
 }
 
+/* -v: how the command was executed, and why not directly. */
+static void log_start_way(const struct run_ctx *c, bool pre, const struct spawn_result *res)
+{
+	const char *cmd = pre ? c->o->pre_start : c->o->start;
+	const char *why = (pre ? c->pre_argv : c->argv) ? NULL : startcmd_why_shell(cmd);
+
+	log_debug("%s command of process %ld executed %s%s%s", pre ? "pre_start" : "start",
+		  (long)res->pid, res->way, why ? ": " : "", why ? why : "");
+}
+
 /* The worker's start command, or (pre) its pre-start command: the same
  * process in the same box, with another script. */
 static void do_spawn(struct run_ctx *c, bool pre)
@@ -198,6 +209,7 @@ static void do_spawn(struct run_ctx *c, bool pre)
 	c->tree_killed = false;
 	struct spawn_opts so = {
 		.script = pre ? c->pre_script : c->script,
+		.argv = pre ? c->pre_argv : c->argv,
 		.envp = c->o->envp,
 		.cwd_fd = c->cwd_fd,
 		.stdin_fd = c->o->stdin_fd,
@@ -236,6 +248,7 @@ static void do_spawn(struct run_ctx *c, bool pre)
 				 res.method),
 			  "started %s process %ld (%s)", pre ? "pre_start" : "worker",
 			  (long)res.pid, res.method);
+		log_start_way(c, pre, &res);
 		if (!pre)
 			run_notify_started(c);
 		ev.type = SUP_EV_SPAWNED;
