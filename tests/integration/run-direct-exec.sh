@@ -61,6 +61,16 @@ for box in 0 1; do
 	done
 done
 
+# --- berth show: the words, or null ----------------------------------------
+# show_direct START_COMMAND: plan.direct_argv, as JSON.
+show_direct() {
+	write_app "$1"
+	"$BERTH" -f "$APP/.platform.app.yaml" show test 2>/dev/null |
+		python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["plan"]["direct_argv"]))'
+}
+is "$(show_direct "exec sleep 7741")" '["sleep", "7741"]' "show: direct_argv of 'exec sleep 7741'"
+is "$(show_direct 'sleep $X')" null "show: no direct_argv for 'sleep \$X'"
+
 # --- the environment is the shell's -----------------------------------------
 # The same program, once directly and once through the shell (the "#"):
 # the same variables (but PLATFORM_APPLICATION, which holds the command).
