@@ -6,7 +6,8 @@
 # have given it (PWD too); a readable ./.environment or a character the
 # shell interprets takes the shell; a missing program is 127, one that
 # cannot be executed 126, each with one line naming it, restarted as any
-# exit; a script without "#!" still runs (by /bin/sh, as the shell would).
+# exit; a script without "#!" still runs (by /bin/sh, as the shell would);
+# `berth exec` takes the same way; `berth show` has the words.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
 # -v: the line saying how the start command was executed
@@ -121,6 +122,18 @@ check "a file that is not executable: one line naming it" \
 run_once "nosuch-program-$$" --max-restarts 1 --restart-min 10ms
 is "$RUN_RC" 127 "a missing program, one restart allowed: status 127"
 is "$(count_lines "$BLOG" 'exited with status 127')" 2 "a missing program: restarted once"
+
+# --- berth exec takes the same way ------------------------------------------
+# exec_way COMMAND...: berth exec's status, then how -v says it ran.
+exec_way() {
+	write_app "sleep 7741"
+	"$BERTH" -f "$APP/.platform.app.yaml" exec test -- "$@" >"$BLOG" 2>&1
+	echo "$? $(sed -n 's/.* start command of process [0-9]* executed //p' "$BLOG")"
+}
+is "$(exec_way sleep 0)" "0 directly" "exec: a plain command runs without the shell"
+is "$(exec_way sh -c 'exit 3')" "3 by /bin/sh -c: a character the shell interprets" \
+	"exec: a word that needs quoting takes the shell"
+is "$(exec_way "nosuch-program-$$")" "127 directly" "exec: a missing program is 127"
 
 printf 'echo "NOSHEBANG $0 $*" >>%s\n' "$CLOG" >"$APP/no-shebang"
 chmod 755 "$APP/no-shebang"
