@@ -296,7 +296,7 @@ static int exec_direct(const struct spawn_opts *o)
 	struct stat a, b;
 	size_t n = 0, k = 0;
 
-	while (o->envp[n])
+	while (o->envp && o->envp[n])
 		n++;
 	char *envp[n + 2];
 	bool keep = pwd && pwd[0] == '/' && stat(pwd, &a) == 0 && stat(".", &b) == 0 &&
