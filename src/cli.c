@@ -23,7 +23,7 @@
 #define EXIT_SETUP                                                                                 \
 	"  125      a setup step failed (cgroup, mount, network, privileges,\n"                    \
 	"           the state directory)\n"
-#define EXIT_SHELL "  126/127  the shell could not be executed / was not found\n"
+#define EXIT_SHELL "  126/127  the start command could not be executed / was not found\n"
 
 static const char exits_plain[] = EXIT_OK EXIT_USAGE;
 static const char exits_setup[] = EXIT_OK EXIT_USAGE EXIT_SETUP;

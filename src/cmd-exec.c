@@ -19,6 +19,7 @@
 #include "instance.h"
 #include "run-options.h"
 #include "run.h"
+#include "startcmd.h"
 #include "util.h"
 
 const char cmd_exec_help_text[] =
@@ -46,13 +47,19 @@ const char cmd_exec_details[] =
 	"namespace; its PID, IPC and UTS namespaces are its own, with the\n"
 	"worker's hostname.\n";
 
-/* "exec 'a' 'b'\''c'": the command as one sh script, every word quoted. */
+/* "exec a 'b c' 'it'\''s'": the command as one sh script, each word quoted
+ * unless the shell takes it literally, so that a plain command runs
+ * without the shell (startcmd). */
 static char *exec_script(char **argv)
 {
 	struct strbuf sb = {0};
 
 	strbuf_puts(&sb, "exec");
 	for (; *argv; argv++) {
+		if (startcmd_word_plain(*argv)) {
+			strbuf_printf(&sb, " %s", *argv);
+			continue;
+		}
 		strbuf_puts(&sb, " '");
 		for (const char *p = *argv; *p; p++)
 			if (*p == '\'')

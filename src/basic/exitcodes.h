@@ -24,11 +24,14 @@ enum berth_exit {
 	 * the worker was not started; chosen as 90 was.  Its status is on
 	 * the prestart-failed line. */
 	BERTH_EXIT_PRESTART = 91,
-	BERTH_EXIT_SETUP = 125,	   /* a setup step (cgroup, mount, ...) failed */
-	BERTH_EXIT_NOEXEC = 126,   /* the shell could not be executed */
-	BERTH_EXIT_NOTFOUND = 127, /* the shell was not found */
-	BERTH_EXIT_SIGBASE = 128,  /* + signal number */
-	BERTH_EXIT_KILLED = 137,   /* stop escalated to SIGKILL */
+	BERTH_EXIT_SETUP = 125, /* a setup step (cgroup, mount, ...) failed */
+	/* the shell, or the start command's program when it is executed
+	 * directly, could not be executed / was not found (as the shell
+	 * itself exits for its command) */
+	BERTH_EXIT_NOEXEC = 126,
+	BERTH_EXIT_NOTFOUND = 127,
+	BERTH_EXIT_SIGBASE = 128, /* + signal number */
+	BERTH_EXIT_KILLED = 137,  /* stop escalated to SIGKILL */
 };
 
 #endif

@@ -53,6 +53,8 @@ struct run_ctx {
 	int stop_log_sig;      /* the "stopping" line is owed for this signal */
 	char *script;
 	char *pre_script; /* the pre-start command's, or NULL */
+	char **argv;	  /* the start command's words when it is plain (startcmd) */
+	char **pre_argv;  /* the pre-start command's */
 	int last_status;  /* the main process's wait status, last reaped */
 	bool main_pre;	  /* the main process runs the pre-start command */
 	sigset_t blocked, oldmask;

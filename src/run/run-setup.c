@@ -26,6 +26,7 @@
 #include "log.h"
 #include "run-internal.h"
 #include "spawn.h"
+#include "startcmd.h"
 #include "util.h"
 
 /* "berth-WORKER-PID"; as PID 1, where every container's berth has the
@@ -249,8 +250,11 @@ int run_setup(struct run_ctx *c)
 	if (r < 0)
 		return r;
 	c->script = spawn_script(o->start, o->policy.stop_signal);
-	if (o->pre_start)
+	c->argv = startcmd_argv(o->start);
+	if (o->pre_start) {
 		c->pre_script = spawn_script(o->pre_start, o->policy.stop_signal);
+		c->pre_argv = startcmd_argv(o->pre_start);
+	}
 	return 0;
 }
 
@@ -287,6 +291,8 @@ void run_teardown(struct run_ctx *c)
 		close(c->cwd_fd);
 	free(c->script);
 	free(c->pre_script);
+	free(c->argv);
+	free(c->pre_argv);
 	if (c->masked)
 		sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 }

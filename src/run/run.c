@@ -32,6 +32,7 @@
 #include "run-signal.h"
 #include "run.h"
 #include "signals.h"
+#include "startcmd.h"
 #include "util.h"
 
 void run_opts_init(struct run_opts *o)
@@ -191,6 +192,16 @@ static int box_spawned(void *data)
 	return r;
 }
 
+/* -v: how the command was executed, and why not directly. */
+static void log_start_way(const struct run_ctx *c, bool pre, const struct spawn_result *res)
+{
+	const char *cmd = pre ? c->o->pre_start : c->o->start;
+	const char *why = (pre ? c->pre_argv : c->argv) ? NULL : startcmd_why_shell(cmd);
+
+	log_debug("%s command of process %ld executed %s%s%s", pre ? "pre_start" : "start",
+		  (long)res->pid, res->way, why ? ": " : "", why ? why : "");
+}
+
 /* The worker's start command, or (pre) its pre-start command: the same
  * process in the same box, with another script. */
 static void do_spawn(struct run_ctx *c, bool pre)
@@ -198,6 +209,7 @@ static void do_spawn(struct run_ctx *c, bool pre)
 	c->tree_killed = false;
 	struct spawn_opts so = {
 		.script = pre ? c->pre_script : c->script,
+		.argv = pre ? c->pre_argv : c->argv,
 		.envp = c->o->envp,
 		.cwd_fd = c->cwd_fd,
 		.stdin_fd = c->o->stdin_fd,
@@ -236,6 +248,7 @@ static void do_spawn(struct run_ctx *c, bool pre)
 				 res.method),
 			  "started %s process %ld (%s)", pre ? "pre_start" : "worker",
 			  (long)res.pid, res.method);
+		log_start_way(c, pre, &res);
 		if (!pre)
 			run_notify_started(c);
 		ev.type = SUP_EV_SPAWNED;
@@ -587,6 +600,20 @@ int run_worker(const struct run_opts *o)
 	return c.exit_code;
 }
 
+/* The words executed without the shell, or null (startcmd). */
+static json_t *direct_json(const char *cmd)
+{
+	_cleanup_free_ char **argv = startcmd_argv(cmd);
+	json_t *a;
+
+	if (!argv)
+		return json_null();
+	a = json_array();
+	for (char **w = argv; *w; w++)
+		json_array_append_new(a, json_string(*w));
+	return a;
+}
+
 json_t *run_describe(const struct run_opts *o)
 {
 	const struct supervise_policy *p = &o->policy;
@@ -598,13 +625,15 @@ json_t *run_describe(const struct run_opts *o)
 					     "window_ms", (json_int_t)p->restart_window_ms);
 	/* null: no pre-start command runs */
 	json_t *pre_start = !pre ? json_null()
-				 : json_pack("{s:[s,s,s], s:s}", "argv", SPAWN_SHELL, "-c", pre,
-					     "runs", "once per berth run, before the first start");
+				 : json_pack("{s:[s,s,s], s:o, s:s}", "argv", SPAWN_SHELL, "-c",
+					     pre, "direct_argv", direct_json(o->pre_start), "runs",
+					     "once per berth run, before the first start");
 
 	return json_pack(
-		"{s:[s,s,s], s:o, s:{s:s, s:I, s:s, s:I, s:b}, "
+		"{s:[s,s,s], s:o, s:o, s:{s:s, s:I, s:s, s:I, s:b}, "
 		"s:{s:I, s:i, s:I, s:I, s:s, s:o}}",
-		"argv", SPAWN_SHELL, "-c", script, "pre_start", pre_start, "stop", "signal",
+		"argv", SPAWN_SHELL, "-c", script, "direct_argv",
+		direct_json(o->start ? o->start : ""), "pre_start", pre_start, "stop", "signal",
 		signals_name(p->stop_signal), "timeout_ms", (json_int_t)p->stop_timeout_ms,
 		"kill_mode", supervise_kill_mode_name(p->kill_mode), "kill_grace_ms",
 		(json_int_t)p->kill_grace_ms, "quit_stops", p->quit_stops, "restart", "min_ms",

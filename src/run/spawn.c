@@ -2,7 +2,10 @@
 /*
  * Creating the worker process: clone3(CLONE_PIDFD [| CLONE_INTO_CGROUP]),
  * falling back to clone3 + a cgroup handshake, then to fork + pidfd_open;
- * the child's setup up to execve("/bin/sh", {"sh", "-c", script}).
+ * the child's setup up to the exec: the start command's own words when
+ * it is a plain list of them and no ./.environment is to be sourced (as
+ * dash would: PATH search, PWD, a script without "#!" run by /bin/sh),
+ * else execve("/bin/sh", {"sh", "-c", script}).
  */
 #include "config.h"
 
@@ -19,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,8 +48,13 @@ enum child_step {
 	STEP_HOOK, /* one of o->steps, index in child_error.index */
 	STEP_CLOSE_FDS,
 	STEP_EXEC,
-	STEP_COUNT /* not a step: the size of step_names */
+	STEP_EXEC_DIRECT, /* o->argv[0] */
+	STEP_COUNT	  /* not a step: the size of step_names */
 };
+
+/* Not a failure: the child ran the shell although the command was plain,
+ * because ./.environment is readable (child_error.step). */
+#define NOTE_ENVIRONMENT (-1)
 
 struct child_error {
 	int step;
@@ -66,6 +75,7 @@ static const char *const step_names[] = {
 	"set up",				 /* STEP_HOOK */
 	"close inherited file descriptors",	 /* STEP_CLOSE_FDS */
 	"execute " SPAWN_SHELL,			 /* STEP_EXEC */
+	"execute its start command",		 /* STEP_EXEC_DIRECT */
 };
 _Static_assert(ARRAY_SIZE(step_names) == STEP_COUNT, "a name for every child_step");
 
@@ -98,7 +108,7 @@ static _Noreturn void child_fail(int errfd, enum child_step step, int index, int
 	do
 		n = write(errfd, &ce, sizeof(ce));
 	while (n < 0 && errno == EINTR);
-	if (step == STEP_EXEC)
+	if (step == STEP_EXEC || step == STEP_EXEC_DIRECT)
 		_exit(err == ENOENT ? BERTH_EXIT_NOTFOUND : BERTH_EXIT_NOEXEC);
 	_exit(BERTH_EXIT_SETUP);
 }
@@ -208,13 +218,124 @@ static void child_stdin(const struct spawn_opts *o, int errfd)
 	}
 }
 
+/* dash's command search path when the environment has none (it does not
+ * export it then). */
+#define SHELL_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* NAME's value in envp, the last one as dash keeps it, or NULL. */
+static const char *env_value(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+	const char *v = NULL;
+
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			v = *envp + n + 1;
+	return v;
+}
+
+/* execve, and for a file the kernel cannot execute (no "#!") /bin/sh with
+ * it as its script, as dash does; errno says why it failed. */
+static void try_exec(const char *path, char *const *argv, char *const *envp)
+{
+	size_t n = 0;
+
+	execve(path, argv, envp);
+	if (errno != ENOEXEC)
+		return;
+	while (argv[n])
+		n++;
+	const char *sh_argv[n + 2];
+	sh_argv[0] = SPAWN_SHELL;
+	sh_argv[1] = path;
+	for (size_t i = 1; i <= n; i++)
+		sh_argv[i + 1] = argv[i];
+	execve(SPAWN_SHELL, (char *const *)sh_argv, envp);
+}
+
+/* dash's search: a name with a '/' as it is, else each directory of the
+ * environment's PATH in turn (empty: the cwd); the error to report, ENOENT
+ * unless a file was found and failed otherwise. */
+static int exec_search(char *const *argv, char *const *envp)
+{
+	const char *name = argv[0], *path = env_value(envp, "PATH");
+	size_t len = strlen(name);
+	char buf[PATH_MAX];
+	int err = ENOENT;
+
+	if (strchr(name, '/')) {
+		try_exec(name, argv, envp);
+		return errno;
+	}
+	for (const char *p = path ? path : SHELL_DEFAULT_PATH;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dir = (size_t)(end - p);
+
+		if (dir + len + 2 <= sizeof(buf)) {
+			memcpy(buf, p, dir);
+			if (dir)
+				buf[dir++] = '/';
+			memcpy(buf + dir, name, len + 1);
+			try_exec(buf, argv, envp);
+			if (errno != ENOENT && errno != ENOTDIR)
+				err = errno;
+		}
+		p = end;
+		if (!*p)
+			break;
+	}
+	return err;
+}
+
+/* Exec o->argv with the environment dash would have given it: o->envp and
+ * PWD, kept when it names the cwd, else the cwd's path.  The error. */
+static int exec_direct(const struct spawn_opts *o)
+{
+	const char *pwd = env_value(o->envp, "PWD");
+	char pwd_var[PATH_MAX + 4] = "PWD=";
+	struct stat a, b;
+	size_t n = 0, k = 0;
+
+	while (o->envp && o->envp[n])
+		n++;
+	char *envp[n + 2];
+	bool keep = pwd && pwd[0] == '/' && stat(pwd, &a) == 0 && stat(".", &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	bool have_cwd = !keep && getcwd(pwd_var + 4, sizeof(pwd_var) - 4);
+
+	for (size_t i = 0; i < n; i++)
+		if (!have_cwd || strncmp(o->envp[i], "PWD=", 4) != 0)
+			envp[k++] = o->envp[i];
+	if (have_cwd)
+		envp[k++] = pwd_var;
+	envp[k] = NULL;
+	return exec_search(o->argv, envp);
+}
+
+/* The exec: the start command's words unless ./.environment is to be
+ * sourced (readable, as the shell's test -r sees it), else the shell. */
+static _Noreturn void child_exec(const struct spawn_opts *o, int errfd)
+{
+	char sh[] = "sh", dash_c[] = "-c";
+	char *const argv[] = {sh, dash_c, (char *)o->script, NULL};
+
+	if (o->argv) {
+		if (access("./.environment", R_OK) < 0)
+			child_fail(errfd, STEP_EXEC_DIRECT, 0, exec_direct(o));
+		struct child_error note = {.step = NOTE_ENVIRONMENT};
+		if (write(errfd, &note, sizeof(note)) < 0) {
+			/* only berth's -v line is missing */
+		}
+	}
+	execve(SPAWN_SHELL, argv, o->envp);
+	child_fail(errfd, STEP_EXEC, 0, errno);
+}
+
 /* The child, between clone and execve.  Only async-signal-safe calls (the
  * /proc fallback of cloexec_from_3 aside: berth is single-threaded). */
 static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd, bool join_v1,
 				 pid_t parent)
 {
-	char sh[] = "sh", dash_c[] = "-c";
-	char *const argv[] = {sh, dash_c, (char *)o->script, NULL};
 	sigset_t empty;
 	int r;
 
@@ -244,22 +365,27 @@ static _Noreturn void child_main(const struct spawn_opts *o, int errfd, int hsfd
 
 	sigemptyset(&empty);
 	sigprocmask(SIG_SETMASK, &empty, NULL);
-	execve(SPAWN_SHELL, argv, o->envp);
-	child_fail(errfd, STEP_EXEC, 0, errno);
+	child_exec(o, errfd);
 }
 
-/* Read the child's report: 0 bytes = execve succeeded. */
-static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
+/* Read the child's reports until its exec (0 bytes): a note, or why it
+ * failed. */
+static void report_child(int errfd, const struct spawn_opts *o, pid_t pid, struct spawn_result *out)
 {
 	struct child_error ce;
-	const char *what, *verb = "";
+	const char *what, *verb = "", *cmd = "";
 	ssize_t n;
 
-	do
-		n = read(errfd, &ce, sizeof(ce));
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(ce))
-		return;
+	for (;;) {
+		do
+			n = read(errfd, &ce, sizeof(ce));
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)sizeof(ce))
+			return;
+		if (ce.step != NOTE_ENVIRONMENT)
+			break;
+		out->way = "by " SPAWN_SHELL " -c: ./.environment is readable";
+	}
 	if (ce.step == STEP_HOOK && ce.index >= 0 && (size_t)ce.index < o->n_steps) {
 		what = o->steps[ce.index].name;
 		verb = "set up ";
@@ -267,11 +393,15 @@ static void report_child(int errfd, const struct spawn_opts *o, pid_t pid)
 		what = step_names[ce.step];
 	else
 		return;
+	if (ce.step == STEP_EXEC_DIRECT)
+		cmd = o->argv[0];
 	log_event(LOG_LVL_ERROR, "spawn-failed",
-		  log_json() ? json_pack("{s:I, s:s, s:s}", "worker_pid", (json_int_t)pid, "step",
-					 what, "error", strerror(ce.err))
+		  log_json() ? json_pack("{s:I, s:s, s:s*, s:s}", "worker_pid", (json_int_t)pid,
+					 "step", what, "command", *cmd ? cmd : NULL, "error",
+					 strerror(ce.err))
 			     : NULL,
-		  "worker process %ld could not %s%s: %s", (long)pid, verb, what, strerror(ce.err));
+		  "worker process %ld could not %s%s%s%s: %s", (long)pid, verb, what,
+		  *cmd ? " " : "", cmd, strerror(ce.err));
 }
 
 /* What spawn_worker() decided about the child's placement. */
@@ -405,7 +535,8 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out)
 	/* what a step waits for (the ruleset's gate), finished meanwhile */
 	if (o->spawned && (r = o->spawned(o->spawned_data)) < 0)
 		return abandon(pid, pidfd, r);
-	report_child(err_rd, o, pid);
+	out->way = o->argv ? "directly" : "by " SPAWN_SHELL " -c";
+	report_child(err_rd, o, pid, out);
 
 	out->pid = pid;
 	out->pidfd = TAKE_FD(pidfd);

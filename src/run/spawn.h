@@ -5,8 +5,10 @@
  * there; then, in the child, a clean process (new session, default signal
  * dispositions, empty mask, stdin from /dev/null, cwd the app root, the
  * worker's IPC and UTS namespaces joined (it was created in its PID
- * namespace), the pre-exec steps, every fd above 2 closed) that execs
- * /bin/sh -c SCRIPT.  Exec failures reach the parent over a CLOEXEC pipe.
+ * namespace), the pre-exec steps, every fd above 2 closed) that execs the
+ * start command's words directly (when the command is plain and there is
+ * no ./.environment to source) or /bin/sh -c SCRIPT.  Exec failures reach
+ * the parent over a CLOEXEC pipe.
  */
 #ifndef BERTH_SPAWN_H
 #define BERTH_SPAWN_H
@@ -34,7 +36,12 @@ struct spawn_ns {
 };
 
 struct spawn_opts {
-	const char *script;	   /* the sh -c script, see spawn_script() */
+	const char *script; /* the sh -c script, see spawn_script() */
+	/* The start command's words (startcmd_argv), executed directly as
+	 * dash would (PATH search in envp, PWD added, ENOEXEC run by the
+	 * shell) unless ./.environment is readable in the app root as the
+	 * worker, right before the exec.  NULL: always the script. */
+	char *const *argv;
 	char *const *envp;	   /* the worker's whole environment */
 	int cwd_fd;		   /* dirfd of the app root (not owned) */
 	int stdin_fd;		   /* -1: /dev/null */
@@ -60,15 +67,19 @@ struct spawn_result {
 	 * "clone3+handshake" (berth moved it while it waited), "fork",
 	 * "fork+tasks", "clone3" (no cgroup). */
 	const char *method;
+	/* How the start command was executed: "directly", "by /bin/sh -c"
+	 * (not a plain command), "by /bin/sh -c: ./.environment is readable". */
+	const char *way;
 };
 
 /*
  * Start the worker.  Returns 0 with *out filled, or -errno when no process
  * could be created (or it could not be placed in its cgroup; it was then
  * killed and reaped).  A child that fails after it was created (chdir,
- * a step, execve) is reported here with its real reason and exits 125,
- * 126 or 127; it is still returned as started: the caller reaps it like any
- * other run.
+ * a step, execve) is reported here with its real reason (the program's
+ * name when it was executed directly) and exits 125, 126 or 127 (127: not
+ * found, whether the shell or the program); it is still returned as started: the caller reaps it
+ * like any other run.
  */
 int spawn_worker(const struct spawn_opts *o, struct spawn_result *out);
 

@@ -8,7 +8,8 @@
 #   - berth is PID 1 of each worker's container, in pod mode, and its one
 #     line finds every guarantee the manifest asks of the engine;
 #   - the worker's environment is byte for byte `berth env` for the same
-#     app config and the context of the generated Secret;
+#     app config and the context of the generated Secret (and the PWD
+#     a shell would have added: the start command runs without one);
 #   - the size's memory and CPU limit (as `berth show` gives them) are in
 #     the container's cgroup;
 #   - a `local` mount keeps its data across a restart of the workload
@@ -186,11 +187,14 @@ for w in queue mail; do
 	check "$w: every guarantee asked of the engine is there" grep -Eq \
 		'pod mode: engine: caps none, no_new_privs, seccomp, uid 65534, ro root, memory [0-9]+[GMk], cpu [0-9.]+; berth: env, restart, stop 15s, reap$' "$OUT"
 	# The worker's environment: the environ of berth's child, against
-	# berth env with the pod's context and user.
+	# berth env with the pod's context and user.  The start command
+	# (`python3 W-worker.py`) runs without the shell: berth's child is
+	# python3, with the PWD dash would have given it last.
 	child=$(cat "/proc/$PID/task/$PID/children" 2>/dev/null | awk '{print $1}')
 	cat "/proc/$child/environ" >"$TMP/$w.environ" 2>/dev/null
 	BERTH_USER=nobody "$BERTH" -C "$EXAMPLES" --context "$TMP/$w.context.json" env --format=null "$w" \
 		>"$TMP/$w.env" 2>"$BLOG"
+	[ -s "$TMP/$w.env" ] && printf 'PWD=/app\0' >>"$TMP/$w.env"
 	if [ -s "$TMP/$w.env" ] && cmp -s "$TMP/$w.environ" "$TMP/$w.env"; then
 		ok "$w: the worker's environment is byte for byte berth env's ($(tr -cd '\0' <"$TMP/$w.env" | wc -c) variables)"
 	else
