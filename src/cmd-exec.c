@@ -260,6 +260,7 @@ static int exec_act(const struct cli_global *g, struct exec_cli *c, const struct
 		c->o.hostname = bp.hostname;
 		c->o.cgroups_hook = instance_cgroups_hook;
 		c->o.cgroups_data = &inst;
+		c->o.objects_at_start = g->objects_at_start;
 		r = run_worker(&c->o);
 	}
 	boxplan_close(&box);

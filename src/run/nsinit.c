@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -152,7 +153,8 @@ static _Noreturn void reap_forever(void)
 	}
 }
 
-/* The child: pid 1 of its namespaces.  Async-signal-safe calls only. */
+/* The child: pid 1 of its namespaces.  Async-signal-safe calls only, but
+ * for malloc_trim() once its setup is done (see there). */
 static _Noreturn void init_main(int sock, const char *hostname, unsigned long arg_start,
 				unsigned long arg_end)
 {
@@ -181,6 +183,10 @@ static _Noreturn void init_main(int sock, const char *hostname, unsigned long ar
 	set_cmdline(arg_start, arg_end);
 	send_report(sock, INIT_OK, 0, fds, ARRAY_SIZE(fds));
 	close_all_fds();
+	/* The heap is a copy of berth's, which berth trims once the worker
+	 * runs (memtrim.h): its free pages would otherwise stay here.  berth
+	 * has no threads, so malloc's lock is free in this copy. */
+	malloc_trim(0);
 	reap_forever();
 }
 
