@@ -241,6 +241,8 @@ static void do_spawn(struct run_ctx *c, bool pre)
 			  (long)res.pid, res.method);
 		if (!pre)
 			run_notify_started(c);
+		if (c->o->hostname)
+			nsinit_hold_mounts(&c->ns, c->pidfd);
 		if (!c->trimmed) {
 			/* the setup is over: berth now only supervises */
 			memtrim_release(c->o->objects_at_start);
