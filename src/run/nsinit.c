@@ -37,10 +37,6 @@
 
 #define INIT_NAME "berth-init"
 
-#ifndef PIDFD_GET_MNT_NAMESPACE /* linux/pidfd.h of Linux 6.11 */
-#define PIDFD_GET_MNT_NAMESPACE _IO(0xFF, 3)
-#endif
-
 /* What the init reports once: 0, or the step that failed and errno; its
  * namespaces ride along (SCM_RIGHTS) on success. */
 enum init_step { INIT_OK, INIT_PDEATHSIG, INIT_HOSTNAME, INIT_NSFDS, INIT_STEP_COUNT };

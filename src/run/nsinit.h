@@ -14,9 +14,14 @@
 #define BERTH_NSINIT_H
 
 #include <stdbool.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 
 #include "spawn.h"
+
+#ifndef PIDFD_GET_MNT_NAMESPACE /* linux/pidfd.h of Linux 6.11 */
+#define PIDFD_GET_MNT_NAMESPACE _IO(0xFF, 3)
+#endif
 
 /* Zeroed: no init. */
 struct nsinit {
