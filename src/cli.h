@@ -9,6 +9,7 @@
 #define BERTH_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "log.h"
@@ -22,6 +23,7 @@ struct cli_global {
 	const char *state_dir;	    /* --state-dir, BERTH_STATE_DIR */
 	enum log_format log_format; /* --log-format, BERTH_LOG_FORMAT */
 	enum log_level log_level;   /* -v / -q, BERTH_LOG_LEVEL */
+	size_t objects_at_start;    /* memtrim_objects() before any lookup */
 };
 
 struct cli_command {

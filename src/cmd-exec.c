@@ -137,7 +137,6 @@ static int exec_act(const struct cli_global *g, struct exec_cli *c, const struct
 	    (boxplan_open(&bp, &box) < 0 || instance_record_disk(&inst, &box.view.st) < 0))
 		r = BERTH_EXIT_SETUP;
 	if (r == CMD_CONTINUE) {
-		script = exec_script(cmd);
 		struct run_opts *o = &c->rc.o;
 
 		script = exec_script(cmd);
@@ -157,6 +156,7 @@ static int exec_act(const struct cli_global *g, struct exec_cli *c, const struct
 		o->hostname = bp.hostname;
 		o->cgroups_hook = instance_cgroups_hook;
 		o->cgroups_data = &inst;
+		o->objects_at_start = g->objects_at_start;
 		r = run_worker(o);
 	}
 	boxplan_close(&box);

@@ -102,8 +102,8 @@ static int run_pod(struct run_cli *rc, struct boxplan *bp)
 }
 
 /* run_worker()'s options from the preparation, the plan and the open box. */
-static void run_opts_fill(struct run_opts *o, const struct prep *p, const struct boxplan *bp,
-			  struct box *box, struct instance *inst)
+static void run_opts_fill(struct run_opts *o, const struct cli_global *g, const struct prep *p,
+			  const struct boxplan *bp, struct box *box, struct instance *inst)
 {
 	o->worker = p->w.name;
 	o->app_dir = p->w.app_dir;
@@ -126,6 +126,7 @@ static void run_opts_fill(struct run_opts *o, const struct prep *p, const struct
 	}
 	o->cgroups_hook = instance_cgroups_hook;
 	o->cgroups_data = inst;
+	o->objects_at_start = g->objects_at_start;
 }
 
 /* Plan the box, take the instance record (before anything is created: a
@@ -148,7 +149,7 @@ static int run_act(const struct cli_global *g, struct run_cli *rc, const struct 
 	if (r == CMD_CONTINUE && !rc->pod)
 		r = run_box_open(&bp, &box, &inst);
 	if (r == CMD_CONTINUE) {
-		run_opts_fill(&rc->o, p, &bp, &box, &inst);
+		run_opts_fill(&rc->o, g, p, &bp, &box, &inst);
 		r = run_worker(&rc->o);
 	}
 	boxplan_close(&box);

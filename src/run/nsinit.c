@@ -3,14 +3,16 @@
  * berth-init, the init of the worker's PID, IPC and UTS namespaces: its
  * creation (clone3, else clone, with the three CLONE_NEW* flags), its
  * short setup in the child (parent-death signal, hostname, its namespaces
- * handed to berth over a socket), and its life: reaping orphans, with no
- * wakeup in between.
+ * handed to berth over a socket), and its life: reaping orphans, and
+ * holding the running worker's mount namespace (sent over that socket at
+ * each start) until the worker exits, with no other wakeup.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -84,7 +88,8 @@ static void set_cmdline(unsigned long start, unsigned long end)
 	prctl(PR_SET_MM, PR_SET_MM_ARG_END, start + n, 0, 0);
 }
 
-static void send_report(int sock, enum init_step step, int err, const int *fds, size_t nfds)
+static void send_report(int sock, enum init_step step, int err, const int *fds, size_t nfds,
+			int flags)
 {
 	struct init_report rep = {.step = step, .err = err};
 	struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
@@ -105,37 +110,76 @@ static void send_report(int sock, enum init_step step, int err, const int *fds, 
 		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
 	}
-	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL | flags) < 0 && errno == EINTR)
 		;
 }
 
 static _Noreturn void init_fail(int sock, enum init_step step, int err)
 {
-	send_report(sock, step, err, NULL, 0);
+	send_report(sock, step, err, NULL, 0, 0);
 	_exit(1);
 }
 
-/* Every fd closed, berth's stdout and stderr too: the init must not keep
- * a pipe of whoever started berth open. */
-static void close_all_fds(void)
+/* Every fd but its socket closed, berth's stdout and stderr too: the init
+ * must not keep a pipe of whoever started berth open. */
+static void close_all_fds(int keep)
 {
-	if (syscall(SYS_close_range, 0U, ~0U, 0U) == 0)
+	if ((keep == 0 || syscall(SYS_close_range, 0U, (unsigned)keep - 1, 0U) == 0) &&
+	    syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U) == 0)
 		return;
 	for (int fd = 0; fd < 1024; fd++)
-		close(fd);
+		if (fd != keep)
+			close(fd);
+}
+
+/* Close what is held: the worker's mount namespace and its pidfd. */
+static void drop_held(int held[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (held[i] >= 0)
+			close(held[i]);
+	held[0] = held[1] = -1;
+}
+
+/* A message from berth: the worker's mount namespace and pidfd, which
+ * replace the ones held.  False once berth's end is closed. */
+static bool take_mounts(int sock, int held[2])
+{
+	struct init_report rep;
+	struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 2)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n > 0 && cm && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int) * 2)) {
+		drop_held(held);
+		memcpy(held, CMSG_DATA(cm), sizeof(int) * 2);
+	}
+	return n > 0;
 }
 
 /*
  * Reap until killed.  SIGCHLD is the one blocked signal: it waits,
- * queued, for sigwaitinfo.  Every other one keeps its default action,
+ * queued, for the signalfd (sigwaitinfo without one).  Every other one keeps its default action,
  * which for a namespace's init means the kernel drops it at the sender
  * (only SIGKILL and SIGSTOP from an ancestor namespace get through), so
  * the worker can neither kill this process nor queue signals to it.
  */
-static _Noreturn void reap_forever(void)
+static _Noreturn void reap_forever(int sock)
 {
 	struct sigaction dfl;
 	sigset_t chld;
+	int sfd, held[2] = {-1, -1};
 
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
@@ -145,14 +189,39 @@ static _Noreturn void reap_forever(void)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_SETMASK, &chld, NULL);
+	/* SIGCHLD, berth's messages (nsinit_hold_mounts) and the exit of
+	 * the worker whose mount namespace is held: then it is let go, and
+	 * its teardown runs here while berth reaps the worker */
+	sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0)
+		close(sock); /* berth's sends fail: nothing is held */
 	for (;;) {
+		struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = sfd < 0 ? -1 : sock, .events = POLLIN},
+				      {.fd = held[1], .events = POLLIN}};
+		struct signalfd_siginfo si;
+
 		while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
 			;
-		sigwaitinfo(&chld, NULL);
+		if (sfd < 0) {
+			sigwaitinfo(&chld, NULL);
+			continue;
+		}
+		if (poll(p, ARRAY_SIZE(p), -1) < 0)
+			continue;
+		while (read(sfd, &si, sizeof(si)) > 0)
+			;
+		if (p[2].revents)
+			drop_held(held);
+		if (p[1].revents && !take_mounts(sock, held)) {
+			close(sock);
+			sock = -1;
+		}
 	}
 }
 
-/* The child: pid 1 of its namespaces.  Async-signal-safe calls only. */
+/* The child: pid 1 of its namespaces.  Async-signal-safe calls only, but
+ * for malloc_trim() once its setup is done (see there). */
 static _Noreturn void init_main(int sock, const char *hostname, unsigned long arg_start,
 				unsigned long arg_end)
 {
@@ -179,9 +248,13 @@ static _Noreturn void init_main(int sock, const char *hostname, unsigned long ar
 	}
 	prctl(PR_SET_NAME, INIT_NAME, 0, 0, 0);
 	set_cmdline(arg_start, arg_end);
-	send_report(sock, INIT_OK, 0, fds, ARRAY_SIZE(fds));
-	close_all_fds();
-	reap_forever();
+	send_report(sock, INIT_OK, 0, fds, ARRAY_SIZE(fds), 0);
+	close_all_fds(sock);
+	/* The heap is a copy of berth's, which berth trims once the worker
+	 * runs (memtrim.h): its free pages would otherwise stay here.  berth
+	 * has no threads, so malloc's lock is free in this copy. */
+	malloc_trim(0);
+	reap_forever(sock);
 }
 
 /* Receive the init's report and its namespace fds into ni->ns. */
@@ -247,8 +320,8 @@ static pid_t clone_init(int *pidfd)
 
 static void release(struct nsinit *ni)
 {
-	int *fds[] = {&ni->pidfd, &ni->ns.pid_fd, &ni->ns.own_pid_fd, &ni->ns.ipc_fd,
-		      &ni->ns.uts_fd};
+	int *fds[] = {&ni->pidfd,     &ni->ns.pid_fd, &ni->ns.own_pid_fd,
+		      &ni->ns.ipc_fd, &ni->ns.uts_fd, &ni->sock};
 
 	for (size_t i = 0; ni->pid > 0 && i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0)
@@ -283,12 +356,13 @@ int nsinit_start(struct nsinit *ni, const char *hostname)
 	ni->pid = pid;
 	ni->pidfd = TAKE_FD(pidfd);
 	ni->ns.own_pid_fd = TAKE_FD(own);
-	ni->ns.pid_fd = ni->ns.ipc_fd = ni->ns.uts_fd = -1;
+	ni->ns.pid_fd = ni->ns.ipc_fd = ni->ns.uts_fd = ni->sock = -1;
 	r = receive_report(berth_end, ni);
 	if (r < 0) {
 		nsinit_stop(ni, 0);
 		return r;
 	}
+	ni->sock = TAKE_FD(berth_end);
 	log_debug(INIT_NAME " is process %ld, hostname %s", (long)pid, hostname);
 	return 0;
 }
@@ -306,6 +380,21 @@ bool nsinit_reaped(struct nsinit *ni, pid_t pid)
 		return false;
 	release(ni);
 	return true;
+}
+
+void nsinit_hold_mounts(struct nsinit *ni, int worker_pidfd)
+{
+	int fd;
+
+	if (ni->pid <= 0 || ni->sock < 0)
+		return;
+	fd = ioctl(worker_pidfd, PIDFD_GET_MNT_NAMESPACE, 0);
+	if (fd < 0) {
+		log_debug("the worker's mount namespace stays its own: %s", strerror(errno));
+		return;
+	}
+	send_report(ni->sock, INIT_OK, 0, (const int[]){fd, worker_pidfd}, 2, MSG_DONTWAIT);
+	close(fd);
 }
 
 void nsinit_kill(struct nsinit *ni)

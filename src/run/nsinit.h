@@ -14,9 +14,14 @@
 #define BERTH_NSINIT_H
 
 #include <stdbool.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 
 #include "spawn.h"
+
+#ifndef PIDFD_GET_MNT_NAMESPACE /* linux/pidfd.h of Linux 6.11 */
+#define PIDFD_GET_MNT_NAMESPACE _IO(0xFF, 3)
+#endif
 
 /* Zeroed: no init. */
 struct nsinit {
@@ -24,6 +29,7 @@ struct nsinit {
 	int pidfd;	    /* valid while pid > 0, as are the fds of ns */
 	struct spawn_ns ns; /* its PID, IPC, UTS namespaces, berth's own PID namespace */
 	bool killed;	    /* SIGKILL sent (nsinit_kill): reap it, nothing more */
+	int sock;	    /* berth's end of the init's socket (nsinit_hold_mounts) */
 };
 
 /*
@@ -40,6 +46,16 @@ bool nsinit_alive(const struct nsinit *ni);
 /* The caller (a waitpid(-1) loop) reaped pid: if it was the init, close
  * its fds, leave ni zeroed and return true (its namespace is gone). */
 bool nsinit_reaped(struct nsinit *ni, pid_t pid);
+
+/*
+ * Hand the init the worker's mount namespace and pidfd (once it runs):
+ * the init holds the namespace until the worker exits, so the worker's
+ * exit no longer tears it down (it waits for an RCU grace period, 0.3-0.4
+ * ms before berth hears of the exit); the init lets it go then, while
+ * berth reaps the worker.  Best effort: without PIDFD_GET_MNT_NAMESPACE
+ * (Linux 6.11) nothing changes.
+ */
+void nsinit_hold_mounts(struct nsinit *ni, int worker_pidfd);
 
 /* SIGKILL the init without waiting, so that its exit (the namespace's
  * teardown) runs while berth does something else; nsinit_stop reaps it. */

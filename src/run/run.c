@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "cleanup.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "memtrim.h"
 #include "pidfd.h"
 #include "proctree.h"
 #include "run-internal.h"
@@ -39,6 +41,7 @@ void run_opts_init(struct run_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->stdin_fd = -1;
+	o->objects_at_start = SIZE_MAX;
 	supervise_policy_default(&o->policy);
 }
 
@@ -251,6 +254,13 @@ static void do_spawn(struct run_ctx *c, bool pre)
 		log_start_way(c, pre, &res);
 		if (!pre)
 			run_notify_started(c);
+		if (c->o->hostname)
+			nsinit_hold_mounts(&c->ns, c->pidfd);
+		if (!c->trimmed) {
+			/* the setup is over: berth now only supervises */
+			memtrim_release(c->o->objects_at_start);
+			c->trimmed = true;
+		}
 		ev.type = SUP_EV_SPAWNED;
 	} else if (c->box_failed) {
 		/* the box could not be finished: a setup failure, no restart */

@@ -218,6 +218,81 @@ START_TEST(test_worker)
 }
 END_TEST
 
+/* Does process pid have an fd open on what link names (readlink)? */
+static bool holds(pid_t pid, const char *link)
+{
+	char path[64], buf[64];
+	bool found = false;
+
+	for (int fd = 0; fd < 64 && !found; fd++) {
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)pid, fd);
+		ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			found = strcmp(buf, link) == 0;
+		}
+	}
+	return found;
+}
+
+/* Wait up to 2 s for holds(pid, link) to be want. */
+static bool holds_within(pid_t pid, const char *link, bool want)
+{
+	for (int i = 0; i < 200; i++) {
+		if (holds(pid, link) == want)
+			return true;
+		msleep(10);
+	}
+	return false;
+}
+
+/* The init holds the worker's mount namespace from nsinit_hold_mounts()
+ * until the worker exits, and lets it go then; on a kernel without
+ * PIDFD_GET_MNT_NAMESPACE (before 6.11) it holds nothing. */
+START_TEST(test_hold_mounts)
+{
+	struct nsinit ni = {0};
+	struct spawn_result res;
+	_cleanup_free_ char *mine = ns_link(getpid(), "mnt"), *its = NULL;
+	int status;
+
+	mkapp();
+	ck_assert_int_eq(nsinit_start(&ni, "app--mnt"), 0);
+	start(&ni, "exec unshare -m sleep 1000", &res);
+	for (int i = 0; i < 200; i++) {
+		free(its);
+		its = ns_link(res.pid, "mnt");
+		if (its && strcmp(its, mine) != 0)
+			break;
+		msleep(10);
+	}
+	ck_assert_ptr_nonnull(its);
+	ck_assert_str_ne(its, mine);
+	ck_assert(!holds(ni.pid, its));
+	int probe = ioctl(res.pidfd, PIDFD_GET_MNT_NAMESPACE, 0);
+	int err = errno;
+
+	nsinit_hold_mounts(&ni, res.pidfd);
+	if (probe < 0) {
+		fprintf(stderr, "test-nsinit: PIDFD_GET_MNT_NAMESPACE: %s: nothing held\n",
+			strerror(err));
+		ck_assert(err == ENOTTY || err == EINVAL);
+		msleep(200);
+		ck_assert(!holds(ni.pid, its));
+	} else {
+		close(probe);
+		ck_assert(holds_within(ni.pid, its, true));
+	}
+
+	ck_assert_int_eq(kill(res.pid, SIGKILL), 0);
+	ck_assert(holds_within(ni.pid, its, false));
+	ck_assert_int_eq(waitpid(res.pid, &status, 0), res.pid);
+	close(res.pidfd);
+	nsinit_stop(&ni, 0);
+	rmapp();
+}
+END_TEST
+
 /* The host pids of the init's children (the worker's orphans). */
 static size_t init_children(pid_t init, pid_t *out, size_t max)
 {
@@ -343,6 +418,7 @@ int main(void)
 	tcase_add_test(tc, test_worker);
 	tcase_add_test(tc, test_stop_leaves_nothing);
 	tcase_add_test(tc, test_berth_killed);
+	tcase_add_test(tc, test_hold_mounts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
