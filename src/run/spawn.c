@@ -34,6 +34,7 @@
 #include "pidfd.h"
 #include "signals.h"
 #include "spawn.h"
+#include "startcmd.h"
 #include "util.h"
 
 /* What the child reports over the error pipe when it cannot go on. */
@@ -96,7 +97,16 @@ char *spawn_script(const char *start, int stop_signal)
 	/* Platform.sh sources .environment with dash in the app root when the
 	 * container starts, after every variable is set, so it may override
 	 * them; the start command then runs in the same shell. */
-	strbuf_printf(&sb, "\nif [ -r ./.environment ]; then . ./.environment; fi\n%s", start);
+	strbuf_puts(&sb, "\nif [ -r ./.environment ]; then . ./.environment; fi\n");
+	/* A plain command (startcmd) is the program whether the shell runs
+	 * or not: exec'd, it gets the signals relayed to the shell's pid too
+	 * (an OCI runtime's init script relays to that pid alone). */
+	const char *first = start + strspn(start, " \t");
+	bool has_exec = strncmp(first, "exec", 4) == 0 && strchr(" \t\n", first[4]);
+
+	if (!startcmd_why_shell(start) && !has_exec)
+		strbuf_puts(&sb, "exec ");
+	strbuf_puts(&sb, start);
 	return strbuf_detach(&sb);
 }
 

@@ -88,7 +88,8 @@ int spawn_worker(const struct spawn_opts *o, struct spawn_result *out);
  * relays (but stop_signal), so that they reach the program without killing
  * the shell in between; then ./.environment sourced when readable (as
  * Platform.sh does, with dash, in the app root, before the start command);
- * then the start command verbatim.  Freshly allocated.
+ * then the start command verbatim, after `exec ` when it is a plain list
+ * of words (startcmd_why_shell()) without one.  Freshly allocated.
  */
 char *spawn_script(const char *start, int stop_signal);
 

@@ -5,7 +5,9 @@
 # command, as the worker's user with its environment, in the same /tmp;
 # what it leaves behind (a setsid daemon) is gone before the start; its
 # failure ends the container with 91 and one line; a stop during it ends
-# the container without starting the worker.
+# the container without starting the worker.  A plain start command
+# without `exec` is the init's child itself, so the signals the init
+# relays reach it.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 . "$TOP_SRCDIR/tests/integration/oci-lib.sh"
 require_root
@@ -46,6 +48,9 @@ workers:
     commands:
       pre_start: echo PRE-LONG; sleep 7782
       start: echo START-RAN; exec sleep 1000
+  plain:
+    commands:
+      start: sleep 7783
 YAML
 
 alive() { _s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null); [ -n "$_s" ] && [ "$_s" != Z ]; }
@@ -131,6 +136,28 @@ if crunx run -d -b "$TMP/long" "$id" >"$OUT" 2>"$BLOG" && wait_for "$OUT" '^PRE-
 	is "$(grep -c START-RAN "$OUT")" 0 "the start command did not run"
 else
 	not_ok "$RT run: pre_start started"
+	diag "$(cat "$OUT" "$BLOG")"
+fi
+crunx delete -f "$id" >/dev/null 2>&1
+
+# ---- a plain start command without exec gets the relayed signals ----
+# The init script relays HUP to its child's pid alone: the start command
+# must be that process, not a shell that traps HUP and keeps it.
+bundle plain
+id=berth-pre-$$-plain
+IDS="$IDS $id"
+if crunx run -d -b "$TMP/plain" "$id" >"$OUT" 2>"$BLOG"; then
+	pid=$(state_pid "$id")
+	for _i in $(seq 100); do [ -n "$(sleeper 7783)" ] && break; sleep 0.02; done
+	crunx kill "$id" HUP
+	i=0
+	while [ -n "$(sleeper 7783)" ] && [ $i -lt 60 ]; do sleep 0.05; i=$((i + 1)); done
+	is "$(sleeper 7783)" "" "start 'sleep N' (no exec): HUP relayed by the init reaches sleep"
+	i=0
+	while alive "$pid" && [ $i -lt 60 ]; do sleep 0.05; i=$((i + 1)); done
+	check "and the container ends with it" sh -c "! alive $pid"
+else
+	not_ok "$RT run: the plain worker started"
 	diag "$(cat "$OUT" "$BLOG")"
 fi
 crunx delete -f "$id" >/dev/null 2>&1
