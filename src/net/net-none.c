@@ -21,6 +21,7 @@
 #include "log.h"
 #include "net.h"
 #include "net-internal.h"
+#include "util.h"
 
 /* Bring lo up: a new namespace starts with it down. */
 static int loopback_up(void)
@@ -78,6 +79,94 @@ int net_none_start(struct net_handle *h)
 	h->gate_rd = p[0];
 	h->gate_wr = p[1];
 	return net_in_ns_start(-1, net_setup_fresh_step, h->plan, true, &h->setup);
+}
+
+/* The early helper's step, in its new namespace: what needs no plan
+ * first, then the message (EOF: berth gave up; it kills the helper). */
+static int early_step(void *data)
+{
+	struct net_early *e = data; /* the helper's copy */
+	struct strbuf sb = {0};
+	char buf[4096];
+	ssize_t n;
+	int r;
+
+	close(e->plan_fd);
+	r = loopback_up();
+	if (r == 0)
+		r = net_rules_preload();
+	while (r == 0 &&
+	       ((n = read(e->child_fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			strbuf_add(&sb, buf, (size_t)n);
+	if (r == 0 && sb.len == 0)
+		r = -ECANCELED;
+	if (r == 0)
+		r = net_rules_install_message(sb.buf);
+	strbuf_release(&sb);
+	return r;
+}
+
+int net_early_start(struct net_early *e)
+{
+	int sv[2], r;
+
+	e->job.pid = e->job.rd = e->job.go_wr = -1;
+	e->plan_fd = e->child_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return log_errno(-errno, "socketpair");
+	e->plan_fd = sv[0];
+	e->child_fd = sv[1];
+	r = net_in_ns_start(-1, early_step, e, true, &e->job);
+	close(e->child_fd);
+	e->child_fd = -1;
+	if (r < 0) {
+		close(e->plan_fd);
+		e->plan_fd = -1;
+		return r;
+	}
+	log_debug("network: helper %d started early (the namespace and libnftables first)",
+		  (int)e->job.pid);
+	return 0;
+}
+
+void net_early_cancel(struct net_early *e)
+{
+	if (e->job.pid > 0)
+		log_debug("network: early helper %d cancelled", (int)e->job.pid);
+	net_in_ns_cancel(&e->job);
+	if (e->plan_fd >= 0)
+		close(e->plan_fd);
+	e->plan_fd = -1;
+}
+
+/* --network=none with the early helper: the gate, then the ruleset sent
+ * to it; h owns it from here (net_release() cancels it). */
+int net_none_take(struct net_handle *h, struct net_early *e)
+{
+	_cleanup_free_ char *msg = net_rules_message(h->plan);
+	size_t off = 0;
+	int p[2], r;
+
+	if (!msg)
+		return log_errno(-ENOMEM, "network: the ruleset message");
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_errno(-errno, "pipe2");
+	h->gate_rd = p[0];
+	h->gate_wr = p[1];
+	h->setup = e->job;
+	e->job.pid = e->job.rd = e->job.go_wr = -1;
+	for (size_t len = strlen(msg); off < len;) {
+		ssize_t n = send(e->plan_fd, msg + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno != EINTR)
+			break;
+		off += n > 0 ? (size_t)n : 0;
+	}
+	r = off < strlen(msg) ? log_errno(-errno, "network: cannot send the ruleset to its helper")
+			      : 0;
+	close(e->plan_fd); /* EOF: the message is whole */
+	e->plan_fd = -1;
+	return r;
 }
 
 /* Open (ok) or close the gate for good. */

@@ -275,7 +275,8 @@ int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg
 		break;
 	case NET_NONE:
 		/* the helper works while berth prepares the rest (net_ready) */
-		r = net_none_start(h);
+		r = o->early && o->early->job.pid > 0 ? net_none_take(h, o->early)
+						      : net_none_start(h);
 		if (r == 0)
 			return 0;
 		break;
