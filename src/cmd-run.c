@@ -123,6 +123,7 @@ static void run_opts_fill(struct run_opts *o, const struct prep *p, const struct
 		o->spawned_hook = boxplan_spawned; /* ...and its ruleset */
 		o->ready_data = box;
 		o->hostname = bp->hostname; /* PID, IPC and UTS namespaces */
+		o->layout = &box->view.cgl; /* the view's cgroup layout */
 	}
 	o->cgroups_hook = instance_cgroups_hook;
 	o->cgroups_data = inst;
