@@ -158,16 +158,18 @@ static int run_act(const struct cli_global *g, struct run_cli *rc, const struct 
 	return r;
 }
 
-/* Start the network early, because it is the long pole: --network=none's
- * namespace, loopback and libnftables need only the command line, so
- * their helper is forked before the config, context and user are loaded;
- * it gets the ruleset when the box is opened (net.h: net_early_start).
+/* Start the network early, because it is the long pole: the namespace,
+ * loopback and libnftables of --network=none and private (a namespace
+ * berth makes) need only the command line, so their helper is forked
+ * before the config, context and user are loaded; it gets the ruleset
+ * when the box is opened (net.h: net_early_start).
  * Not for a box that will not be built (--unconfined, pod, not root).
  * CMD_CONTINUE or an exit status. */
 static int run_network_early(struct run_cli *rc, struct net_early *early)
 {
-	if (rc->unconfined || rc->pod || geteuid() != 0 ||
-	    net_mode_effective(&rc->so.net, getpid() == 1) != NET_NONE)
+	enum net_mode m = net_mode_effective(&rc->so.net, getpid() == 1);
+
+	if (rc->unconfined || rc->pod || geteuid() != 0 || (m != NET_NONE && m != NET_PRIVATE))
 		return CMD_CONTINUE;
 	/* as sandbox_start() does before its first child */
 	if (caps_set_undumpable() < 0 || net_early_start(early) < 0)

@@ -21,6 +21,10 @@ int net_none_start(struct net_handle *h);
  * ruleset (h->plan) sent to it; h owns the helper from here, e is empty.
  * 0 or -errno (logged). */
 int net_none_take(struct net_handle *h, struct net_early *e);
+/* --network=private with the early helper: the ruleset sent to it, then
+ * its namespace opened (h->nsfd) and the ruleset waited for, as
+ * setup_in_helper() does.  0 or -errno (logged). */
+int net_private_take(struct net_handle *h, struct net_early *e);
 /* Open (ok) or close the gate for good; nothing when closed. */
 void net_gate_done(struct net_handle *h, bool ok);
 

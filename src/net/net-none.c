@@ -3,8 +3,9 @@
  * The setup helper's steps (loopback up, the ruleset installed and read
  * back), and for --network=none, whose helper works while berth
  * prepares the rest of the box (net.c: net_ready, net_verified), its
- * start and the gate where the worker's process waits before its exec
- * until the ruleset is verified.
+ * start (early: right after the command line, the ruleset sent when
+ * the plan exists; or when the box is opened) and the gate where the
+ * worker's process waits before its exec until the ruleset is verified.
  */
 #include "config.h"
 
@@ -140,33 +141,52 @@ void net_early_cancel(struct net_early *e)
 	e->plan_fd = -1;
 }
 
-/* --network=none with the early helper: the gate, then the ruleset sent
- * to it; h owns it from here (net_release() cancels it). */
-int net_none_take(struct net_handle *h, struct net_early *e)
+/* The ruleset (plan) to the early helper, whose job moves to *j. */
+static int early_send(struct net_early *e, const struct egress_plan *plan, struct net_job *j)
 {
-	_cleanup_free_ char *msg = net_rules_message(h->plan);
-	size_t off = 0;
-	int p[2], r;
+	_cleanup_free_ char *msg = net_rules_message(plan);
+	size_t off = 0, len = msg ? strlen(msg) : 0;
+	int r;
 
 	if (!msg)
 		return log_errno(-ENOMEM, "network: the ruleset message");
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return log_errno(-errno, "pipe2");
-	h->gate_rd = p[0];
-	h->gate_wr = p[1];
-	h->setup = e->job;
+	*j = e->job;
 	e->job.pid = e->job.rd = e->job.go_wr = -1;
-	for (size_t len = strlen(msg); off < len;) {
+	while (off < len) {
 		ssize_t n = send(e->plan_fd, msg + off, len - off, MSG_NOSIGNAL);
 		if (n < 0 && errno != EINTR)
 			break;
 		off += n > 0 ? (size_t)n : 0;
 	}
-	r = off < strlen(msg) ? log_errno(-errno, "network: cannot send the ruleset to its helper")
-			      : 0;
+	r = off < len ? log_errno(-errno, "network: cannot send the ruleset to its helper") : 0;
 	close(e->plan_fd); /* EOF: the message is whole */
 	e->plan_fd = -1;
 	return r;
+}
+
+int net_none_take(struct net_handle *h, struct net_early *e)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_errno(-errno, "pipe2");
+	h->gate_rd = p[0];
+	h->gate_wr = p[1];
+	return early_send(e, h->plan, &h->setup); /* h owns the helper from here */
+}
+
+int net_private_take(struct net_handle *h, struct net_early *e)
+{
+	struct net_job j;
+	int status, r = early_send(e, h->plan, &j);
+
+	if (r == 0)
+		r = net_in_ns_open(&j, &h->nsfd);
+	if (r < 0) {
+		net_in_ns_cancel(&j);
+		return net_setup_failed(r, 0);
+	}
+	return net_setup_failed(net_in_ns_finish(&j, &status), status);
 }
 
 /* Open (ok) or close the gate for good. */

@@ -36,7 +36,7 @@ struct net_opts {
 	enum net_mode mode;
 	char *netns_path;	 /* NET_NETNS */
 	const char *slirp;	 /* NULL: NET_SLIRP (tests may point elsewhere) */
-	struct net_early *early; /* --network=none's helper, started by
+	struct net_early *early; /* none's or private's helper, started by
 				  * net_early_start(); net_prepare() takes it
 				  * over (NULL: none, net_prepare() forks it) */
 };
@@ -146,12 +146,13 @@ int net_in_ns_finish(struct net_job *j, int *status);
 void net_in_ns_cancel(struct net_job *j);
 
 /*
- * --network=none, started early because it is the long pole: right
- * after the command line, before the config, context and user are
- * loaded, a helper makes the namespace, brings lo up and loads
+ * --network=none or private, started early because it is the long
+ * pole: right after the command line, before the config, context and
+ * user are loaded, a helper makes the namespace, brings lo up and loads
  * libnftables, then waits for the ruleset (which needs the config: the
  * egress plan), which net_prepare() sends it (net_rules_message()); the
- * rest is net_ready() and net_verified() as without it.  Until
+ * rest is as without it (none: net_ready() and net_verified(); private:
+ * net_prepare() waits for the ruleset, then starts slirp4netns).  Until
  * net_prepare() has taken it over, every way out cancels it:
  * net_early_cancel() kills and reaps the helper (its namespace dies
  * with it); nothing when taken over or never started.

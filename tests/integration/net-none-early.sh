@@ -1,12 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# --network=none starts its rules helper right after the command line,
-# before the config, context and user are loaded (the network is the long
-# pole).  Every way out before the box takes it over cancels it: berth
+# --network=none (and private) starts its rules helper right after the
+# command line, before the config, context and user are loaded (the
+# network is the long pole).  Every way out before the box takes it over cancels it: berth
 # itself SIGKILLs and reaps the helper (its namespace dies with it) before
 # it exits, with the exit status and message it had without the early
-# start.  Checked under strace for a config error, an unknown worker and a
-# locked instance: berth forked the helper first, and killed and waited
+# start.  Checked under strace for a config error, an unknown worker
+# (none and private) and a locked instance: berth forked the helper first, and killed and waited
 # for it itself; nothing of it is left.  Then a worker runs.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 require_root
@@ -45,6 +45,7 @@ exec sleep 1000"
 cfg="$APP/.platform.app.yaml"
 
 traced_fail "an unknown worker" 2 "nosuch" -f "$cfg" run --network=none nosuch
+traced_fail "private, an unknown worker" 2 "nosuch" -f "$cfg" run --network=private nosuch
 cp "$cfg" "$TMP/good.yaml"
 printf 'workers: [\n' >>"$cfg"
 traced_fail "a config error" 2 ".platform.app.yaml" -f "$cfg" run --network=none test
