@@ -21,10 +21,11 @@ int net_none_start(struct net_handle *h);
  * ruleset (h->plan) sent to it; h owns the helper from here, e is empty.
  * 0 or -errno (logged). */
 int net_none_take(struct net_handle *h, struct net_early *e);
-/* --network=private with the early helper: the ruleset sent to it, then
- * its namespace opened (h->nsfd) and the ruleset waited for, as
- * setup_in_helper() does.  0 or -errno (logged). */
-int net_private_take(struct net_handle *h, struct net_early *e);
+/* --network=private with the early helper: the ruleset sent to it, its
+ * namespace opened (h->nsfd), slirp4netns started (net_slirp_start())
+ * while the ruleset goes in, then the verified ruleset waited for.  0
+ * or -errno (logged; net_release() stops slirp4netns). */
+int net_private_take(const struct net_opts *o, struct net_handle *h, struct net_early *e);
 /* Open (ok) or close the gate for good; nothing when closed. */
 void net_gate_done(struct net_handle *h, bool ok);
 

@@ -175,7 +175,7 @@ int net_none_take(struct net_handle *h, struct net_early *e)
 	return early_send(e, h->plan, &h->setup); /* h owns the helper from here */
 }
 
-int net_private_take(struct net_handle *h, struct net_early *e)
+int net_private_take(const struct net_opts *o, struct net_handle *h, struct net_early *e)
 {
 	struct net_job j;
 	int status, r = early_send(e, h->plan, &j);
@@ -185,6 +185,14 @@ int net_private_take(struct net_handle *h, struct net_early *e)
 	if (r < 0) {
 		net_in_ns_cancel(&j);
 		return net_setup_failed(r, 0);
+	}
+	/* slirp4netns starts while the ruleset goes in: nothing but the
+	 * helper is in the namespace until both are done, and it forwards
+	 * nothing in */
+	r = net_slirp_start(o, h);
+	if (r < 0) {
+		net_in_ns_cancel(&j);
+		return r;
 	}
 	return net_setup_failed(net_in_ns_finish(&j, &status), status);
 }

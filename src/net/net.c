@@ -281,8 +281,11 @@ int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg
 			return 0;
 		break;
 	case NET_PRIVATE:
-		r = o->early && o->early->job.pid > 0 ? net_private_take(h, o->early)
-						      : setup_in_helper(-1, &h->nsfd, h->plan);
+		if (o->early && o->early->job.pid > 0) {
+			r = net_private_take(o, h, o->early); /* slirp4netns too */
+			break;
+		}
+		r = setup_in_helper(-1, &h->nsfd, h->plan);
 		if (r == 0 && h->mode == NET_PRIVATE)
 			r = net_slirp_start(o, h);
 		break;
