@@ -177,7 +177,7 @@ int net_none_take(struct net_handle *h, struct net_early *e)
 
 int net_private_take(const struct net_opts *o, struct net_handle *h, struct net_early *e)
 {
-	struct net_job j;
+	struct net_job j = {.pid = -1, .rd = -1, .go_wr = -1}; /* early_send() fills it */
 	int status, r = early_send(e, h->plan, &j);
 
 	if (r == 0)

@@ -20,14 +20,19 @@ traced_fail() {
 	_what=$1 _want=$2 _msg=$3
 	shift 3
 	: >"$TRACE"
-	strace -f -qq -e trace=clone,clone3,fork,unshare,kill,wait4 -o "$TRACE" \
+	# (LeakSanitizer cannot run under ptrace: a sanitizer build's leak
+	# check is off here)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -qq -e trace=clone,clone3,fork,unshare,kill,wait4 -o "$TRACE" \
 		"$BERTH" "$@" >"$TMP/out" 2>&1
 	is "$?" "$_want" "$_what: exit status $_want"
 	check "$_what: says why" grep -q -- "$_msg" "$TMP/out"
 	_main=$(awk 'NR == 1 { print $1 }' "$TRACE")
 	# the helper is berth's first child (it may not have reached its
 	# unshare when berth fails as fast as on a config error)
-	_helper=$(awk -v m="$_main" '$1 == m && $2 ~ /^clone/ { print $NF; exit }' "$TRACE")
+	# (a clone strace shows in two parts ends in "clone resumed> ... = PID")
+	_helper=$(awk -v m="$_main" '$1 == m && /clone/ && $NF ~ /^[0-9]+$/ { print $NF; exit }' \
+		"$TRACE")
 	if [ -z "$_helper" ]; then
 		not_ok "$_what: berth forked no early helper"
 		cat "$TRACE" "$TMP/out" | sed 's/^/# /'
