@@ -123,6 +123,7 @@ static void run_opts_fill(struct run_opts *o, const struct cli_global *g, const 
 		o->spawned_hook = boxplan_spawned; /* ...and its ruleset */
 		o->ready_data = box;
 		o->hostname = bp->hostname; /* PID, IPC and UTS namespaces */
+		o->layout = &box->view.cgl; /* the view's cgroup layout */
 	}
 	o->cgroups_hook = instance_cgroups_hook;
 	o->cgroups_data = inst;
@@ -158,8 +159,29 @@ static int run_act(const struct cli_global *g, struct run_cli *rc, const struct 
 	return r;
 }
 
+/* Start the network early, because it is the long pole: the namespace,
+ * loopback and libnftables of --network=none and private (a namespace
+ * berth makes) need only the command line, so their helper is forked
+ * before the config, context and user are loaded; it gets the ruleset
+ * when the box is opened (net.h: net_early_start).
+ * Not for a box that will not be built (--unconfined, pod, not root).
+ * CMD_CONTINUE or an exit status. */
+static int run_network_early(struct run_cli *rc, struct net_early *early)
+{
+	enum net_mode m = net_mode_effective(&rc->so.net, getpid() == 1);
+
+	if (rc->unconfined || rc->pod || geteuid() != 0 || (m != NET_NONE && m != NET_PRIVATE))
+		return CMD_CONTINUE;
+	/* as sandbox_start() does before its first child */
+	if (caps_set_undumpable() < 0 || net_early_start(early) < 0)
+		return BERTH_EXIT_SETUP;
+	rc->so.net.early = early;
+	return CMD_CONTINUE;
+}
+
 int cmd_run(const struct cli_global *g, int argc, char **argv)
 {
+	struct net_early early = {.job = {.pid = -1}, .plan_fd = -1};
 	struct run_cli rc = {0};
 	struct prep p = {0};
 	int wi = 0, r;
@@ -175,13 +197,17 @@ int cmd_run(const struct cli_global *g, int argc, char **argv)
 
 		log_setup(g->log_format, g->log_level, argv[wi]);
 		log_stderr_nonblocking();
-		r = prepare(g, &n, &p);
+		r = run_network_early(&rc, &early);
+		if (r == CMD_CONTINUE)
+			r = prepare(g, &n, &p);
 		if (r == CMD_CONTINUE) {
 			r = run_act(g, &rc, &p);
+			net_early_cancel(&early); /* unless the box took it */
 			if (!FREE_BEFORE_EXIT)
 				return r; /* main() exits now (cleanup.h) */
 		}
 	}
+	net_early_cancel(&early); /* a failure before the box took it */
 	prep_free(&p);
 	strv_free(rc.pass);
 	strv_free(rc.ro_binds);

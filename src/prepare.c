@@ -51,9 +51,7 @@ static int user_name(const struct prep_needs *n, char **out)
 	if (!n->user) {
 		/* caps_user_default()'s choice, without its log line: run
 		 * says it when it switches */
-		*out = xstrdup(getpwnam(CAPS_DEFAULT_USER)    ? CAPS_DEFAULT_USER
-			       : getpwnam(CAPS_FALLBACK_USER) ? CAPS_FALLBACK_USER
-							      : CAPS_FALLBACK_ID);
+		*out = xstrdup(caps_user_default_name());
 		return 0;
 	}
 	r = caps_user_parse(n->user, &u, &msg);

@@ -12,6 +12,7 @@
 #include <linux/securebits.h>
 #include <pwd.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
@@ -41,35 +42,116 @@ static int parse_id(const char *s, uint32_t *out)
 	return 0;
 }
 
-static void add_group(struct caps_user *u, gid_t g)
+static bool gid_listed(const struct caps_user *u, gid_t g)
 {
 	for (size_t i = 0; i < u->n_groups; i++)
 		if (u->groups[i] == g)
-			return;
-	if (u->n_groups < CAPS_MAX_GROUPS)
+			return true;
+	return false;
+}
+
+static void add_group(struct caps_user *u, gid_t g)
+{
+	if (!gid_listed(u, g) && u->n_groups < CAPS_MAX_GROUPS)
 		u->groups[u->n_groups++] = g;
 }
 
-/* The user's supplementary groups from the group database. */
+/*
+ * The box's user and group files.  The worker's view shows the host's
+ * root read-only (mountplan-root.c), so these are the files the worker
+ * sees; berth reads them itself (fgetpwent, fgetgrent), as crun and runc
+ * read a container's, never through the host's NSS, which would also
+ * name users the box does not show (userdb, LDAP) and load its modules
+ * for every miss.  NIS compat lines ("+", "-") are skipped.
+ */
+#define PASSWD_FILE "/etc/passwd"
+#define GROUP_FILE  "/etc/group"
+
+static bool compat_line(const char *name)
+{
+	return name[0] == '+' || name[0] == '-';
+}
+
+/* The entry of name (or, name NULL, of uid): uid, gid and name set. */
+static bool files_user(const char *name, uid_t uid, struct caps_user *out)
+{
+	FILE *f = fopen(PASSWD_FILE, "re");
+	struct passwd *pw;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && (pw = fgetpwent(f)))
+		if (!compat_line(pw->pw_name) &&
+		    (name ? strcmp(pw->pw_name, name) == 0 : pw->pw_uid == uid)) {
+			out->uid = pw->pw_uid;
+			out->gid = pw->pw_gid;
+			out->name = xstrdup(pw->pw_name);
+			found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+/* The group named name (gid set), or with member, every group that
+ * lists member (added, at most CAPS_MAX_GROUPS: else -E2BIG). */
+static int files_groups(const char *name, const char *member, struct caps_user *out)
+{
+	FILE *f = fopen(GROUP_FILE, "re");
+	struct group *gr;
+	bool found = false;
+	int r = 0;
+
+	while (f && r == 0 && !found && (gr = fgetgrent(f))) {
+		if (compat_line(gr->gr_name))
+			continue;
+		if (name && strcmp(gr->gr_name, name) == 0) {
+			out->gid = gr->gr_gid;
+			found = true;
+		}
+		for (char **m = gr->gr_mem; member && *m; m++)
+			if (strcmp(*m, member) == 0) {
+				if (!gid_listed(out, gr->gr_gid) &&
+				    out->n_groups == CAPS_MAX_GROUPS)
+					r = -E2BIG;
+				add_group(out, gr->gr_gid);
+			}
+	}
+	if (f)
+		fclose(f);
+	return r < 0 ? r : name && !found ? -ENOENT : 0;
+}
+
+bool caps_user_known(const char *name)
+{
+	struct caps_user u = {0};
+	bool found = files_user(name, 0, &u);
+
+	caps_user_free(&u);
+	return found;
+}
+
+const char *caps_user_default_name(void)
+{
+	return caps_user_known(CAPS_DEFAULT_USER)    ? CAPS_DEFAULT_USER
+	       : caps_user_known(CAPS_FALLBACK_USER) ? CAPS_FALLBACK_USER
+						     : CAPS_FALLBACK_ID;
+}
+
+/* The user's supplementary groups from the group file. */
 static int user_groups(struct caps_user *u, const char **msg)
 {
-	gid_t list[CAPS_MAX_GROUPS];
-	int n = CAPS_MAX_GROUPS;
+	int r = files_groups(NULL, u->name, u);
 
-	if (getgrouplist(u->name, u->gid, list, &n) < 0) {
+	if (r == -E2BIG)
 		*msg = "the user is in too many groups";
-		return -E2BIG;
-	}
-	for (int i = 0; i < n; i++)
-		add_group(u, list[i]);
-	return 0;
+	return r;
 }
 
 /* The user part: a uid (named when the passwd database knows it) or a
  * user name; sets uid, gid and name. */
 static int lookup_user(const char *user, struct caps_user *out, const char **msg)
 {
-	struct passwd *pw;
 	uint32_t id;
 
 	if (strspn(user, "0123456789") > 0 || user[0] == '-' || user[0] == '+' || user[0] == ' ') {
@@ -78,25 +160,16 @@ static int lookup_user(const char *user, struct caps_user *out, const char **msg
 			*msg = "a uid is a decimal number below 4294967295";
 			return -EINVAL;
 		}
-		out->uid = id;
-		out->gid = id;
-		errno = 0;
-		pw = getpwuid(id);
-		if (pw) {
-			out->name = xstrdup(pw->pw_name);
-			out->gid = pw->pw_gid;
+		if (!files_user(NULL, id, out)) {
+			out->uid = id;
+			out->gid = id;
 		}
 		return 0;
 	}
-	errno = 0;
-	pw = getpwnam(user);
-	if (!pw) {
+	if (!files_user(user, 0, out)) {
 		*msg = "no such user";
 		return -ENOENT;
 	}
-	out->uid = pw->pw_uid;
-	out->gid = pw->pw_gid;
-	out->name = xstrdup(pw->pw_name);
 	return 0;
 }
 
@@ -113,12 +186,10 @@ static int lookup_group(const char *group, struct caps_user *out, const char **m
 		out->gid = id;
 		return 0;
 	}
-	struct group *gr = getgrnam(group);
-	if (!gr) {
+	if (files_groups(group, NULL, out) < 0) {
 		*msg = "no such group";
 		return -ENOENT;
 	}
-	out->gid = gr->gr_gid;
 	return 0;
 }
 
@@ -184,12 +255,12 @@ int caps_user_parse(const char *spec, struct caps_user *out, const char **msg)
 
 int caps_user_default(struct caps_user *out)
 {
-	const char *msg;
+	const char *name = caps_user_default_name(), *msg;
 	int r;
 
-	if (getpwnam(CAPS_DEFAULT_USER)) {
+	if (strcmp(name, CAPS_DEFAULT_USER) == 0) {
 		r = caps_user_parse(CAPS_DEFAULT_USER, out, &msg);
-	} else if (getpwnam(CAPS_FALLBACK_USER)) {
+	} else if (strcmp(name, CAPS_FALLBACK_USER) == 0) {
 		log_info("no user '" CAPS_DEFAULT_USER "' here: the worker runs as "
 			 "'" CAPS_FALLBACK_USER "' (--user to choose)");
 		r = caps_user_parse(CAPS_FALLBACK_USER, out, &msg);

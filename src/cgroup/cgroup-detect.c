@@ -201,6 +201,23 @@ void cgroup_layout_free(struct cgroup_layout *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void cgroup_layout_copy(const struct cgroup_layout *from, struct cgroup_layout *to)
+{
+	to->mode = from->mode;
+	to->unified_mnt = dup_or_null(from->unified_mnt);
+	to->unified_root = dup_or_null(from->unified_root);
+	for (int i = 0; i < CG_V1_COUNT; i++) {
+		to->v1_mnt[i] = dup_or_null(from->v1_mnt[i]);
+		to->v1_root[i] = dup_or_null(from->v1_root[i]);
+		to->v1_opts[i] = dup_or_null(from->v1_opts[i]);
+	}
+}
+
 int cgroup_layout_force(struct cgroup_layout *l, enum cgroup_mode mode)
 {
 	bool v2 = mode == CGROUP_MODE_V2 || mode == CGROUP_MODE_HYBRID;

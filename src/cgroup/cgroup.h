@@ -83,6 +83,8 @@ int cgroup_parse_proc_cgroup(const char *text, const char *controller, char **pa
  * mode needs is absent. */
 int cgroup_layout_force(struct cgroup_layout *l, enum cgroup_mode mode);
 void cgroup_layout_free(struct cgroup_layout *l);
+/* A copy of from (one detection per start: the view's, passed on to run). */
+void cgroup_layout_copy(const struct cgroup_layout *from, struct cgroup_layout *to);
 const char *cgroup_mode_to_string(enum cgroup_mode m);
 
 /*

@@ -307,40 +307,110 @@ static int compare(const char *what, char *const *got, size_t n_got, char *const
 	return 0;
 }
 
-int net_rules_check(const json_t *root, const struct egress_plan *p)
+/* What a listing holds, in the canonical form (logged when something
+ * else is in the table). */
+static int got_build(const json_t *root, struct want *got)
 {
-	struct want got = {0}, want;
 	const json_t *item;
 	size_t i;
-	int r = 0;
 
+	memset(got, 0, sizeof(*got));
 	json_array_foreach(json_object_get(root, "nftables"), i, item)
 	{
 		const json_t *v;
 		if (json_object_get(item, "metainfo") || json_object_get(item, "table"))
 			continue;
 		if ((v = json_object_get(item, "chain"))) {
-			push(&got.chains, &got.n_chains, canon_chain(v));
+			push(&got->chains, &got->n_chains, canon_chain(v));
 		} else if ((v = json_object_get(item, "set"))) {
-			push(&got.sets, &got.n_sets, canon_named_set(v));
+			push(&got->sets, &got->n_sets, canon_named_set(v));
 		} else if ((v = json_object_get(item, "rule"))) {
-			push(&got.rules, &got.n_rules, canon_rule(v));
+			push(&got->rules, &got->n_rules, canon_rule(v));
 		} else {
 			_cleanup_free_ char *s = json_dumps(item, JSON_COMPACT);
 			log_error("nftables: unexpected object in table inet " NET_TABLE ": %.200s",
 				  s ? s : "?");
-			r = -EBADMSG;
-			break;
+			return -EBADMSG;
 		}
 	}
-	want_build(p, &want);
+	return 0;
+}
+
+static int check(const json_t *root, const struct want *want)
+{
+	struct want got;
+	int r = got_build(root, &got);
+
 	if (r == 0)
-		r = compare("chains", got.chains, got.n_chains, want.chains, want.n_chains);
+		r = compare("chains", got.chains, got.n_chains, want->chains, want->n_chains);
 	if (r == 0)
-		r = compare("sets", got.sets, got.n_sets, want.sets, want.n_sets);
+		r = compare("sets", got.sets, got.n_sets, want->sets, want->n_sets);
 	if (r == 0)
-		r = compare("rules", got.rules, got.n_rules, want.rules, want.n_rules);
+		r = compare("rules", got.rules, got.n_rules, want->rules, want->n_rules);
 	want_free(&got);
+	return r;
+}
+
+int net_rules_check(const json_t *root, const struct egress_plan *p)
+{
+	struct want want;
+	int r;
+
+	want_build(p, &want);
+	r = check(root, &want);
+	want_free(&want);
+	return r;
+}
+
+static json_t *strv_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+json_t *net_rules_want(const struct egress_plan *p)
+{
+	struct want w;
+	json_t *o;
+
+	want_build(p, &w);
+	o = json_pack("{s:o, s:o, s:o}", "chains", strv_json(w.chains, w.n_chains), "sets",
+		      strv_json(w.sets, w.n_sets), "rules", strv_json(w.rules, w.n_rules));
+	want_free(&w);
+	return o;
+}
+
+/* A net_rules_want() list back as strings; false when it is not one. */
+static bool want_list(const json_t *a, char ***v, size_t *n)
+{
+	const json_t *s;
+	size_t i;
+
+	if (!json_is_array(a))
+		return false;
+	json_array_foreach(a, i, s)
+	{
+		if (!json_is_string(s))
+			return false;
+		push(v, n, xstrdup(json_string_value(s)));
+	}
+	return true;
+}
+
+int net_rules_check_want(const json_t *root, const json_t *want_json)
+{
+	struct want want = {0};
+	int r = -EBADMSG;
+
+	if (want_list(json_object_get(want_json, "chains"), &want.chains, &want.n_chains) &&
+	    want_list(json_object_get(want_json, "sets"), &want.sets, &want.n_sets) &&
+	    want_list(json_object_get(want_json, "rules"), &want.rules, &want.n_rules))
+		r = check(root, &want);
+	else
+		log_error("nftables: the expected ruleset is malformed");
 	want_free(&want);
 	return r;
 }

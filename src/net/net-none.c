@@ -3,8 +3,9 @@
  * The setup helper's steps (loopback up, the ruleset installed and read
  * back), and for --network=none, whose helper works while berth
  * prepares the rest of the box (net.c: net_ready, net_verified), its
- * start and the gate where the worker's process waits before its exec
- * until the ruleset is verified.
+ * start (early: right after the command line, the ruleset sent when
+ * the plan exists; or when the box is opened) and the gate where the
+ * worker's process waits before its exec until the ruleset is verified.
  */
 #include "config.h"
 
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "net.h"
 #include "net-internal.h"
+#include "util.h"
 
 /* Bring lo up: a new namespace starts with it down. */
 static int loopback_up(void)
@@ -78,6 +80,121 @@ int net_none_start(struct net_handle *h)
 	h->gate_rd = p[0];
 	h->gate_wr = p[1];
 	return net_in_ns_start(-1, net_setup_fresh_step, h->plan, true, &h->setup);
+}
+
+/* The early helper's step, in its new namespace: what needs no plan
+ * first, then the message (EOF: berth gave up; it kills the helper). */
+static int early_step(void *data)
+{
+	struct net_early *e = data; /* the helper's copy */
+	struct strbuf sb = {0};
+	char buf[4096];
+	ssize_t n;
+	int r;
+
+	close(e->plan_fd);
+	r = loopback_up();
+	if (r == 0)
+		r = net_rules_preload();
+	while (r == 0 &&
+	       ((n = read(e->child_fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			strbuf_add(&sb, buf, (size_t)n);
+	if (r == 0 && sb.len == 0)
+		r = -ECANCELED;
+	if (r == 0)
+		r = net_rules_install_message(sb.buf);
+	strbuf_release(&sb);
+	return r;
+}
+
+int net_early_start(struct net_early *e)
+{
+	int sv[2], r;
+
+	e->job.pid = e->job.rd = e->job.go_wr = -1;
+	e->plan_fd = e->child_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return log_errno(-errno, "socketpair");
+	e->plan_fd = sv[0];
+	e->child_fd = sv[1];
+	r = net_in_ns_start(-1, early_step, e, true, &e->job);
+	close(e->child_fd);
+	e->child_fd = -1;
+	if (r < 0) {
+		close(e->plan_fd);
+		e->plan_fd = -1;
+		return r;
+	}
+	log_debug("network: helper %d started early (the namespace and libnftables first)",
+		  (int)e->job.pid);
+	return 0;
+}
+
+void net_early_cancel(struct net_early *e)
+{
+	if (e->job.pid > 0)
+		log_debug("network: early helper %d cancelled", (int)e->job.pid);
+	net_in_ns_cancel(&e->job);
+	if (e->plan_fd >= 0)
+		close(e->plan_fd);
+	e->plan_fd = -1;
+}
+
+/* The ruleset (plan) to the early helper, whose job moves to *j. */
+static int early_send(struct net_early *e, const struct egress_plan *plan, struct net_job *j)
+{
+	_cleanup_free_ char *msg = net_rules_message(plan);
+	size_t off = 0, len = msg ? strlen(msg) : 0;
+	int r;
+
+	if (!msg)
+		return log_errno(-ENOMEM, "network: the ruleset message");
+	*j = e->job;
+	e->job.pid = e->job.rd = e->job.go_wr = -1;
+	while (off < len) {
+		ssize_t n = send(e->plan_fd, msg + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno != EINTR)
+			break;
+		off += n > 0 ? (size_t)n : 0;
+	}
+	r = off < len ? log_errno(-errno, "network: cannot send the ruleset to its helper") : 0;
+	close(e->plan_fd); /* EOF: the message is whole */
+	e->plan_fd = -1;
+	return r;
+}
+
+int net_none_take(struct net_handle *h, struct net_early *e)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_errno(-errno, "pipe2");
+	h->gate_rd = p[0];
+	h->gate_wr = p[1];
+	return early_send(e, h->plan, &h->setup); /* h owns the helper from here */
+}
+
+int net_private_take(const struct net_opts *o, struct net_handle *h, struct net_early *e)
+{
+	struct net_job j = {.pid = -1, .rd = -1, .go_wr = -1}; /* early_send() fills it */
+	int status, r = early_send(e, h->plan, &j);
+
+	if (r == 0)
+		r = net_in_ns_open(&j, &h->nsfd);
+	if (r < 0) {
+		net_in_ns_cancel(&j);
+		return net_setup_failed(r, 0);
+	}
+	/* slirp4netns starts while the ruleset goes in: nothing but the
+	 * helper is in the namespace until both are done, and it forwards
+	 * nothing in */
+	r = net_slirp_start(o, h);
+	if (r < 0) {
+		net_in_ns_cancel(&j);
+		return r;
+	}
+	return net_setup_failed(net_in_ns_finish(&j, &status), status);
 }
 
 /* Open (ok) or close the gate for good. */

@@ -197,6 +197,44 @@ int net_rules_install_fresh(const struct egress_plan *p)
 	return r < 0 ? r : net_rules_verify(p);
 }
 
+int net_rules_preload(void)
+{
+	return nft_lib() ? 0 : -ELIBACC;
+}
+
+char *net_rules_message(const struct egress_plan *p)
+{
+	_cleanup_free_ char *text = net_rules_text_fresh(p);
+	json_t *o = net_rules_want(p);
+	char *s;
+
+	json_object_set_new(o, "text", json_string(text));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s; /* NULL: out of memory */
+}
+
+/* below list_table() */
+static int verify_want(const json_t *want);
+
+int net_rules_install_message(const char *msg)
+{
+	json_error_t je;
+	json_t *o = json_loads(msg, 0, &je);
+	const char *text = json_string_value(json_object_get(o, "text"));
+	int r;
+
+	if (!text) {
+		json_decref(o);
+		return log_errno(-EBADMSG, "nftables: the ruleset message is malformed");
+	}
+	r = nft_run(text, "installing the ruleset");
+	if (r == 0)
+		r = verify_want(o);
+	json_decref(o);
+	return r;
+}
+
 int net_rules_update_sets(const struct egress_plan *p)
 {
 	_cleanup_free_ char *text = egress_nft_update(p);
@@ -275,6 +313,20 @@ int net_rules_verify(const struct egress_plan *p)
 							    " is missing after the installation")
 				      : err;
 	r = net_rules_check(root, p);
+	json_decref(root);
+	return r;
+}
+
+static int verify_want(const json_t *want)
+{
+	int err, r;
+	json_t *root = list_table(&err);
+
+	if (!root)
+		return err == -ENOENT ? log_errno(-EBADMSG, "nftables: table inet " NET_TABLE
+							    " is missing after the installation")
+				      : err;
+	r = net_rules_check_want(root, want);
 	json_decref(root);
 	return r;
 }

@@ -275,11 +275,16 @@ int net_prepare(const struct net_opts *o, bool pid1, const struct net_egress *eg
 		break;
 	case NET_NONE:
 		/* the helper works while berth prepares the rest (net_ready) */
-		r = net_none_start(h);
+		r = o->early && o->early->job.pid > 0 ? net_none_take(h, o->early)
+						      : net_none_start(h);
 		if (r == 0)
 			return 0;
 		break;
 	case NET_PRIVATE:
+		if (o->early && o->early->job.pid > 0) {
+			r = net_private_take(o, h, o->early); /* slirp4netns too */
+			break;
+		}
 		r = setup_in_helper(-1, &h->nsfd, h->plan);
 		if (r == 0 && h->mode == NET_PRIVATE)
 			r = net_slirp_start(o, h);

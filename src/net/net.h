@@ -30,10 +30,15 @@ enum net_mode {
 	NET_MODE_COUNT /* not a mode: the size of the name table */
 };
 
+struct net_early;
+
 struct net_opts {
 	enum net_mode mode;
-	char *netns_path;  /* NET_NETNS */
-	const char *slirp; /* NULL: NET_SLIRP (tests may point elsewhere) */
+	char *netns_path;	 /* NET_NETNS */
+	const char *slirp;	 /* NULL: NET_SLIRP (tests may point elsewhere) */
+	struct net_early *early; /* none's or private's helper, started by
+				  * net_early_start(); net_prepare() takes it
+				  * over (NULL: none, net_prepare() forks it) */
 };
 
 /* "auto", "current", "private", "none", "netns:PATH" (PATH absolute).
@@ -73,6 +78,19 @@ int net_rules_update_sets(const struct egress_plan *p);
 /* The comparison alone: a `list table inet berth` JSON listing against
  * the plan.  0 or -EBADMSG (logged).  Pure. */
 int net_rules_check(const json_t *listing, const struct egress_plan *p);
+/* The same comparison against net_rules_want()'s {"chains": [...],
+ * "sets": [...], "rules": [...]} (the canonical strings of a plan, for a
+ * helper forked before the plan existed).  Pure. */
+json_t *net_rules_want(const struct egress_plan *p);
+int net_rules_check_want(const json_t *listing, const json_t *want);
+/* A fresh namespace's ruleset as one message: net_rules_want() with
+ * "text": net_rules_text_fresh() (new string; NULL: out of memory), and
+ * the helper's side: install it and compare the read-back, as
+ * net_rules_install_fresh() does with the plan.  0 or -errno (logged). */
+char *net_rules_message(const struct egress_plan *p);
+int net_rules_install_message(const char *msg);
+/* Load libnftables now (once per process).  0 or -ELIBACC (logged). */
+int net_rules_preload(void);
 
 /* In the calling process's current network namespace: delete table inet
  * berth.  A table that differs from the plan (changed while berth ran) is
@@ -126,6 +144,26 @@ int net_in_ns_open(struct net_job *j, int *new_fd);
 int net_in_ns_result(struct net_job *j);
 int net_in_ns_finish(struct net_job *j, int *status);
 void net_in_ns_cancel(struct net_job *j);
+
+/*
+ * --network=none or private, started early because it is the long
+ * pole: right after the command line, before the config, context and
+ * user are loaded, a helper makes the namespace, brings lo up and loads
+ * libnftables, then waits for the ruleset (which needs the config: the
+ * egress plan), which net_prepare() sends it (net_rules_message()); the
+ * rest is as without it (none: net_ready() and net_verified(); private:
+ * net_prepare() waits for the ruleset, then starts slirp4netns).  Until
+ * net_prepare() has taken it over, every way out cancels it:
+ * net_early_cancel() kills and reaps the helper (its namespace dies
+ * with it); nothing when taken over or never started.
+ */
+struct net_early {
+	struct net_job job;
+	int plan_fd;  /* berth's end: the message, then closed */
+	int child_fd; /* the helper's end (closed in berth once forked) */
+};
+int net_early_start(struct net_early *e);
+void net_early_cancel(struct net_early *e);
 
 /*
  * 1 if the network namespace nsfd refers to is the host's initial one,

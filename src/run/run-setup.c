@@ -120,8 +120,12 @@ static int setup_epoll(struct run_ctx *c)
 static int setup_layout(struct run_ctx *c)
 {
 	const struct run_opts *o = c->o;
-	int r = cgroup_detect(&c->layout);
+	int r = 0;
 
+	if (o->layout)
+		cgroup_layout_copy(o->layout, &c->layout); /* one detection per start */
+	else
+		r = cgroup_detect(&c->layout);
 	if (r < 0)
 		return r;
 	if (o->force_mode && cgroup_layout_force(&c->layout, o->mode) < 0) {

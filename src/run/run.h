@@ -30,6 +30,8 @@ struct run_opts {
 	const char *instance;		    /* cgroup name; NULL: "berth-WORKER-PID" */
 	bool force_mode;		    /* tests: use only the hierarchies of... */
 	enum cgroup_mode mode;		    /* ...this mode (cgroup_layout_force) */
+	const struct cgroup_layout *layout; /* detected already (the box's view,
+					     * copied); NULL: detected here */
 	const struct cgroup_limits *limits; /* written to the cgroup; NULL: none */
 	int stdin_fd;			    /* the worker's stdin; -1 (default): /dev/null */
 	const struct exec_step *steps;	    /* the box, run in the child before execve */
