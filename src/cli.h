@@ -23,7 +23,6 @@ struct cli_global {
 	const char *state_dir;	    /* --state-dir, BERTH_STATE_DIR */
 	enum log_format log_format; /* --log-format, BERTH_LOG_FORMAT */
 	enum log_level log_level;   /* -v / -q, BERTH_LOG_LEVEL */
-	size_t objects_at_start;    /* memtrim_objects() before any lookup */
 };
 
 struct cli_command {

@@ -156,7 +156,6 @@ static int exec_act(const struct cli_global *g, struct exec_cli *c, const struct
 		o->hostname = bp.hostname;
 		o->cgroups_hook = instance_cgroups_hook;
 		o->cgroups_data = &inst;
-		o->objects_at_start = g->objects_at_start;
 		r = run_worker(o);
 	}
 	boxplan_close(&box);

@@ -127,7 +127,6 @@ static void run_opts_fill(struct run_opts *o, const struct cli_global *g, const 
 	}
 	o->cgroups_hook = instance_cgroups_hook;
 	o->cgroups_data = inst;
-	o->objects_at_start = g->objects_at_start;
 }
 
 /* Plan the box, take the instance record (before anything is created: a

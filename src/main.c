@@ -17,18 +17,15 @@
 #include "commands.h"
 #include "exitcodes.h"
 #include "log.h"
-#include "memtrim.h"
 
 int main(int argc, char **argv)
 {
 	struct cli_global g;
 	const struct cli_command *cmd;
 	int argi, status, err = 0;
-	size_t objects = memtrim_objects();
 
 	status = cli_parse_global(argc, argv, &g, &cmd, &argi);
 	if (status == CMD_CONTINUE) {
-		g.objects_at_start = objects;
 		log_setup(g.log_format, g.log_level, NULL);
 		log_journal(getenv("JOURNAL_STREAM"));
 		status = cmd->run(&g, argc - argi, argv + argi);

@@ -251,7 +251,7 @@ static _Noreturn void init_main(int sock, const char *hostname, unsigned long ar
 	send_report(sock, INIT_OK, 0, fds, ARRAY_SIZE(fds), 0);
 	close_all_fds(sock);
 	/* The heap is a copy of berth's, which berth trims once the worker
-	 * runs (memtrim.h): its free pages would otherwise stay here.  berth
+	 * runs: its free pages would otherwise stay here.  berth
 	 * has no threads, so malloc's lock is free in this copy. */
 	malloc_trim(0);
 	reap_forever(sock);

@@ -49,7 +49,7 @@ struct run_ctx {
 	uint64_t main_started; /* ms */
 	bool spawned_before;   /* a start was tried: the next is a restart */
 	bool box_failed;       /* run_opts.spawned_hook failed: a setup failure */
-	bool trimmed;	       /* memtrim_release() ran after the first spawn */
+	bool trimmed;	       /* malloc_trim() ran after the first spawn */
 	uint64_t stop_started; /* ms, 0 when no stop was requested */
 	int stop_log_sig;      /* the "stopping" line is owed for this signal */
 	char *script;

@@ -65,11 +65,6 @@ struct run_opts {
 	int (*ready_hook)(void *data);
 	int (*spawned_hook)(void *data);
 	void *ready_data; /* for both */
-	/* Once the worker first runs, berth gives back what only its setup
-	 * used (memtrim_release()): the heap's free pages, and its pages of
-	 * the libraries loaded after the first objects_at_start (the NSS
-	 * modules of the user lookup).  SIZE_MAX (default): the heap only. */
-	size_t objects_at_start;
 };
 
 /* Fill o with the defaults (policy included); the caller sets the rest. */
