@@ -95,6 +95,8 @@ void run_watch_clear(struct run_ctx *c);
  * line of the main process; the "stopping" line once owed; the lines of
  * the machine's other log actions ("oom" among them). */
 json_t *run_pids_json(const pid_t *pids, size_t n);
+/* "started ... process PID (method)", and with -v how it was executed. */
+void run_log_started(const struct run_ctx *c, bool pre, const struct spawn_result *res);
 void run_log_exit(struct run_ctx *c, int status);
 void run_log_stopping(struct run_ctx *c);
 /* READY=1 (the first time) and the status, to the service manager. */

@@ -23,6 +23,7 @@
 #include "proctree.h"
 #include "run-internal.h"
 #include "signals.h"
+#include "startcmd.h"
 
 /* The pids as a JSON array (NULL in text mode). */
 json_t *run_pids_json(const pid_t *pids, size_t n)
@@ -365,4 +366,23 @@ void run_log_action(struct run_ctx *c, const struct supervise_action *a)
 	default:
 		break;
 	}
+}
+
+/* -v: how the command was executed, and why not directly. */
+static void log_start_way(const struct run_ctx *c, bool pre, const struct spawn_result *res)
+{
+	const char *cmd = pre ? c->o->pre_start : c->o->start;
+	const char *why = (pre ? c->pre_argv : c->argv) ? NULL : startcmd_why_shell(cmd);
+
+	log_debug("%s command of process %ld executed %s%s%s", pre ? "pre_start" : "start",
+		  (long)res->pid, res->way, why ? ": " : "", why ? why : "");
+}
+
+void run_log_started(const struct run_ctx *c, bool pre, const struct spawn_result *res)
+{
+	log_event(LOG_LVL_INFO, pre ? "prestart-started" : "started",
+		  FIELDS("{s:I, s:s}", "worker_pid", (json_int_t)res->pid, "method", res->method),
+		  "started %s process %ld (%s)", pre ? "pre_start" : "worker", (long)res->pid,
+		  res->method);
+	log_start_way(c, pre, res);
 }

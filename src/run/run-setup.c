@@ -4,7 +4,8 @@
  * every catchable signal through one signalfd, child subreaper, the app
  * root, epoll with an absolute timerfd, the instance cgroup, created
  * and given the worker's limits before anything runs (fail closed), and
- * berth-init, the init of the worker's namespaces.
+ * berth-init, the init of the worker's namespaces; and what `berth show`
+ * prints of it (run_describe).
  */
 #include "config.h"
 
@@ -25,6 +26,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "run-internal.h"
+#include "signals.h"
 #include "spawn.h"
 #include "startcmd.h"
 #include "util.h"
@@ -299,4 +301,46 @@ void run_teardown(struct run_ctx *c)
 	free(c->pre_argv);
 	if (c->masked)
 		sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
+}
+
+/* The words executed without the shell, or null (startcmd). */
+static json_t *direct_json(const char *cmd)
+{
+	_cleanup_free_ char **argv = startcmd_argv(cmd);
+	json_t *a;
+
+	if (!argv)
+		return json_null();
+	a = json_array();
+	for (char **w = argv; *w; w++)
+		json_array_append_new(a, json_string(*w));
+	return a;
+}
+
+json_t *run_describe(const struct run_opts *o)
+{
+	const struct supervise_policy *p = &o->policy;
+	_cleanup_free_ char *script = spawn_script(o->start ? o->start : "", p->stop_signal);
+	_cleanup_free_ char *pre = o->pre_start ? spawn_script(o->pre_start, p->stop_signal) : NULL;
+	json_t *budget = p->max_restarts == SUPERVISE_UNLIMITED
+				 ? json_null()
+				 : json_pack("{s:i, s:I}", "max_restarts", p->max_restarts,
+					     "window_ms", (json_int_t)p->restart_window_ms);
+	/* null: no pre-start command runs */
+	json_t *pre_start = !pre ? json_null()
+				 : json_pack("{s:[s,s,s], s:o, s:s}", "argv", SPAWN_SHELL, "-c",
+					     pre, "direct_argv", direct_json(o->pre_start), "runs",
+					     "once per berth run, before the first start");
+
+	return json_pack(
+		"{s:[s,s,s], s:o, s:o, s:{s:s, s:I, s:s, s:I, s:b}, "
+		"s:{s:I, s:i, s:I, s:I, s:s, s:o}}",
+		"argv", SPAWN_SHELL, "-c", script, "direct_argv",
+		direct_json(o->start ? o->start : ""), "pre_start", pre_start, "stop", "signal",
+		signals_name(p->stop_signal), "timeout_ms", (json_int_t)p->stop_timeout_ms,
+		"kill_mode", supervise_kill_mode_name(p->kill_mode), "kill_grace_ms",
+		(json_int_t)p->kill_grace_ms, "quit_stops", p->quit_stops, "restart", "min_ms",
+		(json_int_t)p->restart_min_ms, "factor", (int)p->restart_factor, "max_ms",
+		(json_int_t)p->restart_max_ms, "reset_ms", (json_int_t)p->restart_reset_ms,
+		"leftover", supervise_leftover_name(p->leftover), "budget", budget);
 }

@@ -10,8 +10,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,7 +34,6 @@
 #include "run-signal.h"
 #include "run.h"
 #include "signals.h"
-#include "startcmd.h"
 #include "util.h"
 
 void run_opts_init(struct run_opts *o)
@@ -194,14 +193,27 @@ static int box_spawned(void *data)
 	return r;
 }
 
-/* -v: how the command was executed, and why not directly. */
-static void log_start_way(const struct run_ctx *c, bool pre, const struct spawn_result *res)
+/* What follows a spawn: berth watches the new process, says so, and
+ * once, the setup being over, gives back the heap's free pages. */
+static void spawned(struct run_ctx *c, bool pre, const struct spawn_result *res)
 {
-	const char *cmd = pre ? c->o->pre_start : c->o->start;
-	const char *why = (pre ? c->pre_argv : c->argv) ? NULL : startcmd_why_shell(cmd);
+	struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_PIDFD};
 
-	log_debug("%s command of process %ld executed %s%s%s", pre ? "pre_start" : "start",
-		  (long)res->pid, res->way, why ? ": " : "", why ? why : "");
+	c->main_pid = res->pid;
+	c->main_pre = pre;
+	c->pidfd = res->pidfd;
+	c->main_started = run_now_ms();
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->pidfd, &ee) < 0)
+		log_errno(-errno, "epoll_ctl(pidfd)"); /* SIGCHLD still reaps */
+	run_log_started(c, pre, res);
+	if (!pre)
+		run_notify_started(c);
+	if (c->o->hostname)
+		nsinit_hold_mounts(&c->ns, c->pidfd);
+	if (!c->trimmed) {
+		malloc_trim(0); /* about 45 KiB */
+		c->trimmed = true;
+	}
 }
 
 /* The worker's start command, or (pre) its pre-start command: the same
@@ -238,29 +250,7 @@ static void do_spawn(struct run_ctx *c, bool pre)
 		c->spawned_before = true;
 	if ((!restart || !c->o->restart_hook || c->o->restart_hook(c->o->restart_data) == 0) &&
 	    ensure_init(c) == 0 && spawn_worker(&so, &res) == 0) {
-		struct epoll_event ee = {.events = EPOLLIN, .data.u32 = TAG_PIDFD};
-		c->main_pid = res.pid;
-		c->main_pre = pre;
-		c->pidfd = res.pidfd;
-		c->main_started = run_now_ms();
-		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->pidfd, &ee) < 0)
-			log_errno(-errno, "epoll_ctl(pidfd)"); /* SIGCHLD still reaps */
-		log_event(LOG_LVL_INFO, pre ? "prestart-started" : "started",
-			  FIELDS("{s:I, s:s}", "worker_pid", (json_int_t)res.pid, "method",
-				 res.method),
-			  "started %s process %ld (%s)", pre ? "pre_start" : "worker",
-			  (long)res.pid, res.method);
-		log_start_way(c, pre, &res);
-		if (!pre)
-			run_notify_started(c);
-		if (c->o->hostname)
-			nsinit_hold_mounts(&c->ns, c->pidfd);
-		if (!c->trimmed) {
-			/* the setup is over: berth now only supervises, and
-			 * gives back the heap's free pages (about 45 KiB) */
-			malloc_trim(0);
-			c->trimmed = true;
-		}
+		spawned(c, pre, &res);
 		ev.type = SUP_EV_SPAWNED;
 	} else if (c->box_failed) {
 		/* the box could not be finished: a setup failure, no restart */
@@ -608,46 +598,4 @@ int run_worker(const struct run_opts *o)
 	}
 	run_teardown(&c);
 	return c.exit_code;
-}
-
-/* The words executed without the shell, or null (startcmd). */
-static json_t *direct_json(const char *cmd)
-{
-	_cleanup_free_ char **argv = startcmd_argv(cmd);
-	json_t *a;
-
-	if (!argv)
-		return json_null();
-	a = json_array();
-	for (char **w = argv; *w; w++)
-		json_array_append_new(a, json_string(*w));
-	return a;
-}
-
-json_t *run_describe(const struct run_opts *o)
-{
-	const struct supervise_policy *p = &o->policy;
-	_cleanup_free_ char *script = spawn_script(o->start ? o->start : "", p->stop_signal);
-	_cleanup_free_ char *pre = o->pre_start ? spawn_script(o->pre_start, p->stop_signal) : NULL;
-	json_t *budget = p->max_restarts == SUPERVISE_UNLIMITED
-				 ? json_null()
-				 : json_pack("{s:i, s:I}", "max_restarts", p->max_restarts,
-					     "window_ms", (json_int_t)p->restart_window_ms);
-	/* null: no pre-start command runs */
-	json_t *pre_start = !pre ? json_null()
-				 : json_pack("{s:[s,s,s], s:o, s:s}", "argv", SPAWN_SHELL, "-c",
-					     pre, "direct_argv", direct_json(o->pre_start), "runs",
-					     "once per berth run, before the first start");
-
-	return json_pack(
-		"{s:[s,s,s], s:o, s:o, s:{s:s, s:I, s:s, s:I, s:b}, "
-		"s:{s:I, s:i, s:I, s:I, s:s, s:o}}",
-		"argv", SPAWN_SHELL, "-c", script, "direct_argv",
-		direct_json(o->start ? o->start : ""), "pre_start", pre_start, "stop", "signal",
-		signals_name(p->stop_signal), "timeout_ms", (json_int_t)p->stop_timeout_ms,
-		"kill_mode", supervise_kill_mode_name(p->kill_mode), "kill_grace_ms",
-		(json_int_t)p->kill_grace_ms, "quit_stops", p->quit_stops, "restart", "min_ms",
-		(json_int_t)p->restart_min_ms, "factor", (int)p->restart_factor, "max_ms",
-		(json_int_t)p->restart_max_ms, "reset_ms", (json_int_t)p->restart_reset_ms,
-		"leftover", supervise_leftover_name(p->leftover), "budget", budget);
 }

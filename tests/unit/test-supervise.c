@@ -571,7 +571,8 @@ START_TEST(test_run_describe)
 	ck_assert_str_eq(json_string_value(json_array_get(argv, 1)), "-c");
 	const char *script = json_string_value(json_array_get(argv, 2));
 	ck_assert_ptr_nonnull(strstr(script, ". ./.environment"));
-	ck_assert_ptr_nonnull(strstr(script, "\npython worker.py"));
+	/* a plain command: exec'd by the shell when the shell runs */
+	ck_assert_ptr_nonnull(strstr(script, "\nexec python worker.py"));
 	json_t *stop = json_object_get(j, "stop");
 	ck_assert_str_eq(json_string_value(json_object_get(stop, "signal")), "TERM");
 	ck_assert_int_eq(json_integer_value(json_object_get(stop, "timeout_ms")), 15000);
