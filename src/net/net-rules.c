@@ -215,7 +215,7 @@ char *net_rules_message(const struct egress_plan *p)
 }
 
 /* below list_table() */
-static int verify_want(const json_t *want);
+static int verify(const struct egress_plan *p, const json_t *want);
 
 int net_rules_install_message(const char *msg)
 {
@@ -230,7 +230,7 @@ int net_rules_install_message(const char *msg)
 	}
 	r = nft_run(text, "installing the ruleset");
 	if (r == 0)
-		r = verify_want(o);
+		r = verify(NULL, o);
 	json_decref(o);
 	return r;
 }
@@ -303,7 +303,9 @@ int net_rules_present(void)
 	return err == 0 ? 1 : err == -ENOENT ? 0 : err;
 }
 
-int net_rules_verify(const struct egress_plan *p)
+/* The table read back and compared: against p's plan, or (p NULL) the
+ * canonical strings of net_rules_want(). */
+static int verify(const struct egress_plan *p, const json_t *want)
 {
 	int err, r;
 	json_t *root = list_table(&err);
@@ -312,21 +314,12 @@ int net_rules_verify(const struct egress_plan *p)
 		return err == -ENOENT ? log_errno(-EBADMSG, "nftables: table inet " NET_TABLE
 							    " is missing after the installation")
 				      : err;
-	r = net_rules_check(root, p);
+	r = p ? net_rules_check(root, p) : net_rules_check_want(root, want);
 	json_decref(root);
 	return r;
 }
 
-static int verify_want(const json_t *want)
+int net_rules_verify(const struct egress_plan *p)
 {
-	int err, r;
-	json_t *root = list_table(&err);
-
-	if (!root)
-		return err == -ENOENT ? log_errno(-EBADMSG, "nftables: table inet " NET_TABLE
-							    " is missing after the installation")
-				      : err;
-	r = net_rules_check_want(root, want);
-	json_decref(root);
-	return r;
+	return verify(p, NULL);
 }

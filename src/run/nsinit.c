@@ -141,29 +141,44 @@ static void drop_held(int held[2])
 	held[0] = held[1] = -1;
 }
 
-/* A message from berth: the worker's mount namespace and pidfd, which
- * replace the ones held.  False once berth's end is closed. */
-static bool take_mounts(int sock, int held[2])
+/* One report, and its nfds (at most 3) descriptors when it carries
+ * exactly those (*got).  The bytes read (0: the other end is closed) or
+ * -errno. */
+static ssize_t recv_report(int sock, int flags, struct init_report *rep, int *fds, size_t nfds,
+			   bool *got)
 {
-	struct init_report rep;
-	struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
+	struct iovec iov = {.iov_base = rep, .iov_len = sizeof(*rep)};
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * 2)];
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
 		struct cmsghdr align;
 	} u;
 	struct msghdr msg = {.msg_iov = &iov,
 			     .msg_iovlen = 1,
 			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+			     .msg_controllen = CMSG_SPACE(sizeof(int) * nfds)};
+	ssize_t n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+
+	*got = cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int) * nfds);
+	if (*got)
+		memcpy(fds, CMSG_DATA(cm), sizeof(int) * nfds);
+	return n < 0 ? -errno : n;
+}
+
+/* A message from berth: the worker's mount namespace and pidfd, which
+ * replace the ones held.  False once berth's end is closed. */
+static bool take_mounts(int sock, int held[2])
+{
+	struct init_report rep;
+	int fds[2];
+	bool got;
+	ssize_t n = recv_report(sock, MSG_DONTWAIT, &rep, fds, 2, &got);
 
 	if (n < 0)
-		return errno == EINTR || errno == EAGAIN;
-	if (n > 0 && cm && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int) * 2)) {
+		return n == -EINTR || n == -EAGAIN;
+	if (got) {
 		drop_held(held);
-		memcpy(held, CMSG_DATA(cm), sizeof(int) * 2);
+		memcpy(held, fds, sizeof(fds));
 	}
 	return n > 0;
 }
@@ -261,36 +276,25 @@ static _Noreturn void init_main(int sock, const char *hostname, unsigned long ar
 static int receive_report(int sock, struct nsinit *ni)
 {
 	struct init_report rep;
-	struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 3)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm;
 	int fds[3];
+	bool got;
 	ssize_t n;
 
 	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+		n = recv_report(sock, 0, &rep, fds, ARRAY_SIZE(fds), &got);
+	while (n == -EINTR);
 	if (n < 0)
-		return log_errno(-errno, "read the report of " INIT_NAME);
+		return log_errno((int)n, "read the report of " INIT_NAME);
 	if (n != (ssize_t)sizeof(rep))
 		return log_errno(-ECHILD, INIT_NAME " exited during its setup");
-	cm = CMSG_FIRSTHDR(&msg);
 	if (rep.step != INIT_OK) {
 		const char *what = rep.step > 0 && (size_t)rep.step < ARRAY_SIZE(init_steps)
 					   ? init_steps[rep.step]
 					   : "set up";
 		return log_errno(-rep.err, INIT_NAME " could not %s", what);
 	}
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(fds)))
+	if (!got)
 		return log_errno(-EPROTO, INIT_NAME " sent no namespaces");
-	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
 	ni->ns.pid_fd = fds[0];
 	ni->ns.ipc_fd = fds[1];
 	ni->ns.uts_fd = fds[2];
