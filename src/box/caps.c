@@ -122,7 +122,8 @@ static int files_groups(const char *name, const char *member, struct caps_user *
 	return r < 0 ? r : name && !found ? -ENOENT : 0;
 }
 
-bool caps_user_known(const char *name)
+/* Whether name has an entry in the passwd file. */
+static bool user_known(const char *name)
 {
 	struct caps_user u = {0};
 	bool found = files_user(name, 0, &u);
@@ -133,9 +134,9 @@ bool caps_user_known(const char *name)
 
 const char *caps_user_default_name(void)
 {
-	return caps_user_known(CAPS_DEFAULT_USER)    ? CAPS_DEFAULT_USER
-	       : caps_user_known(CAPS_FALLBACK_USER) ? CAPS_FALLBACK_USER
-						     : CAPS_FALLBACK_ID;
+	return user_known(CAPS_DEFAULT_USER)	? CAPS_DEFAULT_USER
+	       : user_known(CAPS_FALLBACK_USER) ? CAPS_FALLBACK_USER
+						: CAPS_FALLBACK_ID;
 }
 
 /* The user's supplementary groups from the group file. */

@@ -30,10 +30,9 @@ struct caps_user {
 /*
  * Parse --user NAME|UID[:GID] (GID a number or a group name).  Numbers are
  * whole strings of digits, no sign or space, below 2^32-1 (CVE-2026-30892:
- * "1" is uid 1).  Names are looked up in /etc/passwd and /etc/group
- * (caps_user_known()).  A known user brings its primary group and supplementary
- * groups; a bare uid without a passwd entry gets gid = uid and no others.
- * uid 0 ("0", "root") is accepted as an explicit request (logged; the
+ * "1" is uid 1).  Names are looked up in /etc/passwd and /etc/group.  A
+ * known user brings its primary group and supplementary groups; a bare uid without a passwd entry
+ * gets gid = uid and no others. uid 0 ("0", "root") is accepted as an explicit request (logged; the
  * worker still has no capabilities); gid 0 only with uid 0.
  * Returns 0, or -EINVAL/-ENOENT with *msg (static text) saying why.
  */
@@ -43,9 +42,8 @@ int caps_user_parse(const char *spec, struct caps_user *out, const char **msg);
  * (logged).  0 or -errno. */
 int caps_user_default(struct caps_user *out);
 /* Users and groups come from the box's /etc/passwd and /etc/group (the
- * files the worker sees), not the host's NSS.  Whether name has an
- * entry; the default's name ("web", "nobody" or "65534"). */
-bool caps_user_known(const char *name);
+ * files the worker sees), not the host's NSS.  The default's name
+ * ("web", "nobody" or "65534"). */
 const char *caps_user_default_name(void);
 void caps_user_free(struct caps_user *u);
 

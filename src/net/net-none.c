@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -88,18 +89,14 @@ static int early_step(void *data)
 {
 	struct net_early *e = data; /* the helper's copy */
 	struct strbuf sb = {0};
-	char buf[4096];
-	ssize_t n;
 	int r;
 
 	close(e->plan_fd);
 	r = loopback_up();
 	if (r == 0)
 		r = net_rules_preload();
-	while (r == 0 &&
-	       ((n = read(e->child_fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)))
-		if (n > 0)
-			strbuf_add(&sb, buf, (size_t)n);
+	if (r == 0)
+		r = strbuf_read_fd(&sb, e->child_fd, SIZE_MAX);
 	if (r == 0 && sb.len == 0)
 		r = -ECANCELED;
 	if (r == 0)

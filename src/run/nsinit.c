@@ -185,8 +185,8 @@ static bool take_mounts(int sock, int held[2])
 
 /*
  * Reap until killed.  SIGCHLD is the one blocked signal: it waits,
- * queued, for the signalfd (sigwaitinfo without one).  Every other one keeps its default action,
- * which for a namespace's init means the kernel drops it at the sender
+ * queued, for the signalfd (sigwaitinfo without one).  Every other one
+ * keeps its default action, which for a namespace's init means the kernel drops it at the sender
  * (only SIGKILL and SIGSTOP from an ancestor namespace get through), so
  * the worker can neither kill this process nor queue signals to it.
  */

@@ -228,10 +228,6 @@ static void child_stdin(const struct spawn_opts *o, int errfd)
 	}
 }
 
-/* dash's command search path when the environment has none (it does not
- * export it then). */
-#define SHELL_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 /* NAME's value in envp, the last one as dash keeps it, or NULL. */
 static const char *env_value(char *const *envp, const char *name)
 {
@@ -242,59 +238,6 @@ static const char *env_value(char *const *envp, const char *name)
 		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
 			v = *envp + n + 1;
 	return v;
-}
-
-/* execve, and for a file the kernel cannot execute (no "#!") /bin/sh with
- * it as its script, as dash does; errno says why it failed. */
-static void try_exec(const char *path, char *const *argv, char *const *envp)
-{
-	size_t n = 0;
-
-	execve(path, argv, envp);
-	if (errno != ENOEXEC)
-		return;
-	while (argv[n])
-		n++;
-	const char *sh_argv[n + 2];
-	sh_argv[0] = SPAWN_SHELL;
-	sh_argv[1] = path;
-	for (size_t i = 1; i <= n; i++)
-		sh_argv[i + 1] = argv[i];
-	execve(SPAWN_SHELL, (char *const *)sh_argv, envp);
-}
-
-/* dash's search: a name with a '/' as it is, else each directory of the
- * environment's PATH in turn (empty: the cwd); the error to report, ENOENT
- * unless a file was found and failed otherwise. */
-static int exec_search(char *const *argv, char *const *envp)
-{
-	const char *name = argv[0], *path = env_value(envp, "PATH");
-	size_t len = strlen(name);
-	char buf[PATH_MAX];
-	int err = ENOENT;
-
-	if (strchr(name, '/')) {
-		try_exec(name, argv, envp);
-		return errno;
-	}
-	for (const char *p = path ? path : SHELL_DEFAULT_PATH;; p++) {
-		const char *end = strchrnul(p, ':');
-		size_t dir = (size_t)(end - p);
-
-		if (dir + len + 2 <= sizeof(buf)) {
-			memcpy(buf, p, dir);
-			if (dir)
-				buf[dir++] = '/';
-			memcpy(buf + dir, name, len + 1);
-			try_exec(buf, argv, envp);
-			if (errno != ENOENT && errno != ENOTDIR)
-				err = errno;
-		}
-		p = end;
-		if (!*p)
-			break;
-	}
-	return err;
 }
 
 /* Exec o->argv with the environment dash would have given it: o->envp and
@@ -319,7 +262,12 @@ static int exec_direct(const struct spawn_opts *o)
 	if (have_cwd)
 		envp[k++] = pwd_var;
 	envp[k] = NULL;
-	return exec_search(o->argv, envp);
+	/* execvpe() searches the PATH of this process's environment, which
+	 * is the worker's from here on (the worker's always has one); a file
+	 * without "#!" is run by /bin/sh, as dash does */
+	environ = envp;
+	execvpe(o->argv[0], o->argv, envp);
+	return errno;
 }
 
 /* The exec: the start command's words unless ./.environment is to be
